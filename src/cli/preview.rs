@@ -1,0 +1,9 @@
+//! `qsa preview`
+
+use super::{PreviewArgs, Exit};
+
+pub fn run(args: PreviewArgs) -> Exit {
+    let _ = args;
+    eprintln!("qsa: this command is not available yet");
+    Exit::CouldNotRun
+}

@@ -1,0 +1,9 @@
+//! `qsa report`
+
+use super::{ReportArgs, Exit};
+
+pub fn run(args: ReportArgs) -> Exit {
+    let _ = args;
+    eprintln!("qsa: this command is not available yet");
+    Exit::CouldNotRun
+}

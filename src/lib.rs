@@ -1,0 +1,29 @@
+//! `qsa`: reads Qlik load scripts, understands their Section Access, and tells, offline, what every user
+//! sees.
+//!
+//! The data flows one way, and the module tree shows it:
+//!
+//! ```text
+//! script text → syntax → script (run) → access (security model) + model (app tables)
+//!             → reduce (per-user selections, propagation) → report ← cli
+//! ```
+//!
+//! - [`diag`]: diagnostics as data (code, severity, message, labels, help). No printing anywhere but `cli`.
+//! - [`syntax`]: nom parsers; spans on every node; errors collected; recovery at `;`.
+//! - [`script`]: runs statements: variables, `$(…)` expansion, includes, control flow, loads.
+//! - [`model`]: tables and values (Qlik duals) as the runner produces them.
+//! - [`access`]: the security model (rules S7, A, I, L) and the user directory.
+//! - [`reduce`]: the columnar reduction engine (rules R, O) and a simple polars reference evaluator.
+//! - [`report`]: renders results and diagnostics (human, JSON, CSV, HTML, SARIF, snapshots).
+//! - [`cli`]: the command line (clap); the only place that prints.
+
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod cli;
+pub mod diag;
+pub mod model;
+pub mod reduce;
+pub mod report;
+pub mod script;
+pub mod syntax;

@@ -1,0 +1,103 @@
+//! Tables as the script runner produces them, for both sections.
+//!
+//! The runner works with [`Table`]s (named fields, column-major [`Value`]s). The reduction engine converts
+//! them into symbol-encoded columns (`reduce`). A [`DataModel`] is the set of tables of one section.
+
+pub mod value;
+
+pub use value::Value;
+
+use crate::diag::{SourceId, Span};
+use serde::Serialize;
+
+/// Where a row came from, for "the security rows that applied (with their script lines)".
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum RowOrigin {
+    /// A line of an INLINE block (or any script text).
+    Script { source: SourceId, span: Span },
+    /// Record `row` (1-based, data rows only) of a file.
+    File { path: String, row: usize },
+    /// Produced by computation (AUTOGENERATE, RESIDENT of computed rows, joins, …): the LOAD statement.
+    Load { source: SourceId, span: Span },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub name: String,
+    /// Field names in load order (unique within a table).
+    pub fields: Vec<String>,
+    /// `columns[i]` holds the values of `fields[i]`; all columns have the same length.
+    pub columns: Vec<Vec<Value>>,
+    /// One entry per row when known (always for security tables); may be empty for app tables.
+    pub origins: Vec<RowOrigin>,
+    /// The statement that created the table.
+    pub source: Option<(SourceId, Span)>,
+    /// Reasons the content may differ from what Qlik would load (an `SQL SELECT` with no `--table`, an
+    /// unsupported prefix, …). A table with reasons here must not be trusted for reduction (fail closed).
+    pub incomplete: Vec<Incomplete>,
+}
+
+/// Why a table's content is not known faithfully, and where that came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incomplete {
+    pub reason: String,
+    pub at: Option<(SourceId, Span)>,
+}
+
+impl Table {
+    pub fn new(name: impl Into<String>, fields: Vec<String>) -> Self {
+        let n = fields.len();
+        Table {
+            name: name.into(),
+            fields,
+            columns: vec![Vec::new(); n],
+            origins: Vec::new(),
+            source: None,
+            incomplete: Vec::new(),
+        }
+    }
+    pub fn row_count(&self) -> usize {
+        self.columns.first().map(|c| c.len()).unwrap_or(0)
+    }
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f == name)
+    }
+    pub fn column(&self, name: &str) -> Option<&[Value]> {
+        self.field_index(name).map(|i| self.columns[i].as_slice())
+    }
+    /// Append a row given in field order. Panics never: a short row is padded with NULL, extra cells dropped.
+    pub fn push_row(&mut self, mut row: Vec<Value>) {
+        row.resize(self.fields.len(), Value::Null);
+        for (col, v) in self.columns.iter_mut().zip(row) {
+            col.push(v);
+        }
+    }
+    pub fn row(&self, i: usize) -> Vec<Value> {
+        self.columns.iter().map(|c| c.get(i).cloned().unwrap_or_default()).collect()
+    }
+}
+
+/// The tables of one section, in creation order.
+#[derive(Clone, Debug, Default)]
+pub struct DataModel {
+    pub tables: Vec<Table>,
+}
+
+impl DataModel {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+    pub fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
+        self.tables.iter_mut().find(|t| t.name == name)
+    }
+    /// Every field name with the tables that hold it, sorted by field name (tables in model order).
+    pub fn field_tables(&self) -> Vec<(String, Vec<String>)> {
+        let mut map: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for t in &self.tables {
+            for f in &t.fields {
+                map.entry(f.clone()).or_default().push(t.name.clone());
+            }
+        }
+        map.into_iter().collect()
+    }
+}

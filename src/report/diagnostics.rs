@@ -1,0 +1,1 @@
+//! Rendering diagnostics: human (rustc/ruff style, via miette), JSON, SARIF, GitHub annotations.

@@ -1,0 +1,1 @@
+//! Rendering the loaded data model (`qsa model`).

@@ -1,0 +1,1 @@
+//! Rendering per-user results (`qsa report`, `qsa preview`).
