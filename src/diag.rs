@@ -326,4 +326,53 @@ pub mod codes {
     pub const UNSUPPORTED_STATEMENT: &str = "QSA004";
     /// Nesting deeper than the parser allows.
     pub const TOO_DEEP: &str = "QSA005";
+
+    // --- script running (QSA1xx)
+    /// `$(name)` of a variable that is not defined: Qlik expands it to nothing (rule S6). A warning when
+    /// the statement loads, drops, renames or sets something; info elsewhere.
+    pub const UNDEFINED_VARIABLE: &str = "QSA101";
+    /// `$(include=…)` whose file cannot be read (warning: Qlik skips it silently) or `$(must_include=…)`
+    /// whose file cannot be read (error: Qlik stops) — rule S6.
+    pub const INCLUDE_MISSING: &str = "QSA102";
+    /// `CALL` of a SUB that has not been defined when the CALL runs (error).
+    pub const UNKNOWN_SUB: &str = "QSA103";
+    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE/WHILE:
+    /// the run stops (error) instead of hanging.
+    pub const ITERATION_LIMIT: &str = "QSA104";
+    /// CALLs, includes or `$(…)` expansions nested too deep (a sub calling itself, a file including
+    /// itself): the run stops (error).
+    pub const RECURSION_LIMIT: &str = "QSA105";
+    /// An expression that cannot be evaluated: a missing field, a missing mapping table, a function
+    /// called with the wrong arguments, or a control condition qsa cannot compute (error; for LET a
+    /// warning, and the variable is marked uncertain).
+    pub const EXPRESSION: &str = "QSA106";
+    /// A load source that cannot be read: a missing or unreadable file, an unmapped `lib://`, an
+    /// `SQL SELECT` without `--table`. Error when the table feeds Section Access, holds a reduction field
+    /// or links to a table that does (fail closed); warning elsewhere.
+    pub const SOURCE_MISSING: &str = "QSA107";
+    /// Something qsa does not implement (a prefix such as `Generic`/`Hierarchy`/`IntervalMatch`, a
+    /// function, a source type): error when it feeds Section Access or a table linked to a reduction
+    /// field (fail closed), warning elsewhere.
+    pub const UNSUPPORTED_LOAD: &str = "QSA108";
+    /// `BINARY`: qsa cannot read a QVF/QVW, so the data model and Section Access it brings are unknown
+    /// (error).
+    pub const BINARY: &str = "QSA109";
+    /// A table or field named by RESIDENT, DROP, RENAME, STORE, Join/Keep/Concatenate that does not exist
+    /// (error: Qlik stops the reload).
+    pub const TABLE_NOT_FOUND: &str = "QSA110";
+    /// A security-table value from a non-INLINE source (file, RESIDENT, SQL) with lower-case letters:
+    /// only INLINE loads upper-case values in Section Access and identities are compared upper-cased, so
+    /// the row never matches (warning; rules S4, I3).
+    pub const LOWERCASE_SECURITY_VALUE: &str = "QSA111";
+    /// A security-table value containing a tab or a non-breaking space: Qlik trims only ASCII spaces,
+    /// so the value does not match what it looks like (warning; rule S5).
+    pub const INVISIBLE_WHITESPACE: &str = "QSA112";
+    /// `STORE`: qsa never writes files; the table is kept in memory for later loads from that path
+    /// (info).
+    pub const STORE_SKIPPED: &str = "QSA113";
+    /// A `$(…)` expansion that failed: nested too deep, a `$(=…)` that does not evaluate, an include
+    /// inside a statement (error; rule S6).
+    pub const EXPANSION: &str = "QSA114";
+    /// A statement qsa deliberately does not run (`EXECUTE`) (warning).
+    pub const STATEMENT_SKIPPED: &str = "QSA115";
 }
