@@ -262,6 +262,27 @@ struct RawGroup {
     provider_type: Option<String>,
 }
 
+enum Shape {
+    Array,
+    /// `{"users": [...]}` (the simple format)
+    Named,
+    /// `{"data": [...]}` (an API page)
+    Page,
+    /// one user object
+    Single,
+    Other,
+}
+
+fn shape(doc: &serde_json::Value, named: &str) -> Shape {
+    match doc {
+        serde_json::Value::Array(_) => Shape::Array,
+        serde_json::Value::Object(m) if m.contains_key(named) => Shape::Named,
+        serde_json::Value::Object(m) if m.contains_key("data") => Shape::Page,
+        serde_json::Value::Object(m) if m.contains_key("subject") => Shape::Single,
+        _ => Shape::Other,
+    }
+}
+
 fn provider_of(s: Option<&str>) -> Option<Provider> {
     match s.map(|p| p.trim().to_ascii_lowercase()) {
         Some(p) if p == "custom" => Some(Provider::Custom),
@@ -370,30 +391,25 @@ pub fn load_users_file(
     let Some(docs) = json_documents(src, &text, &what, diags) else { return false };
     let before = diags.len();
     for doc in docs {
-        let raws: Vec<RawUser> = match &doc {
-            serde_json::Value::Array(_) => match typed::<Vec<RawUser>>(doc, src, &text, &what, diags) {
+        let kind = shape(&doc, "users");
+        let raws: Vec<RawUser> = match kind {
+            Shape::Array => match typed::<Vec<RawUser>>(doc, src, &text, &what, diags) {
                 Some(v) => v,
                 None => return false,
             },
-            serde_json::Value::Object(m) if m.contains_key("users") => {
-                match typed::<RawUsersFile>(doc, src, &text, &what, diags) {
-                    Some(v) => v.users,
-                    None => return false,
-                }
-            }
-            serde_json::Value::Object(m) if m.contains_key("data") => {
-                match typed::<RawPage<RawUser>>(doc, src, &text, &what, diags) {
-                    Some(v) => v.data,
-                    None => return false,
-                }
-            }
-            serde_json::Value::Object(m) if m.contains_key("subject") => {
-                match typed::<RawUser>(doc, src, &text, &what, diags) {
-                    Some(v) => vec![v],
-                    None => return false,
-                }
-            }
-            _ => {
+            Shape::Named => match typed::<RawUsersFile>(doc, src, &text, &what, diags) {
+                Some(v) => v.users,
+                None => return false,
+            },
+            Shape::Page => match typed::<RawPage<RawUser>>(doc, src, &text, &what, diags) {
+                Some(v) => v.data,
+                None => return false,
+            },
+            Shape::Single => match typed::<RawUser>(doc, src, &text, &what, diags) {
+                Some(v) => vec![v],
+                None => return false,
+            },
+            Shape::Other => {
                 diags.push(located(
                     codes::DIRECTORY_MALFORMED,
                     src,
@@ -559,17 +575,15 @@ pub fn load_groups_file(
     let what = format!("groups file `{}`", path.display());
     let Some(docs) = json_documents(src, &text, &what, diags) else { return false };
     for doc in docs {
-        let groups: Vec<RawGroup> = match &doc {
-            serde_json::Value::Array(_) => match typed::<Vec<RawGroup>>(doc, src, &text, &what, diags) {
+        let groups: Vec<RawGroup> = match shape(&doc, "groups") {
+            Shape::Array => match typed::<Vec<RawGroup>>(doc, src, &text, &what, diags) {
                 Some(v) => v,
                 None => return false,
             },
-            serde_json::Value::Object(m) if m.contains_key("data") => {
-                match typed::<RawPage<RawGroup>>(doc, src, &text, &what, diags) {
-                    Some(v) => v.data,
-                    None => return false,
-                }
-            }
+            Shape::Page => match typed::<RawPage<RawGroup>>(doc, src, &text, &what, diags) {
+                Some(v) => v.data,
+                None => return false,
+            },
             _ => {
                 diags.push(located(
                     codes::DIRECTORY_MALFORMED,

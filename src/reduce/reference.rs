@@ -47,12 +47,12 @@ fn str_list(values: &[String]) -> Expr {
 
 /// Texts of a column (non-null), in row order.
 fn texts(df: &DataFrame, field: &str) -> PolarsResult<Vec<String>> {
-    let c = df.column(field)?.as_materialized_series().str()?.clone();
+    let c = df.column(field)?.as_materialized_series().str()?;
     Ok(c.into_iter().flatten().map(str::to_string).collect())
 }
 
 fn row_ids(df: &DataFrame) -> PolarsResult<Vec<u32>> {
-    let c = df.column(ROW)?.as_materialized_series().u32()?.clone();
+    let c = df.column(ROW)?.as_materialized_series().u32()?;
     let mut v: Vec<u32> = c.into_iter().flatten().collect();
     v.sort_unstable();
     Ok(v)
@@ -73,7 +73,7 @@ fn propagate(frames: &mut [DataFrame], fields: &[Vec<String>], selected: &[bool]
     for a in 0..n {
         for b in a + 1..n {
             let shared: Vec<String> =
-                fields[a].iter().filter(|f| fields[b].contains(f) && count[f.as_str()] > 1).cloned().collect();
+                fields[a].iter().filter(|f| fields[b].contains(*f) && count[f.as_str()] > 1).cloned().collect();
             if shared.is_empty() {
                 continue;
             }
