@@ -212,7 +212,7 @@ impl SecurityModel {
     }
 
     /// L1, L2, R1, O1: what the applicable rows grant.
-    pub fn grant(&self, security: &DataModel, rows: &Applicable) -> Grant {
+    pub fn grant(&self, security: &DataModel, rows: &[Kept]) -> Grant {
         let mut g = Grant {
             admin: false,
             user: false,

@@ -538,23 +538,10 @@ impl Engine {
         let mut multi_hop = false;
         for comp in &self.components {
             let own: BTreeMap<usize, Option<Bitset>> = comp.tables.iter().map(|&t| (t, self.own_rows(t, &sel))).collect();
-            let total_sel = own.values().filter(|o| o.is_some()).count();
-            if total_sel == 0 {
+            if own.values().all(|o| o.is_none()) {
                 continue;
             }
             let n = comp.order.len();
-            // Selected tables per subtree.
-            let mut sub = vec![0usize; n];
-            for p in (0..n).rev() {
-                if let Node::Table(t) = comp.order[p] {
-                    if own.get(&t).map(|o| o.is_some()).unwrap_or(false) {
-                        sub[p] += 1;
-                    }
-                }
-                if let Some(par) = comp.parent[p] {
-                    sub[par] += sub[p];
-                }
-            }
             let children: Vec<Vec<usize>> = {
                 let mut c = vec![vec![]; n];
                 for p in 0..n {
@@ -564,6 +551,25 @@ impl Engine {
                 }
                 c
             };
+            // A table constrains a neighbour across link `l` through a selection on a field that is not
+            // a field of `l` (a selection on the link field itself filters both sides directly, and keeps
+            // orphan key values, as Qlik does).
+            let sel_other = |t: usize, l: usize| -> bool {
+                let lf = &self.links[l].fields;
+                self.tables[t].fields.iter().any(|f| sel.get(*f).map(|s| s.is_some()).unwrap_or(false) && !lf.contains(f))
+            };
+            // upc[p]: the side of node p (its subtree) constrains its parent across the link above it.
+            let mut upc = vec![false; n];
+            for p in (0..n).rev() {
+                let below = children[p].iter().any(|&c| upc[c]);
+                upc[p] = match comp.order[p] {
+                    Node::Table(t) => match comp.parent[p].map(|par| comp.order[par]) {
+                        Some(Node::Link(l)) => sel_other(t, l) || below,
+                        _ => below,
+                    },
+                    Node::Link(_) => below,
+                };
+            }
             // Up pass.
             let mut up_rows: Vec<Option<Option<Bitset>>> = vec![None; n];
             let mut up_val: Vec<Option<Bitset>> = vec![None; n];
@@ -573,13 +579,13 @@ impl Engine {
                     Node::Table(t) => {
                         let mut rows = own.get(&t).cloned().unwrap_or(None);
                         for &c in &children[p] {
-                            if sub[c] > 0 {
+                            if upc[c] {
                                 if let (Node::Link(l), Some(m)) = (comp.order[c], &up_msg[c]) {
                                     self.filter(l, t, &mut rows, m, &mut flags);
                                 }
                             }
                         }
-                        if sub[p] > 0 {
+                        if upc[p] {
                             if let Some(par) = comp.parent[p] {
                                 if let Node::Link(l) = comp.order[par] {
                                     up_val[p] = Some(self.values(l, t, &rows));
@@ -591,7 +597,7 @@ impl Engine {
                     Node::Link(_) => {
                         let mut acc: Option<Bitset> = None;
                         for &c in &children[p] {
-                            if sub[c] > 0 {
+                            if upc[c] {
                                 if let Some(v) = &up_val[c] {
                                     match &mut acc {
                                         None => acc = Some(v.clone()),
@@ -606,7 +612,8 @@ impl Engine {
             }
             // Down pass: final rows per table node, and the message each link sends down to each child.
             let mut fin: Vec<Option<Option<Bitset>>> = vec![None; n];
-            // down_in[p] for a table node: the message from its parent link (None = unconstrained).
+            // inc[p] / down_in[p] for a table node: whether its parent link constrains it, and the message.
+            let mut inc = vec![false; n];
             let mut down_in: Vec<Option<Bitset>> = vec![None; n];
             for p in 0..n {
                 match comp.order[p] {
@@ -622,11 +629,12 @@ impl Engine {
                     Node::Link(l) => {
                         let Some(pp) = comp.parent[p] else { continue };
                         let Node::Table(pt) = comp.order[pp] else { continue };
+                        let downc = sel_other(pt, l) || inc[pp] || children[pp].iter().any(|&c| c != p && upc[c]);
                         // Rows of the parent table excluding this link's subtree.
-                        let parent_side = if total_sel - sub[p] > 0 {
+                        let parent_side = if downc {
                             let mut rows = own.get(&pt).cloned().unwrap_or(None);
                             for &c in &children[pp] {
-                                if c != p && sub[c] > 0 {
+                                if c != p && upc[c] {
                                     if let (Node::Link(l2), Some(m)) = (comp.order[c], &up_msg[c]) {
                                         self.filter(l2, pt, &mut rows, m, &mut flags);
                                     }
@@ -644,7 +652,7 @@ impl Engine {
                         for &c in &children[p] {
                             let mut acc = parent_side.clone();
                             for &s in &children[p] {
-                                if s != c && sub[s] > 0 {
+                                if s != c && upc[s] {
                                     if let Some(v) = &up_val[s] {
                                         match &mut acc {
                                             None => acc = Some(v.clone()),
@@ -653,6 +661,7 @@ impl Engine {
                                     }
                                 }
                             }
+                            inc[c] = acc.is_some();
                             down_in[c] = acc;
                         }
                     }

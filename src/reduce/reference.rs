@@ -48,19 +48,19 @@ fn str_list(values: &[String]) -> Expr {
 /// Texts of a column (non-null), in row order.
 fn texts(df: &DataFrame, field: &str) -> PolarsResult<Vec<String>> {
     let c = df.column(field)?.as_materialized_series().str()?;
-    Ok(c.into_iter().flatten().map(str::to_string).collect())
+    Ok(c.iter().flatten().map(str::to_string).collect())
 }
 
 fn row_ids(df: &DataFrame) -> PolarsResult<Vec<u32>> {
     let c = df.column(ROW)?.as_materialized_series().u32()?;
-    let mut v: Vec<u32> = c.into_iter().flatten().collect();
+    let mut v: Vec<u32> = c.iter().flatten().collect();
     v.sort_unstable();
     Ok(v)
 }
 
 /// Semi-join every table with each neighbour across a link whose far side holds a selection, until no
 /// table shrinks (R4).
-fn propagate(frames: &mut [DataFrame], fields: &[Vec<String>], selected: &[bool]) -> PolarsResult<()> {
+fn propagate(frames: &mut [DataFrame], fields: &[Vec<String>], selected: &[Vec<String>]) -> PolarsResult<()> {
     let n = frames.len();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for fs in fields {
@@ -86,13 +86,20 @@ fn propagate(frames: &mut [DataFrame], fields: &[Vec<String>], selected: &[bool]
             }
         }
     }
-    // Does the side of `from` (not crossing link `skip`) hold a selected table?
+    // Does the side of `from` (not crossing link `skip`) hold a selection? For `from` itself only a
+    // selection on a field other than the link's counts (a selection on the link field filters both sides
+    // directly).
     let constrained = |from: usize, skip: usize| -> bool {
         let mut seen = vec![false; n];
         let mut q = VecDeque::from([from]);
         seen[from] = true;
         while let Some(t) = q.pop_front() {
-            if selected[t] {
+            let hit = if t == from {
+                selected[t].iter().any(|f| !links[skip].0.contains(f))
+            } else {
+                !selected[t].is_empty()
+            };
+            if hit {
                 return true;
             }
             for (li, (_, m)) in links.iter().enumerate() {
@@ -160,13 +167,13 @@ pub fn evaluate(
 
     let mut sec: Vec<DataFrame> = security.tables.iter().map(frame).collect::<PolarsResult<_>>()?;
     let sec_fields: Vec<Vec<String>> = security.tables.iter().map(|t| t.fields.clone()).collect();
-    let mut selected = vec![false; sec.len()];
+    let mut selected: Vec<Vec<String>> = vec![vec![]; sec.len()];
     let mut has_identity = vec![false; sec.len()];
     for (i, df) in sec.iter_mut().enumerate() {
         for (f, vals) in &ids {
             if sec_fields[i].iter().any(|x| x == f) {
                 *df = df.clone().lazy().filter(col(*f).is_in(str_list(vals), false)).collect()?;
-                selected[i] = true;
+                selected[i].push(f.to_string());
                 has_identity[i] = true;
             }
         }
@@ -261,12 +268,12 @@ pub fn evaluate(
             selections.push((f.clone(), sel));
         }
     }
-    let mut selected = vec![false; frames.len()];
+    let mut selected: Vec<Vec<String>> = vec![vec![]; frames.len()];
     for (i, df) in frames.iter_mut().enumerate() {
         for (f, sel) in &selections {
             if fields[i].contains(f) {
                 *df = df.clone().lazy().filter(col(f.as_str()).is_in(str_list(sel), false)).collect()?;
-                selected[i] = true;
+                selected[i].push(f.clone());
             }
         }
     }
