@@ -26,7 +26,16 @@ fn s(x: String) -> Value {
 fn model(fact_rows: usize) -> RunResult {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let (ncust, nprod, nreg) = (20_000u64, 2_000u64, 50u64);
-    let mut fact = Table::new("Orders", vec!["ORDERID".into(), "CUSTOMERID".into(), "PRODUCTID".into(), "REGION".into(), "AMOUNT".into()]);
+    let mut fact = Table::new(
+        "Orders",
+        vec![
+            "ORDERID".into(),
+            "CUSTOMERID".into(),
+            "PRODUCTID".into(),
+            "REGION".into(),
+            "AMOUNT".into(),
+        ],
+    );
     for i in 0..fact_rows {
         fact.push_row(vec![
             Value::num(i as f64),
@@ -49,8 +58,23 @@ fn model(fact_rows: usize) -> RunResult {
         reg.push_row(vec![s(format!("R{r}")), s(format!("COUNTRY{}", r % 25))]);
     }
     // Security: 200 groups, each granted two countries and one category; one ADMIN row.
-    let mut sa = Table::new("SA", vec!["ACCESS".into(), "USERID".into(), "GROUP".into(), "COUNTRY".into(), "CATEGORY".into()]);
-    sa.push_row(vec![s("ADMIN".into()), s("ADMIN0".into()), s("*".into()), s(String::new()), s(String::new())]);
+    let mut sa = Table::new(
+        "SA",
+        vec![
+            "ACCESS".into(),
+            "USERID".into(),
+            "GROUP".into(),
+            "COUNTRY".into(),
+            "CATEGORY".into(),
+        ],
+    );
+    sa.push_row(vec![
+        s("ADMIN".into()),
+        s("ADMIN0".into()),
+        s("*".into()),
+        s(String::new()),
+        s(String::new()),
+    ]);
     for g in 0..200u64 {
         for k in 0..2 {
             sa.push_row(vec![
@@ -63,7 +87,9 @@ fn model(fact_rows: usize) -> RunResult {
         }
     }
     RunResult {
-        app: DataModel { tables: vec![fact, cust, prod, reg] },
+        app: DataModel {
+            tables: vec![fact, cust, prod, reg],
+        },
         security: DataModel { tables: vec![sa] },
         ..Default::default()
     }
@@ -76,7 +102,10 @@ fn users(n: usize) -> Vec<User> {
             let mut u = User::new(format!("okta|user{i:05}"));
             u.email = Some(format!("user{i}@example.org"));
             for _ in 0..1 + rng.below(2) {
-                u.groups.push(Group { name: format!("g{}", rng.below(200)), provider: Provider::Idp });
+                u.groups.push(Group {
+                    name: format!("g{}", rng.below(200)),
+                    provider: Provider::Idp,
+                });
             }
             u
         })
@@ -84,9 +113,15 @@ fn users(n: usize) -> Vec<User> {
 }
 
 fn main() {
-    let fact_rows = std::env::var("QSA_BENCH_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let fact_rows = std::env::var("QSA_BENCH_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let nusers = 10_000;
-    let sample = std::env::var("QSA_BENCH_SAMPLE").ok().and_then(|s| s.parse().ok()).unwrap_or(20usize);
+    let sample = std::env::var("QSA_BENCH_SAMPLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20usize);
     let t0 = Instant::now();
     let run = model(fact_rows);
     let us = users(nusers);
@@ -105,7 +140,10 @@ fn main() {
     let res = p.evaluate(&us, false);
     let eval = t.elapsed();
     let engine_total = build + eval;
-    let granted = res.iter().filter(|r| r.access != qsa::reduce::Access::Denied).count();
+    let granted = res
+        .iter()
+        .filter(|r| r.access != qsa::reduce::Access::Denied)
+        .count();
     println!(
         "engine:    build {build:.2?} + evaluate {eval:.2?} = {engine_total:.2?} for all {nusers} users ({granted} granted; {} threads)",
         rayon::current_num_threads()
@@ -119,8 +157,15 @@ fn main() {
             Ok(r) => {
                 let fact_engine = res[i].tables["Orders"].rows;
                 let fact_ref = r.kept.get("Orders").map(|v| v.len()).unwrap_or(0);
-                if r.access != res[i].access || (r.access != qsa::reduce::Access::Denied && fact_engine != fact_ref) {
-                    println!("MISMATCH for {}: engine {:?}/{fact_engine}, reference {:?}/{fact_ref}", u.report_id(), res[i].access, r.access);
+                if r.access != res[i].access
+                    || (r.access != qsa::reduce::Access::Denied && fact_engine != fact_ref)
+                {
+                    println!(
+                        "MISMATCH for {}: engine {:?}/{fact_engine}, reference {:?}/{fact_ref}",
+                        u.report_id(),
+                        res[i].access,
+                        r.access
+                    );
                 }
             }
             Err(e) => println!("reference failed: {e}"),
@@ -132,5 +177,8 @@ fn main() {
     println!(
         "reference: {per_user:.2?} per user, measured on a sample of {checked} users, extrapolated to {nusers} users: {ref_total:.2?}"
     );
-    println!("ratio:     reference / engine = {:.0}x", ref_total.as_secs_f64() / engine_total.as_secs_f64().max(1e-9));
+    println!(
+        "ratio:     reference / engine = {:.0}x",
+        ref_total.as_secs_f64() / engine_total.as_secs_f64().max(1e-9)
+    );
 }

@@ -90,12 +90,22 @@ pub struct User {
 impl User {
     pub fn new(subject: impl Into<String>) -> Self {
         let s = subject.into();
-        User { key: s.clone(), subject: Some(s), email: None, name: None, status: Status::Active, groups: vec![] }
+        User {
+            key: s.clone(),
+            subject: Some(s),
+            email: None,
+            name: None,
+            status: Status::Active,
+            groups: vec![],
+        }
     }
     /// The id shown in reports: the subject (cloud) / `DIR\USER` (client-managed); the e-mail for a
     /// user known only by e-mail.
     pub fn report_id(&self) -> String {
-        self.subject.clone().or_else(|| self.email.clone()).unwrap_or_else(|| self.key.clone())
+        self.subject
+            .clone()
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| self.key.clone())
     }
     /// The groups GROUP is compared with (I6), as held (not upper-cased): cloud per mode; client-managed
     /// all directory groups.
@@ -114,7 +124,11 @@ impl User {
     }
     /// The upper-cased GROUP values (I3, I6), sorted and unique.
     pub fn group_values(&self, target: Target, mode: GroupMode) -> Vec<String> {
-        let set: BTreeSet<String> = self.held_groups(target, mode).iter().map(|g| g.name.to_uppercase()).collect();
+        let set: BTreeSet<String> = self
+            .held_groups(target, mode)
+            .iter()
+            .map(|g| g.name.to_uppercase())
+            .collect();
         set.into_iter().collect()
     }
     /// I6: held groups that collide after upper-casing (distinct names, or the same name as IdP and custom
@@ -122,9 +136,16 @@ impl User {
     pub fn group_collisions(&self, target: Target, mode: GroupMode) -> Vec<(String, Vec<Group>)> {
         let mut by_upper: BTreeMap<String, BTreeSet<Group>> = BTreeMap::new();
         for g in self.held_groups(target, mode) {
-            by_upper.entry(g.name.to_uppercase()).or_default().insert(g.clone());
+            by_upper
+                .entry(g.name.to_uppercase())
+                .or_default()
+                .insert(g.clone());
         }
-        by_upper.into_iter().filter(|(_, gs)| gs.len() > 1).map(|(k, gs)| (k, gs.into_iter().collect())).collect()
+        by_upper
+            .into_iter()
+            .filter(|(_, gs)| gs.len() > 1)
+            .map(|(k, gs)| (k, gs.into_iter().collect()))
+            .collect()
     }
 }
 
@@ -155,8 +176,14 @@ impl Directory {
         let w = who.to_uppercase();
         self.users.iter().find(|u| {
             u.key.to_uppercase() == w
-                || u.subject.as_deref().map(|s| s.to_uppercase() == w).unwrap_or(false)
-                || u.email.as_deref().map(|s| s.to_uppercase() == w).unwrap_or(false)
+                || u.subject
+                    .as_deref()
+                    .map(|s| s.to_uppercase() == w)
+                    .unwrap_or(false)
+                || u.email
+                    .as_deref()
+                    .map(|s| s.to_uppercase() == w)
+                    .unwrap_or(false)
         })
     }
 }
@@ -167,10 +194,16 @@ pub fn user_from_args(args: &UserArgs) -> Option<User> {
     let mut u = User::new(subject);
     u.email = args.email.clone().filter(|e| !e.is_empty());
     for g in &args.idp_groups {
-        u.groups.push(Group { name: g.clone(), provider: Provider::Idp });
+        u.groups.push(Group {
+            name: g.clone(),
+            provider: Provider::Idp,
+        });
     }
     for g in &args.custom_groups {
-        u.groups.push(Group { name: g.clone(), provider: Provider::Custom });
+        u.groups.push(Group {
+            name: g.clone(),
+            provider: Provider::Custom,
+        });
     }
     Some(u)
 }
@@ -296,7 +329,11 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut off = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let col_bytes: usize = l.chars().take(column.saturating_sub(1)).map(|c| c.len_utf8()).sum();
+            let col_bytes: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(|c| c.len_utf8())
+                .sum();
             return off + col_bytes;
         }
         off += l.len();
@@ -304,17 +341,32 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     text.len()
 }
 
-fn located(code: &'static str, src: SourceId, text: &str, line: usize, column: usize, msg: String) -> Diagnostic {
+fn located(
+    code: &'static str,
+    src: SourceId,
+    text: &str,
+    line: usize,
+    column: usize,
+    msg: String,
+) -> Diagnostic {
     let at = offset_of(text, line.max(1), column.max(1));
     let end = (at + 1).min(text.len()).max(at);
     Diagnostic::error(code, msg).at(src, Span::new(at, end), "here")
 }
 
-fn load_text(path: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>) -> Option<(SourceId, String)> {
+fn load_text(
+    path: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(SourceId, String)> {
     match std::fs::read(path) {
         Ok(bytes) => {
             let text = crate::diag::decode_script_bytes(&bytes);
-            let id = sources.add(SourceFile::new(path.display().to_string(), Some(path.to_path_buf()), text.as_str()));
+            let id = sources.add(SourceFile::new(
+                path.display().to_string(),
+                Some(path.to_path_buf()),
+                text.as_str(),
+            ));
             Some((id, text))
         }
         Err(e) => {
@@ -328,7 +380,12 @@ fn load_text(path: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>) 
 }
 
 /// Parse the JSON documents of a file (one, or several concatenated / NDJSON). Errors are located.
-fn json_documents(src: SourceId, text: &str, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<serde_json::Value>> {
+fn json_documents(
+    src: SourceId,
+    text: &str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<serde_json::Value>> {
     let mut docs = Vec::new();
     for item in serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>() {
         match item {
@@ -366,7 +423,14 @@ fn typed<T: serde::de::DeserializeOwned>(
                 Err(e2) if e2.line() > 0 => (e2.line(), e2.column()),
                 _ => (1, 1),
             };
-            diags.push(located(codes::DIRECTORY_MALFORMED, src, text, line, col, format!("{what}: {e}")));
+            diags.push(located(
+                codes::DIRECTORY_MALFORMED,
+                src,
+                text,
+                line,
+                col,
+                format!("{what}: {e}"),
+            ));
             None
         }
     }
@@ -381,14 +445,21 @@ pub fn load_users_file(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some((src, text)) = load_text(path, sources, diags) else { return false };
-    let is_csv = path.extension().map(|e| e.eq_ignore_ascii_case("csv")).unwrap_or(false)
+    let Some((src, text)) = load_text(path, sources, diags) else {
+        return false;
+    };
+    let is_csv = path
+        .extension()
+        .map(|e| e.eq_ignore_ascii_case("csv"))
+        .unwrap_or(false)
         || !text.trim_start().starts_with(['{', '[']);
     if is_csv {
         return load_users_csv(src, &text, dir, diags);
     }
     let what = format!("directory file `{}`", path.display());
-    let Some(docs) = json_documents(src, &text, &what, diags) else { return false };
+    let Some(docs) = json_documents(src, &text, &what, diags) else {
+        return false;
+    };
     let before = diags.len();
     for doc in docs {
         let kind = shape(&doc, "users");
@@ -443,12 +514,21 @@ fn user_from_raw(
     let subject = raw.subject.filter(|s| !s.trim().is_empty());
     let Some(subject) = subject else {
         // Locate the user by its id or name when we can.
-        let needle = raw.id.as_deref().or(raw.email.as_deref()).or(raw.name.as_deref());
-        let at = needle.and_then(|n| text.find(&format!("\"{n}\""))).unwrap_or(0);
+        let needle = raw
+            .id
+            .as_deref()
+            .or(raw.email.as_deref())
+            .or(raw.name.as_deref());
+        let at = needle
+            .and_then(|n| text.find(&format!("\"{n}\"")))
+            .unwrap_or(0);
         let end = (at + 1).min(text.len()).max(at);
         diags.push(
-            Diagnostic::error(codes::DIRECTORY_MALFORMED, format!("{what}: user #{} has no `subject`", index + 1))
-                .at(src, Span::new(at, end), "this user"),
+            Diagnostic::error(
+                codes::DIRECTORY_MALFORMED,
+                format!("{what}: user #{} has no `subject`", index + 1),
+            )
+            .at(src, Span::new(at, end), "this user"),
         );
         return None;
     };
@@ -456,17 +536,30 @@ fn user_from_raw(
     if let Status::Other(s) = &status {
         diags.push(Diagnostic::warning(
             codes::DIRECTORY_UNKNOWN_STATUS,
-            format!("{what}: user `{subject}` has unknown status `{s}`; reported as DENIED (status)"),
+            format!(
+                "{what}: user `{subject}` has unknown status `{s}`; reported as DENIED (status)"
+            ),
         ));
     }
     let mut groups = Vec::new();
     for g in raw.idp_groups.unwrap_or_default() {
-        groups.push(Group { name: g, provider: Provider::Idp });
+        groups.push(Group {
+            name: g,
+            provider: Provider::Idp,
+        });
     }
     for g in raw.custom_groups.unwrap_or_default() {
-        groups.push(Group { name: g, provider: Provider::Custom });
+        groups.push(Group {
+            name: g,
+            provider: Provider::Custom,
+        });
     }
-    for item in raw.assigned_groups.unwrap_or_default().into_iter().chain(raw.groups.unwrap_or_default()) {
+    for item in raw
+        .assigned_groups
+        .unwrap_or_default()
+        .into_iter()
+        .chain(raw.groups.unwrap_or_default())
+    {
         let (id, name, pt) = match item {
             RawGroupItem::Name(n) => (None, n, None),
             RawGroupItem::Ref(r) => (r.id, r.name.unwrap_or_default(), r.provider_type),
@@ -482,7 +575,10 @@ fn user_from_raw(
             groups.push(g);
         }
     }
-    let key = raw.id.filter(|s| !s.is_empty()).unwrap_or_else(|| subject.clone());
+    let key = raw
+        .id
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| subject.clone());
     Some(User {
         key,
         subject: Some(subject),
@@ -494,15 +590,37 @@ fn user_from_raw(
 }
 
 fn split_groups(s: &str) -> Vec<String> {
-    s.split(';').map(|g| g.trim()).filter(|g| !g.is_empty()).map(str::to_string).collect()
+    s.split(';')
+        .map(|g| g.trim())
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
-fn load_users_csv(src: SourceId, text: &str, dir: &mut Directory, diags: &mut Vec<Diagnostic>) -> bool {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+fn load_users_csv(
+    src: SourceId,
+    text: &str,
+    dir: &mut Directory,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect::<Vec<_>>(),
+        Ok(h) => h
+            .iter()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect::<Vec<_>>(),
         Err(e) => {
-            diags.push(located(codes::DIRECTORY_MALFORMED, src, text, 1, 1, format!("directory CSV: {e}")));
+            diags.push(located(
+                codes::DIRECTORY_MALFORMED,
+                src,
+                text,
+                1,
+                1,
+                format!("directory CSV: {e}"),
+            ));
             return false;
         }
     };
@@ -518,15 +636,27 @@ fn load_users_csv(src: SourceId, text: &str, dir: &mut Directory, diags: &mut Ve
         ));
         return false;
     };
-    let (c_email, c_name, c_idp, c_custom, c_status) =
-        (col("email"), col("name"), col("idp_groups"), col("custom_groups"), col("status"));
+    let (c_email, c_name, c_idp, c_custom, c_status) = (
+        col("email"),
+        col("name"),
+        col("idp_groups"),
+        col("custom_groups"),
+        col("status"),
+    );
     let mut ok = true;
     for rec in rdr.records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize).unwrap_or(1);
-                diags.push(located(codes::DIRECTORY_MALFORMED, src, text, line, 1, format!("directory CSV: {e}")));
+                diags.push(located(
+                    codes::DIRECTORY_MALFORMED,
+                    src,
+                    text,
+                    line,
+                    1,
+                    format!("directory CSV: {e}"),
+                ));
                 ok = false;
                 continue;
             }
@@ -554,10 +684,16 @@ fn load_users_csv(src: SourceId, text: &str, dir: &mut Directory, diags: &mut Ve
         u.name = Some(get(c_name)).filter(|e| !e.is_empty());
         u.status = Status::parse(&get(c_status));
         for g in split_groups(&get(c_idp)) {
-            u.groups.push(Group { name: g, provider: Provider::Idp });
+            u.groups.push(Group {
+                name: g,
+                provider: Provider::Idp,
+            });
         }
         for g in split_groups(&get(c_custom)) {
-            u.groups.push(Group { name: g, provider: Provider::Custom });
+            u.groups.push(Group {
+                name: g,
+                provider: Provider::Custom,
+            });
         }
         dir.push(u, diags);
     }
@@ -571,9 +707,13 @@ pub fn load_groups_file(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some((src, text)) = load_text(path, sources, diags) else { return false };
+    let Some((src, text)) = load_text(path, sources, diags) else {
+        return false;
+    };
     let what = format!("groups file `{}`", path.display());
-    let Some(docs) = json_documents(src, &text, &what, diags) else { return false };
+    let Some(docs) = json_documents(src, &text, &what, diags) else {
+        return false;
+    };
     for doc in docs {
         let groups: Vec<RawGroup> = match shape(&doc, "groups") {
             Shape::Array => match typed::<Vec<RawGroup>>(doc, src, &text, &what, diags) {
@@ -591,16 +731,28 @@ pub fn load_groups_file(
                     &text,
                     1,
                     1,
-                    format!("{what}: expected an array of groups or a groups page {{\"data\": [...]}}"),
+                    format!(
+                        "{what}: expected an array of groups or a groups page {{\"data\": [...]}}"
+                    ),
                 ));
                 return false;
             }
         };
         for g in groups {
             let provider = provider_of(g.provider_type.as_deref()).unwrap_or(Provider::Idp);
-            catalog.by_name.entry(g.name.clone()).or_default().insert(provider);
+            catalog
+                .by_name
+                .entry(g.name.clone())
+                .or_default()
+                .insert(provider);
             if let Some(id) = g.id {
-                catalog.by_id.insert(id, Group { name: g.name, provider });
+                catalog.by_id.insert(
+                    id,
+                    Group {
+                        name: g.name,
+                        provider,
+                    },
+                );
             }
         }
     }

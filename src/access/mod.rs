@@ -73,9 +73,9 @@ pub fn group_mode(
     };
     let n = crate::model::value::parse_number(raw.trim());
     let mode = match n {
-        Some(x) if x == 0.0 => Some(GroupMode::Idp),
-        Some(x) if x == 1.0 => Some(GroupMode::Custom),
-        Some(x) if x == 2.0 => Some(GroupMode::Both),
+        Some(0.0) => Some(GroupMode::Idp),
+        Some(1.0) => Some(GroupMode::Custom),
+        Some(2.0) => Some(GroupMode::Both),
         _ => None,
     };
     match mode {
@@ -85,8 +85,9 @@ pub fn group_mode(
                 "`{GROUP_MODE_VARIABLE}` is `{raw}` at the end of the script; only 0 (IdP groups), 1 (custom groups) and 2 (both) are valid"
             );
             let d = if target == Target::Cloud {
-                Diagnostic::error(codes::SA_GROUP_MODE_INVALID, msg)
-                    .with_help("qsa refuses to guess which groups apply; set the variable to 0, 1 or 2")
+                Diagnostic::error(codes::SA_GROUP_MODE_INVALID, msg).with_help(
+                    "qsa refuses to guess which groups apply; set the variable to 0, 1 or 2",
+                )
             } else {
                 Diagnostic::warning(codes::SA_GROUP_MODE_INVALID, msg)
                     .with_help("the variable has no effect on client-managed Qlik Sense")

@@ -24,8 +24,18 @@ pub const USER_EMAIL: &str = "USER.EMAIL";
 pub const GROUP: &str = "GROUP";
 pub const OMIT: &str = "OMIT";
 /// A1: every system field.
-pub const SYSTEM_FIELDS: &[&str] =
-    &[ACCESS, USERID, USER_EMAIL, GROUP, OMIT, "NTNAME", "NTDOMAINSID", "NTSID", "SERIAL", "PASSWORD"];
+pub const SYSTEM_FIELDS: &[&str] = &[
+    ACCESS,
+    USERID,
+    USER_EMAIL,
+    GROUP,
+    OMIT,
+    "NTNAME",
+    "NTDOMAINSID",
+    "NTSID",
+    "SERIAL",
+    "PASSWORD",
+];
 
 /// The reload identity of client-managed Qlik Sense (U1).
 pub const RELOAD_IDENTITY: &str = "INTERNAL\\SA_SCHEDULER";
@@ -108,7 +118,10 @@ pub struct SecurityModel {
 }
 
 fn text_of(t: &Table, field: usize, row: usize) -> Option<String> {
-    t.columns.get(field).and_then(|c| c.get(row)).and_then(|v| v.text().map(|s| s.into_owned()))
+    t.columns
+        .get(field)
+        .and_then(|c| c.get(row))
+        .and_then(|v| v.text().map(|s| s.into_owned()))
 }
 
 impl SecurityModel {
@@ -158,7 +171,10 @@ impl SecurityModel {
         }
         let mut blank_identity_rows = vec![];
         for (ti, t) in security.tables.iter().enumerate() {
-            let cols: Vec<usize> = identities.iter().filter_map(|(id, _)| t.field_index(id.field())).collect();
+            let cols: Vec<usize> = identities
+                .iter()
+                .filter_map(|(id, _)| t.field_index(id.field()))
+                .collect();
             for r in 0..t.row_count() {
                 if cols.iter().any(|&c| is_blank(text_of(t, c, r).as_deref())) {
                     blank_identity_rows.push((ti, r));
@@ -172,7 +188,10 @@ impl SecurityModel {
             access_field: engine.field_id(ACCESS),
             omit_field: engine.field_id(OMIT),
             omit_star: column_values(OMIT).into_iter().collect(),
-            group_values: column_values(GROUP).into_iter().map(|g| g.to_uppercase()).collect(),
+            group_values: column_values(GROUP)
+                .into_iter()
+                .map(|g| g.to_uppercase())
+                .collect(),
             identities,
             reductions,
             engine,
@@ -234,7 +253,10 @@ impl SecurityModel {
                 .filter(|r| r.linked)
                 .filter_map(|r| t.field_index(&r.name).map(|c| (c, r)))
                 .collect();
-            let has_identity = self.identities.iter().any(|(id, _)| t.field_index(id.field()).is_some());
+            let has_identity = self
+                .identities
+                .iter()
+                .any(|(id, _)| t.field_index(id.field()).is_some());
             for row in 0..n {
                 if !kept.contains(row) {
                     continue;
@@ -280,10 +302,15 @@ impl SecurityModel {
     /// I2 [dec]: would a row apply if its blank identity cells matched? Then the user's result depends on
     /// "a blank identity cell matches nobody".
     pub fn depends_on_blank_identity(&self, security: &DataModel, user: &User) -> bool {
-        let vals: Vec<(Identity, Vec<String>)> =
-            self.identities.iter().map(|(id, _)| (*id, self.user_values(user, *id))).collect();
+        let vals: Vec<(Identity, Vec<String>)> = self
+            .identities
+            .iter()
+            .map(|(id, _)| (*id, self.user_values(user, *id)))
+            .collect();
         self.blank_identity_rows.iter().any(|&(ti, r)| {
-            let Some(t) = security.tables.get(ti) else { return false };
+            let Some(t) = security.tables.get(ti) else {
+                return false;
+            };
             vals.iter().all(|(id, v)| match t.field_index(id.field()) {
                 None => true,
                 Some(c) => match text_of(t, c, r) {
@@ -308,14 +335,24 @@ impl SecurityModel {
 
     /// S7 [dec]: would another group mode change which GROUP values the user matches?
     pub fn depends_on_group_mode(&self, user: &User) -> bool {
-        if self.target != Target::Cloud || !self.identities.iter().any(|(id, _)| *id == Identity::Group) {
+        if self.target != Target::Cloud
+            || !self.identities.iter().any(|(id, _)| *id == Identity::Group)
+        {
             return false;
         }
-        let now: BTreeSet<String> = user.group_values(self.target, self.mode).into_iter().collect();
-        [GroupMode::Idp, GroupMode::Custom, GroupMode::Both].iter().filter(|m| **m != self.mode).any(|m| {
-            let other: BTreeSet<String> = user.group_values(self.target, *m).into_iter().collect();
-            now.symmetric_difference(&other).any(|g| self.group_values.contains(g))
-        })
+        let now: BTreeSet<String> = user
+            .group_values(self.target, self.mode)
+            .into_iter()
+            .collect();
+        [GroupMode::Idp, GroupMode::Custom, GroupMode::Both]
+            .iter()
+            .filter(|m| **m != self.mode)
+            .any(|m| {
+                let other: BTreeSet<String> =
+                    user.group_values(self.target, *m).into_iter().collect();
+                now.symmetric_difference(&other)
+                    .any(|g| self.group_values.contains(g))
+            })
     }
 
     /// The identities listed explicitly in the security tables (USERID and USER.EMAIL values, not `*`), as
@@ -348,10 +385,25 @@ impl SecurityModel {
     }
 
     /// Lints of the security model (A2, I2, L1, L2, R2, R3, O1, U1 and "no ADMIN").
-    pub fn lints(&self, security: &DataModel, app: &DataModel, app_engine: &Engine) -> Vec<Diagnostic> {
+    pub fn lints(
+        &self,
+        security: &DataModel,
+        app: &DataModel,
+        app_engine: &Engine,
+    ) -> Vec<Diagnostic> {
         let mut out = vec![];
-        let app_fields: BTreeSet<String> = app.tables.iter().flat_map(|t| t.fields.iter().cloned()).collect();
-        let sec_tables_of = |name: &str| security.tables.iter().filter(|t| t.field_index(name).is_some()).count();
+        let app_fields: BTreeSet<String> = app
+            .tables
+            .iter()
+            .flat_map(|t| t.fields.iter().cloned())
+            .collect();
+        let sec_tables_of = |name: &str| {
+            security
+                .tables
+                .iter()
+                .filter(|t| t.field_index(name).is_some())
+                .count()
+        };
         // A2 / A3
         for r in &self.reductions {
             if r.linked {
@@ -392,9 +444,12 @@ impl SecurityModel {
         for (ti, t) in security.tables.iter().enumerate() {
             // I2: blank identity cells.
             for (id, _) in &self.identities {
-                let Some(c) = t.field_index(id.field()) else { continue };
-                let blanks: Vec<usize> =
-                    (0..t.row_count()).filter(|&r| is_blank(text_of(t, c, r).as_deref())).collect();
+                let Some(c) = t.field_index(id.field()) else {
+                    continue;
+                };
+                let blanks: Vec<usize> = (0..t.row_count())
+                    .filter(|&r| is_blank(text_of(t, c, r).as_deref()))
+                    .collect();
                 if let Some(&first) = blanks.first() {
                     let d = Diagnostic::warning(
                         codes::SA_BLANK_IDENTITY,
@@ -405,7 +460,10 @@ impl SecurityModel {
                             id.field()
                         ),
                     )
-                    .with_help(format!("put `*` in {} on rows that do not use it", id.field()))
+                    .with_help(format!(
+                        "put `*` in {} on rows that do not use it",
+                        id.field()
+                    ))
                     .with_rule("I2");
                     out.push(locate(d, row_origin(t, first)));
                 }
@@ -440,7 +498,9 @@ impl SecurityModel {
                 .filter_map(|r| t.field_index(&r.name).map(|c| (c, r.name.as_str())))
                 .collect();
             for (id, _) in &self.identities {
-                let Some(ic) = t.field_index(id.field()) else { continue };
+                let Some(ic) = t.field_index(id.field()) else {
+                    continue;
+                };
                 let mut by_value: BTreeMap<String, Vec<usize>> = BTreeMap::new();
                 for r in 0..t.row_count() {
                     if let Some(v) = text_of(t, ic, r) {
@@ -451,7 +511,8 @@ impl SecurityModel {
                 }
                 for (v, rows) in &by_value {
                     if let Some(ac) = access_c {
-                        let acc: BTreeSet<String> = rows.iter().filter_map(|&r| text_of(t, ac, r)).collect();
+                        let acc: BTreeSet<String> =
+                            rows.iter().filter_map(|&r| text_of(t, ac, r)).collect();
                         if acc.contains("ADMIN") && acc.contains("USER") {
                             out.push(locate(
                                 Diagnostic::warning(
@@ -466,11 +527,18 @@ impl SecurityModel {
                     if red.len() >= 2 && rows.len() >= 2 {
                         let combos: BTreeSet<Vec<String>> = rows
                             .iter()
-                            .map(|&r| red.iter().map(|(c, _)| text_of(t, *c, r).unwrap_or_default()).collect())
-                            .filter(|c: &Vec<String>| c.iter().filter(|x| !is_blank(Some(x))).count() >= 2)
+                            .map(|&r| {
+                                red.iter()
+                                    .map(|(c, _)| text_of(t, *c, r).unwrap_or_default())
+                                    .collect()
+                            })
+                            .filter(|c: &Vec<String>| {
+                                c.iter().filter(|x| !is_blank(Some(x))).count() >= 2
+                            })
                             .collect();
-                        let per_field: Vec<BTreeSet<&String>> =
-                            (0..red.len()).map(|i| combos.iter().map(|c| &c[i]).collect()).collect();
+                        let per_field: Vec<BTreeSet<&String>> = (0..red.len())
+                            .map(|i| combos.iter().map(|c| &c[i]).collect())
+                            .collect();
                         let product: usize = per_field.iter().map(|s| s.len()).product();
                         if combos.len() >= 2 && product > combos.len() {
                             out.push(locate(
@@ -495,11 +563,17 @@ impl SecurityModel {
         }
         // R2: reduction values not in the data.
         for r in self.reductions.iter().filter(|r| r.linked) {
-            let Some(af) = app_engine.field_id(&r.name) else { continue };
-            let missing: Vec<&String> =
-                r.star.iter().filter(|v| app_engine.fields[af].symbol(v).is_none()).collect();
+            let Some(af) = app_engine.field_id(&r.name) else {
+                continue;
+            };
+            let missing: Vec<&String> = r
+                .star
+                .iter()
+                .filter(|v| app_engine.fields[af].symbol(v).is_none())
+                .collect();
             if !missing.is_empty() {
-                let shown: Vec<String> = missing.iter().take(10).map(|v| format!("`{v}`")).collect();
+                let shown: Vec<String> =
+                    missing.iter().take(10).map(|v| format!("`{v}`")).collect();
                 out.push(locate(
                     Diagnostic::warning(
                         codes::SA_VALUE_NOT_IN_DATA,
@@ -521,15 +595,24 @@ impl SecurityModel {
         for name in &self.omit_star {
             if !app_fields.contains(name) {
                 out.push(locate(
-                    Diagnostic::warning(codes::SA_OMIT_UNKNOWN, format!("OMIT names `{name}`, which is no app field: it omits nothing"))
-                        .with_rule("O1"),
+                    Diagnostic::warning(
+                        codes::SA_OMIT_UNKNOWN,
+                        format!("OMIT names `{name}`, which is no app field: it omits nothing"),
+                    )
+                    .with_rule("O1"),
                     table_source(security, OMIT),
                 ));
-            } else if app_engine.field_id(name).map(|f| app_engine.is_key_field(f)).unwrap_or(false) {
+            } else if app_engine
+                .field_id(name)
+                .map(|f| app_engine.is_key_field(f))
+                .unwrap_or(false)
+            {
                 out.push(locate(
                     Diagnostic::warning(
                         codes::SA_OMIT_KEY,
-                        format!("OMIT names the key field `{name}`: Qlik keeps the key without content"),
+                        format!(
+                            "OMIT names the key field `{name}`: Qlik keeps the key without content"
+                        ),
                     )
                     .with_rule("O1"),
                     table_source(security, OMIT),
@@ -540,8 +623,11 @@ impl SecurityModel {
         if let Some(af) = self.access_field {
             if self.engine.fields[af].symbol("ADMIN").is_none() {
                 out.push(locate(
-                    Diagnostic::warning(codes::SA_NO_ADMIN, "no Section Access row grants ADMIN".to_string())
-                        .with_rule("L2"),
+                    Diagnostic::warning(
+                        codes::SA_NO_ADMIN,
+                        "no Section Access row grants ADMIN".to_string(),
+                    )
+                    .with_rule("L2"),
                     table_source(security, ACCESS),
                 ));
             }
@@ -567,21 +653,38 @@ fn locate(d: Diagnostic, at: Option<(crate::diag::SourceId, crate::diag::Span)>)
 /// The script location of a security row, when it has one.
 pub fn row_origin(t: &Table, row: usize) -> Option<(crate::diag::SourceId, crate::diag::Span)> {
     match t.origins.get(row) {
-        Some(RowOrigin::Script { source, span }) | Some(RowOrigin::Load { source, span }) => Some((*source, *span)),
+        Some(RowOrigin::Script { source, span }) | Some(RowOrigin::Load { source, span }) => {
+            Some((*source, *span))
+        }
         _ => t.source,
     }
 }
 
-fn table_source(security: &DataModel, field: &str) -> Option<(crate::diag::SourceId, crate::diag::Span)> {
-    security.tables.iter().find(|t| t.field_index(field).is_some()).and_then(|t| t.source)
+fn table_source(
+    security: &DataModel,
+    field: &str,
+) -> Option<(crate::diag::SourceId, crate::diag::Span)> {
+    security
+        .tables
+        .iter()
+        .find(|t| t.field_index(field).is_some())
+        .and_then(|t| t.source)
 }
 
 /// A2 near misses: app fields equal ignoring case, or within edit distance 2 (case-insensitive).
 pub fn near_misses(name: &str, app_fields: &BTreeSet<String>) -> Vec<String> {
     let up = name.to_uppercase();
-    let mut exact_ci: Vec<String> = app_fields.iter().filter(|f| f.to_uppercase() == up).cloned().collect();
+    let mut exact_ci: Vec<String> = app_fields
+        .iter()
+        .filter(|f| f.to_uppercase() == up)
+        .cloned()
+        .collect();
     if exact_ci.is_empty() {
-        exact_ci = app_fields.iter().filter(|f| edit_distance(&f.to_uppercase(), &up) <= 2).cloned().collect();
+        exact_ci = app_fields
+            .iter()
+            .filter(|f| edit_distance(&f.to_uppercase(), &up) <= 2)
+            .cloned()
+            .collect();
     }
     exact_ci
 }

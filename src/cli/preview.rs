@@ -3,7 +3,7 @@
 //! writes the user's reduced tables (CSV or Parquet, omitted fields removed).
 
 use super::report_cmd::{eprint_diagnostics, load};
-use super::{ExportFormat, Exit, PreviewArgs, TableFormat};
+use super::{Exit, ExportFormat, PreviewArgs, TableFormat};
 use crate::access::directory;
 use crate::access::Target;
 use crate::diag::{codes, Diagnostic};
@@ -19,7 +19,13 @@ pub fn run(args: PreviewArgs) -> Exit {
         return Exit::CouldNotRun;
     };
     let with_dir = !args.directory.directory.is_empty();
-    let (run, dir, dir_diags) = match load(&args.script, &args.run, &args.directory, &args.user, !with_dir) {
+    let (run, dir, dir_diags) = match load(
+        &args.script,
+        &args.run,
+        &args.directory,
+        &args.user,
+        !with_dir,
+    ) {
         Ok(x) => x,
         Err(e) => return e,
     };
@@ -45,17 +51,24 @@ pub fn run(args: PreviewArgs) -> Exit {
     let prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
         Err(diags) => {
-            eprintln!("qsa: the Section Access cannot be evaluated faithfully; refusing to preview");
+            eprintln!(
+                "qsa: the Section Access cannot be evaluated faithfully; refusing to preview"
+            );
             eprint_diagnostics(&diags, &run.sources);
             return Exit::CouldNotRun;
         }
     };
     let results = prepared.evaluate(std::slice::from_ref(&user), true);
-    let Some(result) = results.first() else { return Exit::CouldNotRun };
+    let Some(result) = results.first() else {
+        return Exit::CouldNotRun;
+    };
     let origin = |o: Option<&crate::model::RowOrigin>| reduce::origin_text(&run, o);
     match args.format {
         TableFormat::Json => print!("{}", users::render_preview_json(result, &origin)),
-        _ => print!("{}", users::render_preview(result, &run.app, args.rows, &origin)),
+        _ => print!(
+            "{}",
+            users::render_preview(result, &run.app, args.rows, &origin)
+        ),
     }
     let mut diags = prepared.diagnostics.clone();
     diags.extend(dir_diags);
@@ -64,9 +77,12 @@ pub fn run(args: PreviewArgs) -> Exit {
         diags.push(
             Diagnostic::warning(
                 codes::USER_DEPENDS_ON_DEC,
-                format!("this result depends on rule {r} [dec]: {}", users::rule_text(r)),
+                format!(
+                    "this result depends on rule {r} [dec]: {}",
+                    users::rule_text(r)
+                ),
             )
-            .with_rule(*r),
+            .with_rule(r),
         );
     }
     eprint_diagnostics(&diags, &run.sources);
@@ -82,7 +98,13 @@ pub fn run(args: PreviewArgs) -> Exit {
 fn file_name(table: &str) -> String {
     let s: String = table
         .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ') { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.trim().is_empty() || s.starts_with('.') {
         format!("table_{s}")
@@ -97,15 +119,19 @@ pub fn reduced_frame(
     kept: Option<&Kept>,
     omitted: &[String],
 ) -> PolarsResult<DataFrame> {
-    let rows: Vec<usize> = (0..table.row_count()).filter(|&r| kept.map(|k| k.contains(r)).unwrap_or(true)).collect();
+    let rows: Vec<usize> = (0..table.row_count())
+        .filter(|&r| kept.map(|k| k.contains(r)).unwrap_or(true))
+        .collect();
     let cols: Vec<Column> = table
         .fields
         .iter()
         .zip(&table.columns)
         .filter(|(f, _)| !omitted.contains(f))
         .map(|(f, c)| {
-            let v: Vec<Option<String>> =
-                rows.iter().map(|&r| c.get(r).and_then(|x| x.text().map(|s| s.into_owned()))).collect();
+            let v: Vec<Option<String>> = rows
+                .iter()
+                .map(|&r| c.get(r).and_then(|x| x.text().map(|s| s.into_owned())))
+                .collect();
             Column::new(f.as_str().into(), v)
         })
         .collect();
@@ -127,9 +153,13 @@ fn export(u: &UserResult, app: &DataModel, dir: &Path, format: ExportFormat) -> 
         let path = dir.join(format!("{}.{ext}", file_name(&t.name)));
         let mut f = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         match format {
-            ExportFormat::Csv => CsvWriter::new(&mut f).finish(&mut df).map_err(|e| e.to_string())?,
+            ExportFormat::Csv => CsvWriter::new(&mut f)
+                .finish(&mut df)
+                .map_err(|e| e.to_string())?,
             ExportFormat::Parquet => {
-                ParquetWriter::new(&mut f).finish(&mut df).map_err(|e| e.to_string())?;
+                ParquetWriter::new(&mut f)
+                    .finish(&mut df)
+                    .map_err(|e| e.to_string())?;
             }
         }
     }

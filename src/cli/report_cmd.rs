@@ -22,7 +22,14 @@ pub(super) fn load(
     dir_args: &super::DirectoryArgs,
     user_args: &super::UserArgs,
     include_cli_user: bool,
-) -> Result<(crate::script::RunResult, directory::Directory, Vec<Diagnostic>), Exit> {
+) -> Result<
+    (
+        crate::script::RunResult,
+        directory::Directory,
+        Vec<Diagnostic>,
+    ),
+    Exit,
+> {
     let opts = match run_args.options() {
         Ok(o) => o,
         Err(m) => {
@@ -38,9 +45,18 @@ pub(super) fn load(
         }
     };
     let mut diags = vec![];
-    let cli_user = if include_cli_user { directory::user_from_args(user_args) } else { None };
-    let (dir, _catalog, ok) =
-        directory::load(&dir_args.directory, &dir_args.groups, cli_user, &mut run.sources, &mut diags);
+    let cli_user = if include_cli_user {
+        directory::user_from_args(user_args)
+    } else {
+        None
+    };
+    let (dir, _catalog, ok) = directory::load(
+        &dir_args.directory,
+        &dir_args.groups,
+        cli_user,
+        &mut run.sources,
+        &mut diags,
+    );
     if !ok {
         eprint_diagnostics(&diags, &run.sources);
         return Err(Exit::CouldNotRun);
@@ -49,10 +65,11 @@ pub(super) fn load(
 }
 
 pub fn run(args: ReportArgs) -> Exit {
-    let (run, dir, dir_diags) = match load(&args.script, &args.run, &args.directory, &args.user, true) {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
+    let (run, dir, dir_diags) =
+        match load(&args.script, &args.run, &args.directory, &args.user, true) {
+            Ok(x) => x,
+            Err(e) => return e,
+        };
     let target: Target = args.run.target.into();
     let prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
@@ -72,9 +89,15 @@ pub fn run(args: ReportArgs) -> Exit {
     diags.extend(dir_diags);
     let mode = prepared.group_mode();
     match args.format {
-        TableFormat::Json => print!("{}", users::render_json(&results, target, mode, &diags, &run.sources)),
+        TableFormat::Json => print!(
+            "{}",
+            users::render_json(&results, target, mode, &diags, &run.sources)
+        ),
         TableFormat::Csv => print!("{}", users::render_csv(&results)),
-        TableFormat::Html => print!("{}", users::render_html(&results, target, mode, &diags, &run.sources)),
+        TableFormat::Html => print!(
+            "{}",
+            users::render_html(&results, target, mode, &diags, &run.sources)
+        ),
         TableFormat::Human => {
             print!("{}", users::render_human(&results, target, mode));
             eprint_diagnostics(&users::all_diagnostics(&results, &diags), &run.sources);

@@ -8,10 +8,16 @@ pub struct Bitset {
 
 impl Bitset {
     pub fn new(len: usize) -> Self {
-        Bitset { words: vec![0; len.div_ceil(64)], len }
+        Bitset {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
     }
     pub fn full(len: usize) -> Self {
-        let mut b = Bitset { words: vec![u64::MAX; len.div_ceil(64)], len };
+        let mut b = Bitset {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
         b.trim();
         b
     }

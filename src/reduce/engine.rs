@@ -122,9 +122,15 @@ impl Link {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildError {
     /// R5: a loop; the tables and link fields along it, in order.
-    Circular { tables: Vec<String>, via: Vec<String> },
+    Circular {
+        tables: Vec<String>,
+        via: Vec<String>,
+    },
     /// Overlapping field combinations (nested synthetic keys).
-    NestedSynthetic { fields: Vec<String>, tables: Vec<String> },
+    NestedSynthetic {
+        fields: Vec<String>,
+        tables: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for BuildError {
@@ -230,7 +236,12 @@ impl Engine {
             let mut cols = Vec::new();
             for (fname, col) in t.fields.iter().zip(&t.columns) {
                 let fid = *field_ids.entry(fname.clone()).or_insert_with(|| {
-                    fields.push(Field { name: fname.clone(), values: vec![], by_text: HashMap::new(), tables: vec![] });
+                    fields.push(Field {
+                        name: fname.clone(),
+                        values: vec![],
+                        by_text: HashMap::new(),
+                        tables: vec![],
+                    });
                     fields.len() - 1
                 });
                 let f = &mut fields[fid];
@@ -257,10 +268,21 @@ impl Engine {
                 cols.push(ids);
             }
             let rows = t.row_count();
-            tables.push(ETable { name: t.name.clone(), fields: fids, cols, rows, index: vec![] });
+            tables.push(ETable {
+                name: t.name.clone(),
+                fields: fids,
+                cols,
+                rows,
+                index: vec![],
+            });
         }
         for t in &mut tables {
-            t.index = t.fields.iter().zip(&t.cols).map(|(&f, c)| Csr::build(c, fields[f].len())).collect();
+            t.index = t
+                .fields
+                .iter()
+                .zip(&t.cols)
+                .map(|(&f, c)| Csr::build(c, fields[f].len()))
+                .collect();
         }
         let mut e = Engine {
             fields,
@@ -283,14 +305,28 @@ impl Engine {
     }
     /// Fields held by two or more tables.
     pub fn is_key_field(&self, fid: usize) -> bool {
-        self.fields.get(fid).map(|f| f.tables.len() > 1).unwrap_or(false)
+        self.fields
+            .get(fid)
+            .map(|f| f.tables.len() > 1)
+            .unwrap_or(false)
     }
 
     fn build_links(&mut self) -> Result<(), BuildError> {
         let nt = self.tables.len();
-        let key_fields: BTreeSet<usize> = (0..self.fields.len()).filter(|&f| self.is_key_field(f)).collect();
-        let keys_of: Vec<BTreeSet<usize>> =
-            self.tables.iter().map(|t| t.fields.iter().copied().filter(|f| key_fields.contains(f)).collect()).collect();
+        let key_fields: BTreeSet<usize> = (0..self.fields.len())
+            .filter(|&f| self.is_key_field(f))
+            .collect();
+        let keys_of: Vec<BTreeSet<usize>> = self
+            .tables
+            .iter()
+            .map(|t| {
+                t.fields
+                    .iter()
+                    .copied()
+                    .filter(|f| key_fields.contains(f))
+                    .collect()
+            })
+            .collect();
         // Combinations shared by pairs of tables.
         let mut combos: BTreeSet<Vec<usize>> = BTreeSet::new();
         for a in 0..nt {
@@ -324,13 +360,17 @@ impl Engine {
         }
         let mut links: Vec<Link> = Vec::new();
         for c in &combos {
-            let members_t: Vec<usize> = (0..nt).filter(|&t| c.iter().all(|g| keys_of[t].contains(g))).collect();
+            let members_t: Vec<usize> = (0..nt)
+                .filter(|&t| c.iter().all(|g| keys_of[t].contains(g)))
+                .collect();
             let mut intern: HashMap<Vec<u32>, u32> = HashMap::new();
             let mut members = Vec::new();
             for &t in &members_t {
                 let tab = &self.tables[t];
-                let cis: Vec<usize> =
-                    c.iter().filter_map(|g| tab.fields.iter().position(|f| f == g)).collect();
+                let cis: Vec<usize> = c
+                    .iter()
+                    .filter_map(|g| tab.fields.iter().position(|f| f == g))
+                    .collect();
                 let mut col = Vec::with_capacity(tab.rows);
                 let mut key = Vec::with_capacity(cis.len());
                 for r in 0..tab.rows {
@@ -345,7 +385,11 @@ impl Engine {
                 }
                 members.push((t, KeyCol::Tuple(col)));
             }
-            links.push(Link { fields: c.clone(), members, domain: intern.len() });
+            links.push(Link {
+                fields: c.clone(),
+                members,
+                domain: intern.len(),
+            });
         }
         for &f in &key_fields {
             if in_combo.contains_key(&f) {
@@ -354,9 +398,19 @@ impl Engine {
             let members = self.fields[f]
                 .tables
                 .iter()
-                .filter_map(|&t| self.tables[t].fields.iter().position(|&x| x == f).map(|ci| (t, KeyCol::Field(ci))))
+                .filter_map(|&t| {
+                    self.tables[t]
+                        .fields
+                        .iter()
+                        .position(|&x| x == f)
+                        .map(|ci| (t, KeyCol::Field(ci)))
+                })
                 .collect();
-            links.push(Link { fields: vec![f], members, domain: self.fields[f].len() });
+            links.push(Link {
+                fields: vec![f],
+                members,
+                domain: self.fields[f].len(),
+            });
         }
         // Loop detection (union-find over table and link nodes).
         let n = nt + links.len();
@@ -383,7 +437,14 @@ impl Engine {
                         if *node < nt {
                             ts.push(self.tables[*node].name.clone());
                         } else {
-                            via.push(links[*node - nt].fields.iter().map(|&f| self.fields[f].name.clone()).collect::<Vec<_>>().join("+"));
+                            via.push(
+                                links[*node - nt]
+                                    .fields
+                                    .iter()
+                                    .map(|&f| self.fields[f].name.clone())
+                                    .collect::<Vec<_>>()
+                                    .join("+"),
+                            );
                         }
                     }
                     return Err(BuildError::Circular { tables: ts, via });
@@ -412,7 +473,11 @@ impl Engine {
                 }
                 comp_of_node[node] = ci;
                 let pos = order.len();
-                order.push(if node < nt { Node::Table(node) } else { Node::Link(node - nt) });
+                order.push(if node < nt {
+                    Node::Table(node)
+                } else {
+                    Node::Link(node - nt)
+                });
                 parent.push(par);
                 if node < nt {
                     tabs.push(node);
@@ -423,7 +488,11 @@ impl Engine {
                     }
                 }
             }
-            components.push(Component { order, parent, tables: tabs });
+            components.push(Component {
+                order,
+                parent,
+                tables: tabs,
+            });
         }
         self.comp_of_table = (0..nt).map(|t| comp_of_node[t]).collect();
         self.links = links;
@@ -434,8 +503,15 @@ impl Engine {
 
     fn nested(&self, a: &[usize], b: &[usize]) -> BuildError {
         let fs: BTreeSet<usize> = a.iter().chain(b).copied().collect();
-        let ts: BTreeSet<String> =
-            fs.iter().flat_map(|&f| self.fields[f].tables.iter().map(|&t| self.tables[t].name.clone())).collect();
+        let ts: BTreeSet<String> = fs
+            .iter()
+            .flat_map(|&f| {
+                self.fields[f]
+                    .tables
+                    .iter()
+                    .map(|&t| self.tables[t].name.clone())
+            })
+            .collect();
         BuildError::NestedSynthetic {
             fields: fs.iter().map(|&f| self.fields[f].name.clone()).collect(),
             tables: ts.into_iter().collect(),
@@ -452,7 +528,11 @@ impl Engine {
             match &mut out {
                 None => {
                     let idx = &tab.index[ci];
-                    let est: usize = s.ones().take(tab.rows / 16 + 1).map(|sym| idx.rows_of(sym as u32).len()).sum();
+                    let est: usize = s
+                        .ones()
+                        .take(tab.rows / 16 + 1)
+                        .map(|sym| idx.rows_of(sym as u32).len())
+                        .sum();
                     let sparse = s.count() <= tab.rows / 16 && est < tab.rows / 16;
                     let mut b = Bitset::new(tab.rows);
                     if sparse {
@@ -488,7 +568,11 @@ impl Engine {
     }
 
     fn member_index(&self, link: usize, table: usize) -> usize {
-        self.links[link].members.iter().position(|m| m.0 == table).unwrap_or(0)
+        self.links[link]
+            .members
+            .iter()
+            .position(|m| m.0 == table)
+            .unwrap_or(0)
     }
 
     /// Link values of the given rows of `t` in `link`.
@@ -510,7 +594,14 @@ impl Engine {
 
     /// Keep the rows whose link value is in `msg`. Records in `flags` whether a NULL link value dropped a row
     /// and whether a composite link dropped a row (both make the result depend on R4's [dec] part).
-    fn filter(&self, link: usize, t: usize, rows: &mut Option<Bitset>, msg: &Bitset, flags: &mut R4Flags) {
+    fn filter(
+        &self,
+        link: usize,
+        t: usize,
+        rows: &mut Option<Bitset>,
+        msg: &Bitset,
+        flags: &mut R4Flags,
+    ) {
         let mi = self.member_index(link, t);
         let composite = self.links[link].fields.len() > 1;
         let b = rows.get_or_insert_with(|| Bitset::full(self.tables[t].rows));
@@ -531,13 +622,18 @@ impl Engine {
 
     /// Evaluate selections: `selections[field]` = allowed symbols of that field (None = not selected).
     pub fn evaluate(&self, selections: &BTreeMap<usize, Bitset>) -> Evaluation {
-        let sel: Vec<Option<&Bitset>> = (0..self.fields.len()).map(|f| selections.get(&f)).collect();
+        let sel: Vec<Option<&Bitset>> =
+            (0..self.fields.len()).map(|f| selections.get(&f)).collect();
         let mut kept = vec![Kept::All; self.tables.len()];
         let mut propagated = vec![];
         let mut flags = R4Flags::default();
         let mut multi_hop = false;
         for comp in &self.components {
-            let own: BTreeMap<usize, Option<Bitset>> = comp.tables.iter().map(|&t| (t, self.own_rows(t, &sel))).collect();
+            let own: BTreeMap<usize, Option<Bitset>> = comp
+                .tables
+                .iter()
+                .map(|&t| (t, self.own_rows(t, &sel)))
+                .collect();
             if own.values().all(|o| o.is_none()) {
                 continue;
             }
@@ -556,7 +652,10 @@ impl Engine {
             // orphan key values, as Qlik does).
             let sel_other = |t: usize, l: usize| -> bool {
                 let lf = &self.links[l].fields;
-                self.tables[t].fields.iter().any(|f| sel.get(*f).map(|s| s.is_some()).unwrap_or(false) && !lf.contains(f))
+                self.tables[t]
+                    .fields
+                    .iter()
+                    .any(|f| sel.get(*f).map(|s| s.is_some()).unwrap_or(false) && !lf.contains(f))
             };
             // upc[p]: the side of node p (its subtree) constrains its parent across the link above it.
             let mut upc = vec![false; n];
@@ -628,8 +727,12 @@ impl Engine {
                     }
                     Node::Link(l) => {
                         let Some(pp) = comp.parent[p] else { continue };
-                        let Node::Table(pt) = comp.order[pp] else { continue };
-                        let downc = sel_other(pt, l) || inc[pp] || children[pp].iter().any(|&c| c != p && upc[c]);
+                        let Node::Table(pt) = comp.order[pp] else {
+                            continue;
+                        };
+                        let downc = sel_other(pt, l)
+                            || inc[pp]
+                            || children[pp].iter().any(|&c| c != p && upc[c]);
                         // Rows of the parent table excluding this link's subtree.
                         let parent_side = if downc {
                             let mut rows = own.get(&pt).cloned().unwrap_or(None);
@@ -667,8 +770,8 @@ impl Engine {
                     }
                 }
             }
-            for p in 0..n {
-                if let (Node::Table(t), Some(rows)) = (comp.order[p], fin[p].take()) {
+            for (node, f) in comp.order.iter().zip(fin.iter_mut()) {
+                if let (Node::Table(t), Some(rows)) = (*node, f.take()) {
                     let k = match rows {
                         None => Kept::All,
                         Some(b) => Kept::Rows(b),
@@ -681,7 +784,9 @@ impl Engine {
                         propagated.push(t);
                         // Reduced through a link although no neighbour across any link holds a selection.
                         let near = self.table_links[t].iter().any(|&(l, _)| {
-                            self.links[l].tables().any(|o| o != t && matches!(own.get(&o), Some(Some(_))))
+                            self.links[l]
+                                .tables()
+                                .any(|o| o != t && matches!(own.get(&o), Some(Some(_))))
                         });
                         if !near {
                             multi_hop = true;
@@ -693,7 +798,11 @@ impl Engine {
         }
         propagated.sort_unstable();
         let r4_dec = flags.null_drop || flags.composite_drop || multi_hop;
-        Evaluation { kept, propagated, r4_dec }
+        Evaluation {
+            kept,
+            propagated,
+            r4_dec,
+        }
     }
 
     /// Component index of each table (tables in the same component are associated).

@@ -18,6 +18,7 @@
 //! - `R6`: access is granted but every reduced table keeps zero rows.
 //! - `S7`: cloud, GROUP is used, and another `QlikCloudGroupMode` would change the user's GROUP values
 //!   that appear in the security tables (the mode is read as its value at the end of the script).
+//!
 //! `R5` never appears: a loop refuses the whole evaluation.
 
 pub mod bitset;
@@ -135,7 +136,10 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             refuse = true;
             let mut d = Diagnostic::error(
                 codes::SA_NOT_EVALUABLE,
-                format!("security table `{}` is incomplete ({}): qsa refuses to evaluate users", t.name, inc.reason),
+                format!(
+                    "security table `{}` is incomplete ({}): qsa refuses to evaluate users",
+                    t.name, inc.reason
+                ),
             )
             .with_rule("S3");
             if let Some((s, sp)) = inc.at.or(t.source) {
@@ -152,7 +156,12 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             None
         }
     };
-    let app_fields: BTreeSet<String> = run.app.tables.iter().flat_map(|t| t.fields.iter().cloned()).collect();
+    let app_fields: BTreeSet<String> = run
+        .app
+        .tables
+        .iter()
+        .flat_map(|t| t.fields.iter().cloned())
+        .collect();
     let security = match SecurityModel::build(&run.security, &app_fields, target, mode, mode_set) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -201,7 +210,15 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         ));
     }
     diags.extend(security.lints(&run.security, &run.app, &app));
-    let mut p = Prepared { run, target, mode, security, app, diagnostics: diags, app_fields };
+    let mut p = Prepared {
+        run,
+        target,
+        mode,
+        security,
+        app,
+        diagnostics: diags,
+        app_fields,
+    };
     if target == Target::ClientManaged && !run.security.tables.is_empty() {
         let d = p.reload_identity_lint();
         p.diagnostics.extend(d);
@@ -243,7 +260,10 @@ impl<'a> Prepared<'a> {
         } else if r.access != Access::Admin || r.reduction.values().any(|v| v.is_some()) {
             vec![Diagnostic::warning(
                 codes::SA_NO_RELOAD_IDENTITY,
-                format!("`{RELOAD_IDENTITY}` is {} and reduced: reloads may not see all data", r.access.as_str()),
+                format!(
+                    "`{RELOAD_IDENTITY}` is {} and reduced: reloads may not see all data",
+                    r.access.as_str()
+                ),
             )
             .with_rule("U1")]
         } else {
@@ -271,8 +291,20 @@ impl<'a> Prepared<'a> {
     fn evaluate_profile(&self, applicable: &[Kept], detail: bool) -> Profile {
         let run = self.run;
         let grant = self.security.grant(&run.security, applicable);
-        let totals: BTreeMap<String, TableCount> =
-            run.app.tables.iter().map(|t| (t.name.clone(), TableCount { rows: 0, total_rows: t.row_count() })).collect();
+        let totals: BTreeMap<String, TableCount> = run
+            .app
+            .tables
+            .iter()
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    TableCount {
+                        rows: 0,
+                        total_rows: t.row_count(),
+                    },
+                )
+            })
+            .collect();
         let mut rules = BTreeSet::new();
         let denied = |reason: String, rules: BTreeSet<&'static str>| Profile {
             access: Access::Denied,
@@ -286,7 +318,20 @@ impl<'a> Prepared<'a> {
         };
         if run.security.tables.is_empty() {
             // No Section Access: nothing is reduced.
-            let tables = run.app.tables.iter().map(|t| (t.name.clone(), TableCount { rows: t.row_count(), total_rows: t.row_count() })).collect();
+            let tables = run
+                .app
+                .tables
+                .iter()
+                .map(|t| {
+                    (
+                        t.name.clone(),
+                        TableCount {
+                            rows: t.row_count(),
+                            total_rows: t.row_count(),
+                        },
+                    )
+                })
+                .collect();
             return Profile {
                 access: Access::User,
                 denied_reason: None,
@@ -299,12 +344,22 @@ impl<'a> Prepared<'a> {
             };
         }
         if !grant.listed {
-            return denied("not listed: no Section Access row applies to this user".into(), rules);
+            return denied(
+                "not listed: no Section Access row applies to this user".into(),
+                rules,
+            );
         }
         if !grant.admin && !grant.user {
-            return denied("no valid ACCESS value (ADMIN or USER) on the rows that apply".into(), rules);
+            return denied(
+                "no valid ACCESS value (ADMIN or USER) on the rows that apply".into(),
+                rules,
+            );
         }
-        let access = if grant.admin { Access::Admin } else { Access::User };
+        let access = if grant.admin {
+            Access::Admin
+        } else {
+            Access::User
+        };
         if grant.admin && grant.user {
             rules.insert("L2");
         }
@@ -312,7 +367,9 @@ impl<'a> Prepared<'a> {
         let mut selections = BTreeMap::new();
         let mut reduction = BTreeMap::new();
         for (name, allowed) in &grant.allowed {
-            let Some(fid) = self.app.field_id(name) else { continue };
+            let Some(fid) = self.app.field_id(name) else {
+                continue;
+            };
             let field = &self.app.fields[fid];
             let mut b = Bitset::new(field.len());
             let mut vals: Vec<&Value> = vec![];
@@ -338,7 +395,14 @@ impl<'a> Prepared<'a> {
                 continue;
             }
             vals.sort();
-            reduction.insert(name.clone(), Some(vals.iter().map(|v| v.text_or_empty().into_owned()).collect()));
+            reduction.insert(
+                name.clone(),
+                Some(
+                    vals.iter()
+                        .map(|v| v.text_or_empty().into_owned())
+                        .collect(),
+                ),
+            );
             selections.insert(fid, b);
         }
         let ev = self.app.evaluate(&selections);
@@ -354,13 +418,24 @@ impl<'a> Prepared<'a> {
                 any_reduced = true;
                 all_empty &= n == 0;
             }
-            tables.insert(t.name.clone(), TableCount { rows: n, total_rows: t.row_count() });
+            tables.insert(
+                t.name.clone(),
+                TableCount {
+                    rows: n,
+                    total_rows: t.row_count(),
+                },
+            );
         }
         let empty_app = any_reduced && all_empty;
         if empty_app {
             rules.insert("R6");
         }
-        let omitted = grant.omit.iter().filter(|f| self.app_fields.contains(*f)).cloned().collect();
+        let omitted = grant
+            .omit
+            .iter()
+            .filter(|f| self.app_fields.contains(*f))
+            .cloned()
+            .collect();
         Profile {
             access,
             denied_reason: None,
@@ -386,7 +461,14 @@ impl<'a> Prepared<'a> {
                             .fields
                             .iter()
                             .zip(&t.columns)
-                            .map(|(f, c)| (f.clone(), c.get(r).map(|v| v.text_or_empty().into_owned()).unwrap_or_default()))
+                            .map(|(f, c)| {
+                                (
+                                    f.clone(),
+                                    c.get(r)
+                                        .map(|v| v.text_or_empty().into_owned())
+                                        .unwrap_or_default(),
+                                )
+                            })
                             .collect(),
                     });
                 }
@@ -399,8 +481,10 @@ impl<'a> Prepared<'a> {
     /// a few users only: bitsets are per table). Results are in input order.
     pub fn evaluate(&self, users: &[User], detail: bool) -> Vec<UserResult> {
         let sec = &self.security;
-        let applicable: Vec<Option<Vec<Kept>>> =
-            users.par_iter().map(|u| u.status.can_open().then(|| sec.applicable(u))).collect();
+        let applicable: Vec<Option<Vec<Kept>>> = users
+            .par_iter()
+            .map(|u| u.status.can_open().then(|| sec.applicable(u)))
+            .collect();
         let mut profiles: HashMap<&Vec<Kept>, usize> = HashMap::new();
         let mut distinct: Vec<&Vec<Kept>> = vec![];
         for a in applicable.iter().flatten() {
@@ -409,13 +493,24 @@ impl<'a> Prepared<'a> {
                 distinct.len() - 1
             });
         }
-        let results: Vec<Profile> = distinct.par_iter().map(|a| self.evaluate_profile(a, detail)).collect();
+        let results: Vec<Profile> = distinct
+            .par_iter()
+            .map(|a| self.evaluate_profile(a, detail))
+            .collect();
         let totals: BTreeMap<String, TableCount> = self
             .run
             .app
             .tables
             .iter()
-            .map(|t| (t.name.clone(), TableCount { rows: 0, total_rows: t.row_count() }))
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    TableCount {
+                        rows: 0,
+                        total_rows: t.row_count(),
+                    },
+                )
+            })
             .collect();
         users
             .par_iter()

@@ -31,7 +31,8 @@ fn frame(t: &Table) -> PolarsResult<DataFrame> {
         .iter()
         .zip(&t.columns)
         .map(|(f, c)| {
-            let v: Vec<Option<String>> = c.iter().map(|x| x.text().map(|s| s.into_owned())).collect();
+            let v: Vec<Option<String>> =
+                c.iter().map(|x| x.text().map(|s| s.into_owned())).collect();
             Column::new(f.as_str().into(), v)
         })
         .collect();
@@ -60,7 +61,11 @@ fn row_ids(df: &DataFrame) -> PolarsResult<Vec<u32>> {
 
 /// Semi-join every table with each neighbour across a link whose far side holds a selection, until no
 /// table shrinks (R4).
-fn propagate(frames: &mut [DataFrame], fields: &[Vec<String>], selected: &[Vec<String>]) -> PolarsResult<()> {
+fn propagate(
+    frames: &mut [DataFrame],
+    fields: &[Vec<String>],
+    selected: &[Vec<String>],
+) -> PolarsResult<()> {
     let n = frames.len();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for fs in fields {
@@ -72,8 +77,11 @@ fn propagate(frames: &mut [DataFrame], fields: &[Vec<String>], selected: &[Vec<S
     let mut links: Vec<(Vec<String>, BTreeSet<usize>)> = vec![];
     for a in 0..n {
         for b in a + 1..n {
-            let shared: Vec<String> =
-                fields[a].iter().filter(|f| fields[b].contains(*f) && count[f.as_str()] > 1).cloned().collect();
+            let shared: Vec<String> = fields[a]
+                .iter()
+                .filter(|f| fields[b].contains(*f) && count[f.as_str()] > 1)
+                .cloned()
+                .collect();
             if shared.is_empty() {
                 continue;
             }
@@ -153,26 +161,63 @@ pub fn evaluate(
     mode: GroupMode,
     user: &User,
 ) -> PolarsResult<RefResult> {
-    let denied = RefResult { access: Access::Denied, reduction: BTreeMap::new(), kept: BTreeMap::new(), omitted: vec![] };
+    let denied = RefResult {
+        access: Access::Denied,
+        reduction: BTreeMap::new(),
+        kept: BTreeMap::new(),
+        omitted: vec![],
+    };
     if !user.status.can_open() {
         return Ok(denied);
     }
-    let app_fields: BTreeSet<String> = app.tables.iter().flat_map(|t| t.fields.iter().cloned()).collect();
+    let app_fields: BTreeSet<String> = app
+        .tables
+        .iter()
+        .flat_map(|t| t.fields.iter().cloned())
+        .collect();
     // Identity values per field (I3–I6).
     let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    ids.insert(USERID, user.subject.iter().map(|s| s.to_uppercase()).chain(["*".to_string()]).collect());
-    let email: Vec<String> = if target == Target::Cloud { user.email.iter().map(|s| s.to_uppercase()).collect() } else { vec![] };
-    ids.insert(USER_EMAIL, email.into_iter().chain(["*".to_string()]).collect());
-    ids.insert(GROUP, user.group_values(target, mode).into_iter().chain(["*".to_string()]).collect());
+    ids.insert(
+        USERID,
+        user.subject
+            .iter()
+            .map(|s| s.to_uppercase())
+            .chain(["*".to_string()])
+            .collect(),
+    );
+    let email: Vec<String> = if target == Target::Cloud {
+        user.email.iter().map(|s| s.to_uppercase()).collect()
+    } else {
+        vec![]
+    };
+    ids.insert(
+        USER_EMAIL,
+        email.into_iter().chain(["*".to_string()]).collect(),
+    );
+    ids.insert(
+        GROUP,
+        user.group_values(target, mode)
+            .into_iter()
+            .chain(["*".to_string()])
+            .collect(),
+    );
 
-    let mut sec: Vec<DataFrame> = security.tables.iter().map(frame).collect::<PolarsResult<_>>()?;
+    let mut sec: Vec<DataFrame> = security
+        .tables
+        .iter()
+        .map(frame)
+        .collect::<PolarsResult<_>>()?;
     let sec_fields: Vec<Vec<String>> = security.tables.iter().map(|t| t.fields.clone()).collect();
     let mut selected: Vec<Vec<String>> = vec![vec![]; sec.len()];
     let mut has_identity = vec![false; sec.len()];
     for (i, df) in sec.iter_mut().enumerate() {
         for (f, vals) in &ids {
             if sec_fields[i].iter().any(|x| x == f) {
-                *df = df.clone().lazy().filter(col(*f).is_in(str_list(vals), false)).collect()?;
+                *df = df
+                    .clone()
+                    .lazy()
+                    .filter(col(*f).is_in(str_list(vals), false))
+                    .collect()?;
                 selected[i].push(f.to_string());
                 has_identity[i] = true;
             }
@@ -246,7 +291,11 @@ pub fn evaluate(
             .flatten()
             .filter_map(|v| v.text().map(|s| s.into_owned()))
             .collect();
-        let sel: Vec<String> = vals.iter().filter(|v| present.contains(*v)).cloned().collect();
+        let sel: Vec<String> = vals
+            .iter()
+            .filter(|v| present.contains(*v))
+            .cloned()
+            .collect();
         if sel.is_empty() {
             if access == Access::User {
                 return Ok(denied);
@@ -257,14 +306,26 @@ pub fn evaluate(
             for t in &app.tables {
                 if let Some(c) = t.column(f) {
                     for v in c {
-                        if v.text().map(|s| sel.contains(&s.into_owned())).unwrap_or(false) && !shown.contains(v) {
+                        if v.text()
+                            .map(|s| sel.contains(&s.into_owned()))
+                            .unwrap_or(false)
+                            && !shown.contains(v)
+                        {
                             shown.push(v.clone());
                         }
                     }
                 }
             }
             shown.sort();
-            reduction.insert(f.clone(), Some(shown.iter().map(|v| v.text_or_empty().into_owned()).collect()));
+            reduction.insert(
+                f.clone(),
+                Some(
+                    shown
+                        .iter()
+                        .map(|v| v.text_or_empty().into_owned())
+                        .collect(),
+                ),
+            );
             selections.push((f.clone(), sel));
         }
     }
@@ -272,7 +333,11 @@ pub fn evaluate(
     for (i, df) in frames.iter_mut().enumerate() {
         for (f, sel) in &selections {
             if fields[i].contains(f) {
-                *df = df.clone().lazy().filter(col(f.as_str()).is_in(str_list(sel), false)).collect()?;
+                *df = df
+                    .clone()
+                    .lazy()
+                    .filter(col(f.as_str()).is_in(str_list(sel), false))
+                    .collect()?;
                 selected[i].push(f.clone());
             }
         }
@@ -282,5 +347,13 @@ pub fn evaluate(
     for (t, df) in app.tables.iter().zip(&frames) {
         kept.insert(t.name.clone(), row_ids(df)?);
     }
-    Ok(RefResult { access, reduction, kept, omitted: omit.into_iter().filter(|f| app_fields.contains(f)).collect() })
+    Ok(RefResult {
+        access,
+        reduction,
+        kept,
+        omitted: omit
+            .into_iter()
+            .filter(|f| app_fields.contains(f))
+            .collect(),
+    })
 }

@@ -12,8 +12,13 @@ use serde_json::{json, Value as J};
 use std::fmt::Write;
 
 /// File, line and column of a diagnostic's primary label (following expansions to the real file).
-pub fn location(d: &Diagnostic, sources: &SourceMap) -> (Option<String>, Option<usize>, Option<usize>) {
-    let Some(l) = &d.primary else { return (None, None, None) };
+pub fn location(
+    d: &Diagnostic,
+    sources: &SourceMap,
+) -> (Option<String>, Option<usize>, Option<usize>) {
+    let Some(l) = &d.primary else {
+        return (None, None, None);
+    };
     let (s, sp) = sources.origin(l.source, l.span);
     match sources.get(s) {
         Some(f) => {
@@ -62,12 +67,20 @@ fn sorted(results: &[UserResult]) -> Vec<&UserResult> {
 }
 
 fn user_json(u: &UserResult) -> J {
-    let reduction: serde_json::Map<String, J> =
-        u.reduction.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let reduction: serde_json::Map<String, J> = u
+        .reduction
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
     let tables: serde_json::Map<String, J> = u
         .tables
         .iter()
-        .map(|(k, t)| (k.clone(), json!({"rows": t.rows, "total_rows": t.total_rows})))
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                json!({"rows": t.rows, "total_rows": t.total_rows}),
+            )
+        })
         .collect();
     json!({
         "id": u.id,
@@ -101,7 +114,10 @@ pub fn render_json(
     sources: &SourceMap,
 ) -> String {
     let users: Vec<J> = sorted(results).into_iter().map(user_json).collect();
-    let diags: Vec<J> = all_diagnostics(results, diagnostics).iter().map(|d| diagnostic_json(d, sources)).collect();
+    let diags: Vec<J> = all_diagnostics(results, diagnostics)
+        .iter()
+        .map(|d| diagnostic_json(d, sources))
+        .collect();
     let doc = json!({
         "schema": "qsa.report/1",
         "target": target.as_str(),
@@ -129,7 +145,11 @@ fn reduction_text(u: &UserResult) -> String {
 }
 
 fn tables_text(u: &UserResult) -> String {
-    u.tables.iter().map(|(k, t)| format!("{k} {}/{}", t.rows, t.total_rows)).collect::<Vec<_>>().join(", ")
+    u.tables
+        .iter()
+        .map(|(k, t)| format!("{k} {}/{}", t.rows, t.total_rows))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn or_dash(s: String) -> String {
@@ -142,16 +162,31 @@ fn or_dash(s: String) -> String {
 
 /// `qsa report` (default): a readable terminal table, then the denied reasons.
 pub fn render_human(results: &[UserResult], target: Target, mode: GroupMode) -> String {
-    let header = ["USER", "ACCESS", "REDUCTION", "OMITTED", "ROWS (kept/total)", "[dec] RULES"];
+    let header = [
+        "USER",
+        "ACCESS",
+        "REDUCTION",
+        "OMITTED",
+        "ROWS (kept/total)",
+        "[dec] RULES",
+    ];
     let rows: Vec<[String; 6]> = sorted(results)
         .into_iter()
         .map(|u| {
             [
                 u.id.clone(),
                 u.access.as_str().to_string(),
-                if u.access == crate::reduce::Access::Denied { "-".into() } else { reduction_text(u) },
+                if u.access == crate::reduce::Access::Denied {
+                    "-".into()
+                } else {
+                    reduction_text(u)
+                },
                 or_dash(u.omitted_fields.join(", ")),
-                if u.access == crate::reduce::Access::Denied { "-".into() } else { tables_text(u) },
+                if u.access == crate::reduce::Access::Denied {
+                    "-".into()
+                } else {
+                    tables_text(u)
+                },
                 or_dash(u.rules.join(", ")),
             ]
         })
@@ -163,7 +198,13 @@ pub fn render_human(results: &[UserResult], target: Target, mode: GroupMode) -> 
         }
     }
     let mut out = String::new();
-    let _ = writeln!(out, "target: {}   group mode: {}   users: {}", target.as_str(), mode.number(), rows.len());
+    let _ = writeln!(
+        out,
+        "target: {}   group mode: {}   users: {}",
+        target.as_str(),
+        mode.number(),
+        rows.len()
+    );
     let line = |cells: &[String]| -> String {
         cells
             .iter()
@@ -179,11 +220,19 @@ pub fn render_human(results: &[UserResult], target: Target, mode: GroupMode) -> 
     for r in &rows {
         let _ = writeln!(out, "{}", line(r));
     }
-    let denied: Vec<&UserResult> = sorted(results).into_iter().filter(|u| u.denied_reason.is_some()).collect();
+    let denied: Vec<&UserResult> = sorted(results)
+        .into_iter()
+        .filter(|u| u.denied_reason.is_some())
+        .collect();
     if !denied.is_empty() {
         let _ = writeln!(out, "\ndenied:");
         for u in denied {
-            let _ = writeln!(out, "  {}: {}", u.id, u.denied_reason.clone().unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                u.id,
+                u.denied_reason.clone().unwrap_or_default()
+            );
         }
     }
     out
@@ -205,10 +254,19 @@ fn csv_line(cells: &[String]) -> String {
 
 /// `qsa report --format csv`: one line per user.
 pub fn render_csv(results: &[UserResult]) -> String {
-    let mut out = csv_line(&[
-        "id", "email", "access", "denied_reason", "reduction", "omitted_fields", "tables", "rules",
-    ]
-    .map(String::from));
+    let mut out = csv_line(
+        &[
+            "id",
+            "email",
+            "access",
+            "denied_reason",
+            "reduction",
+            "omitted_fields",
+            "tables",
+            "rules",
+        ]
+        .map(String::from),
+    );
     out.push('\n');
     for u in sorted(results) {
         out.push_str(&csv_line(&[
@@ -216,7 +274,11 @@ pub fn render_csv(results: &[UserResult]) -> String {
             u.email.clone().unwrap_or_default(),
             u.access.as_str().into(),
             u.denied_reason.clone().unwrap_or_default(),
-            if u.reduction.is_empty() { String::new() } else { reduction_text(u) },
+            if u.reduction.is_empty() {
+                String::new()
+            } else {
+                reduction_text(u)
+            },
             u.omitted_fields.join(";"),
             tables_text(u),
             u.rules.join(";"),
@@ -227,15 +289,29 @@ pub fn render_csv(results: &[UserResult]) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `qsa report --format html`: a self-contained page.
-pub fn render_html(results: &[UserResult], target: Target, mode: GroupMode, diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+pub fn render_html(
+    results: &[UserResult],
+    target: Target,
+    mode: GroupMode,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+) -> String {
     let mut out = String::from(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>qsa report</title>\n<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.DENIED{color:#a00}.ADMIN{color:#06a}</style></head><body>\n",
     );
-    let _ = writeln!(out, "<h1>qsa report</h1><p>target: {} · group mode: {}</p>", target.as_str(), mode.number());
+    let _ = writeln!(
+        out,
+        "<h1>qsa report</h1><p>target: {} · group mode: {}</p>",
+        target.as_str(),
+        mode.number()
+    );
     out.push_str("<table><tr><th>user</th><th>e-mail</th><th>access</th><th>reason</th><th>reduction</th><th>omitted</th><th>rows</th><th>[dec] rules</th></tr>\n");
     for u in sorted(results) {
         let _ = writeln!(
@@ -261,7 +337,14 @@ pub fn render_html(results: &[UserResult], target: Target, mode: GroupMode, diag
                 (Some(f), Some(l), Some(c)) => format!(" ({f}:{l}:{c})"),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "<li>{} [{}] {}{}</li>", d.severity, d.code, esc(&d.message), esc(&at));
+            let _ = writeln!(
+                out,
+                "<li>{} [{}] {}{}</li>",
+                d.severity,
+                d.code,
+                esc(&d.message),
+                esc(&at)
+            );
         }
         out.push_str("</ul>\n");
     }
@@ -277,7 +360,9 @@ pub fn rule_text(rule: &str) -> &'static str {
         "I6" => "groups that collide after upper-casing are one GROUP value",
         "L2" => "ADMIN wins when the user's rows mix ADMIN and USER",
         "R2" => "strict exclusion is judged field by field",
-        "R4" => "propagation drops NULL link values and passes through every link (message passing)",
+        "R4" => {
+            "propagation drops NULL link values and passes through every link (message passing)"
+        }
         "R6" => "access is granted although every reduced table is empty",
         "S7" => "QlikCloudGroupMode is read as its value at the end of the script",
         _ => "",
@@ -293,7 +378,15 @@ pub fn render_preview(
     origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
 ) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "user:    {}{}", u.id, u.email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "user:    {}{}",
+        u.id,
+        u.email
+            .as_deref()
+            .map(|e| format!(" <{e}>"))
+            .unwrap_or_default()
+    );
     let _ = writeln!(out, "access:  {}", u.access.as_str());
     if let Some(r) = &u.denied_reason {
         let _ = writeln!(out, "reason:  {r}");
@@ -305,7 +398,18 @@ pub fn render_preview(
     for a in &u.applied {
         let cells: Vec<String> = a.cells.iter().map(|(f, v)| format!("{f}={v}")).collect();
         let at = origin(a.origin.as_ref());
-        let _ = writeln!(out, "  {} row {}: {}{}", a.table, a.row + 1, cells.join(", "), if at.is_empty() { String::new() } else { format!("   ({at})") });
+        let _ = writeln!(
+            out,
+            "  {} row {}: {}{}",
+            a.table,
+            a.row + 1,
+            cells.join(", "),
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!("   ({at})")
+            }
+        );
     }
     if u.access != crate::reduce::Access::Denied {
         let _ = writeln!(out, "\nreduction:");
@@ -322,7 +426,15 @@ pub fn render_preview(
                 }
             }
         }
-        let _ = writeln!(out, "\nomitted fields: {}", if u.omitted_fields.is_empty() { "(none)".into() } else { u.omitted_fields.join(", ") });
+        let _ = writeln!(
+            out,
+            "\nomitted fields: {}",
+            if u.omitted_fields.is_empty() {
+                "(none)".into()
+            } else {
+                u.omitted_fields.join(", ")
+            }
+        );
         let _ = writeln!(out, "\ntables (rows kept / total):");
         for (name, t) in &u.tables {
             let _ = writeln!(out, "  {name}: {} / {}", t.rows, t.total_rows);
@@ -330,24 +442,58 @@ pub fn render_preview(
         if rows > 0 {
             for (ti, t) in app.tables.iter().enumerate() {
                 let kept = u.kept.as_ref().and_then(|k| k.get(ti));
-                let fields: Vec<usize> =
-                    (0..t.fields.len()).filter(|&i| !u.omitted_fields.contains(&t.fields[i])).collect();
+                let fields: Vec<usize> = (0..t.fields.len())
+                    .filter(|&i| !u.omitted_fields.contains(&t.fields[i]))
+                    .collect();
                 let _ = writeln!(out, "\n{} (first {rows} rows):", t.name);
                 let header: Vec<String> = fields.iter().map(|&i| t.fields[i].clone()).collect();
                 let mut lines = vec![header];
-                for r in (0..t.row_count()).filter(|&r| kept.map(|k: &Kept| k.contains(r)).unwrap_or(true)).take(rows) {
-                    lines.push(fields.iter().map(|&i| t.columns[i].get(r).map(|v| v.to_string()).unwrap_or_default()).collect());
+                for r in (0..t.row_count())
+                    .filter(|&r| kept.map(|k: &Kept| k.contains(r)).unwrap_or(true))
+                    .take(rows)
+                {
+                    lines.push(
+                        fields
+                            .iter()
+                            .map(|&i| {
+                                t.columns[i]
+                                    .get(r)
+                                    .map(|v| v.to_string())
+                                    .unwrap_or_default()
+                            })
+                            .collect(),
+                    );
                 }
                 let n = lines.first().map(|l| l.len()).unwrap_or(0);
-                let widths: Vec<usize> = (0..n).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+                let widths: Vec<usize> = (0..n)
+                    .map(|c| {
+                        lines
+                            .iter()
+                            .map(|l| l[c].chars().count())
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect();
                 for l in &lines {
-                    let s: Vec<String> = l.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}", w = *w)).collect();
+                    let s: Vec<String> = l
+                        .iter()
+                        .zip(&widths)
+                        .map(|(c, w)| format!("{c:<w$}", w = *w))
+                        .collect();
                     let _ = writeln!(out, "  {}", s.join("  ").trim_end());
                 }
             }
         }
     }
-    let _ = writeln!(out, "\n[dec] rules this result depends on: {}", if u.rules.is_empty() { "none".to_string() } else { u.rules.join(", ") });
+    let _ = writeln!(
+        out,
+        "\n[dec] rules this result depends on: {}",
+        if u.rules.is_empty() {
+            "none".to_string()
+        } else {
+            u.rules.join(", ")
+        }
+    );
     for r in &u.rules {
         let _ = writeln!(out, "  warning: depends on {r} [dec]: {}", rule_text(r));
     }
@@ -355,7 +501,10 @@ pub fn render_preview(
 }
 
 /// `qsa preview --format json`: the user's report entry plus applied rows.
-pub fn render_preview_json(u: &UserResult, origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String) -> String {
+pub fn render_preview_json(
+    u: &UserResult,
+    origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
+) -> String {
     let mut j = user_json(u);
     let applied: Vec<J> = u
         .applied

@@ -22,13 +22,20 @@ pub fn table(name: &str, header: &str, rows: &[&str]) -> Table {
     let mut t = Table::new(name, fields);
     for (i, r) in rows.iter().enumerate() {
         t.push_row(r.split(',').map(|c| cell(c.trim_matches(' '))).collect());
-        t.origins.push(RowOrigin::File { path: format!("{name}.inline"), row: i + 1 });
+        t.origins.push(RowOrigin::File {
+            path: format!("{name}.inline"),
+            row: i + 1,
+        });
     }
     t
 }
 
 pub fn run(app: Vec<Table>, security: Vec<Table>) -> RunResult {
-    RunResult { app: DataModel { tables: app }, security: DataModel { tables: security }, ..Default::default() }
+    RunResult {
+        app: DataModel { tables: app },
+        security: DataModel { tables: security },
+        ..Default::default()
+    }
 }
 
 pub fn run_vars(app: Vec<Table>, security: Vec<Table>, vars: &[(&str, &str)]) -> RunResult {
@@ -47,10 +54,16 @@ pub fn user_with(subject: &str, email: Option<&str>, idp: &[&str], custom: &[&st
     let mut u = User::new(subject);
     u.email = email.map(str::to_string);
     for g in idp {
-        u.groups.push(Group { name: g.to_string(), provider: Provider::Idp });
+        u.groups.push(Group {
+            name: g.to_string(),
+            provider: Provider::Idp,
+        });
     }
     for g in custom {
-        u.groups.push(Group { name: g.to_string(), provider: Provider::Custom });
+        u.groups.push(Group {
+            name: g.to_string(),
+            provider: Provider::Custom,
+        });
     }
     u
 }
@@ -73,7 +86,10 @@ pub fn cloud(r: &RunResult, u: User) -> UserResult {
 
 /// The selection of a field as texts (`None` = not reduced, panics when the field is absent).
 pub fn sel(u: &UserResult, field: &str) -> Option<Vec<String>> {
-    u.reduction.get(field).cloned().unwrap_or_else(|| panic!("no reduction entry for {field}: {:?}", u.reduction))
+    u.reduction
+        .get(field)
+        .cloned()
+        .unwrap_or_else(|| panic!("no reduction entry for {field}: {:?}", u.reduction))
 }
 
 pub fn rows(u: &UserResult, table: &str) -> usize {

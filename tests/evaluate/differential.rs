@@ -37,7 +37,13 @@ fn gen_table(rng: &mut Rng, name: &str, fields: &[String], vals: &[&str]) -> Tab
     for _ in 0..rng.below(6) {
         let row = fields
             .iter()
-            .map(|_| if rng.chance(10) { cell("~") } else { cell(rng.pick(vals)) })
+            .map(|_| {
+                if rng.chance(10) {
+                    cell("~")
+                } else {
+                    cell(rng.pick(vals))
+                }
+            })
             .collect();
         t.push_row(row);
     }
@@ -60,7 +66,8 @@ fn gen_case(seed: u64) -> Case {
     for i in 1..nt {
         let parent = rng.below(i);
         let kind = rng.below(3);
-        let reusable: Vec<&(usize, String)> = single_links.iter().filter(|(p, _)| *p == parent).collect();
+        let reusable: Vec<&(usize, String)> =
+            single_links.iter().filter(|(p, _)| *p == parent).collect();
         if kind == 2 && !reusable.is_empty() {
             let k = reusable[rng.below(reusable.len())].1.clone();
             fields[i].push(k);
@@ -82,7 +89,11 @@ fn gen_case(seed: u64) -> Case {
         }
     }
     let vals = ["A", "B", "C"];
-    let app: Vec<Table> = fields.iter().enumerate().map(|(i, f)| gen_table(&mut rng, &format!("T{i}"), f, &vals)).collect();
+    let app: Vec<Table> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| gen_table(&mut rng, &format!("T{i}"), f, &vals))
+        .collect();
     let all_fields: Vec<String> = {
         let mut v: Vec<String> = fields.iter().flatten().cloned().collect();
         v.sort();
@@ -135,11 +146,18 @@ fn gen_case(seed: u64) -> Case {
     if separate_omit {
         let mut om = Table::new("OM", vec!["USERID".into(), "OMIT".into()]);
         for _ in 0..1 + rng.below(3) {
-            om.push_row(vec![cell(rng.pick(&["U1", "U2", "*"])), cell(rng.pick(&omit_vals))]);
+            om.push_row(vec![
+                cell(rng.pick(&["U1", "U2", "*"])),
+                cell(rng.pick(&omit_vals)),
+            ]);
         }
         security.push(om);
     }
-    let target = if rng.chance(70) { Target::Cloud } else { Target::ClientManaged };
+    let target = if rng.chance(70) {
+        Target::Cloud
+    } else {
+        Target::ClientManaged
+    };
     let mode = [GroupMode::Idp, GroupMode::Custom, GroupMode::Both][rng.below(3)];
     let mut u3 = user("U3");
     if rng.chance(30) {
@@ -151,30 +169,53 @@ fn gen_case(seed: u64) -> Case {
         u3,
         user_with("U9", None, &["G1"], &[]),
     ];
-    Case { app, security, target, mode, users }
+    Case {
+        app,
+        security,
+        target,
+        mode,
+        users,
+    }
 }
 
 fn kept_rows(k: &Kept, total: usize) -> Vec<u32> {
-    (0..total).filter(|&r| k.contains(r)).map(|r| r as u32).collect()
+    (0..total)
+        .filter(|&r| k.contains(r))
+        .map(|r| r as u32)
+        .collect()
 }
 
 fn check(seed: u64) -> Result<(), TestCaseError> {
     let c = gen_case(seed);
     let mode_s = c.mode.number().to_string();
-    let r = run_vars(c.app.clone(), c.security.clone(), &[("QlikCloudGroupMode", &mode_s)]);
+    let r = run_vars(
+        c.app.clone(),
+        c.security.clone(),
+        &[("QlikCloudGroupMode", &mode_s)],
+    );
     let p = prepare(&r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))?;
     let got = p.evaluate(&c.users, true);
     for (u, g) in c.users.iter().zip(&got) {
         let want = reference::evaluate(&r.app, &r.security, c.target, c.mode, u)
             .map_err(|e| TestCaseError::fail(format!("polars: {e}")))?;
-        let ctx = || format!("seed {seed} user {}\napp {:#?}\nsecurity {:#?}", u.report_id(), c.app, c.security);
+        let ctx = || {
+            format!(
+                "seed {seed} user {}\napp {:#?}\nsecurity {:#?}",
+                u.report_id(),
+                c.app,
+                c.security
+            )
+        };
         prop_assert_eq!(g.access, want.access, "{}", ctx());
         if g.access == Access::Denied {
             continue;
         }
         prop_assert_eq!(&g.reduction, &want.reduction, "{}", ctx());
         prop_assert_eq!(&g.omitted_fields, &want.omitted, "{}", ctx());
-        let kept = g.kept.as_ref().ok_or_else(|| TestCaseError::fail("no kept rows"))?;
+        let kept = g
+            .kept
+            .as_ref()
+            .ok_or_else(|| TestCaseError::fail("no kept rows"))?;
         let mine: BTreeMap<String, Vec<u32>> = r
             .app
             .tables
@@ -188,7 +229,10 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(2000)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000)
 }
 
 proptest! {

@@ -9,10 +9,15 @@ use qsa::reduce::Access;
 use std::path::PathBuf;
 
 fn fx(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sa/directory").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sa/directory")
+        .join(name)
 }
 
-fn load_files(users: &[&str], groups: &[&str]) -> (Directory, GroupCatalog, bool, Vec<Diagnostic>, SourceMap) {
+fn load_files(
+    users: &[&str],
+    groups: &[&str],
+) -> (Directory, GroupCatalog, bool, Vec<Diagnostic>, SourceMap) {
     let mut sources = SourceMap::default();
     let mut diags = vec![];
     let u: Vec<PathBuf> = users.iter().map(|f| fx(f)).collect();
@@ -22,7 +27,10 @@ fn load_files(users: &[&str], groups: &[&str]) -> (Directory, GroupCatalog, bool
 }
 
 fn groups_of(u: &User) -> Vec<(String, Provider)> {
-    u.groups.iter().map(|g| (g.name.clone(), g.provider)).collect()
+    u.groups
+        .iter()
+        .map(|g| (g.name.clone(), g.provider))
+        .collect()
 }
 
 #[test]
@@ -33,7 +41,13 @@ fn simple_json_tolerates_unknown_fields_and_nulls() {
     let joe = &d.users[0];
     assert_eq!(joe.subject.as_deref(), Some("auth0|a08D000001C6YtJIAV"));
     assert_eq!(joe.email.as_deref(), Some("joe@example.com"));
-    assert_eq!(groups_of(joe), vec![("FINANCE".into(), Provider::Idp), ("CG-SALES".into(), Provider::Custom)]);
+    assert_eq!(
+        groups_of(joe),
+        vec![
+            ("FINANCE".into(), Provider::Idp),
+            ("CG-SALES".into(), Provider::Custom)
+        ]
+    );
     assert_eq!(d.users[1].email, None);
     assert!(d.users[1].groups.is_empty());
 }
@@ -45,7 +59,11 @@ fn simple_csv_with_quoted_cells_and_semicolon_groups() {
     assert_eq!(d.users.len(), 2);
     assert_eq!(
         groups_of(&d.users[0]),
-        vec![("FINANCE".into(), Provider::Idp), ("Sales EMEA".into(), Provider::Idp), ("CG-SALES".into(), Provider::Custom)]
+        vec![
+            ("FINANCE".into(), Provider::Idp),
+            ("Sales EMEA".into(), Provider::Idp),
+            ("CG-SALES".into(), Provider::Custom)
+        ]
     );
     assert_eq!(d.users[1].subject.as_deref(), Some("CORP\\ann"));
     assert_eq!(d.users[1].name.as_deref(), Some("Ann, Jr."));
@@ -61,17 +79,28 @@ fn cloud_users_page_with_groups_export() {
     assert_eq!(ada.subject.as_deref(), Some("00u1ab2cd3EF4gh5ij6k"));
     assert_eq!(
         groups_of(ada),
-        vec![("Finance EMEA".into(), Provider::Idp), ("CG-Finance-Readers".into(), Provider::Custom)]
+        vec![
+            ("Finance EMEA".into(), Provider::Idp),
+            ("CG-Finance-Readers".into(), Provider::Custom)
+        ]
     );
     assert_eq!(d.users[1].status, Status::Invited);
     assert_eq!(d.users[2].status, Status::Provisioned);
     // Missing providerType: classified by the groups export (by id), else idp.
     assert_eq!(
         groups_of(&d.users[2]),
-        vec![("Sales".into(), Provider::Idp), ("Sales".into(), Provider::Custom), ("CG-APAC".into(), Provider::Custom)]
+        vec![
+            ("Sales".into(), Provider::Idp),
+            ("Sales".into(), Provider::Custom),
+            ("CG-APAC".into(), Provider::Custom)
+        ]
     );
     let (d2, _, _, _, _) = load_files(&["cloud-users-page.json"], &[]);
-    assert_eq!(d2.users[2].groups[2].provider, Provider::Idp, "missing providerType = idp without a groups export");
+    assert_eq!(
+        d2.users[2].groups[2].provider,
+        Provider::Idp,
+        "missing providerType = idp without a groups export"
+    );
 }
 
 #[test]
@@ -79,24 +108,42 @@ fn qlik_user_ls_array_and_legacy_fields() {
     let (d, _, ok, diags, _) = load_files(&["qlik-user-ls.json"], &[]);
     assert!(ok, "{diags:?}");
     assert_eq!(d.users.len(), 2);
-    assert_eq!(groups_of(&d.users[0]), vec![("Finance".into(), Provider::Idp)]);
-    assert_eq!(groups_of(&d.users[1]), vec![("Marketing".into(), Provider::Idp)]);
+    assert_eq!(
+        groups_of(&d.users[0]),
+        vec![("Finance".into(), Provider::Idp)]
+    );
+    assert_eq!(
+        groups_of(&d.users[1]),
+        vec![("Marketing".into(), Provider::Idp)]
+    );
 }
 
 #[test]
 fn several_files_ndjson_pages_and_dedupe() {
-    let (d, _, ok, diags, _) = load_files(&["pages.ndjson", "qlik-user-ls.json", "qlik-user-ls.json"], &[]);
+    let (d, _, ok, diags, _) = load_files(
+        &["pages.ndjson", "qlik-user-ls.json", "qlik-user-ls.json"],
+        &[],
+    );
     assert!(ok);
     assert_eq!(d.users.len(), 4);
     assert_eq!(d.users[1].status, Status::Deleted);
-    assert_eq!(diags.iter().filter(|d| d.code == codes::DIRECTORY_DUPLICATE).count(), 2);
+    assert_eq!(
+        diags
+            .iter()
+            .filter(|d| d.code == codes::DIRECTORY_DUPLICATE)
+            .count(),
+        2
+    );
 }
 
 #[test]
 fn malformed_json_is_located() {
     let (_, _, ok, diags, sources) = load_files(&["broken.json"], &[]);
     assert!(!ok);
-    let d = diags.iter().find(|d| d.code == codes::DIRECTORY_MALFORMED).expect("located error");
+    let d = diags
+        .iter()
+        .find(|d| d.code == codes::DIRECTORY_MALFORMED)
+        .expect("located error");
     let (file, line, col) = qsa::report::users::location(d, &sources);
     assert!(file.unwrap_or_default().ends_with("broken.json"));
     assert_eq!(line, Some(3));
@@ -114,12 +161,21 @@ fn malformed_json_is_located() {
 fn realistic_cloud_export_under_modes_0_1_2() {
     let (d, _, ok, _, _) = load_files(&["cloud-users-page.json"], &["cloud-groups.json"]);
     assert!(ok);
-    let app = table("Sales", "ID,REGION", &["1,EMEA", "2,APAC", "3,US", "4,EMEA"]);
+    let app = table(
+        "Sales",
+        "ID,REGION",
+        &["1,EMEA", "2,APAC", "3,US", "4,EMEA"],
+    );
     let sa = || {
         table(
             "SA",
             "ACCESS,USERID,GROUP,REGION",
-            &["USER,*,FINANCE EMEA,EMEA", "USER,*,CG-FINANCE-READERS,US", "USER,*,CG-APAC,APAC", "USER,*,SALES,US"],
+            &[
+                "USER,*,FINANCE EMEA,EMEA",
+                "USER,*,CG-FINANCE-READERS,US",
+                "USER,*,CG-APAC,APAC",
+                "USER,*,SALES,US",
+            ],
         )
     };
     let ids = |m: &str| {
@@ -140,7 +196,10 @@ fn realistic_cloud_export_under_modes_0_1_2() {
     let m2 = ids("2");
     assert_eq!(sel(&m2[0], "REGION"), Some(strs(&["EMEA", "US"])));
     assert_eq!(sel(&m2[2], "REGION"), Some(strs(&["APAC", "US"])));
-    assert!(m2[2].diagnostics.iter().any(|d| d.code == codes::USER_GROUP_COLLISION));
+    assert!(m2[2]
+        .diagnostics
+        .iter()
+        .any(|d| d.code == codes::USER_GROUP_COLLISION));
     assert!(m2[2].rules.contains(&"I6"));
 }
 
@@ -153,6 +212,9 @@ fn command_line_user() {
         custom_groups: vec!["B".into()],
     };
     let u = qsa::access::directory::user_from_args(&args).expect("user");
-    assert_eq!(groups_of(&u), vec![("A".into(), Provider::Idp), ("B".into(), Provider::Custom)]);
+    assert_eq!(
+        groups_of(&u),
+        vec![("A".into(), Provider::Idp), ("B".into(), Provider::Custom)]
+    );
     assert_eq!(u.email.as_deref(), Some("x@example.org"));
 }

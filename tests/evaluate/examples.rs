@@ -22,12 +22,19 @@ fn ex1_omit_star_is_the_listed_values() {
         ],
     );
     let r = run(vec![app], vec![sa]);
-    let us = eval(&r, Target::Cloud, &["ADMIN", "USER1", "USER4", "USER5"].map(user));
+    let us = eval(
+        &r,
+        Target::Cloud,
+        &["ADMIN", "USER1", "USER4", "USER5"].map(user),
+    );
     assert_eq!(us[0].access, Access::Admin);
     assert!(us[0].omitted_fields.is_empty());
     assert_eq!(us[1].omitted_fields, strs(&["SALES"]));
     assert_eq!(us[2].omitted_fields, strs(&["SALES", "WAREHOUSE"]));
-    assert_eq!(us[3].omitted_fields, strs(&["EMPLOYEES", "SALES", "WAREHOUSE"]));
+    assert_eq!(
+        us[3].omitted_fields,
+        strs(&["EMPLOYEES", "SALES", "WAREHOUSE"])
+    );
     assert!(!us[3].omitted_fields.contains(&"ORDERS".to_string()));
 }
 
@@ -38,16 +45,30 @@ fn ex2_strict_exclusion() {
     let sa = table(
         "SA",
         "ACCESS,USERID,F",
-        &["ADMIN,ANNA,A", "ADMIN,ANNA,B", "USER,MARY,A", "USER,ERICA,C", "ADMIN,BOSS,C"],
+        &[
+            "ADMIN,ANNA,A",
+            "ADMIN,ANNA,B",
+            "USER,MARY,A",
+            "USER,ERICA,C",
+            "ADMIN,BOSS,C",
+        ],
     );
     let r = run(vec![app], vec![sa]);
-    let us = eval(&r, Target::Cloud, &["ANNA", "MARY", "ERICA", "BOSS"].map(user));
+    let us = eval(
+        &r,
+        Target::Cloud,
+        &["ANNA", "MARY", "ERICA", "BOSS"].map(user),
+    );
     assert_eq!((us[0].access, rows(&us[0], "T")), (Access::Admin, 2));
     assert_eq!(sel(&us[0], "F"), Some(strs(&["A", "B"])));
     assert_eq!((us[1].access, rows(&us[1], "T")), (Access::User, 1));
     assert_eq!(sel(&us[1], "F"), Some(strs(&["A"])));
     assert_eq!(us[2].access, Access::Denied);
-    assert!(us[2].denied_reason.as_deref().unwrap_or("").contains("strict exclusion"));
+    assert!(us[2]
+        .denied_reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("strict exclusion"));
     assert_eq!((us[3].access, rows(&us[3], "T")), (Access::Admin, 2));
     assert_eq!(sel(&us[3], "F"), None);
 }
@@ -61,13 +82,26 @@ fn ex3_star_is_listed_values_blank_admin_sees_all() {
     let sa = table(
         "SA",
         "ACCESS,USERID,ALPHA",
-        &["USER,DOMAIN\\USER1,C", "USER,DOMAIN\\USER1,D", "USER,DOMAIN\\USER2,E", "ADMIN,DOMAIN\\VEGAR,*", "USER,DOMAIN\\STAR,*", "ADMIN,DOMAIN\\BLANK,"],
+        &[
+            "USER,DOMAIN\\USER1,C",
+            "USER,DOMAIN\\USER1,D",
+            "USER,DOMAIN\\USER2,E",
+            "ADMIN,DOMAIN\\VEGAR,*",
+            "USER,DOMAIN\\STAR,*",
+            "ADMIN,DOMAIN\\BLANK,",
+        ],
     );
     let r = run(vec![app], vec![sa]);
     let us = eval(
         &r,
         Target::ClientManaged,
-        &["DOMAIN\\VEGAR", "DOMAIN\\STAR", "DOMAIN\\BLANK", "DOMAIN\\USER1"].map(user),
+        &[
+            "DOMAIN\\VEGAR",
+            "DOMAIN\\STAR",
+            "DOMAIN\\BLANK",
+            "DOMAIN\\USER1",
+        ]
+        .map(user),
     );
     assert_eq!(sel(&us[0], "ALPHA"), Some(strs(&["C", "D", "E"])));
     assert_eq!(us[0].access, Access::Admin);
@@ -84,12 +118,26 @@ fn ex4_cross_product() {
     let app = table(
         "Sales",
         "COUNTRY,PRODUCTGROUP,AMOUNT",
-        &["GERMANY,MACHINES,1", "GERMANY,FOOD,2", "FRANCE,MACHINES,3", "FRANCE,FOOD,4", "SPAIN,FOOD,5"],
+        &[
+            "GERMANY,MACHINES,1",
+            "GERMANY,FOOD,2",
+            "FRANCE,MACHINES,3",
+            "FRANCE,FOOD,4",
+            "SPAIN,FOOD,5",
+        ],
     );
-    let sa = table("SA", "ACCESS,USERID,COUNTRY,PRODUCTGROUP", &["USER,MARKUS,GERMANY,MACHINES", "USER,MARKUS,FRANCE,FOOD"]);
+    let sa = table(
+        "SA",
+        "ACCESS,USERID,COUNTRY,PRODUCTGROUP",
+        &["USER,MARKUS,GERMANY,MACHINES", "USER,MARKUS,FRANCE,FOOD"],
+    );
     let r = run(vec![app], vec![sa]);
     let u = cloud(&r, user("MARKUS"));
-    assert_eq!(rows(&u, "Sales"), 4, "all four combinations, not the two listed");
+    assert_eq!(
+        rows(&u, "Sales"),
+        4,
+        "all four combinations, not the two listed"
+    );
     assert!(codes(&r, Target::Cloud).contains(&qsa::diag::codes::SA_CROSS_PRODUCT));
 }
 
@@ -100,16 +148,29 @@ fn ex5_one_table_two_identity_styles() {
     let sa = table(
         "SA",
         "ACCESS,USERID,USER.EMAIL,COUNTRY",
-        &["USER,CORP\\JOE,*,US", "USER,*,JOE@EXAMPLE.COM,US", "ADMIN,INTERNAL\\SA_SCHEDULER,*,"],
+        &[
+            "USER,CORP\\JOE,*,US",
+            "USER,*,JOE@EXAMPLE.COM,US",
+            "ADMIN,INTERNAL\\SA_SCHEDULER,*,",
+        ],
     );
     let r = run(vec![app], vec![sa]);
     // Cloud: Joe's subject is an IdP subject; he matches by e-mail.
     let joe = user_with("auth0|joe", Some("joe@example.com"), &[], &[]);
     let u = cloud(&r, joe);
-    assert_eq!((u.access, sel(&u, "COUNTRY")), (Access::User, Some(strs(&["US"]))));
+    assert_eq!(
+        (u.access, sel(&u, "COUNTRY")),
+        (Access::User, Some(strs(&["US"])))
+    );
     // Client-managed: Joe matches by USERID (compared upper-cased); e-mail is no identity there.
     let u = eval1(&r, Target::ClientManaged, user("corp\\joe"));
-    assert_eq!((u.access, sel(&u, "COUNTRY")), (Access::User, Some(strs(&["US"]))));
+    assert_eq!(
+        (u.access, sel(&u, "COUNTRY")),
+        (Access::User, Some(strs(&["US"])))
+    );
     let other = user_with("CORP\\ANN", Some("joe@example.com"), &[], &[]);
-    assert_eq!(eval1(&r, Target::ClientManaged, other).access, Access::Denied);
+    assert_eq!(
+        eval1(&r, Target::ClientManaged, other).access,
+        Access::Denied
+    );
 }
