@@ -43,7 +43,7 @@ fn report_json_contract_shape() {
     assert_eq!(v["schema"], "qsa.report/1");
     assert_eq!(v["target"], "cloud");
     assert_eq!(v["users"].as_array().map(|a| a.len()), Some(4));
-    let grace = &v["users"][1];
+    let grace = &v["users"][3];
     assert_eq!(grace["id"], "auth0|5e8f0000000000000000beef");
     assert_eq!(
         (grace["access"].as_str(), grace["denied_reason"].as_str()),
@@ -163,4 +163,42 @@ fn preview_and_export() {
     assert_eq!(code, 2);
     assert!(err.contains("QSA305"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The JSON contract rendered from the regional scenario built directly as data models (the same content
+/// as `fixtures/sa/regional/app.qvs`), with the fixture's Cloud users and groups exports. Snapshot.
+#[test]
+fn report_json_snapshot_from_models() {
+    use crate::common::*;
+    use qsa::access::{directory, Target};
+    let sa = table(
+        "Access",
+        "ACCESS,USERID,USER.EMAIL,GROUP,REGION,OMIT",
+        &[
+            "ADMIN,00U1AB2CD3EF4GH5IJ6K,*,*,,",
+            "USER,*,LINUS@EXAMPLE.ORG,*,US,MARGIN",
+            "USER,*,*,FINANCE EMEA,EMEA,",
+            "USER,*,*,CG-APAC,APAC,MARGIN",
+            "USER,*,*,SALES,*,",
+        ],
+    );
+    let sales = table(
+        "Sales",
+        "ORDERID,REGION,PRODUCTID,AMOUNT,MARGIN",
+        &["1001,EMEA,P1,120,36", "1002,EMEA,P2,80,24", "1003,US,P1,200,60", "1004,US,P3,50,15", "1005,APAC,P2,75,22", "1006,LATAM,P1,60,18"],
+    );
+    let products = table("Products", "PRODUCTID,PRODUCT", &["P1,Widget", "P2,Gadget", "P3,Gizmo"]);
+    let regions = table(
+        "Regions",
+        "REGION,REGIONNAME",
+        &["EMEA,Europe", "US,United States", "APAC,Asia Pacific", "LATAM,Latin America"],
+    );
+    let mut r = run_vars(vec![sales, products, regions], vec![sa], &[("QlikCloudGroupMode", "2")]);
+    let mut diags = vec![];
+    let (dir, _, ok) = directory::load(&[root().join(USERS)], &[root().join(GROUPS)], None, &mut r.sources, &mut diags);
+    assert!(ok);
+    let p = qsa::reduce::prepare(&r, Target::Cloud).expect("evaluable");
+    let res = p.evaluate(&dir.users, false);
+    let out = qsa::report::users::render_json(&res, Target::Cloud, p.group_mode(), &p.diagnostics, &r.sources);
+    insta::assert_snapshot!("report_regional_models_json", out);
 }
