@@ -112,6 +112,12 @@ fn users(n: usize) -> Vec<User> {
         .collect()
 }
 
+fn profiles(p: &qsa::reduce::Prepared<'_>, us: &[User]) -> usize {
+    let set: std::collections::HashSet<Vec<qsa::reduce::engine::Kept>> =
+        us.iter().map(|u| p.security.applicable(u)).collect();
+    set.len()
+}
+
 fn main() {
     let fact_rows = std::env::var("QSA_BENCH_ROWS")
         .ok()
@@ -145,7 +151,8 @@ fn main() {
         .filter(|r| r.access != qsa::reduce::Access::Denied)
         .count();
     println!(
-        "engine:    build {build:.2?} + evaluate {eval:.2?} = {engine_total:.2?} for all {nusers} users ({granted} granted; {} threads)",
+        "engine:    build {build:.2?} + evaluate {eval:.2?} = {engine_total:.2?} for all {nusers} users ({granted} granted, {} identity profiles; {} threads)",
+        profiles(&p, &us),
         rayon::current_num_threads()
     );
 

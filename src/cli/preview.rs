@@ -19,7 +19,7 @@ pub fn run(args: PreviewArgs) -> Exit {
         return Exit::CouldNotRun;
     };
     let with_dir = !args.directory.directory.is_empty();
-    let (run, dir, dir_diags) = match load(
+    let (run, dir, _catalog, dir_diags) = match load(
         &args.script,
         &args.run,
         &args.directory,

@@ -26,6 +26,7 @@ pub(super) fn load(
     (
         crate::script::RunResult,
         directory::Directory,
+        directory::GroupCatalog,
         Vec<Diagnostic>,
     ),
     Exit,
@@ -50,7 +51,7 @@ pub(super) fn load(
     } else {
         None
     };
-    let (dir, _catalog, ok) = directory::load(
+    let (dir, catalog, ok) = directory::load(
         &dir_args.directory,
         &dir_args.groups,
         cli_user,
@@ -61,11 +62,11 @@ pub(super) fn load(
         eprint_diagnostics(&diags, &run.sources);
         return Err(Exit::CouldNotRun);
     }
-    Ok((run, dir, diags))
+    Ok((run, dir, catalog, diags))
 }
 
 pub fn run(args: ReportArgs) -> Exit {
-    let (run, dir, dir_diags) =
+    let (run, dir, catalog, dir_diags) =
         match load(&args.script, &args.run, &args.directory, &args.user, true) {
             Ok(x) => x,
             Err(e) => return e,
@@ -87,6 +88,10 @@ pub fn run(args: ReportArgs) -> Exit {
     let results = prepared.evaluate(&users_in, false);
     let mut diags = prepared.diagnostics.clone();
     diags.extend(dir_diags);
+    if !args.directory.directory.is_empty() {
+        diags.extend(prepared.unknown_groups(&dir.users, &catalog.upper_names()));
+    }
+    crate::diag::sort_diagnostics(&mut diags);
     let mode = prepared.group_mode();
     match args.format {
         TableFormat::Json => print!(

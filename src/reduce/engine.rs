@@ -604,6 +604,36 @@ impl Engine {
     ) {
         let mi = self.member_index(link, t);
         let composite = self.links[link].fields.len() > 1;
+        if rows.is_none() {
+            // Sparse start: when the message selects few rows of a single-field link, gather them from the
+            // value → rows index instead of scanning the table.
+            if let Some((_, KeyCol::Field(ci))) = self.links[link].members.get(mi) {
+                let tab = &self.tables[t];
+                let idx = &tab.index[*ci];
+                let limit = tab.rows / 8;
+                let mut est = 0usize;
+                let mut small = true;
+                for sym in msg.ones() {
+                    est += idx.rows_of(sym as u32).len();
+                    if est > limit {
+                        small = false;
+                        break;
+                    }
+                }
+                if small {
+                    let mut b = Bitset::new(tab.rows);
+                    for sym in msg.ones() {
+                        for &r in idx.rows_of(sym as u32) {
+                            b.set(r as usize);
+                        }
+                    }
+                    let non_null = idx.rows.len();
+                    flags.null_drop |= non_null < tab.rows;
+                    *rows = Some(b);
+                    return;
+                }
+            }
+        }
         let b = rows.get_or_insert_with(|| Bitset::full(self.tables[t].rows));
         let mut null_drop = false;
         let mut any_drop = false;

@@ -599,6 +599,36 @@ impl<'a> Prepared<'a> {
             .collect()
     }
 
+    /// I6 / tenant-model §6: GROUP values of the security tables that no directory user holds (under the
+    /// target and mode) and that the groups export does not know: a typo, a group id instead of its
+    /// name, or a group nobody has logged in with yet (info, one per value).
+    pub fn unknown_groups(
+        &self,
+        users: &[User],
+        catalog_upper: &BTreeSet<String>,
+    ) -> Vec<Diagnostic> {
+        if users.is_empty() {
+            return vec![];
+        }
+        let held: BTreeSet<String> = users
+            .iter()
+            .flat_map(|u| u.group_values(self.target, self.mode))
+            .collect();
+        self.security
+            .group_values
+            .iter()
+            .filter(|g| !held.contains(*g) && !catalog_upper.contains(*g))
+            .map(|g| {
+                Diagnostic::info(
+                    codes::SA_GROUP_UNKNOWN,
+                    format!("GROUP `{g}` matches no group held by a directory user (group mode {}): its rows apply to nobody here", self.mode.number()),
+                )
+                .with_help("check the spelling, that the group name (not its id) is used, and QlikCloudGroupMode")
+                .with_rule("I6")
+            })
+            .collect()
+    }
+
     /// The users to evaluate when no directory is given: identities listed in the security tables.
     pub fn listed_users(&self) -> Vec<User> {
         self.security.listed_users(&self.run.security)

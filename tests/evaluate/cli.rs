@@ -185,20 +185,52 @@ fn report_json_snapshot_from_models() {
     let sales = table(
         "Sales",
         "ORDERID,REGION,PRODUCTID,AMOUNT,MARGIN",
-        &["1001,EMEA,P1,120,36", "1002,EMEA,P2,80,24", "1003,US,P1,200,60", "1004,US,P3,50,15", "1005,APAC,P2,75,22", "1006,LATAM,P1,60,18"],
+        &[
+            "1001,EMEA,P1,120,36",
+            "1002,EMEA,P2,80,24",
+            "1003,US,P1,200,60",
+            "1004,US,P3,50,15",
+            "1005,APAC,P2,75,22",
+            "1006,LATAM,P1,60,18",
+        ],
     );
-    let products = table("Products", "PRODUCTID,PRODUCT", &["P1,Widget", "P2,Gadget", "P3,Gizmo"]);
+    let products = table(
+        "Products",
+        "PRODUCTID,PRODUCT",
+        &["P1,Widget", "P2,Gadget", "P3,Gizmo"],
+    );
     let regions = table(
         "Regions",
         "REGION,REGIONNAME",
-        &["EMEA,Europe", "US,United States", "APAC,Asia Pacific", "LATAM,Latin America"],
+        &[
+            "EMEA,Europe",
+            "US,United States",
+            "APAC,Asia Pacific",
+            "LATAM,Latin America",
+        ],
     );
-    let mut r = run_vars(vec![sales, products, regions], vec![sa], &[("QlikCloudGroupMode", "2")]);
+    let mut r = run_vars(
+        vec![sales, products, regions],
+        vec![sa],
+        &[("QlikCloudGroupMode", "2")],
+    );
     let mut diags = vec![];
-    let (dir, _, ok) = directory::load(&[root().join(USERS)], &[root().join(GROUPS)], None, &mut r.sources, &mut diags);
+    let (dir, _, ok) = directory::load(
+        &[root().join(USERS)],
+        &[root().join(GROUPS)],
+        None,
+        &mut r.sources,
+        &mut diags,
+    );
     assert!(ok);
     let p = qsa::reduce::prepare(&r, Target::Cloud).expect("evaluable");
     let res = p.evaluate(&dir.users, false);
-    let out = qsa::report::users::render_json(&res, Target::Cloud, p.group_mode(), &p.diagnostics, &r.sources);
+    let out = qsa::report::users::render_json(
+        &res,
+        Target::Cloud,
+        p.group_mode(),
+        &p.diagnostics,
+        &r.sources,
+    );
     insta::assert_snapshot!("report_regional_models_json", out);
 }

@@ -2,7 +2,7 @@
 //! models (trees of tables with single, composite and shared links, NULLs, islands), random security tables
 //! (`*`, blanks, ADMIN/USER, invalid ACCESS, OMIT, a second USERID/OMIT table, unlinked fields), random users
 //! and groups, both targets, all group modes. Compared: access, selections, kept rows per table, omitted
-//! fields. `PROPTEST_CASES` overrides the default of 2000 cases.
+//! fields. `PROPTEST_CASES` overrides the default of 4000 cases.
 
 use crate::common::*;
 use proptest::prelude::*;
@@ -232,7 +232,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(2000)
+        .unwrap_or(4000)
 }
 
 proptest! {

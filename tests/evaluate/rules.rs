@@ -599,3 +599,64 @@ fn listed_users_without_directory() {
     let ids: Vec<String> = p.listed_users().iter().map(|u| u.report_id()).collect();
     assert_eq!(ids, strs(&["U1", "A@B.COM"]));
 }
+
+#[test]
+fn r4_selection_on_a_link_field_keeps_orphan_keys() {
+    // R4 [dec]: a selection on a key field filters every table holding it directly; a value present in
+    // one table only (an orphan key) stays, as selecting a customer without orders does in Qlik.
+    let app = vec![
+        table("Customers", "CUSTOMER,NAME", &["C1,Ann", "C2,Bob"]),
+        table("Orders", "ORDER,CUSTOMER", &["1,C1"]),
+    ];
+    let sa = table(
+        "SA",
+        "ACCESS,USERID,CUSTOMER",
+        &["USER,U1,C2", "USER,U2,C1"],
+    );
+    let r = run(app, vec![sa]);
+    let us = eval(&r, Target::Cloud, &[user("U1"), user("U2")]);
+    assert_eq!(
+        (
+            us[0].access,
+            rows(&us[0], "Customers"),
+            rows(&us[0], "Orders")
+        ),
+        (Access::User, 1, 0)
+    );
+    assert_eq!((rows(&us[1], "Customers"), rows(&us[1], "Orders")), (1, 1));
+}
+
+#[test]
+fn i6_group_values_nobody_holds_are_reported() {
+    // I6 (tenant-model §6): a GROUP value no directory user holds.
+    let sa = table(
+        "SA",
+        "ACCESS,USERID,GROUP,REGION",
+        &["USER,*,FINANCE,EU", "USER,*,FINANCE-TYPO,US"],
+    );
+    let r = run(vec![regions()], vec![sa]);
+    let p = prepare(&r, Target::Cloud).expect("ok");
+    let d = p.unknown_groups(
+        &[user_with("a", None, &["Finance"], &[])],
+        &Default::default(),
+    );
+    assert_eq!(d.len(), 1);
+    assert!(d[0].message.contains("FINANCE-TYPO"));
+}
+
+#[test]
+fn preview_text_lists_rows_tables_and_dec_rules() {
+    // L2: the preview names the [dec] rules the result depends on.
+    let sa = table("SA", "ACCESS,USERID,REGION", &["USER,U1,EU", "ADMIN,U1,US"]);
+    let r = run(vec![regions()], vec![sa]);
+    let u = cloud(&r, user("U1"));
+    let text =
+        qsa::report::users::render_preview(&u, &r.app, 2, &|o| qsa::reduce::origin_text(&r, o));
+    assert!(text.contains("access:  ADMIN"), "{text}");
+    assert!(
+        text.contains("SA row 1: ACCESS=USER, USERID=U1, REGION=EU   (SA.inline record 1)"),
+        "{text}"
+    );
+    assert!(text.contains("Sales: 3 / 4"), "{text}");
+    assert!(text.contains("warning: depends on L2 [dec]"), "{text}");
+}
