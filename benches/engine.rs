@@ -101,7 +101,12 @@ fn users(n: usize) -> Vec<User> {
         .map(|i| {
             let mut u = User::new(format!("okta|user{i:05}"));
             u.email = Some(format!("user{i}@example.org"));
-            for _ in 0..1 + rng.below(2) {
+            // Each user in one of the 200 groups; every 50th user also in a second one.
+            u.groups.push(Group {
+                name: format!("g{}", rng.below(200)),
+                provider: Provider::Idp,
+            });
+            if i % 50 == 0 {
                 u.groups.push(Group {
                     name: format!("g{}", rng.below(200)),
                     provider: Provider::Idp,
