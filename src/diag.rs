@@ -22,7 +22,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
     pub fn empty(at: usize) -> Self {
         Span { start: at, end: at }
@@ -88,7 +91,13 @@ impl SourceFile {
                 line_starts.push(i + 1);
             }
         }
-        SourceFile { name: name.into(), path, text, line_starts, expanded_from: None }
+        SourceFile {
+            name: name.into(),
+            path,
+            text,
+            line_starts,
+            expanded_from: None,
+        }
     }
 
     /// 1-based line and column (column counted in characters) of a byte offset.
@@ -113,14 +122,21 @@ impl SourceFile {
             return "";
         }
         let start = self.line_starts[line - 1];
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
     /// The `///$tab` name in force at `offset`, if the script uses tabs.
     pub fn tab_at(&self, offset: usize) -> Option<String> {
         let mut tab = None;
-        for (i, line) in self.text[..offset.min(self.text.len())].split('\n').enumerate() {
+        for (i, line) in self.text[..offset.min(self.text.len())]
+            .split('\n')
+            .enumerate()
+        {
             let _ = i;
             let t = line.trim_start();
             if let Some(rest) = t.strip_prefix("///$tab") {
@@ -149,7 +165,11 @@ impl SourceMap {
     pub fn load(&mut self, path: &Path) -> std::io::Result<SourceId> {
         let bytes = std::fs::read(path)?;
         let text = decode_script_bytes(&bytes);
-        Ok(self.add(SourceFile::new(path.display().to_string(), Some(path.to_path_buf()), text)))
+        Ok(self.add(SourceFile::new(
+            path.display().to_string(),
+            Some(path.to_path_buf()),
+            text,
+        )))
     }
     /// Follow expansion parents to the outermost real file location: the place a user can open.
     pub fn origin(&self, id: SourceId, span: Span) -> (SourceId, Span) {
@@ -207,7 +227,11 @@ pub struct Label {
 
 impl Label {
     pub fn new(source: SourceId, span: Span, message: impl Into<String>) -> Self {
-        Label { source, span, message: message.into() }
+        Label {
+            source,
+            span,
+            message: message.into(),
+        }
     }
 }
 
@@ -252,7 +276,12 @@ impl Diagnostic {
         self.primary = Some(Label::new(source, span, label));
         self
     }
-    pub fn with_secondary(mut self, source: SourceId, span: Span, label: impl Into<String>) -> Self {
+    pub fn with_secondary(
+        mut self,
+        source: SourceId,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
         self.secondary.push(Label::new(source, span, label));
         self
     }
@@ -276,7 +305,9 @@ pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
         let ka = a.primary.as_ref().map(|l| (l.source, l.span));
         let kb = b.primary.as_ref().map(|l| (l.source, l.span));
-        ka.cmp(&kb).then_with(|| a.code.cmp(b.code)).then_with(|| a.message.cmp(&b.message))
+        ka.cmp(&kb)
+            .then_with(|| a.code.cmp(b.code))
+            .then_with(|| a.message.cmp(&b.message))
     });
 }
 

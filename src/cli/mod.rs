@@ -30,7 +30,11 @@ impl From<Exit> for ExitCode {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "qsa", version, about = "Check Qlik Section Access offline: is the script safe, and what does every user see?")]
+#[command(
+    name = "qsa",
+    version,
+    about = "Check Qlik Section Access offline: is the script safe, and what does every user see?"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -204,7 +208,9 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Exit::Ok.into(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Ok.into()
+                }
                 _ => Exit::CouldNotRun.into(),
             };
         }
@@ -238,7 +244,9 @@ impl RunArgs {
             let ok = t.len() == 10
                 && t.as_bytes()[4] == b'-'
                 && t.as_bytes()[7] == b'-'
-                && t.chars().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+                && t.chars()
+                    .enumerate()
+                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
             if !ok {
                 return Err(format!("--today expects YYYY-MM-DD, got `{t}`"));
             }

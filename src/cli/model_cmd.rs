@@ -1,6 +1,6 @@
 //! `qsa model`
 
-use super::{ModelArgs, Exit};
+use super::{Exit, ModelArgs};
 
 pub fn run(args: ModelArgs) -> Exit {
     let _ = args;

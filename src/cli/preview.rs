@@ -1,6 +1,6 @@
 //! `qsa preview`
 
-use super::{PreviewArgs, Exit};
+use super::{Exit, PreviewArgs};
 
 pub fn run(args: PreviewArgs) -> Exit {
     let _ = args;

@@ -1,6 +1,6 @@
 //! `qsa report`
 
-use super::{ReportArgs, Exit};
+use super::{Exit, ReportArgs};
 
 pub fn run(args: ReportArgs) -> Exit {
     let _ = args;

@@ -73,7 +73,10 @@ impl Table {
         }
     }
     pub fn row(&self, i: usize) -> Vec<Value> {
-        self.columns.iter().map(|c| c.get(i).cloned().unwrap_or_default()).collect()
+        self.columns
+            .iter()
+            .map(|c| c.get(i).cloned().unwrap_or_default())
+            .collect()
     }
 }
 

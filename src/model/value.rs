@@ -116,10 +116,12 @@ impl Ord for Value {
             }
         }
         match (self, other) {
-            (Value::Num(a) | Value::Dual(a, _), Value::Num(b) | Value::Dual(b, _)) => {
-                a.total_cmp(b).then_with(|| self.text_or_empty().cmp(&other.text_or_empty()))
-            }
-            _ => rank(self).cmp(&rank(other)).then_with(|| self.text_or_empty().cmp(&other.text_or_empty())),
+            (Value::Num(a) | Value::Dual(a, _), Value::Num(b) | Value::Dual(b, _)) => a
+                .total_cmp(b)
+                .then_with(|| self.text_or_empty().cmp(&other.text_or_empty())),
+            _ => rank(self)
+                .cmp(&rank(other))
+                .then_with(|| self.text_or_empty().cmp(&other.text_or_empty())),
         }
     }
 }
@@ -140,7 +142,10 @@ pub fn parse_number(s: &str) -> Option<f64> {
         return None;
     }
     // Reject forms Rust accepts but Qlik does not read as numbers.
-    if !b.iter().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')) {
+    if !b
+        .iter()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'))
+    {
         return None;
     }
     if !b.iter().any(|c| c.is_ascii_digit()) {
@@ -158,8 +163,16 @@ pub fn format_number(n: f64) -> String {
     if n == n.trunc() && n.abs() < 1e15 {
         return format!("{}", n as i64);
     }
-    let s = format!("{:.*}", 14usize.saturating_sub(n.abs().log10().max(0.0) as usize), n);
-    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    let s = format!(
+        "{:.*}",
+        14usize.saturating_sub(n.abs().log10().max(0.0) as usize),
+        n
+    );
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
     if s == "-0" {
         "0".to_string()
     } else {

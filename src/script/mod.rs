@@ -24,7 +24,12 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { libs: Vec::new(), tables: Vec::new(), today: None, max_iterations: 1_000_000 }
+        RunOptions {
+            libs: Vec::new(),
+            tables: Vec::new(),
+            today: None,
+            max_iterations: 1_000_000,
+        }
     }
 }
 
@@ -55,5 +60,9 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<RunResult, std::io::Er
     let mut sources = SourceMap::default();
     let main = sources.load(path)?;
     let _ = opts;
-    Ok(RunResult { sources, main, ..Default::default() })
+    Ok(RunResult {
+        sources,
+        main,
+        ..Default::default()
+    })
 }

@@ -58,11 +58,24 @@ pub enum StmtKind {
     /// A LOAD or SELECT statement, possibly with a label, prefixes and preceding loads.
     Load(Box<LoadStmt>),
     /// `DROP TABLE[S] a, b;` / `DROP FIELD[S] a, b [FROM t1, t2];`
-    Drop { target: DropTarget, names: Vec<Name>, from: Vec<Name> },
+    Drop {
+        target: DropTarget,
+        names: Vec<Name>,
+        from: Vec<Name>,
+    },
     /// `RENAME TABLE a TO b, c TO d;` / `RENAME FIELD[S] a TO b;` / `RENAME FIELDS USING map;`
-    Rename { target: RenameTarget, pairs: Vec<(Name, Name)>, using: Option<Name> },
+    Rename {
+        target: RenameTarget,
+        pairs: Vec<(Name, Name)>,
+        using: Option<Name>,
+    },
     /// `STORE [fields FROM] table INTO path [(format)];`
-    Store { fields: Vec<LoadField>, table: Name, path: RawText, format: Vec<FormatItem> },
+    Store {
+        fields: Vec<LoadField>,
+        table: Name,
+        path: RawText,
+        format: Vec<FormatItem>,
+    },
     /// `QUALIFY a, "b*";` / `UNQUALIFY *;` (names may be patterns)
     Qualify { unqualify: bool, names: Vec<Name> },
     /// `Star is *;` / `Star is;`
@@ -80,15 +93,28 @@ pub enum StmtKind {
     /// `ALIAS a AS b, c AS d;`
     Alias { pairs: Vec<(Name, Name)> },
     /// `TAG FIELD[S] f1, f2 WITH 'tag';` / `UNTAG …` / `TAG FIELDS USING map;`
-    Tag { untag: bool, fields: Vec<Name>, tags: Vec<RawText>, using: Option<Name> },
+    Tag {
+        untag: bool,
+        fields: Vec<Name>,
+        tags: Vec<RawText>,
+        using: Option<Name>,
+    },
     /// `COMMENT TABLE[S]|FIELD[S] names WITH 'text';` / `… USING map;`
-    Comment { target: CommentTarget, names: Vec<Name>, text: Option<RawText>, using: Option<Name> },
+    Comment {
+        target: CommentTarget,
+        names: Vec<Name>,
+        text: Option<RawText>,
+        using: Option<Name>,
+    },
     /// `SLEEP n;`
     Sleep { ms: Expr },
     /// `EXECUTE commandline;` (raw)
     Execute { command: RawText },
     /// `MAP field[, field] USING mapname;` / `UNMAP field;`
-    Map { fields: Vec<Name>, using: Option<Name> },
+    Map {
+        fields: Vec<Name>,
+        using: Option<Name>,
+    },
     /// `NullAsValue a, b;` / `NullAsNull a, b;`
     NullAs { as_value: bool, fields: Vec<Name> },
     /// `$(include=path);` / `$(must_include=path);` as a statement of its own.
@@ -96,19 +122,47 @@ pub enum StmtKind {
     /// `CALL name[(args)]`
     Call { name: Name, args: Vec<Expr> },
     /// `IF c THEN … ELSEIF c THEN … ELSE … END IF`
-    If { branches: Vec<IfBranch>, otherwise: Option<Block> },
+    If {
+        branches: Vec<IfBranch>,
+        otherwise: Option<Block>,
+    },
     /// `FOR var = from TO to [STEP step] … NEXT [var]`
-    For { var: Name, from: Expr, to: Expr, step: Option<Expr>, body: Block },
+    For {
+        var: Name,
+        from: Expr,
+        to: Expr,
+        step: Option<Expr>,
+        body: Block,
+    },
     /// `FOR EACH var IN item, item, … … NEXT [var]` (items may be `FileList(…)`, `DirList(…)`, …)
-    ForEach { var: Name, items: Vec<Expr>, body: Block },
+    ForEach {
+        var: Name,
+        items: Vec<Expr>,
+        body: Block,
+    },
     /// `DO [WHILE|UNTIL c] … LOOP [WHILE|UNTIL c]`
-    Do { pre: Option<LoopCond>, body: Block, post: Option<LoopCond> },
+    Do {
+        pre: Option<LoopCond>,
+        body: Block,
+        post: Option<LoopCond>,
+    },
     /// `SUB name[(params)] … END SUB`
-    Sub { name: Name, params: Vec<Name>, body: Block },
+    Sub {
+        name: Name,
+        params: Vec<Name>,
+        body: Block,
+    },
     /// `SWITCH e CASE v[, v] … DEFAULT … END SWITCH`
-    Switch { subject: Expr, cases: Vec<SwitchCase>, default: Option<Block> },
+    Switch {
+        subject: Expr,
+        cases: Vec<SwitchCase>,
+        default: Option<Block>,
+    },
     /// `EXIT SCRIPT|FOR|DO|SUB [WHEN|UNLESS c]`
-    Exit { what: ExitKind, cond: Option<Condition> },
+    Exit {
+        what: ExitKind,
+        cond: Option<Condition>,
+    },
     /// A statement that qsa recognises by its keyword but does not model (e.g. `Search Include`,
     /// `Loosen Table`, `Semantic` loads, `Declare`, `Derive`). The runner decides: error when it may feed
     /// Section Access, warning elsewhere.
@@ -234,7 +288,11 @@ pub enum LoadField {
     Star(Span),
     /// `expr [AS alias]`; without alias a field reference keeps its name, other expressions are named by
     /// their source text.
-    Expr { expr: Expr, alias: Option<Name>, span: Span },
+    Expr {
+        expr: Expr,
+        alias: Option<Name>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -242,9 +300,15 @@ pub enum LoadSource {
     /// No source: reads from the next part (preceding load).
     Preceding,
     /// `INLINE [data] [(format)]`; `data` is the raw text between the delimiters.
-    Inline { data: RawText, format: Vec<FormatItem> },
+    Inline {
+        data: RawText,
+        format: Vec<FormatItem>,
+    },
     /// `FROM path [(format)]`
-    From { path: RawText, format: Vec<FormatItem> },
+    From {
+        path: RawText,
+        format: Vec<FormatItem>,
+    },
     /// `RESIDENT table`
     Resident(Name),
     /// `AUTOGENERATE n`
@@ -293,21 +357,40 @@ pub enum Prefix {
     NoConcatenate,
     Mapping,
     /// `[Inner|Outer|Left|Right] Join [(table)]`
-    Join { kind: JoinKind, table: Option<Name> },
+    Join {
+        kind: JoinKind,
+        table: Option<Name>,
+    },
     /// `[Inner|Left|Right] Keep [(table)]`
-    Keep { kind: JoinKind, table: Option<Name> },
+    Keep {
+        kind: JoinKind,
+        table: Option<Name>,
+    },
     /// `CrossTable(attribute, data [, n])`
-    CrossTable { attribute: Name, data: Name, qualifiers: Option<u32> },
+    CrossTable {
+        attribute: Name,
+        data: Name,
+        qualifiers: Option<u32>,
+    },
     Generic,
     /// `Hierarchy(…)`, `HierarchyBelongsTo(…)`: arguments kept as names/expressions
-    Hierarchy { belongs_to: bool, args: Vec<Expr> },
-    IntervalMatch { args: Vec<Name> },
+    Hierarchy {
+        belongs_to: bool,
+        args: Vec<Expr>,
+    },
+    IntervalMatch {
+        args: Vec<Name>,
+    },
     /// `Buffer [(options)]`
     Buffer,
     /// `Add [Only]`
-    Add { only: bool },
+    Add {
+        only: bool,
+    },
     /// `Replace [Only]`
-    Replace { only: bool },
+    Replace {
+        only: bool,
+    },
     /// `Merge [Only] [(…)] on …` (kept opaque)
     Merge,
     /// `First n`
@@ -339,17 +422,31 @@ pub struct Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     /// A number literal with its source text (`1`, `2.50`, `1e3`).
-    Num { value: f64, text: String },
+    Num {
+        value: f64,
+        text: String,
+    },
     /// `'text'` with `''` unescaped.
     Str(String),
     /// A field (or, where the runner allows, variable) reference.
     Field(Name),
     /// `$(…)` not yet expanded: the text between `$(` and the matching `)`.
     Expansion(String),
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `Name(args)`; `distinct` for `Count(DISTINCT x)`-style aggregation arguments.
-    Call { name: Name, distinct: bool, args: Vec<Expr> },
+    Call {
+        name: Name,
+        distinct: bool,
+        args: Vec<Expr>,
+    },
     /// A parenthesised expression (kept so printing round-trips).
     Paren(Box<Expr>),
 }
