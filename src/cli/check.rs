@@ -53,25 +53,42 @@ pub fn run(args: CheckArgs) -> Exit {
         diags.extend(after_parse(&args, &mut sources, &checked));
     }
     sort_diagnostics(&mut diags);
-    let color = args.format == DiagFormat::Human && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = args.format == DiagFormat::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
     print!("{}", render(&diags, &sources, args.format, color));
     exit_code(&diags, deny_warnings)
 }
 
 /// The stages after parsing. For now none: `check` without `--syntax-only` does what `--syntax-only`
 /// does. The runner and the linter add their diagnostics here.
-pub fn after_parse(args: &CheckArgs, sources: &mut SourceMap, checked: &[Checked]) -> Vec<Diagnostic> {
+pub fn after_parse(
+    args: &CheckArgs,
+    sources: &mut SourceMap,
+    checked: &[Checked],
+) -> Vec<Diagnostic> {
     let _ = (args, sources, checked);
     Vec::new()
 }
 
 /// Render in the requested format, with a one-line summary for humans.
-pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: DiagFormat, color: bool) -> String {
+pub fn render(
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    format: DiagFormat,
+    color: bool,
+) -> String {
     match format {
         DiagFormat::Human => {
             let mut s = render_human(diags, sources, color);
-            let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-            let warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let warnings = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count();
             if diags.is_empty() {
                 s.push_str("no problems found\n");
             } else {
@@ -87,9 +104,9 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: DiagFormat, col
 
 /// 1 when there are errors (or warnings, when denied), else 0.
 pub fn exit_code(diags: &[Diagnostic], deny_warnings: bool) -> Exit {
-    let bad = diags
-        .iter()
-        .any(|d| d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning));
+    let bad = diags.iter().any(|d| {
+        d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
+    });
     if bad {
         Exit::Findings
     } else {

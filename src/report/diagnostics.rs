@@ -4,7 +4,9 @@
 //! traced back through [`SourceMap::origin`] to the statement that produced it.
 
 use crate::diag::{Diagnostic, Label, Severity, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
+};
 use serde_json::{json, Value};
 
 /// Width used for the human rendering (fixed, so output does not depend on the terminal).
@@ -24,7 +26,13 @@ fn locate(label: &Label, sources: &SourceMap) -> Option<Loc> {
     let f = sources.get(id)?;
     let (line, column) = f.line_col(span.start);
     let (end_line, end_column) = f.line_col(span.end);
-    Some(Loc { file: f.name.clone(), line, column, end_line, end_column })
+    Some(Loc {
+        file: f.name.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+    })
 }
 
 fn severity(s: Severity) -> miette::Severity {
@@ -38,15 +46,27 @@ fn severity(s: Severity) -> miette::Severity {
 /// Render diagnostics the way rustc and ruff do: code, severity, message, the source lines with carets
 /// and labels, and help. `color` switches ANSI colours on.
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH).with_links(false);
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(WIDTH)
+        .with_links(false);
     let mut out = String::new();
     for d in diags {
-        let mut md = MietteDiagnostic::new(d.message.clone()).with_code(d.code).with_severity(severity(d.severity));
+        let mut md = MietteDiagnostic::new(d.message.clone())
+            .with_code(format!("{}[{}]", d.severity, d.code))
+            .with_severity(severity(d.severity));
         let mut help = d.help.clone().unwrap_or_default();
         if !d.rules.is_empty() {
             let r = format!("rules: {}", d.rules.join(", "));
-            help = if help.is_empty() { r } else { format!("{help}\n{r}") };
+            help = if help.is_empty() {
+                r
+            } else {
+                format!("{help}\n{r}")
+            };
         }
         let mut source: Option<(String, String)> = None;
         let mut notes = Vec::new();
@@ -71,13 +91,20 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                             ss..se,
                         ));
                     } else if let Some(loc) = locate(s, sources) {
-                        notes.push(format!("{}:{}:{}: {}", loc.file, loc.line, loc.column, s.message));
+                        notes.push(format!(
+                            "{}:{}:{}: {}",
+                            loc.file, loc.line, loc.column, s.message
+                        ));
                     }
                 }
             }
         }
         for n in notes {
-            help = if help.is_empty() { format!("see {n}") } else { format!("{help}\nsee {n}") };
+            help = if help.is_empty() {
+                format!("see {n}")
+            } else {
+                format!("{help}\nsee {n}")
+            };
         }
         if !help.is_empty() {
             md = md.with_help(help);
@@ -210,12 +237,18 @@ pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
 
 /// Escape a GitHub workflow-command property value.
 fn gh_prop(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A").replace(':', "%3A").replace(',', "%2C")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+        .replace(':', "%3A")
+        .replace(',', "%2C")
 }
 
 /// Escape a GitHub workflow-command message.
 fn gh_msg(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// GitHub Actions annotations: `::error file=…,line=…,col=…,title=QSA001::message`.
@@ -252,7 +285,11 @@ mod tests {
 
     fn sample() -> (Vec<Diagnostic>, SourceMap) {
         let mut sm = SourceMap::default();
-        let id = sm.add(SourceFile::new("a.qvs", None, "LOAD x\nFROM [y.csv];\nEND IF\n"));
+        let id = sm.add(SourceFile::new(
+            "a.qvs",
+            None,
+            "LOAD x\nFROM [y.csv];\nEND IF\n",
+        ));
         let d = Diagnostic::error(codes::UNBALANCED_BLOCK, "`END IF` without `IF`")
             .at(id, Span::new(21, 27), "no open IF")
             .with_help("remove it");
@@ -283,7 +320,10 @@ mod tests {
         assert!(g.contains("title=QSA003::`END IF` without `IF`"), "{g}");
         let s: Value = serde_json::from_str(&render_sarif(&d, &sm)).unwrap();
         assert_eq!(s["version"], "2.1.0");
-        assert_eq!(s["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+        assert_eq!(
+            s["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+            3
+        );
     }
 
     #[test]

@@ -94,20 +94,65 @@ pub struct Driver<'a> {
     pos: usize,
     pub diags: Vec<Diagnostic>,
     pub tabs: Vec<(String, Span)>,
+    /// Set after a fatal problem (nesting too deep): the rest of the text is skipped without more reports.
+    aborted: bool,
 }
 
 /// Statement keywords used to guess a missing `;` (an error token at the start of a line).
 const STATEMENT_WORDS: &[&str] = &[
-    "LOAD", "SELECT", "SQL", "SET", "LET", "DROP", "STORE", "IF", "FOR", "NEXT", "END", "ENDIF", "ELSE",
-    "ELSEIF", "DO", "LOOP", "SUB", "CALL", "SWITCH", "CASE", "DEFAULT", "EXIT", "TRACE", "RENAME", "QUALIFY",
-    "UNQUALIFY", "CONCATENATE", "NOCONCATENATE", "MAPPING", "JOIN", "KEEP", "LEFT", "RIGHT", "INNER", "OUTER",
-    "SECTION", "DIRECTORY", "BINARY", "SLEEP", "EXECUTE",
+    "LOAD",
+    "SELECT",
+    "SQL",
+    "SET",
+    "LET",
+    "DROP",
+    "STORE",
+    "IF",
+    "FOR",
+    "NEXT",
+    "END",
+    "ENDIF",
+    "ELSE",
+    "ELSEIF",
+    "DO",
+    "LOOP",
+    "SUB",
+    "CALL",
+    "SWITCH",
+    "CASE",
+    "DEFAULT",
+    "EXIT",
+    "TRACE",
+    "RENAME",
+    "QUALIFY",
+    "UNQUALIFY",
+    "CONCATENATE",
+    "NOCONCATENATE",
+    "MAPPING",
+    "JOIN",
+    "KEEP",
+    "LEFT",
+    "RIGHT",
+    "INNER",
+    "OUTER",
+    "SECTION",
+    "DIRECTORY",
+    "BINARY",
+    "SLEEP",
+    "EXECUTE",
 ];
 
 impl<'a> Driver<'a> {
     pub fn new(ctx: Ctx<'a>) -> Self {
         let text = ctx.src;
-        Driver { ctx, text, pos: 0, diags: Vec::new(), tabs: Vec::new() }
+        Driver {
+            ctx,
+            text,
+            pos: 0,
+            diags: Vec::new(),
+            tabs: Vec::new(),
+            aborted: false,
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -130,16 +175,26 @@ impl<'a> Driver<'a> {
                 Some((t, span)) => {
                     // A block end with no open block.
                     self.diags.push(
-                        Diagnostic::error(codes::UNBALANCED_BLOCK, format!("`{}` without `{}`", t.text(), t.owner().opener()))
-                            .at(self.ctx.source, span, format!("no open `{}` block here", t.owner().opener()))
-                            .with_help(format!(
-                                "remove this `{}`, or add the `{}` it belongs to",
-                                t.text(),
-                                t.owner().opener()
-                            )),
+                        Diagnostic::error(
+                            codes::UNBALANCED_BLOCK,
+                            format!("`{}` without `{}`", t.text(), t.owner().opener()),
+                        )
+                        .at(
+                            self.ctx.source,
+                            span,
+                            format!("no open `{}` block here", t.owner().opener()),
+                        )
+                        .with_help(format!(
+                            "remove this `{}`, or add the `{}` it belongs to",
+                            t.text(),
+                            t.owner().opener()
+                        )),
                     );
                     let end = self.finish_segment(span.end);
-                    out.push(Stmt { kind: StmtKind::Error, span: Span::new(span.start, end) });
+                    out.push(Stmt {
+                        kind: StmtKind::Error,
+                        span: Span::new(span.start, end),
+                    });
                 }
             }
         }
@@ -163,7 +218,11 @@ impl<'a> Driver<'a> {
                 match t[2..].find("*/") {
                     Some(n) => self.pos += n + 4,
                     None => {
-                        self.unterminated(Unterminated { what: "comment", closer: "*/", at: self.pos });
+                        self.unterminated(Unterminated {
+                            what: "comment",
+                            closer: "*/",
+                            at: self.pos,
+                        });
                         self.pos = self.text.len();
                     }
                 }
@@ -184,7 +243,11 @@ impl<'a> Driver<'a> {
         let what = u.what;
         self.diags.push(
             Diagnostic::error(codes::UNTERMINATED, format!("unterminated {what}"))
-                .at(self.ctx.source, Span::new(u.at, (u.at + 1).min(self.text.len())), format!("this {what} is never closed"))
+                .at(
+                    self.ctx.source,
+                    Span::new(u.at, (u.at + 1).min(self.text.len())),
+                    format!("this {what} is never closed"),
+                )
                 .with_help(format!("add the closing `{}`", u.closer)),
         );
     }
@@ -244,11 +307,22 @@ impl<'a> Driver<'a> {
                         codes::UNBALANCED_BLOCK,
                         format!("`{}` without `{}`", term.text(), term.owner().opener()),
                     )
-                    .at(self.ctx.source, span, format!("no open `{}` block here", term.owner().opener()))
-                    .with_help(format!("remove this `{}`, or add the `{}` it belongs to", term.text(), term.owner().opener())),
+                    .at(
+                        self.ctx.source,
+                        span,
+                        format!("no open `{}` block here", term.owner().opener()),
+                    )
+                    .with_help(format!(
+                        "remove this `{}`, or add the `{}` it belongs to",
+                        term.text(),
+                        term.owner().opener()
+                    )),
                 );
                 let end = self.finish_segment(span.end);
-                out.push(Stmt { kind: StmtKind::Error, span: Span::new(span.start, end) });
+                out.push(Stmt {
+                    kind: StmtKind::Error,
+                    span: Span::new(span.start, end),
+                });
                 continue;
             }
             let before = self.pos;
@@ -256,7 +330,13 @@ impl<'a> Driver<'a> {
             out.push(s);
             if self.pos <= before {
                 // never loop without consuming input
-                self.pos = before + self.rest().chars().next().map(|c| c.len_utf8()).unwrap_or(1);
+                self.pos = before
+                    + self
+                        .rest()
+                        .chars()
+                        .next()
+                        .map(|c| c.len_utf8())
+                        .unwrap_or(1);
             }
         }
     }
@@ -274,12 +354,23 @@ impl<'a> Driver<'a> {
                 if stack.len() >= MAX_BLOCK_DEPTH {
                     let start = self.pos;
                     self.diags.push(
-                        Diagnostic::error(codes::TOO_DEEP, format!("control blocks nested deeper than {MAX_BLOCK_DEPTH} levels"))
-                            .at(self.ctx.source, Span::new(start, start + w.len()), "too deep")
-                            .with_help("split the script into subroutines"),
+                        Diagnostic::error(
+                            codes::TOO_DEEP,
+                            format!("control blocks nested deeper than {MAX_BLOCK_DEPTH} levels"),
+                        )
+                        .at(
+                            self.ctx.source,
+                            Span::new(start, start + w.len()),
+                            "too deep",
+                        )
+                        .with_help("split the script into subroutines"),
                     );
                     self.pos = self.text.len();
-                    return Stmt { kind: StmtKind::Error, span: Span::new(start, self.text.len()) };
+                    self.aborted = true;
+                    return Stmt {
+                        kind: StmtKind::Error,
+                        span: Span::new(start, self.text.len()),
+                    };
                 }
                 match w.as_str() {
                     "IF" => self.if_stmt(stack),
@@ -335,18 +426,29 @@ impl<'a> Driver<'a> {
         let t = self.rest();
         let start = self.pos;
         let inner_start = t.get(2..)?.trim_start();
-        let lower: String = inner_start.chars().take(13).collect::<String>().to_ascii_lowercase();
+        let lower: String = inner_start
+            .chars()
+            .take(13)
+            .collect::<String>()
+            .to_ascii_lowercase();
         let must = lower.starts_with("must_include");
         if !must && !lower.starts_with("include") {
             return None;
         }
         let Some((rest, inner)) = dollar_group(t) else {
-            self.unterminated(Unterminated { what: "`$(` expansion", closer: ")", at: start });
+            self.unterminated(Unterminated {
+                what: "`$(` expansion",
+                closer: ")",
+                at: start,
+            });
             self.pos = match scan_end(self.text, start, true, true) {
                 Ok(s) => crate::syntax::lex::stop_at(s, self.text.len()),
                 Err(_) => self.text.len(),
             };
-            return Some(Stmt { kind: StmtKind::Error, span: Span::new(start, self.pos) });
+            return Some(Stmt {
+                kind: StmtKind::Error,
+                span: Span::new(start, self.pos),
+            });
         };
         let eq = inner.find('=');
         let Some(eq) = eq else {
@@ -364,7 +466,10 @@ impl<'a> Driver<'a> {
             trimmed
         };
         let pstart = self.off(unq);
-        let path = RawText { text: unq.to_string(), span: Span::new(pstart, pstart + unq.len()) };
+        let path = RawText {
+            text: unq.to_string(),
+            span: Span::new(pstart, pstart + unq.len()),
+        };
         let mut end = self.off(rest);
         let after = ws_line(rest);
         if after.starts_with(';') {
@@ -374,12 +479,22 @@ impl<'a> Driver<'a> {
         if path.text.is_empty() {
             self.diags.push(
                 Diagnostic::error(codes::SYNTAX, "include without a file path")
-                    .at(self.ctx.source, Span::new(start, self.off(rest)), "no path after `=`")
+                    .at(
+                        self.ctx.source,
+                        Span::new(start, self.off(rest)),
+                        "no path after `=`",
+                    )
                     .with_help("write `$(Must_Include=lib://Folder/file.qvs);`"),
             );
-            return Some(Stmt { kind: StmtKind::Error, span: Span::new(start, end) });
+            return Some(Stmt {
+                kind: StmtKind::Error,
+                span: Span::new(start, end),
+            });
         }
-        Some(Stmt { kind: StmtKind::Include { must, path }, span: Span::new(start, end) })
+        Some(Stmt {
+            kind: StmtKind::Include { must, path },
+            span: Span::new(start, end),
+        })
     }
 
     /// A `;`-terminated statement (loads with their preceding-load chain included).
@@ -388,7 +503,12 @@ impl<'a> Driver<'a> {
         let raw = first_word(self.rest()) == "TRACE";
         let (body_end, stmt_end) = match self.scan(start, false, raw) {
             Some(x) => x,
-            None => return Stmt { kind: StmtKind::Error, span: Span::new(start, self.text.len()) },
+            None => {
+                return Stmt {
+                    kind: StmtKind::Error,
+                    span: Span::new(start, self.text.len()),
+                }
+            }
         };
         let slice = &self.text[start..body_end];
         self.ctx.reset_errors();
@@ -405,31 +525,51 @@ impl<'a> Driver<'a> {
             Ok(Parsed::Kind(StmtKind::Load(mut ls))) => {
                 self.pos = stmt_end;
                 let mut end = stmt_end;
-                while ls.parts.last().is_some_and(|p| p.source == LoadSource::Preceding) {
+                while ls
+                    .parts
+                    .last()
+                    .is_some_and(|p| p.source == LoadSource::Preceding)
+                {
                     match self.next_part() {
                         Ok((part, e)) => {
                             ls.parts.push(part);
                             end = e;
                         }
                         Err(Some(e)) => {
-                            return Stmt { kind: StmtKind::Error, span: Span::new(start, e) };
+                            return Stmt {
+                                kind: StmtKind::Error,
+                                span: Span::new(start, e),
+                            };
                         }
                         Err(None) => {
-                            let first = ls.parts.last().map(|p| p.span).unwrap_or(Span::new(start, body_end));
+                            let first = ls
+                                .parts
+                                .last()
+                                .map(|p| p.span)
+                                .unwrap_or(Span::new(start, body_end));
                             self.diags.push(
                                 Diagnostic::error(codes::SYNTAX, "LOAD without a source")
                                     .at(self.ctx.source, first, "no FROM, INLINE, RESIDENT or AUTOGENERATE, and no LOAD or SELECT follows")
                                     .with_help("add a source (`FROM file`, `RESIDENT table`, `INLINE [...]`, `AUTOGENERATE n`), or follow this preceding LOAD with the LOAD or SELECT it reads from"),
                             );
-                            return Stmt { kind: StmtKind::Error, span: Span::new(start, end) };
+                            return Stmt {
+                                kind: StmtKind::Error,
+                                span: Span::new(start, end),
+                            };
                         }
                     }
                 }
-                Stmt { kind: StmtKind::Load(ls), span: Span::new(start, end) }
+                Stmt {
+                    kind: StmtKind::Load(ls),
+                    span: Span::new(start, end),
+                }
             }
             Ok(Parsed::Kind(k)) => {
                 self.pos = stmt_end;
-                Stmt { kind: k, span: Span::new(start, stmt_end) }
+                Stmt {
+                    kind: k,
+                    span: Span::new(start, stmt_end),
+                }
             }
             Ok(Parsed::Unsupported(keyword)) => {
                 self.pos = stmt_end;
@@ -439,7 +579,10 @@ impl<'a> Driver<'a> {
                         .at(self.ctx.source, Span::new(kstart, kstart + keyword.len()), "skipped")
                         .with_help("qsa does not model this statement; results that depend on it cannot be trusted"),
                 );
-                Stmt { kind: StmtKind::Unsupported { keyword }, span: Span::new(start, stmt_end) }
+                Stmt {
+                    kind: StmtKind::Unsupported { keyword },
+                    span: Span::new(start, stmt_end),
+                }
             }
             Err(()) => {
                 if slice.contains("$(") && !self.ctx.too_deep.get() {
@@ -450,18 +593,27 @@ impl<'a> Driver<'a> {
                             .at(self.ctx.source, text.span, "parsed when the script runs")
                             .with_help("qsa reads this statement after expanding its variables; `--syntax-only` cannot check it"),
                     );
-                    return Stmt { kind: StmtKind::Deferred { text }, span: Span::new(start, stmt_end) };
+                    return Stmt {
+                        kind: StmtKind::Deferred { text },
+                        span: Span::new(start, stmt_end),
+                    };
                 }
                 let (off, _) = self.ctx.furthest();
                 let end = self.syntax_error(slice, off);
                 match end {
                     Some(e) => {
                         self.pos = e;
-                        Stmt { kind: StmtKind::Error, span: Span::new(start, e) }
+                        Stmt {
+                            kind: StmtKind::Error,
+                            span: Span::new(start, e),
+                        }
                     }
                     None => {
                         self.pos = stmt_end;
-                        Stmt { kind: StmtKind::Error, span: Span::new(start, stmt_end) }
+                        Stmt {
+                            kind: StmtKind::Error,
+                            span: Span::new(start, stmt_end),
+                        }
                     }
                 }
             }
@@ -525,14 +677,29 @@ impl<'a> Driver<'a> {
         if self.ctx.too_deep.get() {
             self.diags.push(
                 Diagnostic::error(codes::TOO_DEEP, "expression nested too deeply")
-                    .at(self.ctx.source, Span::new(off, (off + 1).min(self.text.len())), "too deep")
-                    .with_help(format!("qsa reads at most {} nested parentheses, calls or operators", crate::syntax::lex::MAX_EXPR_DEPTH)),
+                    .at(
+                        self.ctx.source,
+                        Span::new(off, (off + 1).min(self.text.len())),
+                        "too deep",
+                    )
+                    .with_help(format!(
+                        "qsa reads at most {} nested parentheses, calls or operators",
+                        crate::syntax::lex::MAX_EXPR_DEPTH
+                    )),
             );
             return None;
         }
         let tok = token_at(at, start + slice.len() - off);
-        let found = if tok.is_empty() { "the end of the statement".to_string() } else { format!("`{tok}`") };
-        let expected = if expected.is_empty() { "a statement" } else { expected };
+        let found = if tok.is_empty() {
+            "the end of the statement".to_string()
+        } else {
+            format!("`{tok}`")
+        };
+        let expected = if expected.is_empty() {
+            "a statement"
+        } else {
+            expected
+        };
         let line_start = self.text[..off].rfind('\n').map(|n| n + 1).unwrap_or(0);
         let at_line_start = off > start && self.text[line_start..off].trim().is_empty();
         let tok_word = word_at(at).to_ascii_uppercase();
@@ -541,20 +708,33 @@ impl<'a> Driver<'a> {
             if !w.is_empty() {
                 followed_by_colon(at, w.len())
             } else if at.starts_with('[') {
-                at.find(']').is_some_and(|n| at[..n].find('\n').is_none() && followed_by_colon(at, n + 1))
+                at.find(']')
+                    .is_some_and(|n| at[..n].find('\n').is_none() && followed_by_colon(at, n + 1))
             } else {
                 false
             }
         };
-        let missing_semi = at_line_start && (STATEMENT_WORDS.contains(&tok_word.as_str()) || looks_like_label);
+        let missing_semi =
+            at_line_start && (STATEMENT_WORDS.contains(&tok_word.as_str()) || looks_like_label);
         let expected_owned;
-        let expected = if !expected.is_empty() && expected.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()) {
+        let expected = if expected
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+        {
             expected_owned = format!("`{}`", expected.to_ascii_uppercase());
             expected_owned.as_str()
         } else {
             expected
         };
-        let kind_word = first_word(slice);
+        let kind_word = {
+            let saved = self.ctx.save();
+            let w = match stmt::label(&self.ctx, slice) {
+                Some((rest, _)) => first_word(rest),
+                None => first_word(slice),
+            };
+            self.ctx.restore(saved);
+            w
+        };
         let help = if missing_semi {
             "a statement ends with `;`: is one missing at the end of the previous line?".to_string()
         } else {
@@ -567,7 +747,11 @@ impl<'a> Driver<'a> {
         };
         self.diags.push(
             Diagnostic::error(codes::SYNTAX, message)
-                .at(self.ctx.source, Span::new(off, off + tok.len()), format!("expected {expected}"))
+                .at(
+                    self.ctx.source,
+                    Span::new(off, off + tok.len()),
+                    format!("expected {expected}"),
+                )
                 .with_help(help),
         );
         if missing_semi {
@@ -597,7 +781,11 @@ impl<'a> Driver<'a> {
 
     /// A control head on its own line segment, parsed by `f`. Returns the kind (or `None`, reported) and
     /// the statement end; the position moves past the segment.
-    fn head<T>(&mut self, f: impl FnOnce(&Ctx<'a>, &'a str) -> PResult<'a, T>, allow_more: bool) -> (Option<T>, usize) {
+    fn head<T>(
+        &mut self,
+        f: impl FnOnce(&Ctx<'a>, &'a str) -> PResult<'a, T>,
+        allow_more: bool,
+    ) -> (Option<T>, usize) {
         let start = self.pos;
         let Some((seg_end, _)) = self.scan(start, true, false) else {
             return (None, self.text.len());
@@ -631,10 +819,16 @@ impl<'a> Driver<'a> {
         }
     }
 
-    fn simple_control(&mut self, f: impl FnOnce(&Ctx<'a>, &'a str) -> PResult<'a, StmtKind>) -> Stmt {
+    fn simple_control(
+        &mut self,
+        f: impl FnOnce(&Ctx<'a>, &'a str) -> PResult<'a, StmtKind>,
+    ) -> Stmt {
         let start = self.pos;
         let (k, end) = self.head(f, false);
-        Stmt { kind: k.unwrap_or(StmtKind::Error), span: Span::new(start, end) }
+        Stmt {
+            kind: k.unwrap_or(StmtKind::Error),
+            span: Span::new(start, end),
+        }
     }
 
     fn opener_span(&self, kw_len: usize) -> Span {
@@ -643,26 +837,59 @@ impl<'a> Driver<'a> {
 
     /// Report a block that ended at `term` (or EOF) without its closer.
     fn unclosed(&mut self, open: Open, term: Option<(Term, Span)>) {
+        if self.aborted {
+            return;
+        }
         let (primary, msg) = match term {
-            Some((t, sp)) => (sp, format!("expected `{}` before `{}`", open.0.closer(), t.text())),
-            None => (Span::empty(self.text.len()), format!("expected `{}` before the end of the script", open.0.closer())),
+            Some((t, sp)) => (
+                sp,
+                format!("expected `{}` before `{}`", open.0.closer(), t.text()),
+            ),
+            None => {
+                // the last character of the text that is not white space
+                let end = self.text.trim_end().len();
+                let start = self.text[..end]
+                    .char_indices()
+                    .last()
+                    .map(|(i, _)| i)
+                    .unwrap_or(end);
+                (
+                    Span::new(start, end),
+                    format!("the script ends here, without `{}`", open.0.closer()),
+                )
+            }
         };
         self.diags.push(
-            Diagnostic::error(codes::UNBALANCED_BLOCK, format!("`{}` without `{}`", open.0.opener(), open.0.closer()))
-                .at(self.ctx.source, primary, msg)
-                .with_secondary(self.ctx.source, open.1, format!("this `{}` is never closed", open.0.opener()))
-                .with_help(format!("add `{}` at the end of the block", open.0.closer())),
+            Diagnostic::error(
+                codes::UNBALANCED_BLOCK,
+                format!("`{}` without `{}`", open.0.opener(), open.0.closer()),
+            )
+            .at(self.ctx.source, primary, msg)
+            .with_secondary(
+                self.ctx.source,
+                open.1,
+                format!("this `{}` is never closed", open.0.opener()),
+            )
+            .with_help(format!("add `{}` at the end of the block", open.0.closer())),
         );
     }
 
     /// Parse a body; on the expected terminators return it, else report and return `None`.
-    fn body(&mut self, stack: &mut Vec<Open>, open: Open, accept: &[Term]) -> (Block, Option<(Term, Span)>) {
+    fn body(
+        &mut self,
+        stack: &mut Vec<Open>,
+        open: Open,
+        accept: &[Term],
+    ) -> (Block, Option<(Term, Span)>) {
         let bstart = self.pos;
         stack.push(open);
         let (stmts, term) = self.block(stack);
         stack.pop();
         let bend = term.map(|(_, s)| s.start).unwrap_or(self.text.len());
-        let block = Block { statements: stmts, span: Span::new(bstart, bend.max(bstart)) };
+        let block = Block {
+            statements: stmts,
+            span: Span::new(bstart, bend.max(bstart)),
+        };
         match term {
             Some((t, sp)) if accept.contains(&t) => (block, Some((t, sp))),
             other => {
@@ -716,8 +943,18 @@ impl<'a> Driver<'a> {
                 }
             }
         }
-        let kind = if ok { StmtKind::If { branches, otherwise } } else { StmtKind::Error };
-        Stmt { kind, span: Span::new(start, end.max(start)) }
+        let kind = if ok {
+            StmtKind::If {
+                branches,
+                otherwise,
+            }
+        } else {
+            StmtKind::Error
+        };
+        Stmt {
+            kind,
+            span: Span::new(start, end.max(start)),
+        }
     }
 
     fn for_stmt(&mut self, stack: &mut Vec<Open>) -> Stmt {
@@ -741,11 +978,28 @@ impl<'a> Driver<'a> {
             ok = false;
         }
         let kind = match (head, ok) {
-            (Some(ForHead::Range { var, from, to, step }), true) => StmtKind::For { var, from, to, step, body },
+            (
+                Some(ForHead::Range {
+                    var,
+                    from,
+                    to,
+                    step,
+                }),
+                true,
+            ) => StmtKind::For {
+                var,
+                from,
+                to,
+                step,
+                body,
+            },
             (Some(ForHead::Each { var, items }), true) => StmtKind::ForEach { var, items, body },
             _ => StmtKind::Error,
         };
-        Stmt { kind, span: Span::new(start, end.max(start)) }
+        Stmt {
+            kind,
+            span: Span::new(start, end.max(start)),
+        }
     }
 
     fn do_stmt(&mut self, stack: &mut Vec<Open>) -> Stmt {
@@ -780,7 +1034,10 @@ impl<'a> Driver<'a> {
             (Some(pre), true) => StmtKind::Do { pre, body, post },
             _ => StmtKind::Error,
         };
-        Stmt { kind, span: Span::new(start, end.max(start)) }
+        Stmt {
+            kind,
+            span: Span::new(start, end.max(start)),
+        }
     }
 
     fn sub_stmt(&mut self, stack: &mut Vec<Open>) -> Stmt {
@@ -826,7 +1083,10 @@ impl<'a> Driver<'a> {
             (Some((name, params)), true) => StmtKind::Sub { name, params, body },
             _ => StmtKind::Error,
         };
-        Stmt { kind, span: Span::new(start, end.max(start)) }
+        Stmt {
+            kind,
+            span: Span::new(start, end.max(start)),
+        }
     }
 
     fn switch_stmt(&mut self, stack: &mut Vec<Open>) -> Stmt {
@@ -863,9 +1123,13 @@ impl<'a> Driver<'a> {
                         false,
                     );
                     ok &= vals.is_some();
-                    let (body, t) = self.body(stack, open, &[Term::Case, Term::Default, Term::EndSwitch]);
+                    let (body, t) =
+                        self.body(stack, open, &[Term::Case, Term::Default, Term::EndSwitch]);
                     end = body.span.end;
-                    cases.push(SwitchCase { values: vals.unwrap_or_default(), body });
+                    cases.push(SwitchCase {
+                        values: vals.unwrap_or_default(),
+                        body,
+                    });
                     term = t;
                 }
                 Some((Term::Default, sp)) => {
@@ -886,16 +1150,31 @@ impl<'a> Driver<'a> {
             }
         }
         let kind = match (subject, ok) {
-            (Some(subject), true) => StmtKind::Switch { subject, cases, default },
+            (Some(subject), true) => StmtKind::Switch {
+                subject,
+                cases,
+                default,
+            },
             _ => StmtKind::Error,
         };
-        Stmt { kind, span: Span::new(start, end.max(start)) }
+        Stmt {
+            kind,
+            span: Span::new(start, end.max(start)),
+        }
     }
 }
 
 enum ForHead {
-    Range { var: Name, from: Expr, to: Expr, step: Option<Expr> },
-    Each { var: Name, items: Vec<Expr> },
+    Range {
+        var: Name,
+        from: Expr,
+        to: Expr,
+        step: Option<Expr>,
+    },
+    Each {
+        var: Name,
+        items: Vec<Expr>,
+    },
 }
 
 fn if_head<'a>(ctx: &Ctx<'a>, s: &'a str, k: &'static str) -> PResult<'a, Expr> {
@@ -925,7 +1204,15 @@ fn for_head<'a>(ctx: &Ctx<'a>, s: &'a str) -> PResult<'a, ForHead> {
         }
         Err(_) => (r, None),
     };
-    Ok((r, ForHead::Range { var, from, to, step }))
+    Ok((
+        r,
+        ForHead::Range {
+            var,
+            from,
+            to,
+            step,
+        },
+    ))
 }
 
 fn loop_cond<'a>(ctx: &Ctx<'a>, r: &'a str) -> PResult<'a, Option<LoopCond>> {
@@ -954,7 +1241,9 @@ fn opt_cond<'a>(ctx: &Ctx<'a>, r: &'a str) -> PResult<'a, Option<Condition>> {
 
 /// Is the word of length `len` at the start of `t` a label (`Word:`)?
 fn followed_by_colon(t: &str, len: usize) -> bool {
-    t.get(len..).map(ws_line).is_some_and(|r| r.starts_with(':') && !r.starts_with(":="))
+    t.get(len..)
+        .map(ws_line)
+        .is_some_and(|r| r.starts_with(':') && !r.starts_with(":="))
 }
 
 /// The token at the start of `at` (a word, or one character), limited to `max` bytes.
@@ -978,7 +1267,10 @@ fn token_at(at: &str, max: usize) -> &str {
 fn stmt_raw(ctx: &Ctx<'_>, s: &str) -> RawText {
     let t = s.trim();
     let start = ctx.off(s) + (s.len() - s.trim_start().len());
-    RawText { text: t.to_string(), span: Span::new(start, start + t.len()) }
+    RawText {
+        text: t.to_string(),
+        span: Span::new(start, start + t.len()),
+    }
 }
 
 /// A hint for a statement that did not parse, by its first word.

@@ -17,7 +17,9 @@
 //! | 12 | literals, names, calls, `( … )`, `$(…)` | — |
 
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Name, Quote, UnaryOp};
-use crate::syntax::lex::{dollar_group, kw, name, number, punct, raw_word, string_lit, word_at, ws, Ctx, PResult};
+use crate::syntax::lex::{
+    dollar_group, kw, name, number, punct, raw_word, string_lit, word_at, ws, Ctx, PResult,
+};
 
 /// Words that end an expression where a name could otherwise be read (clause keywords of statements).
 const STOP_WORDS: &[&str] = &[
@@ -56,7 +58,8 @@ fn is_stop_word(w: &str, rest: &str) -> bool {
         return true;
     }
     // `GROUP BY` / `ORDER BY` end a field list; a field called `Group` does not.
-    (w.eq_ignore_ascii_case("group") || w.eq_ignore_ascii_case("order")) && word_at(ws(rest)).eq_ignore_ascii_case("by")
+    (w.eq_ignore_ascii_case("group") || w.eq_ignore_ascii_case("order"))
+        && word_at(ws(rest)).eq_ignore_ascii_case("by")
 }
 
 /// One expression.
@@ -66,14 +69,23 @@ pub fn expr<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
 
 fn bin(op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
     let span = lhs.span.join(rhs.span);
-    Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+    Expr {
+        kind: ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    }
 }
 
 /// A keyword operator at the start of `i` (after white space).
 fn word_op<'a>(i: &'a str, ops: &[(&str, BinaryOp)]) -> Option<(&'a str, BinaryOp)> {
     let t = ws(i);
     let w = word_at(t);
-    ops.iter().find(|(k, _)| w.eq_ignore_ascii_case(k)).map(|(_, op)| (&t[w.len()..], *op))
+    ops.iter()
+        .find(|(k, _)| w.eq_ignore_ascii_case(k))
+        .map(|(_, op)| (&t[w.len()..], *op))
 }
 
 fn left_assoc<'a>(
@@ -92,7 +104,9 @@ fn left_assoc<'a>(
 }
 
 fn or_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
-    left_assoc(ctx, i, and_level, |r| word_op(r, &[("or", BinaryOp::Or), ("xor", BinaryOp::Xor)]))
+    left_assoc(ctx, i, and_level, |r| {
+        word_op(r, &[("or", BinaryOp::Or), ("xor", BinaryOp::Xor)])
+    })
 }
 
 fn and_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
@@ -108,7 +122,16 @@ fn not_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
         ctx.leave();
         let (rest, e) = r?;
         let span = ctx.span(t, rest);
-        return Ok((rest, Expr { kind: ExprKind::Unary { op: UnaryOp::Not, expr: Box::new(e) }, span }));
+        return Ok((
+            rest,
+            Expr {
+                kind: ExprKind::Unary {
+                    op: UnaryOp::Not,
+                    expr: Box::new(e),
+                },
+                span,
+            },
+        ));
     }
     rel_level(ctx, t)
 }
@@ -134,7 +157,14 @@ fn rel_op(i: &str) -> Option<(&str, BinaryOp)> {
     if let Some(r) = t.strip_prefix('>') {
         return Some((r, BinaryOp::Gt));
     }
-    word_op(t, &[("like", BinaryOp::Like), ("precedes", BinaryOp::Precedes), ("follows", BinaryOp::Follows)])
+    word_op(
+        t,
+        &[
+            ("like", BinaryOp::Like),
+            ("precedes", BinaryOp::Precedes),
+            ("follows", BinaryOp::Follows),
+        ],
+    )
 }
 
 fn rel_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
@@ -142,11 +172,18 @@ fn rel_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
 }
 
 fn bitor_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
-    left_assoc(ctx, i, bitand_level, |r| word_op(r, &[("bitor", BinaryOp::BitOr), ("bitxor", BinaryOp::BitXor)]))
+    left_assoc(ctx, i, bitand_level, |r| {
+        word_op(
+            r,
+            &[("bitor", BinaryOp::BitOr), ("bitxor", BinaryOp::BitXor)],
+        )
+    })
 }
 
 fn bitand_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
-    left_assoc(ctx, i, shift_level, |r| word_op(r, &[("bitand", BinaryOp::BitAnd)]))
+    left_assoc(ctx, i, shift_level, |r| {
+        word_op(r, &[("bitand", BinaryOp::BitAnd)])
+    })
 }
 
 fn shift_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
@@ -161,7 +198,9 @@ fn shift_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
 }
 
 fn concat_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
-    left_assoc(ctx, i, add_level, |r| ws(r).strip_prefix('&').map(|x| (x, BinaryOp::Concat)))
+    left_assoc(ctx, i, add_level, |r| {
+        ws(r).strip_prefix('&').map(|x| (x, BinaryOp::Concat))
+    })
 }
 
 fn add_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
@@ -204,7 +243,16 @@ fn unary_level<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
     ctx.leave();
     let (rest, e) = r?;
     let span = ctx.span(t, rest);
-    Ok((rest, Expr { kind: ExprKind::Unary { op, expr: Box::new(e) }, span }))
+    Ok((
+        rest,
+        Expr {
+            kind: ExprKind::Unary {
+                op,
+                expr: Box::new(e),
+            },
+            span,
+        },
+    ))
 }
 
 fn primary<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
@@ -215,23 +263,53 @@ fn primary<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
     match c {
         '\'' => {
             let (rest, (s, _)) = string_lit(ctx, t)?;
-            Ok((rest, Expr { kind: ExprKind::Str(s), span: ctx.span(t, rest) }))
+            Ok((
+                rest,
+                Expr {
+                    kind: ExprKind::Str(s),
+                    span: ctx.span(t, rest),
+                },
+            ))
         }
         '0'..='9' | '.' => {
             let (rest, (value, text)) = number(ctx, t)?;
-            Ok((rest, Expr { kind: ExprKind::Num { value, text: text.to_string() }, span: ctx.span(t, rest) }))
+            Ok((
+                rest,
+                Expr {
+                    kind: ExprKind::Num {
+                        value,
+                        text: text.to_string(),
+                    },
+                    span: ctx.span(t, rest),
+                },
+            ))
         }
         '(' => {
             ctx.enter(t)?;
             let r = expr(ctx, &t[1..]);
             ctx.leave();
             let (rest, e) = r?;
-            let (rest, _) = punct(ctx, ")", rest)?;
-            Ok((rest, Expr { kind: ExprKind::Paren(Box::new(e)), span: ctx.span(t, rest) }))
+            let rest = match punct(ctx, ")", rest) {
+                Ok((r, _)) => r,
+                Err(_) => return ctx.fail_prefer(ws(rest), "`)`"),
+            };
+            Ok((
+                rest,
+                Expr {
+                    kind: ExprKind::Paren(Box::new(e)),
+                    span: ctx.span(t, rest),
+                },
+            ))
         }
         '[' | '"' | '`' => {
             let (rest, n) = name(ctx, t)?;
-            Ok((rest, Expr { span: n.span, kind: ExprKind::Field(n) }))
+            Ok((
+                rest,
+                Expr {
+                    span: n.span,
+                    kind: ExprKind::Field(n),
+                },
+            ))
         }
         _ => {
             // `$(…)` alone is an expansion; glued to name characters it is part of a name.
@@ -242,7 +320,10 @@ fn primary<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
                     if !glued && !ws_is_call(rest) {
                         return Ok((
                             rest,
-                            Expr { kind: ExprKind::Expansion(inner.to_string()), span: ctx.span(t, rest) },
+                            Expr {
+                                kind: ExprKind::Expansion(inner.to_string()),
+                                span: ctx.span(t, rest),
+                            },
                         ));
                     }
                 }
@@ -253,11 +334,21 @@ fn primary<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
             if is_stop_word(w, rest) {
                 return ctx.fail(t, "an expression");
             }
-            let n = Name { text: w.to_string(), quote: Quote::None, span: ctx.span(t, rest) };
+            let n = Name {
+                text: w.to_string(),
+                quote: Quote::None,
+                span: ctx.span(t, rest),
+            };
             if rest.trim_start_matches([' ', '\t']).starts_with('(') {
                 return call(ctx, t, n, rest);
             }
-            Ok((rest, Expr { span: n.span, kind: ExprKind::Field(n) }))
+            Ok((
+                rest,
+                Expr {
+                    span: n.span,
+                    kind: ExprKind::Field(n),
+                },
+            ))
         }
     }
 }
@@ -287,13 +378,25 @@ fn call<'a>(ctx: &Ctx<'a>, start: &'a str, n: Name, rest: &'a str) -> PResult<'a
                 r = r2;
                 continue;
             }
-            let (r2, _) = punct(ctx, ")", r)?;
-            return Ok((r2, ()));
+            return match punct(ctx, ")", r) {
+                Ok((r2, _)) => Ok((r2, ())),
+                Err(_) => ctx.fail_prefer(ws(r), "`,` or `)`"),
+            };
         }
     })();
     ctx.leave();
     let (rest, ()) = res?;
-    Ok((rest, Expr { kind: ExprKind::Call { name: n, distinct, args }, span: ctx.span(start, rest) }))
+    Ok((
+        rest,
+        Expr {
+            kind: ExprKind::Call {
+                name: n,
+                distinct,
+                args,
+            },
+            span: ctx.span(start, rest),
+        },
+    ))
 }
 
 /// A comma-separated list of expressions (at least one).
@@ -322,7 +425,11 @@ mod tests {
             ExprKind::Unary { op, expr } => format!("({op:?} {})", show(expr)),
             ExprKind::Binary { op, lhs, rhs } => format!("({} {op:?} {})", show(lhs), show(rhs)),
             ExprKind::Call { name, args, .. } => {
-                format!("{}[{}]", name.text, args.iter().map(show).collect::<Vec<_>>().join(","))
+                format!(
+                    "{}[{}]",
+                    name.text,
+                    args.iter().map(show).collect::<Vec<_>>().join(",")
+                )
             }
             ExprKind::Paren(e) => format!("<{}>", show(e)),
         }
@@ -339,7 +446,10 @@ mod tests {
     fn precedence() {
         assert_eq!(p("1 + 2 * 3"), "(1 Add (2 Mul 3))");
         assert_eq!(p("'a' & 1 + 2"), "('a' Concat (1 Add 2))");
-        assert_eq!(p("a = 1 and not b > 2 or c"), "(((a Eq 1) And (Not (b Gt 2))) Or c)");
+        assert_eq!(
+            p("a = 1 and not b > 2 or c"),
+            "(((a Eq 1) And (Not (b Gt 2))) Or c)"
+        );
         assert_eq!(p("-x * 2"), "((Neg x) Mul 2)");
         assert_eq!(p("x like 'A*' xor y"), "((x Like 'A*') Xor y)");
         assert_eq!(p("8 >> 2 bitand 3"), "((8 Shr 2) BitAnd 3)");
@@ -348,7 +458,10 @@ mod tests {
 
     #[test]
     fn calls_names_expansions() {
-        assert_eq!(p("If(IsNull([My F]), 'x', Date#(\"d\", 'YYYY'))"), "If[IsNull[My F],'x',Date#[d,'YYYY']]");
+        assert_eq!(
+            p("If(IsNull([My F]), 'x', Date#(\"d\", 'YYYY'))"),
+            "If[IsNull[My F],'x',Date#[d,'YYYY']]"
+        );
         assert_eq!(p("$(vMax) + Sales$(vY)"), "($(vMax) Add Sales$(vY))");
         assert_eq!(p("Count(DISTINCT %Key)"), "Count[%Key]");
         assert_eq!(p("(1)"), "<1>");

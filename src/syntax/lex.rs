@@ -104,6 +104,9 @@ impl<'a> Ctx<'a> {
         let d = self.depth.get() + 1;
         if d > MAX_EXPR_DEPTH {
             self.too_deep.set(true);
+            let o = self.off(at);
+            self.furthest.set(o);
+            self.expected.set("less nesting");
             return Err(nom::Err::Failure(Error::new(at, ErrorKind::TooLarge)));
         }
         self.depth.set(d);
@@ -207,12 +210,24 @@ pub fn kws<'a>(ctx: &Ctx<'a>, ks: &[&'static str], i: &'a str) -> PResult<'a, &'
     Ok((r, &start[..start.len() - r.len()]))
 }
 
+fn quoted_punct(p: &str) -> &'static str {
+    match p {
+        "(" => "`(`",
+        ")" => "`)`",
+        "," => "`,`",
+        "=" => "`=`",
+        ":" => "`:`",
+        ";" => "`;`",
+        _ => "punctuation",
+    }
+}
+
 /// Punctuation `p` after white space.
 pub fn punct<'a>(ctx: &Ctx<'a>, p: &'static str, i: &'a str) -> PResult<'a, &'a str> {
     let t = ws(i);
     match t.strip_prefix(p) {
         Some(rest) => Ok((rest, &t[..p.len()])),
-        None => ctx.fail(t, p),
+        None => ctx.fail(t, quoted_punct(p)),
     }
 }
 
@@ -260,7 +275,11 @@ pub fn raw_word(i: &str) -> Option<(&str, &str)> {
         let mut end = 0;
         let mut first = true;
         for (n, c) in rest.char_indices() {
-            let ok = if first && at_start { is_ident_start(c) } else { is_ident_char(c) };
+            let ok = if first && at_start {
+                is_ident_start(c)
+            } else {
+                is_ident_char(c)
+            };
             first = false;
             if !ok || (c == '$' && rest[n..].starts_with("$(")) {
                 break;
@@ -302,7 +321,14 @@ pub fn name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
             None => return ctx.fail(t, "a name"),
         },
     };
-    Ok((rest, Name { text, quote, span: ctx.span(t, rest) }))
+    Ok((
+        rest,
+        Name {
+            text,
+            quote,
+            span: ctx.span(t, rest),
+        },
+    ))
 }
 
 /// Text after an opening quote up to the closing `q`, where `qq` stands for `q`. Returns rest and text.
@@ -363,7 +389,11 @@ pub fn number<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, (f64, &'a str)> {
         }
     }
     // A number glued to letters (`1st`) is not a number.
-    if t[n..].chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
+    if t[n..]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    {
         return ctx.fail(t, "a number");
     }
     let text = &t[..n];
@@ -407,7 +437,12 @@ pub struct Unterminated {
 
 /// Scan from `start` to the end of the statement: a `;` outside quotes, brackets and comments (or, in
 /// `line_mode`, also a line break). `raw` ignores quotes and brackets (REM, TRACE).
-pub fn scan_end(text: &str, start: usize, line_mode: bool, raw: bool) -> Result<Stop, Unterminated> {
+pub fn scan_end(
+    text: &str,
+    start: usize,
+    line_mode: bool,
+    raw: bool,
+) -> Result<Stop, Unterminated> {
     let b = text.as_bytes();
     let mut n = start;
     while n < b.len() {
@@ -424,7 +459,13 @@ pub fn scan_end(text: &str, start: usize, line_mode: bool, raw: bool) -> Result<
                 };
                 match b[n + 1..].iter().position(|&x| x == close) {
                     Some(p) => n += p + 2,
-                    None => return Err(Unterminated { what, closer, at: n }),
+                    None => {
+                        return Err(Unterminated {
+                            what,
+                            closer,
+                            at: n,
+                        })
+                    }
                 }
                 continue;
             }
@@ -433,7 +474,13 @@ pub fn scan_end(text: &str, start: usize, line_mode: bool, raw: bool) -> Result<
                     n += p + 4;
                     continue;
                 }
-                None => return Err(Unterminated { what: "comment", closer: "*/", at: n }),
+                None => {
+                    return Err(Unterminated {
+                        what: "comment",
+                        closer: "*/",
+                        at: n,
+                    })
+                }
             },
             b'/' if n + 1 < b.len() && b[n + 1] == b'/' && (n == 0 || b[n - 1] != b':') => {
                 match text[n..].find('\n') {
@@ -509,7 +556,10 @@ mod tests {
 
     #[test]
     fn raw_words_keep_expansions() {
-        assert_eq!(raw_word("Sales$(vY).x rest"), Some((" rest", "Sales$(vY).x")));
+        assert_eq!(
+            raw_word("Sales$(vY).x rest"),
+            Some((" rest", "Sales$(vY).x"))
+        );
         assert_eq!(raw_word("$(v) x"), Some((" x", "$(v)")));
         assert_eq!(raw_word("(x"), None);
     }

@@ -66,7 +66,13 @@ pub fn parse_script(source: SourceId, text: &str) -> Parsed {
     let statements = d.script();
     let mut diagnostics = std::mem::take(&mut d.diags);
     crate::diag::sort_diagnostics(&mut diagnostics);
-    Parsed { script: Script { statements, tabs: std::mem::take(&mut d.tabs) }, diagnostics }
+    Parsed {
+        script: Script {
+            statements,
+            tabs: std::mem::take(&mut d.tabs),
+        },
+        diagnostics,
+    }
 }
 
 /// Parse a sequence of statements produced at run time (same grammar as [`parse_script`]).
@@ -87,16 +93,40 @@ pub fn parse_expr(source: SourceId, text: &str) -> Result<Expr, Vec<Diagnostic>>
             let (off, expected) = ctx.furthest();
             let off = off.min(text.len());
             if ctx.too_deep.get() {
-                return Err(vec![Diagnostic::error(codes::TOO_DEEP, "expression nested too deeply")
-                    .at(source, Span::new(off, off), "too deep")
-                    .with_help("simplify the expression")]);
+                return Err(vec![Diagnostic::error(
+                    codes::TOO_DEEP,
+                    "expression nested too deeply",
+                )
+                .at(source, Span::new(off, off), "too deep")
+                .with_help("simplify the expression")]);
             }
             let w = lex::word_at(&text[off..]);
-            let len = if w.is_empty() { text[off..].chars().next().map(|c| c.len_utf8()).unwrap_or(0) } else { w.len() };
-            let expected = if expected.is_empty() { "an expression" } else { expected };
-            Err(vec![Diagnostic::error(codes::SYNTAX, format!("expected {expected}"))
-                .at(source, Span::new(off, off + len), format!("expected {expected}"))
-                .with_help("check the operators and parentheses of this expression")])
+            let len = if w.is_empty() {
+                text[off..]
+                    .chars()
+                    .next()
+                    .map(|c| c.len_utf8())
+                    .unwrap_or(0)
+            } else {
+                w.len()
+            };
+            let expected = if expected.is_empty() {
+                "an expression"
+            } else {
+                expected
+            };
+            Err(vec![Diagnostic::error(
+                codes::SYNTAX,
+                format!("expected {expected}"),
+            )
+            .at(
+                source,
+                Span::new(off, off + len),
+                format!("expected {expected}"),
+            )
+            .with_help(
+                "check the operators and parentheses of this expression",
+            )])
         }
     }
 }

@@ -95,7 +95,11 @@ fn expr(out: &mut String, e: &Expr) {
             let _ = write!(out, " {} ", binop(*op));
             expr(out, rhs);
         }
-        ExprKind::Call { name: n, distinct, args } => {
+        ExprKind::Call {
+            name: n,
+            distinct,
+            args,
+        } => {
             out.push_str(&name(n));
             out.push('(');
             if *distinct {
@@ -178,20 +182,36 @@ fn join_kind(k: JoinKind) -> &'static str {
 }
 
 fn prefix(p: &Prefix) -> String {
-    let opt_t = |t: &Option<Name>| t.as_ref().map(|n| format!("({})", name(n))).unwrap_or_default();
+    let opt_t = |t: &Option<Name>| {
+        t.as_ref()
+            .map(|n| format!("({})", name(n)))
+            .unwrap_or_default()
+    };
     match p {
         Prefix::Concatenate(t) => format!("Concatenate{}", opt_t(t)),
         Prefix::NoConcatenate => "NoConcatenate".into(),
         Prefix::Mapping => "Mapping".into(),
         Prefix::Join { kind, table } => format!("{}Join{}", join_kind(*kind), opt_t(table)),
         Prefix::Keep { kind, table } => format!("{}Keep{}", join_kind(*kind), opt_t(table)),
-        Prefix::CrossTable { attribute, data, qualifiers } => match qualifiers {
+        Prefix::CrossTable {
+            attribute,
+            data,
+            qualifiers,
+        } => match qualifiers {
             Some(n) => format!("CrossTable({}, {}, {n})", name(attribute), name(data)),
             None => format!("CrossTable({}, {})", name(attribute), name(data)),
         },
         Prefix::Generic => "Generic".into(),
         Prefix::Hierarchy { belongs_to, args } => {
-            format!("{}({})", if *belongs_to { "HierarchyBelongsTo" } else { "Hierarchy" }, exprs(args))
+            format!(
+                "{}({})",
+                if *belongs_to {
+                    "HierarchyBelongsTo"
+                } else {
+                    "Hierarchy"
+                },
+                exprs(args)
+            )
         }
         Prefix::IntervalMatch { args } => format!("IntervalMatch({})", names(args)),
         Prefix::Buffer => "Buffer".into(),
@@ -200,7 +220,11 @@ fn prefix(p: &Prefix) -> String {
         Prefix::Merge => "Merge".into(),
         Prefix::First(e) => format!("First {}", print_expr(e)),
         Prefix::Sample(e) => format!("Sample {}", print_expr(e)),
-        Prefix::When(c) => format!("{} {}", if c.unless { "Unless" } else { "When" }, print_expr(&c.cond)),
+        Prefix::When(c) => format!(
+            "{} {}",
+            if c.unless { "Unless" } else { "When" },
+            print_expr(&c.cond)
+        ),
         Prefix::Info => "Info".into(),
         Prefix::Semantic => "Semantic".into(),
     }
@@ -248,15 +272,21 @@ fn part(p: &LoadPart) -> String {
         let _ = write!(s, "\nGROUP BY {}", exprs(&p.group_by));
     }
     if !p.order_by.is_empty() {
-        let o: Vec<String> =
-            p.order_by.iter().map(|(e, d)| format!("{}{}", print_expr(e), if *d { " DESC" } else { "" })).collect();
+        let o: Vec<String> = p
+            .order_by
+            .iter()
+            .map(|(e, d)| format!("{}{}", print_expr(e), if *d { " DESC" } else { "" }))
+            .collect();
         let _ = write!(s, "\nORDER BY {}", o.join(", "));
     }
     s
 }
 
 fn pairs(ps: &[(Name, Name)], sep: &str) -> String {
-    ps.iter().map(|(a, b)| format!("{} {sep} {}", name(a), name(b))).collect::<Vec<_>>().join(", ")
+    ps.iter()
+        .map(|(a, b)| format!("{} {sep} {}", name(a), name(b)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn block(out: &mut String, b: &Block, src: &str, depth: usize) {
@@ -270,13 +300,31 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
     out.push_str(&ind);
     match &s.kind {
         StmtKind::Set { name: n, value } => {
-            let _ = writeln!(out, "SET {} = {};", name(n), value.as_ref().map(|v| v.text.as_str()).unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "SET {} = {};",
+                name(n),
+                value.as_ref().map(|v| v.text.as_str()).unwrap_or("")
+            );
         }
         StmtKind::Let { name: n, expr: e } => {
-            let _ = writeln!(out, "LET {} = {};", name(n), e.as_ref().map(print_expr).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "LET {} = {};",
+                name(n),
+                e.as_ref().map(print_expr).unwrap_or_default()
+            );
         }
         StmtKind::Section(k) => {
-            let _ = writeln!(out, "Section {};", if *k == SectionKind::Access { "Access" } else { "Application" });
+            let _ = writeln!(
+                out,
+                "Section {};",
+                if *k == SectionKind::Access {
+                    "Access"
+                } else {
+                    "Application"
+                }
+            );
         }
         StmtKind::Load(l) => {
             if let Some(lb) = &l.label {
@@ -288,13 +336,33 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             let ps: Vec<String> = l.parts.iter().map(part).collect();
             let _ = writeln!(out, "{};", ps.join(";\n"));
         }
-        StmtKind::Drop { target, names: ns, from } => {
-            let t = if *target == DropTarget::Tables { "TABLES" } else { "FIELDS" };
-            let f = if from.is_empty() { String::new() } else { format!(" FROM {}", names(from)) };
+        StmtKind::Drop {
+            target,
+            names: ns,
+            from,
+        } => {
+            let t = if *target == DropTarget::Tables {
+                "TABLES"
+            } else {
+                "FIELDS"
+            };
+            let f = if from.is_empty() {
+                String::new()
+            } else {
+                format!(" FROM {}", names(from))
+            };
             let _ = writeln!(out, "DROP {t} {}{f};", names(ns));
         }
-        StmtKind::Rename { target, pairs: ps, using } => {
-            let t = if *target == RenameTarget::Tables { "TABLES" } else { "FIELDS" };
+        StmtKind::Rename {
+            target,
+            pairs: ps,
+            using,
+        } => {
+            let t = if *target == RenameTarget::Tables {
+                "TABLES"
+            } else {
+                "FIELDS"
+            };
             match using {
                 Some(m) => {
                     let _ = writeln!(out, "RENAME {t} USING {};", name(m));
@@ -304,15 +372,42 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 }
             }
         }
-        StmtKind::Store { fields: fs, table, path: p, format } => {
-            let f = if fs.is_empty() { String::new() } else { format!("{} FROM ", fields(fs)) };
-            let _ = writeln!(out, "STORE {f}{} INTO {}{};", name(table), path(p), format_items(format));
+        StmtKind::Store {
+            fields: fs,
+            table,
+            path: p,
+            format,
+        } => {
+            let f = if fs.is_empty() {
+                String::new()
+            } else {
+                format!("{} FROM ", fields(fs))
+            };
+            let _ = writeln!(
+                out,
+                "STORE {f}{} INTO {}{};",
+                name(table),
+                path(p),
+                format_items(format)
+            );
         }
-        StmtKind::Qualify { unqualify, names: ns } => {
-            let _ = writeln!(out, "{} {};", if *unqualify { "UNQUALIFY" } else { "QUALIFY" }, names(ns));
+        StmtKind::Qualify {
+            unqualify,
+            names: ns,
+        } => {
+            let _ = writeln!(
+                out,
+                "{} {};",
+                if *unqualify { "UNQUALIFY" } else { "QUALIFY" },
+                names(ns)
+            );
         }
         StmtKind::Star { symbol } => {
-            let _ = writeln!(out, "Star is {};", symbol.as_ref().map(|s| s.text.as_str()).unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "Star is {};",
+                symbol.as_ref().map(|s| s.text.as_str()).unwrap_or("")
+            );
         }
         StmtKind::Binary { path: p } => {
             let _ = writeln!(out, "Binary {};", path(p));
@@ -332,12 +427,21 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
         }
         StmtKind::Disconnect => out.push_str("DISCONNECT;\n"),
         StmtKind::Directory { path: p } => {
-            let _ = writeln!(out, "DIRECTORY {};", p.as_ref().map(path).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "DIRECTORY {};",
+                p.as_ref().map(path).unwrap_or_default()
+            );
         }
         StmtKind::Alias { pairs: ps } => {
             let _ = writeln!(out, "ALIAS {};", pairs(ps, "AS"));
         }
-        StmtKind::Tag { untag, fields: fs, tags, using } => {
+        StmtKind::Tag {
+            untag,
+            fields: fs,
+            tags,
+            using,
+        } => {
             let k = if *untag { "UNTAG" } else { "TAG" };
             match using {
                 Some(m) => {
@@ -349,14 +453,26 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 }
             }
         }
-        StmtKind::Comment { target, names: ns, text, using } => {
-            let t = if *target == CommentTarget::Tables { "TABLES" } else { "FIELDS" };
+        StmtKind::Comment {
+            target,
+            names: ns,
+            text,
+            using,
+        } => {
+            let t = if *target == CommentTarget::Tables {
+                "TABLES"
+            } else {
+                "FIELDS"
+            };
             match using {
                 Some(m) => {
                     let _ = writeln!(out, "COMMENT {t} USING {};", name(m));
                 }
                 None => {
-                    let c = text.as_ref().map(|t| string(&t.text)).unwrap_or_else(|| "''".into());
+                    let c = text
+                        .as_ref()
+                        .map(|t| string(&t.text))
+                        .unwrap_or_else(|| "''".into());
                     let _ = writeln!(out, "COMMENT {t} {} WITH {c};", names(ns));
                 }
             }
@@ -368,14 +484,34 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             let _ = writeln!(out, "EXECUTE {};", command.text);
         }
         StmtKind::Map { fields: fs, using } => {
-            let u = using.as_ref().map(|m| format!(" USING {}", name(m))).unwrap_or_default();
+            let u = using
+                .as_ref()
+                .map(|m| format!(" USING {}", name(m)))
+                .unwrap_or_default();
             let _ = writeln!(out, "MAP {}{u};", names(fs));
         }
-        StmtKind::NullAs { as_value, fields: fs } => {
-            let _ = writeln!(out, "{} {};", if *as_value { "NullAsValue" } else { "NullAsNull" }, names(fs));
+        StmtKind::NullAs {
+            as_value,
+            fields: fs,
+        } => {
+            let _ = writeln!(
+                out,
+                "{} {};",
+                if *as_value {
+                    "NullAsValue"
+                } else {
+                    "NullAsNull"
+                },
+                names(fs)
+            );
         }
         StmtKind::Include { must, path: p } => {
-            let _ = writeln!(out, "$({}={});", if *must { "Must_Include" } else { "Include" }, p.text);
+            let _ = writeln!(
+                out,
+                "$({}={});",
+                if *must { "Must_Include" } else { "Include" },
+                p.text
+            );
         }
         StmtKind::Call { name: n, args } => {
             if args.is_empty() {
@@ -384,12 +520,20 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 let _ = writeln!(out, "CALL {}({});", name(n), exprs(args));
             }
         }
-        StmtKind::If { branches, otherwise } => {
+        StmtKind::If {
+            branches,
+            otherwise,
+        } => {
             for (i, b) in branches.iter().enumerate() {
                 if i > 0 {
                     out.push_str(&ind);
                 }
-                let _ = writeln!(out, "{} {} THEN", if i == 0 { "IF" } else { "ELSEIF" }, print_expr(&b.cond));
+                let _ = writeln!(
+                    out,
+                    "{} {} THEN",
+                    if i == 0 { "IF" } else { "ELSEIF" },
+                    print_expr(&b.cond)
+                );
                 block(out, &b.body, src, depth);
             }
             if let Some(o) = otherwise {
@@ -398,9 +542,24 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             }
             let _ = writeln!(out, "{ind}END IF");
         }
-        StmtKind::For { var, from, to, step, body } => {
-            let st = step.as_ref().map(|s| format!(" STEP {}", print_expr(s))).unwrap_or_default();
-            let _ = writeln!(out, "FOR {} = {} TO {}{st}", name(var), print_expr(from), print_expr(to));
+        StmtKind::For {
+            var,
+            from,
+            to,
+            step,
+            body,
+        } => {
+            let st = step
+                .as_ref()
+                .map(|s| format!(" STEP {}", print_expr(s)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "FOR {} = {} TO {}{st}",
+                name(var),
+                print_expr(from),
+                print_expr(to)
+            );
             block(out, body, src, depth);
             let _ = writeln!(out, "{ind}NEXT {}", name(var));
         }
@@ -412,14 +571,24 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
         StmtKind::Do { pre, body, post } => {
             let c = |c: &Option<LoopCond>| {
                 c.as_ref()
-                    .map(|c| format!(" {} {}", if c.until { "UNTIL" } else { "WHILE" }, print_expr(&c.cond)))
+                    .map(|c| {
+                        format!(
+                            " {} {}",
+                            if c.until { "UNTIL" } else { "WHILE" },
+                            print_expr(&c.cond)
+                        )
+                    })
                     .unwrap_or_default()
             };
             let _ = writeln!(out, "DO{}", c(pre));
             block(out, body, src, depth);
             let _ = writeln!(out, "{ind}LOOP{}", c(post));
         }
-        StmtKind::Sub { name: n, params, body } => {
+        StmtKind::Sub {
+            name: n,
+            params,
+            body,
+        } => {
             if params.is_empty() {
                 let _ = writeln!(out, "SUB {}", name(n));
             } else {
@@ -428,7 +597,11 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             block(out, body, src, depth);
             let _ = writeln!(out, "{ind}END SUB");
         }
-        StmtKind::Switch { subject, cases, default } => {
+        StmtKind::Switch {
+            subject,
+            cases,
+            default,
+        } => {
             let _ = writeln!(out, "SWITCH {}", print_expr(subject));
             for c in cases {
                 let _ = writeln!(out, "{ind}CASE {}", exprs(&c.values));
@@ -449,7 +622,13 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             };
             let c = cond
                 .as_ref()
-                .map(|c| format!(" {} {}", if c.unless { "UNLESS" } else { "WHEN" }, print_expr(&c.cond)))
+                .map(|c| {
+                    format!(
+                        " {} {}",
+                        if c.unless { "UNLESS" } else { "WHEN" },
+                        print_expr(&c.cond)
+                    )
+                })
                 .unwrap_or_default();
             let _ = writeln!(out, "EXIT {w}{c};");
         }
@@ -483,7 +662,12 @@ pub fn summary(script: &Script, src: Option<&str>) -> String {
 
 fn line_starts(s: &str) -> Vec<usize> {
     let mut v = vec![0];
-    v.extend(s.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+    v.extend(
+        s.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
     v
 }
 
@@ -506,24 +690,34 @@ pub fn expr_summary(e: &Expr) -> String {
         ExprKind::Field(n) => format!("Field({})", name(n)),
         ExprKind::Expansion(s) => format!("$({s})"),
         ExprKind::Unary { op, expr } => format!("({op:?} {})", expr_summary(expr)),
-        ExprKind::Binary { op, lhs, rhs } => format!("({op:?} {} {})", expr_summary(lhs), expr_summary(rhs)),
-        ExprKind::Call { name: n, distinct, args } => format!(
+        ExprKind::Binary { op, lhs, rhs } => {
+            format!("({op:?} {} {})", expr_summary(lhs), expr_summary(rhs))
+        }
+        ExprKind::Call {
+            name: n,
+            distinct,
+            args,
+        } => format!(
             "{}({}{})",
             name(n),
             if *distinct { "DISTINCT " } else { "" },
             args.iter().map(expr_summary).collect::<Vec<_>>().join(", ")
         ),
-        ExprKind::Paren(e) => format!("Paren{}", expr_summary(e)),
+        ExprKind::Paren(e) => format!("Paren({})", expr_summary(e)),
     }
 }
 
 fn nm(n: &Name) -> String {
-    format!("{}{:?}", match n.quote {
-        Quote::None => "",
-        Quote::Bracket => "[]",
-        Quote::Double => "\"\"",
-        Quote::Backtick => "``",
-    }, n.text)
+    match n.quote {
+        Quote::None => format!("{:?}", n.text),
+        Quote::Bracket => format!("[{}]", n.text),
+        Quote::Double => format!("dq{:?}", n.text),
+        Quote::Backtick => format!("`{}`", n.text),
+    }
+}
+
+fn onm(n: &Option<Name>) -> String {
+    n.as_ref().map(nm).unwrap_or_else(|| "-".into())
 }
 
 fn sum_block(out: &mut String, b: &Block, src: Option<(&str, &[usize])>, depth: usize) {
@@ -544,17 +738,35 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
         let _ = writeln!(out, "{ind}{pos}{text}");
     };
     match &s.kind {
-        StmtKind::Set { name: n, value } => {
-            line(out, format!("Set {} = {:?}", nm(n), value.as_ref().map(|v| v.text.as_str())))
-        }
-        StmtKind::Let { name: n, expr } => {
-            line(out, format!("Let {} = {}", nm(n), expr.as_ref().map(expr_summary).unwrap_or("-".into())))
-        }
+        StmtKind::Set { name: n, value } => line(
+            out,
+            format!(
+                "Set {} = {:?}",
+                nm(n),
+                value.as_ref().map(|v| v.text.as_str())
+            ),
+        ),
+        StmtKind::Let { name: n, expr } => line(
+            out,
+            format!(
+                "Let {} = {}",
+                nm(n),
+                expr.as_ref().map(expr_summary).unwrap_or("-".into())
+            ),
+        ),
         StmtKind::Section(k) => line(out, format!("Section {k:?}")),
         StmtKind::Load(l) => {
-            let label = l.label.as_ref().map(|n| format!(" label={}", nm(n))).unwrap_or_default();
+            let label = l
+                .label
+                .as_ref()
+                .map(|n| format!(" label={}", nm(n)))
+                .unwrap_or_default();
             let pre: Vec<String> = l.prefixes.iter().map(prefix_summary).collect();
-            let pre = if pre.is_empty() { String::new() } else { format!(" prefixes=[{}]", pre.join(", ")) };
+            let pre = if pre.is_empty() {
+                String::new()
+            } else {
+                format!(" prefixes=[{}]", pre.join(", "))
+            };
             line(out, format!("Load{label}{pre}"));
             for p in &l.parts {
                 let src = match &p.source {
@@ -564,13 +776,19 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                         data.text.trim().lines().count(),
                         fmt_summary(format)
                     ),
-                    LoadSource::From { path, format } => format!("From {:?} {}", path.text, fmt_summary(format)),
+                    LoadSource::From { path, format } => {
+                        format!("From {:?} {}", path.text, fmt_summary(format))
+                    }
                     LoadSource::Resident(n) => format!("Resident {}", nm(n)),
                     LoadSource::Autogenerate(e) => format!("Autogenerate {}", expr_summary(e)),
                     LoadSource::Sql(t) => format!("Sql {:?}", t.text),
                     LoadSource::Other(t) => format!("Other {:?}", t.text),
                 };
-                let _ = writeln!(out, "{ind2}part{} {src}", if p.distinct { " distinct" } else { "" });
+                let _ = writeln!(
+                    out,
+                    "{ind2}part{} {src}",
+                    if p.distinct { " distinct" } else { "" }
+                );
                 let ind3 = "  ".repeat(depth + 2);
                 for f in &p.fields {
                     match f {
@@ -578,7 +796,10 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                             let _ = writeln!(out, "{ind3}field *");
                         }
                         LoadField::Expr { expr, alias, .. } => {
-                            let a = alias.as_ref().map(|a| format!(" as {}", nm(a))).unwrap_or_default();
+                            let a = alias
+                                .as_ref()
+                                .map(|a| format!(" as {}", nm(a)))
+                                .unwrap_or_default();
                             let _ = writeln!(out, "{ind3}field {}{a}", expr_summary(expr));
                         }
                     }
@@ -593,11 +814,20 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                     let _ = writeln!(out, "{ind3}group by {}", expr_summary(g));
                 }
                 for (o, d) in &p.order_by {
-                    let _ = writeln!(out, "{ind3}order by {}{}", expr_summary(o), if *d { " desc" } else { "" });
+                    let _ = writeln!(
+                        out,
+                        "{ind3}order by {}{}",
+                        expr_summary(o),
+                        if *d { " desc" } else { "" }
+                    );
                 }
             }
         }
-        StmtKind::Drop { target, names, from } => line(
+        StmtKind::Drop {
+            target,
+            names,
+            from,
+        } => line(
             out,
             format!(
                 "Drop {target:?} [{}] from [{}]",
@@ -605,17 +835,36 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 from.iter().map(nm).collect::<Vec<_>>().join(", ")
             ),
         ),
-        StmtKind::Rename { target, pairs, using } => line(
+        StmtKind::Rename {
+            target,
+            pairs,
+            using,
+        } => line(
             out,
             format!(
-                "Rename {target:?} [{}] using {:?}",
-                pairs.iter().map(|(a, b)| format!("{} -> {}", nm(a), nm(b))).collect::<Vec<_>>().join(", "),
-                using.as_ref().map(nm)
+                "Rename {target:?} [{}] using {}",
+                pairs
+                    .iter()
+                    .map(|(a, b)| format!("{} -> {}", nm(a), nm(b)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                onm(using)
             ),
         ),
-        StmtKind::Store { fields, table, path, format } => line(
+        StmtKind::Store {
+            fields,
+            table,
+            path,
+            format,
+        } => line(
             out,
-            format!("Store {} fields={} into {:?} {}", nm(table), fields.len(), path.text, fmt_summary(format)),
+            format!(
+                "Store {} fields={} into {:?} {}",
+                nm(table),
+                fields.len(),
+                path.text,
+                fmt_summary(format)
+            ),
         ),
         StmtKind::Qualify { unqualify, names } => line(
             out,
@@ -625,57 +874,105 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 names.iter().map(nm).collect::<Vec<_>>().join(", ")
             ),
         ),
-        StmtKind::Star { symbol } => line(out, format!("Star {:?}", symbol.as_ref().map(|s| s.text.as_str()))),
+        StmtKind::Star { symbol } => line(
+            out,
+            format!("Star {:?}", symbol.as_ref().map(|s| s.text.as_str())),
+        ),
         StmtKind::Binary { path } => line(out, format!("Binary {:?}", path.text)),
         StmtKind::Trace { text } => line(out, format!("Trace {:?}", text.text)),
-        StmtKind::Connect { kind, target } => line(out, format!("Connect {kind:?} {:?}", target.text)),
+        StmtKind::Connect { kind, target } => {
+            line(out, format!("Connect {kind:?} {:?}", target.text))
+        }
         StmtKind::Disconnect => line(out, "Disconnect".into()),
-        StmtKind::Directory { path } => line(out, format!("Directory {:?}", path.as_ref().map(|p| p.text.as_str()))),
+        StmtKind::Directory { path } => line(
+            out,
+            format!("Directory {:?}", path.as_ref().map(|p| p.text.as_str())),
+        ),
         StmtKind::Alias { pairs } => line(
             out,
-            format!("Alias [{}]", pairs.iter().map(|(a, b)| format!("{} -> {}", nm(a), nm(b))).collect::<Vec<_>>().join(", ")),
-        ),
-        StmtKind::Tag { untag, fields, tags, using } => line(
-            out,
             format!(
-                "{} [{}] with [{}] using {:?}",
-                if *untag { "Untag" } else { "Tag" },
-                fields.iter().map(nm).collect::<Vec<_>>().join(", "),
-                tags.iter().map(|t| format!("{:?}", t.text)).collect::<Vec<_>>().join(", "),
-                using.as_ref().map(nm)
+                "Alias [{}]",
+                pairs
+                    .iter()
+                    .map(|(a, b)| format!("{} -> {}", nm(a), nm(b)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
-        StmtKind::Comment { target, names, text, using } => line(
+        StmtKind::Tag {
+            untag,
+            fields,
+            tags,
+            using,
+        } => line(
             out,
             format!(
-                "Comment {target:?} [{}] with {:?} using {:?}",
+                "{} [{}] with [{}] using {}",
+                if *untag { "Untag" } else { "Tag" },
+                fields.iter().map(nm).collect::<Vec<_>>().join(", "),
+                tags.iter()
+                    .map(|t| format!("{:?}", t.text))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                onm(using)
+            ),
+        ),
+        StmtKind::Comment {
+            target,
+            names,
+            text,
+            using,
+        } => line(
+            out,
+            format!(
+                "Comment {target:?} [{}] with {:?} using {}",
                 names.iter().map(nm).collect::<Vec<_>>().join(", "),
                 text.as_ref().map(|t| t.text.as_str()),
-                using.as_ref().map(nm)
+                onm(using)
             ),
         ),
         StmtKind::Sleep { ms } => line(out, format!("Sleep {}", expr_summary(ms))),
         StmtKind::Execute { command } => line(out, format!("Execute {:?}", command.text)),
         StmtKind::Map { fields, using } => line(
             out,
-            format!("Map [{}] using {:?}", fields.iter().map(nm).collect::<Vec<_>>().join(", "), using.as_ref().map(nm)),
+            format!(
+                "Map [{}] using {}",
+                fields.iter().map(nm).collect::<Vec<_>>().join(", "),
+                onm(using)
+            ),
         ),
         StmtKind::NullAs { as_value, fields } => line(
             out,
             format!(
                 "{} [{}]",
-                if *as_value { "NullAsValue" } else { "NullAsNull" },
+                if *as_value {
+                    "NullAsValue"
+                } else {
+                    "NullAsNull"
+                },
                 fields.iter().map(nm).collect::<Vec<_>>().join(", ")
             ),
         ),
-        StmtKind::Include { must, path } => {
-            line(out, format!("{} {:?}", if *must { "MustInclude" } else { "Include" }, path.text))
-        }
+        StmtKind::Include { must, path } => line(
+            out,
+            format!(
+                "{} {:?}",
+                if *must { "MustInclude" } else { "Include" },
+                path.text
+            ),
+        ),
         StmtKind::Call { name, args } => line(
             out,
-            format!("Call {}({})", nm(name), args.iter().map(expr_summary).collect::<Vec<_>>().join(", ")),
+            format!(
+                "Call {}({})",
+                nm(name),
+                args.iter().map(expr_summary).collect::<Vec<_>>().join(", ")
+            ),
         ),
-        StmtKind::If { branches, otherwise } => {
+        StmtKind::If {
+            branches,
+            otherwise,
+        } => {
             line(out, "If".into());
             for b in branches {
                 let _ = writeln!(out, "{ind2}branch {}", expr_summary(&b.cond));
@@ -686,7 +983,13 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 sum_block(out, o, src, depth + 2);
             }
         }
-        StmtKind::For { var, from, to, step, body } => {
+        StmtKind::For {
+            var,
+            from,
+            to,
+            step,
+            body,
+        } => {
             line(
                 out,
                 format!(
@@ -702,27 +1005,60 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
         StmtKind::ForEach { var, items, body } => {
             line(
                 out,
-                format!("ForEach {} in [{}]", nm(var), items.iter().map(expr_summary).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "ForEach {} in [{}]",
+                    nm(var),
+                    items
+                        .iter()
+                        .map(expr_summary)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
             sum_block(out, body, src, depth + 1);
         }
         StmtKind::Do { pre, body, post } => {
             let c = |c: &Option<LoopCond>| {
                 c.as_ref()
-                    .map(|c| format!("{} {}", if c.until { "until" } else { "while" }, expr_summary(&c.cond)))
+                    .map(|c| {
+                        format!(
+                            "{} {}",
+                            if c.until { "until" } else { "while" },
+                            expr_summary(&c.cond)
+                        )
+                    })
                     .unwrap_or("-".into())
             };
             line(out, format!("Do pre={} post={}", c(pre), c(post)));
             sum_block(out, body, src, depth + 1);
         }
         StmtKind::Sub { name, params, body } => {
-            line(out, format!("Sub {}({})", nm(name), params.iter().map(nm).collect::<Vec<_>>().join(", ")));
+            line(
+                out,
+                format!(
+                    "Sub {}({})",
+                    nm(name),
+                    params.iter().map(nm).collect::<Vec<_>>().join(", ")
+                ),
+            );
             sum_block(out, body, src, depth + 1);
         }
-        StmtKind::Switch { subject, cases, default } => {
+        StmtKind::Switch {
+            subject,
+            cases,
+            default,
+        } => {
             line(out, format!("Switch {}", expr_summary(subject)));
             for c in cases {
-                let _ = writeln!(out, "{ind2}case {}", c.values.iter().map(expr_summary).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(
+                    out,
+                    "{ind2}case {}",
+                    c.values
+                        .iter()
+                        .map(expr_summary)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
                 sum_block(out, &c.body, src, depth + 2);
             }
             if let Some(d) = default {
@@ -735,7 +1071,11 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
             format!(
                 "Exit {what:?} {}",
                 cond.as_ref()
-                    .map(|c| format!("{} {}", if c.unless { "unless" } else { "when" }, expr_summary(&c.cond)))
+                    .map(|c| format!(
+                        "{} {}",
+                        if c.unless { "unless" } else { "when" },
+                        expr_summary(&c.cond)
+                    ))
                     .unwrap_or_default()
             )
             .trim_end()
@@ -751,10 +1091,18 @@ fn prefix_summary(p: &Prefix) -> String {
     match p {
         Prefix::First(e) => format!("First {}", expr_summary(e)),
         Prefix::Sample(e) => format!("Sample {}", expr_summary(e)),
-        Prefix::When(c) => format!("{} {}", if c.unless { "Unless" } else { "When" }, expr_summary(&c.cond)),
+        Prefix::When(c) => format!(
+            "{} {}",
+            if c.unless { "Unless" } else { "When" },
+            expr_summary(&c.cond)
+        ),
         Prefix::Hierarchy { belongs_to, args } => format!(
             "{}({})",
-            if *belongs_to { "HierarchyBelongsTo" } else { "Hierarchy" },
+            if *belongs_to {
+                "HierarchyBelongsTo"
+            } else {
+                "Hierarchy"
+            },
             args.iter().map(expr_summary).collect::<Vec<_>>().join(", ")
         ),
         other => prefix(other),

@@ -38,7 +38,10 @@ pub enum Parsed {
 fn raw<'a>(ctx: &Ctx<'a>, s: &'a str) -> RawText {
     let t = s.trim_matches(|c: char| c.is_whitespace());
     let start = ctx.off(s) + (s.len() - s.trim_start_matches(|c: char| c.is_whitespace()).len());
-    RawText { text: t.to_string(), span: Span::new(start, start + t.len()) }
+    RawText {
+        text: t.to_string(),
+        span: Span::new(start, start + t.len()),
+    }
 }
 
 fn end<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, ()> {
@@ -70,7 +73,14 @@ fn pattern<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
     }
     if t.starts_with('\'') {
         let (r, (s, _)) = string_lit(ctx, t)?;
-        return Ok((r, Name { text: s, quote: Quote::None, span: ctx.span(t, r) }));
+        return Ok((
+            r,
+            Name {
+                text: s,
+                quote: Quote::None,
+                span: ctx.span(t, r),
+            },
+        ));
     }
     let n = t
         .char_indices()
@@ -81,7 +91,14 @@ fn pattern<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
         return ctx.fail(t, "a name or pattern");
     }
     let rest = &t[n..];
-    Ok((rest, Name { text: t[..n].to_string(), quote: Quote::None, span: ctx.span(t, rest) }))
+    Ok((
+        rest,
+        Name {
+            text: t[..n].to_string(),
+            quote: Quote::None,
+            span: ctx.span(t, rest),
+        },
+    ))
 }
 
 fn patterns<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Name>> {
@@ -137,17 +154,32 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
             let (r, _) = punct(ctx, "=", r)?;
             let v = raw(ctx, r);
             let value = if v.text.is_empty() { None } else { Some(v) };
-            return Ok((&r[r.len()..], Parsed::Kind(StmtKind::Set { name: n, value })));
+            return Ok((
+                &r[r.len()..],
+                Parsed::Kind(StmtKind::Set { name: n, value }),
+            ));
         }
         "LET" => {
             let (r, n) = name(ctx, after)?;
             let (r, _) = punct(ctx, "=", r)?;
             if ws(r).is_empty() {
-                return Ok((ws(r), Parsed::Kind(StmtKind::Let { name: n, expr: None })));
+                return Ok((
+                    ws(r),
+                    Parsed::Kind(StmtKind::Let {
+                        name: n,
+                        expr: None,
+                    }),
+                ));
             }
             let (r, e) = expr(ctx, r)?;
             let (r, _) = end(ctx, r)?;
-            return Ok((r, Parsed::Kind(StmtKind::Let { name: n, expr: Some(e) })));
+            return Ok((
+                r,
+                Parsed::Kind(StmtKind::Let {
+                    name: n,
+                    expr: Some(e),
+                }),
+            ));
         }
         "SECTION" => {
             if let Ok((r, _)) = kw(ctx, "access", after) {
@@ -167,18 +199,34 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
         "STORE" => store_stmt(ctx, after)?,
         "QUALIFY" | "UNQUALIFY" => {
             let (r, names) = patterns(ctx, after)?;
-            (r, StmtKind::Qualify { unqualify: w == "UNQUALIFY", names })
+            (
+                r,
+                StmtKind::Qualify {
+                    unqualify: w == "UNQUALIFY",
+                    names,
+                },
+            )
         }
         "STAR" => {
             let (r, _) = kw(ctx, "is", after)?;
             let v = raw(ctx, r);
-            (&r[r.len()..], StmtKind::Star { symbol: if v.text.is_empty() { None } else { Some(v) } })
+            (
+                &r[r.len()..],
+                StmtKind::Star {
+                    symbol: if v.text.is_empty() { None } else { Some(v) },
+                },
+            )
         }
         "BINARY" => {
             let (r, p) = path(ctx, after)?;
             (r, StmtKind::Binary { path: p })
         }
-        "TRACE" => (&after[after.len()..], StmtKind::Trace { text: raw(ctx, after) }),
+        "TRACE" => (
+            &after[after.len()..],
+            StmtKind::Trace {
+                text: raw(ctx, after),
+            },
+        ),
         "LIB" | "ODBC" | "OLEDB" | "CUSTOM" | "CONNECT" => {
             let kind = match w.as_str() {
                 "LIB" => ConnectKind::Lib,
@@ -222,16 +270,33 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
             let (r, e) = expr(ctx, after)?;
             (r, StmtKind::Sleep { ms: e })
         }
-        "EXECUTE" => (&after[after.len()..], StmtKind::Execute { command: raw(ctx, after) }),
+        "EXECUTE" => (
+            &after[after.len()..],
+            StmtKind::Execute {
+                command: raw(ctx, after),
+            },
+        ),
         "MAP" => {
             let (r, fields) = patterns(ctx, after)?;
             let (r, _) = kw(ctx, "using", r)?;
             let (r, m) = name(ctx, r)?;
-            (r, StmtKind::Map { fields, using: Some(m) })
+            (
+                r,
+                StmtKind::Map {
+                    fields,
+                    using: Some(m),
+                },
+            )
         }
         "NULLASVALUE" | "NULLASNULL" => {
             let (r, fields) = patterns(ctx, after)?;
-            (r, StmtKind::NullAs { as_value: w == "NULLASVALUE", fields })
+            (
+                r,
+                StmtKind::NullAs {
+                    as_value: w == "NULLASVALUE",
+                    fields,
+                },
+            )
         }
         _ if UNSUPPORTED.iter().any(|k| k.eq_ignore_ascii_case(&w)) => {
             let t = ws(i);
@@ -241,14 +306,21 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
             // `name = expr` (a LET without its keyword)
             if !w.is_empty() && !is_load_word(&w) {
                 let saved = ctx.save();
-                let assign = name(ctx, t).and_then(|(r, n)| punct(ctx, "=", r).map(|(r, _)| (r, n)));
+                let assign =
+                    name(ctx, t).and_then(|(r, n)| punct(ctx, "=", r).map(|(r, _)| (r, n)));
                 if assign.is_err() {
                     ctx.restore(saved);
                 }
                 if let Ok((r, n)) = assign {
                     let (r, e) = expr(ctx, r)?;
                     let (r, _) = end(ctx, r)?;
-                    return Ok((r, Parsed::Kind(StmtKind::Let { name: n, expr: Some(e) })));
+                    return Ok((
+                        r,
+                        Parsed::Kind(StmtKind::Let {
+                            name: n,
+                            expr: Some(e),
+                        }),
+                    ));
                 }
             }
             return load_stmt(ctx, i, None);
@@ -363,8 +435,19 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, St
                 _ => return ctx.fail(r2, "`Join` or `Keep`"),
             };
             let (r, table) = opt_paren_name(ctx, &r2[4..])?;
-            let kind = if keep && kind == JoinKind::Plain { JoinKind::Inner } else { kind };
-            (r, if keep { Prefix::Keep { kind, table } } else { Prefix::Join { kind, table } })
+            let kind = if keep && kind == JoinKind::Plain {
+                JoinKind::Inner
+            } else {
+                kind
+            };
+            (
+                r,
+                if keep {
+                    Prefix::Keep { kind, table }
+                } else {
+                    Prefix::Join { kind, table }
+                },
+            )
         }
         "CROSSTABLE" => {
             let (r, _) = punct(ctx, "(", after)?;
@@ -379,14 +462,27 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, St
                 Err(_) => (r, None),
             };
             let (r, _) = punct(ctx, ")", r)?;
-            (r, Prefix::CrossTable { attribute, data, qualifiers })
+            (
+                r,
+                Prefix::CrossTable {
+                    attribute,
+                    data,
+                    qualifiers,
+                },
+            )
         }
         "GENERIC" => (after, Prefix::Generic),
         "HIERARCHY" | "HIERARCHYBELONGSTO" => {
             let (r, _) = punct(ctx, "(", after)?;
             let (r, args) = expr_list(ctx, r)?;
             let (r, _) = punct(ctx, ")", r)?;
-            (r, Prefix::Hierarchy { belongs_to: uw == "HIERARCHYBELONGSTO", args })
+            (
+                r,
+                Prefix::Hierarchy {
+                    belongs_to: uw == "HIERARCHYBELONGSTO",
+                    args,
+                },
+            )
         }
         "INTERVALMATCH" => {
             let (r, _) = punct(ctx, "(", after)?;
@@ -406,7 +502,14 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, St
                 Ok((r, _)) => (r, true),
                 Err(_) => (after, false),
             };
-            (r, if uw == "ADD" { Prefix::Add { only } } else { Prefix::Replace { only } })
+            (
+                r,
+                if uw == "ADD" {
+                    Prefix::Add { only }
+                } else {
+                    Prefix::Replace { only }
+                },
+            )
         }
         "MERGE" => {
             let mut r = after;
@@ -432,7 +535,13 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, St
         }
         "WHEN" | "UNLESS" => {
             let (r, e) = expr(ctx, after)?;
-            (r, Prefix::When(Condition { unless: uw == "UNLESS", cond: e }))
+            (
+                r,
+                Prefix::When(Condition {
+                    unless: uw == "UNLESS",
+                    cond: e,
+                }),
+            )
         }
         "INFO" => (after, Prefix::Info),
         "SEMANTIC" => (after, Prefix::Semantic),
@@ -461,7 +570,14 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
         }
     }
     let (r, part) = load_part(ctx, r)?;
-    Ok((r, Parsed::Kind(StmtKind::Load(Box::new(LoadStmt { label, prefixes, parts: vec![part] })))))
+    Ok((
+        r,
+        Parsed::Kind(StmtKind::Load(Box::new(LoadStmt {
+            label,
+            prefixes,
+            parts: vec![part],
+        }))),
+    ))
 }
 
 /// One part of a load: `LOAD …` (to the end of the given text) or `SQL …` / `SELECT …`.
@@ -487,7 +603,10 @@ pub fn load_part<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, LoadPart> {
             }
             let rest = &t[t.len()..];
             let end = text.span.end;
-            Ok((rest, empty(Span::new(ctx.off(t), end), LoadSource::Sql(text))))
+            Ok((
+                rest,
+                empty(Span::new(ctx.off(t), end), LoadSource::Sql(text)),
+            ))
         }
         "SELECT" => {
             let text = raw(ctx, t);
@@ -522,7 +641,11 @@ fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
                 }
                 Err(_) => (r2, None),
             };
-            fields.push(LoadField::Expr { expr: e, alias, span: ctx.span(f, r2) });
+            fields.push(LoadField::Expr {
+                expr: e,
+                alias,
+                span: ctx.span(f, r2),
+            });
             r = r2;
         }
         match punct(ctx, ",", r) {
@@ -550,7 +673,16 @@ fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
             };
             let (r, format) = opt_format(ctx, r)?;
             let start = ctx.off(data);
-            (r, LoadSource::Inline { data: RawText { text: data.to_string(), span: Span::new(start, start + data.len()) }, format })
+            (
+                r,
+                LoadSource::Inline {
+                    data: RawText {
+                        text: data.to_string(),
+                        span: Span::new(start, start + data.len()),
+                    },
+                    format,
+                },
+            )
         }
         "FROM" => {
             let (r, p) = path(ctx, after)?;
@@ -559,7 +691,11 @@ fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
         }
         "FROM_FIELD" | "EXTENSION" => {
             // kept opaque up to the next clause keyword
-            let (r, _) = if sw == "FROM_FIELD" { paren_body(ctx, after)? } else { (after, "") };
+            let (r, _) = if sw == "FROM_FIELD" {
+                paren_body(ctx, after)?
+            } else {
+                (after, "")
+            };
             let (r, _) = opt_format(ctx, r)?;
             let mut r = r;
             if sw == "EXTENSION" {
@@ -629,7 +765,19 @@ fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
     }
     let (r, _) = end(ctx, r)?;
     let span = Span::new(ctx.off(t), last_token_end(ctx, t, r));
-    Ok((r, LoadPart { span, distinct, fields, source, where_, while_, group_by, order_by }))
+    Ok((
+        r,
+        LoadPart {
+            span,
+            distinct,
+            fields,
+            source,
+            where_,
+            while_,
+            group_by,
+            order_by,
+        },
+    ))
 }
 
 use crate::syntax::lex::kws;
@@ -673,7 +821,9 @@ fn find_line_comment(line: &str) -> Option<usize> {
                     None => return None,
                 }
             }
-            b'/' if n + 1 < b.len() && b[n + 1] == b'/' && (n == 0 || b[n - 1] != b':') => return Some(n),
+            b'/' if n + 1 < b.len() && b[n + 1] == b'/' && (n == 0 || b[n - 1] != b':') => {
+                return Some(n)
+            }
             _ => {}
         }
         n += 1;
@@ -693,7 +843,11 @@ fn clause_start(i: &str) -> &str {
         if matches!(w.as_str(), "WHERE" | "WHILE" | "GROUP" | "ORDER") {
             return r;
         }
-        let step = if w.is_empty() { t.chars().next().map(|c| c.len_utf8()).unwrap_or(1) } else { w.len() };
+        let step = if w.is_empty() {
+            t.chars().next().map(|c| c.len_utf8()).unwrap_or(1)
+        } else {
+            w.len()
+        };
         r = &t[step..];
     }
 }
@@ -703,11 +857,23 @@ pub fn path<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, RawText> {
     let t = ws(i);
     match t.chars().next() {
         Some('[') => match t[1..].find(']') {
-            Some(n) => Ok((&t[n + 2..], RawText { text: t[1..n + 1].to_string(), span: ctx.span(t, &t[n + 2..]) })),
+            Some(n) => Ok((
+                &t[n + 2..],
+                RawText {
+                    text: t[1..n + 1].to_string(),
+                    span: ctx.span(t, &t[n + 2..]),
+                },
+            )),
             None => ctx.fail(t, "`]`"),
         },
         Some(q @ ('\'' | '"')) => match quoted(&t[1..], q) {
-            Some((r, s)) => Ok((r, RawText { text: s, span: ctx.span(t, r) })),
+            Some((r, s)) => Ok((
+                r,
+                RawText {
+                    text: s,
+                    span: ctx.span(t, r),
+                },
+            )),
             None => ctx.fail(t, "a closing quote"),
         },
         _ => {
@@ -723,14 +889,22 @@ pub fn path<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, RawText> {
                     }
                 }
                 match r.chars().next() {
-                    Some(c) if !c.is_whitespace() && c != '(' && c != ';' && c != ',' => r = &r[c.len_utf8()..],
+                    Some(c) if !c.is_whitespace() && c != '(' && c != ';' && c != ',' => {
+                        r = &r[c.len_utf8()..]
+                    }
                     _ => break,
                 }
             }
             if r.len() == t.len() {
                 return ctx.fail(t, "a file path");
             }
-            Ok((r, RawText { text: t[..t.len() - r.len()].to_string(), span: ctx.span(t, r) }))
+            Ok((
+                r,
+                RawText {
+                    text: t[..t.len() - r.len()].to_string(),
+                    span: ctx.span(t, r),
+                },
+            ))
         }
     }
 }
@@ -778,13 +952,26 @@ pub fn format_item(it: &str) -> FormatItem {
     match l.as_slice() {
         [t] if matches!(
             *t,
-            "txt" | "qvd" | "qvx" | "parquet" | "ooxml" | "biff" | "html" | "xml" | "json" | "fix" | "dif" | "kml"
+            "txt"
+                | "qvd"
+                | "qvx"
+                | "parquet"
+                | "ooxml"
+                | "biff"
+                | "html"
+                | "xml"
+                | "json"
+                | "fix"
+                | "dif"
+                | "kml"
                 | "delimited"
         ) =>
         {
             FormatItem::FileType(t.to_string())
         }
-        [c] if matches!(*c, "utf8" | "ansi" | "oem" | "mac" | "unicode") => FormatItem::Codepage(c.to_string()),
+        [c] if matches!(*c, "utf8" | "ansi" | "oem" | "mac" | "unicode") => {
+            FormatItem::Codepage(c.to_string())
+        }
         ["codepage", "is", n] => FormatItem::Codepage(format!("codepage is {n}")),
         ["embedded", "labels"] => FormatItem::EmbeddedLabels,
         ["explicit", "labels"] => FormatItem::ExplicitLabels,
@@ -821,7 +1008,14 @@ fn drop_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
         Ok((r, _)) if target == DropTarget::Fields => names_list(ctx, r)?,
         _ => (r, Vec::new()),
     };
-    Ok((r, StmtKind::Drop { target, names, from }))
+    Ok((
+        r,
+        StmtKind::Drop {
+            target,
+            names,
+            from,
+        },
+    ))
 }
 
 fn names_list<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Name>> {
@@ -855,10 +1049,24 @@ fn rename_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
     let r = &t[w.len()..];
     if let Ok((r, _)) = kw(ctx, "using", r) {
         let (r, m) = name(ctx, r)?;
-        return Ok((r, StmtKind::Rename { target, pairs: Vec::new(), using: Some(m) }));
+        return Ok((
+            r,
+            StmtKind::Rename {
+                target,
+                pairs: Vec::new(),
+                using: Some(m),
+            },
+        ));
     }
     let (r, pairs) = pairs(ctx, r, "to")?;
-    Ok((r, StmtKind::Rename { target, pairs, using: None }))
+    Ok((
+        r,
+        StmtKind::Rename {
+            target,
+            pairs,
+            using: None,
+        },
+    ))
 }
 
 fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
@@ -888,7 +1096,11 @@ fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
                         }
                         Err(_) => (r2, None),
                     };
-                    fields.push(LoadField::Expr { expr: e, alias, span: ctx.span(f, r2) });
+                    fields.push(LoadField::Expr {
+                        expr: e,
+                        alias,
+                        span: ctx.span(f, r2),
+                    });
                     r = r2;
                 }
                 match punct(ctx, ",", r) {
@@ -904,7 +1116,15 @@ fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
     };
     let (r, p) = path(ctx, r)?;
     let (r, format) = opt_format(ctx, r)?;
-    Ok((r, StmtKind::Store { fields, table, path: p, format }))
+    Ok((
+        r,
+        StmtKind::Store {
+            fields,
+            table,
+            path: p,
+            format,
+        },
+    ))
 }
 
 fn tag_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, untag: bool) -> PResult<'a, StmtKind> {
@@ -916,7 +1136,15 @@ fn tag_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, untag: bool) -> PResult<'a, StmtKind>
     let r = &t[w.len()..];
     if let Ok((r, _)) = kw(ctx, "using", r) {
         let (r, m) = name(ctx, r)?;
-        return Ok((r, StmtKind::Tag { untag, fields: Vec::new(), tags: Vec::new(), using: Some(m) }));
+        return Ok((
+            r,
+            StmtKind::Tag {
+                untag,
+                fields: Vec::new(),
+                tags: Vec::new(),
+                using: Some(m),
+            },
+        ));
     }
     let (r, fields) = names(ctx, r)?;
     let (mut r, _) = kw(ctx, "with", r)?;
@@ -930,17 +1158,37 @@ fn tag_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, untag: bool) -> PResult<'a, StmtKind>
             Err(_) => break,
         }
     }
-    Ok((r, StmtKind::Tag { untag, fields, tags, using: None }))
+    Ok((
+        r,
+        StmtKind::Tag {
+            untag,
+            fields,
+            tags,
+            using: None,
+        },
+    ))
 }
 
 fn tag_value<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, RawText> {
     let t = ws(i);
     if t.starts_with('\'') {
         let (r, (s, _)) = string_lit(ctx, t)?;
-        return Ok((r, RawText { text: s, span: ctx.span(t, r) }));
+        return Ok((
+            r,
+            RawText {
+                text: s,
+                span: ctx.span(t, r),
+            },
+        ));
     }
     let (r, n) = name(ctx, t)?;
-    Ok((r, RawText { text: n.text, span: n.span }))
+    Ok((
+        r,
+        RawText {
+            text: n.text,
+            span: n.span,
+        },
+    ))
 }
 
 fn comment_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
@@ -954,10 +1202,26 @@ fn comment_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
     let r = &t[w.len()..];
     if let Ok((r, _)) = kw(ctx, "using", r) {
         let (r, m) = name(ctx, r)?;
-        return Ok((r, StmtKind::Comment { target, names: Vec::new(), text: None, using: Some(m) }));
+        return Ok((
+            r,
+            StmtKind::Comment {
+                target,
+                names: Vec::new(),
+                text: None,
+                using: Some(m),
+            },
+        ));
     }
     let (r, names) = names(ctx, r)?;
     let (r, _) = kw(ctx, "with", r)?;
     let (r, text) = tag_value(ctx, r)?;
-    Ok((r, StmtKind::Comment { target, names, text: Some(text), using: None }))
+    Ok((
+        r,
+        StmtKind::Comment {
+            target,
+            names,
+            text: Some(text),
+            using: None,
+        },
+    ))
 }
