@@ -326,7 +326,7 @@ pub mod codes {
     pub const UNSUPPORTED_STATEMENT: &str = "QSA004";
     /// Nesting deeper than the parser allows.
     pub const TOO_DEEP: &str = "QSA005";
-    /// A statement with `$(…)` that cannot be parsed before expansion (warning): it is parsed when the
+    /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
     /// script runs, so `--syntax-only` cannot check it.
     pub const DEFERRED: &str = "QSA006";
 }
