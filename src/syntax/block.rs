@@ -589,7 +589,7 @@ impl<'a> Driver<'a> {
                     self.pos = stmt_end;
                     let text = stmt_raw(&self.ctx, slice);
                     self.diags.push(
-                        Diagnostic::warning(codes::DEFERRED, "statement can only be read after `$(…)` expansion")
+                        Diagnostic::info(codes::DEFERRED, "statement can only be read after `$(…)` expansion")
                             .at(self.ctx.source, text.span, "parsed when the script runs")
                             .with_help("qsa reads this statement after expanding its variables; `--syntax-only` cannot check it"),
                     );

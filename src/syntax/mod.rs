@@ -21,7 +21,7 @@
 //! The parser never expands. A `$(…)` is kept verbatim: as [`ExprKind::Expansion`] where an expression is
 //! expected, inside the raw text of names, paths and SET values otherwise. `$(include=…)` and
 //! `$(must_include=…)` at the start of a statement become [`StmtKind::Include`]. A regular statement that
-//! contains `$(` and cannot be read before expansion becomes [`StmtKind::Deferred`] (a `QSA006` warning),
+//! contains `$(` and cannot be read before expansion becomes [`StmtKind::Deferred`] (a `QSA006` info),
 //! never an error: the runner expands the statement's text (`&text[stmt.span]`) and parses it again with
 //! [`parse_statements`]; for control statements it expands and re-parses each expression from its span
 //! with [`parse_expr`].
