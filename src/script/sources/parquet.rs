@@ -35,7 +35,7 @@ pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
         .map(|s| s.to_string())
         .collect();
     let mut columns: Vec<Vec<Value>> = Vec::with_capacity(fields.len());
-    for col in df.get_columns() {
+    for col in df.columns() {
         columns.push(column_values(col, &shown)?);
     }
     let rows = (0..n)
@@ -69,13 +69,13 @@ fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
     let env = FnEnv::default();
     let dt = s.dtype().clone();
     let values: Vec<Value> = match &dt {
-        DataType::String => s.str().map_err(fmt_err)?.into_iter().map(|v| v.map(Value::str).unwrap_or_default()).collect(),
+        DataType::String => s.str().map_err(fmt_err)?.iter().map(|v| v.map(Value::str).unwrap_or_default()).collect(),
         d if d.is_integer() || d.is_float() => s
             .cast(&DataType::Float64)
             .map_err(fmt_err)?
             .f64()
             .map_err(fmt_err)?
-            .into_iter()
+            .iter()
             .map(|v| v.map(Value::num).unwrap_or_default())
             .collect(),
         DataType::Date => s
@@ -83,7 +83,7 @@ fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
             .map_err(fmt_err)?
             .i32()
             .map_err(fmt_err)?
-            .into_iter()
+            .iter()
             .map(|v| {
                 v.map(|days| {
                     let serial = days as f64 + UNIX_EPOCH_SERIAL;
@@ -102,7 +102,7 @@ fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
                 .map_err(fmt_err)?
                 .i64()
                 .map_err(fmt_err)?
-                .into_iter()
+                .iter()
                 .map(|v| {
                     v.map(|t| {
                         let serial = t as f64 / per_day + UNIX_EPOCH_SERIAL;
