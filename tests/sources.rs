@@ -249,6 +249,46 @@ fn csv_encodings() {
 }
 
 #[test]
+fn transformations_are_refused() {
+    let f = [FormatItem::Other(
+        "filters(Remove(Row, Pos(Top, 1)))".into(),
+    )];
+    assert!(matches!(
+        read_file(&text_file("ansi.csv"), &f),
+        Err(SourceError::Unsupported(_))
+    ));
+    assert!(matches!(
+        read_inline("A\n1\n", &f),
+        Err(SourceError::Unsupported(_))
+    ));
+    assert!(matches!(
+        read_inline("A\n1\n", &[FormatItem::RecordLines(2)]),
+        Err(SourceError::Unsupported(_))
+    ));
+}
+
+#[test]
+fn auto_interpretation_of_loaded_text() {
+    use qsa::script::functions::auto_interpret;
+    let e = env();
+    assert_eq!(
+        tn(&auto_interpret(&s("2024-01-15"), &e)),
+        dual("2024-01-15", 45306.0)
+    );
+    assert_eq!(tn(&auto_interpret(&s("01"), &e)), dual("01", 1.0));
+    assert_eq!(tn(&auto_interpret(&s("EU"), &e)), txt("EU"));
+    let comma = FnEnv {
+        decimal_sep: ",".into(),
+        thousand_sep: ".".into(),
+        ..env()
+    };
+    assert_eq!(
+        tn(&auto_interpret(&s("1.234,5"), &comma)),
+        dual("1.234,5", 1234.5)
+    );
+}
+
+#[test]
 fn missing_and_unsupported_files() {
     assert!(matches!(
         read_file(&text_file("nope.csv"), &[]),

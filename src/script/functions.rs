@@ -236,6 +236,20 @@ fn interpret_default(s: &str, env: &FnEnv) -> Option<f64> {
     None
 }
 
+/// A value as Qlik reads loaded text when no interpretation function is used: a plain number (or one
+/// written with `DecimalSep`/`ThousandSep`), else a timestamp, date or time in the default formats, kept
+/// as a dual of the text and that number; else text. NULL stays NULL. The runner may use this for cells
+/// from text sources.
+pub fn auto_interpret(v: &Value, env: &FnEnv) -> Value {
+    match v {
+        Value::Str(s) => match interpret_default(s, env) {
+            Some(n) => Value::Dual(n, s.clone()),
+            None => v.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
 /// An integer argument (rounded toward zero), if numeric.
 fn i_of(v: &Value, env: &FnEnv) -> Option<i64> {
     n_of(v, env)

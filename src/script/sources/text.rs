@@ -161,6 +161,10 @@ pub fn text_format(format: &[FormatItem], base: TextFormat) -> Result<TextFormat
                     "`header is {h}` (only `header is n lines`)"
                 )));
             }
+            // `filters(…)` and other transformations change the data: refuse rather than load it wrong.
+            FormatItem::Other(o) => {
+                return Err(SourceError::Unsupported(format!("the format option `{o}`")));
+            }
             _ => {}
         }
     }
