@@ -982,6 +982,17 @@ fn function_month_end_is_the_last_millisecond() {
 }
 
 #[test]
+fn subfield_two_arguments_gives_every_part() {
+    use qsa::script::functions::subfield_parts;
+    let parts: Vec<_> = subfield_parts(&s("EU;US;;01"), &s(";"))
+        .iter()
+        .map(tn)
+        .collect();
+    assert_eq!(parts, vec![txt("EU"), txt("US"), txt(""), dual("01", 1.0)]);
+    assert!(subfield_parts(&Value::Null, &s(";")).is_empty());
+}
+
+#[test]
 fn function_errors() {
     let e = env();
     assert_eq!(call("NoSuchFunction", &[], &e), Err(FnError::Unknown));
@@ -1027,6 +1038,22 @@ proptest! {
         let p = dir.join(format!("{}-{name}", std::thread::current().name().unwrap_or("t").replace(':', "_")));
         std::fs::write(&p, &bytes).unwrap();
         let _ = read_file(&p, &fmt);
+    }
+
+    #[test]
+    fn functions_never_panic(
+        which in any::<prop::sample::Index>(),
+        args in prop::collection::vec(prop_oneof![
+            Just(Value::Null),
+            any::<f64>().prop_map(Value::num),
+            (-1e6f64..1e6).prop_map(Value::num),
+            "(?s).{0,12}".prop_map(Value::str),
+            prop::sample::select(vec!["YYYY-MM-DD", "#,##0.00", "[h]", "*", ";", "0%", "DD.MM.YY hh:mm TT", "WWWW MMMM"]).prop_map(Value::str),
+        ], 0..5),
+    ) {
+        let names = qsa::script::functions::names();
+        let name = names[which.index(names.len())];
+        let _ = call(name, &args, &env());
     }
 
     #[test]

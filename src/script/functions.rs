@@ -402,6 +402,18 @@ fn f_subfield(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
         .unwrap_or(Value::Null))
 }
 
+/// The parts of two-argument `SubField(text, sep)`, which makes one row per part in a LOAD (the runner
+/// generates the rows). NULL text gives no parts; an empty separator gives the whole text.
+pub fn subfield_parts(text: &Value, sep: &Value) -> Vec<Value> {
+    let (Some(s), Some(sep)) = (s_of(text), s_of(sep)) else {
+        return Vec::new();
+    };
+    if sep.is_empty() {
+        return vec![Value::from_loaded_text(&s)];
+    }
+    s.split(sep.as_str()).map(Value::from_loaded_text).collect()
+}
+
 fn f_replace(a: &[Value], _: &FnEnv) -> Result<Value, FnError> {
     let (Some(s), Some(from), Some(to)) = (s_of(arg(a, 0)), s_of(arg(a, 1)), s_of(arg(a, 2)))
     else {
