@@ -35,7 +35,10 @@ fn main() {
         text.push('\n');
         i += 1;
     }
-    let runs: usize = std::env::var("QSA_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(9);
+    let runs: usize = std::env::var("QSA_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(9);
     let mut rates = Vec::new();
     let mut stmts = 0;
     let mut errors = 0;
