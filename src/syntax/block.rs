@@ -214,8 +214,8 @@ impl<'a> Driver<'a> {
                     self.tabs.push((tab.trim().to_string(), sp));
                 }
                 self.pos += line_end;
-            } else if t.starts_with("/*") {
-                match t[2..].find("*/") {
+            } else if let Some(c) = t.strip_prefix("/*") {
+                match c.find("*/") {
                     Some(n) => self.pos += n + 4,
                     None => {
                         self.unterminated(Unterminated {
@@ -451,9 +451,7 @@ impl<'a> Driver<'a> {
             });
         };
         let eq = inner.find('=');
-        let Some(eq) = eq else {
-            return None;
-        };
+        let eq = eq?;
         let p = &inner[eq + 1..];
         let trimmed = p.trim();
         let unq = if trimmed.len() >= 2
@@ -1164,6 +1162,7 @@ impl<'a> Driver<'a> {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // a short-lived value
 enum ForHead {
     Range {
         var: Name,

@@ -29,6 +29,7 @@ pub const UNSUPPORTED: &[&str] = &[
 ];
 
 /// The result of parsing one regular statement.
+#[allow(clippy::large_enum_variant)] // a short-lived value
 pub enum Parsed {
     Kind(StmtKind),
     /// A statement qsa knows but does not model; the keyword as written.
