@@ -865,3 +865,108 @@ fn cli_check_clean_and_warnings_and_unreadable() {
     let (code, _, _) = qsa(&["check", "--format", "xml", "fixtures/valid/control.qvs"]);
     assert_eq!(code, 2);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Behaviours worth pinning down one by one
+
+fn kinds(text: &str) -> Vec<String> {
+    let p = parse_script(SourceId(0), text);
+    p.script
+        .statements
+        .iter()
+        .map(|s| {
+            summary(
+                &Script {
+                    statements: vec![s.clone()],
+                    tabs: vec![],
+                },
+                None,
+            )
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn recovery_resumes_at_the_next_statement() {
+    let text = "LET a = ;;\nLOAD a b FROM x;\nSET c = 1;\nFOO bar;\nLET d = 2;";
+    let p = parse_script(SourceId(0), text);
+    let k = kinds(text);
+    assert_eq!(k.len(), 5, "{k:?}");
+    assert!(
+        k[1].starts_with("Error") && k[3].starts_with("Error"),
+        "{k:?}"
+    );
+    assert!(k[2].starts_with("Set") && k[4].starts_with("Let"), "{k:?}");
+    assert_eq!(p.diagnostics.iter().filter(|d| d.is_error()).count(), 2);
+}
+
+#[test]
+fn labels_that_look_like_keywords_and_expanded_labels() {
+    let k = kinds("Next:\nLOAD 1 AS x AUTOGENERATE 1;\n$(vT):\nLOAD * RESIDENT Next;\nCase: LOAD * INLINE [a\n1];");
+    assert_eq!(
+        k,
+        vec![
+            "Load label=\"Next\"",
+            "Load label=\"$(vT)\"",
+            "Load label=\"Case\""
+        ]
+    );
+}
+
+#[test]
+fn comments_paths_and_tabs() {
+    let text = "///$tab First\nLOAD * FROM lib://D/x.qvd (qvd); // trailing ; comment\n/* ; */\n///$tab Second\nREM ignore this LOAD;\nDROP TABLE x;";
+    let p = parse_script(SourceId(0), text);
+    assert!(!p.has_errors());
+    let tabs: Vec<&str> = p.script.tabs.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tabs, vec!["First", "Second"]);
+    assert_eq!(kinds(text).len(), 2);
+    match &p.script.statements[0].kind {
+        StmtKind::Load(l) => match &l.parts[0].source {
+            LoadSource::From { path, .. } => assert_eq!(path.text, "lib://D/x.qvd"),
+            o => panic!("{o:?}"),
+        },
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn control_statements_end_at_the_line_end() {
+    let k =
+        kinds("IF a = 1 THEN\nLET b = 2;\nEND IF\nFOR i = 1 TO 2\nNEXT i\nCALL s\nCALL t(1, 'x')");
+    assert_eq!(k.len(), 4, "{k:?}");
+    assert!(k[0].starts_with("If") && k[1].starts_with("For") && k[2].starts_with("Call"));
+}
+
+#[test]
+fn unbalanced_blocks_have_an_opener_label() {
+    let p = parse_script(SourceId(0), "SUB x\n  TRACE a;\n");
+    let d = p
+        .diagnostics
+        .iter()
+        .find(|d| d.code == qsa::diag::codes::UNBALANCED_BLOCK)
+        .expect("QSA003");
+    assert_eq!(d.secondary.len(), 1);
+    assert_eq!(d.secondary[0].span, qsa::diag::Span::new(0, 3));
+}
+
+#[test]
+fn unsupported_statements_warn_and_never_vanish() {
+    let p = parse_script(
+        SourceId(0),
+        "Loosen Table T;\nSearch Exclude *;\nLOAD * RESIDENT T;",
+    );
+    assert_eq!(p.script.statements.len(), 3);
+    assert_eq!(
+        p.diagnostics
+            .iter()
+            .filter(|d| d.code == qsa::diag::codes::UNSUPPORTED_STATEMENT)
+            .count(),
+        2
+    );
+    assert!(!p.has_errors());
+}

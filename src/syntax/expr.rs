@@ -328,9 +328,23 @@ fn primary<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
                     }
                 }
             }
-            let Some((rest, w)) = raw_word(t) else {
+            let Some((mut rest, mut w)) = raw_word(t) else {
                 return ctx.fail(t, "an expression");
             };
+            // fixed-record column positions: `@1:5`, `@6:10T`
+            if w.starts_with('@') {
+                if let Some(after) = rest.strip_prefix(':') {
+                    let digits = after.bytes().take_while(|b| b.is_ascii_digit()).count();
+                    if digits > 0 {
+                        let mut end = digits;
+                        if after[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+                            end += 1;
+                        }
+                        rest = &after[end..];
+                        w = &t[..t.len() - rest.len()];
+                    }
+                }
+            }
             if is_stop_word(w, rest) {
                 return ctx.fail(t, "an expression");
             }
