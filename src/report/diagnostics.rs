@@ -224,7 +224,6 @@ pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
             "tool": { "driver": {
                 "name": "qsa",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/",
                 "rules": rules,
             } },
             "results": results,
@@ -265,8 +264,6 @@ pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
             props.push(format!("file={}", gh_prop(&loc.file)));
             props.push(format!("line={}", loc.line));
             props.push(format!("col={}", loc.column));
-            props.push(format!("endLine={}", loc.end_line));
-            props.push(format!("endColumn={}", loc.end_column));
         }
         props.push(format!("title={}", gh_prop(d.code)));
         let mut msg = d.message.clone();

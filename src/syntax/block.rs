@@ -569,9 +569,9 @@ impl<'a> Driver<'a> {
                     span: Span::new(start, stmt_end),
                 }
             }
-            Ok(Parsed::Unsupported(keyword)) => {
+            Ok(Parsed::Unsupported(keyword, kstart)) => {
                 self.pos = stmt_end;
-                let kstart = self.off(ws(slice));
+
                 self.diags.push(
                     Diagnostic::warning(codes::UNSUPPORTED_STATEMENT, format!("`{keyword}` is not supported by qsa"))
                         .at(self.ctx.source, Span::new(kstart, kstart + keyword.len()), "skipped")

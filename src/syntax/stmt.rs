@@ -33,7 +33,8 @@ pub const UNSUPPORTED: &[&str] = &[
 pub enum Parsed {
     Kind(StmtKind),
     /// A statement qsa knows but does not model; the keyword as written.
-    Unsupported(String),
+    /// The keyword as written and its offset.
+    Unsupported(String, usize),
 }
 
 fn raw<'a>(ctx: &Ctx<'a>, s: &'a str) -> RawText {
@@ -192,7 +193,10 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                 if w2.is_empty() {
                     return ctx.fail(ws(after), "`Access` or `Application`");
                 }
-                return Ok((&i[i.len()..], Parsed::Unsupported(format!("Section {w2}"))));
+                return Ok((
+                    &i[i.len()..],
+                    Parsed::Unsupported(format!("Section {w2}"), ctx.off(t)),
+                ));
             }
         }
         "DROP" => drop_stmt(ctx, after)?,
@@ -301,7 +305,10 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
         }
         _ if UNSUPPORTED.iter().any(|k| k.eq_ignore_ascii_case(&w)) => {
             let t = ws(i);
-            return Ok((&i[i.len()..], Parsed::Unsupported(t[..w.len()].to_string())));
+            return Ok((
+                &i[i.len()..],
+                Parsed::Unsupported(t[..w.len()].to_string(), ctx.off(t)),
+            ));
         }
         _ => {
             // `name = expr` (a LET without its keyword)
@@ -408,7 +415,7 @@ fn paren_body<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, &'a str> {
     ctx.fail(t, "`)`")
 }
 
-fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, String>>> {
+fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, (String, usize)>>> {
     let t = ws(i);
     let w = word_at(t);
     let uw = w.to_ascii_uppercase();
@@ -545,8 +552,10 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, St
             )
         }
         "INFO" => (after, Prefix::Info),
-        "SEMANTIC" => (after, Prefix::Semantic),
-        "BUNDLE" | "IMAGE_SIZE" => return Ok((after, Some(Err(w.to_string())))),
+        // `Semantic` loads (and `Bundle`/`Image_Size` info loads) are recognised but not modelled.
+        "SEMANTIC" | "BUNDLE" | "IMAGE_SIZE" => {
+            return Ok((after, Some(Err((w.to_string(), ctx.off(t))))))
+        }
         _ => return Ok((i, None)),
     };
     Ok((p.0, Some(Ok(p.1))))
@@ -563,7 +572,7 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
                 prefixes.push(p);
                 r = r2;
             }
-            Some(Err(kw)) => return Ok((&i[i.len()..], Parsed::Unsupported(kw))),
+            Some(Err((kw, at))) => return Ok((&i[i.len()..], Parsed::Unsupported(kw, at))),
             None => break,
         }
         if prefixes.len() > 64 {
