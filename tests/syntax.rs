@@ -970,3 +970,21 @@ fn unsupported_statements_warn_and_never_vanish() {
     );
     assert!(!p.has_errors());
 }
+
+#[test]
+fn deepest_allowed_nesting_does_not_overflow_the_stack() {
+    // 63 nested blocks, each condition an expression nested 60 levels deep (test threads have small stacks)
+    let deep = "(".repeat(60) + "1" + &")".repeat(60);
+    let mut s = String::new();
+    for _ in 0..63 {
+        s.push_str(&format!("IF not {deep} = -bitnot {deep} THEN\n"));
+    }
+    s.push_str(&format!("LET x = {deep};\n"));
+    for _ in 0..63 {
+        s.push_str("END IF\n");
+    }
+    let p = parse_script(SourceId(0), &s);
+    assert!(!p.has_errors(), "{:?}", p.diagnostics.first());
+    let _ = print_script(&p.script, &s);
+    let _ = summary(&p.script, Some(&s));
+}
