@@ -125,13 +125,16 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
     out
 }
 
-fn label_json(l: &Label, sources: &SourceMap) -> Value {
+fn label_json(l: &Label, sources: &SourceMap, primary: bool) -> Value {
     match locate(l, sources) {
         Some(loc) => json!({
+            "primary": primary,
             "file": loc.file, "line": loc.line, "column": loc.column,
             "end_line": loc.end_line, "end_column": loc.end_column, "message": l.message,
         }),
-        None => json!({ "file": null, "line": null, "column": null, "message": l.message }),
+        None => {
+            json!({ "primary": primary, "file": null, "line": null, "column": null, "message": l.message })
+        }
     }
 }
 
@@ -140,9 +143,9 @@ pub fn diagnostic_json(d: &Diagnostic, sources: &SourceMap) -> Value {
     let loc = d.primary.as_ref().and_then(|p| locate(p, sources));
     let mut labels: Vec<Value> = Vec::new();
     if let Some(p) = &d.primary {
-        labels.push(label_json(p, sources));
+        labels.push(label_json(p, sources, true));
     }
-    labels.extend(d.secondary.iter().map(|s| label_json(s, sources)));
+    labels.extend(d.secondary.iter().map(|s| label_json(s, sources, false)));
     json!({
         "code": d.code,
         "severity": d.severity,
