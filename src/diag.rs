@@ -171,6 +171,19 @@ impl SourceMap {
             text,
         )))
     }
+    /// Move all files of `other` into this map, and return the function that maps `other`'s ids to ids
+    /// here (to apply to diagnostics that refer to `other`).
+    pub fn absorb(&mut self, other: SourceMap) -> impl Fn(SourceId) -> SourceId {
+        let base = self.files.len() as u32;
+        for mut f in other.files {
+            if let Some((id, span)) = f.expanded_from {
+                f.expanded_from = Some((SourceId(id.0 + base), span));
+            }
+            self.files.push(f);
+        }
+        move |id: SourceId| SourceId(id.0 + base)
+    }
+
     /// Follow expansion parents to the outermost real file location: the place a user can open.
     pub fn origin(&self, id: SourceId, span: Span) -> (SourceId, Span) {
         let mut cur = (id, span);
@@ -298,6 +311,12 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+    /// Re-point every label with `map` (after [`SourceMap::absorb`]).
+    pub fn remap_sources(&mut self, map: &impl Fn(SourceId) -> SourceId) {
+        for l in self.primary.iter_mut().chain(self.secondary.iter_mut()) {
+            l.source = map(l.source);
+        }
+    }
 }
 
 /// Sort diagnostics into a deterministic order: by file, position, code, message.
@@ -398,4 +417,54 @@ pub mod codes {
     pub const DIRECTORY_UNKNOWN_STATUS: &str = "QSA402";
     /// The same user id appears twice in the directory; the first is kept.
     pub const DIRECTORY_DUPLICATE: &str = "QSA403";
+    /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
+    /// script runs, so `--syntax-only` cannot check it.
+    pub const DEFERRED: &str = "QSA006";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let f = SourceFile::new("t.qvs", None, "LET a = 1;\nLET é = 'x';\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(11), (2, 1));
+        // the `=` after `é` (2 bytes) is the 7th character of line 2
+        assert_eq!(f.line_col(18), (2, 7));
+        assert_eq!(f.line_text(2), "LET é = 'x';");
+        assert_eq!(f.line_col(10_000), (3, 1));
+    }
+
+    #[test]
+    fn absorbed_sources_keep_their_expansion_parents() {
+        let mut a = SourceMap::default();
+        a.add(SourceFile::new("a.qvs", None, "x"));
+        let mut b = SourceMap::default();
+        let b0 = b.add(SourceFile::new("b.qvs", None, "LOAD $(v);"));
+        let mut exp = SourceFile::new("<expansion>", None, "LOAD 1;");
+        exp.expanded_from = Some((b0, Span::new(0, 10)));
+        let b1 = b.add(exp);
+        let map = a.absorb(b);
+        let mut d = Diagnostic::error("QSA001", "m").at(b1, Span::new(0, 4), "");
+        d.remap_sources(&map);
+        let label = d.primary.clone().unwrap();
+        assert_eq!(label.source, SourceId(2));
+        assert_eq!(
+            a.origin(label.source, label.span),
+            (SourceId(1), Span::new(0, 10))
+        );
+    }
+
+    #[test]
+    fn tab_names_follow_markers() {
+        let f = SourceFile::new(
+            "t.qvs",
+            None,
+            "///$tab Main\nLET a=1;\n///$tab Security\nLET b=2;\n",
+        );
+        assert_eq!(f.tab_at(15).as_deref(), Some("Main"));
+        assert_eq!(f.tab_at(40).as_deref(), Some("Security"));
+    }
 }
