@@ -11,7 +11,7 @@ use crate::report::users;
 /// Print diagnostics to stderr.
 pub(super) fn eprint_diagnostics(diags: &[Diagnostic], sources: &SourceMap) {
     if !diags.is_empty() {
-        eprint!("{}", users::render_diagnostics_plain(diags, sources));
+        eprint!("{}", crate::report::diagnostics::render_human(diags, sources, false));
     }
 }
 
