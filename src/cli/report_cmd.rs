@@ -11,7 +11,10 @@ use crate::report::users;
 /// Print diagnostics to stderr.
 pub(super) fn eprint_diagnostics(diags: &[Diagnostic], sources: &SourceMap) {
     if !diags.is_empty() {
-        eprint!("{}", crate::report::diagnostics::render_human(diags, sources, false));
+        eprint!(
+            "{}",
+            crate::report::diagnostics::render_human(diags, sources, false)
+        );
     }
 }
 
