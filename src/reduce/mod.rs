@@ -227,6 +227,18 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
     Ok(p)
 }
 
+/// Applicable security rows per security table (`None` = all rows, a table no identity reaches).
+type ProfileKey = Vec<Option<Vec<u32>>>;
+
+fn compact(kept: Vec<Kept>) -> ProfileKey {
+    kept.into_iter()
+        .map(|k| match k {
+            Kept::All => None,
+            Kept::Rows(b) => Some(b.ones().map(|r| r as u32).collect()),
+        })
+        .collect()
+}
+
 struct Profile {
     access: Access,
     denied_reason: Option<String>,
@@ -477,16 +489,34 @@ impl<'a> Prepared<'a> {
         out
     }
 
+    fn expand(&self, key: &ProfileKey) -> Vec<Kept> {
+        key.iter()
+            .zip(&self.run.security.tables)
+            .map(|(k, t)| match k {
+                None => Kept::All,
+                Some(rows) => {
+                    let mut b = Bitset::new(t.row_count());
+                    for &r in rows {
+                        b.set(r as usize);
+                    }
+                    Kept::Rows(b)
+                }
+            })
+            .collect()
+    }
+
     /// Evaluate users. With `detail`, results carry the applied security rows and kept-row bitsets (use for
     /// a few users only: bitsets are per table). Results are in input order.
     pub fn evaluate(&self, users: &[User], detail: bool) -> Vec<UserResult> {
         let sec = &self.security;
-        let applicable: Vec<Option<Vec<Kept>>> = users
+        // Applicable rows as compact row lists (one user usually matches a few rows of a security table
+        // that may have one row per user): the profile key.
+        let applicable: Vec<Option<ProfileKey>> = users
             .par_iter()
-            .map(|u| u.status.can_open().then(|| sec.applicable(u)))
+            .map(|u| u.status.can_open().then(|| compact(sec.applicable(u))))
             .collect();
-        let mut profiles: HashMap<&Vec<Kept>, usize> = HashMap::new();
-        let mut distinct: Vec<&Vec<Kept>> = vec![];
+        let mut profiles: HashMap<&ProfileKey, usize> = HashMap::new();
+        let mut distinct: Vec<&ProfileKey> = vec![];
         for a in applicable.iter().flatten() {
             profiles.entry(a).or_insert_with(|| {
                 distinct.push(a);
@@ -495,7 +525,7 @@ impl<'a> Prepared<'a> {
         }
         let results: Vec<Profile> = distinct
             .par_iter()
-            .map(|a| self.evaluate_profile(a, detail))
+            .map(|a| self.evaluate_profile(&self.expand(a), detail))
             .collect();
         let totals: BTreeMap<String, TableCount> = self
             .run
@@ -590,7 +620,11 @@ impl<'a> Prepared<'a> {
                     omitted_fields: p.omitted.clone(),
                     tables: p.tables.clone(),
                     rules: rules.into_iter().collect(),
-                    applied: if detail { self.applied_rows(a) } else { vec![] },
+                    applied: if detail {
+                        self.applied_rows(&self.expand(a))
+                    } else {
+                        vec![]
+                    },
                     kept: p.kept.clone(),
                     diagnostics,
                     ..base
