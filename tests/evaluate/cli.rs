@@ -233,6 +233,8 @@ fn report_json_snapshot_from_models() {
         &r.sources,
     );
     insta::assert_snapshot!("report_regional_models_json", out);
+    let human = qsa::report::users::render_human(&res, Target::Cloud, p.group_mode());
+    insta::assert_snapshot!("report_regional_models_human", human);
 }
 
 fn report_json(args: &[&str]) -> serde_json::Value {
