@@ -69,7 +69,18 @@ pub fn group_mode(
     target: Target,
 ) -> (GroupMode, bool, Option<Diagnostic>) {
     let Some(raw) = variables.get(GROUP_MODE_VARIABLE) else {
-        return (GroupMode::Idp, false, None);
+        // A variable whose name differs only in case is a different variable for Qlik: say so.
+        let near = variables
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(GROUP_MODE_VARIABLE));
+        let d = near.map(|k| {
+            Diagnostic::warning(
+                codes::SA_GROUP_MODE_INVALID,
+                format!("variable `{k}` is not `{GROUP_MODE_VARIABLE}` (variable names are case-sensitive): the group mode is 0 (IdP groups)"),
+            )
+            .with_rule("S7")
+        });
+        return (GroupMode::Idp, false, d);
     };
     let n = crate::model::value::parse_number(raw.trim());
     let mode = match n {

@@ -660,3 +660,24 @@ fn preview_text_lists_rows_tables_and_dec_rules() {
     assert!(text.contains("Sales: 3 / 4"), "{text}");
     assert!(text.contains("warning: depends on L2 [dec]"), "{text}");
 }
+
+#[test]
+fn s7_variable_name_is_case_sensitive() {
+    // S7: `qlikcloudgroupmode` is another variable; the mode stays 0 with a warning.
+    let r = run_vars(
+        vec![regions()],
+        vec![table(
+            "SA",
+            "ACCESS,USERID,GROUP,REGION",
+            &["USER,*,FINANCE,EU", "USER,*,CG-SALES,US"],
+        )],
+        &[("qlikcloudgroupmode", "1")],
+    );
+    let p = prepare(&r, Target::Cloud).expect("evaluable");
+    assert!(p
+        .diagnostics
+        .iter()
+        .any(|d| d.code == codes::SA_GROUP_MODE_INVALID && !d.is_error()));
+    let u = p.evaluate(&[fin_and_sales()], false).remove(0);
+    assert_eq!(sel(&u, "REGION"), Some(strs(&["EU"])));
+}
