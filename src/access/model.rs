@@ -374,6 +374,10 @@ impl SecurityModel {
             }
         }
         let mut users: Vec<User> = ids.into_iter().map(User::new).collect();
+        if self.target == Target::ClientManaged {
+            // I5: e-mail is no identity on client-managed.
+            emails.clear();
+        }
         for e in emails {
             let mut u = User::new(e.clone());
             u.subject = None;
