@@ -14,7 +14,6 @@
 //! existed). Users are deduplicated by id. Malformed files give located diagnostics (QSA401).
 
 use super::{GroupMode, Target};
-use crate::cli::UserArgs;
 use crate::diag::{codes, Diagnostic, SourceFile, SourceId, SourceMap, Span};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -186,26 +185,6 @@ impl Directory {
                     .unwrap_or(false)
         })
     }
-}
-
-/// The user given on the command line (`--user`, `--email`, `--idp-group`, `--custom-group`).
-pub fn user_from_args(args: &UserArgs) -> Option<User> {
-    let subject = args.user.clone()?;
-    let mut u = User::new(subject);
-    u.email = args.email.clone().filter(|e| !e.is_empty());
-    for g in &args.idp_groups {
-        u.groups.push(Group {
-            name: g.clone(),
-            provider: Provider::Idp,
-        });
-    }
-    for g in &args.custom_groups {
-        u.groups.push(Group {
-            name: g.clone(),
-            provider: Provider::Custom,
-        });
-    }
-    Some(u)
 }
 
 /// Group classification from a groups export: id → group, name → providers.

@@ -31,15 +31,6 @@ impl Target {
     }
 }
 
-impl From<crate::cli::TargetArg> for Target {
-    fn from(t: crate::cli::TargetArg) -> Self {
-        match t {
-            crate::cli::TargetArg::Cloud => Target::Cloud,
-            crate::cli::TargetArg::ClientManaged => Target::ClientManaged,
-        }
-    }
-}
-
 /// `QlikCloudGroupMode` (S7, I6): which of a user's groups GROUP is compared with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum GroupMode {

@@ -4,7 +4,6 @@
 
 use super::report_cmd::{eprint_diagnostics, load};
 use super::{Exit, ExportFormat, PreviewArgs, TableFormat};
-use crate::access::directory;
 use crate::access::Target;
 use crate::diag::{codes, Diagnostic};
 use crate::model::DataModel;
@@ -42,7 +41,7 @@ pub fn run(args: PreviewArgs) -> Exit {
             }
         }
     } else {
-        match directory::user_from_args(&args.user) {
+        match args.user.to_user() {
             Some(u) => u,
             None => return Exit::CouldNotRun,
         }

@@ -50,7 +50,7 @@ pub(super) fn load(
     };
     let mut diags = vec![];
     let cli_user = if include_cli_user {
-        directory::user_from_args(user_args)
+        user_args.to_user()
     } else {
         None
     };

@@ -211,7 +211,7 @@ fn command_line_user() {
         idp_groups: vec!["A".into()],
         custom_groups: vec!["B".into()],
     };
-    let u = qsa::access::directory::user_from_args(&args).expect("user");
+    let u = args.to_user().expect("user");
     assert_eq!(
         groups_of(&u),
         vec![("A".into(), Provider::Idp), ("B".into(), Provider::Custom)]
