@@ -117,6 +117,9 @@ pub struct CheckArgs {
     /// `--deny warnings`: exit 1 on warnings too
     #[arg(long, value_name = "warnings")]
     pub deny: Option<String>,
+    /// Also check that this user (subject, or USERDIRECTORY\USERID) may reload the app (rule U2)
+    #[arg(long, value_name = "ID")]
+    pub reload_user: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
