@@ -171,6 +171,19 @@ impl SourceMap {
             text,
         )))
     }
+    /// Move all files of `other` into this map, and return the function that maps `other`'s ids to ids
+    /// here (to apply to diagnostics that refer to `other`).
+    pub fn absorb(&mut self, other: SourceMap) -> impl Fn(SourceId) -> SourceId {
+        let base = self.files.len() as u32;
+        for mut f in other.files {
+            if let Some((id, span)) = f.expanded_from {
+                f.expanded_from = Some((SourceId(id.0 + base), span));
+            }
+            self.files.push(f);
+        }
+        move |id: SourceId| SourceId(id.0 + base)
+    }
+
     /// Follow expansion parents to the outermost real file location: the place a user can open.
     pub fn origin(&self, id: SourceId, span: Span) -> (SourceId, Span) {
         let mut cur = (id, span);
@@ -298,6 +311,12 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+    /// Re-point every label with `map` (after [`SourceMap::absorb`]).
+    pub fn remap_sources(&mut self, map: &impl Fn(SourceId) -> SourceId) {
+        for l in self.primary.iter_mut().chain(self.secondary.iter_mut()) {
+            l.source = map(l.source);
+        }
+    }
 }
 
 /// Sort diagnostics into a deterministic order: by file, position, code, message.
@@ -375,4 +394,125 @@ pub mod codes {
     pub const EXPANSION: &str = "QSA114";
     /// A statement qsa deliberately does not run (`EXECUTE`) (warning).
     pub const STATEMENT_SKIPPED: &str = "QSA115";
+    // --- security model (QSA2xx), added by the engine (issue 4)
+    /// A2: a reduction field (a non-system Section Access field) has no app field with exactly the same
+    /// name (case-sensitive). It reduces nothing, so every user silently keeps all data in that dimension.
+    /// Error; help suggests near misses (`Region` for `REGION`).
+    pub const SA_UNLINKED_FIELD: &str = "QSA201";
+    /// I2: a blank identity cell (USERID, USER.EMAIL, GROUP) matches nobody, so the row never applies.
+    /// Put `*` in identity columns a row does not use.
+    pub const SA_BLANK_IDENTITY: &str = "QSA202";
+    /// L2: one identity is granted both ADMIN and USER on different rows; qsa decides ADMIN wins [dec].
+    pub const SA_MIXED_ACCESS: &str = "QSA203";
+    /// R3: one identity has several rows with two or more reduction fields in different combinations; Qlik
+    /// grants the cross product (OR within a field, AND across), more than the rows list.
+    pub const SA_CROSS_PRODUCT: &str = "QSA204";
+    /// L1: an ACCESS value that is neither `ADMIN` nor `USER`; the row grants no access.
+    pub const SA_INVALID_ACCESS: &str = "QSA205";
+    /// O1: an OMIT value that names no app field (exact, case-sensitive): it omits nothing.
+    pub const SA_OMIT_UNKNOWN: &str = "QSA206";
+    /// O1: OMIT of a key field (a field shared by tables): Qlik keeps the key without content.
+    pub const SA_OMIT_KEY: &str = "QSA207";
+    /// R2: a reduction value that does not exist in the app field (exact text): it selects nothing; a USER
+    /// whose values all miss is denied (strict exclusion).
+    pub const SA_VALUE_NOT_IN_DATA: &str = "QSA208";
+    /// L2: no row of the security model grants ADMIN; nobody can open the app unreduced.
+    pub const SA_NO_ADMIN: &str = "QSA209";
+    /// U1: client-managed reloads run as `INTERNAL\SA_SCHEDULER`; without an applicable row (ADMIN,
+    /// unreduced) the reload fails. Error when no row applies, warning when it is reduced or USER.
+    pub const SA_NO_RELOAD_IDENTITY: &str = "QSA210";
+    /// S7: `QlikCloudGroupMode` holds a value other than 0, 1 or 2 at the end of the script; qsa refuses to
+    /// guess which groups apply.
+    pub const SA_GROUP_MODE_INVALID: &str = "QSA211";
+    /// A3: a non-system field shared by several security tables but absent from the app: an internal link
+    /// of the security model, not a reduction (info).
+    pub const SA_INTERNAL_LINK: &str = "QSA212";
+    /// R5: a circular reference (a loop in the link graph of the app tables or the security tables); the
+    /// reduction would be ambiguous, so qsa refuses to evaluate [dec].
+    pub const SA_CIRCULAR: &str = "QSA213";
+    /// R4: tables linked by overlapping field combinations (nested synthetic keys); qsa cannot model the
+    /// association faithfully and refuses to evaluate.
+    pub const SA_NESTED_SYNTHETIC: &str = "QSA214";
+    /// Fail closed: a security table, or an app table linked to a reduction field, is incomplete (its
+    /// content is not known faithfully), or the run had errors; qsa refuses to evaluate users.
+    pub const SA_NOT_EVALUABLE: &str = "QSA215";
+    /// S2: the script loads no Section Access table; every user sees everything (info).
+    pub const SA_NO_SECTION_ACCESS: &str = "QSA216";
+    /// I6: GROUP rows exist but the target/mode gives no group names to compare (e.g. a GROUP value that
+    /// matches no group in the directory): possibly a typo or a group name vs id mismatch.
+    pub const SA_GROUP_UNKNOWN: &str = "QSA217";
+
+    // --- users and reduction results (QSA3xx)
+    /// [dec] rules: the user's result depends on a rule qsa decided (not documented by Qlik); the message
+    /// names the rule id (L2, I2, I4, R2, R4, R6, S7, I6).
+    pub const USER_DEPENDS_ON_DEC: &str = "QSA301";
+    /// R6: a user is granted access but keeps zero rows in every reduced table: the app opens empty [dec].
+    pub const USER_EMPTY_APP: &str = "QSA302";
+    /// I6: two groups a user holds collide after upper-casing (or, under mode 2, an IdP and a custom group
+    /// share a name); Section Access cannot tell them apart [dec].
+    pub const USER_GROUP_COLLISION: &str = "QSA303";
+    /// U2: the named reloading user is not granted access: a manual reload ends with "Access was denied
+    /// after reload".
+    pub const USER_RELOAD_DENIED: &str = "QSA304";
+    /// The requested user (`--user`) is not in the directory.
+    pub const USER_NOT_FOUND: &str = "QSA305";
+
+    // --- inputs (QSA4xx): directory files
+    /// A directory or groups file that cannot be read or parsed (JSON/CSV syntax, wrong shape); located at
+    /// the file, line and column.
+    pub const DIRECTORY_MALFORMED: &str = "QSA401";
+    /// A directory user with an unknown `status`; evaluated as denied (fail closed).
+    pub const DIRECTORY_UNKNOWN_STATUS: &str = "QSA402";
+    /// The same user id appears twice in the directory; the first is kept.
+    pub const DIRECTORY_DUPLICATE: &str = "QSA403";
+    /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
+    /// script runs, so `--syntax-only` cannot check it.
+    pub const DEFERRED: &str = "QSA006";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let f = SourceFile::new("t.qvs", None, "LET a = 1;\nLET é = 'x';\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(11), (2, 1));
+        // the `=` after `é` (2 bytes) is the 7th character of line 2
+        assert_eq!(f.line_col(18), (2, 7));
+        assert_eq!(f.line_text(2), "LET é = 'x';");
+        assert_eq!(f.line_col(10_000), (3, 1));
+    }
+
+    #[test]
+    fn absorbed_sources_keep_their_expansion_parents() {
+        let mut a = SourceMap::default();
+        a.add(SourceFile::new("a.qvs", None, "x"));
+        let mut b = SourceMap::default();
+        let b0 = b.add(SourceFile::new("b.qvs", None, "LOAD $(v);"));
+        let mut exp = SourceFile::new("<expansion>", None, "LOAD 1;");
+        exp.expanded_from = Some((b0, Span::new(0, 10)));
+        let b1 = b.add(exp);
+        let map = a.absorb(b);
+        let mut d = Diagnostic::error("QSA001", "m").at(b1, Span::new(0, 4), "");
+        d.remap_sources(&map);
+        let label = d.primary.clone().unwrap();
+        assert_eq!(label.source, SourceId(2));
+        assert_eq!(
+            a.origin(label.source, label.span),
+            (SourceId(1), Span::new(0, 10))
+        );
+    }
+
+    #[test]
+    fn tab_names_follow_markers() {
+        let f = SourceFile::new(
+            "t.qvs",
+            None,
+            "///$tab Main\nLET a=1;\n///$tab Security\nLET b=2;\n",
+        );
+        assert_eq!(f.tab_at(15).as_deref(), Some("Main"));
+        assert_eq!(f.tab_at(40).as_deref(), Some("Security"));
+    }
 }

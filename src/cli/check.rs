@@ -1,9 +1,138 @@
-//! `qsa check`
+//! `qsa check SCRIPT… [--format human|json|sarif|github] [--syntax-only] [--deny warnings]
+//! [--reload-user ID]`
+//!
+//! Reads every script (an unreadable one: message on stderr, exit 2), runs it (parse, expand, load),
+//! builds the security model and lints it, and prints the diagnostics of all scripts together. With
+//! `--syntax-only` it stops after parsing. Exit 0 without errors, 1 with errors (or warnings with
+//! `--deny warnings`).
 
-use super::{CheckArgs, Exit};
+use super::{CheckArgs, DiagFormat, Exit};
+use crate::diag::{sort_diagnostics, Diagnostic, Severity, SourceMap};
+use crate::report::diagnostics::{render_github, render_human, render_json, render_sarif};
+use crate::syntax::parse_script;
+use std::io::IsTerminal;
 
 pub fn run(args: CheckArgs) -> Exit {
-    let _ = args;
-    eprintln!("qsa: this command is not available yet");
-    Exit::CouldNotRun
+    let deny_warnings = match args.deny.as_deref() {
+        None => false,
+        Some(w) if w.eq_ignore_ascii_case("warnings") => true,
+        Some(other) => {
+            eprintln!("qsa: --deny expects `warnings`, got `{other}`");
+            return Exit::CouldNotRun;
+        }
+    };
+    let (sources, mut diags) = if args.syntax_only {
+        match parse_only(&args) {
+            Ok(x) => x,
+            Err(exit) => return exit,
+        }
+    } else {
+        match run_and_lint(&args) {
+            Ok(x) => x,
+            Err(exit) => return exit,
+        }
+    };
+    sort_diagnostics(&mut diags);
+    let color = args.format == DiagFormat::Human
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    print!("{}", render(&diags, &sources, args.format, color));
+    exit_code(&diags, deny_warnings)
+}
+
+/// `--syntax-only`: read and parse every script.
+fn parse_only(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    for path in &args.scripts {
+        let id = sources.load(path).map_err(|e| {
+            eprintln!("qsa: cannot read {}: {e}", path.display());
+            Exit::CouldNotRun
+        })?;
+        if let Some(f) = sources.get(id) {
+            diags.extend(parse_script(id, &f.text).diagnostics);
+        }
+    }
+    Ok((sources, diags))
+}
+
+/// The full check: run each script (parse, expand, load both sections), build the security model and
+/// lint it (`reduce::prepare`), and check a named reloading user (U2).
+fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
+    let opts = args.run.options().map_err(|m| {
+        eprintln!("qsa: {m}");
+        Exit::CouldNotRun
+    })?;
+    let target: crate::access::Target = args.run.target.into();
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    for path in &args.scripts {
+        let run = crate::script::run_file(path, &opts).map_err(|e| {
+            eprintln!("qsa: cannot read {}: {e}", path.display());
+            Exit::CouldNotRun
+        })?;
+        let mut found = match crate::reduce::prepare(&run, target) {
+            Ok(prepared) => {
+                let mut d = prepared.diagnostics.clone();
+                if let Some(user) = args.reload_user.as_deref() {
+                    let user = crate::access::directory::User::new(user);
+                    d.extend(prepared.check_reload_user(&user));
+                }
+                d
+            }
+            Err(d) => d,
+        };
+        // The runner parsed every deferred statement after expansion; the parse-time note is moot.
+        found.retain(|d| d.code != crate::diag::codes::DEFERRED);
+        let map = sources.absorb(run.sources);
+        for d in &mut found {
+            d.remap_sources(&map);
+        }
+        diags.extend(found);
+    }
+    diags.dedup();
+    Ok((sources, diags))
+}
+
+/// Render in the requested format, with a one-line summary for humans.
+pub fn render(
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    format: DiagFormat,
+    color: bool,
+) -> String {
+    match format {
+        DiagFormat::Human => {
+            let mut s = render_human(diags, sources, color);
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let warnings = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count();
+            if diags.is_empty() {
+                s.push_str("no problems found\n");
+            } else {
+                s.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
+            }
+            s
+        }
+        DiagFormat::Json => render_json(diags, sources),
+        DiagFormat::Sarif => render_sarif(diags, sources),
+        DiagFormat::Github => render_github(diags, sources),
+    }
+}
+
+/// 1 when there are errors (or warnings, when denied), else 0.
+pub fn exit_code(diags: &[Diagnostic], deny_warnings: bool) -> Exit {
+    let bad = diags.iter().any(|d| {
+        d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
+    });
+    if bad {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    }
 }

@@ -24,7 +24,7 @@ pub fn run(args: ModelArgs) -> Exit {
     let mut diags = result.diagnostics.clone();
     crate::diag::sort_diagnostics(&mut diags);
     if !diags.is_empty() {
-        eprint!("{}", render_diagnostics(&diags, &result.sources));
+        eprint!("{}", crate::report::diagnostics::render_human(&diags, &result.sources, false));
     }
     let summary = ModelSummary::from_run(&result);
     match args.format {
@@ -36,27 +36,4 @@ pub fn run(args: ModelArgs) -> Exit {
     } else {
         Exit::Ok
     }
-}
-
-/// Diagnostics as text: `file:line:col: severity[CODE]: message`, then help.
-pub(crate) fn render_diagnostics(diags: &[crate::diag::Diagnostic], sources: &crate::diag::SourceMap) -> String {
-    let mut out = String::new();
-    for d in diags {
-        let loc = d
-            .primary
-            .as_ref()
-            .and_then(|l| {
-                let (src, span) = sources.origin(l.source, l.span);
-                sources.get(src).map(|f| {
-                    let (line, col) = f.line_col(span.start);
-                    format!("{}:{line}:{col}: ", f.name)
-                })
-            })
-            .unwrap_or_default();
-        out.push_str(&format!("{loc}{}[{}]: {}\n", d.severity, d.code, d.message));
-        if let Some(h) = &d.help {
-            out.push_str(&format!("  help: {h}\n"));
-        }
-    }
-    out
 }

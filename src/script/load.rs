@@ -222,7 +222,7 @@ impl Runner {
                 }
                 let is_pattern = raw.contains('*') || raw.contains('?');
                 let files: Vec<PathBuf> = if is_pattern {
-                    match super::listing::list(raw, &ctx, false) {
+                    match sources::file_list(raw, &ctx) {
                         Ok(list) => list.iter().filter_map(|p| sources::resolve_path(p, &ctx).ok()).collect(),
                         Err(e) => {
                             self.missing_source(&name, raw, &e.to_string(), part, incomplete, at);

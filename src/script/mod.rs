@@ -6,7 +6,6 @@ pub mod sources;
 
 mod eval;
 mod expand;
-mod listing;
 mod load;
 mod runner;
 

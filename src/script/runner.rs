@@ -665,7 +665,7 @@ impl Runner {
                     let Some(pat) = args.first().and_then(|a| self.value(a, cx)) else { return Flow::Normal };
                     let ctx = self.st.path_context(&cx.dir);
                     let pattern = pat.text_or_empty().into_owned();
-                    let res = if lower == "filelist" { super::listing::list(&pattern, &ctx, false) } else { super::listing::list(&pattern, &ctx, true) };
+                    let res = if lower == "filelist" { sources::file_list(&pattern, &ctx) } else { sources::dir_list(&pattern, &ctx) };
                     match res {
                         Ok(list) => values.extend(list),
                         Err(e) => {
@@ -1130,7 +1130,7 @@ fn unquote_set_value(v: &str) -> String {
     v.to_string()
 }
 
-const DEFERRED: &str = "QSA006";
+const DEFERRED: &str = codes::DEFERRED;
 
 fn dedupe(diags: &mut Vec<Diagnostic>) {
     let mut seen = HashSet::new();

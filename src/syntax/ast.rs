@@ -167,6 +167,11 @@ pub enum StmtKind {
     /// `Loosen Table`, `Semantic` loads, `Declare`, `Derive`). The runner decides: error when it may feed
     /// Section Access, warning elsewhere.
     Unsupported { keyword: String },
+    /// A regular statement that contains `$(…)` and cannot be read before expansion (`$(vLoad);`,
+    /// `LOAD $(vFields) …` forms the grammar cannot read unexpanded). `text` is the statement's source text
+    /// without its `;`. The runner expands it and parses the result with
+    /// [`crate::syntax::parse_statements`]; the parser reports a `codes::DEFERRED` info diagnostic.
+    Deferred { text: RawText },
     /// A statement that did not parse. Its error diagnostic has already been reported; the runner refuses
     /// to claim anything it could have affected.
     Error,

@@ -4,15 +4,47 @@
 //! - [`parse_script`]: a whole script (or any sequence of statements, such as the text a `$(…)`
 //!   expansion produced). Never fails: statements that do not parse become [`StmtKind::Error`] plus an error
 //!   diagnostic, and parsing resumes at the next statement boundary.
+//! - [`parse_statements`]: the same grammar, for text produced at run time.
 //! - [`parse_expr`]: one expression (used by the runner after expanding an expression's text).
 //!
-//! See [`ast`] for how `$(…)` expansion is left to the runner.
+//! # How the parser works
+//! The driver (`block.rs`) finds each statement's end with a linear byte scan: a `;` outside `'strings'`,
+//! `"names"`, `` `names` ``, `[brackets]` (INLINE data included), `/* */` and `//` comments (a `//` right
+//! after `:` as in `lib://` is not a comment). The statement's text is then parsed by nom parsers
+//! (`stmt.rs`, `expr.rs`, `lex.rs`) that must consume all of it. Control statements end at the line end
+//! or a `;`. A statement that does not parse becomes [`StmtKind::Error`] with one `QSA001` diagnostic at
+//! the furthest token the parser could not read; parsing resumes after its `;` (or, when the offending
+//! token is a statement keyword at the start of a line, a forgotten `;`, right there). Every loop consumes
+//! input; nesting is capped (`QSA005`).
+//!
+//! # `$(…)` expansion
+//! The parser never expands. A `$(…)` is kept verbatim: as [`ExprKind::Expansion`] where an expression is
+//! expected, inside the raw text of names, paths and SET values otherwise. `$(include=…)` and
+//! `$(must_include=…)` at the start of a statement become [`StmtKind::Include`]. A regular statement that
+//! contains `$(` and cannot be read before expansion becomes [`StmtKind::Deferred`] (a `QSA006` info),
+//! never an error: the runner expands the statement's text (`&text[stmt.span]`) and parses it again with
+//! [`parse_statements`]; for control statements it expands and re-parses each expression from its span
+//! with [`parse_expr`].
+//!
+//! # Operator precedence
+//! Qlik's help (Scripting › Operators: bit, logical, numeric, relational, string operators) lists the
+//! operators but publishes no precedence table. qsa uses, from loosest to tightest: `or`/`xor`; `and`;
+//! prefix `not`; the relational operators (`=`, `<>`, `<`, `<=`, `>`, `>=`, `like`, `precedes`,
+//! `follows`); `bitor`/`bitxor`; `bitand`; `<<`/`>>`; `&`; `+`/`-`; `*`/`/`; prefix `-`, `+`, `bitnot`.
+//! This matches the documented examples (`'a' & 1 + 2` is `'a3'`, `a = 1 and b = 2` compares first,
+//! `not a = b` negates the comparison); all binary operators are left-associative. The same table is in
+//! `grammar/qlik-script.ebnf` and `expr.rs`.
 
 pub mod ast;
+mod block;
+mod expr;
+mod lex;
+pub mod print;
+mod stmt;
 
 pub use ast::*;
 
-use crate::diag::{Diagnostic, SourceId};
+use crate::diag::{codes, Diagnostic, SourceId, Span};
 
 /// The result of parsing: a tree and the diagnostics found on the way.
 #[derive(Clone, Debug, Default)]
@@ -29,8 +61,18 @@ impl Parsed {
 
 /// Parse a script. `source` is recorded in every diagnostic.
 pub fn parse_script(source: SourceId, text: &str) -> Parsed {
-    let _ = (source, text);
-    Parsed::default()
+    let ctx = lex::Ctx::new(source, text);
+    let mut d = block::Driver::new(ctx);
+    let statements = d.script();
+    let mut diagnostics = std::mem::take(&mut d.diags);
+    crate::diag::sort_diagnostics(&mut diagnostics);
+    Parsed {
+        script: Script {
+            statements,
+            tabs: std::mem::take(&mut d.tabs),
+        },
+        diagnostics,
+    }
 }
 
 /// Parse a sequence of statements produced at run time (same grammar as [`parse_script`]).
@@ -38,8 +80,53 @@ pub fn parse_statements(source: SourceId, text: &str) -> Parsed {
     parse_script(source, text)
 }
 
-/// Parse exactly one expression (surrounding white space allowed).
+/// Parse exactly one expression (surrounding white space and comments allowed).
 pub fn parse_expr(source: SourceId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
-    let _ = (source, text);
-    Err(Vec::new())
+    let ctx = lex::Ctx::new(source, text);
+    let r = expr::expr(&ctx, text);
+    match r {
+        Ok((rest, e)) if lex::ws(rest).is_empty() => Ok(e),
+        other => {
+            if let Ok((rest, _)) = other {
+                let _ = ctx.fail::<()>(lex::ws(rest), "the end of the expression");
+            }
+            let (off, expected) = ctx.furthest();
+            let off = off.min(text.len());
+            if ctx.too_deep.get() {
+                return Err(vec![Diagnostic::error(
+                    codes::TOO_DEEP,
+                    "expression nested too deeply",
+                )
+                .at(source, Span::new(off, off), "too deep")
+                .with_help("simplify the expression")]);
+            }
+            let w = lex::word_at(&text[off..]);
+            let len = if w.is_empty() {
+                text[off..]
+                    .chars()
+                    .next()
+                    .map(|c| c.len_utf8())
+                    .unwrap_or(0)
+            } else {
+                w.len()
+            };
+            let expected = if expected.is_empty() {
+                "an expression"
+            } else {
+                expected
+            };
+            Err(vec![Diagnostic::error(
+                codes::SYNTAX,
+                format!("expected {expected}"),
+            )
+            .at(
+                source,
+                Span::new(off, off + len),
+                format!("expected {expected}"),
+            )
+            .with_help(
+                "check the operators and parentheses of this expression",
+            )])
+        }
+    }
 }

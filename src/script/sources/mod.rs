@@ -4,9 +4,17 @@
 //! Sources return values as loaded (text, with a number where the text reads as one, or QVD duals).
 //! Section Access normalization (S4 upper-casing, S5 trimming) is the runner's job.
 
+pub mod encoding;
+pub mod parquet;
+pub mod paths;
+pub mod qvd;
+pub mod text;
+
 use crate::model::{RowOrigin, Value};
 use crate::syntax::FormatItem;
 use std::path::{Path, PathBuf};
+
+pub use paths::{dir_list, file_list, resolve_path};
 
 /// A table as read from a source, before the runner applies field expressions.
 #[derive(Clone, Debug, Default)]
@@ -41,20 +49,133 @@ pub struct PathContext {
     pub libs: Vec<(String, PathBuf)>,
 }
 
-/// Resolve a path as written in the script.
-pub fn resolve_path(raw: &str, ctx: &PathContext) -> Result<PathBuf, SourceError> {
-    let _ = ctx;
-    Ok(Path::new(raw).to_path_buf())
+/// The kind of file a load reads, from its format spec or, failing that, its extension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// Delimited text (`txt`, `.csv`, `.txt`, `.tab`, …).
+    Text,
+    Qvd,
+    Parquet,
+    /// A format qsa does not read (`ooxml`, `biff`, `xml`, `json`, `html`, `fix`, `qvx`, …): its name.
+    Other(String),
 }
 
-/// Parse INLINE data with its format spec (default: embedded labels, `,` delimiter, msq quoting).
+/// Decide the file kind: the format spec's file type wins; else the extension; else text.
+pub fn file_kind(path: &Path, format: &[FormatItem]) -> FileKind {
+    for item in format {
+        if let FormatItem::FileType(t) = item {
+            return match t.to_ascii_lowercase().as_str() {
+                "txt" | "csv" | "delimited" => FileKind::Text,
+                "qvd" => FileKind::Qvd,
+                "parquet" => FileKind::Parquet,
+                other => FileKind::Other(other.to_string()),
+            };
+        }
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "qvd" => FileKind::Qvd,
+        "parquet" | "parq" => FileKind::Parquet,
+        "xlsx" | "xlsm" => FileKind::Other("ooxml".into()),
+        "xls" => FileKind::Other("biff".into()),
+        "xml" | "json" | "html" | "htm" | "qvx" | "kml" | "dif" | "qvw" | "qvf" => {
+            FileKind::Other(ext)
+        }
+        _ => FileKind::Text,
+    }
+}
+
+/// Parse INLINE data with its format spec (default: embedded labels, `,` delimiter, standard quoting;
+/// `msq` lets `"…"` values span lines). Codepage and file-type items are ignored (the data is script text).
 pub fn read_inline(data: &str, format: &[FormatItem]) -> Result<Loaded, SourceError> {
-    let _ = (data, format);
-    Err(SourceError::Unsupported("INLINE".into()))
+    for item in format {
+        if let FormatItem::FileType(t) = item {
+            if !t.eq_ignore_ascii_case("txt") {
+                return Err(SourceError::Unsupported(format!(
+                    "INLINE data in `{t}` format"
+                )));
+            }
+        }
+    }
+    let fmt = text::text_format(format, text::TextFormat::default())?;
+    let records = text::split_records(data, &fmt);
+    text::to_loaded(records, fmt.labels, None)
 }
 
 /// Read a file per its format spec (or its extension when the spec names no file type).
 pub fn read_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceError> {
-    let _ = format;
-    Err(SourceError::Unsupported(path.display().to_string()))
+    match file_kind(path, format) {
+        FileKind::Text => read_text_file(path, format),
+        FileKind::Qvd => qvd::read_qvd(path),
+        FileKind::Parquet => parquet::read_parquet(path),
+        FileKind::Other(kind) => Err(SourceError::Unsupported(format!(
+            "`{kind}` files (reading `{}`): qsa reads delimited text, QVD and Parquet",
+            path.display()
+        ))),
+    }
+}
+
+fn read_text_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| SourceError::Open {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut charset = encoding::Charset::Auto;
+    for item in format {
+        if let FormatItem::Codepage(c) = item {
+            charset = encoding::parse_codepage(c)?;
+        }
+    }
+    let text = encoding::decode(&bytes, charset);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let base = text::TextFormat {
+        delimiter: text::Delimiter::Str(if ext == "tab" {
+            "\t".into()
+        } else {
+            ",".into()
+        }),
+        eof_char: true,
+        ..Default::default()
+    };
+    let fmt = text::text_format(format, base)?;
+    let records = text::split_records(&text, &fmt);
+    text::to_loaded(records, fmt.labels, Some(&shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_defaults() {
+        let l = read_inline("A, B\n1, x\n\n2,\"y, z\"\n", &[]).unwrap_or_default();
+        assert_eq!(l.fields, vec!["A", "B"]);
+        assert_eq!(l.rows.len(), 2);
+        assert_eq!(l.rows[0][1].text().as_deref(), Some(" x"));
+        assert_eq!(l.rows[1][1].text().as_deref(), Some("y, z"));
+        assert!(l.origins.is_empty());
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(file_kind(Path::new("a.QVD"), &[]), FileKind::Qvd);
+        assert_eq!(file_kind(Path::new("a.csv"), &[]), FileKind::Text);
+        assert_eq!(
+            file_kind(Path::new("a.qvd"), &[FormatItem::FileType("txt".into())]),
+            FileKind::Text
+        );
+        assert_eq!(
+            file_kind(Path::new("a.xlsx"), &[]),
+            FileKind::Other("ooxml".into())
+        );
+    }
 }

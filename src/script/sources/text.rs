@@ -1,0 +1,583 @@
+//! Delimited text as Qlik reads it: INLINE data and `txt` files.
+//!
+//! Qlik's rules implemented here (help.qlik.com, *File format specifiers*):
+//! - **Labels**: `embedded labels` (default) takes field names from the first record; `no labels` and
+//!   `explicit labels` (meant for DIF files) name fields `@1`, `@2`, … and keep the first record as data.
+//!   An empty label becomes `@n`; two equal labels are an error (Qlik: "Field names must be unique").
+//! - **Delimiter**: `delimiter is 'x'` (any string; `'\t'` and `tab` mean TAB, `spaces` means runs of
+//!   blanks). Default `,`; files with a `.tab` extension default to TAB.
+//! - **Quotes**: standard quoting (default) accepts `"…"` and `'…'` when the quote is the first and the last
+//!   non-blank character of the value; a doubled quote inside stands for one; quoted values stay on one line.
+//!   `msq` (modern style quoting) also lets `"…"` values span lines. `no quotes` takes quotes literally.
+//! - Empty and blank-only lines are skipped; `\r\n`, `\n` and `\r` end lines. Ragged records are padded
+//!   with NULL or truncated to the number of labels.
+//! - Files: `header is n lines` skips lines before the labels, `comment is 'x'` skips lines starting with
+//!   `x`, the EOF character (0x1A) ends the data unless `no eof`.
+//!
+//! Values are kept verbatim (no trimming, no case change: rules S4/S5 are the runner's). A value whose text,
+//! without surrounding ASCII spaces, reads as a plain number is a dual of its verbatim text and that number,
+//! so `01` stays `01`.
+
+use super::{Loaded, SourceError};
+use crate::model::value::parse_number;
+use crate::model::{RowOrigin, Value};
+use crate::syntax::FormatItem;
+use std::sync::Arc;
+
+/// How values are separated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delimiter {
+    /// A fixed, non-empty string (usually one character).
+    Str(String),
+    /// Runs of spaces and tabs (`delimiter is spaces`).
+    Spaces,
+}
+
+/// Which quotes are honoured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quoting {
+    /// `"…"` or `'…'` around a value, on one line.
+    Standard,
+    /// `msq`: as standard, and `"…"` may span lines.
+    Msq,
+    /// `no quotes`
+    None,
+}
+
+/// Which labels the first record holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Labels {
+    Embedded,
+    /// `no labels` / `explicit labels`: fields are `@1`, `@2`, …
+    None,
+}
+
+/// The text-relevant part of a format specification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextFormat {
+    pub delimiter: Delimiter,
+    pub quoting: Quoting,
+    pub labels: Labels,
+    pub header_lines: usize,
+    pub comment: Option<String>,
+    /// Stop at the first 0x1A character (Qlik's default for files; `no eof` turns it off).
+    pub eof_char: bool,
+}
+
+impl Default for TextFormat {
+    fn default() -> Self {
+        TextFormat {
+            delimiter: Delimiter::Str(",".into()),
+            quoting: Quoting::Standard,
+            labels: Labels::Embedded,
+            header_lines: 0,
+            comment: None,
+            eof_char: false,
+        }
+    }
+}
+
+/// Interpret a `delimiter is …` argument as written in the script.
+pub fn parse_delimiter(raw: &str) -> Result<Delimiter, SourceError> {
+    let t = raw.trim();
+    // Tolerate the quotes if the parser left them in.
+    let t = strip_quotes(t);
+    let lower = t.to_ascii_lowercase();
+    let d = match lower.as_str() {
+        "spaces" | "space" => return Ok(Delimiter::Spaces),
+        "tab" | "\\t" => "\t".to_string(),
+        "" => {
+            return Err(SourceError::Unsupported(
+                "an empty `delimiter is ''`".into(),
+            ))
+        }
+        _ => unescape(t),
+    };
+    if d.is_empty() {
+        return Err(SourceError::Unsupported(format!("delimiter `{raw}`")));
+    }
+    Ok(Delimiter::Str(d))
+}
+
+fn strip_quotes(t: &str) -> &str {
+    for q in ['\'', '"'] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+            return &t[1..t.len() - 1];
+        }
+    }
+    t
+}
+
+/// `\t`, `\n`, `\r`, `\\` escapes in a delimiter.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('t') => out.push('\t'),
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('\\') => out.push('\\'),
+                Some(o) => {
+                    out.push('\\');
+                    out.push(o)
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Build a [`TextFormat`] from format items, starting from `base`. Items that do not concern text layout
+/// (file type, codepage, table is, …) are ignored here.
+pub fn text_format(format: &[FormatItem], base: TextFormat) -> Result<TextFormat, SourceError> {
+    let mut f = base;
+    for item in format {
+        match item {
+            FormatItem::EmbeddedLabels => f.labels = Labels::Embedded,
+            FormatItem::ExplicitLabels | FormatItem::NoLabels => f.labels = Labels::None,
+            FormatItem::Delimiter(d) => f.delimiter = parse_delimiter(d)?,
+            FormatItem::Msq => f.quoting = Quoting::Msq,
+            FormatItem::NoQuotes => f.quoting = Quoting::None,
+            FormatItem::HeaderLines(n) => f.header_lines = *n as usize,
+            FormatItem::CommentIs(c) => {
+                let c = strip_quotes(c.trim());
+                f.comment = if c.is_empty() {
+                    None
+                } else {
+                    Some(c.to_string())
+                };
+            }
+            FormatItem::NoEof => f.eof_char = false,
+            FormatItem::RecordLines(n) if *n > 1 => {
+                return Err(SourceError::Unsupported(format!("`record is {n} lines`")));
+            }
+            FormatItem::HeaderOther(h) => {
+                return Err(SourceError::Unsupported(format!(
+                    "`header is {h}` (only `header is n lines`)"
+                )));
+            }
+            // `filters(…)` and other transformations change the data: refuse rather than load it wrong.
+            FormatItem::Other(o) => {
+                return Err(SourceError::Unsupported(format!("the format option `{o}`")));
+            }
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+/// One parsed record: its cells and the 1-based line it started on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub line: usize,
+    pub cells: Vec<String>,
+}
+
+/// Split text into records per the format (header lines, comments and blank lines removed).
+pub fn split_records(text: &str, fmt: &TextFormat) -> Vec<Record> {
+    let text = if fmt.eof_char {
+        match text.find('\u{1a}') {
+            Some(i) => &text[..i],
+            None => text,
+        }
+    } else {
+        text
+    };
+    let mut p = Parser {
+        s: text,
+        pos: 0,
+        line: 1,
+        fmt,
+    };
+    p.skip_lines(fmt.header_lines);
+    let mut out = Vec::new();
+    while p.pos < p.s.len() {
+        let line = p.line;
+        let rest = &p.s[p.pos..];
+        let (first_line, _) = split_line(rest);
+        if first_line.trim().is_empty() {
+            p.skip_lines(1);
+            continue;
+        }
+        if let Some(c) = &fmt.comment {
+            if first_line.starts_with(c.as_str()) {
+                p.skip_lines(1);
+                continue;
+            }
+        }
+        let cells = p.record();
+        out.push(Record { line, cells });
+    }
+    out
+}
+
+/// The first line of `s` (without its terminator) and the length of the terminator (0 at the end).
+fn split_line(s: &str) -> (&str, usize) {
+    match s.find(['\n', '\r']) {
+        Some(i) => {
+            let b = s.as_bytes();
+            let term = if b.get(i) == Some(&b'\r') && b.get(i + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+            (&s[..i], term)
+        }
+        None => (s, 0),
+    }
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    pos: usize,
+    line: usize,
+    fmt: &'a TextFormat,
+}
+
+enum End {
+    Delim,
+    Eol,
+}
+
+impl<'a> Parser<'a> {
+    fn rest(&self) -> &'a str {
+        self.s.get(self.pos..).unwrap_or("")
+    }
+
+    fn skip_lines(&mut self, n: usize) {
+        for _ in 0..n {
+            if self.pos >= self.s.len() {
+                return;
+            }
+            let (l, t) = split_line(self.rest());
+            self.pos += l.len() + t;
+            self.line += 1;
+        }
+    }
+
+    fn is_blank(&self, c: char) -> bool {
+        match &self.fmt.delimiter {
+            Delimiter::Spaces => c == ' ' || c == '\t',
+            Delimiter::Str(d) => c == ' ' && d != " ",
+        }
+    }
+
+    /// At the current position, is there a delimiter? Returns its length.
+    fn delim_at(&self, at: usize) -> Option<usize> {
+        let r = self.s.get(at..)?;
+        match &self.fmt.delimiter {
+            Delimiter::Str(d) => r.starts_with(d.as_str()).then_some(d.len()),
+            Delimiter::Spaces => {
+                let n = r.len() - r.trim_start_matches([' ', '\t']).len();
+                (n > 0).then_some(n)
+            }
+        }
+    }
+
+    /// Is there a line end (or the end of text) at `at`? Returns the terminator length.
+    fn eol_at(&self, at: usize) -> Option<usize> {
+        let b = self.s.as_bytes();
+        match b.get(at) {
+            None => Some(0),
+            Some(b'\n') => Some(1),
+            Some(b'\r') => Some(if b.get(at + 1) == Some(&b'\n') { 2 } else { 1 }),
+            _ => None,
+        }
+    }
+
+    fn record(&mut self) -> Vec<String> {
+        let mut cells = Vec::new();
+        if self.fmt.delimiter == Delimiter::Spaces {
+            // Leading blanks are not an empty first field.
+            let r = self.rest();
+            self.pos += r.len() - r.trim_start_matches([' ', '\t']).len();
+        }
+        loop {
+            let (cell, end) = self.field();
+            cells.push(cell);
+            match end {
+                End::Delim => {
+                    // `spaces`: blanks before the line end are not one more field.
+                    if self.fmt.delimiter == Delimiter::Spaces {
+                        if let Some(t) = self.eol_at(self.pos) {
+                            self.pos += t;
+                            if t > 0 {
+                                self.line += 1;
+                            }
+                            break;
+                        }
+                    }
+                }
+                End::Eol => break,
+            }
+        }
+        cells
+    }
+
+    /// Parse one field starting at `pos`; leave `pos` after its delimiter or line end.
+    fn field(&mut self) -> (String, End) {
+        let start = self.pos;
+        if self.fmt.quoting != Quoting::None {
+            let mut j = start;
+            while let Some(c) = self.s.get(j..).and_then(|r| r.chars().next()) {
+                if self.is_blank(c) && self.delim_at(j).is_none() {
+                    j += c.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            if let Some(q) = self
+                .s
+                .get(j..)
+                .and_then(|r| r.chars().next())
+                .filter(|c| *c == '"' || *c == '\'')
+            {
+                let multiline = self.fmt.quoting == Quoting::Msq && q == '"';
+                if let Some(done) = self.quoted(j, q, multiline) {
+                    return done;
+                }
+            }
+        }
+        // Unquoted: up to the delimiter or line end, verbatim.
+        let mut i = start;
+        loop {
+            if let Some(t) = self.eol_at(i) {
+                let cell = self.s[start..i].to_string();
+                self.pos = i + t;
+                if t > 0 {
+                    self.line += 1;
+                }
+                return (cell, End::Eol);
+            }
+            if let Some(d) = self.delim_at(i) {
+                let cell = self.s[start..i].to_string();
+                self.pos = i + d;
+                return (cell, End::Delim);
+            }
+            i += self.s[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+        }
+    }
+
+    /// A quoted value opening at `open` with quote `q`. `None` when it is not a well-formed quoted value
+    /// (no closing quote, or text after the closing quote): the caller then reads it unquoted.
+    fn quoted(&mut self, open: usize, q: char, multiline: bool) -> Option<(String, End)> {
+        let mut val = String::new();
+        let mut i = open + q.len_utf8();
+        let mut lines = 0usize;
+        loop {
+            let c = self.s.get(i..)?.chars().next()?;
+            if c == q {
+                if self.s[i + 1..].starts_with(q) {
+                    val.push(q);
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+                break;
+            }
+            if (c == '\n' || c == '\r') && !multiline {
+                return None;
+            }
+            if c == '\n' || (c == '\r' && !self.s[i + 1..].starts_with('\n')) {
+                lines += 1;
+            }
+            val.push(c);
+            i += c.len_utf8();
+        }
+        // Only blanks may follow the closing quote before the delimiter or line end.
+        loop {
+            if let Some(t) = self.eol_at(i) {
+                self.pos = i + t;
+                self.line += lines + usize::from(t > 0);
+                return Some((val, End::Eol));
+            }
+            if let Some(d) = self.delim_at(i) {
+                self.pos = i + d;
+                self.line += lines;
+                return Some((val, End::Delim));
+            }
+            let c = self.s[i..].chars().next()?;
+            if self.is_blank(c) {
+                i += 1;
+            } else {
+                return None;
+            }
+        }
+    }
+}
+
+/// A value as read from a text source: the verbatim text, with a number when the text (without
+/// surrounding ASCII spaces) reads as one.
+pub fn loaded_value(s: &str) -> Value {
+    match parse_number(s.trim_matches(' ')) {
+        Some(n) => Value::Dual(n, Arc::from(s)),
+        None => Value::Str(Arc::from(s)),
+    }
+}
+
+/// Records → a [`Loaded`] table. `path` is used for row origins (files) and messages; `None` for INLINE.
+pub fn to_loaded(
+    records: Vec<Record>,
+    labels: Labels,
+    path: Option<&str>,
+) -> Result<Loaded, SourceError> {
+    let mut it = records.into_iter();
+    let fields: Vec<String> = match labels {
+        Labels::Embedded => match it.next() {
+            Some(r) => r
+                .cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let t = c.trim_matches(' ');
+                    if t.is_empty() {
+                        format!("@{}", i + 1)
+                    } else {
+                        t.to_string()
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        },
+        Labels::None => Vec::new(),
+    };
+    let rest: Vec<Record> = it.collect();
+    let fields = if labels == Labels::None {
+        let n = rest.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+        (1..=n).map(|i| format!("@{i}")).collect()
+    } else {
+        fields
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for f in &fields {
+        if !seen.insert(f.as_str()) {
+            return Err(SourceError::Format {
+                path: path.unwrap_or("INLINE").to_string(),
+                reason: format!(
+                    "field name `{f}` appears twice in the labels (field names must be unique)"
+                ),
+            });
+        }
+    }
+    let width = fields.len();
+    let mut rows = Vec::with_capacity(rest.len());
+    let mut origins = Vec::new();
+    for (n, r) in rest.into_iter().enumerate() {
+        let mut row: Vec<Value> = r
+            .cells
+            .iter()
+            .take(width)
+            .map(|c| loaded_value(c))
+            .collect();
+        row.resize(width, Value::Null);
+        rows.push(row);
+        if let Some(p) = path {
+            origins.push(RowOrigin::File {
+                path: p.to_string(),
+                row: n + 1,
+            });
+        }
+    }
+    Ok(Loaded {
+        fields,
+        rows,
+        origins,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recs(text: &str, fmt: &TextFormat) -> Vec<Vec<String>> {
+        split_records(text, fmt)
+            .into_iter()
+            .map(|r| r.cells)
+            .collect()
+    }
+
+    fn v(x: &[&str]) -> Vec<String> {
+        x.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn splits_plain_lines() {
+        let f = TextFormat::default();
+        assert_eq!(
+            recs("a,b\r\n1, 2\n\n  \n3,\n", &f),
+            vec![v(&["a", "b"]), v(&["1", " 2"]), v(&["3", ""])]
+        );
+    }
+
+    #[test]
+    fn standard_quotes() {
+        let f = TextFormat::default();
+        assert_eq!(
+            recs("\"a,b\", 'c''d' ,O'Brien,\"x\"y\n", &f),
+            vec![v(&["a,b", "c'd", "O'Brien", "\"x\"y"])]
+        );
+        // Standard quotes do not span lines: the quote is literal.
+        assert_eq!(recs("\"a\nb\"\n", &f), vec![v(&["\"a"]), v(&["b\""])]);
+    }
+
+    #[test]
+    fn msq_spans_lines() {
+        let f = TextFormat {
+            quoting: Quoting::Msq,
+            ..Default::default()
+        };
+        let r = split_records("x,y\n\"line1\nline2\",2\nz,3\n", &f);
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[1].cells, v(&["line1\nline2", "2"]));
+        assert_eq!(r[2].line, 4);
+    }
+
+    #[test]
+    fn no_quotes_keeps_them() {
+        let f = TextFormat {
+            quoting: Quoting::None,
+            ..Default::default()
+        };
+        assert_eq!(recs("\"a\",'b'\n", &f), vec![v(&["\"a\"", "'b'"])]);
+    }
+
+    #[test]
+    fn spaces_delimiter() {
+        let f = TextFormat {
+            delimiter: Delimiter::Spaces,
+            ..Default::default()
+        };
+        assert_eq!(
+            recs("  a   b\tc  \nd e\n", &f),
+            vec![v(&["a", "b", "c"]), v(&["d", "e"])]
+        );
+    }
+
+    #[test]
+    fn header_comment_eof() {
+        let f = TextFormat {
+            header_lines: 2,
+            comment: Some("#".into()),
+            eof_char: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            recs("junk\njunk,2\na\n#c\nb\n\u{1a}c\n", &f),
+            vec![v(&["a"]), v(&["b"])]
+        );
+    }
+
+    #[test]
+    fn delimiters_parse() {
+        assert_eq!(parse_delimiter("\\t"), Ok(Delimiter::Str("\t".into())));
+        assert_eq!(parse_delimiter("tab"), Ok(Delimiter::Str("\t".into())));
+        assert_eq!(parse_delimiter("'|'"), Ok(Delimiter::Str("|".into())));
+        assert_eq!(parse_delimiter("spaces"), Ok(Delimiter::Spaces));
+        assert!(parse_delimiter("").is_err());
+    }
+}

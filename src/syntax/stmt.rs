@@ -1,0 +1,1237 @@
+//! Regular (`;`-terminated) statements. Each parser here gets the statement's text *without* its `;`
+//! and must consume all of it.
+
+use crate::diag::Span;
+use crate::syntax::ast::*;
+use crate::syntax::expr::{expr, expr_list};
+use crate::syntax::lex::{
+    dollar_group, kw, name, punct, quoted, split_top, string_lit, uint, word_at, ws, Ctx, PResult,
+};
+
+/// Keywords of statements qsa recognises but does not model: `StmtKind::Unsupported` + a warning.
+pub const UNSUPPORTED: &[&str] = &[
+    "search",
+    "loosen",
+    "declare",
+    "derive",
+    "event",
+    "force",
+    "unmap",
+    "direct",
+    "bundle",
+    "image_size",
+    "inputfield",
+    "autonumber",
+    "sqlcolumns",
+    "sqltables",
+    "sqltypes",
+    "config",
+];
+
+/// The result of parsing one regular statement.
+#[allow(clippy::large_enum_variant)] // a short-lived value
+pub enum Parsed {
+    Kind(StmtKind),
+    /// A statement qsa knows but does not model; the keyword as written.
+    /// The keyword as written and its offset.
+    Unsupported(String, usize),
+}
+
+fn raw<'a>(ctx: &Ctx<'a>, s: &'a str) -> RawText {
+    let t = s.trim_matches(|c: char| c.is_whitespace());
+    let start = ctx.off(s) + (s.len() - s.trim_start_matches(|c: char| c.is_whitespace()).len());
+    RawText {
+        text: t.to_string(),
+        span: Span::new(start, start + t.len()),
+    }
+}
+
+fn end<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, ()> {
+    let t = ws(i);
+    if t.is_empty() {
+        Ok((t, ()))
+    } else {
+        ctx.fail_prefer(t, "`;`")
+    }
+}
+
+/// `name, name, …`
+fn names<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Name>> {
+    let (mut r, n) = name(ctx, i)?;
+    let mut out = vec![n];
+    while let Ok((r2, _)) = punct(ctx, ",", r) {
+        let (r3, n) = name(ctx, r2)?;
+        out.push(n);
+        r = r3;
+    }
+    Ok((r, out))
+}
+
+/// A name or a pattern with `*`/`?` (QUALIFY, NullAsValue): `*`, `Key*`, `"A*"`.
+fn pattern<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
+    let t = ws(i);
+    if matches!(t.chars().next(), Some('[' | '"' | '`')) {
+        return name(ctx, t);
+    }
+    if t.starts_with('\'') {
+        let (r, (s, _)) = string_lit(ctx, t)?;
+        return Ok((
+            r,
+            Name {
+                text: s,
+                quote: Quote::None,
+                span: ctx.span(t, r),
+            },
+        ));
+    }
+    let n = t
+        .char_indices()
+        .find(|&(_, c)| c == ',' || c.is_whitespace() || c == ';')
+        .map(|(n, _)| n)
+        .unwrap_or(t.len());
+    if n == 0 {
+        return ctx.fail(t, "a name or pattern");
+    }
+    let rest = &t[n..];
+    Ok((
+        rest,
+        Name {
+            text: t[..n].to_string(),
+            quote: Quote::None,
+            span: ctx.span(t, rest),
+        },
+    ))
+}
+
+fn patterns<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Name>> {
+    let (mut r, n) = pattern(ctx, i)?;
+    let mut out = vec![n];
+    while let Ok((r2, _)) = punct(ctx, ",", r) {
+        let (r3, n) = pattern(ctx, r2)?;
+        out.push(n);
+        r = r3;
+    }
+    Ok((r, out))
+}
+
+/// The first word of a statement, upper-cased.
+pub fn first_word(i: &str) -> String {
+    word_at(ws(i)).to_ascii_uppercase()
+}
+
+/// Does the text start with `Name:` (a table label)?
+pub fn label<'a>(ctx: &Ctx<'a>, i: &'a str) -> Option<(&'a str, Name)> {
+    let saved = ctx.save();
+    let r = label_inner(ctx, i);
+    if r.is_none() {
+        ctx.restore(saved);
+    }
+    r
+}
+
+fn label_inner<'a>(ctx: &Ctx<'a>, i: &'a str) -> Option<(&'a str, Name)> {
+    let (rest, n) = name(ctx, i).ok()?;
+    let r = ws(rest);
+    let after = r.strip_prefix(':')?;
+    if after.starts_with('=') || after.starts_with('/') {
+        return None;
+    }
+    Some((after, n))
+}
+
+/// One regular statement (label and prefixes included for loads).
+pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
+    let w = first_word(i);
+    if !matches!(w.as_str(), "SET" | "LET") {
+        if let Some((rest, l)) = label(ctx, i) {
+            let (rest, k) = load_stmt(ctx, rest, Some(l))?;
+            return Ok((rest, k));
+        }
+    }
+    let t = ws(i);
+    let after = &t[w.len()..];
+    let kind = match w.as_str() {
+        "SET" => {
+            let (r, n) = name(ctx, after)?;
+            let (r, _) = punct(ctx, "=", r)?;
+            let v = raw(ctx, r);
+            let value = if v.text.is_empty() { None } else { Some(v) };
+            return Ok((
+                &r[r.len()..],
+                Parsed::Kind(StmtKind::Set { name: n, value }),
+            ));
+        }
+        "LET" => {
+            let (r, n) = name(ctx, after)?;
+            let (r, _) = punct(ctx, "=", r)?;
+            if ws(r).is_empty() {
+                return Ok((
+                    ws(r),
+                    Parsed::Kind(StmtKind::Let {
+                        name: n,
+                        expr: None,
+                    }),
+                ));
+            }
+            let (r, e) = expr(ctx, r)?;
+            let (r, _) = end(ctx, r)?;
+            return Ok((
+                r,
+                Parsed::Kind(StmtKind::Let {
+                    name: n,
+                    expr: Some(e),
+                }),
+            ));
+        }
+        "SECTION" => {
+            if let Ok((r, _)) = kw(ctx, "access", after) {
+                (r, StmtKind::Section(SectionKind::Access))
+            } else if let Ok((r, _)) = kw(ctx, "application", after) {
+                (r, StmtKind::Section(SectionKind::Application))
+            } else {
+                let w2 = word_at(ws(after));
+                if w2.is_empty() {
+                    return ctx.fail(ws(after), "`Access` or `Application`");
+                }
+                return Ok((
+                    &i[i.len()..],
+                    Parsed::Unsupported(format!("Section {w2}"), ctx.off(t)),
+                ));
+            }
+        }
+        "DROP" => drop_stmt(ctx, after)?,
+        "RENAME" => rename_stmt(ctx, after)?,
+        "STORE" => store_stmt(ctx, after)?,
+        "QUALIFY" | "UNQUALIFY" => {
+            let (r, names) = patterns(ctx, after)?;
+            (
+                r,
+                StmtKind::Qualify {
+                    unqualify: w == "UNQUALIFY",
+                    names,
+                },
+            )
+        }
+        "STAR" => {
+            let (r, _) = kw(ctx, "is", after)?;
+            let v = raw(ctx, r);
+            (
+                &r[r.len()..],
+                StmtKind::Star {
+                    symbol: if v.text.is_empty() { None } else { Some(v) },
+                },
+            )
+        }
+        "BINARY" => {
+            let (r, p) = path(ctx, after)?;
+            (r, StmtKind::Binary { path: p })
+        }
+        "TRACE" => (
+            &after[after.len()..],
+            StmtKind::Trace {
+                text: raw(ctx, after),
+            },
+        ),
+        "LIB" | "ODBC" | "OLEDB" | "CUSTOM" | "CONNECT" => {
+            let kind = match w.as_str() {
+                "LIB" => ConnectKind::Lib,
+                "ODBC" => ConnectKind::Odbc,
+                "OLEDB" => ConnectKind::OleDb,
+                "CUSTOM" => ConnectKind::Custom,
+                _ => ConnectKind::Plain,
+            };
+            let mut r = if w != "CONNECT" { ws(after) } else { t };
+            let cw = word_at(r).to_ascii_uppercase();
+            if !matches!(cw.as_str(), "CONNECT" | "CONNECT32" | "CONNECT64") {
+                return ctx.fail(r, "`CONNECT`");
+            }
+            r = &r[cw.len()..];
+            if let Ok((r2, _)) = kw(ctx, "32", r).or_else(|_| kw(ctx, "64", r)) {
+                r = r2;
+            }
+            let (r, _) = kw(ctx, "to", r)?;
+            let target = raw(ctx, r);
+            if target.text.is_empty() {
+                return ctx.fail(ws(r), "a connection name");
+            }
+            (&r[r.len()..], StmtKind::Connect { kind, target })
+        }
+        "DISCONNECT" => (after, StmtKind::Disconnect),
+        "DIRECTORY" => {
+            if ws(after).is_empty() {
+                (after, StmtKind::Directory { path: None })
+            } else {
+                let (r, p) = path(ctx, after)?;
+                (r, StmtKind::Directory { path: Some(p) })
+            }
+        }
+        "ALIAS" => {
+            let (r, pairs) = pairs(ctx, after, "as")?;
+            (r, StmtKind::Alias { pairs })
+        }
+        "TAG" | "UNTAG" => tag_stmt(ctx, after, w == "UNTAG")?,
+        "COMMENT" => comment_stmt(ctx, after)?,
+        "SLEEP" => {
+            let (r, e) = expr(ctx, after)?;
+            (r, StmtKind::Sleep { ms: e })
+        }
+        "EXECUTE" => (
+            &after[after.len()..],
+            StmtKind::Execute {
+                command: raw(ctx, after),
+            },
+        ),
+        "MAP" => {
+            let (r, fields) = patterns(ctx, after)?;
+            let (r, _) = kw(ctx, "using", r)?;
+            let (r, m) = name(ctx, r)?;
+            (
+                r,
+                StmtKind::Map {
+                    fields,
+                    using: Some(m),
+                },
+            )
+        }
+        "NULLASVALUE" | "NULLASNULL" => {
+            let (r, fields) = patterns(ctx, after)?;
+            (
+                r,
+                StmtKind::NullAs {
+                    as_value: w == "NULLASVALUE",
+                    fields,
+                },
+            )
+        }
+        _ if UNSUPPORTED.iter().any(|k| k.eq_ignore_ascii_case(&w)) => {
+            let t = ws(i);
+            return Ok((
+                &i[i.len()..],
+                Parsed::Unsupported(t[..w.len()].to_string(), ctx.off(t)),
+            ));
+        }
+        _ => {
+            // `name = expr` (a LET without its keyword)
+            if !w.is_empty() && !is_load_word(&w) {
+                let saved = ctx.save();
+                let assign =
+                    name(ctx, t).and_then(|(r, n)| punct(ctx, "=", r).map(|(r, _)| (r, n)));
+                if assign.is_err() {
+                    ctx.restore(saved);
+                }
+                if let Ok((r, n)) = assign {
+                    let (r, e) = expr(ctx, r)?;
+                    let (r, _) = end(ctx, r)?;
+                    return Ok((
+                        r,
+                        Parsed::Kind(StmtKind::Let {
+                            name: n,
+                            expr: Some(e),
+                        }),
+                    ));
+                }
+            }
+            return load_stmt(ctx, i, None);
+        }
+    };
+    let (rest, k) = kind;
+    let (rest, _) = end(ctx, rest)?;
+    Ok((rest, Parsed::Kind(k)))
+}
+
+/// Words that start a load statement (prefixes included).
+pub fn is_load_word(w: &str) -> bool {
+    matches!(
+        w,
+        "LOAD"
+            | "SELECT"
+            | "SQL"
+            | "CONCATENATE"
+            | "NOCONCATENATE"
+            | "MAPPING"
+            | "JOIN"
+            | "KEEP"
+            | "INNER"
+            | "OUTER"
+            | "LEFT"
+            | "RIGHT"
+            | "CROSSTABLE"
+            | "GENERIC"
+            | "HIERARCHY"
+            | "HIERARCHYBELONGSTO"
+            | "INTERVALMATCH"
+            | "BUFFER"
+            | "ADD"
+            | "REPLACE"
+            | "MERGE"
+            | "FIRST"
+            | "SAMPLE"
+            | "WHEN"
+            | "UNLESS"
+            | "INFO"
+            | "SEMANTIC"
+    )
+}
+
+fn opt_paren_name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Name>> {
+    if let Ok((r, _)) = punct(ctx, "(", i) {
+        let (r, n) = name(ctx, r)?;
+        let (r, _) = punct(ctx, ")", r)?;
+        Ok((r, Some(n)))
+    } else {
+        Ok((i, None))
+    }
+}
+
+/// The text inside balanced parentheses at the start of `i` (after white space): rest and inner text.
+fn paren_body<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, &'a str> {
+    let t = ws(i);
+    if !t.starts_with('(') {
+        return ctx.fail(t, "`(`");
+    }
+    let b = t.as_bytes();
+    let mut depth = 0i32;
+    let mut n = 0;
+    while n < b.len() {
+        match b[n] {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok((&t[n + 1..], &t[1..n]));
+                }
+            }
+            b'\'' | b'"' | b'[' | b'`' => {
+                let close = if b[n] == b'[' { b']' } else { b[n] };
+                match b[n + 1..].iter().position(|&x| x == close) {
+                    Some(p) => n += p + 1,
+                    None => return ctx.fail(&t[n..], "a closing quote"),
+                }
+            }
+            _ => {}
+        }
+        n += 1;
+    }
+    ctx.fail(t, "`)`")
+}
+
+fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, (String, usize)>>> {
+    let t = ws(i);
+    let w = word_at(t);
+    let uw = w.to_ascii_uppercase();
+    let after = &t[w.len()..];
+    let p = match uw.as_str() {
+        "CONCATENATE" => {
+            let (r, n) = opt_paren_name(ctx, after)?;
+            (r, Prefix::Concatenate(n))
+        }
+        "NOCONCATENATE" => (after, Prefix::NoConcatenate),
+        "MAPPING" => (after, Prefix::Mapping),
+        "JOIN" | "KEEP" | "INNER" | "OUTER" | "LEFT" | "RIGHT" => {
+            let (kind, r) = match uw.as_str() {
+                "INNER" => (JoinKind::Inner, after),
+                "OUTER" => (JoinKind::Outer, after),
+                "LEFT" => (JoinKind::Left, after),
+                "RIGHT" => (JoinKind::Right, after),
+                _ => (JoinKind::Plain, t),
+            };
+            let r2 = ws(r);
+            let jw = word_at(r2).to_ascii_uppercase();
+            let keep = match jw.as_str() {
+                "JOIN" => false,
+                "KEEP" => true,
+                _ => return ctx.fail(r2, "`Join` or `Keep`"),
+            };
+            let (r, table) = opt_paren_name(ctx, &r2[4..])?;
+            let kind = if keep && kind == JoinKind::Plain {
+                JoinKind::Inner
+            } else {
+                kind
+            };
+            (
+                r,
+                if keep {
+                    Prefix::Keep { kind, table }
+                } else {
+                    Prefix::Join { kind, table }
+                },
+            )
+        }
+        "CROSSTABLE" => {
+            let (r, _) = punct(ctx, "(", after)?;
+            let (r, attribute) = name(ctx, r)?;
+            let (r, _) = punct(ctx, ",", r)?;
+            let (r, data) = name(ctx, r)?;
+            let (r, qualifiers) = match punct(ctx, ",", r) {
+                Ok((r, _)) => {
+                    let (r, n) = uint(ctx, r)?;
+                    (r, Some(n))
+                }
+                Err(_) => (r, None),
+            };
+            let (r, _) = punct(ctx, ")", r)?;
+            (
+                r,
+                Prefix::CrossTable {
+                    attribute,
+                    data,
+                    qualifiers,
+                },
+            )
+        }
+        "GENERIC" => (after, Prefix::Generic),
+        "HIERARCHY" | "HIERARCHYBELONGSTO" => {
+            let (r, _) = punct(ctx, "(", after)?;
+            let (r, args) = expr_list(ctx, r)?;
+            let (r, _) = punct(ctx, ")", r)?;
+            (
+                r,
+                Prefix::Hierarchy {
+                    belongs_to: uw == "HIERARCHYBELONGSTO",
+                    args,
+                },
+            )
+        }
+        "INTERVALMATCH" => {
+            let (r, _) = punct(ctx, "(", after)?;
+            let (r, args) = names(ctx, r)?;
+            let (r, _) = punct(ctx, ")", r)?;
+            (r, Prefix::IntervalMatch { args })
+        }
+        "BUFFER" => {
+            let r = match paren_body(ctx, after) {
+                Ok((r, _)) => r,
+                Err(_) => after,
+            };
+            (r, Prefix::Buffer)
+        }
+        "ADD" | "REPLACE" => {
+            let (r, only) = match kw(ctx, "only", after) {
+                Ok((r, _)) => (r, true),
+                Err(_) => (after, false),
+            };
+            (
+                r,
+                if uw == "ADD" {
+                    Prefix::Add { only }
+                } else {
+                    Prefix::Replace { only }
+                },
+            )
+        }
+        "MERGE" => {
+            let mut r = after;
+            if let Ok((r2, _)) = kw(ctx, "only", r) {
+                r = r2;
+            }
+            if let Ok((r2, _)) = paren_body(ctx, r) {
+                r = r2;
+            }
+            let r2 = match kw(ctx, "on", r) {
+                Ok((r2, _)) => names(ctx, r2)?.0,
+                Err(_) => r,
+            };
+            (r2, Prefix::Merge)
+        }
+        "FIRST" => {
+            let (r, e) = expr(ctx, after)?;
+            (r, Prefix::First(e))
+        }
+        "SAMPLE" => {
+            let (r, e) = expr(ctx, after)?;
+            (r, Prefix::Sample(e))
+        }
+        "WHEN" | "UNLESS" => {
+            let (r, e) = expr(ctx, after)?;
+            (
+                r,
+                Prefix::When(Condition {
+                    unless: uw == "UNLESS",
+                    cond: e,
+                }),
+            )
+        }
+        "INFO" => (after, Prefix::Info),
+        // `Semantic` loads (and `Bundle`/`Image_Size` info loads) are recognised but not modelled.
+        "SEMANTIC" | "BUNDLE" | "IMAGE_SIZE" => {
+            return Ok((after, Some(Err((w.to_string(), ctx.off(t))))))
+        }
+        _ => return Ok((i, None)),
+    };
+    Ok((p.0, Some(Ok(p.1))))
+}
+
+/// `[label:] prefix* part` where part is a LOAD or SQL/SELECT.
+pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<'a, Parsed> {
+    let mut prefixes = Vec::new();
+    let mut r = i;
+    loop {
+        let (r2, p) = prefix(ctx, r)?;
+        match p {
+            Some(Ok(p)) => {
+                prefixes.push(p);
+                r = r2;
+            }
+            Some(Err((kw, at))) => return Ok((&i[i.len()..], Parsed::Unsupported(kw, at))),
+            None => break,
+        }
+        if prefixes.len() > 64 {
+            return ctx.fail(ws(r), "LOAD or SELECT");
+        }
+    }
+    let (r, part) = load_part(ctx, r)?;
+    Ok((
+        r,
+        Parsed::Kind(StmtKind::Load(Box::new(LoadStmt {
+            label,
+            prefixes,
+            parts: vec![part],
+        }))),
+    ))
+}
+
+/// One part of a load: `LOAD …` (to the end of the given text) or `SQL …` / `SELECT …`.
+pub fn load_part<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, LoadPart> {
+    let t = ws(i);
+    let w = word_at(t).to_ascii_uppercase();
+    let empty = |span, source| LoadPart {
+        span,
+        distinct: false,
+        fields: Vec::new(),
+        source,
+        where_: None,
+        while_: None,
+        group_by: Vec::new(),
+        order_by: Vec::new(),
+    };
+    match w.as_str() {
+        "SQL" => {
+            let body = &t[3..];
+            let text = raw(ctx, body);
+            if text.text.is_empty() {
+                return ctx.fail(ws(body), "an SQL statement");
+            }
+            let rest = &t[t.len()..];
+            let end = text.span.end;
+            Ok((
+                rest,
+                empty(Span::new(ctx.off(t), end), LoadSource::Sql(text)),
+            ))
+        }
+        "SELECT" => {
+            let text = raw(ctx, t);
+            let rest = &t[t.len()..];
+            Ok((rest, empty(text.span, LoadSource::Sql(text))))
+        }
+        "LOAD" => load_body(ctx, t),
+        _ => ctx.fail(t, "a statement (LOAD, SELECT, SET, LET, …)"),
+    }
+}
+
+fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
+    let mut r = &t[4..];
+    let mut distinct = false;
+    if let Ok((r2, _)) = kw(ctx, "distinct", r) {
+        distinct = true;
+        r = r2;
+    }
+    // fields
+    let mut fields = Vec::new();
+    loop {
+        let f = ws(r);
+        if let Some(r2) = f.strip_prefix('*') {
+            fields.push(LoadField::Star(ctx.span(f, r2)));
+            r = r2;
+        } else {
+            let (r2, e) = expr(ctx, f)?;
+            let (r2, alias) = match kw(ctx, "as", r2) {
+                Ok((r3, _)) => {
+                    let (r3, n) = name(ctx, r3)?;
+                    (r3, Some(n))
+                }
+                Err(_) => (r2, None),
+            };
+            fields.push(LoadField::Expr {
+                expr: e,
+                alias,
+                span: ctx.span(f, r2),
+            });
+            r = r2;
+        }
+        match punct(ctx, ",", r) {
+            Ok((r2, _)) => r = r2,
+            Err(_) => break,
+        }
+    }
+    // source
+    let s = ws(r);
+    let sw = word_at(s).to_ascii_uppercase();
+    let after = &s[sw.len()..];
+    let (mut r, source) = match sw.as_str() {
+        "INLINE" => {
+            let d = ws(after);
+            let (r, data) = match d.chars().next() {
+                Some('[') => match d[1..].find(']') {
+                    Some(n) => (&d[n + 2..], &d[1..n + 1]),
+                    None => return ctx.fail(d, "`]` closing the INLINE data"),
+                },
+                Some(q @ ('"' | '\'' | '`')) => match d[1..].find(q) {
+                    Some(n) => (&d[n + 2..], &d[1..n + 1]),
+                    None => return ctx.fail(d, "the end of the INLINE data"),
+                },
+                _ => return ctx.fail(d, "`[` starting the INLINE data"),
+            };
+            let (r, format) = opt_format(ctx, r)?;
+            let start = ctx.off(data);
+            (
+                r,
+                LoadSource::Inline {
+                    data: RawText {
+                        text: data.to_string(),
+                        span: Span::new(start, start + data.len()),
+                    },
+                    format,
+                },
+            )
+        }
+        "FROM" => {
+            let (r, p) = path(ctx, after)?;
+            let (r, format) = opt_format(ctx, r)?;
+            (r, LoadSource::From { path: p, format })
+        }
+        "FROM_FIELD" | "EXTENSION" => {
+            // kept opaque up to the next clause keyword
+            let (r, _) = if sw == "FROM_FIELD" {
+                paren_body(ctx, after)?
+            } else {
+                (after, "")
+            };
+            let (r, _) = opt_format(ctx, r)?;
+            let mut r = r;
+            if sw == "EXTENSION" {
+                let stop = clause_start(r);
+                r = stop;
+            }
+            let text = raw(ctx, &s[..s.len() - r.len()]);
+            (r, LoadSource::Other(text))
+        }
+        "RESIDENT" => {
+            let (r, n) = name(ctx, after)?;
+            (r, LoadSource::Resident(n))
+        }
+        "AUTOGENERATE" => {
+            let (r, e) = expr(ctx, after)?;
+            (r, LoadSource::Autogenerate(e))
+        }
+        _ => (r, LoadSource::Preceding),
+    };
+    let mut where_ = None;
+    let mut while_ = None;
+    loop {
+        if where_.is_none() {
+            if let Ok((r2, _)) = kw(ctx, "where", r) {
+                let (r2, e) = expr(ctx, r2)?;
+                where_ = Some(e);
+                r = r2;
+                continue;
+            }
+        }
+        if while_.is_none() {
+            if let Ok((r2, _)) = kw(ctx, "while", r) {
+                let (r2, e) = expr(ctx, r2)?;
+                while_ = Some(e);
+                r = r2;
+                continue;
+            }
+        }
+        break;
+    }
+    let mut group_by = Vec::new();
+    if let Ok((r2, _)) = kws(ctx, &["group", "by"], r) {
+        let (r2, l) = expr_list(ctx, r2)?;
+        group_by = l;
+        r = r2;
+    }
+    let mut order_by = Vec::new();
+    if let Ok((r2, _)) = kws(ctx, &["order", "by"], r) {
+        let mut r3 = r2;
+        loop {
+            let (r4, e) = expr(ctx, r3)?;
+            let (r4, desc) = if let Ok((r5, _)) = kw(ctx, "desc", r4) {
+                (r5, true)
+            } else if let Ok((r5, _)) = kw(ctx, "asc", r4) {
+                (r5, false)
+            } else {
+                (r4, false)
+            };
+            order_by.push((e, desc));
+            r3 = r4;
+            match punct(ctx, ",", r3) {
+                Ok((r5, _)) => r3 = r5,
+                Err(_) => break,
+            }
+        }
+        r = r3;
+    }
+    let (r, _) = end(ctx, r)?;
+    let span = Span::new(ctx.off(t), last_token_end(ctx, t, r));
+    Ok((
+        r,
+        LoadPart {
+            span,
+            distinct,
+            fields,
+            source,
+            where_,
+            while_,
+            group_by,
+            order_by,
+        },
+    ))
+}
+
+use crate::syntax::lex::kws;
+
+/// End offset of the text from `t` to `r`, without trailing white space/comments.
+fn last_token_end(ctx: &Ctx<'_>, t: &str, r: &str) -> usize {
+    let consumed = &t[..t.len() - r.len()];
+    ctx.off(t) + trim_end_trivia(consumed).len()
+}
+
+/// Remove trailing white space and `//` comments.
+pub fn trim_end_trivia(s: &str) -> &str {
+    let mut s = s.trim_end();
+    // a trailing `// comment` line
+    loop {
+        let line_start = s.rfind('\n').map(|n| n + 1).unwrap_or(0);
+        let line = &s[line_start..];
+        match find_line_comment(line) {
+            Some(c) if c < line.len() => {
+                let ns = s[..line_start + c].trim_end();
+                if ns.len() == s.len() {
+                    return s;
+                }
+                s = ns;
+            }
+            _ => return s,
+        }
+    }
+}
+
+/// Offset of a `//` comment in one line (outside quotes, brackets, not after `:`).
+fn find_line_comment(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut n = 0;
+    while n < b.len() {
+        match b[n] {
+            b'\'' | b'"' | b'[' | b'`' => {
+                let close = if b[n] == b'[' { b']' } else { b[n] };
+                match b[n + 1..].iter().position(|&x| x == close) {
+                    Some(p) => n += p + 1,
+                    None => return None,
+                }
+            }
+            b'/' if n + 1 < b.len() && b[n + 1] == b'/' && (n == 0 || b[n - 1] != b':') => {
+                return Some(n)
+            }
+            _ => {}
+        }
+        n += 1;
+    }
+    None
+}
+
+/// Where the next LOAD clause keyword (WHERE, WHILE, GROUP BY, ORDER BY) starts, or the end.
+fn clause_start(i: &str) -> &str {
+    let mut r = i;
+    loop {
+        let t = ws(r);
+        if t.is_empty() {
+            return t;
+        }
+        let w = word_at(t).to_ascii_uppercase();
+        if matches!(w.as_str(), "WHERE" | "WHILE" | "GROUP" | "ORDER") {
+            return r;
+        }
+        let step = if w.is_empty() {
+            t.chars().next().map(|c| c.len_utf8()).unwrap_or(1)
+        } else {
+            w.len()
+        };
+        r = &t[step..];
+    }
+}
+
+/// A file path: `[path]`, `'path'`, `"path"`, or unquoted up to white space or `(` (`$(…)` kept).
+pub fn path<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, RawText> {
+    let t = ws(i);
+    match t.chars().next() {
+        Some('[') => match t[1..].find(']') {
+            Some(n) => Ok((
+                &t[n + 2..],
+                RawText {
+                    text: t[1..n + 1].to_string(),
+                    span: ctx.span(t, &t[n + 2..]),
+                },
+            )),
+            None => ctx.fail(t, "`]`"),
+        },
+        Some(q @ ('\'' | '"')) => match quoted(&t[1..], q) {
+            Some((r, s)) => Ok((
+                r,
+                RawText {
+                    text: s,
+                    span: ctx.span(t, r),
+                },
+            )),
+            None => ctx.fail(t, "a closing quote"),
+        },
+        _ => {
+            let mut r = t;
+            loop {
+                if r.starts_with("$(") {
+                    match dollar_group(r) {
+                        Some((r2, _)) => {
+                            r = r2;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                match r.chars().next() {
+                    Some(c) if !c.is_whitespace() && c != '(' && c != ';' && c != ',' => {
+                        r = &r[c.len_utf8()..]
+                    }
+                    _ => break,
+                }
+            }
+            if r.len() == t.len() {
+                return ctx.fail(t, "a file path");
+            }
+            Ok((
+                r,
+                RawText {
+                    text: t[..t.len() - r.len()].to_string(),
+                    span: ctx.span(t, r),
+                },
+            ))
+        }
+    }
+}
+
+fn opt_format<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<FormatItem>> {
+    if !ws(i).starts_with('(') {
+        return Ok((i, Vec::new()));
+    }
+    let (r, body) = paren_body(ctx, i)?;
+    let mut out = Vec::new();
+    for item in split_top(body, b',') {
+        let it = item.trim();
+        if it.is_empty() {
+            continue;
+        }
+        out.push(format_item(it));
+    }
+    Ok((r, out))
+}
+
+/// Classify one item of a format specification.
+pub fn format_item(it: &str) -> FormatItem {
+    let words: Vec<&str> = it.split_whitespace().collect();
+    let lw: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let l: Vec<&str> = lw.iter().map(|s| s.as_str()).collect();
+    let after_is = || -> String {
+        let low = it.to_ascii_lowercase();
+        match low.find(" is ") {
+            Some(n) => it[n + 4..].trim().to_string(),
+            None => String::new(),
+        }
+    };
+    let unq = |s: String| -> String {
+        let s = s.trim().to_string();
+        if s.len() >= 2
+            && ((s.starts_with('\'') && s.ends_with('\''))
+                || (s.starts_with('"') && s.ends_with('"'))
+                || (s.starts_with('[') && s.ends_with(']')))
+        {
+            s[1..s.len() - 1].to_string()
+        } else {
+            s
+        }
+    };
+    match l.as_slice() {
+        [t] if matches!(
+            *t,
+            "txt"
+                | "qvd"
+                | "qvx"
+                | "parquet"
+                | "ooxml"
+                | "biff"
+                | "html"
+                | "xml"
+                | "json"
+                | "fix"
+                | "dif"
+                | "kml"
+                | "delimited"
+        ) =>
+        {
+            FormatItem::FileType(t.to_string())
+        }
+        [c] if matches!(*c, "utf8" | "ansi" | "oem" | "mac" | "unicode") => {
+            FormatItem::Codepage(c.to_string())
+        }
+        ["codepage", "is", n] => FormatItem::Codepage(format!("codepage is {n}")),
+        ["embedded", "labels"] => FormatItem::EmbeddedLabels,
+        ["explicit", "labels"] => FormatItem::ExplicitLabels,
+        ["no", "labels"] => FormatItem::NoLabels,
+        ["msq"] => FormatItem::Msq,
+        ["no", "quotes"] => FormatItem::NoQuotes,
+        ["no", "eof"] => FormatItem::NoEof,
+        ["delimiter", "is", ..] => FormatItem::Delimiter(unq(after_is())),
+        ["header", "is", n, "line" | "lines"] if n.parse::<u32>().is_ok() => {
+            FormatItem::HeaderLines(n.parse().unwrap_or(0))
+        }
+        ["header", "is", "line"] => FormatItem::HeaderLines(1),
+        ["header", "is", ..] => FormatItem::HeaderOther(after_is()),
+        ["record", "is", n, "line" | "lines"] if n.parse::<u32>().is_ok() => {
+            FormatItem::RecordLines(n.parse().unwrap_or(0))
+        }
+        ["record", "is", "line"] => FormatItem::RecordLines(1),
+        ["table", "is", ..] => FormatItem::Table(unq(after_is())),
+        ["comment", "is", ..] => FormatItem::CommentIs(unq(after_is())),
+        _ => FormatItem::Other(it.to_string()),
+    }
+}
+
+fn drop_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
+    let t = ws(i);
+    let w = word_at(t).to_ascii_uppercase();
+    let target = match w.as_str() {
+        "TABLE" | "TABLES" => DropTarget::Tables,
+        "FIELD" | "FIELDS" => DropTarget::Fields,
+        _ => return ctx.fail(t, "`TABLE` or `FIELD`"),
+    };
+    let (r, names) = names(ctx, &t[w.len()..])?;
+    let (r, from) = match kw(ctx, "from", r) {
+        Ok((r, _)) if target == DropTarget::Fields => names_list(ctx, r)?,
+        _ => (r, Vec::new()),
+    };
+    Ok((
+        r,
+        StmtKind::Drop {
+            target,
+            names,
+            from,
+        },
+    ))
+}
+
+fn names_list<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Name>> {
+    names(ctx, i)
+}
+
+fn pairs<'a>(ctx: &Ctx<'a>, i: &'a str, sep: &'static str) -> PResult<'a, Vec<(Name, Name)>> {
+    let mut out = Vec::new();
+    let mut r = i;
+    loop {
+        let (r2, a) = name(ctx, r)?;
+        let (r2, _) = kw(ctx, sep, r2)?;
+        let (r2, b) = name(ctx, r2)?;
+        out.push((a, b));
+        r = r2;
+        match punct(ctx, ",", r) {
+            Ok((r2, _)) => r = r2,
+            Err(_) => return Ok((r, out)),
+        }
+    }
+}
+
+fn rename_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
+    let t = ws(i);
+    let w = word_at(t).to_ascii_uppercase();
+    let target = match w.as_str() {
+        "TABLE" | "TABLES" => RenameTarget::Tables,
+        "FIELD" | "FIELDS" => RenameTarget::Fields,
+        _ => return ctx.fail(t, "`TABLE` or `FIELD`"),
+    };
+    let r = &t[w.len()..];
+    if let Ok((r, _)) = kw(ctx, "using", r) {
+        let (r, m) = name(ctx, r)?;
+        return Ok((
+            r,
+            StmtKind::Rename {
+                target,
+                pairs: Vec::new(),
+                using: Some(m),
+            },
+        ));
+    }
+    let (r, pairs) = pairs(ctx, r, "to")?;
+    Ok((
+        r,
+        StmtKind::Rename {
+            target,
+            pairs,
+            using: None,
+        },
+    ))
+}
+
+fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
+    // simple form: STORE table INTO path
+    let simple: PResult<'a, Name> = (|| {
+        let (r, table) = name(ctx, i)?;
+        let (r, _) = kw(ctx, "into", r)?;
+        Ok((r, table))
+    })();
+    let (r, fields, table) = match simple {
+        Ok((r, table)) => (r, Vec::new(), table),
+        Err(nom::Err::Failure(e)) => return Err(nom::Err::Failure(e)),
+        Err(_) => {
+            let mut fields = Vec::new();
+            let mut r = i;
+            loop {
+                let f = ws(r);
+                if let Some(r2) = f.strip_prefix('*') {
+                    fields.push(LoadField::Star(ctx.span(f, r2)));
+                    r = r2;
+                } else {
+                    let (r2, e) = expr(ctx, f)?;
+                    let (r2, alias) = match kw(ctx, "as", r2) {
+                        Ok((r3, _)) => {
+                            let (r3, n) = name(ctx, r3)?;
+                            (r3, Some(n))
+                        }
+                        Err(_) => (r2, None),
+                    };
+                    fields.push(LoadField::Expr {
+                        expr: e,
+                        alias,
+                        span: ctx.span(f, r2),
+                    });
+                    r = r2;
+                }
+                match punct(ctx, ",", r) {
+                    Ok((r2, _)) => r = r2,
+                    Err(_) => break,
+                }
+            }
+            let (r, _) = kw(ctx, "from", r)?;
+            let (r, table) = name(ctx, r)?;
+            let (r, _) = kw(ctx, "into", r)?;
+            (r, fields, table)
+        }
+    };
+    let (r, p) = path(ctx, r)?;
+    let (r, format) = opt_format(ctx, r)?;
+    Ok((
+        r,
+        StmtKind::Store {
+            fields,
+            table,
+            path: p,
+            format,
+        },
+    ))
+}
+
+fn tag_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, untag: bool) -> PResult<'a, StmtKind> {
+    let t = ws(i);
+    let w = word_at(t).to_ascii_uppercase();
+    if !matches!(w.as_str(), "FIELD" | "FIELDS") {
+        return ctx.fail(t, "`FIELD` or `FIELDS`");
+    }
+    let r = &t[w.len()..];
+    if let Ok((r, _)) = kw(ctx, "using", r) {
+        let (r, m) = name(ctx, r)?;
+        return Ok((
+            r,
+            StmtKind::Tag {
+                untag,
+                fields: Vec::new(),
+                tags: Vec::new(),
+                using: Some(m),
+            },
+        ));
+    }
+    let (r, fields) = names(ctx, r)?;
+    let (mut r, _) = kw(ctx, "with", r)?;
+    let mut tags = Vec::new();
+    loop {
+        let (r2, tag) = tag_value(ctx, r)?;
+        tags.push(tag);
+        r = r2;
+        match punct(ctx, ",", r) {
+            Ok((r2, _)) => r = r2,
+            Err(_) => break,
+        }
+    }
+    Ok((
+        r,
+        StmtKind::Tag {
+            untag,
+            fields,
+            tags,
+            using: None,
+        },
+    ))
+}
+
+fn tag_value<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, RawText> {
+    let t = ws(i);
+    if t.starts_with('\'') {
+        let (r, (s, _)) = string_lit(ctx, t)?;
+        return Ok((
+            r,
+            RawText {
+                text: s,
+                span: ctx.span(t, r),
+            },
+        ));
+    }
+    let (r, n) = name(ctx, t)?;
+    Ok((
+        r,
+        RawText {
+            text: n.text,
+            span: n.span,
+        },
+    ))
+}
+
+fn comment_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
+    let t = ws(i);
+    let w = word_at(t).to_ascii_uppercase();
+    let target = match w.as_str() {
+        "TABLE" | "TABLES" => CommentTarget::Tables,
+        "FIELD" | "FIELDS" => CommentTarget::Fields,
+        _ => return ctx.fail(t, "`TABLE` or `FIELD`"),
+    };
+    let r = &t[w.len()..];
+    if let Ok((r, _)) = kw(ctx, "using", r) {
+        let (r, m) = name(ctx, r)?;
+        return Ok((
+            r,
+            StmtKind::Comment {
+                target,
+                names: Vec::new(),
+                text: None,
+                using: Some(m),
+            },
+        ));
+    }
+    let (r, names) = names(ctx, r)?;
+    let (r, _) = kw(ctx, "with", r)?;
+    let (r, text) = tag_value(ctx, r)?;
+    Ok((
+        r,
+        StmtKind::Comment {
+            target,
+            names,
+            text: Some(text),
+            using: None,
+        },
+    ))
+}

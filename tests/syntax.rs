@@ -1,0 +1,990 @@
+//! The parser's test harness (one binary): fixtures with insta snapshots, the printer round-trip, a
+//! never-panic property test, the grammar-coverage check and the `qsa check` command line.
+
+use proptest::prelude::*;
+use qsa::diag::{SourceFile, SourceId, SourceMap};
+use qsa::report::diagnostics::render_human;
+use qsa::syntax::print::{print_script, summary};
+use qsa::syntax::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(p: &Path) -> String {
+    qsa::diag::decode_script_bytes(&std::fs::read(p).expect("fixture readable"))
+}
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures").join(dir))
+        .expect("fixture dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "qvs"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Diagnostics rendered without colour, with the file shown by its fixture-relative name.
+fn rendered(name: &str, text: &str, parsed: &Parsed) -> String {
+    let mut sm = SourceMap::default();
+    sm.add(SourceFile::new(name, None, text));
+    render_human(&parsed.diagnostics, &sm, false)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fixtures
+
+#[test]
+fn valid_fixtures() {
+    insta::glob!("../fixtures", "valid/*.qvs", |path| {
+        let text = read(path);
+        let parsed = parse_script(SourceId(0), &text);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        assert!(
+            !parsed.has_errors(),
+            "{name} has errors:\n{}",
+            rendered(&name, &text, &parsed)
+        );
+        let mut snap = summary(&parsed.script, Some(&text));
+        if !parsed.diagnostics.is_empty() {
+            snap.push_str("--- diagnostics\n");
+            for d in &parsed.diagnostics {
+                let at = d.primary.as_ref().map(|l| l.span.start).unwrap_or(0);
+                let line = text[..at.min(text.len())].matches('\n').count() + 1;
+                snap.push_str(&format!(
+                    "{} {} line {}: {}\n",
+                    d.severity, d.code, line, d.message
+                ));
+            }
+        }
+        insta::assert_snapshot!(snap);
+    });
+}
+
+#[test]
+fn invalid_fixtures() {
+    insta::glob!("../fixtures", "invalid/*.qvs", |path| {
+        let text = read(path);
+        let parsed = parse_script(SourceId(0), &text);
+        let name = format!(
+            "invalid/{}",
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        assert!(parsed.has_errors(), "{name} parsed without errors");
+        for d in &parsed.diagnostics {
+            assert!(
+                d.primary.is_some(),
+                "{name}: every syntax diagnostic is located"
+            );
+            assert!(
+                d.help.is_some(),
+                "{name}: every syntax diagnostic has a hint"
+            );
+        }
+        insta::assert_snapshot!(rendered(&name, &text, &parsed));
+    });
+}
+
+#[test]
+fn large_fixture_parses_without_errors() {
+    let p = root().join("fixtures/large/app.qvs");
+    let text = read(&p);
+    assert!(
+        text.lines().count() >= 2000,
+        "the large fixture has 2,000+ lines"
+    );
+    let parsed = parse_script(SourceId(0), &text);
+    assert!(
+        !parsed.has_errors(),
+        "{}",
+        rendered("large/app.qvs", &text, &parsed)
+    );
+    assert!(parsed.script.tabs.len() >= 8, "many tabs");
+    let inc = root().join("fixtures/large/common.qvs");
+    let itext = read(&inc);
+    let ip = parse_script(SourceId(1), &itext);
+    assert!(
+        !ip.has_errors(),
+        "{}",
+        rendered("large/common.qvs", &itext, &ip)
+    );
+}
+
+#[test]
+fn spans_point_at_statements() {
+    let text = "SET a = 1;\n  LET b = a + 1;\nLOAD x INLINE [\nx\n1\n];";
+    let p = parse_script(SourceId(0), text);
+    let spans: Vec<&str> = p
+        .script
+        .statements
+        .iter()
+        .map(|s| &text[s.span.range()])
+        .collect();
+    assert_eq!(
+        spans,
+        vec!["SET a = 1;", "LET b = a + 1;", "LOAD x INLINE [\nx\n1\n];"]
+    );
+    match &p.script.statements[1].kind {
+        StmtKind::Let {
+            name,
+            expr: Some(e),
+        } => {
+            assert_eq!(&text[name.span.range()], "b");
+            assert_eq!(&text[e.span.range()], "a + 1");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &p.script.statements[2].kind {
+        StmtKind::Load(l) => match &l.parts[0].source {
+            LoadSource::Inline { data, .. } => assert_eq!(&text[data.span.range()], "\nx\n1\n"),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn parse_expr_entry_point() {
+    let e = parse_expr(SourceId(0), " Sum(Amount) * 2 ").expect("parses");
+    assert_eq!(qsa::syntax::print::print_expr(&e), "Sum(Amount) * 2");
+    let err = parse_expr(SourceId(3), "1 +").unwrap_err();
+    assert_eq!(err[0].code, qsa::diag::codes::SYNTAX);
+    assert_eq!(err[0].primary.as_ref().map(|l| l.source), Some(SourceId(3)));
+    assert!(parse_expr(SourceId(0), "a b").is_err());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Printer round trip
+
+fn round_trip(name: &str, text: &str) {
+    let a = parse_script(SourceId(0), text);
+    let printed = print_script(&a.script, text);
+    let b = parse_script(SourceId(0), &printed);
+    assert!(
+        !b.has_errors(),
+        "{name}: printed text does not parse:\n{printed}\n{}",
+        rendered(name, &printed, &b)
+    );
+    let (sa, sb) = (summary(&a.script, None), summary(&b.script, None));
+    // tabs are comments and are not printed
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("tab "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip(&sa),
+        strip(&sb),
+        "{name}: round trip changed the tree; printed:\n{printed}"
+    );
+}
+
+#[test]
+fn printer_round_trips_every_fixture() {
+    let mut n = 0;
+    for p in fixtures("valid").into_iter().chain(fixtures("large")) {
+        round_trip(&p.display().to_string(), &read(&p));
+        n += 1;
+    }
+    assert!(n >= 10);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Never panic, always finish
+
+fn check_invariants(text: &str) {
+    let p = parse_script(SourceId(0), text);
+    fn walk(stmts: &[Stmt], len: usize) {
+        let mut last = 0;
+        for s in stmts {
+            assert!(
+                s.span.start <= s.span.end && s.span.end <= len,
+                "span inside the text"
+            );
+            assert!(s.span.start >= last, "statements in order");
+            last = s.span.start;
+        }
+    }
+    walk(&p.script.statements, text.len());
+    for d in &p.diagnostics {
+        if let Some(l) = &d.primary {
+            assert!(l.span.end <= text.len());
+        }
+    }
+    let _ = print_script(&p.script, text);
+}
+
+const TOKENS: &[&str] = &[
+    ";", "'", "[", "]", "(", ")", "$(", "\"", "`", "/*", "//", "\n", "LOAD ", "IF ", "THEN ",
+    "END IF", "NEXT", "FOR ", "DO ", "LOOP", "SUB ", "END SUB", "SWITCH ", "CASE ", "INLINE [",
+    "FROM ", "REM ", ":", "=",
+];
+
+fn mutate(text: &str, ops: &[(usize, usize, usize)]) -> String {
+    let mut s = text.to_string();
+    for &(kind, at, tok) in ops {
+        if s.is_empty() {
+            break;
+        }
+        let mut at = at % (s.len() + 1);
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        match kind % 3 {
+            0 => s.insert_str(at, TOKENS[tok % TOKENS.len()]),
+            1 => {
+                let mut end = (at + 1 + tok % 20).min(s.len());
+                while !s.is_char_boundary(end) {
+                    end += 1;
+                }
+                s.replace_range(at..end, "");
+            }
+            _ => s.insert(at, ';'),
+        }
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(s in "\\PC{0,300}") {
+        check_invariants(&s);
+    }
+
+    #[test]
+    fn token_soup_never_panics(toks in proptest::collection::vec(0usize..TOKENS.len(), 0..80)) {
+        let s: String = toks.iter().map(|&t| TOKENS[t]).collect();
+        check_invariants(&s);
+    }
+
+    #[test]
+    fn mutated_fixtures_never_panic(file in 0usize..10, ops in proptest::collection::vec((0usize..3, 0usize..100_000, 0usize..64), 1..12)) {
+        let files = fixtures("valid");
+        let text = read(&files[file % files.len()]);
+        check_invariants(&mutate(&text, &ops));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Grammar coverage
+
+/// Production names defined in the grammar (`name = …`).
+fn productions() -> BTreeSet<String> {
+    let g = std::fs::read_to_string(root().join("grammar/qlik-script.ebnf")).expect("grammar");
+    // drop comments
+    let mut text = String::new();
+    let mut rest = g.as_str();
+    while let Some(n) = rest.find("(*") {
+        text.push_str(&rest[..n]);
+        rest = match rest[n..].find("*)") {
+            Some(m) => &rest[n + m + 2..],
+            None => "",
+        };
+    }
+    text.push_str(rest);
+    text.lines()
+        .filter_map(|l| {
+            let (lhs, _) = l.split_once('=')?;
+            let lhs = lhs.trim();
+            (!lhs.is_empty()
+                && lhs.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                && !l.starts_with(' '))
+            .then(|| lhs.to_string())
+        })
+        .collect()
+}
+
+/// Productions visible in a parsed tree.
+fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
+    let mut o = BTreeSet::new();
+    o.insert("script");
+    if !p.script.tabs.is_empty() {
+        o.insert("tab_marker");
+    }
+    fn expr(e: &Expr, o: &mut BTreeSet<&'static str>) {
+        o.insert("expression");
+        o.insert("primary");
+        match &e.kind {
+            ExprKind::Num { text, .. } => {
+                o.insert("number");
+                if text.chars().all(|c| c.is_ascii_digit()) {
+                    o.insert("integer");
+                }
+            }
+            ExprKind::Str(_) => {
+                o.insert("string");
+            }
+            ExprKind::Field(n) => name(n, o),
+            ExprKind::Expansion(_) => {
+                o.insert("expansion");
+            }
+            ExprKind::Unary { op, expr: x } => {
+                o.insert(if *op == UnaryOp::Not {
+                    "not_expr"
+                } else {
+                    "unary_expr"
+                });
+                expr(x, o);
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                use BinaryOp::*;
+                let p = match op {
+                    Or | Xor => "or_expr",
+                    And => "and_expr",
+                    Eq | Ne | Lt | Le | Gt | Ge | Like | Precedes | Follows => {
+                        o.insert("rel_op");
+                        "rel_expr"
+                    }
+                    BitOr | BitXor => "bitor_expr",
+                    BitAnd => "bitand_expr",
+                    Shl | Shr => "shift_expr",
+                    Concat => "concat_expr",
+                    Add | Sub => "add_expr",
+                    Mul | Div => "mul_expr",
+                };
+                o.insert(p);
+                expr(lhs, o);
+                expr(rhs, o);
+            }
+            ExprKind::Call { name: n, args, .. } => {
+                o.insert("call");
+                name(n, o);
+                for a in args {
+                    expr(a, o);
+                }
+            }
+            ExprKind::Paren(x) => expr(x, o),
+        }
+    }
+    fn name(n: &Name, o: &mut BTreeSet<&'static str>) {
+        o.insert("name");
+        if n.quote == Quote::None {
+            o.insert("unquoted_name");
+        }
+        if n.text.contains("$(") {
+            o.insert("expansion");
+        }
+    }
+    fn format(f: &[FormatItem], o: &mut BTreeSet<&'static str>) {
+        if !f.is_empty() {
+            o.insert("format_spec");
+            o.insert("format_item");
+        }
+        for i in f {
+            match i {
+                FormatItem::FileType(_) => {
+                    o.insert("file_type");
+                }
+                FormatItem::Codepage(_) => {
+                    o.insert("codepage");
+                }
+                FormatItem::HeaderLines(_) | FormatItem::RecordLines(_) => {
+                    o.insert("integer");
+                }
+                _ => {}
+            }
+        }
+    }
+    fn names(ns: &[Name], o: &mut BTreeSet<&'static str>) {
+        if !ns.is_empty() {
+            o.insert("name_list");
+        }
+        for n in ns {
+            name(n, o);
+        }
+    }
+    fn stmts(ss: &[Stmt], o: &mut BTreeSet<&'static str>) {
+        for s in ss {
+            stmt(s, o);
+        }
+    }
+    fn block(b: &Block, o: &mut BTreeSet<&'static str>) {
+        o.insert("block");
+        stmts(&b.statements, o);
+    }
+    fn fields(fs: &[LoadField], o: &mut BTreeSet<&'static str>) {
+        if !fs.is_empty() {
+            o.insert("field_list");
+            o.insert("field");
+        }
+        for f in fs {
+            if let LoadField::Expr { expr: e, alias, .. } = f {
+                expr(e, o);
+                if let Some(a) = alias {
+                    name(a, o);
+                }
+            }
+        }
+    }
+    fn stmt(s: &Stmt, o: &mut BTreeSet<&'static str>) {
+        o.insert("statement");
+        let control = matches!(
+            s.kind,
+            StmtKind::If { .. }
+                | StmtKind::For { .. }
+                | StmtKind::ForEach { .. }
+                | StmtKind::Do { .. }
+                | StmtKind::Sub { .. }
+                | StmtKind::Switch { .. }
+                | StmtKind::Call { .. }
+                | StmtKind::Exit { .. }
+        );
+        if control {
+            o.insert("control_statement");
+        } else if !matches!(s.kind, StmtKind::Include { .. }) {
+            o.insert("regular_statement");
+        }
+        match &s.kind {
+            StmtKind::Set { name: n, value } => {
+                o.insert("set_stmt");
+                name(n, o);
+                if value.is_some() {
+                    o.insert("raw_text");
+                }
+            }
+            StmtKind::Let { name: n, expr: e } => {
+                o.insert("let_stmt");
+                name(n, o);
+                if let Some(e) = e {
+                    expr(e, o);
+                }
+            }
+            StmtKind::Section(_) => {
+                o.insert("section_stmt");
+            }
+            StmtKind::Load(l) => {
+                o.insert("load_stmt");
+                if let Some(lb) = &l.label {
+                    o.insert("label");
+                    name(lb, o);
+                }
+                if !l.prefixes.is_empty() {
+                    o.insert("prefix");
+                }
+                for p in &l.prefixes {
+                    let k = match p {
+                        Prefix::Concatenate(_) => "concatenate_prefix",
+                        Prefix::Join { .. } => "join_prefix",
+                        Prefix::Keep { .. } => "keep_prefix",
+                        Prefix::CrossTable { qualifiers, .. } => {
+                            if qualifiers.is_some() {
+                                o.insert("integer");
+                            }
+                            "crosstable_prefix"
+                        }
+                        Prefix::Hierarchy { args, .. } => {
+                            for a in args {
+                                expr(a, o);
+                            }
+                            "hierarchy_prefix"
+                        }
+                        Prefix::IntervalMatch { .. } => "intervalmatch_prefix",
+                        Prefix::Buffer => "buffer_prefix",
+                        Prefix::Add { .. } | Prefix::Replace { .. } => "add_replace_prefix",
+                        Prefix::Merge => "merge_prefix",
+                        Prefix::First(_) => "first_prefix",
+                        Prefix::Sample(_) => "sample_prefix",
+                        Prefix::When(_) => "when_prefix",
+                        _ => "prefix",
+                    };
+                    o.insert(k);
+                }
+                let n = l.parts.len();
+                for (i, p) in l.parts.iter().enumerate() {
+                    if i + 1 < n {
+                        o.insert("preceding_load");
+                    }
+                    fields(&p.fields, o);
+                    match &p.source {
+                        LoadSource::Sql(_) => {
+                            o.insert("sql_part");
+                            o.insert("raw_text");
+                        }
+                        src => {
+                            o.insert("load_part");
+                            let k = match src {
+                                LoadSource::Inline { format: f, .. } => {
+                                    format(f, o);
+                                    Some("inline_source")
+                                }
+                                LoadSource::From { format: f, .. } => {
+                                    format(f, o);
+                                    o.insert("path");
+                                    Some("from_source")
+                                }
+                                LoadSource::Resident(r) => {
+                                    name(r, o);
+                                    Some("resident_source")
+                                }
+                                LoadSource::Autogenerate(e) => {
+                                    expr(e, o);
+                                    Some("autogenerate_source")
+                                }
+                                LoadSource::Other(_) => Some("other_source"),
+                                _ => None,
+                            };
+                            if let Some(k) = k {
+                                o.insert(k);
+                                o.insert("load_source");
+                            }
+                        }
+                    }
+                    if p.where_.is_some()
+                        || p.while_.is_some()
+                        || !p.group_by.is_empty()
+                        || !p.order_by.is_empty()
+                    {
+                        o.insert("load_clauses");
+                    }
+                    if let Some(w) = &p.where_ {
+                        o.insert("where_clause");
+                        expr(w, o);
+                    }
+                    if let Some(w) = &p.while_ {
+                        o.insert("while_clause");
+                        expr(w, o);
+                    }
+                    if !p.group_by.is_empty() {
+                        o.insert("group_by");
+                    }
+                    if !p.order_by.is_empty() {
+                        o.insert("order_by");
+                    }
+                }
+            }
+            StmtKind::Drop { names: ns, .. } => {
+                o.insert("drop_stmt");
+                names(ns, o);
+            }
+            StmtKind::Rename { .. } => {
+                o.insert("rename_stmt");
+            }
+            StmtKind::Store {
+                fields: fs,
+                format: f,
+                ..
+            } => {
+                o.insert("store_stmt");
+                o.insert("path");
+                fields(fs, o);
+                format(f, o);
+            }
+            StmtKind::Qualify { .. } => {
+                o.insert("qualify_stmt");
+                o.insert("pattern");
+            }
+            StmtKind::Star { .. } => {
+                o.insert("star_stmt");
+            }
+            StmtKind::Binary { .. } => {
+                o.insert("binary_stmt");
+                o.insert("path");
+            }
+            StmtKind::Trace { .. } => {
+                o.insert("trace_stmt");
+                o.insert("raw_text");
+            }
+            StmtKind::Connect { .. } => {
+                o.insert("connect_stmt");
+            }
+            StmtKind::Disconnect => {
+                o.insert("disconnect_stmt");
+            }
+            StmtKind::Directory { .. } => {
+                o.insert("directory_stmt");
+            }
+            StmtKind::Alias { .. } => {
+                o.insert("alias_stmt");
+            }
+            StmtKind::Tag { .. } => {
+                o.insert("tag_stmt");
+            }
+            StmtKind::Comment { .. } => {
+                o.insert("comment_stmt");
+            }
+            StmtKind::Sleep { ms } => {
+                o.insert("sleep_stmt");
+                expr(ms, o);
+            }
+            StmtKind::Execute { .. } => {
+                o.insert("execute_stmt");
+            }
+            StmtKind::Map { .. } => {
+                o.insert("map_stmt");
+                o.insert("pattern");
+            }
+            StmtKind::NullAs { .. } => {
+                o.insert("nullas_stmt");
+                o.insert("pattern");
+            }
+            StmtKind::Include { .. } => {
+                o.insert("include_stmt");
+            }
+            StmtKind::Call { name: n, args } => {
+                o.insert("call_stmt");
+                name(n, o);
+                for a in args {
+                    expr(a, o);
+                }
+            }
+            StmtKind::If {
+                branches,
+                otherwise,
+            } => {
+                o.insert("if_stmt");
+                for b in branches {
+                    expr(&b.cond, o);
+                    block(&b.body, o);
+                }
+                if let Some(b) = otherwise {
+                    block(b, o);
+                }
+            }
+            StmtKind::For {
+                from,
+                to,
+                step,
+                body,
+                ..
+            } => {
+                o.insert("for_stmt");
+                expr(from, o);
+                expr(to, o);
+                if let Some(s) = step {
+                    expr(s, o);
+                }
+                block(body, o);
+            }
+            StmtKind::ForEach { items, body, .. } => {
+                o.insert("for_each_stmt");
+                for i in items {
+                    expr(i, o);
+                }
+                block(body, o);
+            }
+            StmtKind::Do { pre, body, post } => {
+                o.insert("do_stmt");
+                if pre.is_some() || post.is_some() {
+                    o.insert("loop_condition");
+                }
+                block(body, o);
+            }
+            StmtKind::Sub { body, .. } => {
+                o.insert("sub_stmt");
+                block(body, o);
+            }
+            StmtKind::Switch {
+                subject,
+                cases,
+                default,
+            } => {
+                o.insert("switch_stmt");
+                expr(subject, o);
+                for c in cases {
+                    block(&c.body, o);
+                }
+                if let Some(d) = default {
+                    block(d, o);
+                }
+            }
+            StmtKind::Exit { .. } => {
+                o.insert("exit_stmt");
+            }
+            StmtKind::Deferred { .. } => {
+                o.insert("deferred_stmt");
+            }
+            StmtKind::Unsupported { .. } => {
+                o.insert("unsupported_stmt");
+            }
+            StmtKind::Error => {}
+        }
+    }
+    stmts(&p.script.statements, &mut o);
+    // Productions that leave no node in the tree: checked on the text.
+    let lower = text.to_ascii_lowercase();
+    let body: String = text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    if body.contains("//") {
+        o.insert("line_comment");
+    }
+    if body.contains("/*") {
+        o.insert("block_comment");
+    }
+    if lower.lines().any(|l| l.trim_start().starts_with("rem ")) {
+        o.insert("rem_comment");
+    }
+    if !p.script.statements.is_empty() {
+        o.insert("trivia");
+    }
+    if o.contains("control_statement") {
+        o.insert("eol");
+    }
+    o
+}
+
+#[test]
+fn every_grammar_production_is_covered_by_a_fixture() {
+    let prods = productions();
+    assert!(prods.len() > 80, "grammar read: {prods:?}");
+    let mut covered = BTreeSet::new();
+    for p in fixtures("valid") {
+        let text = read(&p);
+        let first = text.lines().next().unwrap_or("");
+        let declared = first
+            .strip_prefix("// productions:")
+            .unwrap_or_else(|| panic!("{} must start with `// productions: …`", p.display()));
+        let parsed = parse_script(SourceId(0), &text);
+        let seen = observed(&parsed, &text);
+        for d in declared.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            assert!(
+                prods.contains(d),
+                "{}: `{d}` is not a production of the grammar",
+                p.display()
+            );
+            assert!(
+                seen.contains(d),
+                "{}: declares `{d}` but its tree has no such node",
+                p.display()
+            );
+            covered.insert(d.to_string());
+        }
+    }
+    let missing: Vec<&String> = prods.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "productions without a fixture: {missing:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The command line
+
+fn qsa(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn cli_check_broken_script_exits_1_with_located_diagnostics() {
+    let (code, out, _) = qsa(&[
+        "check",
+        "--syntax-only",
+        "fixtures/invalid/missing_semicolon.qvs",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("QSA001"), "{out}");
+    assert!(
+        out.contains("fixtures/invalid/missing_semicolon.qvs:5:1"),
+        "{out}"
+    );
+    assert!(out.contains("help:"), "{out}");
+
+    let (code, out, _) = qsa(&[
+        "check",
+        "--format",
+        "json",
+        "fixtures/invalid/end_if_without_if.qvs",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "QSA003");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["line"], 2);
+    assert_eq!(d["column"], 1);
+    assert_eq!(d["file"], "fixtures/invalid/end_if_without_if.qvs");
+
+    let (code, out, _) = qsa(&[
+        "check",
+        "--format",
+        "github",
+        "fixtures/invalid/unknown_statement.qvs",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("::error file=fixtures/invalid/unknown_statement.qvs,line=2,col=1,"),
+        "{out}"
+    );
+
+    let (code, out, _) = qsa(&[
+        "check",
+        "--format",
+        "sarif",
+        "fixtures/invalid/unknown_statement.qvs",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("sarif json");
+    assert_eq!(v["version"], "2.1.0");
+}
+
+#[test]
+fn cli_check_clean_and_warnings_and_unreadable() {
+    let (code, out, _) = qsa(&[
+        "check",
+        "fixtures/valid/loads_basic.qvs",
+        "fixtures/valid/control.qvs",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no problems found"), "{out}");
+
+    // warnings only: 0, or 1 with --deny warnings
+    let (code, out, _) = qsa(&["check", "fixtures/valid/includes_deferred.qvs"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("QSA004"), "{out}");
+    let (code, _, _) = qsa(&[
+        "check",
+        "--deny",
+        "warnings",
+        "fixtures/valid/includes_deferred.qvs",
+    ]);
+    assert_eq!(code, 1);
+
+    let (code, out, err) = qsa(&["check", "fixtures/does-not-exist.qvs"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("does-not-exist.qvs"), "{err}");
+
+    let (code, _, _) = qsa(&["check", "--format", "xml", "fixtures/valid/control.qvs"]);
+    assert_eq!(code, 2);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Behaviours worth pinning down one by one
+
+fn kinds(text: &str) -> Vec<String> {
+    let p = parse_script(SourceId(0), text);
+    p.script
+        .statements
+        .iter()
+        .map(|s| {
+            summary(
+                &Script {
+                    statements: vec![s.clone()],
+                    tabs: vec![],
+                },
+                None,
+            )
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn recovery_resumes_at_the_next_statement() {
+    let text = "LET a = ;;\nLOAD a b FROM x;\nSET c = 1;\nFOO bar;\nLET d = 2;";
+    let p = parse_script(SourceId(0), text);
+    let k = kinds(text);
+    assert_eq!(k.len(), 5, "{k:?}");
+    assert!(
+        k[1].starts_with("Error") && k[3].starts_with("Error"),
+        "{k:?}"
+    );
+    assert!(k[2].starts_with("Set") && k[4].starts_with("Let"), "{k:?}");
+    assert_eq!(p.diagnostics.iter().filter(|d| d.is_error()).count(), 2);
+}
+
+#[test]
+fn labels_that_look_like_keywords_and_expanded_labels() {
+    let k = kinds("Next:\nLOAD 1 AS x AUTOGENERATE 1;\n$(vT):\nLOAD * RESIDENT Next;\nCase: LOAD * INLINE [a\n1];");
+    assert_eq!(
+        k,
+        vec![
+            "Load label=\"Next\"",
+            "Load label=\"$(vT)\"",
+            "Load label=\"Case\""
+        ]
+    );
+}
+
+#[test]
+fn comments_paths_and_tabs() {
+    let text = "///$tab First\nLOAD * FROM lib://D/x.qvd (qvd); // trailing ; comment\n/* ; */\n///$tab Second\nREM ignore this LOAD;\nDROP TABLE x;";
+    let p = parse_script(SourceId(0), text);
+    assert!(!p.has_errors());
+    let tabs: Vec<&str> = p.script.tabs.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tabs, vec!["First", "Second"]);
+    assert_eq!(kinds(text).len(), 2);
+    match &p.script.statements[0].kind {
+        StmtKind::Load(l) => match &l.parts[0].source {
+            LoadSource::From { path, .. } => assert_eq!(path.text, "lib://D/x.qvd"),
+            o => panic!("{o:?}"),
+        },
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn control_statements_end_at_the_line_end() {
+    let k =
+        kinds("IF a = 1 THEN\nLET b = 2;\nEND IF\nFOR i = 1 TO 2\nNEXT i\nCALL s\nCALL t(1, 'x')");
+    assert_eq!(k.len(), 4, "{k:?}");
+    assert!(k[0].starts_with("If") && k[1].starts_with("For") && k[2].starts_with("Call"));
+}
+
+#[test]
+fn unbalanced_blocks_have_an_opener_label() {
+    let p = parse_script(SourceId(0), "SUB x\n  TRACE a;\n");
+    let d = p
+        .diagnostics
+        .iter()
+        .find(|d| d.code == qsa::diag::codes::UNBALANCED_BLOCK)
+        .expect("QSA003");
+    assert_eq!(d.secondary.len(), 1);
+    assert_eq!(d.secondary[0].span, qsa::diag::Span::new(0, 3));
+}
+
+#[test]
+fn unsupported_statements_warn_and_never_vanish() {
+    let p = parse_script(
+        SourceId(0),
+        "Loosen Table T;\nSearch Exclude *;\nLOAD * RESIDENT T;",
+    );
+    assert_eq!(p.script.statements.len(), 3);
+    assert_eq!(
+        p.diagnostics
+            .iter()
+            .filter(|d| d.code == qsa::diag::codes::UNSUPPORTED_STATEMENT)
+            .count(),
+        2
+    );
+    assert!(!p.has_errors());
+}
+
+#[test]
+fn deepest_allowed_nesting_does_not_overflow_the_stack() {
+    // 63 nested blocks, each condition an expression nested 60 levels deep (test threads have small stacks)
+    let deep = "(".repeat(60) + "1" + &")".repeat(60);
+    let mut s = String::new();
+    for _ in 0..63 {
+        s.push_str(&format!("IF not {deep} = -bitnot {deep} THEN\n"));
+    }
+    s.push_str(&format!("LET x = {deep};\n"));
+    for _ in 0..63 {
+        s.push_str("END IF\n");
+    }
+    let p = parse_script(SourceId(0), &s);
+    assert!(!p.has_errors(), "{:?}", p.diagnostics.first());
+    let _ = print_script(&p.script, &s);
+    let _ = summary(&p.script, Some(&s));
+}
