@@ -7,7 +7,9 @@ use qsa::script::{run_file, RunOptions, RunResult};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scripts").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/scripts")
+        .join(name)
 }
 
 fn run_with(name: &str, opts: RunOptions) -> RunResult {
@@ -20,21 +22,33 @@ fn run(name: &str) -> RunResult {
 
 fn table<'a>(m: &'a DataModel, name: &str) -> &'a Table {
     m.table(name).unwrap_or_else(|| {
-        panic!("no table `{name}`; tables: {:?}", m.tables.iter().map(|t| &t.name).collect::<Vec<_>>())
+        panic!(
+            "no table `{name}`; tables: {:?}",
+            m.tables.iter().map(|t| &t.name).collect::<Vec<_>>()
+        )
     })
 }
 
 /// All cells as text (`-` for NULL), row by row.
 fn cells(t: &Table) -> Vec<Vec<String>> {
-    (0..t.row_count()).map(|i| t.row(i).iter().map(|v| v.to_string()).collect()).collect()
+    (0..t.row_count())
+        .map(|i| t.row(i).iter().map(|v| v.to_string()).collect())
+        .collect()
 }
 
 fn rows(expected: &[&[&str]]) -> Vec<Vec<String>> {
-    expected.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect()
+    expected
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect()
 }
 
 fn col(t: &Table, field: &str) -> Vec<String> {
-    t.column(field).unwrap_or_else(|| panic!("no field `{field}` in `{}`: {:?}", t.name, t.fields)).iter().map(|v| v.to_string()).collect()
+    t.column(field)
+        .unwrap_or_else(|| panic!("no field `{field}` in `{}`: {:?}", t.name, t.fields))
+        .iter()
+        .map(|v| v.to_string())
+        .collect()
 }
 
 fn names(m: &DataModel) -> Vec<&str> {
@@ -42,13 +56,21 @@ fn names(m: &DataModel) -> Vec<&str> {
 }
 
 fn diag_codes(r: &RunResult, sev: Severity) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = r.diagnostics.iter().filter(|d| d.severity == sev).map(|d| d.code).collect();
+    let mut v: Vec<&'static str> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == sev)
+        .map(|d| d.code)
+        .collect();
     v.sort();
     v
 }
 
 fn dump(r: &RunResult) -> String {
-    r.diagnostics.iter().map(|d| format!("{} {}: {}\n", d.severity, d.code, d.message)).collect()
+    r.diagnostics
+        .iter()
+        .map(|d| format!("{} {}: {}\n", d.severity, d.code, d.message))
+        .collect()
 }
 
 fn var<'a>(r: &'a RunResult, name: &str) -> Option<&'a str> {
@@ -62,9 +84,17 @@ fn sales_builds_the_expected_tables() {
     let r = run("sales");
     assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
     // S6: the missing `include` is a warning, the `must_include` was read.
-    assert_eq!(diag_codes(&r, Severity::Warning), vec!["QSA102"], "{}", dump(&r));
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA102"],
+        "{}",
+        dump(&r)
+    );
     // S2: app and security tables are kept apart.
-    assert_eq!(names(&r.app), vec!["Customers", "Orders", "Products", "RegionSales", "Calendar"]);
+    assert_eq!(
+        names(&r.app),
+        vec!["Customers", "Orders", "Products", "RegionSales", "Calendar"]
+    );
     assert_eq!(names(&r.security), vec!["INLINE01"]);
 
     // S6: SET with parameters, LET evaluating the expansion, IF on a variable.
@@ -80,7 +110,19 @@ fn sales_builds_the_expected_tables() {
     // FOR EACH over two files, preceding load over each, automatic concatenation of the second
     // iteration, then a LEFT JOIN adding Category.
     let o = table(&r.app, "Orders");
-    assert_eq!(o.fields, vec!["OrderID", "CustomerID", "ProductID", "Qty", "Price", "Amount", "Year", "Category"]);
+    assert_eq!(
+        o.fields,
+        vec![
+            "OrderID",
+            "CustomerID",
+            "ProductID",
+            "Qty",
+            "Price",
+            "Amount",
+            "Year",
+            "Category"
+        ]
+    );
     assert_eq!(
         cells(o),
         rows(&[
@@ -92,7 +134,14 @@ fn sales_builds_the_expected_tables() {
         ])
     );
     // GROUP BY with ORDER BY on a joined temporary table (dropped afterwards).
-    assert_eq!(cells(table(&r.app, "RegionSales")), rows(&[&["AMER", "50", "1"], &["EU", "122", "3"], &["OTHER", "100", "1"]]));
+    assert_eq!(
+        cells(table(&r.app, "RegionSales")),
+        rows(&[
+            &["AMER", "50", "1"],
+            &["EU", "122", "3"],
+            &["OTHER", "100", "1"]
+        ])
+    );
     assert!(r.app.table("Tmp").is_none());
     // SUB with parameters defined in the included file; AUTOGENERATE with RecNo().
     assert_eq!(col(table(&r.app, "Calendar"), "Year"), vec!["2023", "2024"]);
@@ -106,7 +155,11 @@ fn sales_security_table_is_upper_cased_with_line_origins() {
     assert_eq!(sa.fields, vec!["ACCESS", "USERID", "REGION"]);
     assert_eq!(
         cells(sa),
-        rows(&[&["ADMIN", "INTERNAL\\SA_SCHEDULER", "*"], &["USER", "AUTH0|ALICE", "EU"], &["USER", "AUTH0|BOB", "AMER"]])
+        rows(&[
+            &["ADMIN", "INTERNAL\\SA_SCHEDULER", "*"],
+            &["USER", "AUTH0|ALICE", "EU"],
+            &["USER", "AUTH0|BOB", "AMER"]
+        ])
     );
     // Row origins point at the INLINE data lines.
     let lines: Vec<String> = sa
@@ -121,7 +174,14 @@ fn sales_security_table_is_upper_cased_with_line_origins() {
             other => panic!("unexpected origin {other:?}"),
         })
         .collect();
-    assert_eq!(lines, vec!["ADMIN, INTERNAL\\SA_SCHEDULER, *", "USER, auth0|alice, EU", "USER, auth0|bob, amer"]);
+    assert_eq!(
+        lines,
+        vec![
+            "ADMIN, INTERNAL\\SA_SCHEDULER, *",
+            "USER, auth0|alice, EU",
+            "USER, auth0|bob, amer"
+        ]
+    );
 }
 
 // ------------------------------------------------------------------------------------ security files
@@ -130,7 +190,11 @@ fn security_opts(with_table: bool) -> RunOptions {
     let dir = fixture("security_files");
     RunOptions {
         libs: vec![("Security".into(), dir.join("data"))],
-        tables: if with_table { vec![("Regions".into(), dir.join("data/db_regions.csv"))] } else { vec![] },
+        tables: if with_table {
+            vec![("Regions".into(), dir.join("data/db_regions.csv"))]
+        } else {
+            vec![]
+        },
         ..Default::default()
     }
 }
@@ -153,14 +217,32 @@ fn security_from_files_keeps_values_and_trims_spaces() {
         ])
     );
     // File origins: path + record number survive RESIDENT.
-    assert!(matches!(&u.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("users.csv")), "{:?}", u.origins);
+    assert!(
+        matches!(&u.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("users.csv")),
+        "{:?}",
+        u.origins
+    );
     // S5: Verbatim = 1 keeps the spaces.
-    assert_eq!(cells(table(&r.security, "Extra")), rows(&[&["USER", " mia@example.com ", "EU"]]));
+    assert_eq!(
+        cells(table(&r.security, "Extra")),
+        rows(&[&["USER", " mia@example.com ", "EU"]])
+    );
     // --table supplies the SQL table.
-    assert_eq!(cells(table(&r.app, "Regions")), rows(&[&["EU", "Ann"], &["US", "Bo"]]));
+    assert_eq!(
+        cells(table(&r.app, "Regions")),
+        rows(&[&["EU", "Ann"], &["US", "Bo"]])
+    );
     // S4 lower-case warnings (ACCESS, USERID, REGION of Users; USER.EMAIL of Extra), S5 tab warning.
-    assert_eq!(diag_codes(&r, Severity::Warning), vec!["QSA111", "QSA111", "QSA111", "QSA111", "QSA112"], "{}", dump(&r));
-    assert!(r.diagnostics.iter().any(|d| d.code == "QSA111" && d.rules.contains(&"S4")));
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA111", "QSA111", "QSA111", "QSA111", "QSA112"],
+        "{}",
+        dump(&r)
+    );
+    assert!(r
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "QSA111" && d.rules.contains(&"S4")));
 }
 
 #[test]
@@ -169,7 +251,11 @@ fn sql_without_table_flag_fails_closed_when_linked() {
     let errs: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert_eq!(errs.len(), 1, "{}", dump(&r));
     assert_eq!(errs[0].code, "QSA107");
-    assert!(errs[0].message.contains("`Regions`") && errs[0].message.contains("--table Regions=FILE"), "{}", errs[0].message);
+    assert!(
+        errs[0].message.contains("`Regions`") && errs[0].message.contains("--table Regions=FILE"),
+        "{}",
+        errs[0].message
+    );
     assert!(errs[0].primary.is_some());
     let t = table(&r.app, "Regions");
     assert_eq!(t.fields, vec!["REGION", "Manager"]);
@@ -186,31 +272,68 @@ fn joins_in_all_variants() {
     // plain JOIN is an outer join
     assert_eq!(
         cells(table(&r.app, "J_outer")),
-        rows(&[&["1", "a", "p"], &["1", "a", "q"], &["2", "b", "-"], &["3", "c", "-"], &["4", "-", "r"]])
+        rows(&[
+            &["1", "a", "p"],
+            &["1", "a", "q"],
+            &["2", "b", "-"],
+            &["3", "c", "-"],
+            &["4", "-", "r"]
+        ])
     );
-    assert_eq!(cells(table(&r.app, "J_inner")), rows(&[&["1", "a", "p"], &["1", "a", "q"]]));
+    assert_eq!(
+        cells(table(&r.app, "J_inner")),
+        rows(&[&["1", "a", "p"], &["1", "a", "q"]])
+    );
     assert_eq!(
         cells(table(&r.app, "J_left")),
-        rows(&[&["1", "a", "p"], &["1", "a", "q"], &["2", "b", "-"], &["3", "c", "-"]])
+        rows(&[
+            &["1", "a", "p"],
+            &["1", "a", "q"],
+            &["2", "b", "-"],
+            &["3", "c", "-"]
+        ])
     );
-    assert_eq!(cells(table(&r.app, "J_right")), rows(&[&["1", "a", "p"], &["1", "a", "q"], &["4", "-", "r"]]));
+    assert_eq!(
+        cells(table(&r.app, "J_right")),
+        rows(&[&["1", "a", "p"], &["1", "a", "q"], &["4", "-", "r"]])
+    );
     // Keep reduces without merging.
     assert_eq!(cells(table(&r.app, "KA")), rows(&[&["1", "a"]]));
-    assert_eq!(cells(table(&r.app, "KB")), rows(&[&["1", "p"], &["1", "q"]]));
-    assert_eq!(cells(table(&r.app, "LA")), rows(&[&["1", "a"], &["2", "b"], &["3", "c"]]));
-    assert_eq!(cells(table(&r.app, "LB")), rows(&[&["1", "p"], &["1", "q"]]));
+    assert_eq!(
+        cells(table(&r.app, "KB")),
+        rows(&[&["1", "p"], &["1", "q"]])
+    );
+    assert_eq!(
+        cells(table(&r.app, "LA")),
+        rows(&[&["1", "a"], &["2", "b"], &["3", "c"]])
+    );
+    assert_eq!(
+        cells(table(&r.app, "LB")),
+        rows(&[&["1", "p"], &["1", "q"]])
+    );
 }
 
 #[test]
 fn concatenation_automatic_explicit_and_names() {
     let r = run("joins");
     // Automatic: same field set in another order goes into A, in A's field order; no table `Extra`.
-    assert_eq!(cells(table(&r.app, "A")), rows(&[&["1", "a"], &["2", "b"], &["3", "c"], &["9", "z"]]));
+    assert_eq!(
+        cells(table(&r.app, "A")),
+        rows(&[&["1", "a"], &["2", "b"], &["3", "c"], &["9", "z"]])
+    );
     assert!(r.app.table("Extra").is_none());
     // Explicit CONCATENATE adds the missing field.
     let b = table(&r.app, "B");
     assert_eq!(b.fields, vec!["K", "Y", "Z"]);
-    assert_eq!(cells(b), rows(&[&["1", "p", "-"], &["1", "q", "-"], &["4", "r", "-"], &["7", "-", "zz"]]));
+    assert_eq!(
+        cells(b),
+        rows(&[
+            &["1", "p", "-"],
+            &["1", "q", "-"],
+            &["4", "r", "-"],
+            &["7", "-", "zz"]
+        ])
+    );
     // Label clash → A-1; unlabelled INLINE → INLINE01.
     assert_eq!(cells(table(&r.app, "A-1")), rows(&[&["1", "a"]]));
     assert_eq!(cells(table(&r.app, "INLINE01")), rows(&[&["8", "w"]]));
@@ -223,16 +346,34 @@ fn mapping_preceding_loads_and_row_functions() {
     let r = run("transforms");
     assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
     // SubField with two arguments makes one row per part; MapSubString; RowNo in the preceding load.
-    assert_eq!(cells(table(&r.app, "T1")), rows(&[&["x", "12", "1"], &["y", "12", "2"], &["z", "21", "3"]]));
+    assert_eq!(
+        cells(table(&r.app, "T1")),
+        rows(&[&["x", "12", "1"], &["y", "12", "2"], &["z", "21", "3"]])
+    );
     // WHILE with IterNo()
-    assert_eq!(cells(table(&r.app, "Gen")), rows(&[&["a", "1"], &["a", "2"], &["b", "1"], &["b", "2"], &["b", "3"]]));
+    assert_eq!(
+        cells(table(&r.app, "Gen")),
+        rows(&[
+            &["a", "1"],
+            &["a", "2"],
+            &["b", "1"],
+            &["b", "2"],
+            &["b", "3"]
+        ])
+    );
     assert_eq!(cells(table(&r.app, "D")), rows(&[&["a"], &["b"]]));
     // Peek of the table being built; Previous (then PrevV dropped with DROP FIELD)
     let run_t = table(&r.app, "Run");
     assert_eq!(run_t.fields, vec!["V", "Cum"]);
-    assert_eq!(cells(run_t), rows(&[&["5", "5"], &["3", "8"], &["2", "10"]]));
+    assert_eq!(
+        cells(run_t),
+        rows(&[&["5", "5"], &["3", "8"], &["2", "10"]])
+    );
     // MAP … USING applies to fields as they are loaded.
-    assert_eq!(cells(table(&r.app, "Cust")), rows(&[&["n1", "Germany"], &["n2", "fr"]]));
+    assert_eq!(
+        cells(table(&r.app, "Cust")),
+        rows(&[&["n1", "Germany"], &["n2", "fr"]])
+    );
     // QUALIFY * / UNQUALIFY QKey
     assert_eq!(table(&r.app, "Q").fields, vec!["QKey", "Q.Val"]);
     // AUTOGENERATE + RENAME FIELD + RENAME TABLE
@@ -246,11 +387,25 @@ fn mapping_preceding_loads_and_row_functions() {
 fn group_by_aggregations() {
     let r = run("transforms");
     let a = table(&r.app, "Agg");
-    assert_eq!(a.fields, vec!["AggGrp", "SumV", "CntS", "MinV", "MaxV", "AvgV", "Ss", "OnlyS", "FirstS", "LastS"]);
+    assert_eq!(
+        a.fields,
+        vec!["AggGrp", "SumV", "CntS", "MinV", "MaxV", "AvgV", "Ss", "OnlyS", "FirstS", "LastS"]
+    );
     assert_eq!(
         cells(a),
         rows(&[
-            &["a", "7", "2", "1", "3", "2.33333333333333", "x,y", "-", "x", "x"],
+            &[
+                "a",
+                "7",
+                "2",
+                "1",
+                "3",
+                "2.33333333333333",
+                "x,y",
+                "-",
+                "x",
+                "x"
+            ],
             &["b", "10", "1", "10", "10", "10", "z", "z", "z", "z"],
         ])
     );
@@ -273,16 +428,30 @@ fn control_flow_and_variables() {
     assert_eq!(var(&r, "vEval"), Some("3")); // $(=expr)
     assert_eq!(var(&r, "vBranch"), Some("then"));
     assert_eq!(var(&r, "vNotReached"), None); // EXIT SCRIPT WHEN
-    // FOR EACH over FileList(), relative to the script; the second load concatenates.
-    assert_eq!(col(table(&r.app, "Files"), "File"), vec!["data/one.csv", "data/two.csv"]);
+                                              // FOR EACH over FileList(), relative to the script; the second load concatenates.
+    assert_eq!(
+        col(table(&r.app, "Files"), "File"),
+        vec!["data/one.csv", "data/two.csv"]
+    );
     // Table name and field list from variables (expanded before parsing, S6).
     assert_eq!(cells(table(&r.app, "Dyn")), rows(&[&["d1", "d2"]]));
 }
 
 #[test]
 fn iteration_guard_stops_endless_loops() {
-    let r = run_with("loop_guard", RunOptions { max_iterations: 100, ..Default::default() });
-    assert_eq!(diag_codes(&r, Severity::Error), vec!["QSA104"], "{}", dump(&r));
+    let r = run_with(
+        "loop_guard",
+        RunOptions {
+            max_iterations: 100,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        diag_codes(&r, Severity::Error),
+        vec!["QSA104"],
+        "{}",
+        dump(&r)
+    );
     assert_eq!(var(&r, "after"), None);
 }
 
@@ -322,7 +491,11 @@ fn qsa_model(name: &str, extra: &[&str]) -> (String, String, i32) {
         .args(extra)
         .output()
         .expect("run qsa");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 #[test]
@@ -348,6 +521,9 @@ fn model_command_reports_errors_and_exit_codes() {
     assert_eq!(code, 1);
     assert!(stderr.contains("QSA107"), "{stderr}");
     insta::assert_snapshot!("model_failclosed_human", stdout);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qsa")).args(["model", "does/not/exist.qvs"]).output().expect("run qsa");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .args(["model", "does/not/exist.qvs"])
+        .output()
+        .expect("run qsa");
     assert_eq!(out.status.code(), Some(2));
 }

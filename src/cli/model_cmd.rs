@@ -24,7 +24,10 @@ pub fn run(args: ModelArgs) -> Exit {
     let mut diags = result.diagnostics.clone();
     crate::diag::sort_diagnostics(&mut diags);
     if !diags.is_empty() {
-        eprint!("{}", crate::report::diagnostics::render_human(&diags, &result.sources, false));
+        eprint!(
+            "{}",
+            crate::report::diagnostics::render_human(&diags, &result.sources, false)
+        );
     }
     let summary = ModelSummary::from_run(&result);
     match args.format {

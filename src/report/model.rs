@@ -81,8 +81,16 @@ impl ModelSummary {
             synthetic_keys,
             circular_references,
             group_mode: run.variables.get("QlikCloudGroupMode").cloned(),
-            errors: run.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error).count(),
-            warnings: run.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Warning).count(),
+            errors: run
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .count(),
+            warnings: run
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Warning)
+                .count(),
         }
     }
 }
@@ -90,14 +98,18 @@ impl ModelSummary {
 /// Synthetic keys and loops of the app model.
 pub fn structure(model: &DataModel) -> (Vec<SyntheticKey>, Vec<Loop>) {
     // Nodes: real tables then synthetic key tables; each with a field set.
-    let mut nodes: Vec<(String, BTreeSet<String>, bool)> =
-        model.tables.iter().map(|t| (t.name.clone(), t.fields.iter().cloned().collect(), true)).collect();
+    let mut nodes: Vec<(String, BTreeSet<String>, bool)> = model
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), t.fields.iter().cloned().collect(), true))
+        .collect();
     let mut syn = Vec::new();
     for round in 0..256 {
         let mut found: Option<BTreeSet<String>> = None;
         'pairs: for i in 0..nodes.len() {
             for j in i + 1..nodes.len() {
-                let shared: BTreeSet<String> = nodes[i].1.intersection(&nodes[j].1).cloned().collect();
+                let shared: BTreeSet<String> =
+                    nodes[i].1.intersection(&nodes[j].1).cloned().collect();
                 if shared.len() >= 2 {
                     found = Some(shared);
                     break 'pairs;
@@ -122,7 +134,10 @@ pub fn structure(model: &DataModel) -> (Vec<SyntheticKey>, Vec<Loop>) {
         fields.insert(key.clone());
         nodes.push((key.clone(), fields, false));
         holders.sort();
-        syn.push(SyntheticKey { fields: set.into_iter().collect(), tables: holders });
+        syn.push(SyntheticKey {
+            fields: set.into_iter().collect(),
+            tables: holders,
+        });
     }
     // Cycles: bipartite graph of nodes and fields held by 2+ nodes; strip leaves, what remains loops.
     let mut field_nodes: BTreeMap<&String, Vec<usize>> = BTreeMap::new();
@@ -195,7 +210,9 @@ pub fn structure(model: &DataModel) -> (Vec<SyntheticKey>, Vec<Loop>) {
             }
         }
         if !comp.is_empty() {
-            loops.push(Loop { tables: comp.into_iter().collect() });
+            loops.push(Loop {
+                tables: comp.into_iter().collect(),
+            });
         }
     }
     let _ = fadj;
@@ -208,8 +225,16 @@ fn table_lines(out: &mut String, tables: &[TableSummary]) {
         out.push_str("  (none)\n");
         return;
     }
-    let w = tables.iter().map(|t| t.name.chars().count()).max().unwrap_or(0);
-    let rw = tables.iter().map(|t| t.rows.to_string().len()).max().unwrap_or(1);
+    let w = tables
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let rw = tables
+        .iter()
+        .map(|t| t.rows.to_string().len())
+        .max()
+        .unwrap_or(1);
     for t in tables {
         out.push_str(&format!(
             "  {:<w$}  {:>rw$} rows  {}\n",
@@ -230,7 +255,10 @@ pub fn render_human(m: &ModelSummary) -> String {
     let mut out = String::new();
     out.push_str(&format!("Application tables ({})\n", m.tables.len()));
     table_lines(&mut out, &m.tables);
-    out.push_str(&format!("\nSecurity tables ({})\n", m.security_tables.len()));
+    out.push_str(&format!(
+        "\nSecurity tables ({})\n",
+        m.security_tables.len()
+    ));
     table_lines(&mut out, &m.security_tables);
     out.push_str("\nKeys (fields in more than one table)\n");
     if m.keys.is_empty() {
@@ -244,7 +272,11 @@ pub fn render_human(m: &ModelSummary) -> String {
         out.push_str("  (none)\n");
     }
     for s in &m.synthetic_keys {
-        out.push_str(&format!("  [{}] shared by {}\n", s.fields.join(", "), s.tables.join(", ")));
+        out.push_str(&format!(
+            "  [{}] shared by {}\n",
+            s.fields.join(", "),
+            s.tables.join(", ")
+        ));
     }
     out.push_str("\nCircular references\n");
     if m.circular_references.is_empty() {
@@ -255,9 +287,15 @@ pub fn render_human(m: &ModelSummary) -> String {
     }
     out.push_str(&format!(
         "\nQlikCloudGroupMode: {}\n",
-        m.group_mode.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "not set (0)".into())
+        m.group_mode
+            .as_deref()
+            .map(|s| format!("`{s}`"))
+            .unwrap_or_else(|| "not set (0)".into())
     ));
-    out.push_str(&format!("{} error(s), {} warning(s)\n", m.errors, m.warnings));
+    out.push_str(&format!(
+        "{} error(s), {} warning(s)\n",
+        m.errors, m.warnings
+    ));
     out
 }
 
@@ -272,12 +310,21 @@ mod tests {
     use crate::model::Table;
 
     fn model(tables: &[(&str, &[&str])]) -> DataModel {
-        DataModel { tables: tables.iter().map(|(n, f)| Table::new(*n, f.iter().map(|s| s.to_string()).collect())).collect() }
+        DataModel {
+            tables: tables
+                .iter()
+                .map(|(n, f)| Table::new(*n, f.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+        }
     }
 
     #[test]
     fn star_schema_has_no_loop_or_synthetic_key() {
-        let m = model(&[("Fact", &["A", "B", "X"]), ("DimA", &["A", "a"]), ("DimB", &["B", "b"])]);
+        let m = model(&[
+            ("Fact", &["A", "B", "X"]),
+            ("DimA", &["A", "a"]),
+            ("DimB", &["B", "b"]),
+        ]);
         let (s, l) = structure(&m);
         assert!(s.is_empty());
         assert!(l.is_empty());
@@ -285,17 +332,37 @@ mod tests {
 
     #[test]
     fn two_shared_fields_make_a_synthetic_key_not_a_loop() {
-        let m = model(&[("A", &["K1", "K2", "a"]), ("B", &["K1", "K2", "b"]), ("C", &["K1", "c"])]);
+        let m = model(&[
+            ("A", &["K1", "K2", "a"]),
+            ("B", &["K1", "K2", "b"]),
+            ("C", &["K1", "c"]),
+        ]);
         let (s, l) = structure(&m);
-        assert_eq!(s, vec![SyntheticKey { fields: vec!["K1".into(), "K2".into()], tables: vec!["A".into(), "B".into()] }]);
+        assert_eq!(
+            s,
+            vec![SyntheticKey {
+                fields: vec!["K1".into(), "K2".into()],
+                tables: vec!["A".into(), "B".into()]
+            }]
+        );
         assert!(l.is_empty(), "{l:?}");
     }
 
     #[test]
     fn triangle_is_a_loop() {
-        let m = model(&[("A", &["X", "Z"]), ("B", &["X", "Y"]), ("C", &["Y", "Z"]), ("D", &["Z", "d"])]);
+        let m = model(&[
+            ("A", &["X", "Z"]),
+            ("B", &["X", "Y"]),
+            ("C", &["Y", "Z"]),
+            ("D", &["Z", "d"]),
+        ]);
         let (s, l) = structure(&m);
         assert!(s.is_empty());
-        assert_eq!(l, vec![Loop { tables: vec!["A".into(), "B".into(), "C".into()] }]);
+        assert_eq!(
+            l,
+            vec![Loop {
+                tables: vec!["A".into(), "B".into(), "C".into()]
+            }]
+        );
     }
 }

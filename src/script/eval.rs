@@ -30,14 +30,22 @@ pub(crate) struct Frame {
 
 impl Frame {
     pub fn new(fields: Vec<String>) -> Self {
-        Frame { fields, rows: Vec::new(), origins: Vec::new() }
+        Frame {
+            fields,
+            rows: Vec::new(),
+            origins: Vec::new(),
+        }
     }
     pub fn index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f == name)
     }
     /// Exact name first, then a case-insensitive match (security tables upper-case their names).
     pub fn index_loose(&self, name: &str) -> Option<usize> {
-        self.index(name).or_else(|| self.fields.iter().position(|f| f.eq_ignore_ascii_case(name)))
+        self.index(name).or_else(|| {
+            self.fields
+                .iter()
+                .position(|f| f.eq_ignore_ascii_case(name))
+        })
     }
 }
 
@@ -53,10 +61,18 @@ pub(crate) struct EvalError {
 
 impl EvalError {
     fn new(message: impl Into<String>, span: Span) -> Self {
-        EvalError { message: message.into(), span, unsupported: false }
+        EvalError {
+            message: message.into(),
+            span,
+            unsupported: false,
+        }
     }
     fn unsupported(message: impl Into<String>, span: Span) -> Self {
-        EvalError { message: message.into(), span, unsupported: true }
+        EvalError {
+            message: message.into(),
+            span,
+            unsupported: true,
+        }
     }
 }
 
@@ -131,11 +147,19 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn plain(st: &'a State) -> Self {
-        Ctx { st, row: None, subfield: None, exists: None }
+        Ctx {
+            st,
+            row: None,
+            subfield: None,
+            exists: None,
+        }
     }
 
     fn with_row(&self, row: RowCx<'a>) -> Self {
-        Ctx { row: Some(row), ..*self }
+        Ctx {
+            row: Some(row),
+            ..*self
+        }
     }
 
     pub fn eval(&self, e: &Expr) -> EvalResult {
@@ -155,7 +179,10 @@ impl<'a> Ctx<'a> {
                     UnaryOp::Neg => v.as_num().map(|n| Value::num(-n)).unwrap_or(Value::Null),
                     UnaryOp::Plus => v.as_num().map(Value::num).unwrap_or(Value::Null),
                     UnaryOp::Not => Value::bool(!v.truthy()),
-                    UnaryOp::BitNot => v.as_num().map(|n| Value::num(!(n as i64) as f64)).unwrap_or(Value::Null),
+                    UnaryOp::BitNot => v
+                        .as_num()
+                        .map(|n| Value::num(!(n as i64) as f64))
+                        .unwrap_or(Value::Null),
                 })
             }
             ExprKind::Binary { op, lhs, rhs } => {
@@ -169,7 +196,11 @@ impl<'a> Ctx<'a> {
                 let b = self.eval(rhs)?;
                 Ok(binary(*op, &a, &b))
             }
-            ExprKind::Call { name, distinct, args } => self.call(&name.text, *distinct, args, e),
+            ExprKind::Call {
+                name,
+                distinct,
+                args,
+            } => self.call(&name.text, *distinct, args, e),
         }
     }
 
@@ -188,7 +219,13 @@ impl<'a> Ctx<'a> {
     fn field(&self, name: &str, span: Span) -> EvalResult {
         if let Some(row) = &self.row {
             if let Some(i) = row.frame.index_loose(name) {
-                return Ok(row.frame.rows.get(row.idx).and_then(|r| r.get(i)).cloned().unwrap_or_default());
+                return Ok(row
+                    .frame
+                    .rows
+                    .get(row.idx)
+                    .and_then(|r| r.get(i))
+                    .cloned()
+                    .unwrap_or_default());
             }
         }
         // Outside a row, or not a field of the row: a variable (Qlik allows `IF vX > 1 THEN`).
@@ -216,10 +253,20 @@ impl<'a> Ctx<'a> {
         Ok(self.arg(args, i)?.text_or_empty().into_owned())
     }
 
-    fn need_args(&self, name: &str, args: &[Expr], min: usize, max: usize, span: Span) -> Result<(), EvalError> {
+    fn need_args(
+        &self,
+        name: &str,
+        args: &[Expr],
+        min: usize,
+        max: usize,
+        span: Span,
+    ) -> Result<(), EvalError> {
         if args.len() < min || args.len() > max {
             return Err(EvalError::new(
-                format!("`{name}` expects {min}..={max} arguments, got {}", args.len()),
+                format!(
+                    "`{name}` expects {min}..={max} arguments, got {}",
+                    args.len()
+                ),
                 span,
             ));
         }
@@ -241,9 +288,18 @@ impl<'a> Ctx<'a> {
                     self.arg(args, 2)
                 }
             }
-            "recno" => Ok(self.row.map(|r| Value::num(r.recno as f64)).unwrap_or(Value::Null)),
-            "rowno" => Ok(self.row.map(|r| Value::num(r.rowno as f64)).unwrap_or(Value::Null)),
-            "iterno" => Ok(self.row.map(|r| Value::num(r.iterno as f64)).unwrap_or(Value::Null)),
+            "recno" => Ok(self
+                .row
+                .map(|r| Value::num(r.recno as f64))
+                .unwrap_or(Value::Null)),
+            "rowno" => Ok(self
+                .row
+                .map(|r| Value::num(r.rowno as f64))
+                .unwrap_or(Value::Null)),
+            "iterno" => Ok(self
+                .row
+                .map(|r| Value::num(r.iterno as f64))
+                .unwrap_or(Value::Null)),
             "subfield" if args.len() == 2 => {
                 if let Some(v) = self.subfield.and_then(|m| m.get(&(span.start, span.end))) {
                     return Ok(v.clone());
@@ -253,7 +309,11 @@ impl<'a> Ctx<'a> {
                 let sep = self.arg_text(args, 1)?;
                 Ok(match s.text() {
                     None => Value::Null,
-                    Some(t) => split_parts(&t, &sep).into_iter().next().map(|p| Value::from_loaded_text(&p)).unwrap_or_default(),
+                    Some(t) => split_parts(&t, &sep)
+                        .into_iter()
+                        .next()
+                        .map(|p| Value::from_loaded_text(&p))
+                        .unwrap_or_default(),
                 })
             }
             "peek" => self.peek(name, args, span),
@@ -261,7 +321,14 @@ impl<'a> Ctx<'a> {
                 self.need_args(name, args, 1, 1, span)?;
                 match self.row {
                     Some(r) => match r.prev {
-                        Some(p) => self.with_row(RowCx { idx: p, group: None, prev: None, ..r }).arg(args, 0),
+                        Some(p) => self
+                            .with_row(RowCx {
+                                idx: p,
+                                group: None,
+                                prev: None,
+                                ..r
+                            })
+                            .arg(args, 0),
                         None => Ok(Value::Null),
                     },
                     None => Ok(Value::Null),
@@ -270,7 +337,11 @@ impl<'a> Ctx<'a> {
             "exists" => {
                 self.need_args(name, args, 1, 2, span)?;
                 let field = self.field_name_arg(args, 0)?;
-                let v = if args.len() == 2 { self.arg(args, 1)? } else { self.field(&field, span)? };
+                let v = if args.len() == 2 {
+                    self.arg(args, 1)?
+                } else {
+                    self.field(&field, span)?
+                };
                 let Some(idx) = self.exists else {
                     let mut tmp = ExistsIndex::default();
                     return Ok(Value::bool(tmp.contains(self.st, &field, &v)));
@@ -282,7 +353,10 @@ impl<'a> Ctx<'a> {
                 self.need_args(name, args, 2, 3, span)?;
                 let map_name = self.arg_text(args, 0)?;
                 let Some(map) = self.st.mapping(&map_name) else {
-                    return Err(EvalError::new(format!("mapping table `{map_name}` not found"), span));
+                    return Err(EvalError::new(
+                        format!("mapping table `{map_name}` not found"),
+                        span,
+                    ));
                 };
                 let v = self.arg(args, 1)?;
                 match map.get(&v) {
@@ -295,7 +369,10 @@ impl<'a> Ctx<'a> {
                 self.need_args(name, args, 2, 2, span)?;
                 let map_name = self.arg_text(args, 0)?;
                 let Some(map) = self.st.mapping(&map_name) else {
-                    return Err(EvalError::new(format!("mapping table `{map_name}` not found"), span));
+                    return Err(EvalError::new(
+                        format!("mapping table `{map_name}` not found"),
+                        span,
+                    ));
                 };
                 let v = self.arg(args, 1)?;
                 match v.text() {
@@ -321,12 +398,20 @@ impl<'a> Ctx<'a> {
             "noofrows" => {
                 self.need_args(name, args, 1, 1, span)?;
                 let t = self.arg_text(args, 0)?;
-                Ok(self.st.table(&t).map(|t| Value::num(t.row_count() as f64)).unwrap_or(Value::Null))
+                Ok(self
+                    .st
+                    .table(&t)
+                    .map(|t| Value::num(t.row_count() as f64))
+                    .unwrap_or(Value::Null))
             }
             "nooffields" => {
                 self.need_args(name, args, 0, 1, span)?;
                 let t = self.arg_text(args, 0)?;
-                Ok(self.st.table(&t).map(|t| Value::num(t.fields.len() as f64)).unwrap_or(Value::Null))
+                Ok(self
+                    .st
+                    .table(&t)
+                    .map(|t| Value::num(t.fields.len() as f64))
+                    .unwrap_or(Value::Null))
             }
             "fieldname" => {
                 self.need_args(name, args, 2, 2, span)?;
@@ -335,7 +420,13 @@ impl<'a> Ctx<'a> {
                 Ok(self
                     .st
                     .table(&t)
-                    .and_then(|t| if n >= 1.0 { t.fields.get(n as usize - 1) } else { None })
+                    .and_then(|t| {
+                        if n >= 1.0 {
+                            t.fields.get(n as usize - 1)
+                        } else {
+                            None
+                        }
+                    })
                     .map(Value::str)
                     .unwrap_or_default())
             }
@@ -344,19 +435,38 @@ impl<'a> Ctx<'a> {
                 let f = self.arg_text(args, 0)?;
                 let t = self.arg_text(args, 1)?;
                 Ok(Value::num(
-                    self.st.table(&t).and_then(|t| t.field_index(&f)).map(|i| i as f64 + 1.0).unwrap_or(0.0),
+                    self.st
+                        .table(&t)
+                        .and_then(|t| t.field_index(&f))
+                        .map(|i| i as f64 + 1.0)
+                        .unwrap_or(0.0),
                 ))
             }
             "tablename" => {
                 self.need_args(name, args, 1, 1, span)?;
                 let n = self.arg(args, 0)?.as_num().unwrap_or(-1.0);
                 let model = self.st.model();
-                Ok(if n >= 0.0 { model.tables.get(n as usize).map(|t| Value::str(&t.name)).unwrap_or_default() } else { Value::Null })
+                Ok(if n >= 0.0 {
+                    model
+                        .tables
+                        .get(n as usize)
+                        .map(|t| Value::str(&t.name))
+                        .unwrap_or_default()
+                } else {
+                    Value::Null
+                })
             }
             "tablenumber" => {
                 self.need_args(name, args, 1, 1, span)?;
                 let t = self.arg_text(args, 0)?;
-                Ok(self.st.model().tables.iter().position(|x| x.name == t).map(|i| Value::num(i as f64)).unwrap_or_default())
+                Ok(self
+                    .st
+                    .model()
+                    .tables
+                    .iter()
+                    .position(|x| x.name == t)
+                    .map(|i| Value::num(i as f64))
+                    .unwrap_or_default())
             }
             "nooftables" => Ok(Value::num(self.st.model().tables.len() as f64)),
             "lookup" => {
@@ -364,16 +474,31 @@ impl<'a> Ctx<'a> {
                 let f = self.arg_text(args, 0)?;
                 let mf = self.arg_text(args, 1)?;
                 let v = self.arg(args, 2)?;
-                let table = match args.len() {
-                    4 => self.st.table(&self.arg_text(args, 3)?),
-                    _ => self.st.model().tables.iter().rev().find(|t| t.field_index(&f).is_some() && t.field_index(&mf).is_some()),
+                let table =
+                    match args.len() {
+                        4 => self.st.table(&self.arg_text(args, 3)?),
+                        _ => {
+                            self.st.model().tables.iter().rev().find(|t| {
+                                t.field_index(&f).is_some() && t.field_index(&mf).is_some()
+                            })
+                        }
+                    };
+                let Some(t) = table else {
+                    return Ok(Value::Null);
                 };
-                let Some(t) = table else { return Ok(Value::Null) };
-                let (Some(fi), Some(mi)) = (t.field_index(&f), t.field_index(&mf)) else { return Ok(Value::Null) };
-                Ok(t.columns[mi].iter().position(|x| x == &v).and_then(|r| t.columns[fi].get(r).cloned()).unwrap_or_default())
+                let (Some(fi), Some(mi)) = (t.field_index(&f), t.field_index(&mf)) else {
+                    return Ok(Value::Null);
+                };
+                Ok(t.columns[mi]
+                    .iter()
+                    .position(|x| x == &v)
+                    .and_then(|r| t.columns[fi].get(r).cloned())
+                    .unwrap_or_default())
             }
             "filebasename" | "filename" | "filepath" | "fileextension" | "filedir" => {
-                let Some(path) = self.row.and_then(|r| r.file) else { return Ok(Value::Null) };
+                let Some(path) = self.row.and_then(|r| r.file) else {
+                    return Ok(Value::Null);
+                };
                 let s = match lower.as_str() {
                     "filebasename" => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
                     "filename" => path.file_name().map(|s| s.to_string_lossy().into_owned()),
@@ -383,7 +508,10 @@ impl<'a> Ctx<'a> {
                 };
                 Ok(s.map(Value::str).unwrap_or_default())
             }
-            "filelist" | "dirlist" => Err(EvalError::new(format!("`{name}()` is only allowed in FOR EACH"), span)),
+            "filelist" | "dirlist" => Err(EvalError::new(
+                format!("`{name}()` is only allowed in FOR EACH"),
+                span,
+            )),
             "evaluate" => {
                 self.need_args(name, args, 1, 1, span)?;
                 let t = self.arg_text(args, 0)?;
@@ -395,7 +523,10 @@ impl<'a> Ctx<'a> {
             _ => {
                 let vals = self.args(args)?;
                 functions::call(name, &vals, &self.st.fn_env).map_err(|err| match err {
-                    FnError::Unknown => EvalError::unsupported(format!("function `{name}()` is not supported by qsa"), span),
+                    FnError::Unknown => EvalError::unsupported(
+                        format!("function `{name}()` is not supported by qsa"),
+                        span,
+                    ),
                     other => EvalError::new(format!("`{name}()`: {other}"), span),
                 })
             }
@@ -405,7 +536,13 @@ impl<'a> Ctx<'a> {
     /// A field-name argument: a string literal or a bare name.
     fn field_name_arg(&self, args: &[Expr], i: usize) -> Result<String, EvalError> {
         match args.get(i).map(|a| &a.kind) {
-            Some(ExprKind::Field(n)) if self.row.and_then(|r| r.frame.index_loose(&n.text)).is_none() && !self.st.vars.contains_key(&n.text) => {
+            Some(ExprKind::Field(n))
+                if self
+                    .row
+                    .and_then(|r| r.frame.index_loose(&n.text))
+                    .is_none()
+                    && !self.st.vars.contains_key(&n.text) =>
+            {
                 Ok(n.text.clone())
             }
             _ => self.arg_text(args, i),
@@ -415,7 +552,11 @@ impl<'a> Ctx<'a> {
     fn peek(&self, name: &str, args: &[Expr], span: Span) -> EvalResult {
         self.need_args(name, args, 1, 3, span)?;
         let field = self.field_name_arg(args, 0)?;
-        let n = if args.len() >= 2 { self.arg(args, 1)?.as_num() } else { Some(-1.0) };
+        let n = if args.len() >= 2 {
+            self.arg(args, 1)?.as_num()
+        } else {
+            Some(-1.0)
+        };
         let Some(n) = n else { return Ok(Value::Null) };
         let n = n.trunc() as i64;
         let pick = |len: usize| -> Option<usize> {
@@ -429,10 +570,18 @@ impl<'a> Ctx<'a> {
         };
         if args.len() < 3 {
             if let Some((fields, rows)) = self.row.and_then(|r| r.out) {
-                let Some(fi) = fields.iter().position(|f| f == &field).or_else(|| fields.iter().position(|f| f.eq_ignore_ascii_case(&field))) else {
+                let Some(fi) = fields
+                    .iter()
+                    .position(|f| f == &field)
+                    .or_else(|| fields.iter().position(|f| f.eq_ignore_ascii_case(&field)))
+                else {
                     return Ok(Value::Null);
                 };
-                return Ok(pick(rows.len()).and_then(|i| rows.get(i)).and_then(|r| r.get(fi)).cloned().unwrap_or_default());
+                return Ok(pick(rows.len())
+                    .and_then(|i| rows.get(i))
+                    .and_then(|r| r.get(fi))
+                    .cloned()
+                    .unwrap_or_default());
             }
         }
         let table = if args.len() == 3 {
@@ -447,23 +596,48 @@ impl<'a> Ctx<'a> {
                 None => return Ok(Value::Null),
             }
         };
-        let Some(col) = table.column(&field) else { return Ok(Value::Null) };
-        Ok(pick(col.len()).and_then(|i| col.get(i)).cloned().unwrap_or_default())
+        let Some(col) = table.column(&field) else {
+            return Ok(Value::Null);
+        };
+        Ok(pick(col.len())
+            .and_then(|i| col.get(i))
+            .cloned()
+            .unwrap_or_default())
     }
 
-    fn aggregate(&self, agg: Aggregate, name: &str, distinct: bool, args: &[Expr], span: Span) -> EvalResult {
+    fn aggregate(
+        &self,
+        agg: Aggregate,
+        name: &str,
+        distinct: bool,
+        args: &[Expr],
+        span: Span,
+    ) -> EvalResult {
         let Some(row) = self.row else {
-            return Err(EvalError::new(format!("aggregation `{name}()` outside a LOAD"), span));
+            return Err(EvalError::new(
+                format!("aggregation `{name}()` outside a LOAD"),
+                span,
+            ));
         };
         let Some(group) = row.group else {
-            return Err(EvalError::new(format!("aggregation `{name}()` in a LOAD without GROUP BY"), span));
+            return Err(EvalError::new(
+                format!("aggregation `{name}()` in a LOAD without GROUP BY"),
+                span,
+            ));
         };
         if args.is_empty() {
-            return Err(EvalError::new(format!("`{name}()` expects an argument"), span));
+            return Err(EvalError::new(
+                format!("`{name}()` expects an argument"),
+                span,
+            ));
         }
         let mut vals = Vec::with_capacity(group.len());
         for &r in group {
-            let cx = self.with_row(RowCx { idx: r, group: None, ..row });
+            let cx = self.with_row(RowCx {
+                idx: r,
+                group: None,
+                ..row
+            });
             vals.push(cx.eval(&args[0])?);
         }
         if distinct {
@@ -478,7 +652,11 @@ impl<'a> Ctx<'a> {
                 Value::num(vals.iter().filter(|v| !v.is_null()).count() as f64)
             }
             Aggregate::Min | Aggregate::Max => {
-                let rank = if args.len() > 1 { self.arg(args, 1)?.as_num().unwrap_or(1.0).max(1.0) as usize } else { 1 };
+                let rank = if args.len() > 1 {
+                    self.arg(args, 1)?.as_num().unwrap_or(1.0).max(1.0) as usize
+                } else {
+                    1
+                };
                 let mut ns: Vec<f64> = nums().collect();
                 ns.sort_by(|a, b| a.total_cmp(b));
                 if agg == Aggregate::Max {
@@ -495,18 +673,30 @@ impl<'a> Ctx<'a> {
                 }
             }
             Aggregate::Concat => {
-                let sep = if args.len() > 1 { self.arg_text(args, 1)? } else { String::new() };
+                let sep = if args.len() > 1 {
+                    self.arg_text(args, 1)?
+                } else {
+                    String::new()
+                };
                 let mut items: Vec<(Option<f64>, String)> = Vec::new();
                 for (k, &r) in group.iter().enumerate() {
                     let v = match vals.get(k) {
                         Some(v) if !distinct => v.clone(),
                         _ => {
-                            let cx = self.with_row(RowCx { idx: r, group: None, ..row });
+                            let cx = self.with_row(RowCx {
+                                idx: r,
+                                group: None,
+                                ..row
+                            });
                             cx.eval(&args[0])?
                         }
                     };
                     let w = if args.len() > 2 {
-                        let cx = self.with_row(RowCx { idx: r, group: None, ..row });
+                        let cx = self.with_row(RowCx {
+                            idx: r,
+                            group: None,
+                            ..row
+                        });
                         cx.eval(&args[2])?.as_num()
                     } else {
                         None
@@ -522,14 +712,24 @@ impl<'a> Ctx<'a> {
                     items.retain(|(_, t)| seen.insert(t.clone()));
                 }
                 if args.len() > 2 {
-                    items.sort_by(|a, b| a.0.unwrap_or(f64::MAX).total_cmp(&b.0.unwrap_or(f64::MAX)).then_with(|| a.1.cmp(&b.1)));
+                    items.sort_by(|a, b| {
+                        a.0.unwrap_or(f64::MAX)
+                            .total_cmp(&b.0.unwrap_or(f64::MAX))
+                            .then_with(|| a.1.cmp(&b.1))
+                    });
                 } else {
                     items.sort_by(|a, b| a.1.cmp(&b.1));
                 }
                 if items.is_empty() {
                     Value::Null
                 } else {
-                    Value::str(items.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join(&sep))
+                    Value::str(
+                        items
+                            .into_iter()
+                            .map(|(_, t)| t)
+                            .collect::<Vec<_>>()
+                            .join(&sep),
+                    )
                 }
             }
             Aggregate::Only => {
@@ -548,11 +748,24 @@ impl<'a> Ctx<'a> {
             Aggregate::MinString | Aggregate::MaxString => {
                 let mut texts: Vec<&Value> = vals.iter().filter(|v| !v.is_null()).collect();
                 texts.sort_by(|a, b| compare(a, b).unwrap_or(Ordering::Equal));
-                let v = if agg == Aggregate::MinString { texts.first() } else { texts.last() };
+                let v = if agg == Aggregate::MinString {
+                    texts.first()
+                } else {
+                    texts.last()
+                };
                 v.map(|v| (*v).clone()).unwrap_or_default()
             }
-            Aggregate::FirstValue => vals.iter().find(|v| !v.is_null()).cloned().unwrap_or_default(),
-            Aggregate::LastValue => vals.iter().rev().find(|v| !v.is_null()).cloned().unwrap_or_default(),
+            Aggregate::FirstValue => vals
+                .iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or_default(),
+            Aggregate::LastValue => vals
+                .iter()
+                .rev()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 }
@@ -670,7 +883,7 @@ pub(crate) fn binary(op: BinaryOp, a: &Value, b: &Value) -> Value {
         BinaryOp::Sub => num2(|x, y| x - y),
         BinaryOp::Mul => num2(|x, y| x * y),
         BinaryOp::Div => match (a.as_num(), b.as_num()) {
-            (Some(_), Some(y)) if y == 0.0 => Value::Null,
+            (Some(_), Some(0.0)) => Value::Null,
             (Some(x), Some(y)) => Value::num(x / y),
             _ => Value::Null,
         },
@@ -699,8 +912,20 @@ pub(crate) fn binary(op: BinaryOp, a: &Value, b: &Value) -> Value {
         BinaryOp::BitAnd => int2(|x, y| x & y),
         BinaryOp::BitOr => int2(|x, y| x | y),
         BinaryOp::BitXor => int2(|x, y| x ^ y),
-        BinaryOp::Shl => int2(|x, y| if (0..64).contains(&y) { x.wrapping_shl(y as u32) } else { 0 }),
-        BinaryOp::Shr => int2(|x, y| if (0..64).contains(&y) { x.wrapping_shr(y as u32) } else { 0 }),
+        BinaryOp::Shl => int2(|x, y| {
+            if (0..64).contains(&y) {
+                x.wrapping_shl(y as u32)
+            } else {
+                0
+            }
+        }),
+        BinaryOp::Shr => int2(|x, y| {
+            if (0..64).contains(&y) {
+                x.wrapping_shr(y as u32)
+            } else {
+                0
+            }
+        }),
     }
 }
 
@@ -762,19 +987,46 @@ mod tests {
         let b = Value::str("9");
         assert_eq!(binary(BinaryOp::Gt, &a, &b), Value::bool(true));
         // text vs text: by text
-        assert_eq!(binary(BinaryOp::Gt, &Value::str("b"), &Value::str("a")), Value::bool(true));
-        assert_eq!(binary(BinaryOp::Eq, &Value::str("a"), &Value::str("A")), Value::bool(false));
+        assert_eq!(
+            binary(BinaryOp::Gt, &Value::str("b"), &Value::str("a")),
+            Value::bool(true)
+        );
+        assert_eq!(
+            binary(BinaryOp::Eq, &Value::str("a"), &Value::str("A")),
+            Value::bool(false)
+        );
         // NULL compares false both ways
-        assert_eq!(binary(BinaryOp::Eq, &Value::Null, &Value::Null), Value::bool(false));
-        assert_eq!(binary(BinaryOp::Ne, &Value::Null, &Value::num(1.0)), Value::bool(false));
+        assert_eq!(
+            binary(BinaryOp::Eq, &Value::Null, &Value::Null),
+            Value::bool(false)
+        );
+        assert_eq!(
+            binary(BinaryOp::Ne, &Value::Null, &Value::num(1.0)),
+            Value::bool(false)
+        );
     }
 
     #[test]
     fn concat_and_arithmetic_follow_qlik() {
-        assert_eq!(binary(BinaryOp::Concat, &Value::str("a"), &Value::Null).text().as_deref(), Some("a"));
+        assert_eq!(
+            binary(BinaryOp::Concat, &Value::str("a"), &Value::Null)
+                .text()
+                .as_deref(),
+            Some("a")
+        );
         assert!(binary(BinaryOp::Add, &Value::str("x"), &Value::num(1.0)).is_null());
         assert!(binary(BinaryOp::Div, &Value::num(1.0), &Value::num(0.0)).is_null());
-        assert_eq!(binary(BinaryOp::Add, &Value::from_loaded_text("2"), &Value::num(1.0)), Value::num(3.0));
-        assert_eq!(binary(BinaryOp::And, &Value::num(1.0), &Value::num(-1.0)), Value::num(-1.0));
+        assert_eq!(
+            binary(
+                BinaryOp::Add,
+                &Value::from_loaded_text("2"),
+                &Value::num(1.0)
+            ),
+            Value::num(3.0)
+        );
+        assert_eq!(
+            binary(BinaryOp::And, &Value::num(1.0), &Value::num(-1.0)),
+            Value::num(-1.0)
+        );
     }
 }

@@ -49,7 +49,11 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
             return result;
         };
         let inner_raw = &after[..close];
-        let inner = if inner_raw.contains("$(") { expand_into(st, inner_raw, depth + 1, acc) } else { inner_raw.to_string() };
+        let inner = if inner_raw.contains("$(") {
+            expand_into(st, inner_raw, depth + 1, acc)
+        } else {
+            inner_raw.to_string()
+        };
         result.push_str(&expand_one(st, &inner, depth, acc));
         rest = &after[close + 1..];
     }
@@ -90,19 +94,25 @@ fn expand_one(st: &State, inner: &str, depth: usize, acc: &mut Expanded) -> Stri
             Ok(expr) => match Ctx::plain(st).eval(&expr) {
                 Ok(v) => v.text_or_empty().into_owned(),
                 Err(e) => {
-                    acc.errors.push(format!("`$(={})`: {}", expr_text.trim(), e.message));
+                    acc.errors
+                        .push(format!("`$(={})`: {}", expr_text.trim(), e.message));
                     String::new()
                 }
             },
             Err(_) => {
-                acc.errors.push(format!("`$(={})` is not an expression qsa can read", expr_text.trim()));
+                acc.errors.push(format!(
+                    "`$(={})` is not an expression qsa can read",
+                    expr_text.trim()
+                ));
                 String::new()
             }
         };
     }
     let lower = trimmed.to_ascii_lowercase();
     if lower.starts_with("include") || lower.starts_with("must_include") {
-        acc.errors.push(format!("`$({trimmed})` inside a statement is not supported; put it on its own line"));
+        acc.errors.push(format!(
+            "`$({trimmed})` inside a statement is not supported; put it on its own line"
+        ));
         return String::new();
     }
     let (numeric, name_part) = match trimmed.strip_prefix('#') {
@@ -111,7 +121,10 @@ fn expand_one(st: &State, inner: &str, depth: usize, acc: &mut Expanded) -> Stri
     };
     // `name(args)`
     let (name, args) = match name_part.find('(') {
-        Some(p) if name_part.ends_with(')') => (name_part[..p].trim(), Some(split_args(&name_part[p + 1..name_part.len() - 1]))),
+        Some(p) if name_part.ends_with(')') => (
+            name_part[..p].trim(),
+            Some(split_args(&name_part[p + 1..name_part.len() - 1])),
+        ),
         _ => (name_part, None),
     };
     let Some(value) = st.vars.get(name) else {
@@ -192,8 +205,17 @@ mod tests {
     // S6: expansion is textual and happens before parsing.
     #[test]
     fn expands_variables_nested_and_parameterised() {
-        let s = st(&[("vA", "Region"), ("i", "2"), ("v2", "two"), ("vAdd", "$1 + $2"), ("vRef", "$(vA)s")]);
-        assert_eq!(expand_text(&s, "LOAD $(vA) FROM x;", 0).text, "LOAD Region FROM x;");
+        let s = st(&[
+            ("vA", "Region"),
+            ("i", "2"),
+            ("v2", "two"),
+            ("vAdd", "$1 + $2"),
+            ("vRef", "$(vA)s"),
+        ]);
+        assert_eq!(
+            expand_text(&s, "LOAD $(vA) FROM x;", 0).text,
+            "LOAD Region FROM x;"
+        );
         assert_eq!(expand_text(&s, "$(v$(i))", 0).text, "two");
         assert_eq!(expand_text(&s, "$(vAdd(3, 4))", 0).text, "3 + 4");
         assert_eq!(expand_text(&s, "[$(vRef)]", 0).text, "[Regions]");
@@ -217,6 +239,9 @@ mod tests {
 
     #[test]
     fn splits_arguments_at_top_level() {
-        assert_eq!(split_args("a, 'b,c', f(x, y)"), vec!["a", " 'b,c'", " f(x, y)"]);
+        assert_eq!(
+            split_args("a, 'b,c', f(x, y)"),
+            vec!["a", " 'b,c'", " f(x, y)"]
+        );
     }
 }

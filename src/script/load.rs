@@ -8,7 +8,10 @@ use super::runner::{eval_diag, Cx, Mapping, Runner};
 use super::sources::{self, SourceError};
 use crate::diag::{codes, Diagnostic, Span};
 use crate::model::{Incomplete, RowOrigin, Table, Value};
-use crate::syntax::{DropTarget, Expr, ExprKind, FormatItem, JoinKind, LoadField, LoadPart, LoadSource, LoadStmt, Name, Prefix, RenameTarget, Stmt};
+use crate::syntax::{
+    DropTarget, Expr, ExprKind, FormatItem, JoinKind, LoadField, LoadPart, LoadSource, LoadStmt,
+    Name, Prefix, RenameTarget, Stmt,
+};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -54,10 +57,22 @@ impl Runner {
                 Prefix::Mapping => place.mapping = true,
                 Prefix::NoConcatenate => place.no_concat = true,
                 Prefix::Concatenate(t) => place.concat = Some(t.as_ref().map(|n| n.text.clone())),
-                Prefix::Join { kind, table } => place.join = Some((*kind, table.as_ref().map(|n| n.text.clone()), false)),
-                Prefix::Keep { kind, table } => place.join = Some((*kind, table.as_ref().map(|n| n.text.clone()), true)),
-                Prefix::CrossTable { attribute, data, qualifiers } => {
-                    place.cross = Some((attribute.text.clone(), data.text.clone(), qualifiers.unwrap_or(1) as usize))
+                Prefix::Join { kind, table } => {
+                    place.join = Some((*kind, table.as_ref().map(|n| n.text.clone()), false))
+                }
+                Prefix::Keep { kind, table } => {
+                    place.join = Some((*kind, table.as_ref().map(|n| n.text.clone()), true))
+                }
+                Prefix::CrossTable {
+                    attribute,
+                    data,
+                    qualifiers,
+                } => {
+                    place.cross = Some((
+                        attribute.text.clone(),
+                        data.text.clone(),
+                        qualifiers.unwrap_or(1) as usize,
+                    ))
                 }
                 Prefix::First(e) => match self.value(e, cx).and_then(|v| v.as_num()) {
                     Some(n) if n >= 0.0 => place.first = Some(n as usize),
@@ -69,26 +84,57 @@ impl Runner {
                 },
                 // A full reload skips `Add Only` / `Replace Only` loads and runs `Add` / `Replace` ones.
                 Prefix::Add { only: true } | Prefix::Replace { only: true } => return,
-                Prefix::Add { only: false } | Prefix::Replace { only: false } | Prefix::Buffer | Prefix::Info => {}
-                Prefix::Generic => incomplete.push(Incomplete { reason: "the `Generic` prefix is not supported".into(), at }),
-                Prefix::Hierarchy { belongs_to, .. } => incomplete.push(Incomplete {
-                    reason: format!("the `{}` prefix is not supported", if *belongs_to { "HierarchyBelongsTo" } else { "Hierarchy" }),
+                Prefix::Add { only: false }
+                | Prefix::Replace { only: false }
+                | Prefix::Buffer
+                | Prefix::Info => {}
+                Prefix::Generic => incomplete.push(Incomplete {
+                    reason: "the `Generic` prefix is not supported".into(),
                     at,
                 }),
-                Prefix::IntervalMatch { .. } => incomplete.push(Incomplete { reason: "the `IntervalMatch` prefix is not supported".into(), at }),
-                Prefix::Merge => incomplete.push(Incomplete { reason: "the `Merge` prefix is not supported".into(), at }),
-                Prefix::Sample(_) => incomplete.push(Incomplete { reason: "`Sample` loads a random subset; qsa cannot reproduce it".into(), at }),
-                Prefix::Semantic => incomplete.push(Incomplete { reason: "`Semantic` loads are not supported".into(), at }),
+                Prefix::Hierarchy { belongs_to, .. } => incomplete.push(Incomplete {
+                    reason: format!(
+                        "the `{}` prefix is not supported",
+                        if *belongs_to {
+                            "HierarchyBelongsTo"
+                        } else {
+                            "Hierarchy"
+                        }
+                    ),
+                    at,
+                }),
+                Prefix::IntervalMatch { .. } => incomplete.push(Incomplete {
+                    reason: "the `IntervalMatch` prefix is not supported".into(),
+                    at,
+                }),
+                Prefix::Merge => incomplete.push(Incomplete {
+                    reason: "the `Merge` prefix is not supported".into(),
+                    at,
+                }),
+                Prefix::Sample(_) => incomplete.push(Incomplete {
+                    reason: "`Sample` loads a random subset; qsa cannot reproduce it".into(),
+                    at,
+                }),
+                Prefix::Semantic => incomplete.push(Incomplete {
+                    reason: "`Semantic` loads are not supported".into(),
+                    at,
+                }),
             }
         }
-        let Some(bottom) = ls.parts.last() else { return };
+        let Some(bottom) = ls.parts.last() else {
+            return;
+        };
         let table_label = label.clone().unwrap_or_default();
-        let Some(mut base) = self.load_source(bottom, &label, cx, span, &mut incomplete) else { return };
+        let Some(mut base) = self.load_source(bottom, &label, cx, span, &mut incomplete) else {
+            return;
+        };
         if let Some(n) = place.first {
             base.frame.rows.truncate(n);
             base.frame.origins.truncate(n);
         }
-        let name_for_msgs = label.clone().unwrap_or_else(|| base.default_name.trim_start_matches('\u{0}').to_string());
+        let name_for_msgs = label
+            .clone()
+            .unwrap_or_else(|| base.default_name.trim_start_matches('\u{0}').to_string());
         let uses_exists = ls.parts.iter().any(|p| part_calls(p, "exists"));
         let exists = RefCell::new(ExistsIndex::default());
         let exists_ref = if uses_exists { Some(&exists) } else { None };
@@ -99,7 +145,17 @@ impl Runner {
                 continue;
             }
             let is_top = k == 0;
-            match self.apply_part(part, frame, base.file.as_deref(), cx, span, &name_for_msgs, is_top, exists_ref, &mut incomplete) {
+            match self.apply_part(
+                part,
+                frame,
+                base.file.as_deref(),
+                cx,
+                span,
+                &name_for_msgs,
+                is_top,
+                exists_ref,
+                &mut incomplete,
+            ) {
                 Some(f) => frame = f,
                 None => return,
             }
@@ -125,14 +181,36 @@ impl Runner {
         let base_name = label.clone().unwrap_or_else(|| base.default_name.clone());
         if place.mapping {
             if frame.fields.len() < 2 {
-                self.error_at(codes::EXPRESSION, cx, span, format!("mapping load `{base_name}` needs two fields, got {}", frame.fields.len()));
+                self.error_at(
+                    codes::EXPRESSION,
+                    cx,
+                    span,
+                    format!(
+                        "mapping load `{base_name}` needs two fields, got {}",
+                        frame.fields.len()
+                    ),
+                );
                 return;
             }
-            let pairs = frame.rows.iter().map(|r| (r.first().cloned().unwrap_or_default(), r.get(1).cloned().unwrap_or_default())).collect();
+            let pairs = frame
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.first().cloned().unwrap_or_default(),
+                        r.get(1).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
             if !incomplete.is_empty() {
                 // A mapping that is not known faithfully taints nothing by itself; say what was skipped.
                 for inc in &incomplete {
-                    self.warn_at(codes::UNSUPPORTED_LOAD, cx, span, format!("mapping `{base_name}`: {}", inc.reason));
+                    self.warn_at(
+                        codes::UNSUPPORTED_LOAD,
+                        cx,
+                        span,
+                        format!("mapping `{base_name}`: {}", inc.reason),
+                    );
                 }
             }
             self.st.mappings.insert(base_name, Mapping::new(pairs));
@@ -141,7 +219,14 @@ impl Runner {
         // QUALIFY: rename matching fields to `table.field` (table = label or default name).
         if !self.st.qualify.is_empty() {
             for f in frame.fields.iter_mut() {
-                let q = self.st.qualify.iter().rev().find(|(p, _)| eval::wildcard_cs(f, p)).map(|(_, q)| *q).unwrap_or(false);
+                let q = self
+                    .st
+                    .qualify
+                    .iter()
+                    .rev()
+                    .find(|(p, _)| eval::wildcard_cs(f, p))
+                    .map(|(_, q)| *q)
+                    .unwrap_or(false);
                 if q {
                     *f = format!("{}.{f}", base_name.trim_start_matches('\u{0}'));
                 }
@@ -156,8 +241,17 @@ impl Runner {
     fn apply_field_settings(&self, frame: &mut Frame) {
         let null_text = self.st.vars.get("NullValue").cloned().unwrap_or_default();
         for (fi, f) in frame.fields.iter().enumerate() {
-            let map = self.st.field_maps.iter().find(|(x, _)| x == f).and_then(|(_, m)| self.st.mapping(m));
-            let nav = self.st.null_as_value.iter().any(|p| eval::wildcard_cs(f, p));
+            let map = self
+                .st
+                .field_maps
+                .iter()
+                .find(|(x, _)| x == f)
+                .and_then(|(_, m)| self.st.mapping(m));
+            let nav = self
+                .st
+                .null_as_value
+                .iter()
+                .any(|p| eval::wildcard_cs(f, p));
             if map.is_none() && !nav {
                 continue;
             }
@@ -177,14 +271,26 @@ impl Runner {
     }
 
     /// Read the bottom part's source.
-    fn load_source(&mut self, part: &LoadPart, label: &Option<String>, cx: &Cx, span: Span, incomplete: &mut Vec<Incomplete>) -> Option<Base> {
+    fn load_source(
+        &mut self,
+        part: &LoadPart,
+        label: &Option<String>,
+        cx: &Cx,
+        span: Span,
+        incomplete: &mut Vec<Incomplete>,
+    ) -> Option<Base> {
         let at = Some((cx.src, span));
         let who = |default: &str| label.clone().unwrap_or_else(|| default.to_string());
         let verbatim = self.st.verbatim();
         let access = self.st.access;
         match &part.source {
             LoadSource::Preceding => {
-                self.error_at(codes::EXPRESSION, cx, span, "a preceding LOAD with nothing below it");
+                self.error_at(
+                    codes::EXPRESSION,
+                    cx,
+                    span,
+                    "a preceding LOAD with nothing below it",
+                );
                 None
             }
             LoadSource::Inline { data, format } => {
@@ -192,13 +298,30 @@ impl Runner {
                 let default_name = DEFAULT_INLINE.to_string();
                 match sources::read_inline(&data.text, format) {
                     Ok(loaded) => {
-                        let mut frame = Frame { fields: loaded.fields, rows: loaded.rows, origins: Vec::new() };
+                        let mut frame = Frame {
+                            fields: loaded.fields,
+                            rows: loaded.rows,
+                            origins: Vec::new(),
+                        };
                         normalise(&mut frame, !verbatim, access);
                         frame.origins = inline_origins(cx, data, format, frame.rows.len(), span);
-                        Some(Base { frame, default_name, file: None, fields_done: false })
+                        Some(Base {
+                            frame,
+                            default_name,
+                            file: None,
+                            fields_done: false,
+                        })
                     }
                     Err(e) => {
-                        self.error_at(codes::SOURCE_MISSING, cx, data.span, format!("INLINE data of `{}`: {e}", who(default_name.trim_start_matches('\u{0}'))));
+                        self.error_at(
+                            codes::SOURCE_MISSING,
+                            cx,
+                            data.span,
+                            format!(
+                                "INLINE data of `{}`: {e}",
+                                who(default_name.trim_start_matches('\u{0}'))
+                            ),
+                        );
                         None
                     }
                 }
@@ -212,21 +335,39 @@ impl Runner {
                     Ok(p) => p,
                     Err(e) => {
                         self.missing_source(&name, raw, &e.to_string(), part, incomplete, at);
-                        return Some(Base { frame: Frame::default(), default_name, file: None, fields_done: false });
+                        return Some(Base {
+                            frame: Frame::default(),
+                            default_name,
+                            file: None,
+                            fields_done: false,
+                        });
                     }
                 };
                 if let Some(t) = self.st.stored.get(&resolved) {
                     let frame = table_to_frame(t);
                     incomplete.extend(t.incomplete.iter().cloned());
-                    return Some(Base { frame, default_name, file: Some(resolved), fields_done: false });
+                    return Some(Base {
+                        frame,
+                        default_name,
+                        file: Some(resolved),
+                        fields_done: false,
+                    });
                 }
                 let is_pattern = raw.contains('*') || raw.contains('?');
                 let files: Vec<PathBuf> = if is_pattern {
                     match sources::file_list(raw, &ctx) {
-                        Ok(list) => list.iter().filter_map(|p| sources::resolve_path(p, &ctx).ok()).collect(),
+                        Ok(list) => list
+                            .iter()
+                            .filter_map(|p| sources::resolve_path(p, &ctx).ok())
+                            .collect(),
                         Err(e) => {
                             self.missing_source(&name, raw, &e.to_string(), part, incomplete, at);
-                            return Some(Base { frame: Frame::default(), default_name, file: None, fields_done: false });
+                            return Some(Base {
+                                frame: Frame::default(),
+                                default_name,
+                                file: None,
+                                fields_done: false,
+                            });
                         }
                     }
                 } else {
@@ -234,26 +375,42 @@ impl Runner {
                 };
                 if files.is_empty() {
                     self.missing_source(&name, raw, "no file matches", part, incomplete, at);
-                    return Some(Base { frame: Frame::default(), default_name, file: None, fields_done: false });
+                    return Some(Base {
+                        frame: Frame::default(),
+                        default_name,
+                        file: None,
+                        fields_done: false,
+                    });
                 }
                 let mut frame = Frame::default();
                 for f in &files {
                     match sources::read_file(f, format) {
                         Ok(loaded) => {
-                            let mut fr = Frame { fields: loaded.fields, rows: loaded.rows, origins: loaded.origins };
+                            let mut fr = Frame {
+                                fields: loaded.fields,
+                                rows: loaded.rows,
+                                origins: loaded.origins,
+                            };
                             normalise(&mut fr, !verbatim, false);
                             append_frame(&mut frame, fr);
                         }
                         Err(e) => {
                             let reason = match &e {
-                                SourceError::Unsupported(_) => format!("unsupported source for table `{name}`: {e}"),
+                                SourceError::Unsupported(_) => {
+                                    format!("unsupported source for table `{name}`: {e}")
+                                }
                                 _ => format!("missing source for table `{name}`: {e}"),
                             };
                             self.missing_reason(reason, part, incomplete, at);
                         }
                     }
                 }
-                Some(Base { frame, default_name, file: files.first().cloned(), fields_done: false })
+                Some(Base {
+                    frame,
+                    default_name,
+                    file: files.first().cloned(),
+                    fields_done: false,
+                })
             }
             LoadSource::Resident(t) => {
                 let Some(table) = self.st.table(&t.text) else {
@@ -267,20 +424,51 @@ impl Runner {
                 incomplete.extend(table.incomplete.iter().cloned());
                 let mut frame = table_to_frame(table);
                 if frame.origins.len() != frame.rows.len() {
-                    frame.origins = vec![RowOrigin::Load { source: cx.src, span }; frame.rows.len()];
+                    frame.origins = vec![
+                        RowOrigin::Load {
+                            source: cx.src,
+                            span
+                        };
+                        frame.rows.len()
+                    ];
                 }
-                Some(Base { frame, default_name: t.text.clone(), file: None, fields_done: false })
+                Some(Base {
+                    frame,
+                    default_name: t.text.clone(),
+                    file: None,
+                    fields_done: false,
+                })
             }
             LoadSource::Autogenerate(e) => {
                 let default_name = DEFAULT_AUTOGENERATE.to_string();
                 let n = self.value(e, cx)?.as_num().unwrap_or(0.0);
                 if n > MAX_GENERATED_ROWS {
-                    self.error_at(codes::ITERATION_LIMIT, cx, e.span, format!("AUTOGENERATE {n}: more than {MAX_GENERATED_ROWS} rows"));
+                    self.error_at(
+                        codes::ITERATION_LIMIT,
+                        cx,
+                        e.span,
+                        format!("AUTOGENERATE {n}: more than {MAX_GENERATED_ROWS} rows"),
+                    );
                     return None;
                 }
                 let n = n.max(0.0) as usize;
-                let frame = Frame { fields: Vec::new(), rows: vec![Vec::new(); n], origins: vec![RowOrigin::Load { source: cx.src, span }; n] };
-                Some(Base { frame, default_name, file: None, fields_done: false })
+                let frame = Frame {
+                    fields: Vec::new(),
+                    rows: vec![Vec::new(); n],
+                    origins: vec![
+                        RowOrigin::Load {
+                            source: cx.src,
+                            span
+                        };
+                        n
+                    ],
+                };
+                Some(Base {
+                    frame,
+                    default_name,
+                    file: None,
+                    fields_done: false,
+                })
             }
             LoadSource::Sql(sql) => {
                 let from_name = sql_table_name(&sql.text);
@@ -292,21 +480,51 @@ impl Runner {
                     .tables
                     .iter()
                     .find(|(n, _)| n == &name)
-                    .or_else(|| self.st.opts.tables.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name)))
-                    .or_else(|| from_name.as_ref().and_then(|f| self.st.opts.tables.iter().find(|(n, _)| n.eq_ignore_ascii_case(f))))
+                    .or_else(|| {
+                        self.st
+                            .opts
+                            .tables
+                            .iter()
+                            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                    })
+                    .or_else(|| {
+                        from_name.as_ref().and_then(|f| {
+                            self.st
+                                .opts
+                                .tables
+                                .iter()
+                                .find(|(n, _)| n.eq_ignore_ascii_case(f))
+                        })
+                    })
                     .map(|(_, p)| p.clone());
                 match supplied {
-                    Some(p) => match sources::read_file(&p, &[]) {
-                        Ok(loaded) => {
-                            let mut frame = Frame { fields: loaded.fields, rows: loaded.rows, origins: loaded.origins };
-                            normalise(&mut frame, !verbatim, false);
-                            Some(Base { frame, default_name, file: Some(p), fields_done: true })
+                    Some(p) => {
+                        match sources::read_file(&p, &[]) {
+                            Ok(loaded) => {
+                                let mut frame = Frame {
+                                    fields: loaded.fields,
+                                    rows: loaded.rows,
+                                    origins: loaded.origins,
+                                };
+                                normalise(&mut frame, !verbatim, false);
+                                Some(Base {
+                                    frame,
+                                    default_name,
+                                    file: Some(p),
+                                    fields_done: true,
+                                })
+                            }
+                            Err(e) => {
+                                self.missing_reason(format!("missing source for table `{name}` (--table {name}={}): {e}", p.display()), part, incomplete, at);
+                                Some(Base {
+                                    frame: Frame::new(sql_fields(&sql.text).unwrap_or_default()),
+                                    default_name,
+                                    file: None,
+                                    fields_done: true,
+                                })
+                            }
                         }
-                        Err(e) => {
-                            self.missing_reason(format!("missing source for table `{name}` (--table {name}={}): {e}", p.display()), part, incomplete, at);
-                            Some(Base { frame: Frame::new(sql_fields(&sql.text).unwrap_or_default()), default_name, file: None, fields_done: true })
-                        }
-                    },
+                    }
                     None => {
                         let fields = sql_fields(&sql.text);
                         let inc = Incomplete {
@@ -317,27 +535,75 @@ impl Runner {
                             self.st.unknown_fields.push((self.st.access, inc.clone()));
                         }
                         incomplete.push(inc);
-                        Some(Base { frame: Frame::new(fields.unwrap_or_default()), default_name, file: None, fields_done: true })
+                        Some(Base {
+                            frame: Frame::new(fields.unwrap_or_default()),
+                            default_name,
+                            file: None,
+                            fields_done: true,
+                        })
                     }
                 }
             }
             LoadSource::Other(raw) => {
                 let name = who("table");
-                incomplete.push(Incomplete { reason: format!("unsupported source for table `{name}`: `{}`", raw.text.trim()), at });
+                incomplete.push(Incomplete {
+                    reason: format!(
+                        "unsupported source for table `{name}`: `{}`",
+                        raw.text.trim()
+                    ),
+                    at,
+                });
                 if part.fields.iter().any(|f| matches!(f, LoadField::Star(_))) {
-                    self.st.unknown_fields.push((self.st.access, Incomplete { reason: format!("unsupported source for table `{name}`: `{}`", raw.text.trim()), at }));
+                    self.st.unknown_fields.push((
+                        self.st.access,
+                        Incomplete {
+                            reason: format!(
+                                "unsupported source for table `{name}`: `{}`",
+                                raw.text.trim()
+                            ),
+                            at,
+                        },
+                    ));
                 }
-                Some(Base { frame: Frame::default(), default_name: name, file: None, fields_done: false })
+                Some(Base {
+                    frame: Frame::default(),
+                    default_name: name,
+                    file: None,
+                    fields_done: false,
+                })
             }
         }
     }
 
-    fn missing_source(&mut self, name: &str, raw: &str, why: &str, part: &LoadPart, incomplete: &mut Vec<Incomplete>, at: Option<(crate::diag::SourceId, Span)>) {
-        let help = if raw.to_ascii_lowercase().starts_with("lib://") { " (map the folder with --lib NAME=DIR)" } else { "" };
-        self.missing_reason(format!("missing source for table `{name}`: `{raw}`: {why}{help}"), part, incomplete, at);
+    fn missing_source(
+        &mut self,
+        name: &str,
+        raw: &str,
+        why: &str,
+        part: &LoadPart,
+        incomplete: &mut Vec<Incomplete>,
+        at: Option<(crate::diag::SourceId, Span)>,
+    ) {
+        let help = if raw.to_ascii_lowercase().starts_with("lib://") {
+            " (map the folder with --lib NAME=DIR)"
+        } else {
+            ""
+        };
+        self.missing_reason(
+            format!("missing source for table `{name}`: `{raw}`: {why}{help}"),
+            part,
+            incomplete,
+            at,
+        );
     }
 
-    fn missing_reason(&mut self, reason: String, part: &LoadPart, incomplete: &mut Vec<Incomplete>, at: Option<(crate::diag::SourceId, Span)>) {
+    fn missing_reason(
+        &mut self,
+        reason: String,
+        part: &LoadPart,
+        incomplete: &mut Vec<Incomplete>,
+        at: Option<(crate::diag::SourceId, Span)>,
+    ) {
         let inc = Incomplete { reason, at };
         if part.fields.iter().any(|f| matches!(f, LoadField::Star(_))) {
             self.st.unknown_fields.push((self.st.access, inc.clone()));
@@ -364,7 +630,8 @@ impl Runner {
         if !part.order_by.is_empty() {
             let mut keys: Vec<(Vec<Value>, usize)> = Vec::with_capacity(input.rows.len());
             for i in 0..input.rows.len() {
-                let ctx = self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
+                let ctx =
+                    self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
                 let mut k = Vec::new();
                 for (e, _) in &part.order_by {
                     match ctx.eval(e) {
@@ -396,7 +663,9 @@ impl Runner {
             let mut rows: Vec<Option<Vec<Value>>> = rows.into_iter().map(Some).collect();
             let mut origins: Vec<Option<RowOrigin>> = origins.into_iter().map(Some).collect();
             for (_, i) in keys {
-                input.rows.push(rows.get_mut(i).and_then(Option::take).unwrap_or_default());
+                input
+                    .rows
+                    .push(rows.get_mut(i).and_then(Option::take).unwrap_or_default());
                 if let Some(o) = origins.get_mut(i).and_then(Option::take) {
                     input.origins.push(o);
                 }
@@ -417,17 +686,35 @@ impl Runner {
                         }
                     }
                 }
-                LoadField::Expr { expr, alias, span: fspan } => {
+                LoadField::Expr {
+                    expr,
+                    alias,
+                    span: fspan,
+                } => {
                     let name = match (alias, &expr.kind) {
                         (Some(a), _) => a.text.clone(),
                         (None, ExprKind::Field(n)) => n.text.clone(),
                         (None, _) => cx.slice(expr.span).trim().to_string(),
                     };
-                    let name = if name.is_empty() { cx.slice(*fspan).trim().to_string() } else { name };
-                    if out_fields.contains(&name) || (self.st.access && out_fields.iter().any(|o| o.eq_ignore_ascii_case(&name))) {
+                    let name = if name.is_empty() {
+                        cx.slice(*fspan).trim().to_string()
+                    } else {
+                        name
+                    };
+                    if out_fields.contains(&name)
+                        || (self.st.access
+                            && out_fields.iter().any(|o| o.eq_ignore_ascii_case(&name)))
+                    {
                         self.diag(
-                            Diagnostic::error(codes::EXPRESSION, format!("loading `{table}`: field `{name}` appears twice"))
-                                .at(cx.src, *fspan, "field names must be unique within a table"),
+                            Diagnostic::error(
+                                codes::EXPRESSION,
+                                format!("loading `{table}`: field `{name}` appears twice"),
+                            )
+                            .at(
+                                cx.src,
+                                *fspan,
+                                "field names must be unique within a table",
+                            ),
                         );
                         return None;
                     }
@@ -437,7 +724,11 @@ impl Runner {
                 }
             }
         }
-        let group_mode = !part.group_by.is_empty() || part.fields.iter().any(|f| matches!(f, LoadField::Expr { expr, .. } if has_aggregate(expr)));
+        let group_mode = !part.group_by.is_empty()
+            || part
+                .fields
+                .iter()
+                .any(|f| matches!(f, LoadField::Expr { expr, .. } if has_aggregate(expr)));
         let mut out = Frame::new(out_fields.clone());
         let mut reported_unsupported = false;
         // Two-argument SubField calls generate rows.
@@ -457,7 +748,19 @@ impl Runner {
         let mut prev_of: Vec<Option<usize>> = Vec::with_capacity(input.rows.len());
         for i in 0..input.rows.len() {
             if let Some(w) = &part.where_ {
-                let ctx = self.row_ctx(&input, i, None, prev, i + 1, out.rows.len() + 1, 1, None, file, None, exists);
+                let ctx = self.row_ctx(
+                    &input,
+                    i,
+                    None,
+                    prev,
+                    i + 1,
+                    out.rows.len() + 1,
+                    1,
+                    None,
+                    file,
+                    None,
+                    exists,
+                );
                 match ctx.eval(w) {
                     Ok(v) if v.truthy() => {}
                     Ok(_) => continue,
@@ -481,7 +784,8 @@ impl Runner {
             let mut groups: Vec<Vec<usize>> = Vec::new();
             let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
             for &i in &kept {
-                let ctx = self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
+                let ctx =
+                    self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
                 let mut key = Vec::with_capacity(part.group_by.len());
                 for g in &part.group_by {
                     match ctx.eval(g) {
@@ -509,11 +813,28 @@ impl Runner {
             }
             for g in &groups {
                 let Some(&first) = g.first() else { continue };
-                let ctx = self.row_ctx(&input, first, Some(g.as_slice()), None, first + 1, out.rows.len() + 1, 1, None, file, None, exists);
+                let ctx = self.row_ctx(
+                    &input,
+                    first,
+                    Some(g.as_slice()),
+                    None,
+                    first + 1,
+                    out.rows.len() + 1,
+                    1,
+                    None,
+                    file,
+                    None,
+                    exists,
+                );
                 let mut row = Vec::with_capacity(out_fields.len());
                 for (j, e) in exprs.iter().enumerate() {
                     let v = match e {
-                        None => Ok(input.rows.get(first).and_then(|r| r.get(copy_idx[j])).cloned().unwrap_or_default()),
+                        None => Ok(input
+                            .rows
+                            .get(first)
+                            .and_then(|r| r.get(copy_idx[j]))
+                            .cloned()
+                            .unwrap_or_default()),
                         Some(e) => ctx.eval(e),
                     };
                     match v {
@@ -529,7 +850,16 @@ impl Runner {
                     }
                 }
                 out.rows.push(row);
-                out.origins.push(input.origins.get(first).cloned().unwrap_or(RowOrigin::Load { source: cx.src, span }));
+                out.origins.push(
+                    input
+                        .origins
+                        .get(first)
+                        .cloned()
+                        .unwrap_or(RowOrigin::Load {
+                            source: cx.src,
+                            span,
+                        }),
+                );
             }
         } else {
             for (n, &i) in kept.iter().enumerate() {
@@ -537,7 +867,19 @@ impl Runner {
                 let mut iterno = 1usize;
                 loop {
                     if let Some(w) = &part.while_ {
-                        let ctx = self.row_ctx(&input, i, None, prev, i + 1, out.rows.len() + 1, iterno, None, file, None, exists);
+                        let ctx = self.row_ctx(
+                            &input,
+                            i,
+                            None,
+                            prev,
+                            i + 1,
+                            out.rows.len() + 1,
+                            iterno,
+                            None,
+                            file,
+                            None,
+                            exists,
+                        );
                         match ctx.eval(w) {
                             Ok(v) if v.truthy() => {}
                             Ok(_) => break,
@@ -554,10 +896,27 @@ impl Runner {
                     // SubField(s, sep) row generation: the cartesian product of all such calls.
                     let mut combos: Vec<HashMap<(usize, usize), Value>> = vec![HashMap::new()];
                     if !sub_calls.is_empty() {
-                        let ctx = self.row_ctx(&input, i, None, prev, i + 1, out.rows.len() + 1, iterno, None, file, None, exists);
+                        let ctx = self.row_ctx(
+                            &input,
+                            i,
+                            None,
+                            prev,
+                            i + 1,
+                            out.rows.len() + 1,
+                            iterno,
+                            None,
+                            file,
+                            None,
+                            exists,
+                        );
                         for call in &sub_calls {
-                            let ExprKind::Call { args, .. } = &call.kind else { continue };
-                            let (s, sep) = match (args.first().map(|a| ctx.eval(a)), args.get(1).map(|a| ctx.eval(a))) {
+                            let ExprKind::Call { args, .. } = &call.kind else {
+                                continue;
+                            };
+                            let (s, sep) = match (
+                                args.first().map(|a| ctx.eval(a)),
+                                args.get(1).map(|a| ctx.eval(a)),
+                            ) {
                                 (Some(Ok(s)), Some(Ok(sep))) => (s, sep),
                                 (Some(Err(err)), _) | (_, Some(Err(err))) => {
                                     self.part_error(&err, cx, table, incomplete);
@@ -567,7 +926,10 @@ impl Runner {
                             };
                             let parts: Vec<Value> = match s.text() {
                                 None => vec![Value::Null],
-                                Some(t) => eval::split_parts(&t, &sep.text_or_empty()).iter().map(|p| Value::from_loaded_text(p)).collect(),
+                                Some(t) => eval::split_parts(&t, &sep.text_or_empty())
+                                    .iter()
+                                    .map(|p| Value::from_loaded_text(p))
+                                    .collect(),
                             };
                             let mut next = Vec::with_capacity(combos.len() * parts.len());
                             for c in &combos {
@@ -591,14 +953,23 @@ impl Runner {
                             iterno,
                             Some((&out.fields, &out.rows)),
                             file,
-                            if sub_calls.is_empty() { None } else { Some(combo) },
+                            if sub_calls.is_empty() {
+                                None
+                            } else {
+                                Some(combo)
+                            },
                             exists,
                         );
                         let mut row = Vec::with_capacity(out_fields.len());
                         let mut failed = None;
                         for (j, e) in exprs.iter().enumerate() {
                             let v = match e {
-                                None => Ok(input.rows.get(i).and_then(|r| r.get(copy_idx[j])).cloned().unwrap_or_default()),
+                                None => Ok(input
+                                    .rows
+                                    .get(i)
+                                    .and_then(|r| r.get(copy_idx[j]))
+                                    .cloned()
+                                    .unwrap_or_default()),
                                 Some(e) => ctx.eval(e),
                             };
                             match v {
@@ -628,7 +999,12 @@ impl Runner {
                             }
                         }
                         out.rows.push(row);
-                        out.origins.push(input.origins.get(i).cloned().unwrap_or(RowOrigin::Load { source: cx.src, span }));
+                        out.origins.push(input.origins.get(i).cloned().unwrap_or(
+                            RowOrigin::Load {
+                                source: cx.src,
+                                span,
+                            },
+                        ));
                     }
                     if part.while_.is_none() {
                         break;
@@ -672,36 +1048,76 @@ impl Runner {
     ) -> Ctx<'a> {
         Ctx {
             st: &self.st,
-            row: Some(RowCx { frame, idx, group, prev, recno, rowno, iterno, out, file }),
+            row: Some(RowCx {
+                frame,
+                idx,
+                group,
+                prev,
+                recno,
+                rowno,
+                iterno,
+                out,
+                file,
+            }),
             subfield,
             exists,
         }
     }
 
-    fn part_error(&mut self, err: &EvalError, cx: &Cx, table: &str, incomplete: &mut Vec<Incomplete>) {
+    fn part_error(
+        &mut self,
+        err: &EvalError,
+        cx: &Cx,
+        table: &str,
+        incomplete: &mut Vec<Incomplete>,
+    ) {
         let _ = incomplete;
         let d = eval_diag(err, cx, table);
         self.diag(d);
     }
 
-
     /// Put a loaded table where its prefixes (or Qlik's automatic concatenation) say.
     fn place_table(&mut self, mut table: Table, place: Placement, cx: &Cx, span: Span) {
         let access = self.st.access;
         if let Some((kind, target, keep)) = place.join {
-            let target_name = match target.or_else(|| self.st.last.as_ref().filter(|(a, _)| *a == access).map(|(_, n)| n.clone())) {
+            let target_name = match target.or_else(|| {
+                self.st
+                    .last
+                    .as_ref()
+                    .filter(|(a, _)| *a == access)
+                    .map(|(_, n)| n.clone())
+            }) {
                 Some(n) => n,
                 None => {
-                    self.error_at(codes::TABLE_NOT_FOUND, cx, span, format!("{} without a table to {} (no table loaded before)", if keep { "Keep" } else { "Join" }, if keep { "keep against" } else { "join to" }));
+                    self.error_at(
+                        codes::TABLE_NOT_FOUND,
+                        cx,
+                        span,
+                        format!(
+                            "{} without a table to {} (no table loaded before)",
+                            if keep { "Keep" } else { "Join" },
+                            if keep { "keep against" } else { "join to" }
+                        ),
+                    );
                     return;
                 }
             };
             let Some(sec) = self.st.locate(&target_name) else {
-                self.error_at(codes::TABLE_NOT_FOUND, cx, span, format!("{} table `{target_name}` not found", if keep { "Keep" } else { "Join" }));
+                self.error_at(
+                    codes::TABLE_NOT_FOUND,
+                    cx,
+                    span,
+                    format!(
+                        "{} table `{target_name}` not found",
+                        if keep { "Keep" } else { "Join" }
+                    ),
+                );
                 return;
             };
             let model = self.st.section_mut(sec);
-            let Some(left) = model.table_mut(&target_name) else { return };
+            let Some(left) = model.table_mut(&target_name) else {
+                return;
+            };
             if keep {
                 let (l, r) = keep_tables(left, &table, kind);
                 let incomplete_l = left.incomplete.clone();
@@ -737,7 +1153,12 @@ impl Runner {
         let target: Option<String> = match place.concat {
             Some(Some(t)) => {
                 if self.st.model().table(&t).is_none() {
-                    self.error_at(codes::TABLE_NOT_FOUND, cx, span, format!("Concatenate: table `{t}` not found"));
+                    self.error_at(
+                        codes::TABLE_NOT_FOUND,
+                        cx,
+                        span,
+                        format!("Concatenate: table `{t}` not found"),
+                    );
                     return;
                 }
                 Some(t)
@@ -753,7 +1174,10 @@ impl Runner {
                     .model()
                     .tables
                     .iter()
-                    .find(|t| t.fields.len() == table.fields.len() && t.fields.iter().all(|f| mine.contains(f)))
+                    .find(|t| {
+                        t.fields.len() == table.fields.len()
+                            && t.fields.iter().all(|f| mine.contains(f))
+                    })
                     .map(|t| t.name.clone())
             }
             None => None,
@@ -785,10 +1209,20 @@ impl Runner {
         if model.table(name).is_none() {
             return name.to_string();
         }
-        (1..).map(|i| format!("{name}-{i}")).find(|n| model.table(n).is_none()).unwrap_or_else(|| name.to_string())
+        (1..)
+            .map(|i| format!("{name}-{i}"))
+            .find(|n| model.table(n).is_none())
+            .unwrap_or_else(|| name.to_string())
     }
 
-    pub(crate) fn exec_drop(&mut self, target: DropTarget, names: &[Name], from: &[Name], span: Span, cx: &Cx) {
+    pub(crate) fn exec_drop(
+        &mut self,
+        target: DropTarget,
+        names: &[Name],
+        from: &[Name],
+        span: Span,
+        cx: &Cx,
+    ) {
         match target {
             DropTarget::Tables => {
                 for n in names {
@@ -796,12 +1230,20 @@ impl Runner {
                         let model = self.st.section_mut(sec);
                         if let Some(pos) = model.tables.iter().position(|t| t.name == n.text) {
                             let t = model.tables.remove(pos);
-                            self.st.dropped_incomplete.extend(t.incomplete.into_iter().map(|i| (sec, i)));
+                            self.st
+                                .dropped_incomplete
+                                .extend(t.incomplete.into_iter().map(|i| (sec, i)));
                         }
                     } else if self.st.mappings.remove(&n.text).is_some() {
                         // dropping a mapping table is allowed
                     } else {
-                        self.diag(Diagnostic::error(codes::TABLE_NOT_FOUND, format!("DROP TABLE `{}`: no such table", n.text)).at(cx.src, n.span, "not found"));
+                        self.diag(
+                            Diagnostic::error(
+                                codes::TABLE_NOT_FOUND,
+                                format!("DROP TABLE `{}`: no such table", n.text),
+                            )
+                            .at(cx.src, n.span, "not found"),
+                        );
                     }
                 }
             }
@@ -815,7 +1257,15 @@ impl Runner {
                             if !from.is_empty() && !from.iter().any(|f| f.text == t.name) {
                                 continue;
                             }
-                            let idx = t.field_index(&n.text).or_else(|| if sec { t.fields.iter().position(|f| f.eq_ignore_ascii_case(&n.text)) } else { None });
+                            let idx = t.field_index(&n.text).or_else(|| {
+                                if sec {
+                                    t.fields
+                                        .iter()
+                                        .position(|f| f.eq_ignore_ascii_case(&n.text))
+                                } else {
+                                    None
+                                }
+                            });
                             if let Some(i) = idx {
                                 t.fields.remove(i);
                                 t.columns.remove(i);
@@ -832,12 +1282,20 @@ impl Runner {
                                     true
                                 }
                             });
-                            self.st.dropped_incomplete.extend(dropped.into_iter().map(|i| (sec, i)));
+                            self.st
+                                .dropped_incomplete
+                                .extend(dropped.into_iter().map(|i| (sec, i)));
                             break;
                         }
                     }
                     if !found {
-                        self.diag(Diagnostic::error(codes::TABLE_NOT_FOUND, format!("DROP FIELD `{}`: no such field", n.text)).at(cx.src, n.span, "not found"));
+                        self.diag(
+                            Diagnostic::error(
+                                codes::TABLE_NOT_FOUND,
+                                format!("DROP FIELD `{}`: no such field", n.text),
+                            )
+                            .at(cx.src, n.span, "not found"),
+                        );
                     }
                 }
             }
@@ -845,17 +1303,39 @@ impl Runner {
         let _ = span;
     }
 
-    pub(crate) fn exec_rename(&mut self, target: RenameTarget, pairs: &[(Name, Name)], using: Option<&Name>, span: Span, cx: &Cx) {
-        let mut list: Vec<(String, String, Span)> = pairs.iter().map(|(a, b)| (a.text.clone(), b.text.clone(), a.span)).collect();
+    pub(crate) fn exec_rename(
+        &mut self,
+        target: RenameTarget,
+        pairs: &[(Name, Name)],
+        using: Option<&Name>,
+        span: Span,
+        cx: &Cx,
+    ) {
+        let mut list: Vec<(String, String, Span)> = pairs
+            .iter()
+            .map(|(a, b)| (a.text.clone(), b.text.clone(), a.span))
+            .collect();
         if let Some(m) = using {
             let Some(map) = self.st.mapping(&m.text) else {
-                self.diag(Diagnostic::error(codes::TABLE_NOT_FOUND, format!("RENAME … USING `{}`: no such mapping table", m.text)).at(cx.src, m.span, "not found"));
+                self.diag(
+                    Diagnostic::error(
+                        codes::TABLE_NOT_FOUND,
+                        format!("RENAME … USING `{}`: no such mapping table", m.text),
+                    )
+                    .at(cx.src, m.span, "not found"),
+                );
                 return;
             };
             let pairs = map.pairs.clone();
             match target {
                 RenameTarget::Fields => {
-                    let fields: Vec<String> = self.st.model().tables.iter().flat_map(|t| t.fields.iter().cloned()).collect();
+                    let fields: Vec<String> = self
+                        .st
+                        .model()
+                        .tables
+                        .iter()
+                        .flat_map(|t| t.fields.iter().cloned())
+                        .collect();
                     for f in fields {
                         if let Some((_, to)) = pairs.iter().find(|(k, _)| k.text_or_empty() == f) {
                             if !list.iter().any(|(a, _, _)| a == &f) {
@@ -866,7 +1346,9 @@ impl Runner {
                 }
                 RenameTarget::Tables => {
                     for t in self.st.model().tables.iter() {
-                        if let Some((_, to)) = pairs.iter().find(|(k, _)| k.text_or_empty() == t.name) {
+                        if let Some((_, to)) =
+                            pairs.iter().find(|(k, _)| k.text_or_empty() == t.name)
+                        {
                             list.push((t.name.clone(), to.text_or_empty().into_owned(), span));
                         }
                     }
@@ -878,7 +1360,13 @@ impl Runner {
                 RenameTarget::Tables => {
                     let Some(sec) = self.st.locate(&from) else {
                         if using.is_none() {
-                            self.diag(Diagnostic::error(codes::TABLE_NOT_FOUND, format!("RENAME TABLE `{from}`: no such table")).at(cx.src, at, "not found"));
+                            self.diag(
+                                Diagnostic::error(
+                                    codes::TABLE_NOT_FOUND,
+                                    format!("RENAME TABLE `{from}`: no such table"),
+                                )
+                                .at(cx.src, at, "not found"),
+                            );
                         }
                         continue;
                     };
@@ -912,57 +1400,122 @@ impl Runner {
                         }
                     }
                     if !found && using.is_none() {
-                        self.diag(Diagnostic::error(codes::TABLE_NOT_FOUND, format!("RENAME FIELD `{from}`: no such field")).at(cx.src, at, "not found"));
+                        self.diag(
+                            Diagnostic::error(
+                                codes::TABLE_NOT_FOUND,
+                                format!("RENAME FIELD `{from}`: no such field"),
+                            )
+                            .at(cx.src, at, "not found"),
+                        );
                     }
                 }
             }
         }
     }
 
-    pub(crate) fn exec_store(&mut self, table: &Name, path: &crate::syntax::RawText, format: &[FormatItem], fields: &[LoadField], span: Span, cx: &Cx) {
+    pub(crate) fn exec_store(
+        &mut self,
+        table: &Name,
+        path: &crate::syntax::RawText,
+        format: &[FormatItem],
+        fields: &[LoadField],
+        span: Span,
+        cx: &Cx,
+    ) {
         let _ = format;
         let Some(t) = self.st.table(&table.text) else {
-            self.diag(Diagnostic::error(codes::TABLE_NOT_FOUND, format!("STORE `{}`: no such table", table.text)).at(cx.src, table.span, "not found"));
+            self.diag(
+                Diagnostic::error(
+                    codes::TABLE_NOT_FOUND,
+                    format!("STORE `{}`: no such table", table.text),
+                )
+                .at(cx.src, table.span, "not found"),
+            );
             return;
         };
         let mut copy = t.clone();
         if !fields.is_empty() && !fields.iter().any(|f| matches!(f, LoadField::Star(_))) {
             let mut keep = Vec::new();
             for f in fields {
-                if let LoadField::Expr { expr: Expr { kind: ExprKind::Field(n), .. }, alias, .. } = f {
+                if let LoadField::Expr {
+                    expr:
+                        Expr {
+                            kind: ExprKind::Field(n),
+                            ..
+                        },
+                    alias,
+                    ..
+                } = f
+                {
                     if let Some(i) = copy.field_index(&n.text) {
-                        keep.push((i, alias.as_ref().map(|a| a.text.clone()).unwrap_or_else(|| n.text.clone())));
+                        keep.push((
+                            i,
+                            alias
+                                .as_ref()
+                                .map(|a| a.text.clone())
+                                .unwrap_or_else(|| n.text.clone()),
+                        ));
                     }
                 }
             }
-            let mut t2 = Table::new(copy.name.clone(), keep.iter().map(|(_, n)| n.clone()).collect());
-            t2.columns = keep.iter().map(|(i, _)| copy.columns.get(*i).cloned().unwrap_or_default()).collect();
+            let mut t2 = Table::new(
+                copy.name.clone(),
+                keep.iter().map(|(_, n)| n.clone()).collect(),
+            );
+            t2.columns = keep
+                .iter()
+                .map(|(i, _)| copy.columns.get(*i).cloned().unwrap_or_default())
+                .collect();
             t2.origins = copy.origins.clone();
             t2.incomplete = copy.incomplete.clone();
             copy = t2;
         }
         let ctx = self.st.path_context(&cx.dir);
-        let key = sources::resolve_path(path.text.trim(), &ctx).unwrap_or_else(|_| PathBuf::from(path.text.trim()));
+        let key = sources::resolve_path(path.text.trim(), &ctx)
+            .unwrap_or_else(|_| PathBuf::from(path.text.trim()));
         self.st.stored.insert(key, copy);
         self.diag(
-            Diagnostic::info(codes::STORE_SKIPPED, format!("STORE `{}` INTO {}: kept in memory for later loads; nothing was written", table.text, path.text.trim()))
-                .at(cx.src, span, "not written"),
+            Diagnostic::info(
+                codes::STORE_SKIPPED,
+                format!(
+                    "STORE `{}` INTO {}: kept in memory for later loads; nothing was written",
+                    table.text,
+                    path.text.trim()
+                ),
+            )
+            .at(cx.src, span, "not written"),
         );
     }
 }
 
-fn note_unsupported(err: &EvalError, cx: &Cx, incomplete: &mut Vec<Incomplete>, reported: &mut bool) {
+fn note_unsupported(
+    err: &EvalError,
+    cx: &Cx,
+    incomplete: &mut Vec<Incomplete>,
+    reported: &mut bool,
+) {
     if *reported {
         return;
     }
     *reported = true;
-    incomplete.push(Incomplete { reason: err.message.clone(), at: Some((cx.src, err.span)) });
+    incomplete.push(Incomplete {
+        reason: err.message.clone(),
+        at: Some((cx.src, err.span)),
+    });
 }
 
 fn part_calls(p: &LoadPart, lower: &str) -> bool {
-    p.fields.iter().any(|f| matches!(f, LoadField::Expr { expr, .. } if eval::calls(expr, lower)))
-        || p.where_.as_ref().map(|w| eval::calls(w, lower)).unwrap_or(false)
-        || p.while_.as_ref().map(|w| eval::calls(w, lower)).unwrap_or(false)
+    p.fields
+        .iter()
+        .any(|f| matches!(f, LoadField::Expr { expr, .. } if eval::calls(expr, lower)))
+        || p.where_
+            .as_ref()
+            .map(|w| eval::calls(w, lower))
+            .unwrap_or(false)
+        || p.while_
+            .as_ref()
+            .map(|w| eval::calls(w, lower))
+            .unwrap_or(false)
 }
 
 /// S5: trim ASCII spaces (unless `Verbatim`); S4: upper-case INLINE values in Section Access.
@@ -984,7 +1537,11 @@ fn normalise(frame: &mut Frame, trim: bool, upper: bool) {
             if trim {
                 s = s.trim_matches(' ');
             }
-            let new = if upper { s.to_uppercase() } else { s.to_string() };
+            let new = if upper {
+                s.to_uppercase()
+            } else {
+                s.to_string()
+            };
             if new != *text {
                 let nv = match v {
                     // Keep a QVD dual's number; only the text changes.
@@ -998,8 +1555,22 @@ fn normalise(frame: &mut Frame, trim: bool, upper: bool) {
 }
 
 /// Row origins for INLINE rows: the span of each data line (S-rules: "with their script lines").
-fn inline_origins(cx: &Cx, data: &crate::syntax::RawText, format: &[FormatItem], rows: usize, stmt_span: Span) -> Vec<RowOrigin> {
-    let fallback = || vec![RowOrigin::Script { source: cx.src, span: stmt_span }; rows];
+fn inline_origins(
+    cx: &Cx,
+    data: &crate::syntax::RawText,
+    format: &[FormatItem],
+    rows: usize,
+    stmt_span: Span,
+) -> Vec<RowOrigin> {
+    let fallback = || {
+        vec![
+            RowOrigin::Script {
+                source: cx.src,
+                span: stmt_span
+            };
+            rows
+        ]
+    };
     let base = if cx.slice(data.span) == data.text {
         data.span.start
     } else {
@@ -1009,7 +1580,9 @@ fn inline_origins(cx: &Cx, data: &crate::syntax::RawText, format: &[FormatItem],
             _ => return fallback(),
         }
     };
-    let header = !format.iter().any(|f| matches!(f, FormatItem::NoLabels | FormatItem::ExplicitLabels));
+    let header = !format
+        .iter()
+        .any(|f| matches!(f, FormatItem::NoLabels | FormatItem::ExplicitLabels));
     let mut spans = Vec::new();
     let mut offset = 0usize;
     let mut seen_header = !header;
@@ -1026,7 +1599,10 @@ fn inline_origins(cx: &Cx, data: &crate::syntax::RawText, format: &[FormatItem],
         }
         let lead = content.len() - content.trim_start().len();
         let s = Span::new(base + start + lead, base + start + content.trim_end().len());
-        spans.push(RowOrigin::Script { source: cx.src, span: s });
+        spans.push(RowOrigin::Script {
+            source: cx.src,
+            span: s,
+        });
     }
     if spans.len() != rows {
         return fallback();
@@ -1047,16 +1623,26 @@ fn append_frame(acc: &mut Frame, mut fr: Frame) {
             }
         }
     }
-    let idx: Vec<Option<usize>> = acc.fields.iter().map(|f| fr.fields.iter().position(|g| g == f)).collect();
+    let idx: Vec<Option<usize>> = acc
+        .fields
+        .iter()
+        .map(|f| fr.fields.iter().position(|g| g == f))
+        .collect();
     for r in fr.rows.drain(..) {
-        acc.rows.push(idx.iter().map(|i| i.and_then(|i| r.get(i).cloned()).unwrap_or_default()).collect());
+        acc.rows.push(
+            idx.iter()
+                .map(|i| i.and_then(|i| r.get(i).cloned()).unwrap_or_default())
+                .collect(),
+        );
     }
     acc.origins.append(&mut fr.origins);
 }
 
 /// The table name of an unlabelled file load: the file name without extension.
 fn file_table_name(raw: &str) -> String {
-    let s = raw.trim().trim_matches(|c| c == '[' || c == ']' || c == '\'' || c == '"');
+    let s = raw
+        .trim()
+        .trim_matches(|c| c == '[' || c == ']' || c == '\'' || c == '"');
     let file = s.rsplit(['/', '\\']).next().unwrap_or(s);
     let stem = match file.rfind('.') {
         Some(p) if p > 0 => &file[..p],
@@ -1072,8 +1658,14 @@ fn sql_table_name(sql: &str) -> Option<String> {
     let lw: Vec<String> = lower.split_whitespace().map(str::to_string).collect();
     let pos = lw.iter().position(|w| w == "from")?;
     let t = words.get(pos + 1)?;
-    let t = t.trim_end_matches(';').trim_matches(|c| c == '"' || c == '[' || c == ']' || c == '`');
-    let t = t.rsplit('.').next().unwrap_or(t).trim_matches(|c| c == '"' || c == '[' || c == ']' || c == '`');
+    let t = t
+        .trim_end_matches(';')
+        .trim_matches(|c| c == '"' || c == '[' || c == ']' || c == '`');
+    let t = t
+        .rsplit('.')
+        .next()
+        .unwrap_or(t)
+        .trim_matches(|c| c == '"' || c == '[' || c == ']' || c == '`');
     (!t.is_empty()).then(|| t.to_string())
 }
 
@@ -1102,7 +1694,10 @@ fn sql_fields(sql: &str) -> Option<Vec<String>> {
                 item.rsplit('.').next().unwrap_or(item)
             }
         };
-        out.push(name.trim_matches(|c| c == '"' || c == '[' || c == ']' || c == '`').to_string());
+        out.push(
+            name.trim_matches(|c| c == '"' || c == '[' || c == ']' || c == '`')
+                .to_string(),
+        );
     }
     Some(out)
 }
@@ -1119,7 +1714,11 @@ pub(crate) fn frame_to_table(name: &str, frame: Frame) -> Table {
 pub(crate) fn table_to_frame(t: &Table) -> Frame {
     let n = t.row_count();
     let rows = (0..n).map(|i| t.row(i)).collect();
-    Frame { fields: t.fields.clone(), rows, origins: t.origins.clone() }
+    Frame {
+        fields: t.fields.clone(),
+        rows,
+        origins: t.origins.clone(),
+    }
 }
 
 fn crosstable(frame: Frame, attr: &str, data: &str, q: usize) -> Frame {
@@ -1174,7 +1773,12 @@ pub(crate) fn concat_into(t: &mut Table, new: Table) {
 fn key_of(t: &Table, idx: &[usize], row: usize) -> Option<Vec<Value>> {
     let mut k = Vec::with_capacity(idx.len());
     for &i in idx {
-        let v = t.columns.get(i).and_then(|c| c.get(row)).cloned().unwrap_or_default();
+        let v = t
+            .columns
+            .get(i)
+            .and_then(|c| c.get(row))
+            .cloned()
+            .unwrap_or_default();
         if v.is_null() {
             return None;
         }
@@ -1185,10 +1789,16 @@ fn key_of(t: &Table, idx: &[usize], row: usize) -> Option<Vec<Value>> {
 
 /// Natural join on the shared fields (no shared field: a cross product). `Plain` is an outer join.
 pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table {
-    let shared: Vec<&String> = left.fields.iter().filter(|f| right.field_index(f).is_some()).collect();
+    let shared: Vec<&String> = left
+        .fields
+        .iter()
+        .filter(|f| right.field_index(f).is_some())
+        .collect();
     let li: Vec<usize> = shared.iter().filter_map(|f| left.field_index(f)).collect();
     let ri: Vec<usize> = shared.iter().filter_map(|f| right.field_index(f)).collect();
-    let extra: Vec<usize> = (0..right.fields.len()).filter(|i| !ri.contains(i)).collect();
+    let extra: Vec<usize> = (0..right.fields.len())
+        .filter(|i| !ri.contains(i))
+        .collect();
     let mut fields = left.fields.clone();
     fields.extend(extra.iter().filter_map(|&i| right.fields.get(i).cloned()));
     let mut out = Table::new(left.name.clone(), fields);
@@ -1206,7 +1816,11 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
     let all_right: Vec<usize> = (0..right.row_count()).collect();
     for l in 0..left.row_count() {
         let lrow = left.row(l);
-        let matches: Option<&Vec<usize>> = if shared.is_empty() { Some(&all_right) } else { key_of(left, &li, l).and_then(|k| index.get(&k)) };
+        let matches: Option<&Vec<usize>> = if shared.is_empty() {
+            Some(&all_right)
+        } else {
+            key_of(left, &li, l).and_then(|k| index.get(&k))
+        };
         match matches {
             Some(ms) if !ms.is_empty() => {
                 for &r in ms {
@@ -1214,7 +1828,14 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
                         *m = true;
                     }
                     let mut row = lrow.clone();
-                    row.extend(extra.iter().map(|&i| right.columns.get(i).and_then(|c| c.get(r)).cloned().unwrap_or_default()));
+                    row.extend(extra.iter().map(|&i| {
+                        right
+                            .columns
+                            .get(i)
+                            .and_then(|c| c.get(r))
+                            .cloned()
+                            .unwrap_or_default()
+                    }));
                     out.push_row(row);
                     if let Some(o) = left.origins.get(l) {
                         out.origins.push(o.clone());
@@ -1238,8 +1859,25 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
             if matched.get(r).copied().unwrap_or(true) {
                 continue;
             }
-            let mut row: Vec<Value> = left.fields.iter().map(|f| right.column(f).and_then(|c| c.get(r)).cloned().unwrap_or_default()).collect();
-            row.extend(extra.iter().map(|&i| right.columns.get(i).and_then(|c| c.get(r)).cloned().unwrap_or_default()));
+            let mut row: Vec<Value> = left
+                .fields
+                .iter()
+                .map(|f| {
+                    right
+                        .column(f)
+                        .and_then(|c| c.get(r))
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            row.extend(extra.iter().map(|&i| {
+                right
+                    .columns
+                    .get(i)
+                    .and_then(|c| c.get(r))
+                    .cloned()
+                    .unwrap_or_default()
+            }));
             out.push_row(row);
             if let Some(o) = right.origins.get(r) {
                 out.origins.push(o.clone());
@@ -1254,16 +1892,31 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
 
 /// `Keep`: reduce one or both tables to the rows whose shared-field combination exists in the other.
 pub(crate) fn keep_tables(left: &Table, right: &Table, kind: JoinKind) -> (Table, Table) {
-    let shared: Vec<String> = left.fields.iter().filter(|f| right.field_index(f).is_some()).cloned().collect();
+    let shared: Vec<String> = left
+        .fields
+        .iter()
+        .filter(|f| right.field_index(f).is_some())
+        .cloned()
+        .collect();
     let li: Vec<usize> = shared.iter().filter_map(|f| left.field_index(f)).collect();
     let ri: Vec<usize> = shared.iter().filter_map(|f| right.field_index(f)).collect();
-    let keys = |t: &Table, idx: &[usize]| -> HashSet<Vec<Value>> { (0..t.row_count()).filter_map(|r| key_of(t, idx, r)).collect() };
+    let keys = |t: &Table, idx: &[usize]| -> HashSet<Vec<Value>> {
+        (0..t.row_count())
+            .filter_map(|r| key_of(t, idx, r))
+            .collect()
+    };
     let filter = |t: &Table, idx: &[usize], other: &HashSet<Vec<Value>>| -> Table {
         let mut out = Table::new(t.name.clone(), t.fields.clone());
         out.source = t.source;
         out.incomplete = t.incomplete.clone();
         for r in 0..t.row_count() {
-            let keep = if idx.is_empty() { true } else { key_of(t, idx, r).map(|k| other.contains(&k)).unwrap_or(false) };
+            let keep = if idx.is_empty() {
+                true
+            } else {
+                key_of(t, idx, r)
+                    .map(|k| other.contains(&k))
+                    .unwrap_or(false)
+            };
             if keep {
                 out.push_row(t.row(r));
                 if let Some(o) = t.origins.get(r) {
@@ -1289,25 +1942,52 @@ mod tests {
     fn t(name: &str, fields: &[&str], rows: &[&[&str]]) -> Table {
         let mut t = Table::new(name, fields.iter().map(|s| s.to_string()).collect());
         for r in rows {
-            t.push_row(r.iter().map(|s| if *s == "-" { Value::Null } else { Value::from_loaded_text(s) }).collect());
+            t.push_row(
+                r.iter()
+                    .map(|s| {
+                        if *s == "-" {
+                            Value::Null
+                        } else {
+                            Value::from_loaded_text(s)
+                        }
+                    })
+                    .collect(),
+            );
         }
         t
     }
 
     fn cells(t: &Table) -> Vec<Vec<String>> {
-        (0..t.row_count()).map(|i| t.row(i).iter().map(|v| v.to_string()).collect()).collect()
+        (0..t.row_count())
+            .map(|i| t.row(i).iter().map(|v| v.to_string()).collect())
+            .collect()
     }
 
     #[test]
     fn joins_match_on_shared_fields() {
         let a = t("A", &["K", "X"], &[&["1", "a"], &["2", "b"], &["-", "n"]]);
         let b = t("B", &["K", "Y"], &[&["1", "p"], &["1", "q"], &["3", "r"]]);
-        assert_eq!(cells(&join_tables(&a, &b, JoinKind::Inner)), vec![vec!["1", "a", "p"], vec!["1", "a", "q"]]);
+        assert_eq!(
+            cells(&join_tables(&a, &b, JoinKind::Inner)),
+            vec![vec!["1", "a", "p"], vec!["1", "a", "q"]]
+        );
         assert_eq!(
             cells(&join_tables(&a, &b, JoinKind::Left)),
-            vec![vec!["1", "a", "p"], vec!["1", "a", "q"], vec!["2", "b", "-"], vec!["-", "n", "-"]]
+            vec![
+                vec!["1", "a", "p"],
+                vec!["1", "a", "q"],
+                vec!["2", "b", "-"],
+                vec!["-", "n", "-"]
+            ]
         );
-        assert_eq!(cells(&join_tables(&a, &b, JoinKind::Right)), vec![vec!["1", "a", "p"], vec!["1", "a", "q"], vec!["3", "-", "r"]]);
+        assert_eq!(
+            cells(&join_tables(&a, &b, JoinKind::Right)),
+            vec![
+                vec!["1", "a", "p"],
+                vec!["1", "a", "q"],
+                vec!["3", "-", "r"]
+            ]
+        );
         assert_eq!(join_tables(&a, &b, JoinKind::Outer).row_count(), 5);
         // No shared field: cross product.
         let c = t("C", &["Z"], &[&["z1"], &["z2"]]);
@@ -1330,8 +2010,14 @@ mod tests {
     fn default_names() {
         assert_eq!(file_table_name("lib://Data/Sales 2024.csv"), "Sales 2024");
         assert_eq!(file_table_name("[..\\data\\users.qvd]"), "users");
-        assert_eq!(sql_table_name("SELECT a FROM dbo.Users WHERE x"), Some("Users".into()));
-        assert_eq!(sql_fields("SELECT a, t.b, c AS d FROM x"), Some(vec!["a".into(), "b".into(), "d".into()]));
+        assert_eq!(
+            sql_table_name("SELECT a FROM dbo.Users WHERE x"),
+            Some("Users".into())
+        );
+        assert_eq!(
+            sql_fields("SELECT a, t.b, c AS d FROM x"),
+            Some(vec!["a".into(), "b".into(), "d".into()])
+        );
         assert_eq!(sql_fields("SELECT * FROM x"), None);
     }
 }

@@ -36,14 +36,21 @@ impl Mapping {
         Mapping { pairs, index }
     }
     pub fn get(&self, k: &Value) -> Option<&Value> {
-        self.index.get(k).and_then(|&i| self.pairs.get(i)).map(|(_, v)| v)
+        self.index
+            .get(k)
+            .and_then(|&i| self.pairs.get(i))
+            .map(|(_, v)| v)
     }
     /// `MapSubString`: replace every occurrence of a key (tried in load order at each position).
     pub fn substitute(&self, s: &str) -> String {
         let keys: Vec<(String, String)> = self
             .pairs
             .iter()
-            .filter_map(|(k, v)| k.text().filter(|t| !t.is_empty()).map(|t| (t.into_owned(), v.text_or_empty().into_owned())))
+            .filter_map(|(k, v)| {
+                k.text()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| (t.into_owned(), v.text_or_empty().into_owned()))
+            })
             .collect();
         let mut out = String::with_capacity(s.len());
         let mut i = 0;
@@ -55,7 +62,9 @@ impl Mapping {
                     continue 'outer;
                 }
             }
-            let Some(c) = s[i..].chars().next() else { break };
+            let Some(c) = s[i..].chars().next() else {
+                break;
+            };
             out.push(c);
             i += c.len_utf8();
         }
@@ -111,7 +120,10 @@ const SYSTEM_DEFAULTS: &[(&str, &str)] = &[
     ("ReferenceDay", "0"),
     ("FirstMonthOfYear", "1"),
     ("CollationLocale", "en-US"),
-    ("MonthNames", "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec"),
+    (
+        "MonthNames",
+        "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec",
+    ),
     ("DayNames", "Mon;Tue;Wed;Thu;Fri;Sat;Sun"),
 ];
 
@@ -149,7 +161,12 @@ impl State {
     /// Rebuild the functions' settings from the system variables.
     pub fn refresh_env(&mut self) {
         let get = |k: &str, d: &str| self.vars.get(k).cloned().unwrap_or_else(|| d.to_string());
-        let today = self.opts.today.as_deref().and_then(date_serial).unwrap_or_else(real_today);
+        let today = self
+            .opts
+            .today
+            .as_deref()
+            .and_then(date_serial)
+            .unwrap_or_else(real_today);
         self.fn_env = FnEnv {
             today,
             date_format: get("DateFormat", "M/D/YYYY"),
@@ -157,13 +174,20 @@ impl State {
             time_format: get("TimeFormat", "h:mm:ss TT"),
             decimal_sep: get("DecimalSep", "."),
             thousand_sep: get("ThousandSep", ","),
-            month_names: get("MonthNames", "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec"),
+            month_names: get(
+                "MonthNames",
+                "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec",
+            ),
             day_names: get("DayNames", "Mon;Tue;Wed;Thu;Fri;Sat;Sun"),
         };
     }
 
     pub fn verbatim(&self) -> bool {
-        self.vars.get("Verbatim").and_then(|v| Value::from_loaded_text(v.trim()).as_num()).map(|n| n != 0.0).unwrap_or(false)
+        self.vars
+            .get("Verbatim")
+            .and_then(|v| Value::from_loaded_text(v.trim()).as_num())
+            .map(|n| n != 0.0)
+            .unwrap_or(false)
     }
 
     /// The current section's tables.
@@ -184,13 +208,21 @@ impl State {
 
     /// Find a table: the current section first, then the other one (Qlik's rule), exact name first.
     pub fn table(&self, name: &str) -> Option<&Table> {
-        let (a, b) = if self.access { (&self.security, &self.app) } else { (&self.app, &self.security) };
+        let (a, b) = if self.access {
+            (&self.security, &self.app)
+        } else {
+            (&self.app, &self.security)
+        };
         a.table(name).or_else(|| b.table(name))
     }
 
     /// Which section holds table `name` (`true` = access), searching like [`State::table`].
     pub fn locate(&self, name: &str) -> Option<bool> {
-        let (a, b) = if self.access { (&self.security, &self.app) } else { (&self.app, &self.security) };
+        let (a, b) = if self.access {
+            (&self.security, &self.app)
+        } else {
+            (&self.app, &self.security)
+        };
         if a.table(name).is_some() {
             Some(self.access)
         } else if b.table(name).is_some() {
@@ -209,7 +241,12 @@ impl State {
     }
 
     pub fn mapping(&self, name: &str) -> Option<&Mapping> {
-        self.mappings.get(name).or_else(|| self.mappings.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, m)| m))
+        self.mappings.get(name).or_else(|| {
+            self.mappings
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, m)| m)
+        })
     }
 
     pub fn last_table(&self) -> Option<&Table> {
@@ -235,7 +272,11 @@ impl State {
     }
 
     pub fn path_context(&self, dir: &Path) -> PathContext {
-        PathContext { script_dir: dir.to_path_buf(), directory: self.directory.clone(), libs: self.opts.libs.clone() }
+        PathContext {
+            script_dir: dir.to_path_buf(),
+            directory: self.directory.clone(),
+            libs: self.opts.libs.clone(),
+        }
     }
 }
 
@@ -262,7 +303,10 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 fn real_today() -> f64 {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     (secs / 86400) as f64 + 25569.0
 }
 
@@ -299,6 +343,9 @@ pub(crate) enum Flow {
     Abort,
 }
 
+/// (source, statement start, expanded text)
+type ExpansionKey = (SourceId, usize, String);
+
 pub(crate) struct Runner {
     pub st: State,
     pub sources: SourceMap,
@@ -307,7 +354,7 @@ pub(crate) struct Runner {
     call_depth: usize,
     include_depth: usize,
     subs: HashMap<String, Rc<SubDef>>,
-    expansion_cache: HashMap<(SourceId, usize, String), (SourceId, Rc<Vec<Stmt>>)>,
+    expansion_cache: HashMap<ExpansionKey, (SourceId, Rc<Vec<Stmt>>)>,
     warned: HashSet<(SourceId, usize, String)>,
 }
 
@@ -325,13 +372,31 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
         warned: HashSet::new(),
     };
     let Some(file) = r.sources.get(main) else {
-        return RunResult { sources: r.sources, main, ..Default::default() };
+        return RunResult {
+            sources: r.sources,
+            main,
+            ..Default::default()
+        };
     };
     let text = file.text.clone();
-    let dir = file.path.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let dir = file
+        .path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let parsed = syntax::parse_script(main, &text);
-    r.diags.extend(parsed.diagnostics.into_iter().filter(|d| d.code != DEFERRED));
-    let cx = Cx { src: main, text, dir };
+    r.diags.extend(
+        parsed
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.code != DEFERRED),
+    );
+    let cx = Cx {
+        src: main,
+        text,
+        dir,
+    };
     let _ = r.exec_block(&parsed.script.statements, &cx);
     r.finish(main)
 }
@@ -341,14 +406,28 @@ impl Runner {
         self.diags.push(d);
     }
 
-    pub(crate) fn error_at(&mut self, code: &'static str, cx: &Cx, span: Span, msg: impl Into<String>) {
+    pub(crate) fn error_at(
+        &mut self,
+        code: &'static str,
+        cx: &Cx,
+        span: Span,
+        msg: impl Into<String>,
+    ) {
         let msg = msg.into();
-        self.diags.push(Diagnostic::error(code, msg).at(cx.src, span, ""));
+        self.diags
+            .push(Diagnostic::error(code, msg).at(cx.src, span, ""));
     }
 
-    pub(crate) fn warn_at(&mut self, code: &'static str, cx: &Cx, span: Span, msg: impl Into<String>) {
+    pub(crate) fn warn_at(
+        &mut self,
+        code: &'static str,
+        cx: &Cx,
+        span: Span,
+        msg: impl Into<String>,
+    ) {
         let msg = msg.into();
-        self.diags.push(Diagnostic::warning(code, msg).at(cx.src, span, ""));
+        self.diags
+            .push(Diagnostic::warning(code, msg).at(cx.src, span, ""));
     }
 
     /// Count one loop iteration; `false` (and an error) when the guard trips.
@@ -357,9 +436,16 @@ impl Runner {
         if self.iterations > self.st.opts.max_iterations {
             let max = self.st.opts.max_iterations;
             self.diags.push(
-                Diagnostic::error(codes::ITERATION_LIMIT, format!("the script ran more than {max} loop iterations; stopped"))
-                    .at(cx.src, span, "this loop was running when the limit was reached")
-                    .with_help("raise the limit with --max-iterations if the script really needs it"),
+                Diagnostic::error(
+                    codes::ITERATION_LIMIT,
+                    format!("the script ran more than {max} loop iterations; stopped"),
+                )
+                .at(
+                    cx.src,
+                    span,
+                    "this loop was running when the limit was reached",
+                )
+                .with_help("raise the limit with --max-iterations if the script really needs it"),
             );
             return false;
         }
@@ -396,8 +482,13 @@ impl Runner {
             return self.exec_expanded(stmt, cx);
         }
         match &stmt.kind {
-            StmtKind::Include { must, path } => self.exec_include(*must, path.text.as_str(), stmt.span, cx),
-            StmtKind::If { branches, otherwise } => {
+            StmtKind::Include { must, path } => {
+                self.exec_include(*must, path.text.as_str(), stmt.span, cx)
+            }
+            StmtKind::If {
+                branches,
+                otherwise,
+            } => {
                 for b in branches {
                     match self.cond(&b.cond, cx) {
                         Some(true) => return self.exec_block(&b.body.statements, cx),
@@ -410,8 +501,16 @@ impl Runner {
                     None => Flow::Normal,
                 }
             }
-            StmtKind::For { var, from, to, step, body } => self.exec_for(var, from, to, step.as_ref(), body, stmt.span, cx),
-            StmtKind::ForEach { var, items, body } => self.exec_for_each(var, items, body, stmt.span, cx),
+            StmtKind::For {
+                var,
+                from,
+                to,
+                step,
+                body,
+            } => self.exec_for(var, from, to, step.as_ref(), body, stmt.span, cx),
+            StmtKind::ForEach { var, items, body } => {
+                self.exec_for_each(var, items, body, stmt.span, cx)
+            }
             StmtKind::Do { pre, body, post } => {
                 loop {
                     if let Some(p) = pre {
@@ -438,16 +537,29 @@ impl Runner {
                 Flow::Normal
             }
             StmtKind::Sub { name, params, body } => {
-                let sub = SubDef { params: params.clone(), body: body.clone(), cx: cx.clone() };
-                self.subs.insert(name.text.to_ascii_lowercase(), Rc::new(sub));
+                let sub = SubDef {
+                    params: params.clone(),
+                    body: body.clone(),
+                    cx: cx.clone(),
+                };
+                self.subs
+                    .insert(name.text.to_ascii_lowercase(), Rc::new(sub));
                 Flow::Normal
             }
             StmtKind::Call { name, args } => self.exec_call(name, args, stmt.span, cx),
-            StmtKind::Switch { subject, cases, default } => {
-                let Some(v) = self.value(subject, cx) else { return Flow::Normal };
+            StmtKind::Switch {
+                subject,
+                cases,
+                default,
+            } => {
+                let Some(v) = self.value(subject, cx) else {
+                    return Flow::Normal;
+                };
                 for case in cases {
                     for cv in &case.values {
-                        let Some(c) = self.value(cv, cx) else { return Flow::Normal };
+                        let Some(c) = self.value(cv, cx) else {
+                            return Flow::Normal;
+                        };
                         if compare(&v, &c) == Some(Ordering::Equal) {
                             return self.exec_block(&case.body.statements, cx);
                         }
@@ -492,7 +604,13 @@ impl Runner {
         let (id, stmts) = match self.expansion_cache.get(&key) {
             Some((id, s)) => (*id, s.clone()),
             None => {
-                let name = format!("<expansion of {}>", self.sources.get(cx.src).map(|f| f.name.as_str()).unwrap_or("script"));
+                let name = format!(
+                    "<expansion of {}>",
+                    self.sources
+                        .get(cx.src)
+                        .map(|f| f.name.as_str())
+                        .unwrap_or("script")
+                );
                 let mut file = SourceFile::new(name, None, exp.text.as_str());
                 file.expanded_from = Some((cx.src, stmt.span));
                 let id = self.sources.add(file);
@@ -503,9 +621,17 @@ impl Runner {
                 (id, stmts)
             }
         };
-        let sub = Cx { src: id, text: Arc::from(exp.text.as_str()), dir: cx.dir.clone() };
+        let sub = Cx {
+            src: id,
+            text: Arc::from(exp.text.as_str()),
+            dir: cx.dir.clone(),
+        };
         // Variables qsa could not compute flow into whatever this statement loads.
-        let taint: Vec<Incomplete> = exp.tainted.iter().filter_map(|v| self.st.tainted.get(v).cloned()).collect();
+        let taint: Vec<Incomplete> = exp
+            .tainted
+            .iter()
+            .filter_map(|v| self.st.tainted.get(v).cloned())
+            .collect();
         let before = self.table_names();
         for s in stmts.iter() {
             let flow = self.exec_stmt(s, &sub, false);
@@ -520,17 +646,36 @@ impl Runner {
     }
 
     fn table_names(&self) -> Vec<(bool, String, usize)> {
-        let mut v: Vec<(bool, String, usize)> =
-            self.st.app.tables.iter().map(|t| (false, t.name.clone(), t.row_count())).collect();
-        v.extend(self.st.security.tables.iter().map(|t| (true, t.name.clone(), t.row_count())));
+        let mut v: Vec<(bool, String, usize)> = self
+            .st
+            .app
+            .tables
+            .iter()
+            .map(|t| (false, t.name.clone(), t.row_count()))
+            .collect();
+        v.extend(
+            self.st
+                .security
+                .tables
+                .iter()
+                .map(|t| (true, t.name.clone(), t.row_count())),
+        );
         v
     }
 
     /// Mark tables created or grown by a statement that used an uncertain variable.
-    fn taint_changed(&mut self, before: &[(bool, String, usize)], taint: &[Incomplete], stmt: &Stmt) {
+    fn taint_changed(
+        &mut self,
+        before: &[(bool, String, usize)],
+        taint: &[Incomplete],
+        stmt: &Stmt,
+    ) {
         let after = self.table_names();
         for (access, name, rows) in after {
-            if before.iter().any(|(a, n, r)| *a == access && n == &name && *r == rows) {
+            if before
+                .iter()
+                .any(|(a, n, r)| *a == access && n == &name && *r == rows)
+            {
                 continue;
             }
             if let Some(t) = self.st.section_mut(access).table_mut(&name) {
@@ -546,14 +691,30 @@ impl Runner {
 
     fn report_expansion(&mut self, exp: &Expanded, cx: &Cx, span: Span, kind: &StmtKind) {
         for e in &exp.errors {
-            self.diags.push(Diagnostic::error(codes::EXPANSION, e.clone()).at(cx.src, span, "while expanding this statement").with_rule("S6"));
+            self.diags.push(
+                Diagnostic::error(codes::EXPANSION, e.clone())
+                    .at(cx.src, span, "while expanding this statement")
+                    .with_rule("S6"),
+            );
         }
-        let matters = matches!(kind, StmtKind::Load(_) | StmtKind::Drop { .. } | StmtKind::Rename { .. } | StmtKind::Store { .. } | StmtKind::Let { .. } | StmtKind::Set { .. });
+        let matters = matches!(
+            kind,
+            StmtKind::Load(_)
+                | StmtKind::Drop { .. }
+                | StmtKind::Rename { .. }
+                | StmtKind::Store { .. }
+                | StmtKind::Let { .. }
+                | StmtKind::Set { .. }
+        );
         for u in &exp.undefined {
             if self.warned.insert((cx.src, span.start, u.clone())) {
                 let d = Diagnostic::new(
                     codes::UNDEFINED_VARIABLE,
-                    if matters { Severity::Warning } else { Severity::Info },
+                    if matters {
+                        Severity::Warning
+                    } else {
+                        Severity::Info
+                    },
                     format!("variable `{u}` is not defined here: `$({u})` expands to nothing"),
                 )
                 .at(cx.src, span, format!("`$({u})` used here"))
@@ -583,9 +744,15 @@ impl Runner {
                 }
                 Err(_) => {
                     self.diags.push(
-                        Diagnostic::error(codes::EXPRESSION, format!("after expansion, `{}` is not an expression", exp.text.trim()))
-                            .at(cx.src, e.span, "this expression")
-                            .with_rule("S6"),
+                        Diagnostic::error(
+                            codes::EXPRESSION,
+                            format!(
+                                "after expansion, `{}` is not an expression",
+                                exp.text.trim()
+                            ),
+                        )
+                        .at(cx.src, e.span, "this expression")
+                        .with_rule("S6"),
                     );
                     return None;
                 }
@@ -599,9 +766,12 @@ impl Runner {
             Err(err) => {
                 let span = if raw.contains("$(") { e.span } else { err.span };
                 self.diags.push(
-                    Diagnostic::error(codes::EXPRESSION, format!("cannot evaluate: {}", err.message))
-                        .at(cx.src, span, "")
-                        .with_help("qsa cannot tell which way the script goes from here"),
+                    Diagnostic::error(
+                        codes::EXPRESSION,
+                        format!("cannot evaluate: {}", err.message),
+                    )
+                    .at(cx.src, span, "")
+                    .with_help("qsa cannot tell which way the script goes from here"),
                 );
                 None
             }
@@ -621,8 +791,19 @@ impl Runner {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn exec_for(&mut self, var: &Name, from: &Expr, to: &Expr, step: Option<&Expr>, body: &Block, span: Span, cx: &Cx) -> Flow {
-        let (Some(a), Some(b)) = (self.value(from, cx), self.value(to, cx)) else { return Flow::Normal };
+    fn exec_for(
+        &mut self,
+        var: &Name,
+        from: &Expr,
+        to: &Expr,
+        step: Option<&Expr>,
+        body: &Block,
+        span: Span,
+        cx: &Cx,
+    ) -> Flow {
+        let (Some(a), Some(b)) = (self.value(from, cx), self.value(to, cx)) else {
+            return Flow::Normal;
+        };
         let s = match step {
             Some(e) => match self.value(e, cx) {
                 Some(v) => v,
@@ -631,11 +812,21 @@ impl Runner {
             None => Value::num(1.0),
         };
         let (Some(a), Some(b), Some(s)) = (a.as_num(), b.as_num(), s.as_num()) else {
-            self.error_at(codes::EXPRESSION, cx, span, "FOR bounds and STEP must be numbers");
+            self.error_at(
+                codes::EXPRESSION,
+                cx,
+                span,
+                "FOR bounds and STEP must be numbers",
+            );
             return Flow::Normal;
         };
         if s == 0.0 {
-            self.error_at(codes::ITERATION_LIMIT, cx, span, "FOR with STEP 0 never ends");
+            self.error_at(
+                codes::ITERATION_LIMIT,
+                cx,
+                span,
+                "FOR with STEP 0 never ends",
+            );
             return Flow::Abort;
         }
         let mut i = a;
@@ -650,27 +841,49 @@ impl Runner {
                 other => return other,
             }
             // The body may change the loop variable (Qlik reads it back).
-            let cur = self.st.vars.get(&var.text).and_then(|v| Value::from_loaded_text(v.trim()).as_num()).unwrap_or(i);
+            let cur = self
+                .st
+                .vars
+                .get(&var.text)
+                .and_then(|v| Value::from_loaded_text(v.trim()).as_num())
+                .unwrap_or(i);
             i = cur + s;
         }
         Flow::Normal
     }
 
-    fn exec_for_each(&mut self, var: &Name, items: &[Expr], body: &Block, span: Span, cx: &Cx) -> Flow {
+    fn exec_for_each(
+        &mut self,
+        var: &Name,
+        items: &[Expr],
+        body: &Block,
+        span: Span,
+        cx: &Cx,
+    ) -> Flow {
         let mut values: Vec<String> = Vec::new();
         for item in items {
             if let ExprKind::Call { name, args, .. } = &item.kind {
                 let lower = name.text.to_ascii_lowercase();
                 if lower == "filelist" || lower == "dirlist" {
-                    let Some(pat) = args.first().and_then(|a| self.value(a, cx)) else { return Flow::Normal };
+                    let Some(pat) = args.first().and_then(|a| self.value(a, cx)) else {
+                        return Flow::Normal;
+                    };
                     let ctx = self.st.path_context(&cx.dir);
                     let pattern = pat.text_or_empty().into_owned();
-                    let res = if lower == "filelist" { sources::file_list(&pattern, &ctx) } else { sources::dir_list(&pattern, &ctx) };
+                    let res = if lower == "filelist" {
+                        sources::file_list(&pattern, &ctx)
+                    } else {
+                        sources::dir_list(&pattern, &ctx)
+                    };
                     match res {
                         Ok(list) => values.extend(list),
                         Err(e) => {
                             self.diags.push(
-                                Diagnostic::error(codes::SOURCE_MISSING, format!("{}(`{pattern}`): {e}", name.text)).at(cx.src, item.span, ""),
+                                Diagnostic::error(
+                                    codes::SOURCE_MISSING,
+                                    format!("{}(`{pattern}`): {e}", name.text),
+                                )
+                                .at(cx.src, item.span, ""),
                             );
                             return Flow::Normal;
                         }
@@ -678,8 +891,15 @@ impl Runner {
                     continue;
                 }
                 if lower == "fieldvaluelist" {
-                    let Some(f) = args.first().and_then(|a| self.value(a, cx)) else { return Flow::Normal };
-                    values.extend(self.st.field_values(&f.text_or_empty()).iter().map(|v| v.text_or_empty().into_owned()));
+                    let Some(f) = args.first().and_then(|a| self.value(a, cx)) else {
+                        return Flow::Normal;
+                    };
+                    values.extend(
+                        self.st
+                            .field_values(&f.text_or_empty())
+                            .iter()
+                            .map(|v| v.text_or_empty().into_owned()),
+                    );
                     continue;
                 }
             }
@@ -696,7 +916,12 @@ impl Runner {
                         Ok(e) => match Ctx::plain(&self.st).eval(&e) {
                             Ok(v) => values.push(v.text_or_empty().into_owned()),
                             Err(err) => {
-                                self.error_at(codes::EXPRESSION, cx, item.span, format!("FOR EACH item `{}`: {}", part.trim(), err.message));
+                                self.error_at(
+                                    codes::EXPRESSION,
+                                    cx,
+                                    item.span,
+                                    format!("FOR EACH item `{}`: {}", part.trim(), err.message),
+                                );
                                 return Flow::Normal;
                             }
                         },
@@ -736,8 +961,11 @@ impl Runner {
         };
         if self.call_depth >= MAX_CALL_DEPTH {
             self.diags.push(
-                Diagnostic::error(codes::RECURSION_LIMIT, format!("CALLs nested deeper than {MAX_CALL_DEPTH} levels"))
-                    .at(cx.src, span, "stopped here"),
+                Diagnostic::error(
+                    codes::RECURSION_LIMIT,
+                    format!("CALLs nested deeper than {MAX_CALL_DEPTH} levels"),
+                )
+                .at(cx.src, span, "stopped here"),
             );
             return Flow::Abort;
         }
@@ -785,12 +1013,19 @@ impl Runner {
         let what = if must { "must_include" } else { "include" };
         let ctx = self.st.path_context(&cx.dir);
         let resolved = sources::resolve_path(&path_text, &ctx);
-        let read = resolved.as_ref().map_err(|e| e.to_string()).and_then(|p| std::fs::read(p).map(|b| (p.clone(), b)).map_err(|e| e.to_string()));
+        let read = resolved.as_ref().map_err(|e| e.to_string()).and_then(|p| {
+            std::fs::read(p)
+                .map(|b| (p.clone(), b))
+                .map_err(|e| e.to_string())
+        });
         let (path, bytes) = match read {
             Ok(x) => x,
             Err(reason) => {
                 let d = if must {
-                    Diagnostic::error(codes::INCLUDE_MISSING, format!("$(must_include={path_text}): cannot read the file ({reason})"))
+                    Diagnostic::error(
+                        codes::INCLUDE_MISSING,
+                        format!("$(must_include={path_text}): cannot read the file ({reason})"),
+                    )
                 } else {
                     Diagnostic::warning(
                         codes::INCLUDE_MISSING,
@@ -809,10 +1044,23 @@ impl Runner {
             return Flow::Abort;
         }
         let text = crate::diag::decode_script_bytes(&bytes);
-        let id = self.sources.add(SourceFile::new(path.display().to_string(), Some(path.clone()), text.as_str()));
+        let id = self.sources.add(SourceFile::new(
+            path.display().to_string(),
+            Some(path.clone()),
+            text.as_str(),
+        ));
         let parsed = syntax::parse_script(id, &text);
-        self.diags.extend(parsed.diagnostics.into_iter().filter(|d| d.code != DEFERRED));
-        let sub = Cx { src: id, text: Arc::from(text.as_str()), dir: path.parent().map(Path::to_path_buf).unwrap_or_default() };
+        self.diags.extend(
+            parsed
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.code != DEFERRED),
+        );
+        let sub = Cx {
+            src: id,
+            text: Arc::from(text.as_str()),
+            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        };
         self.include_depth += 1;
         let flow = self.exec_block(&parsed.script.statements, &sub);
         self.include_depth -= 1;
@@ -823,7 +1071,10 @@ impl Runner {
         let span = stmt.span;
         match &stmt.kind {
             StmtKind::Set { name, value } => {
-                let v = value.as_ref().map(|r| unquote_set_value(r.text.trim())).unwrap_or_default();
+                let v = value
+                    .as_ref()
+                    .map(|r| unquote_set_value(r.text.trim()))
+                    .unwrap_or_default();
                 self.set_var(&name.text, v);
             }
             StmtKind::Let { name, expr } => {
@@ -845,7 +1096,13 @@ impl Runner {
                                 .with_help("the variable is left empty; anything loaded using it is marked as uncertain"),
                         );
                         self.set_var(&name.text, String::new());
-                        self.st.tainted.insert(name.text.clone(), Incomplete { reason, at: Some((cx.src, span)) });
+                        self.st.tainted.insert(
+                            name.text.clone(),
+                            Incomplete {
+                                reason,
+                                at: Some((cx.src, span)),
+                            },
+                        );
                     }
                 }
             }
@@ -853,9 +1110,22 @@ impl Runner {
                 self.st.access = *kind == SectionKind::Access;
             }
             StmtKind::Load(ls) => self.exec_load(ls, stmt, cx),
-            StmtKind::Drop { target, names, from } => self.exec_drop(*target, names, from, span, cx),
-            StmtKind::Rename { target, pairs, using } => self.exec_rename(*target, pairs, using.as_ref(), span, cx),
-            StmtKind::Store { table, path, format, fields } => self.exec_store(table, path, format, fields, span, cx),
+            StmtKind::Drop {
+                target,
+                names,
+                from,
+            } => self.exec_drop(*target, names, from, span, cx),
+            StmtKind::Rename {
+                target,
+                pairs,
+                using,
+            } => self.exec_rename(*target, pairs, using.as_ref(), span, cx),
+            StmtKind::Store {
+                table,
+                path,
+                format,
+                fields,
+            } => self.exec_store(table, path, format, fields, span, cx),
             StmtKind::Qualify { unqualify, names } => {
                 for n in names {
                     if n.text.trim() == "*" && *unqualify {
@@ -876,7 +1146,10 @@ impl Runner {
                 );
             }
             StmtKind::Directory { path } => {
-                self.st.directory = path.as_ref().map(|p| p.text.trim().to_string()).filter(|p| !p.is_empty());
+                self.st.directory = path
+                    .as_ref()
+                    .map(|p| p.text.trim().to_string())
+                    .filter(|p| !p.is_empty());
             }
             StmtKind::Alias { pairs } => {
                 for (a, b) in pairs {
@@ -902,17 +1175,24 @@ impl Runner {
             }
             StmtKind::Execute { command } => {
                 self.diags.push(
-                    Diagnostic::warning(codes::STATEMENT_SKIPPED, format!("EXECUTE {} was not run (qsa never runs programs)", command.text))
-                        .at(cx.src, span, "skipped"),
+                    Diagnostic::warning(
+                        codes::STATEMENT_SKIPPED,
+                        format!(
+                            "EXECUTE {} was not run (qsa never runs programs)",
+                            command.text
+                        ),
+                    )
+                    .at(cx.src, span, "skipped"),
                 );
             }
-            StmtKind::Unsupported { keyword } => {
-                if self.st.access {
-                    self.diags.push(
-                        Diagnostic::error(codes::UNSUPPORTED_LOAD, format!("`{keyword}` in Section Access is not supported: the security tables may differ"))
-                            .at(cx.src, span, "not run"),
-                    );
-                }
+            StmtKind::Unsupported { keyword } if self.st.access => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::UNSUPPORTED_LOAD,
+                        format!("`{keyword}` in Section Access is not supported: the security tables may differ"),
+                    )
+                    .at(cx.src, span, "not run"),
+                );
             }
             StmtKind::Trace { .. }
             | StmtKind::Connect { .. }
@@ -941,7 +1221,9 @@ impl Runner {
                     true
                 }
             });
-            self.st.dropped_incomplete.extend(dropped.into_iter().map(|i| (access, i)));
+            self.st
+                .dropped_incomplete
+                .extend(dropped.into_iter().map(|i| (access, i)));
         }
         self.fail_closed();
         self.check_security_values();
@@ -994,7 +1276,11 @@ impl Runner {
         for t in &self.st.security.tables {
             for inc in &t.incomplete {
                 if seen.insert((inc.reason.clone(), inc.at)) {
-                    out.push(incomplete_diag(inc, Severity::Error, format!("it feeds the security table `{}`", t.name)));
+                    out.push(incomplete_diag(
+                        inc,
+                        Severity::Error,
+                        format!("it feeds the security table `{}`", t.name),
+                    ));
                 }
             }
         }
@@ -1004,8 +1290,19 @@ impl Runner {
                     continue;
                 }
                 match linked.get(&i) {
-                    Some(why) => out.push(incomplete_diag(inc, Severity::Error, format!("table `{}` is part of what Section Access reduces: {why}", t.name))),
-                    None => out.push(incomplete_diag(inc, Severity::Warning, format!("table `{}` is not linked to any reduction field", t.name))),
+                    Some(why) => out.push(incomplete_diag(
+                        inc,
+                        Severity::Error,
+                        format!(
+                            "table `{}` is part of what Section Access reduces: {why}",
+                            t.name
+                        ),
+                    )),
+                    None => out.push(incomplete_diag(
+                        inc,
+                        Severity::Warning,
+                        format!("table `{}` is not linked to any reduction field", t.name),
+                    )),
                 }
             }
         }
@@ -1014,17 +1311,33 @@ impl Runner {
                 continue;
             }
             if *access || !sec_fields.is_empty() {
-                out.push(incomplete_diag(inc, Severity::Error, "its fields are unknown, so it may hold a reduction field".into()));
+                out.push(incomplete_diag(
+                    inc,
+                    Severity::Error,
+                    "its fields are unknown, so it may hold a reduction field".into(),
+                ));
             } else {
-                out.push(incomplete_diag(inc, Severity::Warning, "no Section Access reduction field exists".into()));
+                out.push(incomplete_diag(
+                    inc,
+                    Severity::Warning,
+                    "no Section Access reduction field exists".into(),
+                ));
             }
         }
         for (access, inc) in &self.st.dropped_incomplete {
             if !seen.insert((inc.reason.clone(), inc.at)) {
                 continue;
             }
-            let sev = if *access { Severity::Error } else { Severity::Warning };
-            out.push(incomplete_diag(inc, sev, "the table was dropped before the end of the script".into()));
+            let sev = if *access {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            out.push(incomplete_diag(
+                inc,
+                sev,
+                "the table was dropped before the end of the script".into(),
+            ));
         }
         // Variables qsa could not compute: harmless unless they fed something (then the table carries it).
         self.diags.extend(out);
@@ -1037,7 +1350,9 @@ impl Runner {
                 if f == "OMIT" || f == "PASSWORD" {
                     continue;
                 }
-                let Some(col) = t.columns.get(fi) else { continue };
+                let Some(col) = t.columns.get(fi) else {
+                    continue;
+                };
                 let mut lower: Option<(usize, String)> = None;
                 let mut lower_count = 0;
                 let mut invisible: Option<(usize, String)> = None;
@@ -1057,7 +1372,9 @@ impl Runner {
                 }
                 let at = |ri: usize| -> Option<(SourceId, Span)> {
                     match t.origins.get(ri) {
-                        Some(crate::model::RowOrigin::Script { source, span }) => Some((*source, *span)),
+                        Some(crate::model::RowOrigin::Script { source, span }) => {
+                            Some((*source, *span))
+                        }
                         _ => t.source,
                     }
                 };
@@ -1104,14 +1421,36 @@ impl Runner {
 }
 
 /// Section Access system fields (everything else in a security table is a reduction field).
-pub(crate) const SYSTEM_FIELDS: &[&str] =
-    &["ACCESS", "USERID", "USER.EMAIL", "GROUP", "PASSWORD", "SERIAL", "NTNAME", "NTDOMAINSID", "NTSID", "OMIT"];
+pub(crate) const SYSTEM_FIELDS: &[&str] = &[
+    "ACCESS",
+    "USERID",
+    "USER.EMAIL",
+    "GROUP",
+    "PASSWORD",
+    "SERIAL",
+    "NTNAME",
+    "NTDOMAINSID",
+    "NTSID",
+    "OMIT",
+];
 
 fn incomplete_diag(inc: &Incomplete, sev: Severity, why: String) -> Diagnostic {
-    let code = if inc.reason.starts_with("missing source") { codes::SOURCE_MISSING } else { codes::UNSUPPORTED_LOAD };
+    let code = if inc.reason.starts_with("missing source") {
+        codes::SOURCE_MISSING
+    } else {
+        codes::UNSUPPORTED_LOAD
+    };
     let mut d = Diagnostic::new(code, sev, format!("{}; {why}", inc.reason));
     if let Some((s, sp)) = inc.at {
-        d = d.at(s, sp, if sev == Severity::Error { "cannot be evaluated faithfully" } else { "skipped" });
+        d = d.at(
+            s,
+            sp,
+            if sev == Severity::Error {
+                "cannot be evaluated faithfully"
+            } else {
+                "skipped"
+            },
+        );
     }
     if sev == Severity::Error {
         d = d.with_help("qsa fails closed: results that depend on this table are not trusted");
@@ -1139,5 +1478,9 @@ fn dedupe(diags: &mut Vec<Diagnostic>) {
 
 /// Report an evaluation error for a load expression.
 pub(crate) fn eval_diag(err: &EvalError, cx: &Cx, table: &str) -> Diagnostic {
-    Diagnostic::error(codes::EXPRESSION, format!("loading `{table}`: {}", err.message)).at(cx.src, err.span, "")
+    Diagnostic::error(
+        codes::EXPRESSION,
+        format!("loading `{table}`: {}", err.message),
+    )
+    .at(cx.src, err.span, "")
 }
