@@ -878,14 +878,20 @@ impl Runner {
                     match res {
                         Ok(list) => values.extend(list),
                         Err(e) => {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    codes::SOURCE_MISSING,
-                                    format!("{}(`{pattern}`): {e}", name.text),
-                                )
-                                .at(cx.src, item.span, ""),
+                            // Like a missing file: what the loop would load is unknown. Error when
+                            // Section Access could depend on it (decided at the end), else a warning.
+                            let reason = format!(
+                                "missing source: {}(`{pattern}`): {e}; the loop over it did not run",
+                                name.text
                             );
-                            return Flow::Normal;
+                            let access = self.st.access;
+                            self.st.unknown_fields.push((
+                                access,
+                                Incomplete {
+                                    reason,
+                                    at: Some((cx.src, item.span)),
+                                },
+                            ));
                         }
                     }
                     continue;
