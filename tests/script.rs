@@ -527,3 +527,27 @@ fn model_command_reports_errors_and_exit_codes() {
         .expect("run qsa");
     assert_eq!(out.status.code(), Some(2));
 }
+
+// ------------------------------------------------------------------------------------------------ qvd
+
+#[test]
+fn qvd_files_written_by_qlik_load_and_store_round_trips_in_memory() {
+    let r = run("qvd");
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    assert_eq!(names(&r.app), vec!["QvdData", "Nulls", "Copy"]);
+    let q = table(&r.app, "QvdData");
+    assert_eq!(q.fields, vec!["TEST.Month", "TEST.Quarter", "TEST.double", "TEST.big"]);
+    assert_eq!(q.row_count(), 12);
+    // Duals keep the text Qlik stored (`10.0`, number 10) through the load.
+    let d = q.column("TEST.double").expect("field");
+    assert_eq!((d[1].to_string(), d[1].as_num()), ("10.0".to_string(), Some(10.0)));
+    assert_eq!(col(q, "TEST.Quarter")[0], "Q1");
+    let n = table(&r.app, "Nulls");
+    assert_eq!(n.fields, vec!["Month", "Quarter", "some_null", "all Null"]);
+    assert_eq!(n.row_count(), 12);
+    // `all Null` has no symbols: every cell is NULL.
+    assert!(n.column("all Null").expect("field").iter().all(|v| v.is_null()));
+    // STORE is never written; the later load reads the stored table back (QSA113 info).
+    assert_eq!(cells(table(&r.app, "Copy")), cells(q));
+    assert_eq!(diag_codes(&r, Severity::Info), vec!["QSA113"]);
+}

@@ -333,6 +333,8 @@ impl Runner {
                 let ctx = self.st.path_context(&cx.dir);
                 let resolved = match sources::resolve_path(raw, &ctx) {
                     Ok(p) => p,
+                    // A STORE into an unmapped folder is still readable from memory.
+                    Err(_) if self.st.stored.contains_key(Path::new(raw)) => PathBuf::from(raw),
                     Err(e) => {
                         self.missing_source(&name, raw, &e.to_string(), part, incomplete, at);
                         return Some(Base {
