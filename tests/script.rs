@@ -536,18 +536,108 @@ fn qvd_files_written_by_qlik_load_and_store_round_trips_in_memory() {
     assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
     assert_eq!(names(&r.app), vec!["QvdData", "Nulls", "Copy"]);
     let q = table(&r.app, "QvdData");
-    assert_eq!(q.fields, vec!["TEST.Month", "TEST.Quarter", "TEST.double", "TEST.big"]);
+    assert_eq!(
+        q.fields,
+        vec!["TEST.Month", "TEST.Quarter", "TEST.double", "TEST.big"]
+    );
     assert_eq!(q.row_count(), 12);
     // Duals keep the text Qlik stored (`10.0`, number 10) through the load.
     let d = q.column("TEST.double").expect("field");
-    assert_eq!((d[1].to_string(), d[1].as_num()), ("10.0".to_string(), Some(10.0)));
+    assert_eq!(
+        (d[1].to_string(), d[1].as_num()),
+        ("10.0".to_string(), Some(10.0))
+    );
     assert_eq!(col(q, "TEST.Quarter")[0], "Q1");
     let n = table(&r.app, "Nulls");
     assert_eq!(n.fields, vec!["Month", "Quarter", "some_null", "all Null"]);
     assert_eq!(n.row_count(), 12);
     // `all Null` has no symbols: every cell is NULL.
-    assert!(n.column("all Null").expect("field").iter().all(|v| v.is_null()));
+    assert!(n
+        .column("all Null")
+        .expect("field")
+        .iter()
+        .all(|v| v.is_null()));
     // STORE is never written; the later load reads the stored table back (QSA113 info).
     assert_eq!(cells(table(&r.app, "Copy")), cells(q));
     assert_eq!(diag_codes(&r, Severity::Info), vec!["QSA113"]);
+}
+
+// ------------------------------------------------------------------------------------ never panics
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run_text(tag: &str, text: &str) -> RunResult {
+        let dir =
+            std::env::temp_dir().join(format!("qsa-runner-prop-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("main.qvs");
+        std::fs::write(&path, text).expect("write");
+        run_file(
+            &path,
+            &RunOptions {
+                max_iterations: 2_000,
+                ..Default::default()
+            },
+        )
+        .expect("readable")
+    }
+
+    const PIECES: &[&str] = &[
+        ";",
+        "'",
+        "[",
+        "]",
+        "(",
+        ")",
+        "$(",
+        "$(=",
+        "$(v",
+        "LOAD ",
+        "* ",
+        "INLINE [a,b\n1,2\n];",
+        "RESIDENT T;",
+        "FOR i = 1 TO 3\n",
+        "NEXT\n",
+        "DO\n",
+        "LOOP\n",
+        "SUB s\n",
+        "END SUB\n",
+        "CALL s;\n",
+        "IF 1 THEN\n",
+        "END IF\n",
+        "Section Access;\n",
+        "JOIN ",
+        "KEEP ",
+        "GROUP BY a",
+        "WHILE IterNo() < 3",
+        "SubField(a, '')",
+        "SET v = $(v)$(v);\n",
+        "LET x = Peek('a', -9, 'T');\n",
+        "DROP TABLE T;",
+        "AUTOGENERATE 5;",
+        "T:",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_fixtures_run_to_the_end(seed in 0usize..6, cuts in prop::collection::vec((0usize..4000, 0usize..PIECES.len()), 1..8)) {
+            let name = ["sales", "joins", "transforms", "control", "security_files", "failclosed"][seed];
+            let mut text = std::fs::read_to_string(fixture(name).join("main.qvs")).expect("fixture");
+            for (at, piece) in cuts {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) { at -= 1; }
+                text.insert_str(at, PIECES[piece]);
+            }
+            let _ = run_text("mutated", &text);
+        }
+
+        #[test]
+        fn random_text_runs_to_the_end(s in "\\PC{0,300}") {
+            let _ = run_text("random", &s);
+        }
+    }
 }

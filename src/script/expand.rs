@@ -14,6 +14,8 @@ use crate::model::Value;
 
 /// Maximum nesting of expansions (inner `$(…)` and variables whose text expands again).
 pub(crate) const MAX_DEPTH: usize = 32;
+/// Maximum length of the text one expansion produces.
+pub(crate) const MAX_EXPANDED_LEN: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Expanded {
@@ -24,6 +26,8 @@ pub(crate) struct Expanded {
     pub tainted: Vec<String>,
     /// Problems (depth exceeded, `$(=…)` that does not evaluate, …).
     pub errors: Vec<String>,
+    /// Set when a limit tripped: every further expansion stops at once.
+    pub stopped: bool,
 }
 
 /// Expand every `$(…)` in `text`.
@@ -34,7 +38,11 @@ pub(crate) fn expand_text(st: &State, text: &str, depth: usize) -> Expanded {
 }
 
 fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> String {
+    if acc.stopped {
+        return String::new();
+    }
     if depth > MAX_DEPTH {
+        acc.stopped = true;
         acc.errors.push(format!("`$(…)` expansion nested deeper than {MAX_DEPTH} levels (a variable that expands to itself?)"));
         return String::new();
     }
@@ -55,6 +63,16 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
             inner_raw.to_string()
         };
         result.push_str(&expand_one(st, &inner, depth, acc));
+        if result.len() > MAX_EXPANDED_LEN || acc.stopped {
+            if acc.stopped {
+                return String::new();
+            }
+            acc.stopped = true;
+            acc.errors.push(format!(
+                "`$(…)` expansion produced more than {MAX_EXPANDED_LEN} bytes; stopped"
+            ));
+            return String::new();
+        }
         rest = &after[close + 1..];
     }
     result.push_str(rest);
@@ -243,5 +261,18 @@ mod tests {
             split_args("a, 'b,c', f(x, y)"),
             vec!["a", " 'b,c'", " f(x, y)"]
         );
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn doubling_expansion_stops_quickly() {
+        let mut s = State::new(&super::super::RunOptions::default());
+        s.vars.insert("v".into(), "$(v)$(v)".into());
+        let e = expand_text(&s, "$(v)", 0);
+        assert!(e.stopped && !e.errors.is_empty());
     }
 }

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// More rows than this from one AUTOGENERATE or WHILE is treated as a runaway.
-const MAX_GENERATED_ROWS: f64 = 50_000_000.0;
+const MAX_GENERATED_ROWS: f64 = 10_000_000.0;
 
 /// Placeholder names for unlabelled INLINE / AUTOGENERATE tables, numbered when created.
 const DEFAULT_INLINE: &str = "\u{0}INLINE";
@@ -890,8 +890,10 @@ impl Runner {
                                 return None;
                             }
                         }
-                        if iterno as f64 > MAX_GENERATED_ROWS {
-                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE ran more than {MAX_GENERATED_ROWS} iterations for one record"));
+                        if iterno as f64 > MAX_GENERATED_ROWS
+                            || out.rows.len() as f64 > MAX_GENERATED_ROWS
+                        {
+                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE produced more than {MAX_GENERATED_ROWS} rows"));
                             return None;
                         }
                     }
@@ -942,6 +944,15 @@ impl Runner {
                                 }
                             }
                             combos = next;
+                            if combos.len() as f64 > MAX_GENERATED_ROWS {
+                                self.error_at(
+                                    codes::ITERATION_LIMIT,
+                                    cx,
+                                    call.span,
+                                    format!("loading `{table}`: SubField() would make more than {MAX_GENERATED_ROWS} rows from one record"),
+                                );
+                                return None;
+                            }
                         }
                     }
                     for combo in &combos {
