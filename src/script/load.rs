@@ -51,6 +51,7 @@ impl Runner {
         let label = ls.label.as_ref().map(|n| n.text.clone());
         let mut place = Placement::default();
         let mut incomplete: Vec<Incomplete> = Vec::new();
+        let mut interval_fields: Vec<String> = Vec::new();
         let at = Some((cx.src, span));
         for p in &ls.prefixes {
             match p {
@@ -88,25 +89,40 @@ impl Runner {
                 | Prefix::Replace { only: false }
                 | Prefix::Buffer
                 | Prefix::Info => {}
-                Prefix::Generic => incomplete.push(Incomplete {
-                    reason: "the `Generic` prefix is not supported".into(),
-                    at,
-                }),
-                Prefix::Hierarchy { belongs_to, .. } => incomplete.push(Incomplete {
-                    reason: format!(
-                        "the `{}` prefix is not supported",
-                        if *belongs_to {
-                            "HierarchyBelongsTo"
-                        } else {
-                            "Hierarchy"
-                        }
-                    ),
-                    at,
-                }),
-                Prefix::IntervalMatch { .. } => incomplete.push(Incomplete {
-                    reason: "the `IntervalMatch` prefix is not supported".into(),
-                    at,
-                }),
+                Prefix::Generic => {
+                    // Generic makes one table per attribute value: the fields are unknown.
+                    let inc = Incomplete {
+                        reason: "the `Generic` prefix is not supported".into(),
+                        at,
+                    };
+                    self.st.unknown_fields.push((self.st.access, inc.clone()));
+                    incomplete.push(inc);
+                    place.no_concat = true;
+                }
+                Prefix::Hierarchy { belongs_to, .. } => {
+                    let which = if *belongs_to {
+                        "HierarchyBelongsTo"
+                    } else {
+                        "Hierarchy"
+                    };
+                    let inc = Incomplete {
+                        reason: format!("the `{which}` prefix is not supported"),
+                        at,
+                    };
+                    self.st.unknown_fields.push((self.st.access, inc.clone()));
+                    incomplete.push(inc);
+                    place.no_concat = true;
+                }
+                Prefix::IntervalMatch { args } => {
+                    // The result links the interval fields to the matched field(s): keep those names so
+                    // the fail-closed analysis sees the links, but no rows.
+                    incomplete.push(Incomplete {
+                        reason: "the `IntervalMatch` prefix is not supported".into(),
+                        at,
+                    });
+                    interval_fields = args.iter().map(|a| a.text.clone()).collect();
+                    place.no_concat = true;
+                }
                 Prefix::Merge => incomplete.push(Incomplete {
                     reason: "the `Merge` prefix is not supported".into(),
                     at,
@@ -161,6 +177,15 @@ impl Runner {
             }
         }
         let _ = table_label;
+        if !interval_fields.is_empty() {
+            for f in interval_fields {
+                if !frame.fields.contains(&f) {
+                    frame.fields.push(f);
+                }
+            }
+            frame.rows.clear();
+            frame.origins.clear();
+        }
         if let Some((attr, data, q)) = &place.cross {
             frame = crosstable(frame, attr, data, *q);
         }
