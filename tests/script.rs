@@ -641,3 +641,48 @@ mod never_panics {
         }
     }
 }
+
+// ------------------------------------------------------------------------------- errors and warnings
+
+fn run_inline_script(tag: &str, text: &str) -> RunResult {
+    let dir = std::env::temp_dir().join(format!("qsa-runner-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("main.qvs");
+    std::fs::write(&path, text).expect("write");
+    run_file(&path, &RunOptions::default()).expect("readable")
+}
+
+#[test]
+fn must_include_unknown_sub_and_undefined_variables() {
+    let r = run_inline_script(
+        "errors",
+        "$(must_include=nope.qvs);\nCALL Later;\nSUB Later\nEND SUB\nT: LOAD 1 AS A$(vMissing) AUTOGENERATE 1;\n",
+    );
+    // S6: a missing must_include is an error; a CALL before its SUB is an error.
+    assert_eq!(
+        diag_codes(&r, Severity::Error),
+        vec!["QSA102", "QSA103"],
+        "{}",
+        dump(&r)
+    );
+    // S6: an undefined variable expands to nothing, with a warning where it matters.
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA101"],
+        "{}",
+        dump(&r)
+    );
+    assert_eq!(table(&r.app, "T").fields, vec!["A"]);
+}
+
+#[test]
+fn unsupported_function_in_security_fails_closed() {
+    let r = run_inline_script(
+        "secfn",
+        "Section Access;\nLOAD 'USER' AS ACCESS, Hash256('x') AS USERID AUTOGENERATE 1;\nSection Application;\n",
+    );
+    let e: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(e.len(), 1, "{}", dump(&r));
+    assert_eq!(e[0].code, "QSA108");
+    assert!(e[0].message.contains("Hash256"), "{}", e[0].message);
+}

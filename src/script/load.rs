@@ -418,7 +418,9 @@ impl Runner {
                                 rows: loaded.rows,
                                 origins: loaded.origins,
                             };
-                            normalise(&mut fr, !verbatim, false);
+                            // S5 trimming happens when text is parsed; QVD and Parquet hold values as stored.
+                            let text = sources::file_kind(f, format) == sources::FileKind::Text;
+                            normalise(&mut fr, !verbatim && text, false);
                             append_frame(&mut frame, fr);
                         }
                         Err(e) => {
@@ -1171,6 +1173,7 @@ impl Runner {
                         r.incomplete.push(i);
                     }
                 }
+                self.name_default(&mut r.name);
                 let name = self.unique_name(&r.name);
                 r.name = name.clone();
                 self.st.model_mut().tables.push(r);
@@ -1228,17 +1231,22 @@ impl Runner {
             self.st.last = Some((access, tname));
             return;
         }
-        if table.name == DEFAULT_INLINE {
-            self.st.inline_counter += 1;
-            table.name = format!("INLINE{:02}", self.st.inline_counter);
-        } else if table.name == DEFAULT_AUTOGENERATE {
-            self.st.autogen_counter += 1;
-            table.name = format!("AUTOGENERATE{:02}", self.st.autogen_counter);
-        }
+        self.name_default(&mut table.name);
         let name = self.unique_name(&table.name);
         table.name = name.clone();
         self.st.model_mut().tables.push(table);
         self.st.last = Some((access, name));
+    }
+
+    /// Number an unlabelled INLINE / AUTOGENERATE table (INLINE01, AUTOGENERATE01, …) when it is created.
+    fn name_default(&mut self, name: &mut String) {
+        if name == DEFAULT_INLINE {
+            self.st.inline_counter += 1;
+            *name = format!("INLINE{:02}", self.st.inline_counter);
+        } else if name == DEFAULT_AUTOGENERATE {
+            self.st.autogen_counter += 1;
+            *name = format!("AUTOGENERATE{:02}", self.st.autogen_counter);
+        }
     }
 
     /// `name`, or `name-1`, `name-2`, … when taken in the current section.
