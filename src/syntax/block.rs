@@ -533,11 +533,26 @@ impl<'a> Driver<'a> {
                             ls.parts.push(part);
                             end = e;
                         }
+                        Err(Some(PART_DEFERRED)) => {
+                            // A later part of the chain needs `$(…)` expansion: the whole chain is
+                            // read after expansion, as one statement.
+                            let (body, end) = self.absorb_chain(self.pos);
+                            return self.deferred(start, body, end);
+                        }
                         Err(Some(e)) => {
                             return Stmt {
                                 kind: StmtKind::Error,
                                 span: Span::new(start, e),
                             };
+                        }
+                        Err(None) if self.text[start..end].contains("$(") => {
+                            // `LOAD $(vFields);`: the expansion may bring the source.
+                            let body = if self.text[..end].ends_with(';') {
+                                end - 1
+                            } else {
+                                end
+                            };
+                            return self.deferred(start, body.max(start), end);
                         }
                         Err(None) => {
                             let first = ls
@@ -585,16 +600,16 @@ impl<'a> Driver<'a> {
             Err(()) => {
                 if slice.contains("$(") && !self.ctx.too_deep.get() {
                     self.pos = stmt_end;
-                    let text = stmt_raw(&self.ctx, slice);
-                    self.diags.push(
-                        Diagnostic::info(codes::DEFERRED, "statement can only be read after `$(…)` expansion")
-                            .at(self.ctx.source, text.span, "parsed when the script runs")
-                            .with_help("qsa reads this statement after expanding its variables; `--syntax-only` cannot check it"),
-                    );
-                    return Stmt {
-                        kind: StmtKind::Deferred { text },
-                        span: Span::new(start, stmt_end),
-                    };
+                    let (mut body, mut end) = (body_end, stmt_end);
+                    if is_sourceless_load(slice) {
+                        // Possibly the head of a preceding-load chain: the parts below belong to the
+                        // same statement (if they do not, parsing the expanded text splits them again).
+                        (body, end) = self.absorb_chain(stmt_end);
+                        if end == stmt_end {
+                            body = body_end;
+                        }
+                    }
+                    return self.deferred(start, body, end);
                 }
                 let (off, _) = self.ctx.furthest();
                 let end = self.syntax_error(slice, off);
@@ -614,6 +629,48 @@ impl<'a> Driver<'a> {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A [`StmtKind::Deferred`] statement for `start..end` (its text ends at `body_end`), with its info.
+    fn deferred(&mut self, start: usize, body_end: usize, end: usize) -> Stmt {
+        let text = stmt_raw(&self.ctx, &self.text[start..body_end.max(start)]);
+        self.diags.push(
+            Diagnostic::info(codes::DEFERRED, "statement can only be read after `$(…)` expansion")
+                .at(self.ctx.source, text.span, "parsed when the script runs")
+                .with_help("qsa reads this statement after expanding its variables; `--syntax-only` cannot check it"),
+        );
+        Stmt {
+            kind: StmtKind::Deferred { text },
+            span: Span::new(start, end),
+        }
+    }
+
+    /// Consume the rest of a preceding-load chain whose earlier part could not be read before
+    /// expansion: the `LOAD`/`SELECT`/`SQL` parts that follow `from`, up to and including the first one
+    /// with a source. Returns (end of the last part's text, end including its `;`); `(from, from)` when
+    /// no part follows.
+    fn absorb_chain(&mut self, from: usize) -> (usize, usize) {
+        self.pos = from;
+        let (mut body, mut end) = (from, from);
+        loop {
+            let save = self.pos;
+            self.trivia();
+            let w = first_word(self.rest());
+            if !matches!(w.as_str(), "LOAD" | "SELECT" | "SQL") {
+                self.pos = save;
+                return (body, end);
+            }
+            let part_start = self.pos;
+            let Some((b, e)) = self.scan(part_start, false, false) else {
+                return (self.text.len(), self.text.len());
+            };
+            self.pos = e;
+            body = b;
+            end = e;
+            if !is_sourceless_load(&self.text[part_start..b]) {
+                return (body, end);
             }
         }
     }
@@ -652,6 +709,10 @@ impl<'a> Driver<'a> {
             Ok((rest, part)) if ws(rest).is_empty() => {
                 self.pos = stmt_end;
                 Ok((part, stmt_end))
+            }
+            _ if slice.contains("$(") && !self.ctx.too_deep.get() => {
+                self.pos = stmt_end;
+                Err(Some(PART_DEFERRED))
             }
             r => {
                 if let Ok((rest, _)) = r {
@@ -1261,6 +1322,79 @@ fn token_at(at: &str, max: usize) -> &str {
     } else {
         tok
     }
+}
+
+/// `next_part` result: the part needs `$(…)` expansion (nothing reported; consumed to its `;`).
+const PART_DEFERRED: usize = usize::MAX;
+
+/// Does this statement text (not yet expanded) look like a LOAD without a source, i.e. a preceding
+/// LOAD? True when `LOAD` is one of its top-level words and none of `FROM`, `RESIDENT`, `INLINE`,
+/// `AUTOGENERATE`, `FROM_FIELD`, `EXTENSION`, `SQL` or `SELECT` is (words inside quotes, brackets,
+/// parentheses, `$(…)` and comments do not count).
+fn is_sourceless_load(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (mut i, mut depth) = (0usize, 0usize);
+    let mut has_load = false;
+    while i < b.len() {
+        let c = b[i];
+        let close = match c {
+            b'\'' => Some(b'\''),
+            b'"' => Some(b'"'),
+            b'`' => Some(b'`'),
+            b'[' => Some(b']'),
+            _ => None,
+        };
+        if let Some(q) = close {
+            i += 1;
+            while i < b.len() && b[i] != q {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'/') && (i == 0 || b[i - 1] != b':') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            i += 2;
+            continue;
+        }
+        if c == b'(' {
+            depth += 1;
+            i += 1;
+            continue;
+        }
+        if c == b')' {
+            depth = depth.saturating_sub(1);
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+                i += 1;
+            }
+            if depth == 0 {
+                let w = s.get(st..i).unwrap_or("").to_ascii_uppercase();
+                match w.as_str() {
+                    "LOAD" => has_load = true,
+                    "FROM" | "RESIDENT" | "INLINE" | "AUTOGENERATE" | "FROM_FIELD"
+                    | "EXTENSION" | "SQL" | "SELECT" => return false,
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+    has_load
 }
 
 fn stmt_raw(ctx: &Ctx<'_>, s: &str) -> RawText {

@@ -331,6 +331,25 @@ pub fn name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
     ))
 }
 
+/// A field alias after `AS`: a [`name`], or a `'single-quoted'` name (Qlik accepts `expr AS 'Name'`).
+pub fn alias_name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
+    let t = ws(i);
+    match t.strip_prefix('\'') {
+        Some(body) => match quoted(body, '\'') {
+            Some((rest, text)) => Ok((
+                rest,
+                Name {
+                    text,
+                    quote: Quote::Single,
+                    span: ctx.span(t, rest),
+                },
+            )),
+            None => ctx.fail(t, "`'`"),
+        },
+        None => name(ctx, t),
+    }
+}
+
 /// Text after an opening quote up to the closing `q`, where `qq` stands for `q`. Returns rest and text.
 pub fn quoted(i: &str, q: char) -> Option<(&str, String)> {
     let mut out = String::new();

@@ -5,7 +5,8 @@ use crate::diag::Span;
 use crate::syntax::ast::*;
 use crate::syntax::expr::{expr, expr_list};
 use crate::syntax::lex::{
-    dollar_group, kw, name, punct, quoted, split_top, string_lit, uint, word_at, ws, Ctx, PResult,
+    alias_name, dollar_group, kw, name, punct, quoted, split_top, string_lit, uint, word_at, ws,
+    Ctx, PResult,
 };
 
 /// Keywords of statements qsa recognises but does not model: `StmtKind::Unsupported` + a warning.
@@ -646,7 +647,7 @@ fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
             let (r2, e) = expr(ctx, f)?;
             let (r2, alias) = match kw(ctx, "as", r2) {
                 Ok((r3, _)) => {
-                    let (r3, n) = name(ctx, r3)?;
+                    let (r3, n) = alias_name(ctx, r3)?;
                     (r3, Some(n))
                 }
                 Err(_) => (r2, None),
@@ -1101,7 +1102,7 @@ fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
                     let (r2, e) = expr(ctx, f)?;
                     let (r2, alias) = match kw(ctx, "as", r2) {
                         Ok((r3, _)) => {
-                            let (r3, n) = name(ctx, r3)?;
+                            let (r3, n) = alias_name(ctx, r3)?;
                             (r3, Some(n))
                         }
                         Err(_) => (r2, None),
