@@ -460,9 +460,9 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, (S
         }
         "CROSSTABLE" => {
             let (r, _) = punct(ctx, "(", after)?;
-            let (r, attribute) = name(ctx, r)?;
+            let (r, attribute) = alias_name(ctx, r)?;
             let (r, _) = punct(ctx, ",", r)?;
-            let (r, data) = name(ctx, r)?;
+            let (r, data) = alias_name(ctx, r)?;
             let (r, qualifiers) = match punct(ctx, ",", r) {
                 Ok((r, _)) => {
                     let (r, n) = uint(ctx, r)?;
