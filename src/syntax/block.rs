@@ -584,6 +584,25 @@ impl<'a> Driver<'a> {
                     span: Span::new(start, stmt_end),
                 }
             }
+            Ok(Parsed::LetUnreadTail(k, tail)) => {
+                self.pos = stmt_end;
+                let name = match &k {
+                    StmtKind::Let { name, .. } => name.text.clone(),
+                    _ => String::new(),
+                };
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::SYNTAX,
+                        format!("`{name}` is set to NULL: its LET continues on the next line without a `;`"),
+                    )
+                    .at(self.ctx.source, tail, "read as part of the LET above, never evaluated")
+                    .with_help("Qlik cannot evaluate `expression more-text` and leaves the variable NULL; end the LET with `;` if this line is a statement of its own"),
+                );
+                Stmt {
+                    kind: k,
+                    span: Span::new(start, stmt_end),
+                }
+            }
             Ok(Parsed::Unsupported(keyword, kstart)) => {
                 self.pos = stmt_end;
 

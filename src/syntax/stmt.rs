@@ -36,6 +36,53 @@ pub enum Parsed {
     /// A statement qsa knows but does not model; the keyword as written.
     /// The keyword as written and its offset.
     Unsupported(String, usize),
+    /// `LET a = expr` followed, on a later line, by more text before the `;` (a forgotten `;`, as in
+    /// the table-renaming loop Qlik Sense's data manager writes). The variable is set to NULL; the
+    /// span is the text that is not evaluated.
+    LetUnreadTail(StmtKind, Span),
+}
+
+/// The end of a LET: its expression to the `;`. When the expression ends at a line end and the next
+/// line is another assignment (`b = …`), the LET is kept (with `expr: None`) and that text is reported
+/// as a warning, not rejected. Any other trailing text is a syntax error.
+fn let_tail<'a>(ctx: &Ctx<'a>, r: &'a str, n: Name) -> PResult<'a, Parsed> {
+    let (r, e) = expr(ctx, r)?;
+    let t = ws(r);
+    if t.is_empty() {
+        return Ok((
+            t,
+            Parsed::Kind(StmtKind::Let {
+                name: n,
+                expr: Some(e),
+            }),
+        ));
+    }
+    let gap = &r[..r.len() - t.len()];
+    let saved = ctx.save();
+    let assignment_follows = name(ctx, t).and_then(|(r, _)| punct(ctx, "=", r)).is_ok();
+    ctx.restore(saved);
+    if gap.contains('\n') && assignment_follows && !is_load_word(&first_word(t)) {
+        let tail = raw(ctx, t);
+        return Ok((
+            &t[t.len()..],
+            Parsed::LetUnreadTail(
+                StmtKind::Let {
+                    name: n,
+                    expr: None,
+                },
+                tail.span,
+            ),
+        ));
+    }
+    end(ctx, t).map(|(r, _)| {
+        (
+            r,
+            Parsed::Kind(StmtKind::Let {
+                name: n,
+                expr: None,
+            }),
+        )
+    })
 }
 
 fn raw<'a>(ctx: &Ctx<'a>, s: &'a str) -> RawText {
@@ -145,6 +192,15 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
     let w = first_word(i);
     if !matches!(w.as_str(), "SET" | "LET") {
         if let Some((rest, l)) = label(ctx, i) {
+            // `[autoCalendar]: DECLARE FIELD DEFINITION …` (Qlik Sense's data manager writes this)
+            let w2 = first_word(rest);
+            if UNSUPPORTED.iter().any(|k| k.eq_ignore_ascii_case(&w2)) {
+                let t = ws(rest);
+                return Ok((
+                    &i[i.len()..],
+                    Parsed::Unsupported(t[..w2.len()].to_string(), ctx.off(t)),
+                ));
+            }
             let (rest, k) = load_stmt(ctx, rest, Some(l))?;
             return Ok((rest, k));
         }
@@ -174,15 +230,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                     }),
                 ));
             }
-            let (r, e) = expr(ctx, r)?;
-            let (r, _) = end(ctx, r)?;
-            return Ok((
-                r,
-                Parsed::Kind(StmtKind::Let {
-                    name: n,
-                    expr: Some(e),
-                }),
-            ));
+            return let_tail(ctx, r, n);
         }
         "SECTION" => {
             if let Ok((r, _)) = kw(ctx, "access", after) {
@@ -321,15 +369,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                     ctx.restore(saved);
                 }
                 if let Ok((r, n)) = assign {
-                    let (r, e) = expr(ctx, r)?;
-                    let (r, _) = end(ctx, r)?;
-                    return Ok((
-                        r,
-                        Parsed::Kind(StmtKind::Let {
-                            name: n,
-                            expr: Some(e),
-                        }),
-                    ));
+                    return let_tail(ctx, r, n);
                 }
             }
             return load_stmt(ctx, i, None);
@@ -565,6 +605,7 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, (S
 /// `[label:] prefix* part` where part is a LOAD or SQL/SELECT.
 pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<'a, Parsed> {
     let mut prefixes = Vec::new();
+    let mut label = label;
     let mut r = i;
     loop {
         let (r2, p) = prefix(ctx, r)?;
@@ -574,7 +615,17 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
                 r = r2;
             }
             Some(Err((kw, at))) => return Ok((&i[i.len()..], Parsed::Unsupported(kw, at))),
-            None => break,
+            None => {
+                // Qlik also reads a label written after the prefixes: `NoConcatenate T: LOAD …`.
+                if label.is_none() && !prefixes.is_empty() {
+                    if let Some((r2, l)) = crate::syntax::stmt::label(ctx, r) {
+                        label = Some(l);
+                        r = r2;
+                        continue;
+                    }
+                }
+                break;
+            }
         }
         if prefixes.len() > 64 {
             return ctx.fail(ws(r), "LOAD or SELECT");
