@@ -605,10 +605,12 @@ impl<'a> Driver<'a> {
             }
             Ok(Parsed::Unsupported(keyword, kstart)) => {
                 self.pos = stmt_end;
+                // the label covers the first word (`WHEN` of `WHEN … SET`)
+                let klen = keyword.split(' ').next().map(str::len).unwrap_or(0);
 
                 self.diags.push(
                     Diagnostic::warning(codes::UNSUPPORTED_STATEMENT, format!("`{keyword}` is not supported by qsa"))
-                        .at(self.ctx.source, Span::new(kstart, kstart + keyword.len()), "skipped")
+                        .at(self.ctx.source, Span::new(kstart, kstart + klen), "skipped")
                         .with_help("qsa does not model this statement; results that depend on it cannot be trusted"),
                 );
                 Stmt {

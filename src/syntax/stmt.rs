@@ -631,6 +631,20 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
             return ctx.fail(ws(r), "LOAD or SELECT");
         }
     }
+    // `WHEN cond SET x = 1;`, `UNLESS cond DROP TABLE T;`: Qlik allows the condition prefixes on
+    // other statements too; qsa models them on loads only.
+    if !prefixes.is_empty() && prefixes.iter().all(|p| matches!(p, Prefix::When(_))) {
+        let w = first_word(r);
+        if !w.is_empty() && !matches!(w.as_str(), "LOAD" | "SELECT" | "SQL") {
+            let t = ws(i);
+            let kw = word_at(t);
+            let stmt_kw = word_at(ws(r));
+            return Ok((
+                &i[i.len()..],
+                Parsed::Unsupported(format!("{kw} … {stmt_kw}"), ctx.off(t)),
+            ));
+        }
+    }
     let (r, part) = load_part(ctx, r)?;
     Ok((
         r,
