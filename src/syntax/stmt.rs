@@ -281,7 +281,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                 text: raw(ctx, after),
             },
         ),
-        "LIB" | "ODBC" | "OLEDB" | "CUSTOM" | "CONNECT" => {
+        "LIB" | "ODBC" | "OLEDB" | "CUSTOM" | "CONNECT" | "CONNECT32" | "CONNECT64" => {
             let kind = match w.as_str() {
                 "LIB" => ConnectKind::Lib,
                 "ODBC" => ConnectKind::Odbc,
@@ -289,7 +289,11 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                 "CUSTOM" => ConnectKind::Custom,
                 _ => ConnectKind::Plain,
             };
-            let mut r = if w != "CONNECT" { ws(after) } else { t };
+            let mut r = if !w.starts_with("CONNECT") {
+                ws(after)
+            } else {
+                t
+            };
             let cw = word_at(r).to_ascii_uppercase();
             if !matches!(cw.as_str(), "CONNECT" | "CONNECT32" | "CONNECT64") {
                 return ctx.fail(r, "`CONNECT`");
