@@ -554,6 +554,30 @@ impl<'a> Driver<'a> {
                             };
                             return self.deferred(start, body.max(start), end);
                         }
+                        Err(None) if self.control_word_follows() => {
+                            // `IF c THEN LOAD *, x; ENDIF SQL SELECT …`: Qlik keeps the LOAD pending
+                            // and applies it to whichever LOAD or SELECT runs next.
+                            let part = ls
+                                .parts
+                                .last()
+                                .map(|p| p.span)
+                                .unwrap_or(Span::new(start, body_end));
+                            let next = first_word(self.rest());
+                            self.diags.push(
+                                Diagnostic::warning(
+                                    codes::UNSUPPORTED_STATEMENT,
+                                    format!("a preceding LOAD followed by `{next}` is not supported by qsa"),
+                                )
+                                .at(self.ctx.source, part, "skipped: its source would be the next LOAD or SELECT that runs")
+                                .with_help("qsa does not carry a pending preceding LOAD across control statements; results that depend on it cannot be trusted"),
+                            );
+                            return Stmt {
+                                kind: StmtKind::Unsupported {
+                                    keyword: "LOAD".into(),
+                                },
+                                span: Span::new(start, end),
+                            };
+                        }
                         Err(None) => {
                             let first = ls
                                 .parts
@@ -605,8 +629,8 @@ impl<'a> Driver<'a> {
             }
             Ok(Parsed::Unsupported(keyword, kstart)) => {
                 self.pos = stmt_end;
-                // the label covers the first word (`WHEN` of `WHEN … SET`)
-                let klen = keyword.split(' ').next().map(str::len).unwrap_or(0);
+                // the label covers the part before ` … ` (`WHEN` of `WHEN … SET`)
+                let klen = keyword.split(" … ").next().map(str::len).unwrap_or(0);
 
                 self.diags.push(
                     Diagnostic::warning(codes::UNSUPPORTED_STATEMENT, format!("`{keyword}` is not supported by qsa"))
@@ -652,6 +676,33 @@ impl<'a> Driver<'a> {
                 }
             }
         }
+    }
+
+    /// Does a control statement keyword (`ENDIF`, `ELSE`, `NEXT`, `LOOP`, …) come next (after trivia)?
+    fn control_word_follows(&mut self) -> bool {
+        let save = self.pos;
+        self.trivia();
+        let w = first_word(self.rest());
+        self.pos = save;
+        matches!(
+            w.as_str(),
+            "END"
+                | "ENDIF"
+                | "ELSE"
+                | "ELSEIF"
+                | "NEXT"
+                | "LOOP"
+                | "CASE"
+                | "DEFAULT"
+                | "IF"
+                | "FOR"
+                | "DO"
+                | "SUB"
+                | "ENDSUB"
+                | "CALL"
+                | "SWITCH"
+                | "EXIT"
+        )
     }
 
     /// A [`StmtKind::Deferred`] statement for `start..end` (its text ends at `body_end`), with its info.

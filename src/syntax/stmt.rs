@@ -192,8 +192,20 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
     let w = first_word(i);
     if !matches!(w.as_str(), "SET" | "LET") {
         if let Some((rest, l)) = label(ctx, i) {
-            // `[autoCalendar]: DECLARE FIELD DEFINITION …` (Qlik Sense's data manager writes this)
+            // `[$(vTable)]: REM;`: a label kept pending for the next LOAD (Qlikview Components does
+            // this to label a LOAD inside an IF block); not modelled.
             let w2 = first_word(rest);
+            if w2 == "REM" {
+                let t = ws(i);
+                let written = t
+                    .get(..l.span.end.saturating_sub(l.span.start))
+                    .unwrap_or("");
+                return Ok((
+                    &i[i.len()..],
+                    Parsed::Unsupported(format!("{written} … REM"), ctx.off(t)),
+                ));
+            }
+            // `[autoCalendar]: DECLARE FIELD DEFINITION …` (Qlik Sense's data manager writes this)
             if UNSUPPORTED.iter().any(|k| k.eq_ignore_ascii_case(&w2)) {
                 let t = ws(rest);
                 return Ok((
