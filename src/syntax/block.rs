@@ -218,11 +218,21 @@ impl<'a> Driver<'a> {
                 match c.find("*/") {
                     Some(n) => self.pos += n + 4,
                     None => {
-                        self.unterminated(Unterminated {
-                            what: "comment",
-                            closer: "*/",
-                            at: self.pos,
-                        });
+                        // Between statements, an unclosed `/*` comments out the rest of the script
+                        // (a common way to stop a script): a warning, since nothing below runs.
+                        let rest_lines = t.lines().count().saturating_sub(1);
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::UNTERMINATED,
+                                "comment never closed: the rest of the script is a comment",
+                            )
+                            .at(
+                                self.ctx.source,
+                                Span::new(self.pos, (self.pos + 2).min(self.text.len())),
+                                format!("opened here; the {rest_lines} line(s) below never run"),
+                            )
+                            .with_help("add `*/` where the comment should end if statements below it must run"),
+                        );
                         self.pos = self.text.len();
                     }
                 }
