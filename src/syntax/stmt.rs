@@ -85,6 +85,52 @@ fn let_tail<'a>(ctx: &Ctx<'a>, r: &'a str, n: Name) -> PResult<'a, Parsed> {
     })
 }
 
+/// `s` without its `//` and `/* */` comments (those outside quotes and brackets; a `//` right after
+/// `:` as in `lib://` is not a comment), trimmed.
+fn strip_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.char_indices().peekable();
+    let mut close: Option<char> = None;
+    let mut prev = ' ';
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = close {
+            out.push(c);
+            if c == q {
+                close = None;
+            }
+            prev = c;
+            continue;
+        }
+        let rest = &s[i..];
+        if rest.starts_with("//") && prev != ':' {
+            let skip = rest.find('\n').unwrap_or(rest.len());
+            while chars.peek().is_some_and(|(j, _)| *j < i + skip) {
+                chars.next();
+            }
+            continue;
+        }
+        if rest.starts_with("/*") {
+            let skip = rest.find("*/").map(|n| n + 2).unwrap_or(rest.len());
+            while chars.peek().is_some_and(|(j, _)| *j < i + skip) {
+                chars.next();
+            }
+            out.push(' ');
+            prev = ' ';
+            continue;
+        }
+        close = match c {
+            '\'' => Some('\''),
+            '"' => Some('"'),
+            '`' => Some('`'),
+            '[' => Some(']'),
+            _ => None,
+        };
+        out.push(c);
+        prev = c;
+    }
+    out.trim().to_string()
+}
+
 fn raw<'a>(ctx: &Ctx<'a>, s: &'a str) -> RawText {
     let t = s.trim_matches(|c: char| c.is_whitespace());
     let start = ctx.off(s) + (s.len() - s.trim_start_matches(|c: char| c.is_whitespace()).len());
@@ -223,7 +269,9 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
         "SET" => {
             let (r, n) = name(ctx, after)?;
             let (r, _) = punct(ctx, "=", r)?;
-            let v = raw(ctx, r);
+            let mut v = raw(ctx, r);
+            // Comments are not part of the value (`SET v = // note` + a new line)
+            v.text = strip_comments(&v.text);
             let value = if v.text.is_empty() { None } else { Some(v) };
             return Ok((
                 &r[r.len()..],
