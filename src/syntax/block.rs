@@ -555,15 +555,6 @@ impl<'a> Driver<'a> {
                                 span: Span::new(start, e),
                             };
                         }
-                        Err(None) if self.text[start..end].contains("$(") => {
-                            // `LOAD $(vFields);`: the expansion may bring the source.
-                            let body = if self.text[..end].ends_with(';') {
-                                end - 1
-                            } else {
-                                end
-                            };
-                            return self.deferred(start, body.max(start), end);
-                        }
                         Err(None) if self.control_word_follows() => {
                             // `IF c THEN LOAD *, x; ENDIF SQL SELECT …`: Qlik keeps the LOAD pending
                             // and applies it to whichever LOAD or SELECT runs next.
@@ -572,21 +563,16 @@ impl<'a> Driver<'a> {
                                 .last()
                                 .map(|p| p.span)
                                 .unwrap_or(Span::new(start, body_end));
-                            let next = first_word(self.rest());
-                            self.diags.push(
-                                Diagnostic::warning(
-                                    codes::UNSUPPORTED_STATEMENT,
-                                    format!("a preceding LOAD followed by `{next}` is not supported by qsa"),
-                                )
-                                .at(self.ctx.source, part, "skipped: its source would be the next LOAD or SELECT that runs")
-                                .with_help("qsa does not carry a pending preceding LOAD across control statements; results that depend on it cannot be trusted"),
-                            );
-                            return Stmt {
-                                kind: StmtKind::Unsupported {
-                                    keyword: "LOAD".into(),
-                                },
-                                span: Span::new(start, end),
+                            return self.pending_preceding(start, part, end);
+                        }
+                        Err(None) if self.text[start..end].contains("$(") => {
+                            // `LOAD $(vFields);`: the expansion may bring the source.
+                            let body = if self.text[..end].ends_with(';') {
+                                end - 1
+                            } else {
+                                end
                             };
+                            return self.deferred(start, body.max(start), end);
                         }
                         Err(None) => {
                             let first = ls
@@ -662,6 +648,13 @@ impl<'a> Driver<'a> {
                         (body, end) = self.absorb_chain(stmt_end);
                         if end == stmt_end {
                             body = body_end;
+                            if self.control_word_follows() {
+                                return self.pending_preceding(
+                                    start,
+                                    Span::new(start, body_end),
+                                    end,
+                                );
+                            }
                         }
                     }
                     return self.deferred(start, body, end);
@@ -685,6 +678,25 @@ impl<'a> Driver<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// A preceding LOAD (`part`) with a control statement after it: QSA004, kept as `Unsupported`.
+    fn pending_preceding(&mut self, start: usize, part: Span, end: usize) -> Stmt {
+        let next = first_word(self.rest());
+        self.diags.push(
+            Diagnostic::warning(
+                codes::UNSUPPORTED_STATEMENT,
+                format!("a preceding LOAD followed by `{next}` is not supported by qsa"),
+            )
+            .at(self.ctx.source, part, "skipped: its source would be the next LOAD or SELECT that runs")
+            .with_help("qsa does not carry a pending preceding LOAD across control statements; results that depend on it cannot be trusted"),
+        );
+        Stmt {
+            kind: StmtKind::Unsupported {
+                keyword: "LOAD".into(),
+            },
+            span: Span::new(start, end),
         }
     }
 
