@@ -134,3 +134,24 @@ fn unreadable_script_exits_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("does-not-exist.qvs"), "{stderr}");
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    // `qsa report … | head -1`: the pipe closes before qsa has written everything. No panic (exit 101).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .args([
+            "report",
+            "fixtures/example/sales.qvs",
+            "--directory",
+            "fixtures/example/users.json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the qsa binary runs");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().expect("qsa ends");
+    assert_eq!(status.code(), Some(0));
+}

@@ -17,7 +17,7 @@ pub fn run(args: CheckArgs) -> Exit {
         None => false,
         Some(w) if w.eq_ignore_ascii_case("warnings") => true,
         Some(other) => {
-            eprintln!("qsa: --deny expects `warnings`, got `{other}`");
+            errln!("qsa: --deny expects `warnings`, got `{other}`");
             return Exit::CouldNotRun;
         }
     };
@@ -36,7 +36,7 @@ pub fn run(args: CheckArgs) -> Exit {
     let color = args.format == DiagFormat::Human
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    print!("{}", render(&diags, &sources, args.format, color));
+    super::out(&render(&diags, &sources, args.format, color));
     exit_code(&diags, deny_warnings)
 }
 
@@ -46,7 +46,7 @@ fn parse_only(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
     let mut diags = Vec::new();
     for path in &args.scripts {
         let id = sources.load(path).map_err(|e| {
-            eprintln!("qsa: cannot read {}: {e}", path.display());
+            errln!("qsa: cannot read {}: {e}", path.display());
             Exit::CouldNotRun
         })?;
         if let Some(f) = sources.get(id) {
@@ -60,7 +60,7 @@ fn parse_only(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
 /// lint it (`reduce::prepare`), and check a named reloading user (U2).
 fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
     let opts = args.run.options().map_err(|m| {
-        eprintln!("qsa: {m}");
+        errln!("qsa: {m}");
         Exit::CouldNotRun
     })?;
     let target: crate::access::Target = args.run.target.into();
@@ -68,7 +68,7 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
     let mut diags = Vec::new();
     for path in &args.scripts {
         let run = crate::script::run_file(path, &opts).map_err(|e| {
-            eprintln!("qsa: cannot read {}: {e}", path.display());
+            errln!("qsa: cannot read {}: {e}", path.display());
             Exit::CouldNotRun
         })?;
         let mut found = match crate::reduce::prepare(&run, target) {

@@ -7,6 +7,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `errln!` that never panics: a closed stderr (`qsa … 2>&1 | head`) is not worth a crash.
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// `errp!` that never panics.
+macro_rules! errp {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($t)*);
+    }};
+}
+
 mod check;
 mod model_cmd;
 mod preview;
@@ -252,6 +268,16 @@ impl UserArgs {
         }
         Some(u)
     }
+}
+
+/// Write a command's output to stdout. A reader that went away (`qsa report … | head`) is not an error
+/// and must not panic, as `print!` would: the rest of the output is dropped.
+pub(crate) fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 /// Split `NAME=VALUE` flag values.

@@ -10,29 +10,29 @@ pub fn run(args: ModelArgs) -> Exit {
     let opts = match args.run.options() {
         Ok(o) => o,
         Err(msg) => {
-            eprintln!("qsa: {msg}");
+            errln!("qsa: {msg}");
             return Exit::CouldNotRun;
         }
     };
     let result = match crate::script::run_file(&args.script, &opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("qsa: cannot read {}: {e}", args.script.display());
+            errln!("qsa: cannot read {}: {e}", args.script.display());
             return Exit::CouldNotRun;
         }
     };
     let mut diags = result.diagnostics.clone();
     crate::diag::sort_diagnostics(&mut diags);
     if !diags.is_empty() {
-        eprint!(
+        errp!(
             "{}",
             crate::report::diagnostics::render_human(&diags, &result.sources, false)
         );
     }
     let summary = ModelSummary::from_run(&result);
     match args.format {
-        TableFormat::Json => println!("{}", render_json(&summary)),
-        _ => print!("{}", render_human(&summary)),
+        TableFormat::Json => super::out(&format!("{}\n", render_json(&summary))),
+        _ => super::out(&render_human(&summary)),
     }
     if result.has_errors() {
         Exit::Findings

@@ -14,7 +14,7 @@ use std::path::Path;
 
 pub fn run(args: PreviewArgs) -> Exit {
     let Some(who) = args.user.user.clone() else {
-        eprintln!("qsa: preview needs --user ID");
+        errln!("qsa: preview needs --user ID");
         return Exit::CouldNotRun;
     };
     let with_dir = !args.directory.directory.is_empty();
@@ -50,9 +50,7 @@ pub fn run(args: PreviewArgs) -> Exit {
     let prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
         Err(diags) => {
-            eprintln!(
-                "qsa: the Section Access cannot be evaluated faithfully; refusing to preview"
-            );
+            errln!("qsa: the Section Access cannot be evaluated faithfully; refusing to preview");
             eprint_diagnostics(&diags, &run.sources);
             return Exit::CouldNotRun;
         }
@@ -63,11 +61,8 @@ pub fn run(args: PreviewArgs) -> Exit {
     };
     let origin = |o: Option<&crate::model::RowOrigin>| reduce::origin_text(&run, o);
     match args.format {
-        TableFormat::Json => print!("{}", users::render_preview_json(result, &origin)),
-        _ => print!(
-            "{}",
-            users::render_preview(result, &run.app, args.rows, &origin)
-        ),
+        TableFormat::Json => super::out(&users::render_preview_json(result, &origin)),
+        _ => super::out(&users::render_preview(result, &run.app, args.rows, &origin)),
     }
     let mut diags = prepared.diagnostics.clone();
     diags.extend(dir_diags);
@@ -87,7 +82,7 @@ pub fn run(args: PreviewArgs) -> Exit {
     eprint_diagnostics(&diags, &run.sources);
     if let Some(dir) = &args.export {
         if let Err(e) = export(result, &run.app, dir, args.export_format) {
-            eprintln!("qsa: cannot export to `{}`: {e}", dir.display());
+            errln!("qsa: cannot export to `{}`: {e}", dir.display());
             return Exit::CouldNotRun;
         }
     }

@@ -11,7 +11,7 @@ use crate::report::users;
 /// Print diagnostics to stderr.
 pub(super) fn eprint_diagnostics(diags: &[Diagnostic], sources: &SourceMap) {
     if !diags.is_empty() {
-        eprint!(
+        errp!(
             "{}",
             crate::report::diagnostics::render_human(diags, sources, false)
         );
@@ -37,14 +37,14 @@ pub(super) fn load(
     let opts = match run_args.options() {
         Ok(o) => o,
         Err(m) => {
-            eprintln!("qsa: {m}");
+            errln!("qsa: {m}");
             return Err(Exit::CouldNotRun);
         }
     };
     let mut run = match crate::script::run_file(script, &opts) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("qsa: cannot read `{}`: {e}", script.display());
+            errln!("qsa: cannot read `{}`: {e}", script.display());
             return Err(Exit::CouldNotRun);
         }
     };
@@ -78,7 +78,7 @@ pub fn run(args: ReportArgs) -> Exit {
     let prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
         Err(diags) => {
-            eprintln!("qsa: the Section Access cannot be evaluated faithfully; refusing to report what users see");
+            errln!("qsa: the Section Access cannot be evaluated faithfully; refusing to report what users see");
             eprint_diagnostics(&diags, &run.sources);
             return Exit::CouldNotRun;
         }
@@ -97,17 +97,23 @@ pub fn run(args: ReportArgs) -> Exit {
     crate::diag::sort_diagnostics(&mut diags);
     let mode = prepared.group_mode();
     match args.format {
-        TableFormat::Json => print!(
-            "{}",
-            users::render_json(&results, target, mode, &diags, &run.sources)
-        ),
-        TableFormat::Csv => print!("{}", users::render_csv(&results)),
-        TableFormat::Html => print!(
-            "{}",
-            users::render_html(&results, target, mode, &diags, &run.sources)
-        ),
+        TableFormat::Json => super::out(&users::render_json(
+            &results,
+            target,
+            mode,
+            &diags,
+            &run.sources,
+        )),
+        TableFormat::Csv => super::out(&users::render_csv(&results)),
+        TableFormat::Html => super::out(&users::render_html(
+            &results,
+            target,
+            mode,
+            &diags,
+            &run.sources,
+        )),
         TableFormat::Human => {
-            print!("{}", users::render_human(&results, target, mode));
+            super::out(&users::render_human(&results, target, mode));
             eprint_diagnostics(&users::all_diagnostics(&results, &diags), &run.sources);
         }
     }
