@@ -366,7 +366,9 @@ impl SecurityModel {
                     for r in 0..t.row_count() {
                         if let Some(s) = text_of(t, c, r) {
                             if s != "*" && !is_blank(Some(&s)) {
-                                set.insert(s);
+                                // I3: a user's value is compared upper-cased, so `ann@x.com` and
+                                // `ANN@X.COM` in the tables are one identity.
+                                set.insert(s.to_uppercase());
                             }
                         }
                     }
