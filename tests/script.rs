@@ -364,10 +364,11 @@ fn mapping_preceding_loads_and_row_functions() {
     assert_eq!(cells(table(&r.app, "D")), rows(&[&["a"], &["b"]]));
     // Peek of the table being built; Previous (then PrevV dropped with DROP FIELD)
     let run_t = table(&r.app, "Run");
-    assert_eq!(run_t.fields, vec!["V", "Cum"]);
+    assert_eq!(run_t.fields, vec!["V", "Cum", "Cum2"]);
+    // Peek of the table being loaded, by name too (`Peek('Cum2', -1, 'Run')`).
     assert_eq!(
         cells(run_t),
-        rows(&[&["5", "5"], &["3", "8"], &["2", "10"]])
+        rows(&[&["5", "5", "5"], &["3", "8", "8"], &["2", "10", "10"]])
     );
     // MAP … USING applies to fields as they are loaded.
     assert_eq!(

@@ -568,7 +568,13 @@ impl<'a> Ctx<'a> {
                 len.checked_sub(back)
             }
         };
-        if args.len() < 3 {
+        // Without a table, or naming a table that does not exist yet (the one being loaded, as in
+        // `Peek('Cum', -1, 'Run')` inside Run's own load): the rows this load produced so far.
+        let own_table = args.len() < 3 || {
+            let t = self.arg_text(args, 2)?;
+            self.st.table(&t).is_none()
+        };
+        if own_table {
             if let Some((fields, rows)) = self.row.and_then(|r| r.out) {
                 let Some(fi) = fields
                     .iter()
