@@ -718,10 +718,9 @@ impl<'a> Ctx<'a> {
                     items.retain(|(_, t)| seen.insert(t.clone()));
                 }
                 if args.len() > 2 {
+                    // Lowest weight first; equal weights (e.g. all 0) keep load order (stable sort).
                     items.sort_by(|a, b| {
-                        a.0.unwrap_or(f64::MAX)
-                            .total_cmp(&b.0.unwrap_or(f64::MAX))
-                            .then_with(|| a.1.cmp(&b.1))
+                        a.0.unwrap_or(f64::MAX).total_cmp(&b.0.unwrap_or(f64::MAX))
                     });
                 } else {
                     items.sort_by(|a, b| a.1.cmp(&b.1));
