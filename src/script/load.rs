@@ -442,6 +442,25 @@ impl Runner {
                 })
             }
             LoadSource::Resident(t) => {
+                if self.st.table(&t.text).is_none() && self.st.uncertain() {
+                    // Most likely a table an earlier statement could not build (a missing source, an
+                    // uncertain variable): part of that problem, decided at the end (fail closed).
+                    let inc = Incomplete {
+                        reason: format!(
+                            "missing source: RESIDENT `{}` does not exist, most likely because an earlier load could not run",
+                            t.text
+                        ),
+                        at,
+                    };
+                    self.st.unknown_fields.push((self.st.access, inc.clone()));
+                    incomplete.push(inc);
+                    return Some(Base {
+                        frame: Frame::default(),
+                        default_name: t.text.clone(),
+                        file: None,
+                        fields_done: false,
+                    });
+                }
                 let Some(table) = self.st.table(&t.text) else {
                     self.diag(
                         Diagnostic::error(codes::TABLE_NOT_FOUND, format!("RESIDENT `{}`: no such table (yet)", t.text))
@@ -1283,9 +1302,15 @@ impl Runner {
                     } else if self.st.mappings.remove(&n.text).is_some() {
                         // dropping a mapping table is allowed
                     } else {
+                        let sev = if self.st.uncertain() {
+                            crate::diag::Severity::Warning
+                        } else {
+                            crate::diag::Severity::Error
+                        };
                         self.diag(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 codes::TABLE_NOT_FOUND,
+                                sev,
                                 format!("DROP TABLE `{}`: no such table", n.text),
                             )
                             .at(cx.src, n.span, "not found"),
