@@ -840,6 +840,7 @@ fn cli_check_broken_script_exits_1_with_located_diagnostics() {
 fn cli_check_clean_and_warnings_and_unreadable() {
     let (code, out, _) = qsa(&[
         "check",
+        "--syntax-only",
         "fixtures/valid/loads_basic.qvs",
         "fixtures/valid/control.qvs",
     ]);
@@ -847,11 +848,16 @@ fn cli_check_clean_and_warnings_and_unreadable() {
     assert!(out.contains("no problems found"), "{out}");
 
     // warnings only: 0, or 1 with --deny warnings
-    let (code, out, _) = qsa(&["check", "fixtures/valid/includes_deferred.qvs"]);
+    let (code, out, _) = qsa(&[
+        "check",
+        "--syntax-only",
+        "fixtures/valid/includes_deferred.qvs",
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("QSA004"), "{out}");
     let (code, _, _) = qsa(&[
         "check",
+        "--syntax-only",
         "--deny",
         "warnings",
         "fixtures/valid/includes_deferred.qvs",
@@ -987,4 +993,62 @@ fn deepest_allowed_nesting_does_not_overflow_the_stack() {
     assert!(!p.has_errors(), "{:?}", p.diagnostics.first());
     let _ = print_script(&p.script, &s);
     let _ = summary(&p.script, Some(&s));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Real scripts (not in the repository): `QSA_REAL_DIR=/some/dir cargo test --test syntax -- --ignored`
+// writes `<file>.summary` (one line per statement, with its line) next to every `.qvs` of that folder
+// and prints one line per script: statements (all nesting levels), errors, warnings, infos.
+
+/// Statements at every nesting level: the summary lines that start with `line:column`.
+fn count_statements(sum: &str) -> usize {
+    sum.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+            digits > 0 && t[digits..].starts_with(':')
+        })
+        .count()
+}
+
+#[test]
+#[ignore = "needs QSA_REAL_DIR"]
+fn real_scripts_report() {
+    let Ok(dir) = std::env::var("QSA_REAL_DIR") else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("QSA_REAL_DIR readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "qvs"))
+        .collect();
+    files.sort();
+    let (mut total_stmts, mut total_errs) = (0, 0);
+    for f in &files {
+        let text = read(f);
+        let p = parse_script(SourceId(0), &text);
+        let sum = summary(&p.script, Some(&text));
+        std::fs::write(f.with_extension("summary"), &sum).expect("summary written");
+        let n = count_statements(&sum);
+        let count =
+            |s: qsa::diag::Severity| p.diagnostics.iter().filter(|d| d.severity == s).count();
+        let e = count(qsa::diag::Severity::Error);
+        total_stmts += n;
+        total_errs += e;
+        println!(
+            "{:40} lines {:5} statements {:5} errors {:3} warnings {:3} infos {:3}",
+            f.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            text.lines().count(),
+            n,
+            e,
+            count(qsa::diag::Severity::Warning),
+            count(qsa::diag::Severity::Info)
+        );
+    }
+    println!(
+        "{} scripts, {total_stmts} statements, {total_errs} errors",
+        files.len()
+    );
 }

@@ -7,7 +7,7 @@
 //! `--deny warnings`).
 
 use super::{CheckArgs, DiagFormat, Exit};
-use crate::diag::{sort_diagnostics, Diagnostic, Severity, SourceMap};
+use crate::diag::{sort_diagnostics, Diagnostic, Label, Severity, SourceMap, Span};
 use crate::report::diagnostics::{render_github, render_human, render_json, render_sarif};
 use crate::syntax::parse_script;
 use std::io::IsTerminal;
@@ -84,6 +84,11 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
         };
         // The runner parsed every deferred statement after expansion; the parse-time note is moot.
         found.retain(|d| d.code != crate::diag::codes::DEFERRED);
+        // Findings about the whole script (no location) point at its first line, so every output
+        // format can say which script they are about.
+        for d in found.iter_mut().filter(|d| d.primary.is_none()) {
+            d.primary = Some(Label::new(run.main, Span::empty(0), ""));
+        }
         let map = sources.absorb(run.sources);
         for d in &mut found {
             d.remap_sources(&map);

@@ -120,6 +120,24 @@ fn build_error(e: BuildError, what: &str) -> Diagnostic {
     }
 }
 
+/// Fail closed: `what` cannot be trusted because of `inc`, so no user is evaluated.
+fn not_evaluable(
+    t: &crate::model::Table,
+    inc: &crate::model::Incomplete,
+    what: String,
+    rule: &'static str,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        codes::SA_NOT_EVALUABLE,
+        format!("{what} ({}): qsa refuses to evaluate users", inc.reason),
+    )
+    .with_rule(rule);
+    if let Some((s, sp)) = inc.at.or(t.source) {
+        d = d.at(s, sp, "");
+    }
+    d
+}
+
 /// Check that the run can be evaluated faithfully and build the engines. `Err` holds the diagnostics
 /// (at least one error) when it cannot: run errors, an invalid group mode (cloud), an incomplete security
 /// table or an incomplete app table linked to a reduction field, a loop (R5).
@@ -134,18 +152,12 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
     for t in &run.security.tables {
         for inc in &t.incomplete {
             refuse = true;
-            let mut d = Diagnostic::error(
-                codes::SA_NOT_EVALUABLE,
-                format!(
-                    "security table `{}` is incomplete ({}): qsa refuses to evaluate users",
-                    t.name, inc.reason
-                ),
-            )
-            .with_rule("S3");
-            if let Some((s, sp)) = inc.at.or(t.source) {
-                d = d.at(s, sp, "");
-            }
-            diags.push(d);
+            diags.push(not_evaluable(
+                t,
+                inc,
+                format!("security table `{}` is incomplete", t.name),
+                "S3",
+            ));
         }
     }
     let app = match Engine::build(&run.app) {
@@ -183,18 +195,15 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             for inc in &t.incomplete {
                 if reduced_comps.contains(&app.component_of(ti)) {
                     refuse = true;
-                    let mut d = Diagnostic::error(
-                        codes::SA_NOT_EVALUABLE,
+                    diags.push(not_evaluable(
+                        t,
+                        inc,
                         format!(
-                            "app table `{}` is linked to a reduction field but incomplete ({}): qsa refuses to evaluate users",
-                            t.name, inc.reason
+                            "app table `{}` is linked to a reduction field but incomplete",
+                            t.name
                         ),
-                    )
-                    .with_rule("R4");
-                    if let Some((s, sp)) = inc.at.or(t.source) {
-                        d = d.at(s, sp, "");
-                    }
-                    diags.push(d);
+                        "R4",
+                    ));
                 }
             }
         }

@@ -29,6 +29,8 @@ pub enum Quote {
     Double,
     /// `` `A name` ``
     Backtick,
+    /// `'A name'`: accepted by Qlik after `AS` in a LOAD field list (`''` stands for `'`)
+    Single,
 }
 
 /// A field, table, variable or sub name. `text` is the name without its quotes (`]]` inside brackets is

@@ -218,11 +218,21 @@ impl<'a> Driver<'a> {
                 match c.find("*/") {
                     Some(n) => self.pos += n + 4,
                     None => {
-                        self.unterminated(Unterminated {
-                            what: "comment",
-                            closer: "*/",
-                            at: self.pos,
-                        });
+                        // Between statements, an unclosed `/*` comments out the rest of the script
+                        // (a common way to stop a script): a warning, since nothing below runs.
+                        let rest_lines = t.lines().count().saturating_sub(1);
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::UNTERMINATED,
+                                "comment never closed: the rest of the script is a comment",
+                            )
+                            .at(
+                                self.ctx.source,
+                                Span::new(self.pos, (self.pos + 2).min(self.text.len())),
+                                format!("opened here; the {rest_lines} line(s) below never run"),
+                            )
+                            .with_help("add `*/` where the comment should end if statements below it must run"),
+                        );
                         self.pos = self.text.len();
                     }
                 }
@@ -533,11 +543,36 @@ impl<'a> Driver<'a> {
                             ls.parts.push(part);
                             end = e;
                         }
+                        Err(Some(PART_DEFERRED)) => {
+                            // A later part of the chain needs `$(…)` expansion: the whole chain is
+                            // read after expansion, as one statement.
+                            let (body, end) = self.absorb_chain(self.pos);
+                            return self.deferred(start, body, end);
+                        }
                         Err(Some(e)) => {
                             return Stmt {
                                 kind: StmtKind::Error,
                                 span: Span::new(start, e),
                             };
+                        }
+                        Err(None) if self.control_word_follows() => {
+                            // `IF c THEN LOAD *, x; ENDIF SQL SELECT …`: Qlik keeps the LOAD pending
+                            // and applies it to whichever LOAD or SELECT runs next.
+                            let part = ls
+                                .parts
+                                .last()
+                                .map(|p| p.span)
+                                .unwrap_or(Span::new(start, body_end));
+                            return self.pending_preceding(start, part, end);
+                        }
+                        Err(None) if self.text[start..end].contains("$(") => {
+                            // `LOAD $(vFields);`: the expansion may bring the source.
+                            let body = if self.text[..end].ends_with(';') {
+                                end - 1
+                            } else {
+                                end
+                            };
+                            return self.deferred(start, body.max(start), end);
                         }
                         Err(None) => {
                             let first = ls
@@ -569,12 +604,33 @@ impl<'a> Driver<'a> {
                     span: Span::new(start, stmt_end),
                 }
             }
+            Ok(Parsed::LetUnreadTail(k, tail)) => {
+                self.pos = stmt_end;
+                let name = match &k {
+                    StmtKind::Let { name, .. } => name.text.clone(),
+                    _ => String::new(),
+                };
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::SYNTAX,
+                        format!("`{name}` is set to NULL: its LET continues on the next line without a `;`"),
+                    )
+                    .at(self.ctx.source, tail, "read as part of the LET above, never evaluated")
+                    .with_help("Qlik cannot evaluate `expression more-text` and leaves the variable NULL; end the LET with `;` if this line is a statement of its own"),
+                );
+                Stmt {
+                    kind: k,
+                    span: Span::new(start, stmt_end),
+                }
+            }
             Ok(Parsed::Unsupported(keyword, kstart)) => {
                 self.pos = stmt_end;
+                // the label covers the part before ` … ` (`WHEN` of `WHEN … SET`)
+                let klen = keyword.split(" … ").next().map(str::len).unwrap_or(0);
 
                 self.diags.push(
                     Diagnostic::warning(codes::UNSUPPORTED_STATEMENT, format!("`{keyword}` is not supported by qsa"))
-                        .at(self.ctx.source, Span::new(kstart, kstart + keyword.len()), "skipped")
+                        .at(self.ctx.source, Span::new(kstart, kstart + klen), "skipped")
                         .with_help("qsa does not model this statement; results that depend on it cannot be trusted"),
                 );
                 Stmt {
@@ -585,16 +641,23 @@ impl<'a> Driver<'a> {
             Err(()) => {
                 if slice.contains("$(") && !self.ctx.too_deep.get() {
                     self.pos = stmt_end;
-                    let text = stmt_raw(&self.ctx, slice);
-                    self.diags.push(
-                        Diagnostic::info(codes::DEFERRED, "statement can only be read after `$(…)` expansion")
-                            .at(self.ctx.source, text.span, "parsed when the script runs")
-                            .with_help("qsa reads this statement after expanding its variables; `--syntax-only` cannot check it"),
-                    );
-                    return Stmt {
-                        kind: StmtKind::Deferred { text },
-                        span: Span::new(start, stmt_end),
-                    };
+                    let (mut body, mut end) = (body_end, stmt_end);
+                    if is_sourceless_load(slice) {
+                        // Possibly the head of a preceding-load chain: the parts below belong to the
+                        // same statement (if they do not, parsing the expanded text splits them again).
+                        (body, end) = self.absorb_chain(stmt_end);
+                        if end == stmt_end {
+                            body = body_end;
+                            if self.control_word_follows() {
+                                return self.pending_preceding(
+                                    start,
+                                    Span::new(start, body_end),
+                                    end,
+                                );
+                            }
+                        }
+                    }
+                    return self.deferred(start, body, end);
                 }
                 let (off, _) = self.ctx.furthest();
                 let end = self.syntax_error(slice, off);
@@ -614,6 +677,94 @@ impl<'a> Driver<'a> {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A preceding LOAD (`part`) with a control statement after it: QSA004, kept as `Unsupported`.
+    fn pending_preceding(&mut self, start: usize, part: Span, end: usize) -> Stmt {
+        let next = first_word(self.rest());
+        self.diags.push(
+            Diagnostic::warning(
+                codes::UNSUPPORTED_STATEMENT,
+                format!("a preceding LOAD followed by `{next}` is not supported by qsa"),
+            )
+            .at(self.ctx.source, part, "skipped: its source would be the next LOAD or SELECT that runs")
+            .with_help("qsa does not carry a pending preceding LOAD across control statements; results that depend on it cannot be trusted"),
+        );
+        Stmt {
+            kind: StmtKind::Unsupported {
+                keyword: "LOAD".into(),
+            },
+            span: Span::new(start, end),
+        }
+    }
+
+    /// Does a control statement keyword (`ENDIF`, `ELSE`, `NEXT`, `LOOP`, …) come next (after trivia)?
+    fn control_word_follows(&mut self) -> bool {
+        let save = self.pos;
+        self.trivia();
+        let w = first_word(self.rest());
+        self.pos = save;
+        matches!(
+            w.as_str(),
+            "END"
+                | "ENDIF"
+                | "ELSE"
+                | "ELSEIF"
+                | "NEXT"
+                | "LOOP"
+                | "CASE"
+                | "DEFAULT"
+                | "IF"
+                | "FOR"
+                | "DO"
+                | "SUB"
+                | "ENDSUB"
+                | "CALL"
+                | "SWITCH"
+                | "EXIT"
+        )
+    }
+
+    /// A [`StmtKind::Deferred`] statement for `start..end` (its text ends at `body_end`), with its info.
+    fn deferred(&mut self, start: usize, body_end: usize, end: usize) -> Stmt {
+        let text = stmt_raw(&self.ctx, &self.text[start..body_end.max(start)]);
+        self.diags.push(
+            Diagnostic::info(codes::DEFERRED, "statement can only be read after `$(…)` expansion")
+                .at(self.ctx.source, text.span, "parsed when the script runs")
+                .with_help("qsa reads this statement after expanding its variables; `--syntax-only` cannot check it"),
+        );
+        Stmt {
+            kind: StmtKind::Deferred { text },
+            span: Span::new(start, end),
+        }
+    }
+
+    /// Consume the rest of a preceding-load chain whose earlier part could not be read before
+    /// expansion: the `LOAD`/`SELECT`/`SQL` parts that follow `from`, up to and including the first one
+    /// with a source. Returns (end of the last part's text, end including its `;`); `(from, from)` when
+    /// no part follows.
+    fn absorb_chain(&mut self, from: usize) -> (usize, usize) {
+        self.pos = from;
+        let (mut body, mut end) = (from, from);
+        loop {
+            let save = self.pos;
+            self.trivia();
+            let w = first_word(self.rest());
+            if !matches!(w.as_str(), "LOAD" | "SELECT" | "SQL") {
+                self.pos = save;
+                return (body, end);
+            }
+            let part_start = self.pos;
+            let Some((b, e)) = self.scan(part_start, false, false) else {
+                return (self.text.len(), self.text.len());
+            };
+            self.pos = e;
+            body = b;
+            end = e;
+            if !is_sourceless_load(&self.text[part_start..b]) {
+                return (body, end);
             }
         }
     }
@@ -652,6 +803,10 @@ impl<'a> Driver<'a> {
             Ok((rest, part)) if ws(rest).is_empty() => {
                 self.pos = stmt_end;
                 Ok((part, stmt_end))
+            }
+            _ if slice.contains("$(") && !self.ctx.too_deep.get() => {
+                self.pos = stmt_end;
+                Err(Some(PART_DEFERRED))
             }
             r => {
                 if let Ok((rest, _)) = r {
@@ -1261,6 +1416,79 @@ fn token_at(at: &str, max: usize) -> &str {
     } else {
         tok
     }
+}
+
+/// `next_part` result: the part needs `$(…)` expansion (nothing reported; consumed to its `;`).
+const PART_DEFERRED: usize = usize::MAX;
+
+/// Does this statement text (not yet expanded) look like a LOAD without a source, i.e. a preceding
+/// LOAD? True when `LOAD` is one of its top-level words and none of `FROM`, `RESIDENT`, `INLINE`,
+/// `AUTOGENERATE`, `FROM_FIELD`, `EXTENSION`, `SQL` or `SELECT` is (words inside quotes, brackets,
+/// parentheses, `$(…)` and comments do not count).
+fn is_sourceless_load(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (mut i, mut depth) = (0usize, 0usize);
+    let mut has_load = false;
+    while i < b.len() {
+        let c = b[i];
+        let close = match c {
+            b'\'' => Some(b'\''),
+            b'"' => Some(b'"'),
+            b'`' => Some(b'`'),
+            b'[' => Some(b']'),
+            _ => None,
+        };
+        if let Some(q) = close {
+            i += 1;
+            while i < b.len() && b[i] != q {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'/') && (i == 0 || b[i - 1] != b':') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            i += 2;
+            continue;
+        }
+        if c == b'(' {
+            depth += 1;
+            i += 1;
+            continue;
+        }
+        if c == b')' {
+            depth = depth.saturating_sub(1);
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+                i += 1;
+            }
+            if depth == 0 {
+                let w = s.get(st..i).unwrap_or("").to_ascii_uppercase();
+                match w.as_str() {
+                    "LOAD" => has_load = true,
+                    "FROM" | "RESIDENT" | "INLINE" | "AUTOGENERATE" | "FROM_FIELD"
+                    | "EXTENSION" | "SQL" | "SELECT" => return false,
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+    has_load
 }
 
 fn stmt_raw(ctx: &Ctx<'_>, s: &str) -> RawText {

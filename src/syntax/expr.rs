@@ -331,10 +331,16 @@ fn primary<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
             let Some((mut rest, mut w)) = raw_word(t) else {
                 return ctx.fail(t, "an expression");
             };
-            // fixed-record column positions: `@1:5`, `@6:10T`
+            // fixed-record column positions: `@1:5`, `@6:10T`, `@7:n` (to the end of the record)
             if w.starts_with('@') {
                 if let Some(after) = rest.strip_prefix(':') {
-                    let digits = after.bytes().take_while(|b| b.is_ascii_digit()).count();
+                    let mut digits = after.bytes().take_while(|b| b.is_ascii_digit()).count();
+                    if digits == 0
+                        && after.starts_with(['n', 'N'])
+                        && !after[1..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                    {
+                        digits = 1;
+                    }
                     if digits > 0 {
                         let mut end = digits;
                         if after[end..].starts_with(|c: char| c.is_ascii_alphabetic()) {

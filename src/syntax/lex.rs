@@ -299,7 +299,7 @@ pub fn raw_word(i: &str) -> Option<(&str, &str)> {
     }
 }
 
-/// A name: `[bracketed]`, `"double-quoted"` (with `""`), `` `backtick` ``, or an unquoted word (which may
+/// A name: `[bracketed]`, `"double-quoted"` (with `""`), `` `backtick` ``, `'single'` (with `''`), or an unquoted word (which may
 /// contain `$(…)`).
 pub fn name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
     let t = ws(i);
@@ -316,6 +316,12 @@ pub fn name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
             Some(n) => (&t[n + 2..], t[1..n + 1].to_string(), Quote::Backtick),
             None => return ctx.fail(t, "``` ` ```"),
         },
+        // Qlik also reads 'single-quoted' table and field names (`Rename Table 'a' to 'b'`,
+        // `expr AS 'Name'`, `CrossTable('Month', 'Sales')`).
+        Some('\'') => match quoted(&t[1..], '\'') {
+            Some((r, s)) => (r, s, Quote::Single),
+            None => return ctx.fail(t, "`'`"),
+        },
         _ => match raw_word(t) {
             Some((r, w)) => (r, w.to_string(), Quote::None),
             None => return ctx.fail(t, "a name"),
@@ -329,6 +335,25 @@ pub fn name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
             span: ctx.span(t, rest),
         },
     ))
+}
+
+/// A field alias after `AS`: a [`name`], or a `'single-quoted'` name (Qlik accepts `expr AS 'Name'`).
+pub fn alias_name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
+    let t = ws(i);
+    match t.strip_prefix('\'') {
+        Some(body) => match quoted(body, '\'') {
+            Some((rest, text)) => Ok((
+                rest,
+                Name {
+                    text,
+                    quote: Quote::Single,
+                    span: ctx.span(t, rest),
+                },
+            )),
+            None => ctx.fail(t, "`'`"),
+        },
+        None => name(ctx, t),
+    }
 }
 
 /// Text after an opening quote up to the closing `q`, where `qq` stands for `q`. Returns rest and text.

@@ -27,6 +27,7 @@ fn name(n: &Name) -> String {
         Quote::Bracket => format!("[{}]", n.text),
         Quote::Double => format!("\"{}\"", n.text.replace('"', "\"\"")),
         Quote::Backtick => format!("`{}`", n.text),
+        Quote::Single => format!("'{}'", n.text.replace('\'', "''")),
     }
 }
 
@@ -713,6 +714,7 @@ fn nm(n: &Name) -> String {
         Quote::Bracket => format!("[{}]", n.text),
         Quote::Double => format!("dq{:?}", n.text),
         Quote::Backtick => format!("`{}`", n.text),
+        Quote::Single => format!("sq{:?}", n.text),
     }
 }
 

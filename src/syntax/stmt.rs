@@ -5,7 +5,8 @@ use crate::diag::Span;
 use crate::syntax::ast::*;
 use crate::syntax::expr::{expr, expr_list};
 use crate::syntax::lex::{
-    dollar_group, kw, name, punct, quoted, split_top, string_lit, uint, word_at, ws, Ctx, PResult,
+    alias_name, dollar_group, kw, name, punct, quoted, split_top, string_lit, uint, word_at, ws,
+    Ctx, PResult,
 };
 
 /// Keywords of statements qsa recognises but does not model: `StmtKind::Unsupported` + a warning.
@@ -35,6 +36,99 @@ pub enum Parsed {
     /// A statement qsa knows but does not model; the keyword as written.
     /// The keyword as written and its offset.
     Unsupported(String, usize),
+    /// `LET a = expr` followed, on a later line, by more text before the `;` (a forgotten `;`, as in
+    /// the table-renaming loop Qlik Sense's data manager writes). The variable is set to NULL; the
+    /// span is the text that is not evaluated.
+    LetUnreadTail(StmtKind, Span),
+}
+
+/// The end of a LET: its expression to the `;`. When the expression ends at a line end and the next
+/// line is another assignment (`b = …`), the LET is kept (with `expr: None`) and that text is reported
+/// as a warning, not rejected. Any other trailing text is a syntax error.
+fn let_tail<'a>(ctx: &Ctx<'a>, r: &'a str, n: Name) -> PResult<'a, Parsed> {
+    let (r, e) = expr(ctx, r)?;
+    let t = ws(r);
+    if t.is_empty() {
+        return Ok((
+            t,
+            Parsed::Kind(StmtKind::Let {
+                name: n,
+                expr: Some(e),
+            }),
+        ));
+    }
+    let gap = &r[..r.len() - t.len()];
+    let saved = ctx.save();
+    let assignment_follows = name(ctx, t).and_then(|(r, _)| punct(ctx, "=", r)).is_ok();
+    ctx.restore(saved);
+    if gap.contains('\n') && assignment_follows && !is_load_word(&first_word(t)) {
+        let tail = raw(ctx, t);
+        return Ok((
+            &t[t.len()..],
+            Parsed::LetUnreadTail(
+                StmtKind::Let {
+                    name: n,
+                    expr: None,
+                },
+                tail.span,
+            ),
+        ));
+    }
+    end(ctx, t).map(|(r, _)| {
+        (
+            r,
+            Parsed::Kind(StmtKind::Let {
+                name: n,
+                expr: None,
+            }),
+        )
+    })
+}
+
+/// `s` without its `//` and `/* */` comments (those outside quotes and brackets; a `//` right after
+/// `:` as in `lib://` is not a comment), trimmed.
+fn strip_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.char_indices().peekable();
+    let mut close: Option<char> = None;
+    let mut prev = ' ';
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = close {
+            out.push(c);
+            if c == q {
+                close = None;
+            }
+            prev = c;
+            continue;
+        }
+        let rest = &s[i..];
+        if rest.starts_with("//") && prev != ':' {
+            let skip = rest.find('\n').unwrap_or(rest.len());
+            while chars.peek().is_some_and(|(j, _)| *j < i + skip) {
+                chars.next();
+            }
+            continue;
+        }
+        if rest.starts_with("/*") {
+            let skip = rest.find("*/").map(|n| n + 2).unwrap_or(rest.len());
+            while chars.peek().is_some_and(|(j, _)| *j < i + skip) {
+                chars.next();
+            }
+            out.push(' ');
+            prev = ' ';
+            continue;
+        }
+        close = match c {
+            '\'' => Some('\''),
+            '"' => Some('"'),
+            '`' => Some('`'),
+            '[' => Some(']'),
+            _ => None,
+        };
+        out.push(c);
+        prev = c;
+    }
+    out.trim().to_string()
 }
 
 fn raw<'a>(ctx: &Ctx<'a>, s: &'a str) -> RawText {
@@ -144,6 +238,27 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
     let w = first_word(i);
     if !matches!(w.as_str(), "SET" | "LET") {
         if let Some((rest, l)) = label(ctx, i) {
+            // `[$(vTable)]: REM;`: a label kept pending for the next LOAD (Qlikview Components does
+            // this to label a LOAD inside an IF block); not modelled.
+            let w2 = first_word(rest);
+            if w2 == "REM" {
+                let t = ws(i);
+                let written = t
+                    .get(..l.span.end.saturating_sub(l.span.start))
+                    .unwrap_or("");
+                return Ok((
+                    &i[i.len()..],
+                    Parsed::Unsupported(format!("{written} … REM"), ctx.off(t)),
+                ));
+            }
+            // `[autoCalendar]: DECLARE FIELD DEFINITION …` (Qlik Sense's data manager writes this)
+            if UNSUPPORTED.iter().any(|k| k.eq_ignore_ascii_case(&w2)) {
+                let t = ws(rest);
+                return Ok((
+                    &i[i.len()..],
+                    Parsed::Unsupported(t[..w2.len()].to_string(), ctx.off(t)),
+                ));
+            }
             let (rest, k) = load_stmt(ctx, rest, Some(l))?;
             return Ok((rest, k));
         }
@@ -154,7 +269,9 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
         "SET" => {
             let (r, n) = name(ctx, after)?;
             let (r, _) = punct(ctx, "=", r)?;
-            let v = raw(ctx, r);
+            let mut v = raw(ctx, r);
+            // Comments are not part of the value (`SET v = // note` + a new line)
+            v.text = strip_comments(&v.text);
             let value = if v.text.is_empty() { None } else { Some(v) };
             return Ok((
                 &r[r.len()..],
@@ -173,15 +290,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                     }),
                 ));
             }
-            let (r, e) = expr(ctx, r)?;
-            let (r, _) = end(ctx, r)?;
-            return Ok((
-                r,
-                Parsed::Kind(StmtKind::Let {
-                    name: n,
-                    expr: Some(e),
-                }),
-            ));
+            return let_tail(ctx, r, n);
         }
         "SECTION" => {
             if let Ok((r, _)) = kw(ctx, "access", after) {
@@ -232,7 +341,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                 text: raw(ctx, after),
             },
         ),
-        "LIB" | "ODBC" | "OLEDB" | "CUSTOM" | "CONNECT" => {
+        "LIB" | "ODBC" | "OLEDB" | "CUSTOM" | "CONNECT" | "CONNECT32" | "CONNECT64" => {
             let kind = match w.as_str() {
                 "LIB" => ConnectKind::Lib,
                 "ODBC" => ConnectKind::Odbc,
@@ -240,7 +349,11 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                 "CUSTOM" => ConnectKind::Custom,
                 _ => ConnectKind::Plain,
             };
-            let mut r = if w != "CONNECT" { ws(after) } else { t };
+            let mut r = if !w.starts_with("CONNECT") {
+                ws(after)
+            } else {
+                t
+            };
             let cw = word_at(r).to_ascii_uppercase();
             if !matches!(cw.as_str(), "CONNECT" | "CONNECT32" | "CONNECT64") {
                 return ctx.fail(r, "`CONNECT`");
@@ -320,15 +433,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                     ctx.restore(saved);
                 }
                 if let Ok((r, n)) = assign {
-                    let (r, e) = expr(ctx, r)?;
-                    let (r, _) = end(ctx, r)?;
-                    return Ok((
-                        r,
-                        Parsed::Kind(StmtKind::Let {
-                            name: n,
-                            expr: Some(e),
-                        }),
-                    ));
+                    return let_tail(ctx, r, n);
                 }
             }
             return load_stmt(ctx, i, None);
@@ -459,9 +564,9 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, (S
         }
         "CROSSTABLE" => {
             let (r, _) = punct(ctx, "(", after)?;
-            let (r, attribute) = name(ctx, r)?;
+            let (r, attribute) = alias_name(ctx, r)?;
             let (r, _) = punct(ctx, ",", r)?;
-            let (r, data) = name(ctx, r)?;
+            let (r, data) = alias_name(ctx, r)?;
             let (r, qualifiers) = match punct(ctx, ",", r) {
                 Ok((r, _)) => {
                     let (r, n) = uint(ctx, r)?;
@@ -564,6 +669,7 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, (S
 /// `[label:] prefix* part` where part is a LOAD or SQL/SELECT.
 pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<'a, Parsed> {
     let mut prefixes = Vec::new();
+    let mut label = label;
     let mut r = i;
     loop {
         let (r2, p) = prefix(ctx, r)?;
@@ -573,10 +679,34 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
                 r = r2;
             }
             Some(Err((kw, at))) => return Ok((&i[i.len()..], Parsed::Unsupported(kw, at))),
-            None => break,
+            None => {
+                // Qlik also reads a label written after the prefixes: `NoConcatenate T: LOAD …`.
+                if label.is_none() && !prefixes.is_empty() {
+                    if let Some((r2, l)) = crate::syntax::stmt::label(ctx, r) {
+                        label = Some(l);
+                        r = r2;
+                        continue;
+                    }
+                }
+                break;
+            }
         }
         if prefixes.len() > 64 {
             return ctx.fail(ws(r), "LOAD or SELECT");
+        }
+    }
+    // `WHEN cond SET x = 1;`, `UNLESS cond DROP TABLE T;`: Qlik allows the condition prefixes on
+    // other statements too; qsa models them on loads only.
+    if !prefixes.is_empty() && prefixes.iter().all(|p| matches!(p, Prefix::When(_))) {
+        let w = first_word(r);
+        if !w.is_empty() && !matches!(w.as_str(), "LOAD" | "SELECT" | "SQL") {
+            let t = ws(i);
+            let kw = word_at(t);
+            let stmt_kw = word_at(ws(r));
+            return Ok((
+                &i[i.len()..],
+                Parsed::Unsupported(format!("{kw} … {stmt_kw}"), ctx.off(t)),
+            ));
         }
     }
     let (r, part) = load_part(ctx, r)?;
@@ -646,7 +776,7 @@ fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
             let (r2, e) = expr(ctx, f)?;
             let (r2, alias) = match kw(ctx, "as", r2) {
                 Ok((r3, _)) => {
-                    let (r3, n) = name(ctx, r3)?;
+                    let (r3, n) = alias_name(ctx, r3)?;
                     (r3, Some(n))
                 }
                 Err(_) => (r2, None),
@@ -1101,7 +1231,7 @@ fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
                     let (r2, e) = expr(ctx, f)?;
                     let (r2, alias) = match kw(ctx, "as", r2) {
                         Ok((r3, _)) => {
-                            let (r3, n) = name(ctx, r3)?;
+                            let (r3, n) = alias_name(ctx, r3)?;
                             (r3, Some(n))
                         }
                         Err(_) => (r2, None),

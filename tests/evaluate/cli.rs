@@ -55,7 +55,6 @@ fn report_json_contract_shape() {
 
 /// Needs the script runner (`script::run_file`) from main: until it lands the script loads no tables.
 #[test]
-#[ignore = "needs the script runner (issue 3) merged into main"]
 fn report_json_contract_snapshot() {
     let args = [
         "report",
@@ -130,7 +129,6 @@ fn report_exit_2_on_bad_inputs() {
 }
 
 #[test]
-#[ignore = "needs the script runner (issue 3) merged into main"]
 fn preview_and_export() {
     let dir = std::env::temp_dir().join(format!("qsa-preview-export-{}", std::process::id()));
     let d = dir.display().to_string();
@@ -254,7 +252,6 @@ fn user_entry<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 
 /// §8 examples through the whole pipeline (script → runner → engine → JSON).
 #[test]
-#[ignore = "needs the script runner (issue 3) merged into main"]
 fn examples_end_to_end() {
     let v = report_json(&[
         "report",
