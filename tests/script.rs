@@ -711,5 +711,5 @@ fn follow_on_problems_of_a_missing_source_fail_closed_without_cascading() {
     );
     // The uncertainty reaches the table holding the reduction field: an error (fail closed).
     assert!(r.has_errors(), "{}", dump(&r));
-    assert!(r.variables.get("vMax").is_some());
+    assert!(r.variables.contains_key("vMax"));
 }

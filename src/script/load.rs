@@ -874,28 +874,13 @@ impl Runner {
                     None,
                     exists,
                 );
-                let mut row = Vec::with_capacity(out_fields.len());
-                for (j, e) in exprs.iter().enumerate() {
-                    let v = match e {
-                        None => Ok(input
-                            .rows
-                            .get(first)
-                            .and_then(|r| r.get(copy_idx[j]))
-                            .cloned()
-                            .unwrap_or_default()),
-                        Some(e) => ctx.eval(e),
-                    };
-                    match v {
-                        Ok(v) => row.push(v),
-                        Err(err) if err.unsupported => {
-                            note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
-                            row.push(Value::Null);
-                        }
-                        Err(err) => {
-                            self.part_error(&err, cx, table, incomplete);
-                            return None;
-                        }
+                let (row, failed) = eval_fields(&ctx, &exprs, &copy_idx, input.rows.get(first));
+                if let Some(err) = failed {
+                    if !err.unsupported {
+                        self.part_error(&err, cx, table, incomplete);
+                        return None;
                     }
+                    note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
                 }
                 out.rows.push(row);
                 out.origins.push(
@@ -1019,37 +1004,13 @@ impl Runner {
                             },
                             exists,
                         );
-                        let mut row = Vec::with_capacity(out_fields.len());
-                        let mut failed = None;
-                        for (j, e) in exprs.iter().enumerate() {
-                            let v = match e {
-                                None => Ok(input
-                                    .rows
-                                    .get(i)
-                                    .and_then(|r| r.get(copy_idx[j]))
-                                    .cloned()
-                                    .unwrap_or_default()),
-                                Some(e) => ctx.eval(e),
-                            };
-                            match v {
-                                Ok(v) => row.push(v),
-                                Err(err) if err.unsupported => {
-                                    failed = Some((err, true));
-                                    row.push(Value::Null);
-                                }
-                                Err(err) => {
-                                    failed = Some((err, false));
-                                    break;
-                                }
-                            }
-                        }
-                        if let Some((err, unsupported)) = failed {
-                            if unsupported {
-                                note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
-                            } else {
+                        let (row, failed) = eval_fields(&ctx, &exprs, &copy_idx, input.rows.get(i));
+                        if let Some(err) = failed {
+                            if !err.unsupported {
                                 self.part_error(&err, cx, table, incomplete);
                                 return None;
                             }
+                            note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
                         }
                         if let Some(ex) = exists {
                             let mut ex = ex.borrow_mut();
@@ -1557,6 +1518,36 @@ impl Runner {
             .at(cx.src, span, "not written"),
         );
     }
+}
+
+/// Evaluate a load part's field list for one row: the values, and the first problem. An unsupported
+/// function leaves a NULL cell and evaluation goes on; any other error stops at once.
+fn eval_fields(
+    ctx: &Ctx,
+    exprs: &[Option<&Expr>],
+    copy_idx: &[usize],
+    input_row: Option<&Vec<Value>>,
+) -> (Vec<Value>, Option<EvalError>) {
+    let mut row = Vec::with_capacity(exprs.len());
+    let mut failed: Option<EvalError> = None;
+    for (j, e) in exprs.iter().enumerate() {
+        let v = match e {
+            None => Ok(input_row
+                .and_then(|r| copy_idx.get(j).and_then(|&c| r.get(c)))
+                .cloned()
+                .unwrap_or_default()),
+            Some(e) => ctx.eval(e),
+        };
+        match v {
+            Ok(v) => row.push(v),
+            Err(err) if err.unsupported => {
+                failed.get_or_insert(err);
+                row.push(Value::Null);
+            }
+            Err(err) => return (row, Some(err)),
+        }
+    }
+    (row, failed)
 }
 
 fn note_unsupported(

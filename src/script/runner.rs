@@ -399,23 +399,30 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let parsed = syntax::parse_script(main, &text);
-    r.diags.extend(
-        parsed
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.code != DEFERRED),
-    );
+    let statements = r.parse_file(main, &text);
     let cx = Cx {
         src: main,
         text,
         dir,
     };
-    let _ = r.exec_block(&parsed.script.statements, &cx);
+    let _ = r.exec_block(&statements, &cx);
     r.finish(main)
 }
 
 impl Runner {
+    /// Parse a script file (main or included). `DEFERRED` notes are dropped: the runner expands and
+    /// parses those statements when it reaches them.
+    fn parse_file(&mut self, id: SourceId, text: &str) -> Vec<Stmt> {
+        let parsed = syntax::parse_script(id, text);
+        self.diags.extend(
+            parsed
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.code != DEFERRED),
+        );
+        parsed.script.statements
+    }
+
     pub(crate) fn diag(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
@@ -1131,20 +1138,14 @@ impl Runner {
             Some(path.clone()),
             text.as_str(),
         ));
-        let parsed = syntax::parse_script(id, &text);
-        self.diags.extend(
-            parsed
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.code != DEFERRED),
-        );
+        let statements = self.parse_file(id, &text);
         let sub = Cx {
             src: id,
             text: Arc::from(text.as_str()),
             dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         };
         self.include_depth += 1;
-        let flow = self.exec_block(&parsed.script.statements, &sub);
+        let flow = self.exec_block(&statements, &sub);
         self.include_depth -= 1;
         flow
     }
