@@ -678,8 +678,7 @@ impl Runner {
         if !part.order_by.is_empty() {
             let mut keys: Vec<(Vec<Value>, usize)> = Vec::with_capacity(input.rows.len());
             for i in 0..input.rows.len() {
-                let ctx =
-                    self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
+                let ctx = self.at_row(&input, i, None, 0, 1, file, exists);
                 let mut k = Vec::new();
                 for (e, _) in &part.order_by {
                     match ctx.eval(e) {
@@ -796,19 +795,7 @@ impl Runner {
         let mut prev_of: Vec<Option<usize>> = Vec::with_capacity(input.rows.len());
         for i in 0..input.rows.len() {
             if let Some(w) = &part.where_ {
-                let ctx = self.row_ctx(
-                    &input,
-                    i,
-                    None,
-                    prev,
-                    i + 1,
-                    out.rows.len() + 1,
-                    1,
-                    None,
-                    file,
-                    None,
-                    exists,
-                );
+                let ctx = self.at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists);
                 match ctx.eval(w) {
                     Ok(v) if v.truthy() => {}
                     Ok(_) => continue,
@@ -832,8 +819,7 @@ impl Runner {
             let mut groups: Vec<Vec<usize>> = Vec::new();
             let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
             for &i in &kept {
-                let ctx =
-                    self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
+                let ctx = self.at_row(&input, i, None, 0, 1, file, exists);
                 let mut key = Vec::with_capacity(part.group_by.len());
                 for g in &part.group_by {
                     match ctx.eval(g) {
@@ -900,19 +886,8 @@ impl Runner {
                 let mut iterno = 1usize;
                 loop {
                     if let Some(w) = &part.while_ {
-                        let ctx = self.row_ctx(
-                            &input,
-                            i,
-                            None,
-                            prev,
-                            i + 1,
-                            out.rows.len() + 1,
-                            iterno,
-                            None,
-                            file,
-                            None,
-                            exists,
-                        );
+                        let ctx =
+                            self.at_row(&input, i, prev, out.rows.len() + 1, iterno, file, exists);
                         match ctx.eval(w) {
                             Ok(v) if v.truthy() => {}
                             Ok(_) => break,
@@ -931,19 +906,8 @@ impl Runner {
                     // SubField(s, sep) row generation: the cartesian product of all such calls.
                     let mut combos: Vec<HashMap<(usize, usize), Value>> = vec![HashMap::new()];
                     if !sub_calls.is_empty() {
-                        let ctx = self.row_ctx(
-                            &input,
-                            i,
-                            None,
-                            prev,
-                            i + 1,
-                            out.rows.len() + 1,
-                            iterno,
-                            None,
-                            file,
-                            None,
-                            exists,
-                        );
+                        let ctx =
+                            self.at_row(&input, i, prev, out.rows.len() + 1, iterno, file, exists);
                         for call in &sub_calls {
                             let ExprKind::Call { args, .. } = &call.kind else {
                                 continue;
@@ -1049,6 +1013,33 @@ impl Runner {
             out.origins = origins;
         }
         Some(out)
+    }
+
+    /// A context for input row `idx` (RecNo = idx + 1), no group, no output rows, no SubField values.
+    #[allow(clippy::too_many_arguments)]
+    fn at_row<'a>(
+        &'a self,
+        input: &'a Frame,
+        idx: usize,
+        prev: Option<usize>,
+        rowno: usize,
+        iterno: usize,
+        file: Option<&'a Path>,
+        exists: Option<&'a RefCell<ExistsIndex>>,
+    ) -> Ctx<'a> {
+        self.row_ctx(
+            input,
+            idx,
+            None,
+            prev,
+            idx + 1,
+            rowno,
+            iterno,
+            None,
+            file,
+            None,
+            exists,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
