@@ -364,10 +364,11 @@ fn mapping_preceding_loads_and_row_functions() {
     assert_eq!(cells(table(&r.app, "D")), rows(&[&["a"], &["b"]]));
     // Peek of the table being built; Previous (then PrevV dropped with DROP FIELD)
     let run_t = table(&r.app, "Run");
-    assert_eq!(run_t.fields, vec!["V", "Cum"]);
+    assert_eq!(run_t.fields, vec!["V", "Cum", "Cum2"]);
+    // Peek of the table being loaded, by name too (`Peek('Cum2', -1, 'Run')`).
     assert_eq!(
         cells(run_t),
-        rows(&[&["5", "5"], &["3", "8"], &["2", "10"]])
+        rows(&[&["5", "5", "5"], &["3", "8", "8"], &["2", "10", "10"]])
     );
     // MAP … USING applies to fields as they are loaded.
     assert_eq!(
@@ -685,4 +686,30 @@ fn unsupported_function_in_security_fails_closed() {
     assert_eq!(e.len(), 1, "{}", dump(&r));
     assert_eq!(e[0].code, "QSA108");
     assert!(e[0].message.contains("Hash256"), "{}", e[0].message);
+}
+
+#[test]
+fn follow_on_problems_of_a_missing_source_fail_closed_without_cascading() {
+    // MinMax cannot be loaded (no --table), so vMax is uncertain, the calendar cannot be built, and
+    // RESIDENT / DROP of it are consequences: no syntax or "no such table" errors, one decision each.
+    let r = run_inline_script(
+        "cascade",
+        "MinMax: LOAD Max(D) AS MaxD;\nSQL SELECT D FROM dbo.Dates;\n\
+         LET vMax = Peek('MaxD', 0, 'MinMax');\n\
+         Tmp: LOAD RecNo() AS D AUTOGENERATE $(vMax);\n\
+         Cal: LOAD D AS REGION RESIDENT Tmp;\nDROP TABLE Tmp;\n\
+         Section Access;\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, U1, 1\n];\nSection Application;\n",
+    );
+    let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code).collect();
+    assert!(!codes.contains(&"QSA001"), "{}", dump(&r));
+    assert!(
+        !r.diagnostics
+            .iter()
+            .any(|d| d.code == "QSA110" && d.is_error()),
+        "{}",
+        dump(&r)
+    );
+    // The uncertainty reaches the table holding the reduction field: an error (fail closed).
+    assert!(r.has_errors(), "{}", dump(&r));
+    assert!(r.variables.contains_key("vMax"));
 }

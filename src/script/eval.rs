@@ -568,7 +568,13 @@ impl<'a> Ctx<'a> {
                 len.checked_sub(back)
             }
         };
-        if args.len() < 3 {
+        // Without a table, or naming a table that does not exist yet (the one being loaded, as in
+        // `Peek('Cum', -1, 'Run')` inside Run's own load): the rows this load produced so far.
+        let own_table = args.len() < 3 || {
+            let t = self.arg_text(args, 2)?;
+            self.st.table(&t).is_none()
+        };
+        if own_table {
             if let Some((fields, rows)) = self.row.and_then(|r| r.out) {
                 let Some(fi) = fields
                     .iter()
@@ -712,10 +718,9 @@ impl<'a> Ctx<'a> {
                     items.retain(|(_, t)| seen.insert(t.clone()));
                 }
                 if args.len() > 2 {
+                    // Lowest weight first; equal weights (e.g. all 0) keep load order (stable sort).
                     items.sort_by(|a, b| {
-                        a.0.unwrap_or(f64::MAX)
-                            .total_cmp(&b.0.unwrap_or(f64::MAX))
-                            .then_with(|| a.1.cmp(&b.1))
+                        a.0.unwrap_or(f64::MAX).total_cmp(&b.0.unwrap_or(f64::MAX))
                     });
                 } else {
                     items.sort_by(|a, b| a.1.cmp(&b.1));

@@ -442,6 +442,25 @@ impl Runner {
                 })
             }
             LoadSource::Resident(t) => {
+                if self.st.table(&t.text).is_none() && self.st.uncertain() {
+                    // Most likely a table an earlier statement could not build (a missing source, an
+                    // uncertain variable): part of that problem, decided at the end (fail closed).
+                    let inc = Incomplete {
+                        reason: format!(
+                            "missing source: RESIDENT `{}` does not exist, most likely because an earlier load could not run",
+                            t.text
+                        ),
+                        at,
+                    };
+                    self.st.unknown_fields.push((self.st.access, inc.clone()));
+                    incomplete.push(inc);
+                    return Some(Base {
+                        frame: Frame::default(),
+                        default_name: t.text.clone(),
+                        file: None,
+                        fields_done: false,
+                    });
+                }
                 let Some(table) = self.st.table(&t.text) else {
                     self.diag(
                         Diagnostic::error(codes::TABLE_NOT_FOUND, format!("RESIDENT `{}`: no such table (yet)", t.text))
@@ -659,8 +678,7 @@ impl Runner {
         if !part.order_by.is_empty() {
             let mut keys: Vec<(Vec<Value>, usize)> = Vec::with_capacity(input.rows.len());
             for i in 0..input.rows.len() {
-                let ctx =
-                    self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
+                let ctx = self.at_row(&input, i, None, 0, 1, file, exists);
                 let mut k = Vec::new();
                 for (e, _) in &part.order_by {
                     match ctx.eval(e) {
@@ -777,19 +795,7 @@ impl Runner {
         let mut prev_of: Vec<Option<usize>> = Vec::with_capacity(input.rows.len());
         for i in 0..input.rows.len() {
             if let Some(w) = &part.where_ {
-                let ctx = self.row_ctx(
-                    &input,
-                    i,
-                    None,
-                    prev,
-                    i + 1,
-                    out.rows.len() + 1,
-                    1,
-                    None,
-                    file,
-                    None,
-                    exists,
-                );
+                let ctx = self.at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists);
                 match ctx.eval(w) {
                     Ok(v) if v.truthy() => {}
                     Ok(_) => continue,
@@ -813,8 +819,7 @@ impl Runner {
             let mut groups: Vec<Vec<usize>> = Vec::new();
             let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
             for &i in &kept {
-                let ctx =
-                    self.row_ctx(&input, i, None, None, i + 1, 0, 1, None, file, None, exists);
+                let ctx = self.at_row(&input, i, None, 0, 1, file, exists);
                 let mut key = Vec::with_capacity(part.group_by.len());
                 for g in &part.group_by {
                     match ctx.eval(g) {
@@ -855,28 +860,13 @@ impl Runner {
                     None,
                     exists,
                 );
-                let mut row = Vec::with_capacity(out_fields.len());
-                for (j, e) in exprs.iter().enumerate() {
-                    let v = match e {
-                        None => Ok(input
-                            .rows
-                            .get(first)
-                            .and_then(|r| r.get(copy_idx[j]))
-                            .cloned()
-                            .unwrap_or_default()),
-                        Some(e) => ctx.eval(e),
-                    };
-                    match v {
-                        Ok(v) => row.push(v),
-                        Err(err) if err.unsupported => {
-                            note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
-                            row.push(Value::Null);
-                        }
-                        Err(err) => {
-                            self.part_error(&err, cx, table, incomplete);
-                            return None;
-                        }
+                let (row, failed) = eval_fields(&ctx, &exprs, &copy_idx, input.rows.get(first));
+                if let Some(err) = failed {
+                    if !err.unsupported {
+                        self.part_error(&err, cx, table, incomplete);
+                        return None;
                     }
+                    note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
                 }
                 out.rows.push(row);
                 out.origins.push(
@@ -896,19 +886,8 @@ impl Runner {
                 let mut iterno = 1usize;
                 loop {
                     if let Some(w) = &part.while_ {
-                        let ctx = self.row_ctx(
-                            &input,
-                            i,
-                            None,
-                            prev,
-                            i + 1,
-                            out.rows.len() + 1,
-                            iterno,
-                            None,
-                            file,
-                            None,
-                            exists,
-                        );
+                        let ctx =
+                            self.at_row(&input, i, prev, out.rows.len() + 1, iterno, file, exists);
                         match ctx.eval(w) {
                             Ok(v) if v.truthy() => {}
                             Ok(_) => break,
@@ -927,19 +906,8 @@ impl Runner {
                     // SubField(s, sep) row generation: the cartesian product of all such calls.
                     let mut combos: Vec<HashMap<(usize, usize), Value>> = vec![HashMap::new()];
                     if !sub_calls.is_empty() {
-                        let ctx = self.row_ctx(
-                            &input,
-                            i,
-                            None,
-                            prev,
-                            i + 1,
-                            out.rows.len() + 1,
-                            iterno,
-                            None,
-                            file,
-                            None,
-                            exists,
-                        );
+                        let ctx =
+                            self.at_row(&input, i, prev, out.rows.len() + 1, iterno, file, exists);
                         for call in &sub_calls {
                             let ExprKind::Call { args, .. } = &call.kind else {
                                 continue;
@@ -1000,37 +968,13 @@ impl Runner {
                             },
                             exists,
                         );
-                        let mut row = Vec::with_capacity(out_fields.len());
-                        let mut failed = None;
-                        for (j, e) in exprs.iter().enumerate() {
-                            let v = match e {
-                                None => Ok(input
-                                    .rows
-                                    .get(i)
-                                    .and_then(|r| r.get(copy_idx[j]))
-                                    .cloned()
-                                    .unwrap_or_default()),
-                                Some(e) => ctx.eval(e),
-                            };
-                            match v {
-                                Ok(v) => row.push(v),
-                                Err(err) if err.unsupported => {
-                                    failed = Some((err, true));
-                                    row.push(Value::Null);
-                                }
-                                Err(err) => {
-                                    failed = Some((err, false));
-                                    break;
-                                }
-                            }
-                        }
-                        if let Some((err, unsupported)) = failed {
-                            if unsupported {
-                                note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
-                            } else {
+                        let (row, failed) = eval_fields(&ctx, &exprs, &copy_idx, input.rows.get(i));
+                        if let Some(err) = failed {
+                            if !err.unsupported {
                                 self.part_error(&err, cx, table, incomplete);
                                 return None;
                             }
+                            note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
                         }
                         if let Some(ex) = exists {
                             let mut ex = ex.borrow_mut();
@@ -1069,6 +1013,33 @@ impl Runner {
             out.origins = origins;
         }
         Some(out)
+    }
+
+    /// A context for input row `idx` (RecNo = idx + 1), no group, no output rows, no SubField values.
+    #[allow(clippy::too_many_arguments)]
+    fn at_row<'a>(
+        &'a self,
+        input: &'a Frame,
+        idx: usize,
+        prev: Option<usize>,
+        rowno: usize,
+        iterno: usize,
+        file: Option<&'a Path>,
+        exists: Option<&'a RefCell<ExistsIndex>>,
+    ) -> Ctx<'a> {
+        self.row_ctx(
+            input,
+            idx,
+            None,
+            prev,
+            idx + 1,
+            rowno,
+            iterno,
+            None,
+            file,
+            None,
+            exists,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1283,9 +1254,15 @@ impl Runner {
                     } else if self.st.mappings.remove(&n.text).is_some() {
                         // dropping a mapping table is allowed
                     } else {
+                        let sev = if self.st.uncertain() {
+                            crate::diag::Severity::Warning
+                        } else {
+                            crate::diag::Severity::Error
+                        };
                         self.diag(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 codes::TABLE_NOT_FOUND,
+                                sev,
                                 format!("DROP TABLE `{}`: no such table", n.text),
                             )
                             .at(cx.src, n.span, "not found"),
@@ -1532,6 +1509,36 @@ impl Runner {
             .at(cx.src, span, "not written"),
         );
     }
+}
+
+/// Evaluate a load part's field list for one row: the values, and the first problem. An unsupported
+/// function leaves a NULL cell and evaluation goes on; any other error stops at once.
+fn eval_fields(
+    ctx: &Ctx,
+    exprs: &[Option<&Expr>],
+    copy_idx: &[usize],
+    input_row: Option<&Vec<Value>>,
+) -> (Vec<Value>, Option<EvalError>) {
+    let mut row = Vec::with_capacity(exprs.len());
+    let mut failed: Option<EvalError> = None;
+    for (j, e) in exprs.iter().enumerate() {
+        let v = match e {
+            None => Ok(input_row
+                .and_then(|r| copy_idx.get(j).and_then(|&c| r.get(c)))
+                .cloned()
+                .unwrap_or_default()),
+            Some(e) => ctx.eval(e),
+        };
+        match v {
+            Ok(v) => row.push(v),
+            Err(err) if err.unsupported => {
+                failed.get_or_insert(err);
+                row.push(Value::Null);
+            }
+            Err(err) => return (row, Some(err)),
+        }
+    }
+    (row, failed)
 }
 
 fn note_unsupported(

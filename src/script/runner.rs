@@ -182,6 +182,20 @@ impl State {
         };
     }
 
+    /// Has anything in the run so far been loaded unfaithfully? (Then a missing table later on is most
+    /// likely a consequence, not a script error.)
+    pub fn uncertain(&self) -> bool {
+        !self.unknown_fields.is_empty()
+            || !self.tainted.is_empty()
+            || !self.dropped_incomplete.is_empty()
+            || self
+                .app
+                .tables
+                .iter()
+                .chain(self.security.tables.iter())
+                .any(|t| !t.incomplete.is_empty())
+    }
+
     pub fn verbatim(&self) -> bool {
         self.vars
             .get("Verbatim")
@@ -385,23 +399,30 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let parsed = syntax::parse_script(main, &text);
-    r.diags.extend(
-        parsed
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.code != DEFERRED),
-    );
+    let statements = r.parse_file(main, &text);
     let cx = Cx {
         src: main,
         text,
         dir,
     };
-    let _ = r.exec_block(&parsed.script.statements, &cx);
+    let _ = r.exec_block(&statements, &cx);
     r.finish(main)
 }
 
 impl Runner {
+    /// Parse a script file (main or included). `DEFERRED` notes are dropped: the runner expands and
+    /// parses those statements when it reaches them.
+    fn parse_file(&mut self, id: SourceId, text: &str) -> Vec<Stmt> {
+        let parsed = syntax::parse_script(id, text);
+        self.diags.extend(
+            parsed
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.code != DEFERRED),
+        );
+        parsed.script.statements
+    }
+
     pub(crate) fn diag(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
@@ -615,6 +636,27 @@ impl Runner {
                 file.expanded_from = Some((cx.src, stmt.span));
                 let id = self.sources.add(file);
                 let parsed = syntax::parse_statements(id, &exp.text);
+                if !exp.tainted.is_empty() && parsed.has_errors() {
+                    // The text only breaks because a variable qsa could not compute is empty: part of
+                    // that problem (decided at the end), not a script error.
+                    let reason = format!(
+                        "statement skipped: it uses `{}`, whose value qsa could not compute",
+                        exp.tainted.join("`, `")
+                    );
+                    let access = self.st.access;
+                    self.st.unknown_fields.push((
+                        access,
+                        Incomplete {
+                            reason,
+                            at: Some((cx.src, stmt.span)),
+                        },
+                    ));
+                    self.diags
+                        .extend(parsed.diagnostics.into_iter().filter(|d| !d.is_error()));
+                    let stmts = Rc::new(Vec::new());
+                    self.expansion_cache.insert(key, (id, stmts.clone()));
+                    return Flow::Normal;
+                }
                 self.diags.extend(parsed.diagnostics);
                 let stmts = Rc::new(parsed.script.statements);
                 self.expansion_cache.insert(key, (id, stmts.clone()));
@@ -780,6 +822,47 @@ impl Runner {
 
     fn cond(&mut self, e: &Expr, cx: &Cx) -> Option<bool> {
         self.value(e, cx).map(|v| v.truthy())
+    }
+
+    /// The first incomplete reason of a table an expression reads with `Peek`, `Lookup`,
+    /// `FieldValue`, `NoOfRows`, … (any incomplete table when the table is not named literally).
+    fn reads_uncertain_table(&self, e: &Expr) -> Option<Incomplete> {
+        const READERS: &[&str] = &[
+            "peek",
+            "lookup",
+            "fieldvalue",
+            "fieldvaluecount",
+            "noofrows",
+            "exists",
+            "fieldname",
+            "nooffields",
+        ];
+        let mut found = None;
+        super::eval::walk(e, &mut |x| {
+            if found.is_some() {
+                return;
+            }
+            if let ExprKind::Call { name, args, .. } = &x.kind {
+                if !READERS.contains(&name.text.to_ascii_lowercase().as_str()) {
+                    return;
+                }
+                let named = args.iter().rev().find_map(|a| match &a.kind {
+                    ExprKind::Str(s) => self.st.table(s),
+                    _ => None,
+                });
+                found = match named {
+                    Some(t) => t.incomplete.first().cloned(),
+                    None => self
+                        .st
+                        .app
+                        .tables
+                        .iter()
+                        .chain(self.st.security.tables.iter())
+                        .find_map(|t| t.incomplete.first().cloned()),
+                };
+            }
+        });
+        found
     }
 
     fn set_var(&mut self, name: &str, value: String) {
@@ -1055,20 +1138,14 @@ impl Runner {
             Some(path.clone()),
             text.as_str(),
         ));
-        let parsed = syntax::parse_script(id, &text);
-        self.diags.extend(
-            parsed
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.code != DEFERRED),
-        );
+        let statements = self.parse_file(id, &text);
         let sub = Cx {
             src: id,
             text: Arc::from(text.as_str()),
             dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         };
         self.include_depth += 1;
-        let flow = self.exec_block(&parsed.script.statements, &sub);
+        let flow = self.exec_block(&statements, &sub);
         self.include_depth -= 1;
         flow
     }
@@ -1088,7 +1165,26 @@ impl Runner {
                     self.set_var(&name.text, String::new());
                     return;
                 };
+                let from_uncertain = self.reads_uncertain_table(expr);
                 match Ctx::plain(&self.st).eval(expr) {
+                    Ok(_) if from_uncertain.is_some() => {
+                        let inc = from_uncertain.unwrap_or_else(|| Incomplete {
+                            reason: String::new(),
+                            at: None,
+                        });
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::EXPRESSION,
+                                format!(
+                                    "LET {}: reads a table qsa could not load faithfully ({})",
+                                    name.text, inc.reason
+                                ),
+                            )
+                            .at(cx.src, span, "value uncertain"),
+                        );
+                        self.set_var(&name.text, String::new());
+                        self.st.tainted.insert(name.text.clone(), inc);
+                    }
                     Ok(v) if v.is_null() => {
                         self.st.vars.remove(&name.text);
                         self.st.tainted.remove(&name.text);
