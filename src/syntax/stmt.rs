@@ -27,6 +27,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "sqltables",
     "sqltypes",
     "config",
+    "flushlog",
 ];
 
 /// The result of parsing one regular statement.
