@@ -345,6 +345,126 @@ pub mod codes {
     pub const UNSUPPORTED_STATEMENT: &str = "QSA004";
     /// Nesting deeper than the parser allows.
     pub const TOO_DEEP: &str = "QSA005";
+
+    // --- script running (QSA1xx)
+    /// `$(name)` of a variable that is not defined: Qlik expands it to nothing (rule S6). A warning when
+    /// the statement loads, drops, renames or sets something; info elsewhere.
+    pub const UNDEFINED_VARIABLE: &str = "QSA101";
+    /// `$(include=…)` whose file cannot be read (warning: Qlik skips it silently) or `$(must_include=…)`
+    /// whose file cannot be read (error: Qlik stops) — rule S6.
+    pub const INCLUDE_MISSING: &str = "QSA102";
+    /// `CALL` of a SUB that has not been defined when the CALL runs (error).
+    pub const UNKNOWN_SUB: &str = "QSA103";
+    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE/WHILE:
+    /// the run stops (error) instead of hanging.
+    pub const ITERATION_LIMIT: &str = "QSA104";
+    /// CALLs, includes or `$(…)` expansions nested too deep (a sub calling itself, a file including
+    /// itself): the run stops (error).
+    pub const RECURSION_LIMIT: &str = "QSA105";
+    /// An expression that cannot be evaluated: a missing field, a missing mapping table, a function
+    /// called with the wrong arguments, or a control condition qsa cannot compute (error; for LET a
+    /// warning, and the variable is marked uncertain).
+    pub const EXPRESSION: &str = "QSA106";
+    /// A load source that cannot be read: a missing or unreadable file, an unmapped `lib://`, an
+    /// `SQL SELECT` without `--table`. Error when the table feeds Section Access, holds a reduction field
+    /// or links to a table that does (fail closed); warning elsewhere.
+    pub const SOURCE_MISSING: &str = "QSA107";
+    /// Something qsa does not implement (a prefix such as `Generic`/`Hierarchy`/`IntervalMatch`, a
+    /// function, a source type): error when it feeds Section Access or a table linked to a reduction
+    /// field (fail closed), warning elsewhere.
+    pub const UNSUPPORTED_LOAD: &str = "QSA108";
+    /// `BINARY`: qsa cannot read a QVF/QVW, so the data model and Section Access it brings are unknown
+    /// (error).
+    pub const BINARY: &str = "QSA109";
+    /// A table or field named by RESIDENT, DROP, RENAME, STORE, Join/Keep/Concatenate that does not exist
+    /// (error: Qlik stops the reload).
+    pub const TABLE_NOT_FOUND: &str = "QSA110";
+    /// A security-table value from a non-INLINE source (file, RESIDENT, SQL) with lower-case letters:
+    /// only INLINE loads upper-case values in Section Access and identities are compared upper-cased, so
+    /// the row never matches (warning; rules S4, I3).
+    pub const LOWERCASE_SECURITY_VALUE: &str = "QSA111";
+    /// A security-table value containing a tab or a non-breaking space: Qlik trims only ASCII spaces,
+    /// so the value does not match what it looks like (warning; rule S5).
+    pub const INVISIBLE_WHITESPACE: &str = "QSA112";
+    /// `STORE`: qsa never writes files; the table is kept in memory for later loads from that path
+    /// (info).
+    pub const STORE_SKIPPED: &str = "QSA113";
+    /// A `$(…)` expansion that failed: nested too deep, a `$(=…)` that does not evaluate, an include
+    /// inside a statement (error; rule S6).
+    pub const EXPANSION: &str = "QSA114";
+    /// A statement qsa deliberately does not run (`EXECUTE`) (warning).
+    pub const STATEMENT_SKIPPED: &str = "QSA115";
+    // --- security model (QSA2xx), added by the engine (issue 4)
+    /// A2: a reduction field (a non-system Section Access field) has no app field with exactly the same
+    /// name (case-sensitive). It reduces nothing, so every user silently keeps all data in that dimension.
+    /// Error; help suggests near misses (`Region` for `REGION`).
+    pub const SA_UNLINKED_FIELD: &str = "QSA201";
+    /// I2: a blank identity cell (USERID, USER.EMAIL, GROUP) matches nobody, so the row never applies.
+    /// Put `*` in identity columns a row does not use.
+    pub const SA_BLANK_IDENTITY: &str = "QSA202";
+    /// L2: one identity is granted both ADMIN and USER on different rows; qsa decides ADMIN wins [dec].
+    pub const SA_MIXED_ACCESS: &str = "QSA203";
+    /// R3: one identity has several rows with two or more reduction fields in different combinations; Qlik
+    /// grants the cross product (OR within a field, AND across), more than the rows list.
+    pub const SA_CROSS_PRODUCT: &str = "QSA204";
+    /// L1: an ACCESS value that is neither `ADMIN` nor `USER`; the row grants no access.
+    pub const SA_INVALID_ACCESS: &str = "QSA205";
+    /// O1: an OMIT value that names no app field (exact, case-sensitive): it omits nothing.
+    pub const SA_OMIT_UNKNOWN: &str = "QSA206";
+    /// O1: OMIT of a key field (a field shared by tables): Qlik keeps the key without content.
+    pub const SA_OMIT_KEY: &str = "QSA207";
+    /// R2: a reduction value that does not exist in the app field (exact text): it selects nothing; a USER
+    /// whose values all miss is denied (strict exclusion).
+    pub const SA_VALUE_NOT_IN_DATA: &str = "QSA208";
+    /// L2: no row of the security model grants ADMIN; nobody can open the app unreduced.
+    pub const SA_NO_ADMIN: &str = "QSA209";
+    /// U1: client-managed reloads run as `INTERNAL\SA_SCHEDULER`; without an applicable row (ADMIN,
+    /// unreduced) the reload fails. Error when no row applies, warning when it is reduced or USER.
+    pub const SA_NO_RELOAD_IDENTITY: &str = "QSA210";
+    /// S7: `QlikCloudGroupMode` holds a value other than 0, 1 or 2 at the end of the script; qsa refuses to
+    /// guess which groups apply.
+    pub const SA_GROUP_MODE_INVALID: &str = "QSA211";
+    /// A3: a non-system field shared by several security tables but absent from the app: an internal link
+    /// of the security model, not a reduction (info).
+    pub const SA_INTERNAL_LINK: &str = "QSA212";
+    /// R5: a circular reference (a loop in the link graph of the app tables or the security tables); the
+    /// reduction would be ambiguous, so qsa refuses to evaluate [dec].
+    pub const SA_CIRCULAR: &str = "QSA213";
+    /// R4: tables linked by overlapping field combinations (nested synthetic keys); qsa cannot model the
+    /// association faithfully and refuses to evaluate.
+    pub const SA_NESTED_SYNTHETIC: &str = "QSA214";
+    /// Fail closed: a security table, or an app table linked to a reduction field, is incomplete (its
+    /// content is not known faithfully), or the run had errors; qsa refuses to evaluate users.
+    pub const SA_NOT_EVALUABLE: &str = "QSA215";
+    /// S2: the script loads no Section Access table; every user sees everything (info).
+    pub const SA_NO_SECTION_ACCESS: &str = "QSA216";
+    /// I6: GROUP rows exist but the target/mode gives no group names to compare (e.g. a GROUP value that
+    /// matches no group in the directory): possibly a typo or a group name vs id mismatch.
+    pub const SA_GROUP_UNKNOWN: &str = "QSA217";
+
+    // --- users and reduction results (QSA3xx)
+    /// [dec] rules: the user's result depends on a rule qsa decided (not documented by Qlik); the message
+    /// names the rule id (L2, I2, I4, R2, R4, R6, S7, I6).
+    pub const USER_DEPENDS_ON_DEC: &str = "QSA301";
+    /// R6: a user is granted access but keeps zero rows in every reduced table: the app opens empty [dec].
+    pub const USER_EMPTY_APP: &str = "QSA302";
+    /// I6: two groups a user holds collide after upper-casing (or, under mode 2, an IdP and a custom group
+    /// share a name); Section Access cannot tell them apart [dec].
+    pub const USER_GROUP_COLLISION: &str = "QSA303";
+    /// U2: the named reloading user is not granted access: a manual reload ends with "Access was denied
+    /// after reload".
+    pub const USER_RELOAD_DENIED: &str = "QSA304";
+    /// The requested user (`--user`) is not in the directory.
+    pub const USER_NOT_FOUND: &str = "QSA305";
+
+    // --- inputs (QSA4xx): directory files
+    /// A directory or groups file that cannot be read or parsed (JSON/CSV syntax, wrong shape); located at
+    /// the file, line and column.
+    pub const DIRECTORY_MALFORMED: &str = "QSA401";
+    /// A directory user with an unknown `status`; evaluated as denied (fail closed).
+    pub const DIRECTORY_UNKNOWN_STATUS: &str = "QSA402";
+    /// The same user id appears twice in the directory; the first is kept.
+    pub const DIRECTORY_DUPLICATE: &str = "QSA403";
     /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
     /// script runs, so `--syntax-only` cannot check it.
     pub const DEFERRED: &str = "QSA006";

@@ -840,6 +840,7 @@ fn cli_check_broken_script_exits_1_with_located_diagnostics() {
 fn cli_check_clean_and_warnings_and_unreadable() {
     let (code, out, _) = qsa(&[
         "check",
+        "--syntax-only",
         "fixtures/valid/loads_basic.qvs",
         "fixtures/valid/control.qvs",
     ]);
@@ -847,11 +848,16 @@ fn cli_check_clean_and_warnings_and_unreadable() {
     assert!(out.contains("no problems found"), "{out}");
 
     // warnings only: 0, or 1 with --deny warnings
-    let (code, out, _) = qsa(&["check", "fixtures/valid/includes_deferred.qvs"]);
+    let (code, out, _) = qsa(&[
+        "check",
+        "--syntax-only",
+        "fixtures/valid/includes_deferred.qvs",
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("QSA004"), "{out}");
     let (code, _, _) = qsa(&[
         "check",
+        "--syntax-only",
         "--deny",
         "warnings",
         "fixtures/valid/includes_deferred.qvs",

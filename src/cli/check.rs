@@ -1,23 +1,16 @@
-//! `qsa check SCRIPT… [--format human|json|sarif|github] [--syntax-only] [--deny warnings]`
+//! `qsa check SCRIPT… [--format human|json|sarif|github] [--syntax-only] [--deny warnings]
+//! [--reload-user ID]`
 //!
-//! Reads every script (an unreadable one: message on stderr, exit 2), parses it, and prints the
-//! diagnostics. Exit 0 without errors, 1 with errors (or warnings with `--deny warnings`).
-//!
-//! The stages after parsing (running the script, building the security model, linting) plug in at
-//! [`after_parse`]: it receives the parsed scripts and returns further diagnostics.
+//! Reads every script (an unreadable one: message on stderr, exit 2), runs it (parse, expand, load),
+//! builds the security model and lints it, and prints the diagnostics of all scripts together. With
+//! `--syntax-only` it stops after parsing. Exit 0 without errors, 1 with errors (or warnings with
+//! `--deny warnings`).
 
 use super::{CheckArgs, DiagFormat, Exit};
-use crate::diag::{sort_diagnostics, Diagnostic, Severity, SourceId, SourceMap};
+use crate::diag::{sort_diagnostics, Diagnostic, Label, Severity, SourceMap, Span};
 use crate::report::diagnostics::{render_github, render_human, render_json, render_sarif};
-use crate::syntax::{parse_script, Parsed};
+use crate::syntax::parse_script;
 use std::io::IsTerminal;
-
-/// One script after parsing.
-#[allow(dead_code)] // read by the run and lint stages once they are wired into `after_parse`
-pub struct Checked {
-    pub source: SourceId,
-    pub parsed: Parsed,
-}
 
 pub fn run(args: CheckArgs) -> Exit {
     let deny_warnings = match args.deny.as_deref() {
@@ -28,30 +21,17 @@ pub fn run(args: CheckArgs) -> Exit {
             return Exit::CouldNotRun;
         }
     };
-    let mut sources = SourceMap::default();
-    let mut scripts = Vec::new();
-    for path in &args.scripts {
-        match sources.load(path) {
-            Ok(id) => scripts.push(id),
-            Err(e) => {
-                eprintln!("qsa: cannot read {}: {e}", path.display());
-                return Exit::CouldNotRun;
-            }
+    let (sources, mut diags) = if args.syntax_only {
+        match parse_only(&args) {
+            Ok(x) => x,
+            Err(exit) => return exit,
         }
-    }
-    let mut checked = Vec::new();
-    let mut diags = Vec::new();
-    for id in scripts {
-        let parsed = match sources.get(id) {
-            Some(f) => parse_script(id, &f.text),
-            None => continue,
-        };
-        diags.extend(parsed.diagnostics.iter().cloned());
-        checked.push(Checked { source: id, parsed });
-    }
-    if !args.syntax_only {
-        diags.extend(after_parse(&args, &mut sources, &checked));
-    }
+    } else {
+        match run_and_lint(&args) {
+            Ok(x) => x,
+            Err(exit) => return exit,
+        }
+    };
     sort_diagnostics(&mut diags);
     let color = args.format == DiagFormat::Human
         && std::io::stdout().is_terminal()
@@ -60,15 +40,63 @@ pub fn run(args: CheckArgs) -> Exit {
     exit_code(&diags, deny_warnings)
 }
 
-/// The stages after parsing. For now none: `check` without `--syntax-only` does what `--syntax-only`
-/// does. The runner and the linter add their diagnostics here.
-pub fn after_parse(
-    args: &CheckArgs,
-    sources: &mut SourceMap,
-    checked: &[Checked],
-) -> Vec<Diagnostic> {
-    let _ = (args, sources, checked);
-    Vec::new()
+/// `--syntax-only`: read and parse every script.
+fn parse_only(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    for path in &args.scripts {
+        let id = sources.load(path).map_err(|e| {
+            eprintln!("qsa: cannot read {}: {e}", path.display());
+            Exit::CouldNotRun
+        })?;
+        if let Some(f) = sources.get(id) {
+            diags.extend(parse_script(id, &f.text).diagnostics);
+        }
+    }
+    Ok((sources, diags))
+}
+
+/// The full check: run each script (parse, expand, load both sections), build the security model and
+/// lint it (`reduce::prepare`), and check a named reloading user (U2).
+fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
+    let opts = args.run.options().map_err(|m| {
+        eprintln!("qsa: {m}");
+        Exit::CouldNotRun
+    })?;
+    let target: crate::access::Target = args.run.target.into();
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    for path in &args.scripts {
+        let run = crate::script::run_file(path, &opts).map_err(|e| {
+            eprintln!("qsa: cannot read {}: {e}", path.display());
+            Exit::CouldNotRun
+        })?;
+        let mut found = match crate::reduce::prepare(&run, target) {
+            Ok(prepared) => {
+                let mut d = prepared.diagnostics.clone();
+                if let Some(user) = args.reload_user.as_deref() {
+                    let user = crate::access::directory::User::new(user);
+                    d.extend(prepared.check_reload_user(&user));
+                }
+                d
+            }
+            Err(d) => d,
+        };
+        // The runner parsed every deferred statement after expansion; the parse-time note is moot.
+        found.retain(|d| d.code != crate::diag::codes::DEFERRED);
+        // Findings about the whole script (no location) point at its first line, so every output
+        // format can say which script they are about.
+        for d in found.iter_mut().filter(|d| d.primary.is_none()) {
+            d.primary = Some(Label::new(run.main, Span::empty(0), ""));
+        }
+        let map = sources.absorb(run.sources);
+        for d in &mut found {
+            d.remap_sources(&map);
+        }
+        diags.extend(found);
+    }
+    diags.dedup();
+    Ok((sources, diags))
 }
 
 /// Render in the requested format, with a one-line summary for humans.

@@ -117,6 +117,9 @@ pub struct CheckArgs {
     /// `--deny warnings`: exit 1 on warnings too
     #[arg(long, value_name = "warnings")]
     pub deny: Option<String>,
+    /// Also check that this user (subject, or USERDIRECTORY\USERID) may reload the app (rule U2)
+    #[arg(long, value_name = "ID")]
+    pub reload_user: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -222,6 +225,33 @@ pub fn main() -> ExitCode {
         Command::Report(a) => report_cmd::run(a),
     };
     exit.into()
+}
+
+impl From<TargetArg> for crate::access::Target {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Cloud => crate::access::Target::Cloud,
+            TargetArg::ClientManaged => crate::access::Target::ClientManaged,
+        }
+    }
+}
+
+impl UserArgs {
+    /// The user given on the command line (`--user`, `--email`, `--idp-group`, `--custom-group`).
+    pub fn to_user(&self) -> Option<crate::access::directory::User> {
+        use crate::access::directory::{Group, Provider, User};
+        let mut u = User::new(self.user.clone()?);
+        u.email = self.email.clone().filter(|e| !e.is_empty());
+        let groups = self.idp_groups.iter().map(|g| (g, Provider::Idp));
+        let custom = self.custom_groups.iter().map(|g| (g, Provider::Custom));
+        for (name, provider) in groups.chain(custom) {
+            u.groups.push(Group {
+                name: name.clone(),
+                provider,
+            });
+        }
+        Some(u)
+    }
 }
 
 /// Split `NAME=VALUE` flag values.

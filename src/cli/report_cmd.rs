@@ -1,9 +1,115 @@
-//! `qsa report`
+//! `qsa report`: every user of the directory (or, without one, the identities listed in the security
+//! tables): access, reduction, omitted fields, rows per table, [dec] rules.
 
-use super::{Exit, ReportArgs};
+use super::{Exit, ReportArgs, TableFormat};
+use crate::access::directory;
+use crate::access::Target;
+use crate::diag::{Diagnostic, SourceMap};
+use crate::reduce;
+use crate::report::users;
+
+/// Print diagnostics to stderr.
+pub(super) fn eprint_diagnostics(diags: &[Diagnostic], sources: &SourceMap) {
+    if !diags.is_empty() {
+        eprint!(
+            "{}",
+            crate::report::diagnostics::render_human(diags, sources, false)
+        );
+    }
+}
+
+/// Run the script and load the directory; `Err` = exit 2 (already reported).
+pub(super) fn load(
+    script: &std::path::Path,
+    run_args: &super::RunArgs,
+    dir_args: &super::DirectoryArgs,
+    user_args: &super::UserArgs,
+    include_cli_user: bool,
+) -> Result<
+    (
+        crate::script::RunResult,
+        directory::Directory,
+        directory::GroupCatalog,
+        Vec<Diagnostic>,
+    ),
+    Exit,
+> {
+    let opts = match run_args.options() {
+        Ok(o) => o,
+        Err(m) => {
+            eprintln!("qsa: {m}");
+            return Err(Exit::CouldNotRun);
+        }
+    };
+    let mut run = match crate::script::run_file(script, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("qsa: cannot read `{}`: {e}", script.display());
+            return Err(Exit::CouldNotRun);
+        }
+    };
+    let mut diags = vec![];
+    let cli_user = if include_cli_user {
+        user_args.to_user()
+    } else {
+        None
+    };
+    let (dir, catalog, ok) = directory::load(
+        &dir_args.directory,
+        &dir_args.groups,
+        cli_user,
+        &mut run.sources,
+        &mut diags,
+    );
+    if !ok {
+        eprint_diagnostics(&diags, &run.sources);
+        return Err(Exit::CouldNotRun);
+    }
+    Ok((run, dir, catalog, diags))
+}
 
 pub fn run(args: ReportArgs) -> Exit {
-    let _ = args;
-    eprintln!("qsa: this command is not available yet");
-    Exit::CouldNotRun
+    let (run, dir, catalog, dir_diags) =
+        match load(&args.script, &args.run, &args.directory, &args.user, true) {
+            Ok(x) => x,
+            Err(e) => return e,
+        };
+    let target: Target = args.run.target.into();
+    let prepared = match reduce::prepare(&run, target) {
+        Ok(p) => p,
+        Err(diags) => {
+            eprintln!("qsa: the Section Access cannot be evaluated faithfully; refusing to report what users see");
+            eprint_diagnostics(&diags, &run.sources);
+            return Exit::CouldNotRun;
+        }
+    };
+    let users_in = if dir.users.is_empty() && args.directory.directory.is_empty() {
+        prepared.listed_users()
+    } else {
+        dir.users.clone()
+    };
+    let results = prepared.evaluate(&users_in, false);
+    let mut diags = prepared.diagnostics.clone();
+    diags.extend(dir_diags);
+    if !args.directory.directory.is_empty() {
+        diags.extend(prepared.unknown_groups(&dir.users, &catalog.upper_names()));
+    }
+    crate::diag::sort_diagnostics(&mut diags);
+    let mode = prepared.group_mode();
+    match args.format {
+        TableFormat::Json => print!(
+            "{}",
+            users::render_json(&results, target, mode, &diags, &run.sources)
+        ),
+        TableFormat::Csv => print!("{}", users::render_csv(&results)),
+        TableFormat::Html => print!(
+            "{}",
+            users::render_html(&results, target, mode, &diags, &run.sources)
+        ),
+        TableFormat::Human => {
+            print!("{}", users::render_human(&results, target, mode));
+            eprint_diagnostics(&users::all_diagnostics(&results, &diags), &run.sources);
+        }
+    }
+    Exit::Ok
 }

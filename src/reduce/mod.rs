@@ -1,1 +1,702 @@
-//! reduce (in progress)
+//! Stage 4: what every user sees (rules L1–L3, R1–R6, O1, U1–U2), on top of the security model (`access`).
+//!
+//! - [`engine`]: the columnar engine (symbol tables, id columns, bitsets, message passing over links).
+//! - [`reference`]: a deliberately simple polars evaluator, used by the differential property test.
+//! - [`prepare`] checks that the run can be evaluated faithfully (fail closed), builds both engines and
+//!   lints; [`Prepared::evaluate`] evaluates users: each distinct identity profile (the same applicable
+//!   security rows) once, profiles spread over cores with rayon.
+//!
+//! # `rules`: the [dec] rules a user's result depends on
+//! A rule id is listed when, for this user:
+//! - `I2`: a security row would apply if its blank identity cells matched (blank = nobody decided).
+//! - `I4`: the user has no value (no e-mail, no groups) for an identity field that lists explicit values.
+//! - `I6`: two groups the user holds collide after upper-casing and the name is used in GROUP.
+//! - `L2`: the applicable rows mix ADMIN and USER (ADMIN wins).
+//! - `R2`: strict exclusion fired on one reduction field while the model has several (judged per field).
+//! - `R4`: rows were dropped by a NULL link value, by a composite link, or through two or more links from
+//!   the nearest selection (the exact message-passing form).
+//! - `R6`: access is granted but every reduced table keeps zero rows.
+//! - `S7`: cloud, GROUP is used, and another `QlikCloudGroupMode` would change the user's GROUP values
+//!   that appear in the security tables (the mode is read as its value at the end of the script).
+//!
+//! `R5` never appears: a loop refuses the whole evaluation.
+
+pub mod bitset;
+pub mod engine;
+pub mod reference;
+
+use crate::access::directory::User;
+use crate::access::model::{SecurityModel, RELOAD_IDENTITY};
+use crate::access::{group_mode, GroupMode, Target};
+use crate::diag::{codes, Diagnostic};
+use crate::model::{DataModel, RowOrigin, Value};
+use crate::script::RunResult;
+use bitset::Bitset;
+use engine::{BuildError, Engine, Kept};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Access level (L1–L3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Access {
+    #[serde(rename = "ADMIN")]
+    Admin,
+    #[serde(rename = "USER")]
+    User,
+    #[serde(rename = "DENIED")]
+    Denied,
+}
+
+impl Access {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Access::Admin => "ADMIN",
+            Access::User => "USER",
+            Access::Denied => "DENIED",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TableCount {
+    pub rows: usize,
+    pub total_rows: usize,
+}
+
+/// A security row that applied to the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedRow {
+    pub table: String,
+    /// 0-based row in the security table.
+    pub row: usize,
+    pub origin: Option<RowOrigin>,
+    /// (field, text) in table order; NULL as empty text.
+    pub cells: Vec<(String, String)>,
+}
+
+/// What one user sees.
+#[derive(Clone, Debug)]
+pub struct UserResult {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub access: Access,
+    pub denied_reason: Option<String>,
+    /// Per linked reduction field: the selection (sorted); `None` = not reduced.
+    pub reduction: BTreeMap<String, Option<Vec<String>>>,
+    pub omitted_fields: Vec<String>,
+    pub tables: BTreeMap<String, TableCount>,
+    /// [dec] rule ids the result depends on (see the module doc), sorted.
+    pub rules: Vec<&'static str>,
+    /// Only with `detail`: the applicable security rows.
+    pub applied: Vec<AppliedRow>,
+    /// Only with `detail`: kept rows per app table (in app model order).
+    pub kept: Option<Vec<Kept>>,
+    /// Findings about this user (I6 collisions, R6 empty app).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A run ready to evaluate.
+pub struct Prepared<'a> {
+    pub run: &'a RunResult,
+    pub target: Target,
+    pub mode: GroupMode,
+    pub security: SecurityModel,
+    pub app: Engine,
+    /// Lints and run diagnostics (no errors that prevent evaluation).
+    pub diagnostics: Vec<Diagnostic>,
+    app_fields: BTreeSet<String>,
+}
+
+fn build_error(e: BuildError, what: &str) -> Diagnostic {
+    match e {
+        BuildError::Circular { .. } => Diagnostic::error(codes::SA_CIRCULAR, format!("{what}: {e}"))
+            .with_help("break the loop (rename or qualify a field, or join the tables); Qlik would loosen a table at reload")
+            .with_rule("R5"),
+        BuildError::NestedSynthetic { .. } => {
+            Diagnostic::error(codes::SA_NESTED_SYNTHETIC, format!("{what}: {e}")).with_rule("R4")
+        }
+    }
+}
+
+/// Fail closed: `what` cannot be trusted because of `inc`, so no user is evaluated.
+fn not_evaluable(
+    t: &crate::model::Table,
+    inc: &crate::model::Incomplete,
+    what: String,
+    rule: &'static str,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        codes::SA_NOT_EVALUABLE,
+        format!("{what} ({}): qsa refuses to evaluate users", inc.reason),
+    )
+    .with_rule(rule);
+    if let Some((s, sp)) = inc.at.or(t.source) {
+        d = d.at(s, sp, "");
+    }
+    d
+}
+
+/// Check that the run can be evaluated faithfully and build the engines. `Err` holds the diagnostics
+/// (at least one error) when it cannot: run errors, an invalid group mode (cloud), an incomplete security
+/// table or an incomplete app table linked to a reduction field, a loop (R5).
+pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diagnostic>> {
+    let mut diags: Vec<Diagnostic> = run.diagnostics.clone();
+    let mut refuse = run.has_errors();
+    let (mode, mode_set, mode_diag) = group_mode(&run.variables, target);
+    if let Some(d) = mode_diag {
+        refuse |= d.is_error();
+        diags.push(d);
+    }
+    for t in &run.security.tables {
+        for inc in &t.incomplete {
+            refuse = true;
+            diags.push(not_evaluable(
+                t,
+                inc,
+                format!("security table `{}` is incomplete", t.name),
+                "S3",
+            ));
+        }
+    }
+    let app = match Engine::build(&run.app) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            refuse = true;
+            diags.push(build_error(e, "app data model"));
+            None
+        }
+    };
+    let app_fields: BTreeSet<String> = run
+        .app
+        .tables
+        .iter()
+        .flat_map(|t| t.fields.iter().cloned())
+        .collect();
+    let security = match SecurityModel::build(&run.security, &app_fields, target, mode, mode_set) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            refuse = true;
+            diags.push(build_error(e, "security model"));
+            None
+        }
+    };
+    if let (Some(app), Some(sec)) = (&app, &security) {
+        // Fail closed on incomplete app tables associated with a reduction field.
+        let reduced_comps: BTreeSet<usize> = sec
+            .reductions
+            .iter()
+            .filter(|r| r.linked)
+            .filter_map(|r| app.field_id(&r.name))
+            .flat_map(|f| app.fields[f].tables.iter().map(|&t| app.component_of(t)))
+            .collect();
+        for (ti, t) in run.app.tables.iter().enumerate() {
+            for inc in &t.incomplete {
+                if reduced_comps.contains(&app.component_of(ti)) {
+                    refuse = true;
+                    diags.push(not_evaluable(
+                        t,
+                        inc,
+                        format!(
+                            "app table `{}` is linked to a reduction field but incomplete",
+                            t.name
+                        ),
+                        "R4",
+                    ));
+                }
+            }
+        }
+    }
+    let (Some(app), Some(security), false) = (app, security, refuse) else {
+        crate::diag::sort_diagnostics(&mut diags);
+        return Err(diags);
+    };
+    if run.security.tables.is_empty() {
+        diags.push(Diagnostic::info(
+            codes::SA_NO_SECTION_ACCESS,
+            "the script loads no Section Access: every user who can open the app sees all data",
+        ));
+    }
+    diags.extend(security.lints(&run.security, &run.app, &app));
+    let mut p = Prepared {
+        run,
+        target,
+        mode,
+        security,
+        app,
+        diagnostics: diags,
+        app_fields,
+    };
+    if target == Target::ClientManaged && !run.security.tables.is_empty() {
+        let d = p.reload_identity_lint();
+        p.diagnostics.extend(d);
+    }
+    crate::diag::sort_diagnostics(&mut p.diagnostics);
+    Ok(p)
+}
+
+/// Applicable security rows per security table (`None` = all rows, a table no identity reaches).
+type ProfileKey = Vec<Option<Vec<u32>>>;
+
+fn compact(kept: Vec<Kept>) -> ProfileKey {
+    kept.into_iter()
+        .map(|k| match k {
+            Kept::All => None,
+            Kept::Rows(b) => Some(b.ones().map(|r| r as u32).collect()),
+        })
+        .collect()
+}
+
+struct Profile {
+    access: Access,
+    denied_reason: Option<String>,
+    reduction: BTreeMap<String, Option<Vec<String>>>,
+    omitted: Vec<String>,
+    tables: BTreeMap<String, TableCount>,
+    rules: BTreeSet<&'static str>,
+    kept: Option<Vec<Kept>>,
+    empty_app: bool,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn group_mode(&self) -> GroupMode {
+        self.mode
+    }
+
+    /// U1: client-managed reloads run as `INTERNAL\SA_SCHEDULER`.
+    fn reload_identity_lint(&self) -> Vec<Diagnostic> {
+        let r = self.evaluate(&[User::new(RELOAD_IDENTITY)], false);
+        let Some(r) = r.first() else { return vec![] };
+        if r.access == Access::Denied {
+            vec![Diagnostic::error(
+                codes::SA_NO_RELOAD_IDENTITY,
+                format!(
+                    "no Section Access row applies to `{RELOAD_IDENTITY}` ({}): reload tasks on client-managed Qlik Sense will fail",
+                    r.denied_reason.clone().unwrap_or_default()
+                ),
+            )
+            .with_help(format!("add a row `ADMIN, {RELOAD_IDENTITY}` with blank reduction fields"))
+            .with_rule("U1")]
+        } else if r.access != Access::Admin || r.reduction.values().any(|v| v.is_some()) {
+            vec![Diagnostic::warning(
+                codes::SA_NO_RELOAD_IDENTITY,
+                format!(
+                    "`{RELOAD_IDENTITY}` is {} and reduced: reloads may not see all data",
+                    r.access.as_str()
+                ),
+            )
+            .with_rule("U1")]
+        } else {
+            vec![]
+        }
+    }
+
+    /// U2: check a named reloading user; an error when the user is denied.
+    pub fn check_reload_user(&self, user: &User) -> Option<Diagnostic> {
+        let r = self.evaluate(std::slice::from_ref(user), false);
+        let r = r.first()?;
+        (r.access == Access::Denied).then(|| {
+            Diagnostic::error(
+                codes::USER_RELOAD_DENIED,
+                format!(
+                    "reloading user `{}` is not granted access ({}): a manual reload ends with \"Access was denied after reload\"",
+                    r.id,
+                    r.denied_reason.clone().unwrap_or_default()
+                ),
+            )
+            .with_rule("U2")
+        })
+    }
+
+    fn evaluate_profile(&self, applicable: &[Kept], detail: bool) -> Profile {
+        let run = self.run;
+        let grant = self.security.grant(&run.security, applicable);
+        let totals: BTreeMap<String, TableCount> = run
+            .app
+            .tables
+            .iter()
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    TableCount {
+                        rows: 0,
+                        total_rows: t.row_count(),
+                    },
+                )
+            })
+            .collect();
+        let mut rules = BTreeSet::new();
+        let denied = |reason: String, rules: BTreeSet<&'static str>| Profile {
+            access: Access::Denied,
+            denied_reason: Some(reason),
+            reduction: BTreeMap::new(),
+            omitted: vec![],
+            tables: totals.clone(),
+            rules,
+            kept: None,
+            empty_app: false,
+        };
+        if run.security.tables.is_empty() {
+            // No Section Access: nothing is reduced.
+            let tables = run
+                .app
+                .tables
+                .iter()
+                .map(|t| {
+                    (
+                        t.name.clone(),
+                        TableCount {
+                            rows: t.row_count(),
+                            total_rows: t.row_count(),
+                        },
+                    )
+                })
+                .collect();
+            return Profile {
+                access: Access::User,
+                denied_reason: None,
+                reduction: BTreeMap::new(),
+                omitted: vec![],
+                tables,
+                rules,
+                kept: detail.then(|| vec![Kept::All; run.app.tables.len()]),
+                empty_app: false,
+            };
+        }
+        if !grant.listed {
+            return denied(
+                "not listed: no Section Access row applies to this user".into(),
+                rules,
+            );
+        }
+        if !grant.admin && !grant.user {
+            return denied(
+                "no valid ACCESS value (ADMIN or USER) on the rows that apply".into(),
+                rules,
+            );
+        }
+        let access = if grant.admin {
+            Access::Admin
+        } else {
+            Access::User
+        };
+        if grant.admin && grant.user {
+            rules.insert("L2");
+        }
+        let linked = grant.allowed.len();
+        let mut selections = BTreeMap::new();
+        let mut reduction = BTreeMap::new();
+        for (name, allowed) in &grant.allowed {
+            let Some(fid) = self.app.field_id(name) else {
+                continue;
+            };
+            let field = &self.app.fields[fid];
+            let mut b = Bitset::new(field.len());
+            let mut vals: Vec<&Value> = vec![];
+            for v in allowed {
+                if let Some(s) = field.symbol(v) {
+                    b.set(s as usize);
+                    vals.push(&field.values[s as usize]);
+                }
+            }
+            if vals.is_empty() {
+                if linked > 1 {
+                    rules.insert("R2");
+                }
+                if access == Access::User {
+                    let why = if allowed.is_empty() {
+                        format!("strict exclusion: no value allowed in `{name}` (blank cells grant nothing)")
+                    } else {
+                        format!("strict exclusion: none of the values allowed in `{name}` exists in the data")
+                    };
+                    return denied(why, rules);
+                }
+                reduction.insert(name.clone(), None);
+                continue;
+            }
+            vals.sort();
+            reduction.insert(
+                name.clone(),
+                Some(
+                    vals.iter()
+                        .map(|v| v.text_or_empty().into_owned())
+                        .collect(),
+                ),
+            );
+            selections.insert(fid, b);
+        }
+        let ev = self.app.evaluate(&selections);
+        if ev.r4_dec {
+            rules.insert("R4");
+        }
+        let mut tables = BTreeMap::new();
+        let mut any_reduced = false;
+        let mut all_empty = true;
+        for (t, k) in run.app.tables.iter().zip(&ev.kept) {
+            let n = k.count(t.row_count());
+            if let Kept::Rows(_) = k {
+                any_reduced = true;
+                all_empty &= n == 0;
+            }
+            tables.insert(
+                t.name.clone(),
+                TableCount {
+                    rows: n,
+                    total_rows: t.row_count(),
+                },
+            );
+        }
+        let empty_app = any_reduced && all_empty;
+        if empty_app {
+            rules.insert("R6");
+        }
+        let omitted = grant
+            .omit
+            .iter()
+            .filter(|f| self.app_fields.contains(*f))
+            .cloned()
+            .collect();
+        Profile {
+            access,
+            denied_reason: None,
+            reduction,
+            omitted,
+            tables,
+            rules,
+            kept: detail.then_some(ev.kept),
+            empty_app,
+        }
+    }
+
+    fn applied_rows(&self, applicable: &[Kept]) -> Vec<AppliedRow> {
+        let mut out = vec![];
+        for (t, k) in self.run.security.tables.iter().zip(applicable) {
+            for r in 0..t.row_count() {
+                if k.contains(r) {
+                    out.push(AppliedRow {
+                        table: t.name.clone(),
+                        row: r,
+                        origin: t.origins.get(r).cloned(),
+                        cells: t
+                            .fields
+                            .iter()
+                            .zip(&t.columns)
+                            .map(|(f, c)| {
+                                (
+                                    f.clone(),
+                                    c.get(r)
+                                        .map(|v| v.text_or_empty().into_owned())
+                                        .unwrap_or_default(),
+                                )
+                            })
+                            .collect(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn expand(&self, key: &ProfileKey) -> Vec<Kept> {
+        key.iter()
+            .zip(&self.run.security.tables)
+            .map(|(k, t)| match k {
+                None => Kept::All,
+                Some(rows) => {
+                    let mut b = Bitset::new(t.row_count());
+                    for &r in rows {
+                        b.set(r as usize);
+                    }
+                    Kept::Rows(b)
+                }
+            })
+            .collect()
+    }
+
+    /// Evaluate users. With `detail`, results carry the applied security rows and kept-row bitsets (use for
+    /// a few users only: bitsets are per table). Results are in input order.
+    pub fn evaluate(&self, users: &[User], detail: bool) -> Vec<UserResult> {
+        let sec = &self.security;
+        // Applicable rows as compact row lists (one user usually matches a few rows of a security table
+        // that may have one row per user): the profile key.
+        let applicable: Vec<Option<ProfileKey>> = users
+            .par_iter()
+            .map(|u| u.status.can_open().then(|| compact(sec.applicable(u))))
+            .collect();
+        let mut profiles: HashMap<&ProfileKey, usize> = HashMap::new();
+        let mut distinct: Vec<&ProfileKey> = vec![];
+        for a in applicable.iter().flatten() {
+            profiles.entry(a).or_insert_with(|| {
+                distinct.push(a);
+                distinct.len() - 1
+            });
+        }
+        let results: Vec<Profile> = distinct
+            .par_iter()
+            .map(|a| self.evaluate_profile(&self.expand(a), detail))
+            .collect();
+        let totals: BTreeMap<String, TableCount> = self
+            .run
+            .app
+            .tables
+            .iter()
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    TableCount {
+                        rows: 0,
+                        total_rows: t.row_count(),
+                    },
+                )
+            })
+            .collect();
+        users
+            .par_iter()
+            .zip(applicable.par_iter())
+            .map(|(u, a)| {
+                let base = UserResult {
+                    id: u.report_id(),
+                    email: u.email.clone(),
+                    name: u.name.clone(),
+                    access: Access::Denied,
+                    denied_reason: None,
+                    reduction: BTreeMap::new(),
+                    omitted_fields: vec![],
+                    tables: totals.clone(),
+                    rules: vec![],
+                    applied: vec![],
+                    kept: None,
+                    diagnostics: vec![],
+                };
+                let Some(a) = a else {
+                    return UserResult { denied_reason: Some("status".into()), ..base };
+                };
+                let p = &results[profiles[a]];
+                let mut rules = p.rules.clone();
+                let mut diagnostics = vec![];
+                if sec.depends_on_blank_identity(&self.run.security, u) {
+                    rules.insert("I2");
+                }
+                if sec.depends_on_missing_value(u) {
+                    rules.insert("I4");
+                }
+                if sec.depends_on_group_mode(u) {
+                    rules.insert("S7");
+                }
+                for (upper, gs) in u.group_collisions(self.target, self.mode) {
+                    let names: Vec<String> = gs
+                        .iter()
+                        .map(|g| {
+                            format!(
+                                "`{}` ({})",
+                                g.name,
+                                match g.provider {
+                                    crate::access::directory::Provider::Idp => "IdP",
+                                    crate::access::directory::Provider::Custom => "custom",
+                                }
+                            )
+                        })
+                        .collect();
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            codes::USER_GROUP_COLLISION,
+                            format!(
+                                "user `{}` holds groups {} that Section Access cannot tell apart (both are GROUP `{upper}`)",
+                                u.report_id(),
+                                names.join(" and ")
+                            ),
+                        )
+                        .with_rule("I6"),
+                    );
+                    if sec.group_values.contains(&upper) {
+                        rules.insert("I6");
+                    }
+                }
+                if p.empty_app {
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            codes::USER_EMPTY_APP,
+                            format!("user `{}` is granted access but keeps no row in any reduced table: the app opens empty", u.report_id()),
+                        )
+                        .with_rule("R6"),
+                    );
+                }
+                UserResult {
+                    access: p.access,
+                    denied_reason: p.denied_reason.clone(),
+                    reduction: p.reduction.clone(),
+                    omitted_fields: p.omitted.clone(),
+                    tables: p.tables.clone(),
+                    rules: rules.into_iter().collect(),
+                    applied: if detail {
+                        self.applied_rows(&self.expand(a))
+                    } else {
+                        vec![]
+                    },
+                    kept: p.kept.clone(),
+                    diagnostics,
+                    ..base
+                }
+            })
+            .collect()
+    }
+
+    /// I6 / tenant-model §6: GROUP values of the security tables that no directory user holds (under the
+    /// target and mode) and that the groups export does not know: a typo, a group id instead of its
+    /// name, or a group nobody has logged in with yet (info, one per value).
+    pub fn unknown_groups(
+        &self,
+        users: &[User],
+        catalog_upper: &BTreeSet<String>,
+    ) -> Vec<Diagnostic> {
+        if users.is_empty() {
+            return vec![];
+        }
+        let held: BTreeSet<String> = users
+            .iter()
+            .flat_map(|u| u.group_values(self.target, self.mode))
+            .collect();
+        self.security
+            .group_values
+            .iter()
+            .filter(|g| !held.contains(*g) && !catalog_upper.contains(*g))
+            .map(|g| {
+                Diagnostic::info(
+                    codes::SA_GROUP_UNKNOWN,
+                    format!("GROUP `{g}` matches no group held by a directory user (group mode {}): its rows apply to nobody here", self.mode.number()),
+                )
+                .with_help("check the spelling, that the group name (not its id) is used, and QlikCloudGroupMode")
+                .with_rule("I6")
+            })
+            .collect()
+    }
+
+    /// The users to evaluate when no directory is given: identities listed in the security tables.
+    pub fn listed_users(&self) -> Vec<User> {
+        self.security.listed_users(&self.run.security)
+    }
+
+    /// The app data model.
+    pub fn app_model(&self) -> &DataModel {
+        &self.run.app
+    }
+}
+
+/// Where a security row comes from, as `file:line` text (for preview).
+pub fn origin_text(run: &RunResult, origin: Option<&RowOrigin>) -> String {
+    match origin {
+        Some(RowOrigin::Script { source, span }) | Some(RowOrigin::Load { source, span }) => {
+            let (s, sp) = run.sources.origin(*source, *span);
+            match run.sources.get(s) {
+                Some(f) => {
+                    let (l, c) = f.line_col(sp.start);
+                    format!("{}:{l}:{c}", f.name)
+                }
+                None => String::new(),
+            }
+        }
+        Some(RowOrigin::File { path, row }) => format!("{path} record {row}"),
+        None => String::new(),
+    }
+}

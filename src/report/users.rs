@@ -1,1 +1,523 @@
-//! Rendering per-user results (`qsa report`, `qsa preview`).
+//! Rendering per-user results (`qsa report`, `qsa preview`). Produces strings; never prints.
+//!
+//! The JSON form is the contract of product.md (`schema: "qsa.report/1"`): users sorted by id, maps with
+//! sorted keys, diagnostics with file/line/column. The same inputs give byte-identical output.
+
+use crate::access::{GroupMode, Target};
+use crate::diag::{Diagnostic, SourceMap};
+use crate::model::DataModel;
+use crate::reduce::engine::Kept;
+use crate::reduce::UserResult;
+use serde_json::{json, Value as J};
+use std::fmt::Write;
+
+/// File, line and column of a diagnostic's primary label (following expansions to the real file).
+pub fn location(
+    d: &Diagnostic,
+    sources: &SourceMap,
+) -> (Option<String>, Option<usize>, Option<usize>) {
+    let Some(l) = &d.primary else {
+        return (None, None, None);
+    };
+    let (s, sp) = sources.origin(l.source, l.span);
+    match sources.get(s) {
+        Some(f) => {
+            let (line, col) = f.line_col(sp.start);
+            (Some(f.name.clone()), Some(line), Some(col))
+        }
+        None => (None, None, None),
+    }
+}
+
+/// A diagnostic as JSON: `{code, severity, message, file, line, column}`.
+pub fn diagnostic_json(d: &Diagnostic, sources: &SourceMap) -> J {
+    let (file, line, column) = location(d, sources);
+    json!({
+        "code": d.code,
+        "severity": d.severity,
+        "message": d.message,
+        "file": file,
+        "line": line,
+        "column": column,
+    })
+}
+
+/// A plain one-finding-per-block text form (used until the miette renderer is available, and for tests).
+pub fn render_diagnostics_plain(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let _ = writeln!(out, "{}[{}]: {}", d.severity, d.code, d.message);
+        if let (Some(f), Some(l), Some(c)) = location(d, sources) {
+            let _ = writeln!(out, "  --> {f}:{l}:{c}");
+        }
+        if let Some(h) = &d.help {
+            let _ = writeln!(out, "  = help: {h}");
+        }
+        if !d.rules.is_empty() {
+            let _ = writeln!(out, "  = rule: {}", d.rules.join(", "));
+        }
+    }
+    out
+}
+
+fn sorted(results: &[UserResult]) -> Vec<&UserResult> {
+    let mut v: Vec<&UserResult> = results.iter().collect();
+    v.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.email.cmp(&b.email)));
+    v
+}
+
+fn user_json(u: &UserResult) -> J {
+    let reduction: serde_json::Map<String, J> = u
+        .reduction
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let tables: serde_json::Map<String, J> = u
+        .tables
+        .iter()
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                json!({"rows": t.rows, "total_rows": t.total_rows}),
+            )
+        })
+        .collect();
+    json!({
+        "id": u.id,
+        "email": u.email,
+        "access": u.access.as_str(),
+        "denied_reason": u.denied_reason,
+        "reduction": reduction,
+        "omitted_fields": u.omitted_fields,
+        "tables": tables,
+        "rules": u.rules,
+    })
+}
+
+/// All diagnostics of a report: the given ones plus each user's, deduplicated, sorted.
+pub fn all_diagnostics(results: &[UserResult], diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    let mut all: Vec<Diagnostic> = diagnostics.to_vec();
+    for u in sorted(results) {
+        all.extend(u.diagnostics.iter().cloned());
+    }
+    crate::diag::sort_diagnostics(&mut all);
+    all.dedup();
+    all
+}
+
+/// `qsa report --format json`.
+pub fn render_json(
+    results: &[UserResult],
+    target: Target,
+    mode: GroupMode,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+) -> String {
+    let users: Vec<J> = sorted(results).into_iter().map(user_json).collect();
+    let diags: Vec<J> = all_diagnostics(results, diagnostics)
+        .iter()
+        .map(|d| diagnostic_json(d, sources))
+        .collect();
+    let doc = json!({
+        "schema": "qsa.report/1",
+        "target": target.as_str(),
+        "group_mode": mode.number(),
+        "users": users,
+        "diagnostics": diags,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn reduction_text(u: &UserResult) -> String {
+    if u.reduction.is_empty() {
+        return "-".into();
+    }
+    u.reduction
+        .iter()
+        .map(|(k, v)| match v {
+            None => format!("{k}=(all)"),
+            Some(vals) => format!("{k}={}", vals.join("|")),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn tables_text(u: &UserResult) -> String {
+    u.tables
+        .iter()
+        .map(|(k, t)| format!("{k} {}/{}", t.rows, t.total_rows))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn or_dash(s: String) -> String {
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s
+    }
+}
+
+/// `qsa report` (default): a readable terminal table, then the denied reasons.
+pub fn render_human(results: &[UserResult], target: Target, mode: GroupMode) -> String {
+    let header = [
+        "USER",
+        "ACCESS",
+        "REDUCTION",
+        "OMITTED",
+        "ROWS (kept/total)",
+        "[dec] RULES",
+    ];
+    let rows: Vec<[String; 6]> = sorted(results)
+        .into_iter()
+        .map(|u| {
+            [
+                u.id.clone(),
+                u.access.as_str().to_string(),
+                if u.access == crate::reduce::Access::Denied {
+                    "-".into()
+                } else {
+                    reduction_text(u)
+                },
+                or_dash(u.omitted_fields.join(", ")),
+                if u.access == crate::reduce::Access::Denied {
+                    "-".into()
+                } else {
+                    tables_text(u)
+                },
+                or_dash(u.rules.join(", ")),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "target: {}   group mode: {}   users: {}",
+        target.as_str(),
+        mode.number(),
+        rows.len()
+    );
+    let line = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}", w = *w))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(out, "{}", line(&header.map(String::from)));
+    let _ = writeln!(out, "{}", line(&widths.map(|w| "-".repeat(w))));
+    for r in &rows {
+        let _ = writeln!(out, "{}", line(r));
+    }
+    let denied: Vec<&UserResult> = sorted(results)
+        .into_iter()
+        .filter(|u| u.denied_reason.is_some())
+        .collect();
+    if !denied.is_empty() {
+        let _ = writeln!(out, "\ndenied:");
+        for u in denied {
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                u.id,
+                u.denied_reason.clone().unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+fn csv_line(cells: &[String]) -> String {
+    cells
+        .iter()
+        .map(|c| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `qsa report --format csv`: one line per user.
+pub fn render_csv(results: &[UserResult]) -> String {
+    let mut out = csv_line(
+        &[
+            "id",
+            "email",
+            "access",
+            "denied_reason",
+            "reduction",
+            "omitted_fields",
+            "tables",
+            "rules",
+        ]
+        .map(String::from),
+    );
+    out.push('\n');
+    for u in sorted(results) {
+        out.push_str(&csv_line(&[
+            u.id.clone(),
+            u.email.clone().unwrap_or_default(),
+            u.access.as_str().into(),
+            u.denied_reason.clone().unwrap_or_default(),
+            if u.reduction.is_empty() {
+                String::new()
+            } else {
+                reduction_text(u)
+            },
+            u.omitted_fields.join(";"),
+            tables_text(u),
+            u.rules.join(";"),
+        ]));
+        out.push('\n');
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `qsa report --format html`: a self-contained page.
+pub fn render_html(
+    results: &[UserResult],
+    target: Target,
+    mode: GroupMode,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>qsa report</title>\n<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.DENIED{color:#a00}.ADMIN{color:#06a}</style></head><body>\n",
+    );
+    let _ = writeln!(
+        out,
+        "<h1>qsa report</h1><p>target: {} · group mode: {}</p>",
+        target.as_str(),
+        mode.number()
+    );
+    out.push_str("<table><tr><th>user</th><th>e-mail</th><th>access</th><th>reason</th><th>reduction</th><th>omitted</th><th>rows</th><th>[dec] rules</th></tr>\n");
+    for u in sorted(results) {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"{a}\">{a}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&u.id),
+            esc(u.email.as_deref().unwrap_or("")),
+            esc(u.denied_reason.as_deref().unwrap_or("")),
+            esc(&reduction_text(u)),
+            esc(&u.omitted_fields.join(", ")),
+            esc(&tables_text(u)),
+            esc(&u.rules.join(", ")),
+            a = u.access.as_str(),
+        );
+    }
+    out.push_str("</table>\n");
+    let diags = all_diagnostics(results, diagnostics);
+    if !diags.is_empty() {
+        out.push_str("<h2>diagnostics</h2><ul>\n");
+        for d in &diags {
+            let (f, l, c) = location(d, sources);
+            let at = match (f, l, c) {
+                (Some(f), Some(l), Some(c)) => format!(" ({f}:{l}:{c})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "<li>{} [{}] {}{}</li>",
+                d.severity,
+                d.code,
+                esc(&d.message),
+                esc(&at)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Rules whose meaning is shown next to the ids in preview.
+pub fn rule_text(rule: &str) -> &'static str {
+    match rule {
+        "I2" => "a blank identity cell matches nobody",
+        "I4" => "a user without a value for an identity field matches only `*` there",
+        "I6" => "groups that collide after upper-casing are one GROUP value",
+        "L2" => "ADMIN wins when the user's rows mix ADMIN and USER",
+        "R2" => "strict exclusion is judged field by field",
+        "R4" => {
+            "propagation drops NULL link values and passes through every link (message passing)"
+        }
+        "R6" => "access is granted although every reduced table is empty",
+        "S7" => "QlikCloudGroupMode is read as its value at the end of the script",
+        _ => "",
+    }
+}
+
+/// `qsa preview` (human): access and reason, applied rows, rows kept per table, omitted fields, sample rows,
+/// [dec] rules.
+pub fn render_preview(
+    u: &UserResult,
+    app: &DataModel,
+    rows: usize,
+    origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "user:    {}{}",
+        u.id,
+        u.email
+            .as_deref()
+            .map(|e| format!(" <{e}>"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "access:  {}", u.access.as_str());
+    if let Some(r) = &u.denied_reason {
+        let _ = writeln!(out, "reason:  {r}");
+    }
+    let _ = writeln!(out, "\nsecurity rows that applied:");
+    if u.applied.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for a in &u.applied {
+        let cells: Vec<String> = a.cells.iter().map(|(f, v)| format!("{f}={v}")).collect();
+        let at = origin(a.origin.as_ref());
+        let _ = writeln!(
+            out,
+            "  {} row {}: {}{}",
+            a.table,
+            a.row + 1,
+            cells.join(", "),
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!("   ({at})")
+            }
+        );
+    }
+    if u.access != crate::reduce::Access::Denied {
+        let _ = writeln!(out, "\nreduction:");
+        if u.reduction.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        for (f, v) in &u.reduction {
+            match v {
+                None => {
+                    let _ = writeln!(out, "  {f}: not reduced");
+                }
+                Some(vals) => {
+                    let _ = writeln!(out, "  {f}: {}", vals.join(", "));
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nomitted fields: {}",
+            if u.omitted_fields.is_empty() {
+                "(none)".into()
+            } else {
+                u.omitted_fields.join(", ")
+            }
+        );
+        let _ = writeln!(out, "\ntables (rows kept / total):");
+        for (name, t) in &u.tables {
+            let _ = writeln!(out, "  {name}: {} / {}", t.rows, t.total_rows);
+        }
+        if rows > 0 {
+            for (ti, t) in app.tables.iter().enumerate() {
+                let kept = u.kept.as_ref().and_then(|k| k.get(ti));
+                let fields: Vec<usize> = (0..t.fields.len())
+                    .filter(|&i| !u.omitted_fields.contains(&t.fields[i]))
+                    .collect();
+                let _ = writeln!(out, "\n{} (first {rows} rows):", t.name);
+                let header: Vec<String> = fields.iter().map(|&i| t.fields[i].clone()).collect();
+                let mut lines = vec![header];
+                for r in (0..t.row_count())
+                    .filter(|&r| kept.map(|k: &Kept| k.contains(r)).unwrap_or(true))
+                    .take(rows)
+                {
+                    lines.push(
+                        fields
+                            .iter()
+                            .map(|&i| {
+                                t.columns[i]
+                                    .get(r)
+                                    .map(|v| v.to_string())
+                                    .unwrap_or_default()
+                            })
+                            .collect(),
+                    );
+                }
+                let n = lines.first().map(|l| l.len()).unwrap_or(0);
+                let widths: Vec<usize> = (0..n)
+                    .map(|c| {
+                        lines
+                            .iter()
+                            .map(|l| l[c].chars().count())
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                for l in &lines {
+                    let s: Vec<String> = l
+                        .iter()
+                        .zip(&widths)
+                        .map(|(c, w)| format!("{c:<w$}", w = *w))
+                        .collect();
+                    let _ = writeln!(out, "  {}", s.join("  ").trim_end());
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n[dec] rules this result depends on: {}",
+        if u.rules.is_empty() {
+            "none".to_string()
+        } else {
+            u.rules.join(", ")
+        }
+    );
+    for r in &u.rules {
+        let _ = writeln!(out, "  warning: depends on {r} [dec]: {}", rule_text(r));
+    }
+    out
+}
+
+/// `qsa preview --format json`: the user's report entry plus applied rows.
+pub fn render_preview_json(
+    u: &UserResult,
+    origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
+) -> String {
+    let mut j = user_json(u);
+    let applied: Vec<J> = u
+        .applied
+        .iter()
+        .map(|a| {
+            let cells: serde_json::Map<String, J> = a.cells.iter().map(|(f, v)| (f.clone(), json!(v))).collect();
+            json!({"table": a.table, "row": a.row + 1, "at": origin(a.origin.as_ref()), "cells": cells})
+        })
+        .collect();
+    if let Some(o) = j.as_object_mut() {
+        o.insert("applied_rows".into(), J::Array(applied));
+    }
+    let mut s = serde_json::to_string_pretty(&j).unwrap_or_default();
+    s.push('\n');
+    s
+}

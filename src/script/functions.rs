@@ -1492,51 +1492,39 @@ fn date_arg(a: &[Value], i: usize, env: &FnEnv) -> Option<f64> {
     n_of(arg(a, i), env).filter(|n| date_ok(*n))
 }
 
+/// A function of one date/time argument: NULL when the argument is not a date.
+fn on_date(a: &[Value], env: &FnEnv, f: impl Fn(f64) -> Value) -> Result<Value, FnError> {
+    Ok(date_arg(a, 0, env).map(f).unwrap_or(Value::Null))
+}
 fn f_year(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| Value::num(ymd_from_serial(s).0 as f64))
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| Value::num(ymd_from_serial(s).0 as f64))
 }
 fn f_month(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| {
-            let m = ymd_from_serial(s).1;
-            Value::dual(m as f64, month_name(m, env))
-        })
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| {
+        let m = ymd_from_serial(s).1;
+        Value::dual(m as f64, month_name(m, env))
+    })
 }
 fn f_day(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| Value::num(ymd_from_serial(s).2 as f64))
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| Value::num(ymd_from_serial(s).2 as f64))
 }
 fn f_week(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| Value::num(iso_week(s) as f64))
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| Value::num(iso_week(s) as f64))
 }
 fn f_weekday(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| {
-            let wd = weekday_index(s);
-            Value::dual(wd as f64, day_name(wd, env))
-        })
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| {
+        let wd = weekday_index(s);
+        Value::dual(wd as f64, day_name(wd, env))
+    })
 }
 fn f_hour(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| Value::num(hms(s).0 as f64))
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| Value::num(hms(s).0 as f64))
 }
 fn f_minute(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| Value::num(hms(s).1 as f64))
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| Value::num(hms(s).1 as f64))
 }
 fn f_second(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
-    Ok(date_arg(a, 0, env)
-        .map(|s| Value::num(hms(s).2 as f64))
-        .unwrap_or(Value::Null))
+    on_date(a, env, |s| Value::num(hms(s).2 as f64))
 }
 fn f_makedate(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
     let Some(y) = i_of(arg(a, 0), env) else {

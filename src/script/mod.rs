@@ -4,6 +4,11 @@
 pub mod functions;
 pub mod sources;
 
+mod eval;
+mod expand;
+mod load;
+mod runner;
+
 use crate::diag::{Diagnostic, SourceId, SourceMap};
 use crate::model::DataModel;
 use std::collections::BTreeMap;
@@ -59,10 +64,5 @@ impl RunResult {
 pub fn run_file(path: &Path, opts: &RunOptions) -> Result<RunResult, std::io::Error> {
     let mut sources = SourceMap::default();
     let main = sources.load(path)?;
-    let _ = opts;
-    Ok(RunResult {
-        sources,
-        main,
-        ..Default::default()
-    })
+    Ok(runner::run(sources, main, opts))
 }

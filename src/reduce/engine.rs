@@ -1,0 +1,870 @@
+//! The columnar reduction engine (R2–R5).
+//!
+//! Every field of a data model becomes a symbol table (distinct texts → `u32`; NULL is [`NULL`]); every
+//! table becomes `u32` columns plus a value → rows index (CSR) per column. The tables and their links form a
+//! bipartite graph: table nodes, and link nodes, one per key field (a field held by several tables) or per
+//! field *combination* when two tables share several fields (Qlik's synthetic key, R4). A loop in that graph
+//! is a circular reference and is refused (R5); combinations that overlap (nested synthetic keys) are
+//! refused too.
+//!
+//! Evaluation of one set of selections (bitsets over symbols, OR within a field, AND across, R3) is
+//! two-pass message passing over each tree-shaped component that holds a selection (R4): a row is kept when
+//! it satisfies the selections on its own fields and, in every direction through its links where a
+//! selection lies, its link value is among the link values of the rows kept on that side. A NULL link value
+//! in a constrained direction drops the row. Components without a selection (data islands) are untouched.
+//! Nothing is copied per evaluation except row bitsets of the tables in constrained components.
+
+use super::bitset::Bitset;
+use crate::model::{DataModel, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+/// The symbol of NULL in id columns.
+pub const NULL: u32 = u32::MAX;
+
+/// One field's symbol table.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    /// Symbol → value (first value seen with that text).
+    pub values: Vec<Value>,
+    by_text: HashMap<Arc<str>, u32>,
+    /// Tables holding the field.
+    pub tables: Vec<usize>,
+}
+
+impl Field {
+    /// The symbol of a text, if the field holds it.
+    pub fn symbol(&self, text: &str) -> Option<u32> {
+        self.by_text.get(text).copied()
+    }
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Csr {
+    starts: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl Csr {
+    fn build(col: &[u32], nsym: usize) -> Csr {
+        let mut counts = vec![0u32; nsym + 1];
+        for &s in col {
+            if s != NULL {
+                counts[s as usize + 1] += 1;
+            }
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let starts = counts.clone();
+        let mut fill = counts;
+        let mut rows = vec![0u32; starts.last().copied().unwrap_or(0) as usize];
+        for (r, &s) in col.iter().enumerate() {
+            if s != NULL {
+                let at = &mut fill[s as usize];
+                rows[*at as usize] = r as u32;
+                *at += 1;
+            }
+        }
+        Csr { starts, rows }
+    }
+    fn rows_of(&self, sym: u32) -> &[u32] {
+        let i = sym as usize;
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.rows[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// A table as id columns.
+#[derive(Debug, Clone)]
+pub struct ETable {
+    pub name: String,
+    /// Field ids, in table order.
+    pub fields: Vec<usize>,
+    pub cols: Vec<Vec<u32>>,
+    pub rows: usize,
+    index: Vec<Csr>,
+}
+
+#[derive(Debug, Clone)]
+enum KeyCol {
+    /// The link is one field: its symbols are the key (column index in the table).
+    Field(usize),
+    /// The link is a field combination: interned tuples (NULL when any part is NULL).
+    Tuple(Vec<u32>),
+}
+
+/// A link node: one key field or a field combination, with the tables holding it.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub fields: Vec<usize>,
+    /// (table, key column)
+    members: Vec<(usize, KeyCol)>,
+    domain: usize,
+}
+
+impl Link {
+    pub fn tables(&self) -> impl Iterator<Item = usize> + '_ {
+        self.members.iter().map(|m| m.0)
+    }
+}
+
+/// Why an engine cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// R5: a loop; the tables and link fields along it, in order.
+    Circular {
+        tables: Vec<String>,
+        via: Vec<String>,
+    },
+    /// Overlapping field combinations (nested synthetic keys).
+    NestedSynthetic {
+        fields: Vec<String>,
+        tables: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Circular { tables, via } => {
+                write!(f, "circular reference: ")?;
+                for (i, t) in tables.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " —[{}]— ", via.get(i - 1).map(String::as_str).unwrap_or("?"))?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                if let (Some(first), Some(last)) = (tables.first(), via.last()) {
+                    write!(f, " —[{last}]— {first}")?;
+                }
+                Ok(())
+            }
+            BuildError::NestedSynthetic { fields, tables } => write!(
+                f,
+                "tables {} are linked by overlapping field combinations ({}); qsa cannot model nested synthetic keys",
+                tables.join(", "),
+                fields.join(", ")
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
+    Table(usize),
+    Link(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Component {
+    /// Nodes in pre-order from a root table, with each node's parent position in `order`.
+    order: Vec<Node>,
+    parent: Vec<Option<usize>>,
+    tables: Vec<usize>,
+}
+
+/// What a table keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kept {
+    /// Not reduced (no selection in its component).
+    All,
+    Rows(Bitset),
+}
+
+impl Kept {
+    pub fn count(&self, total: usize) -> usize {
+        match self {
+            Kept::All => total,
+            Kept::Rows(b) => b.count(),
+        }
+    }
+    pub fn contains(&self, row: usize) -> bool {
+        match self {
+            Kept::All => true,
+            Kept::Rows(b) => b.get(row),
+        }
+    }
+}
+
+/// The result of one evaluation.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub kept: Vec<Kept>,
+    /// Tables whose rows were reduced by a link (not only by selections on their own fields): R4 decided.
+    pub propagated: Vec<usize>,
+    /// The result depends on R4's [dec] message-passing form: a NULL link value dropped a row, a composite
+    /// link dropped a row, or a table was reduced through two or more links from the nearest selection.
+    pub r4_dec: bool,
+}
+
+#[derive(Default)]
+struct R4Flags {
+    null_drop: bool,
+    composite_drop: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub fields: Vec<Field>,
+    field_ids: BTreeMap<String, usize>,
+    pub tables: Vec<ETable>,
+    pub links: Vec<Link>,
+    /// Per table: (link, member index).
+    table_links: Vec<Vec<(usize, usize)>>,
+    components: Vec<Component>,
+    comp_of_table: Vec<usize>,
+}
+
+impl Engine {
+    /// Symbol-encode a data model and build its link graph. Fails on loops (R5) and nested synthetic keys.
+    pub fn build(model: &DataModel) -> Result<Engine, BuildError> {
+        let mut fields: Vec<Field> = Vec::new();
+        let mut field_ids: BTreeMap<String, usize> = BTreeMap::new();
+        let mut tables = Vec::new();
+        for (ti, t) in model.tables.iter().enumerate() {
+            let mut fids = Vec::new();
+            let mut cols = Vec::new();
+            for (fname, col) in t.fields.iter().zip(&t.columns) {
+                let fid = *field_ids.entry(fname.clone()).or_insert_with(|| {
+                    fields.push(Field {
+                        name: fname.clone(),
+                        values: vec![],
+                        by_text: HashMap::new(),
+                        tables: vec![],
+                    });
+                    fields.len() - 1
+                });
+                let f = &mut fields[fid];
+                if !f.tables.contains(&ti) {
+                    f.tables.push(ti);
+                }
+                let ids: Vec<u32> = col
+                    .iter()
+                    .map(|v| match v.text() {
+                        None => NULL,
+                        Some(txt) => {
+                            if let Some(&s) = f.by_text.get(txt.as_ref()) {
+                                s
+                            } else {
+                                let s = f.values.len() as u32;
+                                f.values.push(v.clone());
+                                f.by_text.insert(Arc::from(txt.as_ref()), s);
+                                s
+                            }
+                        }
+                    })
+                    .collect();
+                fids.push(fid);
+                cols.push(ids);
+            }
+            let rows = t.row_count();
+            tables.push(ETable {
+                name: t.name.clone(),
+                fields: fids,
+                cols,
+                rows,
+                index: vec![],
+            });
+        }
+        for t in &mut tables {
+            t.index = t
+                .fields
+                .iter()
+                .zip(&t.cols)
+                .map(|(&f, c)| Csr::build(c, fields[f].len()))
+                .collect();
+        }
+        let mut e = Engine {
+            fields,
+            field_ids,
+            tables,
+            links: vec![],
+            table_links: vec![],
+            components: vec![],
+            comp_of_table: vec![],
+        };
+        e.build_links()?;
+        Ok(e)
+    }
+
+    pub fn field_id(&self, name: &str) -> Option<usize> {
+        self.field_ids.get(name).copied()
+    }
+    pub fn table_id(&self, name: &str) -> Option<usize> {
+        self.tables.iter().position(|t| t.name == name)
+    }
+    /// Fields held by two or more tables.
+    pub fn is_key_field(&self, fid: usize) -> bool {
+        self.fields
+            .get(fid)
+            .map(|f| f.tables.len() > 1)
+            .unwrap_or(false)
+    }
+
+    fn build_links(&mut self) -> Result<(), BuildError> {
+        let nt = self.tables.len();
+        let key_fields: BTreeSet<usize> = (0..self.fields.len())
+            .filter(|&f| self.is_key_field(f))
+            .collect();
+        let keys_of: Vec<BTreeSet<usize>> = self
+            .tables
+            .iter()
+            .map(|t| {
+                t.fields
+                    .iter()
+                    .copied()
+                    .filter(|f| key_fields.contains(f))
+                    .collect()
+            })
+            .collect();
+        // Combinations shared by pairs of tables.
+        let mut combos: BTreeSet<Vec<usize>> = BTreeSet::new();
+        for a in 0..nt {
+            for b in a + 1..nt {
+                let shared: Vec<usize> = keys_of[a].intersection(&keys_of[b]).copied().collect();
+                if shared.len() >= 2 {
+                    combos.insert(shared);
+                }
+            }
+        }
+        let mut in_combo: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for c in &combos {
+            for &f in c {
+                if let Some(other) = in_combo.get(&f) {
+                    if other != c {
+                        return Err(self.nested(c, other));
+                    }
+                }
+                in_combo.insert(f, c.clone());
+            }
+        }
+        // Every table holding a field of a combination must hold the whole combination.
+        for c in &combos {
+            for &f in c {
+                for &t in &self.fields[f].tables {
+                    if !c.iter().all(|g| keys_of[t].contains(g)) {
+                        return Err(self.nested(c, c));
+                    }
+                }
+            }
+        }
+        let mut links: Vec<Link> = Vec::new();
+        for c in &combos {
+            let members_t: Vec<usize> = (0..nt)
+                .filter(|&t| c.iter().all(|g| keys_of[t].contains(g)))
+                .collect();
+            let mut intern: HashMap<Vec<u32>, u32> = HashMap::new();
+            let mut members = Vec::new();
+            for &t in &members_t {
+                let tab = &self.tables[t];
+                let cis: Vec<usize> = c
+                    .iter()
+                    .filter_map(|g| tab.fields.iter().position(|f| f == g))
+                    .collect();
+                let mut col = Vec::with_capacity(tab.rows);
+                let mut key = Vec::with_capacity(cis.len());
+                for r in 0..tab.rows {
+                    key.clear();
+                    key.extend(cis.iter().map(|&ci| tab.cols[ci][r]));
+                    if key.contains(&NULL) {
+                        col.push(NULL);
+                    } else {
+                        let n = intern.len() as u32;
+                        col.push(*intern.entry(key.clone()).or_insert(n));
+                    }
+                }
+                members.push((t, KeyCol::Tuple(col)));
+            }
+            links.push(Link {
+                fields: c.clone(),
+                members,
+                domain: intern.len(),
+            });
+        }
+        for &f in &key_fields {
+            if in_combo.contains_key(&f) {
+                continue;
+            }
+            let members = self.fields[f]
+                .tables
+                .iter()
+                .filter_map(|&t| {
+                    self.tables[t]
+                        .fields
+                        .iter()
+                        .position(|&x| x == f)
+                        .map(|ci| (t, KeyCol::Field(ci)))
+                })
+                .collect();
+            links.push(Link {
+                fields: vec![f],
+                members,
+                domain: self.fields[f].len(),
+            });
+        }
+        // Loop detection (union-find over table and link nodes).
+        let n = nt + links.len();
+        let mut uf: Vec<usize> = (0..n).collect();
+        fn find(uf: &mut [usize], mut x: usize) -> usize {
+            while uf[x] != x {
+                uf[x] = uf[uf[x]];
+                x = uf[x];
+            }
+            x
+        }
+        let mut adj: Vec<Vec<usize>> = vec![vec![]; n];
+        let mut table_links = vec![vec![]; nt];
+        for (li, l) in links.iter().enumerate() {
+            for (mi, (t, _)) in l.members.iter().enumerate() {
+                let (a, b) = (*t, nt + li);
+                let (ra, rb) = (find(&mut uf, a), find(&mut uf, b));
+                if ra == rb {
+                    // The path b … a already exists: report it.
+                    let path = bfs_path(&adj, b, a);
+                    let mut ts = vec![];
+                    let mut via = vec![];
+                    for node in path.iter() {
+                        if *node < nt {
+                            ts.push(self.tables[*node].name.clone());
+                        } else {
+                            via.push(
+                                links[*node - nt]
+                                    .fields
+                                    .iter()
+                                    .map(|&f| self.fields[f].name.clone())
+                                    .collect::<Vec<_>>()
+                                    .join("+"),
+                            );
+                        }
+                    }
+                    return Err(BuildError::Circular { tables: ts, via });
+                }
+                uf[ra] = rb;
+                adj[a].push(b);
+                adj[b].push(a);
+                table_links[*t].push((li, mi));
+            }
+        }
+        // Components, rooted at their first table.
+        let mut comp_of_node = vec![usize::MAX; n];
+        let mut components = Vec::new();
+        for root in 0..nt {
+            if comp_of_node[root] != usize::MAX {
+                continue;
+            }
+            let ci = components.len();
+            let mut order = vec![];
+            let mut parent = vec![];
+            let mut tabs = vec![];
+            let mut stack = vec![(root, None)];
+            while let Some((node, par)) = stack.pop() {
+                if comp_of_node[node] != usize::MAX {
+                    continue;
+                }
+                comp_of_node[node] = ci;
+                let pos = order.len();
+                order.push(if node < nt {
+                    Node::Table(node)
+                } else {
+                    Node::Link(node - nt)
+                });
+                parent.push(par);
+                if node < nt {
+                    tabs.push(node);
+                }
+                for &m in adj[node].iter().rev() {
+                    if comp_of_node[m] == usize::MAX {
+                        stack.push((m, Some(pos)));
+                    }
+                }
+            }
+            components.push(Component {
+                order,
+                parent,
+                tables: tabs,
+            });
+        }
+        self.comp_of_table = (0..nt).map(|t| comp_of_node[t]).collect();
+        self.links = links;
+        self.table_links = table_links;
+        self.components = components;
+        Ok(())
+    }
+
+    fn nested(&self, a: &[usize], b: &[usize]) -> BuildError {
+        let fs: BTreeSet<usize> = a.iter().chain(b).copied().collect();
+        let ts: BTreeSet<String> = fs
+            .iter()
+            .flat_map(|&f| {
+                self.fields[f]
+                    .tables
+                    .iter()
+                    .map(|&t| self.tables[t].name.clone())
+            })
+            .collect();
+        BuildError::NestedSynthetic {
+            fields: fs.iter().map(|&f| self.fields[f].name.clone()).collect(),
+            tables: ts.into_iter().collect(),
+        }
+    }
+
+    /// Rows of `t` whose own fields satisfy the selections (None when no selection touches `t`).
+    fn own_rows(&self, t: usize, sel: &[Option<&Bitset>]) -> Option<Bitset> {
+        let tab = &self.tables[t];
+        let mut out: Option<Bitset> = None;
+        for (ci, &f) in tab.fields.iter().enumerate() {
+            let Some(Some(s)) = sel.get(f) else { continue };
+            let col = &tab.cols[ci];
+            match &mut out {
+                None => {
+                    let idx = &tab.index[ci];
+                    let est: usize = s
+                        .ones()
+                        .take(tab.rows / 16 + 1)
+                        .map(|sym| idx.rows_of(sym as u32).len())
+                        .sum();
+                    let sparse = s.count() <= tab.rows / 16 && est < tab.rows / 16;
+                    let mut b = Bitset::new(tab.rows);
+                    if sparse {
+                        for sym in s.ones() {
+                            for &r in idx.rows_of(sym as u32) {
+                                b.set(r as usize);
+                            }
+                        }
+                    } else {
+                        for (r, &v) in col.iter().enumerate() {
+                            if v != NULL && s.get(v as usize) {
+                                b.set(r);
+                            }
+                        }
+                    }
+                    out = Some(b);
+                }
+                Some(b) => b.retain(|r| {
+                    let v = col[r];
+                    v != NULL && s.get(v as usize)
+                }),
+            }
+        }
+        out
+    }
+
+    fn key(&self, link: usize, member: usize, row: usize) -> u32 {
+        let (t, kc) = &self.links[link].members[member];
+        match kc {
+            KeyCol::Field(ci) => self.tables[*t].cols[*ci][row],
+            KeyCol::Tuple(v) => v[row],
+        }
+    }
+
+    fn member_index(&self, link: usize, table: usize) -> usize {
+        self.links[link]
+            .members
+            .iter()
+            .position(|m| m.0 == table)
+            .unwrap_or(0)
+    }
+
+    /// Link values of the given rows of `t` in `link`.
+    fn values(&self, link: usize, t: usize, rows: &Option<Bitset>) -> Bitset {
+        let mi = self.member_index(link, t);
+        let mut out = Bitset::new(self.links[link].domain);
+        let mut add = |r: usize| {
+            let k = self.key(link, mi, r);
+            if k != NULL {
+                out.set(k as usize);
+            }
+        };
+        match rows {
+            None => (0..self.tables[t].rows).for_each(&mut add),
+            Some(b) => b.ones().for_each(&mut add),
+        }
+        out
+    }
+
+    /// Keep the rows whose link value is in `msg`. Records in `flags` whether a NULL link value dropped a row
+    /// and whether a composite link dropped a row (both make the result depend on R4's [dec] part).
+    fn filter(
+        &self,
+        link: usize,
+        t: usize,
+        rows: &mut Option<Bitset>,
+        msg: &Bitset,
+        flags: &mut R4Flags,
+    ) {
+        let mi = self.member_index(link, t);
+        let composite = self.links[link].fields.len() > 1;
+        if rows.is_none() {
+            // Sparse start: when the message selects few rows of a single-field link, gather them from the
+            // value → rows index instead of scanning the table.
+            if let Some((_, KeyCol::Field(ci))) = self.links[link].members.get(mi) {
+                let tab = &self.tables[t];
+                let idx = &tab.index[*ci];
+                let limit = tab.rows / 8;
+                let mut est = 0usize;
+                let mut small = true;
+                for sym in msg.ones() {
+                    est += idx.rows_of(sym as u32).len();
+                    if est > limit {
+                        small = false;
+                        break;
+                    }
+                }
+                if small {
+                    let mut b = Bitset::new(tab.rows);
+                    for sym in msg.ones() {
+                        for &r in idx.rows_of(sym as u32) {
+                            b.set(r as usize);
+                        }
+                    }
+                    let non_null = idx.rows.len();
+                    flags.null_drop |= non_null < tab.rows;
+                    *rows = Some(b);
+                    return;
+                }
+            }
+        }
+        let b = rows.get_or_insert_with(|| Bitset::full(self.tables[t].rows));
+        let mut null_drop = false;
+        let mut any_drop = false;
+        b.retain(|r| {
+            let k = self.key(link, mi, r);
+            let keep = k != NULL && msg.get(k as usize);
+            if !keep {
+                any_drop = true;
+                null_drop |= k == NULL;
+            }
+            keep
+        });
+        flags.null_drop |= null_drop;
+        flags.composite_drop |= composite && any_drop;
+    }
+
+    /// Evaluate selections: `selections[field]` = allowed symbols of that field (None = not selected).
+    pub fn evaluate(&self, selections: &BTreeMap<usize, Bitset>) -> Evaluation {
+        let sel: Vec<Option<&Bitset>> =
+            (0..self.fields.len()).map(|f| selections.get(&f)).collect();
+        let mut kept = vec![Kept::All; self.tables.len()];
+        let mut propagated = vec![];
+        let mut flags = R4Flags::default();
+        let mut multi_hop = false;
+        for comp in &self.components {
+            let own: BTreeMap<usize, Option<Bitset>> = comp
+                .tables
+                .iter()
+                .map(|&t| (t, self.own_rows(t, &sel)))
+                .collect();
+            if own.values().all(|o| o.is_none()) {
+                continue;
+            }
+            let n = comp.order.len();
+            let children: Vec<Vec<usize>> = {
+                let mut c = vec![vec![]; n];
+                for p in 0..n {
+                    if let Some(par) = comp.parent[p] {
+                        c[par].push(p);
+                    }
+                }
+                c
+            };
+            // A table constrains a neighbour across link `l` through a selection on a field that is not
+            // a field of `l` (a selection on the link field itself filters both sides directly, and keeps
+            // orphan key values, as Qlik does).
+            let sel_other = |t: usize, l: usize| -> bool {
+                let lf = &self.links[l].fields;
+                self.tables[t]
+                    .fields
+                    .iter()
+                    .any(|f| sel.get(*f).map(|s| s.is_some()).unwrap_or(false) && !lf.contains(f))
+            };
+            // upc[p]: the side of node p (its subtree) constrains its parent across the link above it.
+            let mut upc = vec![false; n];
+            for p in (0..n).rev() {
+                let below = children[p].iter().any(|&c| upc[c]);
+                upc[p] = match comp.order[p] {
+                    Node::Table(t) => match comp.parent[p].map(|par| comp.order[par]) {
+                        Some(Node::Link(l)) => sel_other(t, l) || below,
+                        _ => below,
+                    },
+                    Node::Link(_) => below,
+                };
+            }
+            // Up pass.
+            let mut up_rows: Vec<Option<Option<Bitset>>> = vec![None; n];
+            let mut up_val: Vec<Option<Bitset>> = vec![None; n];
+            let mut up_msg: Vec<Option<Bitset>> = vec![None; n];
+            for p in (0..n).rev() {
+                match comp.order[p] {
+                    Node::Table(t) => {
+                        let mut rows = own.get(&t).cloned().unwrap_or(None);
+                        for &c in &children[p] {
+                            if upc[c] {
+                                if let (Node::Link(l), Some(m)) = (comp.order[c], &up_msg[c]) {
+                                    self.filter(l, t, &mut rows, m, &mut flags);
+                                }
+                            }
+                        }
+                        if upc[p] {
+                            if let Some(par) = comp.parent[p] {
+                                if let Node::Link(l) = comp.order[par] {
+                                    up_val[p] = Some(self.values(l, t, &rows));
+                                }
+                            }
+                        }
+                        up_rows[p] = Some(rows);
+                    }
+                    Node::Link(_) => {
+                        let mut acc: Option<Bitset> = None;
+                        for &c in &children[p] {
+                            if upc[c] {
+                                if let Some(v) = &up_val[c] {
+                                    match &mut acc {
+                                        None => acc = Some(v.clone()),
+                                        Some(a) => a.and_with(v),
+                                    }
+                                }
+                            }
+                        }
+                        up_msg[p] = acc;
+                    }
+                }
+            }
+            // Down pass: final rows per table node, and the message each link sends down to each child.
+            let mut fin: Vec<Option<Option<Bitset>>> = vec![None; n];
+            // inc[p] / down_in[p] for a table node: whether its parent link constrains it, and the message.
+            let mut inc = vec![false; n];
+            let mut down_in: Vec<Option<Bitset>> = vec![None; n];
+            for p in 0..n {
+                match comp.order[p] {
+                    Node::Table(t) => {
+                        let mut rows = up_rows[p].clone().unwrap_or(None);
+                        if let (Some(m), Some(par)) = (&down_in[p], comp.parent[p]) {
+                            if let Node::Link(l) = comp.order[par] {
+                                self.filter(l, t, &mut rows, m, &mut flags);
+                            }
+                        }
+                        fin[p] = Some(rows);
+                    }
+                    Node::Link(l) => {
+                        let Some(pp) = comp.parent[p] else { continue };
+                        let Node::Table(pt) = comp.order[pp] else {
+                            continue;
+                        };
+                        let downc = sel_other(pt, l)
+                            || inc[pp]
+                            || children[pp].iter().any(|&c| c != p && upc[c]);
+                        // Rows of the parent table excluding this link's subtree.
+                        let parent_side = if downc {
+                            let mut rows = own.get(&pt).cloned().unwrap_or(None);
+                            for &c in &children[pp] {
+                                if c != p && upc[c] {
+                                    if let (Node::Link(l2), Some(m)) = (comp.order[c], &up_msg[c]) {
+                                        self.filter(l2, pt, &mut rows, m, &mut flags);
+                                    }
+                                }
+                            }
+                            if let (Some(m), Some(gp)) = (&down_in[pp], comp.parent[pp]) {
+                                if let Node::Link(l0) = comp.order[gp] {
+                                    self.filter(l0, pt, &mut rows, m, &mut flags);
+                                }
+                            }
+                            Some(self.values(l, pt, &rows))
+                        } else {
+                            None
+                        };
+                        for &c in &children[p] {
+                            let mut acc = parent_side.clone();
+                            for &s in &children[p] {
+                                if s != c && upc[s] {
+                                    if let Some(v) = &up_val[s] {
+                                        match &mut acc {
+                                            None => acc = Some(v.clone()),
+                                            Some(a) => a.and_with(v),
+                                        }
+                                    }
+                                }
+                            }
+                            inc[c] = acc.is_some();
+                            down_in[c] = acc;
+                        }
+                    }
+                }
+            }
+            for (node, f) in comp.order.iter().zip(fin.iter_mut()) {
+                if let (Node::Table(t), Some(rows)) = (*node, f.take()) {
+                    let k = match rows {
+                        None => Kept::All,
+                        Some(b) => Kept::Rows(b),
+                    };
+                    let own_count = match own.get(&t) {
+                        Some(Some(b)) => b.count(),
+                        _ => self.tables[t].rows,
+                    };
+                    if k.count(self.tables[t].rows) < own_count {
+                        propagated.push(t);
+                        // Reduced through a link although no neighbour across any link holds a selection.
+                        let near = self.table_links[t].iter().any(|&(l, _)| {
+                            self.links[l]
+                                .tables()
+                                .any(|o| o != t && matches!(own.get(&o), Some(Some(_))))
+                        });
+                        if !near {
+                            multi_hop = true;
+                        }
+                    }
+                    kept[t] = k;
+                }
+            }
+        }
+        propagated.sort_unstable();
+        let r4_dec = flags.null_drop || flags.composite_drop || multi_hop;
+        Evaluation {
+            kept,
+            propagated,
+            r4_dec,
+        }
+    }
+
+    /// Component index of each table (tables in the same component are associated).
+    pub fn component_of(&self, table: usize) -> usize {
+        self.comp_of_table.get(table).copied().unwrap_or(usize::MAX)
+    }
+}
+
+fn bfs_path(adj: &[Vec<usize>], from: usize, to: usize) -> Vec<usize> {
+    let mut prev = vec![usize::MAX; adj.len()];
+    let mut q = VecDeque::from([from]);
+    prev[from] = from;
+    while let Some(x) = q.pop_front() {
+        if x == to {
+            break;
+        }
+        for &y in &adj[x] {
+            if prev[y] == usize::MAX {
+                prev[y] = x;
+                q.push_back(y);
+            }
+        }
+    }
+    let mut path = vec![];
+    let mut cur = to;
+    if prev[to] == usize::MAX {
+        return vec![to];
+    }
+    while cur != from {
+        path.push(cur);
+        cur = prev[cur];
+    }
+    path.push(from);
+    path
+}

@@ -1,0 +1,688 @@
+//! The script runner against realistic scripts in `fixtures/scripts/<name>/`, with hand-computed
+//! expected tables (exact cell values), and insta snapshots of `qsa model`.
+
+use qsa::diag::Severity;
+use qsa::model::{DataModel, RowOrigin, Table};
+use qsa::script::{run_file, RunOptions, RunResult};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/scripts")
+        .join(name)
+}
+
+fn run_with(name: &str, opts: RunOptions) -> RunResult {
+    run_file(&fixture(name).join("main.qvs"), &opts).expect("fixture script is readable")
+}
+
+fn run(name: &str) -> RunResult {
+    run_with(name, RunOptions::default())
+}
+
+fn table<'a>(m: &'a DataModel, name: &str) -> &'a Table {
+    m.table(name).unwrap_or_else(|| {
+        panic!(
+            "no table `{name}`; tables: {:?}",
+            m.tables.iter().map(|t| &t.name).collect::<Vec<_>>()
+        )
+    })
+}
+
+/// All cells as text (`-` for NULL), row by row.
+fn cells(t: &Table) -> Vec<Vec<String>> {
+    (0..t.row_count())
+        .map(|i| t.row(i).iter().map(|v| v.to_string()).collect())
+        .collect()
+}
+
+fn rows(expected: &[&[&str]]) -> Vec<Vec<String>> {
+    expected
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect()
+}
+
+fn col(t: &Table, field: &str) -> Vec<String> {
+    t.column(field)
+        .unwrap_or_else(|| panic!("no field `{field}` in `{}`: {:?}", t.name, t.fields))
+        .iter()
+        .map(|v| v.to_string())
+        .collect()
+}
+
+fn names(m: &DataModel) -> Vec<&str> {
+    m.tables.iter().map(|t| t.name.as_str()).collect()
+}
+
+fn diag_codes(r: &RunResult, sev: Severity) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == sev)
+        .map(|d| d.code)
+        .collect();
+    v.sort();
+    v
+}
+
+fn dump(r: &RunResult) -> String {
+    r.diagnostics
+        .iter()
+        .map(|d| format!("{} {}: {}\n", d.severity, d.code, d.message))
+        .collect()
+}
+
+fn var<'a>(r: &'a RunResult, name: &str) -> Option<&'a str> {
+    r.variables.get(name).map(String::as_str)
+}
+
+// ---------------------------------------------------------------------------------------------- sales
+
+#[test]
+fn sales_builds_the_expected_tables() {
+    let r = run("sales");
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    // S6: the missing `include` is a warning, the `must_include` was read.
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA102"],
+        "{}",
+        dump(&r)
+    );
+    // S2: app and security tables are kept apart.
+    assert_eq!(
+        names(&r.app),
+        vec!["Customers", "Orders", "Products", "RegionSales", "Calendar"]
+    );
+    assert_eq!(names(&r.security), vec!["INLINE01"]);
+
+    // S6: SET with parameters, LET evaluating the expansion, IF on a variable.
+    assert_eq!(var(&r, "vAnswer"), Some("42"));
+    assert_eq!(var(&r, "vFlag"), Some("yes"));
+    assert_eq!(var(&r, "vDataDir"), Some("data"));
+
+    // Mapping: ApplyMap with a default.
+    let c = table(&r.app, "Customers");
+    assert_eq!(c.fields, vec!["CustomerID", "Name", "REGION"]);
+    assert_eq!(col(c, "REGION"), vec!["EU", "EU", "AMER", "OTHER"]);
+
+    // FOR EACH over two files, preceding load over each, automatic concatenation of the second
+    // iteration, then a LEFT JOIN adding Category.
+    let o = table(&r.app, "Orders");
+    assert_eq!(
+        o.fields,
+        vec![
+            "OrderID",
+            "CustomerID",
+            "ProductID",
+            "Qty",
+            "Price",
+            "Amount",
+            "Year",
+            "Category"
+        ]
+    );
+    assert_eq!(
+        cells(o),
+        rows(&[
+            &["1", "C1", "P1", "2", "10", "20", "2023", "Tools"],
+            &["2", "C2", "P2", "1", "25.5", "25.5", "2023", "Tools"],
+            &["3", "C3", "P1", "5", "10", "50", "2023", "Tools"],
+            &["4", "C1", "P2", "3", "25.5", "76.5", "2024", "Tools"],
+            &["5", "C4", "P3", "1", "100", "100", "2024", "Toys"],
+        ])
+    );
+    // GROUP BY with ORDER BY on a joined temporary table (dropped afterwards).
+    assert_eq!(
+        cells(table(&r.app, "RegionSales")),
+        rows(&[
+            &["AMER", "50", "1"],
+            &["EU", "122", "3"],
+            &["OTHER", "100", "1"]
+        ])
+    );
+    assert!(r.app.table("Tmp").is_none());
+    // SUB with parameters defined in the included file; AUTOGENERATE with RecNo().
+    assert_eq!(col(table(&r.app, "Calendar"), "Year"), vec!["2023", "2024"]);
+}
+
+#[test]
+fn sales_security_table_is_upper_cased_with_line_origins() {
+    let r = run("sales");
+    let sa = table(&r.security, "INLINE01");
+    // S4: INLINE in Section Access upper-cases names and values.
+    assert_eq!(sa.fields, vec!["ACCESS", "USERID", "REGION"]);
+    assert_eq!(
+        cells(sa),
+        rows(&[
+            &["ADMIN", "INTERNAL\\SA_SCHEDULER", "*"],
+            &["USER", "AUTH0|ALICE", "EU"],
+            &["USER", "AUTH0|BOB", "AMER"]
+        ])
+    );
+    // Row origins point at the INLINE data lines.
+    let lines: Vec<String> = sa
+        .origins
+        .iter()
+        .map(|o| match o {
+            RowOrigin::Script { source, span } => {
+                let (s, sp) = r.sources.origin(*source, *span);
+                let f = r.sources.get(s).expect("source");
+                f.text[sp.range()].to_string()
+            }
+            other => panic!("unexpected origin {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "ADMIN, INTERNAL\\SA_SCHEDULER, *",
+            "USER, auth0|alice, EU",
+            "USER, auth0|bob, amer"
+        ]
+    );
+}
+
+// ------------------------------------------------------------------------------------ security files
+
+fn security_opts(with_table: bool) -> RunOptions {
+    let dir = fixture("security_files");
+    RunOptions {
+        libs: vec![("Security".into(), dir.join("data"))],
+        tables: if with_table {
+            vec![("Regions".into(), dir.join("data/db_regions.csv"))]
+        } else {
+            vec![]
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn security_from_files_keeps_values_and_trims_spaces() {
+    let r = run_with("security_files", security_opts(true));
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    assert_eq!(names(&r.security), vec!["Users", "Extra"]);
+    let u = table(&r.security, "Users");
+    // S3 RESIDENT + WHERE; S4 names upper-cased, values kept; S5 spaces trimmed, the tab kept.
+    assert_eq!(u.fields, vec!["ACCESS", "USERID", "REGION"]);
+    assert_eq!(
+        cells(u),
+        rows(&[
+            &["ADMIN", "INTERNAL\\SA_SCHEDULER", "*"],
+            &["USER", "auth0|carol", "EU"],
+            &["user", "AUTH0|DAVE", "us"],
+            &["USER", "AUTH0|FRANK", "APAC\t"],
+        ])
+    );
+    // File origins: path + record number survive RESIDENT.
+    assert!(
+        matches!(&u.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("users.csv")),
+        "{:?}",
+        u.origins
+    );
+    // S5: Verbatim = 1 keeps the spaces.
+    assert_eq!(
+        cells(table(&r.security, "Extra")),
+        rows(&[&["USER", " mia@example.com ", "EU"]])
+    );
+    // --table supplies the SQL table.
+    assert_eq!(
+        cells(table(&r.app, "Regions")),
+        rows(&[&["EU", "Ann"], &["US", "Bo"]])
+    );
+    // S4 lower-case warnings (ACCESS, USERID, REGION of Users; USER.EMAIL of Extra), S5 tab warning.
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA111", "QSA111", "QSA111", "QSA111", "QSA112"],
+        "{}",
+        dump(&r)
+    );
+    assert!(r
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "QSA111" && d.rules.contains(&"S4")));
+}
+
+#[test]
+fn sql_without_table_flag_fails_closed_when_linked() {
+    let r = run_with("security_files", security_opts(false));
+    let errs: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errs.len(), 1, "{}", dump(&r));
+    assert_eq!(errs[0].code, "QSA107");
+    assert!(
+        errs[0].message.contains("`Regions`") && errs[0].message.contains("--table Regions=FILE"),
+        "{}",
+        errs[0].message
+    );
+    assert!(errs[0].primary.is_some());
+    let t = table(&r.app, "Regions");
+    assert_eq!(t.fields, vec!["REGION", "Manager"]);
+    assert_eq!(t.row_count(), 0);
+    assert!(!t.incomplete.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------- joins
+
+#[test]
+fn joins_in_all_variants() {
+    let r = run("joins");
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    // plain JOIN is an outer join
+    assert_eq!(
+        cells(table(&r.app, "J_outer")),
+        rows(&[
+            &["1", "a", "p"],
+            &["1", "a", "q"],
+            &["2", "b", "-"],
+            &["3", "c", "-"],
+            &["4", "-", "r"]
+        ])
+    );
+    assert_eq!(
+        cells(table(&r.app, "J_inner")),
+        rows(&[&["1", "a", "p"], &["1", "a", "q"]])
+    );
+    assert_eq!(
+        cells(table(&r.app, "J_left")),
+        rows(&[
+            &["1", "a", "p"],
+            &["1", "a", "q"],
+            &["2", "b", "-"],
+            &["3", "c", "-"]
+        ])
+    );
+    assert_eq!(
+        cells(table(&r.app, "J_right")),
+        rows(&[&["1", "a", "p"], &["1", "a", "q"], &["4", "-", "r"]])
+    );
+    // Keep reduces without merging.
+    assert_eq!(cells(table(&r.app, "KA")), rows(&[&["1", "a"]]));
+    assert_eq!(
+        cells(table(&r.app, "KB")),
+        rows(&[&["1", "p"], &["1", "q"]])
+    );
+    assert_eq!(
+        cells(table(&r.app, "LA")),
+        rows(&[&["1", "a"], &["2", "b"], &["3", "c"]])
+    );
+    assert_eq!(
+        cells(table(&r.app, "LB")),
+        rows(&[&["1", "p"], &["1", "q"]])
+    );
+}
+
+#[test]
+fn concatenation_automatic_explicit_and_names() {
+    let r = run("joins");
+    // Automatic: same field set in another order goes into A, in A's field order; no table `Extra`.
+    assert_eq!(
+        cells(table(&r.app, "A")),
+        rows(&[&["1", "a"], &["2", "b"], &["3", "c"], &["9", "z"]])
+    );
+    assert!(r.app.table("Extra").is_none());
+    // Explicit CONCATENATE adds the missing field.
+    let b = table(&r.app, "B");
+    assert_eq!(b.fields, vec!["K", "Y", "Z"]);
+    assert_eq!(
+        cells(b),
+        rows(&[
+            &["1", "p", "-"],
+            &["1", "q", "-"],
+            &["4", "r", "-"],
+            &["7", "-", "zz"]
+        ])
+    );
+    // Label clash → A-1; unlabelled INLINE → INLINE01.
+    assert_eq!(cells(table(&r.app, "A-1")), rows(&[&["1", "a"]]));
+    assert_eq!(cells(table(&r.app, "INLINE01")), rows(&[&["8", "w"]]));
+}
+
+// ----------------------------------------------------------------------------------------- transforms
+
+#[test]
+fn mapping_preceding_loads_and_row_functions() {
+    let r = run("transforms");
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    // SubField with two arguments makes one row per part; MapSubString; RowNo in the preceding load.
+    assert_eq!(
+        cells(table(&r.app, "T1")),
+        rows(&[&["x", "12", "1"], &["y", "12", "2"], &["z", "21", "3"]])
+    );
+    // WHILE with IterNo()
+    assert_eq!(
+        cells(table(&r.app, "Gen")),
+        rows(&[
+            &["a", "1"],
+            &["a", "2"],
+            &["b", "1"],
+            &["b", "2"],
+            &["b", "3"]
+        ])
+    );
+    assert_eq!(cells(table(&r.app, "D")), rows(&[&["a"], &["b"]]));
+    // Peek of the table being built; Previous (then PrevV dropped with DROP FIELD)
+    let run_t = table(&r.app, "Run");
+    assert_eq!(run_t.fields, vec!["V", "Cum"]);
+    assert_eq!(
+        cells(run_t),
+        rows(&[&["5", "5"], &["3", "8"], &["2", "10"]])
+    );
+    // MAP … USING applies to fields as they are loaded.
+    assert_eq!(
+        cells(table(&r.app, "Cust")),
+        rows(&[&["n1", "Germany"], &["n2", "fr"]])
+    );
+    // QUALIFY * / UNQUALIFY QKey
+    assert_eq!(table(&r.app, "Q").fields, vec!["QKey", "Q.Val"]);
+    // AUTOGENERATE + RENAME FIELD + RENAME TABLE
+    let n = table(&r.app, "Numbers");
+    assert_eq!(n.fields, vec!["Num", "TenTimes"]);
+    assert_eq!(cells(n), rows(&[&["1", "10"], &["2", "20"], &["3", "30"]]));
+    assert!(r.app.table("G").is_none());
+}
+
+#[test]
+fn group_by_aggregations() {
+    let r = run("transforms");
+    let a = table(&r.app, "Agg");
+    assert_eq!(
+        a.fields,
+        vec!["AggGrp", "SumV", "CntS", "MinV", "MaxV", "AvgV", "Ss", "OnlyS", "FirstS", "LastS"]
+    );
+    assert_eq!(
+        cells(a),
+        rows(&[
+            &[
+                "a",
+                "7",
+                "2",
+                "1",
+                "3",
+                "2.33333333333333",
+                "x,y",
+                "-",
+                "x",
+                "x"
+            ],
+            &["b", "10", "1", "10", "10", "10", "z", "z", "z", "z"],
+        ])
+    );
+}
+
+// -------------------------------------------------------------------------------------------- control
+
+#[test]
+fn control_flow_and_variables() {
+    let r = run("control");
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    assert_eq!(var(&r, "vCount"), Some("4")); // FOR 1..10 STEP 3
+    assert_eq!(var(&r, "vDown"), Some("321")); // STEP -1
+    assert_eq!(var(&r, "k"), Some("3")); // EXIT DO WHEN
+    assert_eq!(var(&r, "m"), Some("8")); // LOOP UNTIL
+    assert_eq!(var(&r, "vSwitch"), Some("four"));
+    assert_eq!(var(&r, "vAcc"), Some("[a][b]")); // SUB parameters, EXIT SUB WHEN
+    assert_eq!(var(&r, "vAfter"), Some("ran"));
+    assert_eq!(var(&r, "p"), None); // parameters are local
+    assert_eq!(var(&r, "vEval"), Some("3")); // $(=expr)
+    assert_eq!(var(&r, "vBranch"), Some("then"));
+    assert_eq!(var(&r, "vNotReached"), None); // EXIT SCRIPT WHEN
+                                              // FOR EACH over FileList(), relative to the script; the second load concatenates.
+    assert_eq!(
+        col(table(&r.app, "Files"), "File"),
+        vec!["data/one.csv", "data/two.csv"]
+    );
+    // Table name and field list from variables (expanded before parsing, S6).
+    assert_eq!(cells(table(&r.app, "Dyn")), rows(&[&["d1", "d2"]]));
+}
+
+#[test]
+fn iteration_guard_stops_endless_loops() {
+    let r = run_with(
+        "loop_guard",
+        RunOptions {
+            max_iterations: 100,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        diag_codes(&r, Severity::Error),
+        vec!["QSA104"],
+        "{}",
+        dump(&r)
+    );
+    assert_eq!(var(&r, "after"), None);
+}
+
+// ---------------------------------------------------------------------------------------- fail closed
+
+#[test]
+fn missing_sources_fail_closed_only_where_security_depends_on_them() {
+    let r = run("failclosed");
+    let find = |needle: &str| {
+        r.diagnostics
+            .iter()
+            .find(|d| d.message.contains(needle))
+            .unwrap_or_else(|| panic!("no diagnostic about {needle}: {}", dump(&r)))
+    };
+    // Unknown fields (LOAD *) while Section Access reduces on REGION: error.
+    assert_eq!(find("`Facts`").severity, Severity::Error);
+    // Holds the reduction field REGION: error.
+    assert_eq!(find("`Linked`").severity, Severity::Error);
+    // Not linked to anything Section Access touches: warning.
+    assert_eq!(find("`Other`").severity, Severity::Warning);
+    // Feeds a security table (unmapped lib://): error.
+    let sec = find("`Secret`");
+    assert_eq!(sec.severity, Severity::Error);
+    assert!(sec.message.contains("--lib"), "{}", sec.message);
+    // The second security load auto-concatenated into the first (same fields) and marked it.
+    assert_eq!(names(&r.security), vec!["INLINE01"]);
+    assert!(!table(&r.security, "INLINE01").incomplete.is_empty());
+}
+
+// ------------------------------------------------------------------------------------ qsa model (CLI)
+
+fn qsa_model(name: &str, extra: &[&str]) -> (String, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .current_dir(fixture(name))
+        .arg("model")
+        .arg("main.qvs")
+        .args(extra)
+        .output()
+        .expect("run qsa");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn model_command_human() {
+    let (stdout, stderr, code) = qsa_model("sales", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("model_sales_human", stdout);
+}
+
+#[test]
+fn model_command_json() {
+    let (stdout, stderr, code) = qsa_model("sales", &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(v["tables"][0]["name"], "Customers");
+    assert_eq!(v["security_tables"][0]["rows"], 3);
+    insta::assert_snapshot!("model_sales_json", stdout);
+}
+
+#[test]
+fn model_command_reports_errors_and_exit_codes() {
+    let (stdout, stderr, code) = qsa_model("failclosed", &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("QSA107"), "{stderr}");
+    insta::assert_snapshot!("model_failclosed_human", stdout);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .args(["model", "does/not/exist.qvs"])
+        .output()
+        .expect("run qsa");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// ------------------------------------------------------------------------------------------------ qvd
+
+#[test]
+fn qvd_files_written_by_qlik_load_and_store_round_trips_in_memory() {
+    let r = run("qvd");
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    assert_eq!(names(&r.app), vec!["QvdData", "Nulls", "Copy"]);
+    let q = table(&r.app, "QvdData");
+    assert_eq!(
+        q.fields,
+        vec!["TEST.Month", "TEST.Quarter", "TEST.double", "TEST.big"]
+    );
+    assert_eq!(q.row_count(), 12);
+    // Duals keep the text Qlik stored (`10.0`, number 10) through the load.
+    let d = q.column("TEST.double").expect("field");
+    assert_eq!(
+        (d[1].to_string(), d[1].as_num()),
+        ("10.0".to_string(), Some(10.0))
+    );
+    assert_eq!(col(q, "TEST.Quarter")[0], "Q1");
+    let n = table(&r.app, "Nulls");
+    assert_eq!(n.fields, vec!["Month", "Quarter", "some_null", "all Null"]);
+    assert_eq!(n.row_count(), 12);
+    // `all Null` has no symbols: every cell is NULL.
+    assert!(n
+        .column("all Null")
+        .expect("field")
+        .iter()
+        .all(|v| v.is_null()));
+    // STORE is never written; the later load reads the stored table back (QSA113 info).
+    assert_eq!(cells(table(&r.app, "Copy")), cells(q));
+    assert_eq!(diag_codes(&r, Severity::Info), vec!["QSA113"]);
+}
+
+// ------------------------------------------------------------------------------------ never panics
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run_text(tag: &str, text: &str) -> RunResult {
+        let dir =
+            std::env::temp_dir().join(format!("qsa-runner-prop-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("main.qvs");
+        std::fs::write(&path, text).expect("write");
+        run_file(
+            &path,
+            &RunOptions {
+                max_iterations: 2_000,
+                ..Default::default()
+            },
+        )
+        .expect("readable")
+    }
+
+    const PIECES: &[&str] = &[
+        ";",
+        "'",
+        "[",
+        "]",
+        "(",
+        ")",
+        "$(",
+        "$(=",
+        "$(v",
+        "LOAD ",
+        "* ",
+        "INLINE [a,b\n1,2\n];",
+        "RESIDENT T;",
+        "FOR i = 1 TO 3\n",
+        "NEXT\n",
+        "DO\n",
+        "LOOP\n",
+        "SUB s\n",
+        "END SUB\n",
+        "CALL s;\n",
+        "IF 1 THEN\n",
+        "END IF\n",
+        "Section Access;\n",
+        "JOIN ",
+        "KEEP ",
+        "GROUP BY a",
+        "WHILE IterNo() < 3",
+        "SubField(a, '')",
+        "SET v = $(v)$(v);\n",
+        "LET x = Peek('a', -9, 'T');\n",
+        "DROP TABLE T;",
+        "AUTOGENERATE 5;",
+        "T:",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_fixtures_run_to_the_end(seed in 0usize..6, cuts in prop::collection::vec((0usize..4000, 0usize..PIECES.len()), 1..8)) {
+            let name = ["sales", "joins", "transforms", "control", "security_files", "failclosed"][seed];
+            let mut text = std::fs::read_to_string(fixture(name).join("main.qvs")).expect("fixture");
+            for (at, piece) in cuts {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) { at -= 1; }
+                text.insert_str(at, PIECES[piece]);
+            }
+            let _ = run_text("mutated", &text);
+        }
+
+        #[test]
+        fn random_text_runs_to_the_end(s in "\\PC{0,300}") {
+            let _ = run_text("random", &s);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------- errors and warnings
+
+fn run_inline_script(tag: &str, text: &str) -> RunResult {
+    let dir = std::env::temp_dir().join(format!("qsa-runner-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("main.qvs");
+    std::fs::write(&path, text).expect("write");
+    run_file(&path, &RunOptions::default()).expect("readable")
+}
+
+#[test]
+fn must_include_unknown_sub_and_undefined_variables() {
+    let r = run_inline_script(
+        "errors",
+        "$(must_include=nope.qvs);\nCALL Later;\nSUB Later\nEND SUB\nT: LOAD 1 AS A$(vMissing) AUTOGENERATE 1;\n",
+    );
+    // S6: a missing must_include is an error; a CALL before its SUB is an error.
+    assert_eq!(
+        diag_codes(&r, Severity::Error),
+        vec!["QSA102", "QSA103"],
+        "{}",
+        dump(&r)
+    );
+    // S6: an undefined variable expands to nothing, with a warning where it matters.
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA101"],
+        "{}",
+        dump(&r)
+    );
+    assert_eq!(table(&r.app, "T").fields, vec!["A"]);
+}
+
+#[test]
+fn unsupported_function_in_security_fails_closed() {
+    let r = run_inline_script(
+        "secfn",
+        "Section Access;\nLOAD 'USER' AS ACCESS, Hash256('x') AS USERID AUTOGENERATE 1;\nSection Application;\n",
+    );
+    let e: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(e.len(), 1, "{}", dump(&r));
+    assert_eq!(e[0].code, "QSA108");
+    assert!(e[0].message.contains("Hash256"), "{}", e[0].message);
+}
