@@ -546,7 +546,23 @@ impl<'a> Driver<'a> {
                         Err(Some(PART_DEFERRED)) => {
                             // A later part of the chain needs `$(…)` expansion: the whole chain is
                             // read after expansion, as one statement.
-                            let (body, end) = self.absorb_chain(self.pos);
+                            let deferred_end = self.pos;
+                            let part_start = ls.parts.last().map(|p| p.span.end).unwrap_or(start);
+                            let ((mut body, end), mut complete) =
+                                self.absorb_chain_complete(deferred_end);
+                            if end == deferred_end {
+                                // nothing absorbed: the deferred part is the last one
+                                body = if self.text[..end].ends_with(';') {
+                                    end - 1
+                                } else {
+                                    end
+                                };
+                                let part = self.text.get(part_start.min(body)..body).unwrap_or("");
+                                complete = !is_sourceless_load(part);
+                            }
+                            if !complete && self.control_word_follows() {
+                                return self.pending_preceding(start, Span::new(start, body), end);
+                            }
                             return self.deferred(start, body, end);
                         }
                         Err(Some(e)) => {
@@ -645,16 +661,13 @@ impl<'a> Driver<'a> {
                     if is_sourceless_load(slice) {
                         // Possibly the head of a preceding-load chain: the parts below belong to the
                         // same statement (if they do not, parsing the expanded text splits them again).
-                        (body, end) = self.absorb_chain(stmt_end);
+                        let complete;
+                        ((body, end), complete) = self.absorb_chain_complete(stmt_end);
                         if end == stmt_end {
                             body = body_end;
-                            if self.control_word_follows() {
-                                return self.pending_preceding(
-                                    start,
-                                    Span::new(start, body_end),
-                                    end,
-                                );
-                            }
+                        }
+                        if !complete && self.control_word_follows() {
+                            return self.pending_preceding(start, Span::new(start, body), end);
                         }
                     }
                     return self.deferred(start, body, end);
@@ -683,7 +696,7 @@ impl<'a> Driver<'a> {
 
     /// A preceding LOAD (`part`) with a control statement after it: QSA004, kept as `Unsupported`.
     fn pending_preceding(&mut self, start: usize, part: Span, end: usize) -> Stmt {
-        let next = first_word(self.rest());
+        let next = self.word_after_trivia();
         self.diags.push(
             Diagnostic::warning(
                 codes::UNSUPPORTED_STATEMENT,
@@ -700,12 +713,21 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// Does a control statement keyword (`ENDIF`, `ELSE`, `NEXT`, `LOOP`, …) come next (after trivia)?
-    fn control_word_follows(&mut self) -> bool {
-        let save = self.pos;
+    /// The first word after white space and comments, without consuming anything (tab markers and
+    /// diagnostics met on the way are not recorded).
+    fn word_after_trivia(&mut self) -> String {
+        let (pos, tabs, diags) = (self.pos, self.tabs.len(), self.diags.len());
         self.trivia();
         let w = first_word(self.rest());
-        self.pos = save;
+        self.pos = pos;
+        self.tabs.truncate(tabs);
+        self.diags.truncate(diags);
+        w
+    }
+
+    /// Does a control statement keyword (`ENDIF`, `ELSE`, `NEXT`, `LOOP`, …) come next (after trivia)?
+    fn control_word_follows(&mut self) -> bool {
+        let w = self.word_after_trivia();
         matches!(
             w.as_str(),
             "END"
@@ -743,28 +765,26 @@ impl<'a> Driver<'a> {
 
     /// Consume the rest of a preceding-load chain whose earlier part could not be read before
     /// expansion: the `LOAD`/`SELECT`/`SQL` parts that follow `from`, up to and including the first one
-    /// with a source. Returns (end of the last part's text, end including its `;`); `(from, from)` when
-    /// no part follows.
-    fn absorb_chain(&mut self, from: usize) -> (usize, usize) {
+    /// with a source. Returns ((end of the last part's text, end including its `;`), whether the last
+    /// part has a source); `(from, from)` when no part follows.
+    fn absorb_chain_complete(&mut self, from: usize) -> ((usize, usize), bool) {
         self.pos = from;
         let (mut body, mut end) = (from, from);
         loop {
-            let save = self.pos;
-            self.trivia();
-            let w = first_word(self.rest());
+            let w = self.word_after_trivia();
             if !matches!(w.as_str(), "LOAD" | "SELECT" | "SQL") {
-                self.pos = save;
-                return (body, end);
+                return ((body, end), false);
             }
+            self.trivia();
             let part_start = self.pos;
             let Some((b, e)) = self.scan(part_start, false, false) else {
-                return (self.text.len(), self.text.len());
+                return ((self.text.len(), self.text.len()), true);
             };
             self.pos = e;
             body = b;
             end = e;
             if !is_sourceless_load(&self.text[part_start..b]) {
-                return (body, end);
+                return ((body, end), true);
             }
         }
     }

@@ -24,7 +24,17 @@
 //! contains `$(` and cannot be read before expansion becomes [`StmtKind::Deferred`] (a `QSA006` info),
 //! never an error: the runner expands the statement's text (`&text[stmt.span]`) and parses it again with
 //! [`parse_statements`]; for control statements it expands and re-parses each expression from its span
-//! with [`parse_expr`].
+//! with [`parse_expr`]. A preceding-load chain in which any part needs expansion is one `Deferred`
+//! statement from its label to the `;` of the first part with a source, so the runner expands and parses
+//! the whole chain at once.
+//!
+//! # Real-script leniency (each case is located and reported, never silent)
+//! - `LET a = expr` followed on the next line by `b = …` before the `;` (Qlik Sense's data-manager
+//!   renaming loop): the LET is kept with no value (NULL) and a `QSA001` warning marks the unread text.
+//! - A preceding LOAD cut off by a control statement (`IF … LOAD x; ENDIF`), `[T]: REM;`, `WHEN c SET …`,
+//!   `[T]: DECLARE …`, `DERIVE …`, `FlushLog`: `StmtKind::Unsupported` with a `QSA004` warning.
+//! - An unclosed `/*` between statements comments out the rest of the script: a `QSA002` warning.
+//! - Names may be `'single-quoted'` (`Rename Table 'a' to 'b'`, `AS 'x'`, `CrossTable('M', 'V')`).
 //!
 //! # Operator precedence
 //! Qlik's help (Scripting › Operators: bit, logical, numeric, relational, string operators) lists the

@@ -27,6 +27,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "sqltables",
     "sqltypes",
     "config",
+    "flushlog",
 ];
 
 /// The result of parsing one regular statement.
@@ -1270,10 +1271,12 @@ fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
 fn tag_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, untag: bool) -> PResult<'a, StmtKind> {
     let t = ws(i);
     let w = word_at(t).to_ascii_uppercase();
-    if !matches!(w.as_str(), "FIELD" | "FIELDS") {
-        return ctx.fail(t, "`FIELD` or `FIELDS`");
-    }
-    let r = &t[w.len()..];
+    // `FIELD`/`FIELDS` is optional: `Tag Gamma with '$key';`
+    let r = if matches!(w.as_str(), "FIELD" | "FIELDS") {
+        &t[w.len()..]
+    } else {
+        t
+    };
     if let Ok((r, _)) = kw(ctx, "using", r) {
         let (r, m) = name(ctx, r)?;
         return Ok((
@@ -1334,12 +1337,12 @@ fn tag_value<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, RawText> {
 fn comment_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
     let t = ws(i);
     let w = word_at(t).to_ascii_uppercase();
-    let target = match w.as_str() {
-        "TABLE" | "TABLES" => CommentTarget::Tables,
-        "FIELD" | "FIELDS" => CommentTarget::Fields,
-        _ => return ctx.fail(t, "`TABLE` or `FIELD`"),
+    // `FIELD`/`FIELDS` is optional: `Comment Gamma with 'Mickey Mouse field';`
+    let (target, r) = match w.as_str() {
+        "TABLE" | "TABLES" => (CommentTarget::Tables, &t[w.len()..]),
+        "FIELD" | "FIELDS" => (CommentTarget::Fields, &t[w.len()..]),
+        _ => (CommentTarget::Fields, t),
     };
-    let r = &t[w.len()..];
     if let Ok((r, _)) = kw(ctx, "using", r) {
         let (r, m) = name(ctx, r)?;
         return Ok((
