@@ -129,29 +129,19 @@ pub fn is_ident_char(c: char) -> bool {
 }
 
 /// Skip white space and comments (`//` to end of line, `/* … */`). Never fails.
-pub fn ws(mut i: &str) -> &str {
-    loop {
-        let t = i.trim_start_matches([' ', '\t', '\r', '\n', '\u{feff}', '\u{a0}']);
-        if let Some(rest) = t.strip_prefix("//") {
-            i = match rest.find('\n') {
-                Some(n) => &rest[n..],
-                None => &rest[rest.len()..],
-            };
-        } else if let Some(rest) = t.strip_prefix("/*") {
-            i = match rest.find("*/") {
-                Some(n) => &rest[n + 2..],
-                None => &rest[rest.len()..],
-            };
-        } else {
-            return t;
-        }
-    }
+pub fn ws(i: &str) -> &str {
+    skip_trivia(i, &[' ', '\t', '\r', '\n', '\u{feff}', '\u{a0}'])
 }
 
 /// Like [`ws`] but stops at a line break (for control statements, which end at the line end).
-pub fn ws_line(mut i: &str) -> &str {
+pub fn ws_line(i: &str) -> &str {
+    skip_trivia(i, &[' ', '\t', '\r', '\u{feff}', '\u{a0}'])
+}
+
+/// Skip the `blanks` characters and comments.
+fn skip_trivia<'a>(mut i: &'a str, blanks: &[char]) -> &'a str {
     loop {
-        let t = i.trim_start_matches([' ', '\t', '\r', '\u{feff}', '\u{a0}']);
+        let t = i.trim_start_matches(blanks);
         if let Some(rest) = t.strip_prefix("//") {
             i = match rest.find('\n') {
                 Some(n) => &rest[n..],

@@ -21,6 +21,15 @@ pub fn print_expr(e: &Expr) -> String {
     out
 }
 
+/// `TABLES` or `FIELDS`, for DROP, RENAME and COMMENT.
+fn tables_or_fields(tables: bool) -> &'static str {
+    if tables {
+        "TABLES"
+    } else {
+        "FIELDS"
+    }
+}
+
 fn name(n: &Name) -> String {
     match n.quote {
         Quote::None => n.text.clone(),
@@ -342,11 +351,7 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             names: ns,
             from,
         } => {
-            let t = if *target == DropTarget::Tables {
-                "TABLES"
-            } else {
-                "FIELDS"
-            };
+            let t = tables_or_fields(*target == DropTarget::Tables);
             let f = if from.is_empty() {
                 String::new()
             } else {
@@ -359,19 +364,12 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             pairs: ps,
             using,
         } => {
-            let t = if *target == RenameTarget::Tables {
-                "TABLES"
-            } else {
-                "FIELDS"
+            let t = tables_or_fields(*target == RenameTarget::Tables);
+            let body = match using {
+                Some(m) => format!("USING {}", name(m)),
+                None => pairs(ps, "TO"),
             };
-            match using {
-                Some(m) => {
-                    let _ = writeln!(out, "RENAME {t} USING {};", name(m));
-                }
-                None => {
-                    let _ = writeln!(out, "RENAME {t} {};", pairs(ps, "TO"));
-                }
-            }
+            let _ = writeln!(out, "RENAME {t} {body};");
         }
         StmtKind::Store {
             fields: fs,
@@ -460,23 +458,18 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             text,
             using,
         } => {
-            let t = if *target == CommentTarget::Tables {
-                "TABLES"
-            } else {
-                "FIELDS"
-            };
-            match using {
-                Some(m) => {
-                    let _ = writeln!(out, "COMMENT {t} USING {};", name(m));
-                }
+            let t = tables_or_fields(*target == CommentTarget::Tables);
+            let body = match using {
+                Some(m) => format!("USING {}", name(m)),
                 None => {
                     let c = text
                         .as_ref()
                         .map(|t| string(&t.text))
                         .unwrap_or_else(|| "''".into());
-                    let _ = writeln!(out, "COMMENT {t} {} WITH {c};", names(ns));
+                    format!("{} WITH {c}", names(ns))
                 }
-            }
+            };
+            let _ = writeln!(out, "COMMENT {t} {body};");
         }
         StmtKind::Sleep { ms } => {
             let _ = writeln!(out, "SLEEP {};", print_expr(ms));

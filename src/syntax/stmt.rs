@@ -759,15 +759,10 @@ pub fn load_part<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, LoadPart> {
     }
 }
 
-fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
-    let mut r = &t[4..];
-    let mut distinct = false;
-    if let Ok((r2, _)) = kw(ctx, "distinct", r) {
-        distinct = true;
-        r = r2;
-    }
-    // fields
+/// A field list: `*` or `expr [AS name]`, separated by commas (LOAD and STORE).
+fn field_list<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<LoadField>> {
     let mut fields = Vec::new();
+    let mut r = i;
     loop {
         let f = ws(r);
         if let Some(r2) = f.strip_prefix('*') {
@@ -791,9 +786,19 @@ fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
         }
         match punct(ctx, ",", r) {
             Ok((r2, _)) => r = r2,
-            Err(_) => break,
+            Err(_) => return Ok((r, fields)),
         }
     }
+}
+
+fn load_body<'a>(ctx: &Ctx<'a>, t: &'a str) -> PResult<'a, LoadPart> {
+    let mut r = &t[4..];
+    let mut distinct = false;
+    if let Ok((r2, _)) = kw(ctx, "distinct", r) {
+        distinct = true;
+        r = r2;
+    }
+    let (r, fields) = field_list(ctx, r)?;
     // source
     let s = ws(r);
     let sw = word_at(s).to_ascii_uppercase();
@@ -1221,34 +1226,7 @@ fn store_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
         Ok((r, table)) => (r, Vec::new(), table),
         Err(nom::Err::Failure(e)) => return Err(nom::Err::Failure(e)),
         Err(_) => {
-            let mut fields = Vec::new();
-            let mut r = i;
-            loop {
-                let f = ws(r);
-                if let Some(r2) = f.strip_prefix('*') {
-                    fields.push(LoadField::Star(ctx.span(f, r2)));
-                    r = r2;
-                } else {
-                    let (r2, e) = expr(ctx, f)?;
-                    let (r2, alias) = match kw(ctx, "as", r2) {
-                        Ok((r3, _)) => {
-                            let (r3, n) = alias_name(ctx, r3)?;
-                            (r3, Some(n))
-                        }
-                        Err(_) => (r2, None),
-                    };
-                    fields.push(LoadField::Expr {
-                        expr: e,
-                        alias,
-                        span: ctx.span(f, r2),
-                    });
-                    r = r2;
-                }
-                match punct(ctx, ",", r) {
-                    Ok((r2, _)) => r = r2,
-                    Err(_) => break,
-                }
-            }
+            let (r, fields) = field_list(ctx, i)?;
             let (r, _) = kw(ctx, "from", r)?;
             let (r, table) = name(ctx, r)?;
             let (r, _) = kw(ctx, "into", r)?;
