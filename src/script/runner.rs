@@ -499,7 +499,15 @@ impl Runner {
     }
 
     fn exec_stmt(&mut self, stmt: &Stmt, cx: &Cx, allow_expand: bool) -> Flow {
-        if !Self::is_control(&stmt.kind) && allow_expand && cx.slice(stmt.span).contains("$(") {
+        // A statement the parser already classed as unsupported is reported as such; expanding and
+        // re-parsing it on its own (e.g. a preceding LOAD cut off by a control statement) would only
+        // add a misleading second error.
+        let unsupported = matches!(stmt.kind, StmtKind::Unsupported { .. });
+        if !Self::is_control(&stmt.kind)
+            && !unsupported
+            && allow_expand
+            && cx.slice(stmt.span).contains("$(")
+        {
             return self.exec_expanded(stmt, cx);
         }
         match &stmt.kind {
