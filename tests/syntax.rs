@@ -923,6 +923,7 @@ fn labels_that_look_like_keywords_and_expanded_labels() {
     );
 }
 
+// S1: `//` comments (not in a `lib://` path), `/* */`, `REM …;`, and `///$tab` markers kept in order.
 #[test]
 fn comments_paths_and_tabs() {
     let text = "///$tab First\nLOAD * FROM lib://D/x.qvd (qvd); // trailing ; comment\n/* ; */\n///$tab Second\nREM ignore this LOAD;\nDROP TABLE x;";
@@ -940,6 +941,18 @@ fn comments_paths_and_tabs() {
     }
 }
 
+// S1: keywords are case-insensitive.
+#[test]
+fn keywords_are_case_insensitive() {
+    let upper =
+        kinds("SECTION ACCESS;\nLOAD * INLINE [A\n1];\nSECTION APPLICATION;\nDROP TABLE T;");
+    let mixed =
+        kinds("section Access;\nLoad * inline [A\n1];\nSeCtIoN aPpLiCaTiOn;\ndrop table T;");
+    assert_eq!(upper, mixed);
+    assert_eq!(upper.len(), 4, "{upper:?}");
+}
+
+// S1: control statements may end at the line end; regular statements end with `;`.
 #[test]
 fn control_statements_end_at_the_line_end() {
     let k =
