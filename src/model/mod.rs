@@ -72,6 +72,14 @@ impl Table {
             col.push(v);
         }
     }
+    /// The value at column `col`, row `row`; NULL when either is out of range.
+    pub fn cell(&self, col: usize, row: usize) -> Value {
+        self.columns
+            .get(col)
+            .and_then(|c| c.get(row))
+            .cloned()
+            .unwrap_or_default()
+    }
     pub fn row(&self, i: usize) -> Vec<Value> {
         self.columns
             .iter()

@@ -1881,14 +1881,7 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
                         *m = true;
                     }
                     let mut row = lrow.clone();
-                    row.extend(extra.iter().map(|&i| {
-                        right
-                            .columns
-                            .get(i)
-                            .and_then(|c| c.get(r))
-                            .cloned()
-                            .unwrap_or_default()
-                    }));
+                    row.extend(extra.iter().map(|&i| right.cell(i, r)));
                     out.push_row(row);
                     if let Some(o) = left.origins.get(l) {
                         out.origins.push(o.clone());
@@ -1923,14 +1916,7 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
                         .unwrap_or_default()
                 })
                 .collect();
-            row.extend(extra.iter().map(|&i| {
-                right
-                    .columns
-                    .get(i)
-                    .and_then(|c| c.get(r))
-                    .cloned()
-                    .unwrap_or_default()
-            }));
+            row.extend(extra.iter().map(|&i| right.cell(i, r)));
             out.push_row(row);
             if let Some(o) = right.origins.get(r) {
                 out.origins.push(o.clone());
