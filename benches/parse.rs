@@ -23,7 +23,17 @@ fn main() {
         for f in files {
             if f.extension().is_some_and(|x| x == "qvs") {
                 if let Ok(b) = std::fs::read(&f) {
-                    parts.push(qsa::diag::decode_script_bytes(&b));
+                    let text = qsa::diag::decode_script_bytes(&b);
+                    // Only scripts that parse cleanly on their own: a fixture that, say, leaves a
+                    // `/*` open on purpose would swallow whatever follows it in the concatenation.
+                    let alone = qsa::syntax::parse_script(SourceId(0), &text);
+                    if alone
+                        .diagnostics
+                        .iter()
+                        .all(|d| d.severity == qsa::diag::Severity::Info)
+                    {
+                        parts.push(text);
+                    }
                 }
             }
         }
