@@ -309,23 +309,22 @@ impl<'a> Prepared<'a> {
         })
     }
 
+    /// Every app table with 0 rows kept of its total (what a denied user keeps).
+    fn zero_counts(&self) -> BTreeMap<String, TableCount> {
+        let table = |t: &crate::model::Table| {
+            let counts = TableCount {
+                rows: 0,
+                total_rows: t.row_count(),
+            };
+            (t.name.clone(), counts)
+        };
+        self.run.app.tables.iter().map(table).collect()
+    }
+
     fn evaluate_profile(&self, applicable: &[Kept], detail: bool) -> Profile {
         let run = self.run;
         let grant = self.security.grant(&run.security, applicable);
-        let totals: BTreeMap<String, TableCount> = run
-            .app
-            .tables
-            .iter()
-            .map(|t| {
-                (
-                    t.name.clone(),
-                    TableCount {
-                        rows: 0,
-                        total_rows: t.row_count(),
-                    },
-                )
-            })
-            .collect();
+        let totals = self.zero_counts();
         let mut rules = BTreeSet::new();
         let denied = |reason: String, rules: BTreeSet<&'static str>| Profile {
             access: Access::Denied,
@@ -536,21 +535,7 @@ impl<'a> Prepared<'a> {
             .par_iter()
             .map(|a| self.evaluate_profile(&self.expand(a), detail))
             .collect();
-        let totals: BTreeMap<String, TableCount> = self
-            .run
-            .app
-            .tables
-            .iter()
-            .map(|t| {
-                (
-                    t.name.clone(),
-                    TableCount {
-                        rows: 0,
-                        total_rows: t.row_count(),
-                    },
-                )
-            })
-            .collect();
+        let totals = self.zero_counts();
         users
             .par_iter()
             .zip(applicable.par_iter())

@@ -1296,18 +1296,7 @@ impl Runner {
                             }
                         }
                         if found {
-                            let mut dropped = Vec::new();
-                            model.tables.retain(|t| {
-                                if t.fields.is_empty() {
-                                    dropped.extend(t.incomplete.iter().cloned());
-                                    false
-                                } else {
-                                    true
-                                }
-                            });
-                            self.st
-                                .dropped_incomplete
-                                .extend(dropped.into_iter().map(|i| (sec, i)));
+                            self.st.drop_fieldless_tables(sec);
                             break;
                         }
                     }

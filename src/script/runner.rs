@@ -246,6 +246,22 @@ impl State {
         }
     }
 
+    /// Tables left without fields are not part of a Qlik model: remove them from one section, keeping
+    /// their fail-closed reasons.
+    pub fn drop_fieldless_tables(&mut self, access: bool) {
+        let mut dropped = Vec::new();
+        self.section_mut(access).tables.retain(|t| {
+            if t.fields.is_empty() {
+                dropped.extend(t.incomplete.iter().cloned());
+                false
+            } else {
+                true
+            }
+        });
+        self.dropped_incomplete
+            .extend(dropped.into_iter().map(|i| (access, i)));
+    }
+
     pub fn section_mut(&mut self, access: bool) -> &mut DataModel {
         if access {
             &mut self.security
@@ -1321,19 +1337,7 @@ impl Runner {
     fn finish(mut self, main: SourceId) -> RunResult {
         // Tables without fields are not part of a Qlik model.
         for access in [false, true] {
-            let model = self.st.section_mut(access);
-            let mut dropped = Vec::new();
-            model.tables.retain(|t| {
-                if t.fields.is_empty() {
-                    dropped.extend(t.incomplete.iter().cloned());
-                    false
-                } else {
-                    true
-                }
-            });
-            self.st
-                .dropped_incomplete
-                .extend(dropped.into_iter().map(|i| (access, i)));
+            self.st.drop_fieldless_tables(access);
         }
         self.fail_closed();
         self.check_security_values();
