@@ -713,3 +713,32 @@ fn follow_on_problems_of_a_missing_source_fail_closed_without_cascading() {
     assert!(r.has_errors(), "{}", dump(&r));
     assert!(r.variables.contains_key("vMax"));
 }
+
+// ------------------------------------------------------------------------- AutoNumber and Exists
+
+#[test]
+fn autonumber_counts_first_appearances_and_exists_names_its_field() {
+    let r = run_inline_script(
+        "autonumber",
+        "Src:\nLOAD * INLINE [\nK, G\nx, a\ny, a\nx, b\nz, b\n];\n\
+         T:\nLOAD K, AutoNumber(K) AS N, AutoNumber(G, 'g') AS NG, AutoNumberHash128(K, G) AS H,\n\
+         If(Exists(Seen, K), 1, 0) AS E, K AS Seen\nRESIDENT Src;\n\
+         Firsts:\nNoConcatenate LOAD K AS Kf RESIDENT Src WHERE Not Exists(Kf, K);\n\
+         Again:\nNoConcatenate LOAD K AS Kx RESIDENT Src WHERE Not Exists(K);\n\
+         DROP TABLE Src;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    let t = table(&r.app, "T");
+    // One counter per AutoID, numbered by first appearance: x=1, y=2, z=3; a=1, b=2 in counter 'g'.
+    assert_eq!(col(t, "N"), ["1", "2", "1", "3"]);
+    assert_eq!(col(t, "NG"), ["1", "1", "2", "2"]);
+    // Every (K, G) combination is new.
+    assert_eq!(col(t, "H"), ["1", "2", "3", "4"]);
+    // Exists(Seen, K): only values of Seen loaded before this record count.
+    assert_eq!(col(t, "E"), ["0", "0", "1", "0"]);
+    // The classic "first occurrence" filter.
+    assert_eq!(col(table(&r.app, "Firsts"), "Kf"), ["x", "y", "z"]);
+    // `Exists(K)` names the field K (already loaded with x, y, z), it does not evaluate K's value.
+    // Every value of K exists already, so the load keeps no record (the table exists, empty).
+    assert_eq!(table(&r.app, "Again").row_count(), 0, "{}", dump(&r));
+}

@@ -336,7 +336,12 @@ impl<'a> Ctx<'a> {
             }
             "exists" => {
                 self.need_args(name, args, 1, 2, span)?;
-                let field = self.field_name_arg(args, 0)?;
+                // `Exists(Employee)` names the field even inside a LOAD that has an `Employee` field
+                // (Qlik's own example: `… Where Not Exists(Employee);`).
+                let field = match args.first().map(|a| &a.kind) {
+                    Some(ExprKind::Field(n)) => n.text.clone(),
+                    _ => self.arg_text(args, 0)?,
+                };
                 let v = if args.len() == 2 {
                     self.arg(args, 1)?
                 } else {
@@ -348,6 +353,37 @@ impl<'a> Ctx<'a> {
                 };
                 let found = idx.borrow_mut().contains(self.st, &field, &v);
                 Ok(Value::bool(found))
+            }
+            // `AutoNumber(expr [, AutoID])`: a distinct integer per distinct value, counted from 1 in
+            // order of first appearance, one counter per AutoID. The `Hash` forms number the
+            // combination of their arguments (the default counter is shared by all of them).
+            "autonumber" | "autonumberhash128" | "autonumberhash256" => {
+                let hashed = lower != "autonumber";
+                let (key, counter) = if hashed {
+                    self.need_args(name, args, 1, usize::MAX, span)?;
+                    let mut parts = Vec::with_capacity(args.len());
+                    for i in 0..args.len() {
+                        parts.push(self.arg(args, i)?.text_or_empty().into_owned());
+                    }
+                    (Some(parts.join("\u{1f}")), format!("\u{0}{lower}"))
+                } else {
+                    self.need_args(name, args, 1, 2, span)?;
+                    let key = self.arg(args, 0)?.text().map(|t| t.into_owned());
+                    let id = if args.len() == 2 {
+                        self.arg_text(args, 1)?
+                    } else {
+                        String::new()
+                    };
+                    (key, id)
+                };
+                let Some(key) = key else {
+                    return Ok(Value::Null);
+                };
+                let mut counters = self.st.autonumber.borrow_mut();
+                let numbers = counters.entry(counter).or_default();
+                let next = numbers.len() as u64 + 1;
+                let n = *numbers.entry(key).or_insert(next);
+                Ok(Value::num(n as f64))
             }
             "applymap" => {
                 self.need_args(name, args, 2, 3, span)?;

@@ -789,12 +789,15 @@ impl Runner {
                 }
             });
         }
-        // WHERE filter (on the input row).
+        // WHERE filter (on the input row). With `Exists()` outside GROUP BY, the filter runs record by
+        // record below instead, so that it sees the values of the records loaded before it
+        // (`… WHERE Not Exists(Key)` keeps the first record of each key, as in Qlik).
+        let where_per_record = exists.is_some() && !group_mode;
         let mut kept: Vec<usize> = Vec::with_capacity(input.rows.len());
         let mut prev: Option<usize> = None;
         let mut prev_of: Vec<Option<usize>> = Vec::with_capacity(input.rows.len());
         for i in 0..input.rows.len() {
-            if let Some(w) = &part.where_ {
+            if let (Some(w), false) = (&part.where_, where_per_record) {
                 let ctx = self.at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists);
                 match ctx.eval(w) {
                     Ok(v) if v.truthy() => {}
@@ -881,8 +884,27 @@ impl Runner {
                 );
             }
         } else {
+            let mut last_kept: Option<usize> = None;
             for (n, &i) in kept.iter().enumerate() {
-                let prev = prev_of.get(n).copied().flatten();
+                let mut prev = prev_of.get(n).copied().flatten();
+                if let (Some(w), true) = (&part.where_, where_per_record) {
+                    prev = last_kept;
+                    let ctx = self.at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists);
+                    match ctx.eval(w) {
+                        Ok(v) if v.truthy() => {}
+                        Ok(_) => continue,
+                        Err(err) => {
+                            if err.unsupported {
+                                note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
+                            } else {
+                                self.part_error(&err, cx, table, incomplete);
+                                return None;
+                            }
+                            continue;
+                        }
+                    }
+                    last_kept = Some(i);
+                }
                 let mut iterno = 1usize;
                 loop {
                     if let Some(w) = &part.while_ {

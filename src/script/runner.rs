@@ -102,6 +102,8 @@ pub(crate) struct State {
     pub dropped_incomplete: Vec<(bool, Incomplete)>,
     /// Loads whose field list is unknown (e.g. `SELECT *` with no `--table`): they could carry any field.
     pub unknown_fields: Vec<(bool, Incomplete)>,
+    /// `AutoNumber()` counters: counter id → (value text → number), numbered by first appearance.
+    pub autonumber: std::cell::RefCell<BTreeMap<String, HashMap<String, u64>>>,
 }
 
 /// System variables and their defaults (what a new Qlik Sense app's script sets, en-US).
@@ -153,6 +155,7 @@ impl State {
             directory: None,
             dropped_incomplete: Vec::new(),
             unknown_fields: Vec::new(),
+            autonumber: Default::default(),
         };
         st.refresh_env();
         st
