@@ -926,6 +926,88 @@ fn function_table() {
             Some("2024-01-01"),
             Some(45292.0),
         ),
+        // Calendar names and periods. 45000 is Wednesday 2023-03-15, ISO week 2023-W11 (checked with
+        // Python's datetime); 45656 is Monday 2024-12-30, ISO week 2025-W01.
+        (
+            "MonthName",
+            vec![n(45000.0)],
+            Some("Mar 2023"),
+            Some(44986.0),
+        ),
+        (
+            "MonthName",
+            vec![n(45000.0), n(1.0)],
+            Some("Apr 2023"),
+            Some(45017.0),
+        ),
+        (
+            "QuarterName",
+            vec![n(45000.0)],
+            Some("Jan-Mar 2023"),
+            Some(44927.0),
+        ),
+        ("YearName", vec![n(45000.0)], Some("2023"), Some(44927.0)),
+        (
+            "YearName",
+            vec![n(45000.0), n(0.0), n(4.0)],
+            Some("2022-2023"),
+            Some(44652.0),
+        ),
+        (
+            "DayName",
+            vec![n(45000.75)],
+            Some("2023-03-15"),
+            Some(45000.0),
+        ),
+        (
+            "WeekStart",
+            vec![n(45000.0)],
+            Some("2023-03-13"),
+            Some(44998.0),
+        ),
+        ("WeekName", vec![n(45000.0)], Some("2023/11"), Some(44998.0)),
+        ("WeekName", vec![n(45656.0)], Some("2025/01"), Some(45656.0)),
+        ("WeekYear", vec![n(45656.0)], Some("2025"), Some(2025.0)),
+        ("DayNumberOfYear", vec![n(45000.0)], Some("74"), Some(74.0)),
+        (
+            "InYear",
+            vec![n(45000.0), n(45306.0), n(-1.0)],
+            Some("-1"),
+            Some(-1.0),
+        ),
+        (
+            "InYear",
+            vec![n(45000.0), n(45306.0), n(0.0)],
+            Some("0"),
+            Some(0.0),
+        ),
+        (
+            "InMonth",
+            vec![n(45000.0), n(44990.0), n(0.0)],
+            Some("-1"),
+            Some(-1.0),
+        ),
+        (
+            "InQuarter",
+            vec![n(45000.0), n(44927.0), n(0.0)],
+            Some("-1"),
+            Some(-1.0),
+        ),
+        (
+            "InYearToDate",
+            vec![n(45000.0), n(45306.0), n(-1.0)],
+            Some("0"),
+            Some(0.0),
+        ),
+        (
+            "InYearToDate",
+            vec![n(44935.0), n(45306.0), n(-1.0)],
+            Some("-1"),
+            Some(-1.0),
+        ),
+        // today is 2024-01-15 in this environment
+        ("YearToDate", vec![n(45300.0)], Some("-1"), Some(-1.0)),
+        ("YearToDate", vec![n(45000.0)], Some("0"), Some(0.0)),
         (
             "YearStart",
             vec![n(45306.0)],

@@ -155,6 +155,20 @@ const FUNCTIONS: &[(&str, usize, usize, Impl)] = &[
     ("quarterend", 1, 3, f_quarterend),
     ("daystart", 1, 2, f_daystart),
     ("dayend", 1, 2, f_dayend),
+    ("dayname", 1, 2, f_dayname),
+    ("monthname", 1, 2, f_monthname),
+    ("quartername", 1, 3, f_quartername),
+    ("yearname", 1, 3, f_yearname),
+    ("weekstart", 1, 3, f_weekstart),
+    ("weekend", 1, 3, f_weekend),
+    ("weekname", 1, 3, f_weekname),
+    ("weekyear", 1, 1, f_weekyear),
+    ("daynumberofyear", 1, 2, f_daynumberofyear),
+    ("inyear", 3, 4, f_inyear),
+    ("inquarter", 3, 4, f_inquarter),
+    ("inmonth", 3, 3, f_inmonth),
+    ("inyeartodate", 3, 4, f_inyeartodate),
+    ("yeartodate", 1, 4, f_yeartodate),
     // environment-dependent: not reproducible offline
     ("osuser", 0, 0, f_nondeterministic),
     ("computername", 0, 0, f_nondeterministic),
@@ -1694,6 +1708,178 @@ fn f_dayend(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
         &env.timestamp_format,
         env,
     ))
+}
+
+/// Optional integer argument `i` (a period shift, a first month, …), `default` when absent.
+fn opt_i(a: &[Value], i: usize, env: &FnEnv, default: i64) -> i64 {
+    if a.len() > i {
+        i_of(arg(a, i), env).unwrap_or(default)
+    } else {
+        default
+    }
+}
+
+/// A period name: the text `name` of the period that starts at `start`, as a dual with that start.
+fn period_name(start: f64, name: String) -> Value {
+    if date_ok(start) {
+        Value::dual(start, name)
+    } else {
+        Value::Null
+    }
+}
+
+/// `DayName(date [, shift])`: the day as a date dual (DateFormat), numbered by the day's start.
+fn f_dayname(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let day = s.floor() + opt_i(a, 1, env, 0) as f64;
+    Ok(period_name(
+        day,
+        format_datetime(day, &env.date_format, env),
+    ))
+}
+/// `MonthName(date [, shift])`: `Jan 2024`, numbered by the month's start.
+fn f_monthname(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let start = period_start(s, 1, opt_i(a, 1, env, 0), 1);
+    Ok(period_name(start, format_datetime(start, "MMM YYYY", env)))
+}
+/// `QuarterName(date [, shift [, first_month]])`: `Jan-Mar 2024`, numbered by the quarter's start.
+fn f_quartername(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let first = opt_i(a, 2, env, 1).clamp(1, 12);
+    let start = period_start(s, 3, opt_i(a, 1, env, 0), first);
+    let last = add_months(start, 2, false);
+    let name = format!(
+        "{}-{} {}",
+        format_datetime(start, "MMM", env),
+        format_datetime(last, "MMM", env),
+        ymd_from_serial(start).0
+    );
+    Ok(period_name(start, name))
+}
+/// `YearName(date [, shift [, first_month]])`: `2024`, or `2023-2024` for a fiscal year.
+fn f_yearname(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let first = opt_i(a, 2, env, 1).clamp(1, 12);
+    let start = period_start(s, 12, opt_i(a, 1, env, 0), first);
+    let y = ymd_from_serial(start).0;
+    let name = if first == 1 {
+        y.to_string()
+    } else {
+        format!("{y}-{}", y + 1)
+    };
+    Ok(period_name(start, name))
+}
+/// The Monday-based week start (`first_week_day` 0 = Monday … 6 = Sunday), shifted by `shift` weeks.
+fn week_start(serial: f64, shift: i64, first_week_day: i64) -> f64 {
+    let day = serial.floor();
+    let back = (weekday_index(day) - first_week_day.rem_euclid(7)).rem_euclid(7);
+    day - back as f64 + 7.0 * shift as f64
+}
+fn f_weekstart(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let start = week_start(s, opt_i(a, 1, env, 0), opt_i(a, 2, env, 0));
+    Ok(date_value(start, &env.date_format, env))
+}
+fn f_weekend(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let end = week_start(s, opt_i(a, 1, env, 0), opt_i(a, 2, env, 0)) + 7.0 - LAST_MS;
+    Ok(date_value(end, &env.timestamp_format, env))
+}
+/// `WeekName(date [, shift [, first_week_day]])`: `2024/05` (ISO week year / week), numbered by the
+/// week's start.
+fn f_weekname(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let start = week_start(s, opt_i(a, 1, env, 0), opt_i(a, 2, env, 0));
+    let name = format!("{}/{:02}", iso_week_year(start), iso_week(start));
+    Ok(period_name(start, name))
+}
+/// The year an ISO week belongs to: the year of its Thursday.
+fn iso_week_year(serial: f64) -> i64 {
+    let day = serial.floor();
+    ymd_from_serial(day - weekday_index(day) as f64 + 3.0).0
+}
+fn f_weekyear(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    on_date(a, env, |s| Value::num(iso_week_year(s) as f64))
+}
+/// `DayNumberOfYear(date [, first_month])`: 1 for the first day of the (fiscal) year.
+fn f_daynumberofyear(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let first = opt_i(a, 1, env, 1).clamp(1, 12);
+    let start = period_start(s, 12, 0, first);
+    Ok(Value::num(s.floor() - start + 1.0))
+}
+/// `InYear`/`InQuarter`/`InMonth(date, base_date, shift [, first_month])`: is `date` in the period of
+/// `base_date` shifted by `shift` periods?
+fn in_period(a: &[Value], env: &FnEnv, months: i64, has_first: bool) -> Result<Value, FnError> {
+    let (Some(s), Some(base)) = (date_arg(a, 0, env), date_arg(a, 1, env)) else {
+        return Ok(Value::Null);
+    };
+    let first = if has_first {
+        opt_i(a, 3, env, 1).clamp(1, 12)
+    } else {
+        1
+    };
+    let target = period_start(base, months, opt_i(a, 2, env, 0), first);
+    Ok(Value::bool(period_start(s, months, 0, first) == target))
+}
+fn f_inyear(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    in_period(a, env, 12, true)
+}
+fn f_inquarter(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    in_period(a, env, 3, true)
+}
+fn f_inmonth(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    in_period(a, env, 1, false)
+}
+/// Is `date` in the (fiscal) year of `base` shifted by `shift` years, up to and including the day of
+/// `base` in that year?
+fn in_year_to_date(date: f64, base: f64, shift: i64, first: i64) -> bool {
+    let start = period_start(base, 12, shift, first);
+    let last = add_months(base.floor(), 12 * shift, false) + 1.0 - LAST_MS;
+    date >= start && date <= last
+}
+fn f_inyeartodate(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let (Some(s), Some(base)) = (date_arg(a, 0, env), date_arg(a, 1, env)) else {
+        return Ok(Value::Null);
+    };
+    let first = opt_i(a, 3, env, 1).clamp(1, 12);
+    Ok(Value::bool(in_year_to_date(
+        s,
+        base,
+        opt_i(a, 2, env, 0),
+        first,
+    )))
+}
+/// `YearToDate(date [, shift [, first_month [, today]]])`: `InYearToDate` against today (the fixed clock).
+fn f_yeartodate(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    let Some(s) = date_arg(a, 0, env) else {
+        return Ok(Value::Null);
+    };
+    let first = opt_i(a, 2, env, 1).clamp(1, 12);
+    let today = date_arg(a, 3, env).unwrap_or(env.today);
+    Ok(Value::bool(in_year_to_date(
+        s,
+        today,
+        opt_i(a, 1, env, 0),
+        first,
+    )))
 }
 
 #[cfg(test)]
