@@ -798,19 +798,14 @@ impl Runner {
         let mut prev_of: Vec<Option<usize>> = Vec::with_capacity(input.rows.len());
         for i in 0..input.rows.len() {
             if let (Some(w), false) = (&part.where_, where_per_record) {
-                let ctx = self.at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists);
-                match ctx.eval(w) {
-                    Ok(v) if v.truthy() => {}
-                    Ok(_) => continue,
-                    Err(err) => {
-                        if err.unsupported {
-                            note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
-                        } else {
-                            self.part_error(&err, cx, table, incomplete);
-                            return None;
-                        }
-                        continue;
-                    }
+                let verdict = self
+                    .at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists)
+                    .eval(w);
+                match self.where_verdict(verdict, cx, table, incomplete, &mut reported_unsupported)
+                {
+                    None => return None,
+                    Some(false) => continue,
+                    Some(true) => {}
                 }
             }
             prev_of.push(prev);
@@ -889,19 +884,19 @@ impl Runner {
                 let mut prev = prev_of.get(n).copied().flatten();
                 if let (Some(w), true) = (&part.where_, where_per_record) {
                     prev = last_kept;
-                    let ctx = self.at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists);
-                    match ctx.eval(w) {
-                        Ok(v) if v.truthy() => {}
-                        Ok(_) => continue,
-                        Err(err) => {
-                            if err.unsupported {
-                                note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
-                            } else {
-                                self.part_error(&err, cx, table, incomplete);
-                                return None;
-                            }
-                            continue;
-                        }
+                    let verdict = self
+                        .at_row(&input, i, prev, out.rows.len() + 1, 1, file, exists)
+                        .eval(w);
+                    match self.where_verdict(
+                        verdict,
+                        cx,
+                        table,
+                        incomplete,
+                        &mut reported_unsupported,
+                    ) {
+                        None => return None,
+                        Some(false) => continue,
+                        Some(true) => {}
                     }
                     last_kept = Some(i);
                 }
@@ -1094,6 +1089,29 @@ impl Runner {
             }),
             subfield,
             exists,
+        }
+    }
+
+    /// What a record's WHERE result means: `Some(true)` keep it, `Some(false)` skip it (false, or an
+    /// unsupported function, which marks the table incomplete once), `None` stop the load (an error).
+    fn where_verdict(
+        &mut self,
+        result: Result<Value, EvalError>,
+        cx: &Cx,
+        table: &str,
+        incomplete: &mut Vec<Incomplete>,
+        reported_unsupported: &mut bool,
+    ) -> Option<bool> {
+        match result {
+            Ok(v) => Some(v.truthy()),
+            Err(err) if err.unsupported => {
+                note_unsupported(&err, cx, incomplete, reported_unsupported);
+                Some(false)
+            }
+            Err(err) => {
+                self.part_error(&err, cx, table, incomplete);
+                None
+            }
         }
     }
 
