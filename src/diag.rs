@@ -394,6 +394,10 @@ pub mod codes {
     pub const EXPANSION: &str = "QSA114";
     /// A statement qsa deliberately does not run (`EXECUTE`) (warning).
     pub const STATEMENT_SKIPPED: &str = "QSA115";
+    /// A step whose effect qsa cannot know may change Section Access: a section switch, load or
+    /// assignment under a condition that reads something unknown, an include qsa could not read, an
+    /// unknown `EXIT`, or `QlikCloudGroupMode` unknown at the end (error; fail closed, rules S2, S7).
+    pub const UNKNOWN_EFFECT: &str = "QSA116";
     // --- security model (QSA2xx), added by the engine (issue 4)
     /// A2: a reduction field (a non-system Section Access field) has no app field with exactly the same
     /// name (case-sensitive). It reduces nothing, so every user silently keeps all data in that dimension.

@@ -49,7 +49,7 @@ impl GroupMode {
 }
 
 /// The variable S7 reads.
-pub const GROUP_MODE_VARIABLE: &str = "QlikCloudGroupMode";
+pub use crate::script::GROUP_MODE_VARIABLE;
 
 /// S7: the group mode from the variables at the end of the script. Unset = 0. Any value other than 0, 1 or
 /// 2 is an error for the cloud target (we refuse to guess which groups apply); for client-managed the

@@ -23,19 +23,8 @@ pub const USERID: &str = "USERID";
 pub const USER_EMAIL: &str = "USER.EMAIL";
 pub const GROUP: &str = "GROUP";
 pub const OMIT: &str = "OMIT";
-/// A1: every system field.
-pub const SYSTEM_FIELDS: &[&str] = &[
-    ACCESS,
-    USERID,
-    USER_EMAIL,
-    GROUP,
-    OMIT,
-    "NTNAME",
-    "NTDOMAINSID",
-    "NTSID",
-    "SERIAL",
-    "PASSWORD",
-];
+/// A1: every system field (the runner's list: fail-closed analysis and the model agree).
+pub use crate::script::SYSTEM_FIELDS;
 
 /// The reload identity of client-managed Qlik Sense (U1).
 pub const RELOAD_IDENTITY: &str = "INTERNAL\\SA_SCHEDULER";

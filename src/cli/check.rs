@@ -74,7 +74,7 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
         let mut found = match crate::reduce::prepare(&run, target) {
             Ok(prepared) => {
                 let mut d = prepared.diagnostics.clone();
-                if let Some(user) = args.reload_user.as_deref() {
+                if let Some(user) = args.run.reload_user.as_deref() {
                     let user = crate::access::directory::User::new(user);
                     d.extend(prepared.check_reload_user(&user));
                 }

@@ -117,6 +117,14 @@ pub struct RunArgs {
     /// Target product
     #[arg(long, value_enum, default_value_t = TargetArg::Cloud)]
     pub target: TargetArg,
+    /// A variable the app defines outside its script: `--var NAME=VALUE` (repeatable). A variable the
+    /// script uses but never sets is otherwise unknown, and qsa refuses where it can reach access
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// The user the reload runs as (subject, or USERDIRECTORY\USERID): what `OSUser()` returns, and
+    /// (with `check`) a user who must be granted access (rule U2)
+    #[arg(long, value_name = "ID")]
+    pub reload_user: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -133,9 +141,6 @@ pub struct CheckArgs {
     /// `--deny warnings`: exit 1 on warnings too
     #[arg(long, value_name = "warnings")]
     pub deny: Option<String>,
-    /// Also check that this user (subject, or USERDIRECTORY\USERID) may reload the app (rule U2)
-    #[arg(long, value_name = "ID")]
-    pub reload_user: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -312,6 +317,17 @@ impl RunArgs {
             tables: split_pairs("table", &self.tables)?,
             today: self.today.clone(),
             max_iterations: self.max_iterations,
+            vars: self
+                .vars
+                .iter()
+                .map(|s| match s.split_once('=') {
+                    Some((n, v)) if !n.trim().is_empty() => {
+                        Ok((n.trim().to_string(), v.to_string()))
+                    }
+                    _ => Err(format!("--var expects NAME=VALUE, got `{s}`")),
+                })
+                .collect::<Result<_, _>>()?,
+            reload_user: self.reload_user.clone(),
         })
     }
 }

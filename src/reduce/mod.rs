@@ -208,6 +208,22 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             }
         }
     }
+    if run.security.tables.is_empty() {
+        if let Some((src, span)) = run.access_seen {
+            // Not a script "without Section Access": what Qlik does with an access section that
+            // leaves no table is not documented, so qsa does not guess.
+            refuse = true;
+            diags.push(
+                Diagnostic::error(
+                    codes::SA_NO_SECTION_ACCESS,
+                    "the script enters Section Access but no security table is left at the end of the script: qsa does not guess whether that means no Section Access or a lock-out",
+                )
+                .at(src, span, "Section Access entered here")
+                .with_rule("S2")
+                .with_help("load the security table in Section Access (and do not drop it), or remove the `Section Access` statement"),
+            );
+        }
+    }
     let (Some(app), Some(security), false) = (app, security, refuse) else {
         crate::diag::sort_diagnostics(&mut diags);
         return Err(diags);

@@ -30,6 +30,8 @@ pub struct FnEnv {
     /// `MonthNames`, `DayNames` (`;`-separated as in Qlik).
     pub month_names: String,
     pub day_names: String,
+    /// The user the reload runs as (`--reload-user`), for `OSUser()`/`QVUser()`; unknown without it.
+    pub reload_user: Option<String>,
 }
 
 impl Default for FnEnv {
@@ -43,6 +45,7 @@ impl Default for FnEnv {
             thousand_sep: ",".into(),
             month_names: "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec".into(),
             day_names: "Mon;Tue;Wed;Thu;Fri;Sat;Sun".into(),
+            reload_user: None,
         }
     }
 }
@@ -170,7 +173,8 @@ const FUNCTIONS: &[(&str, usize, usize, Impl)] = &[
     ("inyeartodate", 3, 4, f_inyeartodate),
     ("yeartodate", 1, 4, f_yeartodate),
     // environment-dependent: not reproducible offline
-    ("osuser", 0, 0, f_nondeterministic),
+    ("osuser", 0, 0, f_osuser),
+    ("qvuser", 0, 0, f_qvuser),
     ("computername", 0, 0, f_nondeterministic),
     ("reloadtime", 0, 0, f_nondeterministic),
 ];
@@ -804,6 +808,27 @@ fn f_rangeavg(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
 fn f_rangecount(a: &[Value], _: &FnEnv) -> Result<Value, FnError> {
     Ok(Value::num(a.iter().filter(|v| !v.is_null()).count() as f64))
 }
+/// `OSUser()`: the reloading user as the engine names it, `UserDirectory=DIR; UserId=ID` (rule U2;
+/// research §8: the client-managed format; for a Qlik Cloud subject without a directory the directory
+/// part is left empty, our decision). Unknown without `--reload-user`.
+fn f_osuser(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    match env.reload_user.as_deref() {
+        Some(u) => {
+            let (dir, id) = u.split_once('\\').unwrap_or(("", u));
+            Ok(Value::str(format!("UserDirectory={dir}; UserId={id}")))
+        }
+        None => f_nondeterministic(a, env),
+    }
+}
+
+/// `QVUser()`: the reloading user's id as given with `--reload-user`; unknown without it.
+fn f_qvuser(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
+    match env.reload_user.as_deref() {
+        Some(u) => Ok(Value::str(u)),
+        None => f_nondeterministic(a, env),
+    }
+}
+
 fn f_nondeterministic(_: &[Value], _: &FnEnv) -> Result<Value, FnError> {
     Err(FnError::Invalid(
         "the result depends on the machine or the moment of the reload; qsa cannot reproduce it"

@@ -4,7 +4,7 @@
 //! `QUALIFY`), and the Section Access normalisation of loaded values (S4, S5).
 
 use super::eval::{self, has_aggregate, Ctx, EvalError, ExistsIndex, Frame, RowCx};
-use super::runner::{eval_diag, Cx, Mapping, Runner};
+use super::runner::{eval_diag, load_reach, Cx, Mapping, NotKnown, Runner};
 use super::sources::{self, SourceError};
 use crate::diag::{codes, Diagnostic, Span};
 use crate::model::{Incomplete, RowOrigin, Table, Value};
@@ -50,9 +50,13 @@ impl Runner {
         let span = stmt.span;
         let label = ls.label.as_ref().map(|n| n.text.clone());
         let mut place = Placement::default();
-        let mut incomplete: Vec<Incomplete> = Vec::new();
+        // A load expanded from unknown variables inherits why (see `faith`).
+        let mut incomplete: Vec<Incomplete> = self.st.stmt_taint.clone();
         let mut interval_fields: Vec<String> = Vec::new();
         let at = Some((cx.src, span));
+        if let Some(inc) = self.load_reads_unknown(ls, cx, span) {
+            incomplete.push(inc);
+        }
         for p in &ls.prefixes {
             match p {
                 Prefix::Mapping => place.mapping = true,
@@ -75,13 +79,23 @@ impl Runner {
                         qualifiers.unwrap_or(1) as usize,
                     ))
                 }
-                Prefix::First(e) => match self.value(e, cx).and_then(|v| v.as_num()) {
-                    Some(n) if n >= 0.0 => place.first = Some(n as usize),
-                    _ => return,
+                Prefix::First(e) => match self.value(e, cx) {
+                    Ok(v) => match v.as_num() {
+                        Some(n) if n >= 0.0 => place.first = Some(n as usize),
+                        _ => return,
+                    },
+                    Err(NotKnown::Failed) => return,
+                    Err(NotKnown::Unknown(inc)) => incomplete.push(inc),
                 },
                 Prefix::When(c) => match self.value(&c.cond, cx) {
-                    Some(v) if v.truthy() != c.unless => {}
-                    _ => return,
+                    Ok(v) if v.truthy() != c.unless => {}
+                    Ok(_) | Err(NotKnown::Failed) => return,
+                    Err(NotKnown::Unknown(inc)) => {
+                        // Whether this load runs at all is unknown.
+                        let access = self.st.access;
+                        self.unfaithful(load_reach(access), inc);
+                        return;
+                    }
                 },
                 // A full reload skips `Add Only` / `Replace Only` loads and runs `Add` / `Replace` ones.
                 Prefix::Add { only: true } | Prefix::Replace { only: true } => return,
@@ -201,10 +215,24 @@ impl Runner {
             }
         }
         if !self.st.field_maps.is_empty() || !self.st.null_as_value.is_empty() {
+            for (f, m) in &self.st.field_maps {
+                if frame.fields.contains(f) {
+                    if let Some(inc) = self.st.mapping(m).and_then(|m| m.incomplete.first()) {
+                        incomplete.push(inc.clone());
+                    }
+                }
+            }
             self.apply_field_settings(&mut frame);
         }
         let base_name = label.clone().unwrap_or_else(|| base.default_name.clone());
         if place.mapping {
+            if frame.fields.len() < 2 && !incomplete.is_empty() {
+                // Its source was not read: an empty mapping that passes on why.
+                let mut mapping = Mapping::new(Vec::new());
+                mapping.incomplete = incomplete;
+                self.st.mappings.insert(base_name, mapping);
+                return;
+            }
             if frame.fields.len() < 2 {
                 self.error_at(
                     codes::EXPRESSION,
@@ -227,18 +255,10 @@ impl Runner {
                     )
                 })
                 .collect();
-            if !incomplete.is_empty() {
-                // A mapping that is not known faithfully taints nothing by itself; say what was skipped.
-                for inc in &incomplete {
-                    self.warn_at(
-                        codes::UNSUPPORTED_LOAD,
-                        cx,
-                        span,
-                        format!("mapping `{base_name}`: {}", inc.reason),
-                    );
-                }
-            }
-            self.st.mappings.insert(base_name, Mapping::new(pairs));
+            // A mapping not known faithfully passes its reasons to every load that applies it.
+            let mut mapping = Mapping::new(pairs);
+            mapping.incomplete = incomplete;
+            self.st.mappings.insert(base_name, mapping);
             return;
         }
         // QUALIFY: rename matching fields to `table.field` (table = label or default name).
@@ -409,6 +429,17 @@ impl Runner {
                         fields_done: false,
                     });
                 }
+                if let Some(inc) = self.st.fs_unknown.clone() {
+                    self.missing_reason(
+                        format!(
+                            "`{raw}` is read after a step that may change it ({})",
+                            inc.reason
+                        ),
+                        part,
+                        incomplete,
+                        inc.at,
+                    );
+                }
                 let mut frame = Frame::default();
                 for f in &files {
                     match sources::read_file(f, format) {
@@ -489,7 +520,14 @@ impl Runner {
             }
             LoadSource::Autogenerate(e) => {
                 let default_name = DEFAULT_AUTOGENERATE.to_string();
-                let n = self.value(e, cx)?.as_num().unwrap_or(0.0);
+                let n = match self.value(e, cx) {
+                    Ok(v) => v.as_num().unwrap_or(0.0),
+                    Err(NotKnown::Failed) => return None,
+                    Err(NotKnown::Unknown(inc)) => {
+                        incomplete.push(inc);
+                        0.0
+                    }
+                };
                 if n > MAX_GENERATED_ROWS {
                     self.error_at(
                         codes::ITERATION_LIMIT,
@@ -1584,6 +1622,54 @@ fn note_unsupported(
         reason: err.message.clone(),
         at: Some((cx.src, err.span)),
     });
+}
+
+/// Every expression of a load part (fields, WHERE, WHILE).
+fn part_exprs(p: &LoadPart) -> impl Iterator<Item = &Expr> {
+    p.fields
+        .iter()
+        .filter_map(|f| match f {
+            LoadField::Expr { expr, .. } => Some(expr),
+            _ => None,
+        })
+        .chain(p.where_.iter())
+        .chain(p.while_.iter())
+}
+
+impl Runner {
+    /// Why a load's expressions read something unknown: a table or field qsa could not load faithfully
+    /// (`Peek`, `Lookup`, `Exists`, …), a variable it could not compute, or a mapping it could not load
+    /// faithfully (`ApplyMap`, `MapSubString`).
+    fn load_reads_unknown(&self, ls: &LoadStmt, cx: &Cx, span: Span) -> Option<Incomplete> {
+        for e in ls.parts.iter().flat_map(part_exprs) {
+            if let Some(inc) = self.unknown_reads(e, cx, span, false) {
+                return Some(inc);
+            }
+            let mut found = None;
+            eval::walk(e, &mut |x| {
+                if let ExprKind::Call { name, args, .. } = &x.kind {
+                    let lower = name.text.to_ascii_lowercase();
+                    if found.is_none() && (lower == "applymap" || lower == "mapsubstring") {
+                        found = match args.first().map(|a| &a.kind) {
+                            Some(ExprKind::Str(m)) => self
+                                .st
+                                .mapping(m)
+                                .and_then(|m| m.incomplete.first().cloned()),
+                            _ => self
+                                .st
+                                .mappings
+                                .values()
+                                .find_map(|m| m.incomplete.first().cloned()),
+                        };
+                    }
+                }
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
 }
 
 fn part_calls(p: &LoadPart, lower: &str) -> bool {

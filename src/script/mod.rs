@@ -1,6 +1,17 @@
 //! Stage 2: run the statements of a parsed script the way the Qlik engine's loader does (except for the
 //! database): variables, `$(…)` expansion, includes, control flow, loads, and both sections' tables.
+//!
+//! # Fail closed, by construction
+//! Every step the runner cannot run the way Qlik's reload would (a source not read, a statement not run,
+//! a variable whose value is unknown or that the script never sets, a condition that reads any of
+//! these) is recorded with what it can reach (`faith::Reach`: a variable, a table, a load of unknown
+//! fields, the security model itself). Unknown conditions run no branch; instead everything the branches
+//! could change becomes unknown, the section (S2) included. At the end, whatever can reach an answer —
+//! a security table (S2–S5), `QlikCloudGroupMode` (S7), a table holding or linked to a reduction field
+//! (A2, R4) — is an error, so `reduce::prepare` refuses (exit 2); "no Section Access" needs the same
+//! proof. The details, and the property test that proves it, are in `faith.rs`.
 
+mod faith;
 pub mod functions;
 pub mod sources;
 
@@ -14,6 +25,23 @@ use crate::model::DataModel;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The variable rule S7 reads at the end of the script (the runner makes sure it is known).
+pub const GROUP_MODE_VARIABLE: &str = "QlikCloudGroupMode";
+
+/// Section Access system fields (A1; everything else in a security table is a reduction field, A2).
+pub const SYSTEM_FIELDS: &[&str] = &[
+    "ACCESS",
+    "USERID",
+    "USER.EMAIL",
+    "GROUP",
+    "PASSWORD",
+    "SERIAL",
+    "NTNAME",
+    "NTDOMAINSID",
+    "NTSID",
+    "OMIT",
+];
+
 /// What the runner needs besides the script.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -25,6 +53,11 @@ pub struct RunOptions {
     pub today: Option<String>,
     /// Total loop iterations allowed before the run stops with an error.
     pub max_iterations: u64,
+    /// Variables defined before the script runs (`--var NAME=VALUE`): what the app defines outside its
+    /// script. A variable the script uses but neither sets nor gets here is unknown (fail closed).
+    pub vars: Vec<(String, String)>,
+    /// The user the reload runs as (`--reload-user`): what `OSUser()` returns.
+    pub reload_user: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -34,6 +67,8 @@ impl Default for RunOptions {
             tables: Vec::new(),
             today: None,
             max_iterations: 1_000_000,
+            vars: Vec::new(),
+            reload_user: None,
         }
     }
 }
@@ -52,6 +87,9 @@ pub struct RunResult {
     pub variables: BTreeMap<String, String>,
     /// Parse and run diagnostics. An error means the result must not be trusted for what it touches.
     pub diagnostics: Vec<Diagnostic>,
+    /// A `Section Access` statement ran (with no security table left at the end, the script still is not
+    /// one "without Section Access").
+    pub access_seen: Option<(SourceId, crate::diag::Span)>,
 }
 
 impl RunResult {

@@ -3,6 +3,7 @@
 
 use super::eval::{compare, Ctx, EvalError};
 use super::expand::{expand_text, Expanded};
+use super::faith::Reach;
 use super::functions::FnEnv;
 use super::sources::{self, PathContext};
 use super::{RunOptions, RunResult};
@@ -25,6 +26,8 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 pub(crate) struct Mapping {
     pub pairs: Vec<(Value, Value)>,
     index: HashMap<Value, usize>,
+    /// Why the mapping is not known faithfully; every load that applies it inherits these.
+    pub incomplete: Vec<Incomplete>,
 }
 
 impl Mapping {
@@ -33,7 +36,11 @@ impl Mapping {
         for (i, (k, _)) in pairs.iter().enumerate() {
             index.entry(k.clone()).or_insert(i);
         }
-        Mapping { pairs, index }
+        Mapping {
+            pairs,
+            index,
+            incomplete: Vec::new(),
+        }
     }
     pub fn get(&self, k: &Value) -> Option<&Value> {
         self.index
@@ -104,6 +111,19 @@ pub(crate) struct State {
     pub unknown_fields: Vec<(bool, Incomplete)>,
     /// `AutoNumber()` counters: counter id → (value text → number), numbered by first appearance.
     pub autonumber: std::cell::RefCell<BTreeMap<String, HashMap<String, u64>>>,
+    /// Variables the script removed on purpose (`LET v = Null()`, a SUB parameter not passed): known
+    /// to be unset, unlike a variable the script never sets (which an app may define outside it).
+    pub unset: HashSet<String>,
+    /// Why the security model is not known (see `faith`): steps of unknown effect that may have run in
+    /// access mode.
+    pub access_unknown: Vec<Incomplete>,
+    /// Set by `EXECUTE` (or a `Directory` where control flow is unknown): every file read afterwards
+    /// may not be what the reload reads.
+    pub fs_unknown: Option<Incomplete>,
+    /// Reasons every load run now inherits (the statement was expanded from unknown variables).
+    pub stmt_taint: Vec<Incomplete>,
+    /// Where a `Section Access` statement first ran.
+    pub access_seen: Option<(SourceId, Span)>,
 }
 
 /// System variables and their defaults (what a new Qlik Sense app's script sets, en-US).
@@ -156,7 +176,15 @@ impl State {
             dropped_incomplete: Vec::new(),
             unknown_fields: Vec::new(),
             autonumber: Default::default(),
+            unset: HashSet::new(),
+            access_unknown: Vec::new(),
+            fs_unknown: None,
+            stmt_taint: Vec::new(),
+            access_seen: None,
         };
+        for (k, v) in &opts.vars {
+            st.vars.insert(k.clone(), v.clone());
+        }
         st.refresh_env();
         st
     }
@@ -182,6 +210,7 @@ impl State {
                 "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec",
             ),
             day_names: get("DayNames", "Mon;Tue;Wed;Thu;Fri;Sat;Sun"),
+            reload_user: self.opts.reload_user.clone(),
         };
     }
 
@@ -190,6 +219,7 @@ impl State {
     pub fn uncertain(&self) -> bool {
         !self.unknown_fields.is_empty()
             || !self.tainted.is_empty()
+            || !self.access_unknown.is_empty()
             || !self.dropped_incomplete.is_empty()
             || self
                 .app
@@ -197,6 +227,32 @@ impl State {
                 .iter()
                 .chain(self.security.tables.iter())
                 .any(|t| !t.incomplete.is_empty())
+    }
+
+    /// One reason anything in the run so far is not known faithfully.
+    pub fn any_uncertainty(&self) -> Option<Incomplete> {
+        self.app
+            .tables
+            .iter()
+            .chain(self.security.tables.iter())
+            .find_map(|t| t.incomplete.first().cloned())
+            .or_else(|| self.unknown_fields.first().map(|(_, i)| i.clone()))
+            .or_else(|| self.access_unknown.first().cloned())
+            .or_else(|| self.dropped_incomplete.first().map(|(_, i)| i.clone()))
+            .or_else(|| self.tainted.values().next().cloned())
+    }
+
+    /// Why the values of field `f` (in any table of either section) may not be known: a table holding
+    /// it is incomplete, or a load whose fields are unknown may hold it.
+    pub fn field_uncertainty(&self, f: &str) -> Option<Incomplete> {
+        self.app
+            .tables
+            .iter()
+            .chain(self.security.tables.iter())
+            .filter(|t| t.fields.iter().any(|x| x == f))
+            .find_map(|t| t.incomplete.first().cloned())
+            .or_else(|| self.unknown_fields.first().map(|(_, i)| i.clone()))
+            .or_else(|| self.access_unknown.first().cloned())
     }
 
     pub fn verbatim(&self) -> bool {
@@ -376,6 +432,23 @@ pub(crate) enum Flow {
     Abort,
 }
 
+/// Why a control value is not available.
+pub(crate) enum NotKnown {
+    /// An error was reported.
+    Failed,
+    /// It reads something qsa could not compute (see `faith`): why.
+    Unknown(Incomplete),
+}
+
+/// What a load of unknown table and fields in the current section reaches.
+pub(crate) fn load_reach(access: bool) -> Reach {
+    if access {
+        Reach::Access
+    } else {
+        Reach::Load { access }
+    }
+}
+
 /// (source, statement start, expanded text)
 type ExpansionKey = (SourceId, usize, String);
 
@@ -429,6 +502,11 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
 }
 
 impl Runner {
+    /// A SUB defined so far (`key` lower-case).
+    pub(crate) fn sub(&self, key: &str) -> Option<Rc<SubDef>> {
+        self.subs.get(key).cloned()
+    }
+
     /// Parse a script file (main or included). `DEFERRED` notes are dropped: the runner expands and
     /// parses those statements when it reaches them.
     fn parse_file(&mut self, id: SourceId, text: &str) -> Vec<Stmt> {
@@ -456,18 +534,6 @@ impl Runner {
         let msg = msg.into();
         self.diags
             .push(Diagnostic::error(code, msg).at(cx.src, span, ""));
-    }
-
-    pub(crate) fn warn_at(
-        &mut self,
-        code: &'static str,
-        cx: &Cx,
-        span: Span,
-        msg: impl Into<String>,
-    ) {
-        let msg = msg.into();
-        self.diags
-            .push(Diagnostic::warning(code, msg).at(cx.src, span, ""));
     }
 
     /// Count one loop iteration; `false` (and an error) when the guard trips.
@@ -537,11 +603,18 @@ impl Runner {
                 branches,
                 otherwise,
             } => {
-                for b in branches {
+                for (i, b) in branches.iter().enumerate() {
                     match self.cond(&b.cond, cx) {
-                        Some(true) => return self.exec_block(&b.body.statements, cx),
-                        Some(false) => {}
-                        None => return Flow::Normal,
+                        Ok(true) => return self.exec_block(&b.body.statements, cx),
+                        Ok(false) => {}
+                        Err(NotKnown::Failed) => return Flow::Normal,
+                        Err(NotKnown::Unknown(inc)) => {
+                            let mut blocks: Vec<&Block> =
+                                branches[i..].iter().map(|b| &b.body).collect();
+                            blocks.extend(otherwise.iter());
+                            self.unknown_blocks(&blocks, &inc, cx);
+                            return Flow::Normal;
+                        }
                     }
                 }
                 match otherwise {
@@ -563,7 +636,11 @@ impl Runner {
                 loop {
                     if let Some(p) = pre {
                         match self.cond(&p.cond, cx) {
-                            Some(c) if c != p.until => {}
+                            Ok(c) if c != p.until => {}
+                            Err(NotKnown::Unknown(inc)) => {
+                                self.unknown_blocks(&[body], &inc, cx);
+                                break;
+                            }
                             _ => break,
                         }
                     }
@@ -577,7 +654,11 @@ impl Runner {
                     }
                     if let Some(p) = post {
                         match self.cond(&p.cond, cx) {
-                            Some(c) if c != p.until => {}
+                            Ok(c) if c != p.until => {}
+                            Err(NotKnown::Unknown(inc)) => {
+                                self.unknown_blocks(&[body], &inc, cx);
+                                break;
+                            }
                             _ => break,
                         }
                     }
@@ -600,13 +681,23 @@ impl Runner {
                 cases,
                 default,
             } => {
-                let Some(v) = self.value(subject, cx) else {
-                    return Flow::Normal;
+                let unknown = |r: &mut Self, from: usize, inc: &Incomplete| {
+                    let mut blocks: Vec<&Block> = cases[from..].iter().map(|c| &c.body).collect();
+                    blocks.extend(default.iter());
+                    r.unknown_blocks(&blocks, inc, cx);
+                    Flow::Normal
                 };
-                for case in cases {
+                let v = match self.value(subject, cx) {
+                    Ok(v) => v,
+                    Err(NotKnown::Failed) => return Flow::Normal,
+                    Err(NotKnown::Unknown(inc)) => return unknown(self, 0, &inc),
+                };
+                for (i, case) in cases.iter().enumerate() {
                     for cv in &case.values {
-                        let Some(c) = self.value(cv, cx) else {
-                            return Flow::Normal;
+                        let c = match self.value(cv, cx) {
+                            Ok(c) => c,
+                            Err(NotKnown::Failed) => return Flow::Normal,
+                            Err(NotKnown::Unknown(inc)) => return unknown(self, i, &inc),
                         };
                         if compare(&v, &c) == Some(Ordering::Equal) {
                             return self.exec_block(&case.body.statements, cx);
@@ -621,9 +712,23 @@ impl Runner {
             StmtKind::Exit { what, cond } => {
                 if let Some(c) = cond {
                     match self.cond(&c.cond, cx) {
-                        Some(v) if v != c.unless => {}
-                        Some(_) => return Flow::Normal,
-                        None => return Flow::Normal,
+                        Ok(v) if v != c.unless => {}
+                        Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
+                        Err(NotKnown::Unknown(inc)) => {
+                            // Whether the rest of the loop, SUB or script runs is unknown.
+                            let reason = format!(
+                                "whether this EXIT runs depends on {}; what follows it may not run",
+                                inc.reason
+                            );
+                            self.unfaithful(
+                                Reach::Access,
+                                Incomplete {
+                                    reason,
+                                    at: Some((cx.src, stmt.span)),
+                                },
+                            );
+                            return Flow::Normal;
+                        }
                     }
                 }
                 match what {
@@ -645,7 +750,14 @@ impl Runner {
         let raw = cx.slice(stmt.span).to_string();
         let exp = expand_text(&self.st, &raw, 0);
         self.report_expansion(&exp, cx, stmt.span, &stmt.kind);
+        // Variables qsa could not compute (or that nothing set) flow into whatever this statement does.
+        let taint = self.expansion_taint(&exp, cx, stmt.span);
         if exp.text.trim().trim_end_matches(';').trim().is_empty() {
+            if let Some(inc) = taint.first() {
+                // The whole statement came from an unknown variable.
+                let access = self.st.access;
+                self.unfaithful(load_reach(access), inc.clone());
+            }
             return Flow::Normal;
         }
         let key = (cx.src, stmt.span.start, exp.text.clone());
@@ -663,21 +775,23 @@ impl Runner {
                 file.expanded_from = Some((cx.src, stmt.span));
                 let id = self.sources.add(file);
                 let parsed = syntax::parse_statements(id, &exp.text);
-                if !exp.tainted.is_empty() && parsed.has_errors() {
+                if !taint.is_empty() && parsed.has_errors() {
                     // The text only breaks because a variable qsa could not compute is empty: part of
                     // that problem (decided at the end), not a script error.
-                    let reason = format!(
-                        "statement skipped: it uses `{}`, whose value qsa could not compute",
-                        exp.tainted.join("`, `")
-                    );
-                    let access = self.st.access;
-                    self.st.unknown_fields.push((
-                        access,
-                        Incomplete {
-                            reason,
-                            at: Some((cx.src, stmt.span)),
-                        },
-                    ));
+                    let first = &taint[0];
+                    let inc = Incomplete {
+                        reason: format!("statement skipped: {}", first.reason),
+                        at: Some((cx.src, stmt.span)),
+                    };
+                    match &stmt.kind {
+                        StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => {
+                            self.unfaithful(Reach::Var(name.text.clone()), inc)
+                        }
+                        _ => {
+                            let access = self.st.access;
+                            self.unfaithful(load_reach(access), inc);
+                        }
+                    }
                     self.diags
                         .extend(parsed.diagnostics.into_iter().filter(|d| !d.is_error()));
                     let stmts = Rc::new(Vec::new());
@@ -695,67 +809,67 @@ impl Runner {
             text: Arc::from(exp.text.as_str()),
             dir: cx.dir.clone(),
         };
-        // Variables qsa could not compute flow into whatever this statement loads.
-        let taint: Vec<Incomplete> = exp
+        let saved = std::mem::replace(&mut self.st.stmt_taint, taint.clone());
+        self.st.stmt_taint.extend(saved.iter().cloned());
+        let mut flow = Flow::Normal;
+        for s in stmts.iter() {
+            flow = self.exec_stmt(s, &sub, false);
+            if let Some(inc) = taint.first() {
+                self.expanded_effects(s, inc);
+            }
+            if flow != Flow::Normal {
+                break;
+            }
+        }
+        self.st.stmt_taint = saved;
+        flow
+    }
+
+    /// What a statement read from text with unknown variables in it changed: loads carry the reason
+    /// themselves (`stmt_taint`); the rest is recorded here.
+    fn expanded_effects(&mut self, s: &Stmt, inc: &Incomplete) {
+        let access = self.st.access;
+        match &s.kind {
+            StmtKind::Set { name, .. } | StmtKind::Let { name, .. } => {
+                self.unfaithful(Reach::Var(name.text.clone()), inc.clone())
+            }
+            StmtKind::Section(_) => self.unfaithful(Reach::Access, inc.clone()),
+            // Loads carry the reason themselves.
+            StmtKind::Load(_) => {}
+            k if super::faith::changes_tables(k) => {
+                self.unfaithful(load_reach(access), inc.clone())
+            }
+            StmtKind::Directory { .. } => {
+                self.st.fs_unknown.get_or_insert(inc.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Why a `$(…)` expansion's text is not known: the unknown variables it used (computed unfaithfully,
+    /// or never set by the script), each as a reason located at `span`.
+    pub(crate) fn expansion_taint(&self, exp: &Expanded, cx: &Cx, span: Span) -> Vec<Incomplete> {
+        let mut out: Vec<Incomplete> = exp
             .tainted
             .iter()
             .filter_map(|v| self.st.tainted.get(v).cloned())
             .collect();
-        let before = self.table_names();
-        for s in stmts.iter() {
-            let flow = self.exec_stmt(s, &sub, false);
-            if flow != Flow::Normal {
-                return flow;
+        for u in &exp.undefined {
+            if !self.st.unset.contains(u) {
+                out.push(self.never_set(u, cx, span));
             }
         }
-        if !taint.is_empty() {
-            self.taint_changed(&before, &taint, stmt);
-        }
-        Flow::Normal
+        out
     }
 
-    fn table_names(&self) -> Vec<(bool, String, usize)> {
-        let mut v: Vec<(bool, String, usize)> = self
-            .st
-            .app
-            .tables
-            .iter()
-            .map(|t| (false, t.name.clone(), t.row_count()))
-            .collect();
-        v.extend(
-            self.st
-                .security
-                .tables
-                .iter()
-                .map(|t| (true, t.name.clone(), t.row_count())),
-        );
-        v
-    }
-
-    /// Mark tables created or grown by a statement that used an uncertain variable.
-    fn taint_changed(
-        &mut self,
-        before: &[(bool, String, usize)],
-        taint: &[Incomplete],
-        stmt: &Stmt,
-    ) {
-        let after = self.table_names();
-        for (access, name, rows) in after {
-            if before
-                .iter()
-                .any(|(a, n, r)| *a == access && n == &name && *r == rows)
-            {
-                continue;
-            }
-            if let Some(t) = self.st.section_mut(access).table_mut(&name) {
-                for i in taint {
-                    if !t.incomplete.contains(i) {
-                        t.incomplete.push(i.clone());
-                    }
-                }
-            }
+    /// A variable the script reads but never set.
+    pub(crate) fn never_set(&self, name: &str, cx: &Cx, span: Span) -> Incomplete {
+        Incomplete {
+            reason: format!(
+                "variable `{name}` is used but never set by the script, and an app can define variables outside its script (pass --var {name}=VALUE)"
+            ),
+            at: Some((cx.src, span)),
         }
-        let _ = stmt;
     }
 
     fn report_expansion(&mut self, exp: &Expanded, cx: &Cx, span: Span, kind: &StmtKind) {
@@ -795,16 +909,19 @@ impl Runner {
     }
 
     /// Evaluate a control statement's expression (expanding its text first when it contains `$(`).
-    /// `None` after reporting an error.
-    pub(crate) fn value(&mut self, e: &Expr, cx: &Cx) -> Option<Value> {
+    /// `Failed` after reporting an error; `Unknown` when it reads something qsa could not compute.
+    pub(crate) fn value(&mut self, e: &Expr, cx: &Cx) -> Result<Value, NotKnown> {
         let raw = cx.slice(e.span);
         let owned;
         let expr = if raw.contains("$(") {
             let exp = expand_text(&self.st, raw, 0);
             let kind = StmtKind::Disconnect;
             self.report_expansion(&exp, cx, e.span, &kind);
+            if let Some(inc) = self.expansion_taint(&exp, cx, e.span).into_iter().next() {
+                return Err(NotKnown::Unknown(inc));
+            }
             if exp.text.trim().is_empty() {
-                return Some(Value::Null);
+                return Ok(Value::Null);
             }
             match syntax::parse_expr(cx.src, &exp.text) {
                 Ok(x) => {
@@ -823,15 +940,18 @@ impl Runner {
                         .at(cx.src, e.span, "this expression")
                         .with_rule("S6"),
                     );
-                    return None;
+                    return Err(NotKnown::Failed);
                 }
             }
         } else {
             e
         };
+        if let Some(inc) = self.unknown_reads(expr, cx, e.span, true) {
+            return Err(NotKnown::Unknown(inc));
+        }
         let res = Ctx::plain(&self.st).eval(expr);
         match res {
-            Ok(v) => Some(v),
+            Ok(v) => Ok(v),
             Err(err) => {
                 let span = if raw.contains("$(") { e.span } else { err.span };
                 self.diags.push(
@@ -842,51 +962,97 @@ impl Runner {
                     .at(cx.src, span, "")
                     .with_help("qsa cannot tell which way the script goes from here"),
                 );
-                None
+                Err(NotKnown::Failed)
             }
         }
     }
 
-    fn cond(&mut self, e: &Expr, cx: &Cx) -> Option<bool> {
+    fn cond(&mut self, e: &Expr, cx: &Cx) -> Result<bool, NotKnown> {
         self.value(e, cx).map(|v| v.truthy())
     }
 
-    /// The first incomplete reason of a table an expression reads with `Peek`, `Lookup`,
-    /// `FieldValue`, `NoOfRows`, … (any incomplete table when the table is not named literally).
-    fn reads_uncertain_table(&self, e: &Expr) -> Option<Incomplete> {
-        const READERS: &[&str] = &[
-            "peek",
-            "lookup",
+    /// Why an expression's value is not known, if it is not: it reads a table or field qsa could not
+    /// load faithfully (`Peek`, `Lookup`, `NoOfRows`, `Exists`, `FieldValue`, …, a table that does not
+    /// exist because an earlier load could not run), or, outside a row (`control`), a variable by bare
+    /// name that is unknown or never set.
+    pub(crate) fn unknown_reads(
+        &self,
+        e: &Expr,
+        cx: &Cx,
+        span: Span,
+        control: bool,
+    ) -> Option<Incomplete> {
+        /// Table-reading functions and the position of their table argument.
+        const TABLE_READERS: &[(&str, usize)] = &[
+            ("peek", 2),
+            ("lookup", 3),
+            ("noofrows", 0),
+            ("nooffields", 0),
+            ("fieldname", 1),
+            ("tablenumber", 0),
+        ];
+        /// Functions that read a field's values across tables, or the list of tables.
+        const MODEL_READERS: &[&str] = &[
             "fieldvalue",
             "fieldvaluecount",
-            "noofrows",
             "exists",
-            "fieldname",
-            "nooffields",
+            "fieldindex",
+            "fieldvaluelist",
+            "nooftables",
+            "tablename",
         ];
         let mut found = None;
         super::eval::walk(e, &mut |x| {
             if found.is_some() {
                 return;
             }
-            if let ExprKind::Call { name, args, .. } = &x.kind {
-                if !READERS.contains(&name.text.to_ascii_lowercase().as_str()) {
-                    return;
+            match &x.kind {
+                ExprKind::Field(n) if control => {
+                    if let Some(inc) = self.st.tainted.get(&n.text) {
+                        found = Some(inc.clone());
+                    } else if !self.st.vars.contains_key(&n.text)
+                        && !self.st.unset.contains(&n.text)
+                    {
+                        found = Some(self.never_set(&n.text, cx, span));
+                    }
                 }
-                let named = args.iter().rev().find_map(|a| match &a.kind {
-                    ExprKind::Str(s) => self.st.table(s),
-                    _ => None,
-                });
-                found = match named {
-                    Some(t) => t.incomplete.first().cloned(),
-                    None => self
-                        .st
-                        .app
-                        .tables
-                        .iter()
-                        .chain(self.st.security.tables.iter())
-                        .find_map(|t| t.incomplete.first().cloned()),
-                };
+                ExprKind::Field(n) => {
+                    if let Some(inc) = self.st.tainted.get(&n.text) {
+                        found = Some(inc.clone());
+                    }
+                }
+                ExprKind::Call { name, args, .. } => {
+                    let lower = name.text.to_ascii_lowercase();
+                    if let Some(&(_, at)) = TABLE_READERS.iter().find(|(f, _)| *f == lower) {
+                        found = match args.get(at).map(|a| &a.kind) {
+                            Some(ExprKind::Str(t)) => match self.st.table(t) {
+                                Some(t) => t.incomplete.first().cloned(),
+                                None => self.st.any_uncertainty().map(|u| Incomplete {
+                                    reason: format!(
+                                        "table `{t}` does not exist here, most likely because an earlier step could not run ({})",
+                                        u.reason
+                                    ),
+                                    at: Some((cx.src, span)),
+                                }),
+                            },
+                            // `Peek(f, n)`: the table being loaded or the last one loaded.
+                            None if lower == "peek" => self
+                                .st
+                                .last_table()
+                                .and_then(|t| t.incomplete.first().cloned()),
+                            _ => self.st.any_uncertainty(),
+                        };
+                    } else if MODEL_READERS.contains(&lower.as_str()) {
+                        found = match args.first().map(|a| &a.kind) {
+                            Some(ExprKind::Str(f))
+                            | Some(ExprKind::Field(Name { text: f, .. })) => {
+                                self.st.field_uncertainty(f)
+                            }
+                            _ => self.st.any_uncertainty(),
+                        };
+                    }
+                }
+                _ => {}
             }
         });
         found
@@ -895,6 +1061,7 @@ impl Runner {
     fn set_var(&mut self, name: &str, value: String) {
         self.st.vars.insert(name.to_string(), value);
         self.st.tainted.remove(name);
+        self.st.unset.remove(name);
         if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
             self.st.refresh_env();
         }
@@ -911,15 +1078,23 @@ impl Runner {
         span: Span,
         cx: &Cx,
     ) -> Flow {
-        let (Some(a), Some(b)) = (self.value(from, cx), self.value(to, cx)) else {
-            return Flow::Normal;
-        };
-        let s = match step {
-            Some(e) => match self.value(e, cx) {
-                Some(v) => v,
-                None => return Flow::Normal,
-            },
-            None => Value::num(1.0),
+        let bounds = (|| -> Result<(Value, Value, Value), NotKnown> {
+            let a = self.value(from, cx)?;
+            let b = self.value(to, cx)?;
+            let s = match step {
+                Some(e) => self.value(e, cx)?,
+                None => Value::num(1.0),
+            };
+            Ok((a, b, s))
+        })();
+        let (a, b, s) = match bounds {
+            Ok(x) => x,
+            Err(NotKnown::Failed) => return Flow::Normal,
+            Err(NotKnown::Unknown(inc)) => {
+                self.unfaithful(Reach::Var(var.text.clone()), inc.clone());
+                self.unknown_blocks(&[body], &inc, cx);
+                return Flow::Normal;
+            }
         };
         let (Some(a), Some(b), Some(s)) = (a.as_num(), b.as_num(), s.as_num()) else {
             self.error_at(
@@ -970,14 +1145,43 @@ impl Runner {
         span: Span,
         cx: &Cx,
     ) -> Flow {
+        let values = match self.for_each_items(items, cx) {
+            Ok(v) => v,
+            Err(NotKnown::Failed) => return Flow::Normal,
+            Err(NotKnown::Unknown(inc)) => {
+                self.unfaithful(Reach::Var(var.text.clone()), inc.clone());
+                self.unknown_blocks(&[body], &inc, cx);
+                return Flow::Normal;
+            }
+        };
+        for v in values {
+            if !self.tick(cx, span) {
+                return Flow::Abort;
+            }
+            self.set_var(&var.text, v);
+            match self.exec_block(&body.statements, cx) {
+                Flow::Normal => {}
+                Flow::ExitFor => break,
+                other => return other,
+            }
+        }
+        Flow::Normal
+    }
+
+    /// The values a `FOR EACH` iterates over.
+    fn for_each_items(&mut self, items: &[Expr], cx: &Cx) -> Result<Vec<String>, NotKnown> {
         let mut values: Vec<String> = Vec::new();
         for item in items {
             if let ExprKind::Call { name, args, .. } = &item.kind {
                 let lower = name.text.to_ascii_lowercase();
                 if lower == "filelist" || lower == "dirlist" {
-                    let Some(pat) = args.first().and_then(|a| self.value(a, cx)) else {
-                        return Flow::Normal;
+                    let Some(pat) = args.first() else {
+                        continue;
                     };
+                    let pat = self.value(pat, cx)?;
+                    if let Some(inc) = self.st.fs_unknown.clone() {
+                        return Err(NotKnown::Unknown(inc));
+                    }
                     let ctx = self.st.path_context(&cx.dir);
                     let pattern = pat.text_or_empty().into_owned();
                     let res = if lower == "filelist" {
@@ -988,28 +1192,28 @@ impl Runner {
                     match res {
                         Ok(list) => values.extend(list),
                         Err(e) => {
-                            // Like a missing file: what the loop would load is unknown. Error when
+                            // Like a missing file: what the loop would do is unknown. Error when
                             // Section Access could depend on it (decided at the end), else a warning.
                             let reason = format!(
                                 "missing source: {}(`{pattern}`): {e}; the loop over it did not run",
                                 name.text
                             );
-                            let access = self.st.access;
-                            self.st.unknown_fields.push((
-                                access,
-                                Incomplete {
-                                    reason,
-                                    at: Some((cx.src, item.span)),
-                                },
-                            ));
+                            return Err(NotKnown::Unknown(Incomplete {
+                                reason,
+                                at: Some((cx.src, item.span)),
+                            }));
                         }
                     }
                     continue;
                 }
                 if lower == "fieldvaluelist" {
-                    let Some(f) = args.first().and_then(|a| self.value(a, cx)) else {
-                        return Flow::Normal;
+                    let Some(f) = args.first() else {
+                        continue;
                     };
+                    let f = self.value(f, cx)?;
+                    if let Some(inc) = self.st.field_uncertainty(&f.text_or_empty()) {
+                        return Err(NotKnown::Unknown(inc));
+                    }
                     values.extend(
                         self.st
                             .field_values(&f.text_or_empty())
@@ -1024,6 +1228,9 @@ impl Runner {
                 // `FOR EACH x IN $(vList)`: the expansion may yield several items.
                 let exp = expand_text(&self.st, raw, 0);
                 self.report_expansion(&exp, cx, item.span, &StmtKind::Disconnect);
+                if let Some(inc) = self.expansion_taint(&exp, cx, item.span).into_iter().next() {
+                    return Err(NotKnown::Unknown(inc));
+                }
                 for part in super::expand::split_args(&exp.text) {
                     if part.trim().is_empty() {
                         continue;
@@ -1038,7 +1245,7 @@ impl Runner {
                                     item.span,
                                     format!("FOR EACH item `{}`: {}", part.trim(), err.message),
                                 );
-                                return Flow::Normal;
+                                return Err(NotKnown::Failed);
                             }
                         },
                         Err(_) => values.push(part.trim().to_string()),
@@ -1046,23 +1253,10 @@ impl Runner {
                 }
                 continue;
             }
-            match self.value(item, cx) {
-                Some(v) => values.push(v.text_or_empty().into_owned()),
-                None => return Flow::Normal,
-            }
+            let v = self.value(item, cx)?;
+            values.push(v.text_or_empty().into_owned());
         }
-        for v in values {
-            if !self.tick(cx, span) {
-                return Flow::Abort;
-            }
-            self.set_var(&var.text, v);
-            match self.exec_block(&body.statements, cx) {
-                Flow::Normal => {}
-                Flow::ExitFor => break,
-                other => return other,
-            }
-        }
-        Flow::Normal
+        Ok(values)
     }
 
     fn exec_call(&mut self, name: &Name, args: &[Expr], span: Span, cx: &Cx) -> Flow {
@@ -1088,32 +1282,59 @@ impl Runner {
         let mut vals = Vec::new();
         for a in args {
             match self.value(a, cx) {
-                Some(v) => vals.push(v),
-                None => return Flow::Normal,
+                Ok(v) => vals.push(Ok(v)),
+                Err(NotKnown::Failed) => return Flow::Normal,
+                // The SUB runs with this parameter unknown.
+                Err(NotKnown::Unknown(inc)) => vals.push(Err(inc)),
             }
         }
-        // Parameters are local: save and restore what the names held.
+        // Parameters are local: save and restore what the names held (value, unknown reason, unset).
         let mut saved = Vec::new();
         for (i, p) in sub.params.iter().enumerate() {
-            saved.push((p.text.clone(), self.st.vars.get(&p.text).cloned()));
+            let name = p.text.clone();
+            saved.push((
+                name.clone(),
+                self.st.vars.get(&name).cloned(),
+                self.st.tainted.get(&name).cloned(),
+                self.st.unset.contains(&name),
+            ));
             match vals.get(i) {
-                Some(v) if !v.is_null() => self.set_var(&p.text, v.text_or_empty().into_owned()),
+                Some(Ok(v)) if !v.is_null() => self.set_var(&name, v.text_or_empty().into_owned()),
+                Some(Err(inc)) => {
+                    self.set_var(&name, String::new());
+                    self.unfaithful(Reach::Var(name), inc.clone());
+                }
                 _ => {
-                    self.st.vars.remove(&p.text);
+                    self.st.vars.remove(&name);
+                    self.st.tainted.remove(&name);
+                    self.st.unset.insert(name);
                 }
             }
         }
         self.call_depth += 1;
         let flow = self.exec_block(&sub.body.statements, &sub.cx);
         self.call_depth -= 1;
-        for (k, v) in saved.into_iter().rev() {
+        for (k, v, taint, unset) in saved.into_iter().rev() {
             match v {
                 Some(v) => {
-                    self.st.vars.insert(k, v);
+                    self.st.vars.insert(k.clone(), v);
                 }
                 None => {
                     self.st.vars.remove(&k);
                 }
+            }
+            match taint {
+                Some(t) => {
+                    self.st.tainted.insert(k.clone(), t);
+                }
+                None => {
+                    self.st.tainted.remove(&k);
+                }
+            }
+            if unset {
+                self.st.unset.insert(k);
+            } else {
+                self.st.unset.remove(&k);
             }
         }
         match flow {
@@ -1127,6 +1348,26 @@ impl Runner {
         self.report_expansion(&exp, cx, span, &StmtKind::Disconnect);
         let path_text = exp.text.trim().to_string();
         let what = if must { "must_include" } else { "include" };
+        // What an include holds can be anything, Section Access included: its text must be known.
+        let unknown = self
+            .expansion_taint(&exp, cx, span)
+            .into_iter()
+            .next()
+            .or_else(|| self.st.fs_unknown.clone());
+        if let Some(inc) = unknown {
+            let reason = format!(
+                "$({what}={path_text}): which file it reads is unknown ({}), and it may load Section Access",
+                inc.reason
+            );
+            self.unfaithful(
+                Reach::Access,
+                Incomplete {
+                    reason,
+                    at: Some((cx.src, span)),
+                },
+            );
+            return Flow::Normal;
+        }
         let ctx = self.st.path_context(&cx.dir);
         let resolved = sources::resolve_path(&path_text, &ctx);
         let read = resolved.as_ref().map_err(|e| e.to_string()).and_then(|p| {
@@ -1137,18 +1378,23 @@ impl Runner {
         let (path, bytes) = match read {
             Ok(x) => x,
             Err(reason) => {
-                let d = if must {
-                    Diagnostic::error(
+                if must {
+                    let d = Diagnostic::error(
                         codes::INCLUDE_MISSING,
                         format!("$(must_include={path_text}): cannot read the file ({reason})"),
-                    )
+                    );
+                    self.diags.push(d.at(cx.src, span, format!("{what} here")).with_rule("S6").with_help("paths are relative to the including script; map lib:// folders with --lib NAME=DIR"));
                 } else {
-                    Diagnostic::warning(
-                        codes::INCLUDE_MISSING,
-                        format!("$(include={path_text}): cannot read the file ({reason}); Qlik skips it silently"),
-                    )
-                };
-                self.diags.push(d.at(cx.src, span, format!("{what} here")).with_rule("S6").with_help("paths are relative to the including script; map lib:// folders with --lib NAME=DIR"));
+                    // Qlik skips a missing include silently, but qsa cannot tell whether the file
+                    // exists where the app reloads: what it would run is unknown.
+                    self.unfaithful(
+                        Reach::Access,
+                        Incomplete {
+                            reason: format!("missing source: $(include={path_text}): cannot read the file ({reason}); Qlik skips a missing include silently, but where the app reloads it may exist and load Section Access (map lib:// folders with --lib NAME=DIR)"),
+                            at: Some((cx.src, span)),
+                        },
+                    );
+                }
                 return Flow::Normal;
             }
         };
@@ -1192,29 +1438,16 @@ impl Runner {
                     self.set_var(&name.text, String::new());
                     return;
                 };
-                let from_uncertain = self.reads_uncertain_table(expr);
+                if let Some(inc) = self.unknown_reads(expr, cx, span, true) {
+                    self.set_var(&name.text, String::new());
+                    self.unfaithful(Reach::Var(name.text.clone()), inc);
+                    return;
+                }
                 match Ctx::plain(&self.st).eval(expr) {
-                    Ok(_) if from_uncertain.is_some() => {
-                        let inc = from_uncertain.unwrap_or_else(|| Incomplete {
-                            reason: String::new(),
-                            at: None,
-                        });
-                        self.diags.push(
-                            Diagnostic::warning(
-                                codes::EXPRESSION,
-                                format!(
-                                    "LET {}: reads a table qsa could not load faithfully ({})",
-                                    name.text, inc.reason
-                                ),
-                            )
-                            .at(cx.src, span, "value uncertain"),
-                        );
-                        self.set_var(&name.text, String::new());
-                        self.st.tainted.insert(name.text.clone(), inc);
-                    }
                     Ok(v) if v.is_null() => {
                         self.st.vars.remove(&name.text);
                         self.st.tainted.remove(&name.text);
+                        self.st.unset.insert(name.text.clone());
                     }
                     Ok(v) => self.set_var(&name.text, v.text_or_empty().into_owned()),
                     Err(e) => {
@@ -1225,8 +1458,8 @@ impl Runner {
                                 .with_help("the variable is left empty; anything loaded using it is marked as uncertain"),
                         );
                         self.set_var(&name.text, String::new());
-                        self.st.tainted.insert(
-                            name.text.clone(),
+                        self.unfaithful(
+                            Reach::Var(name.text.clone()),
                             Incomplete {
                                 reason,
                                 at: Some((cx.src, span)),
@@ -1237,6 +1470,9 @@ impl Runner {
             }
             StmtKind::Section(kind) => {
                 self.st.access = *kind == SectionKind::Access;
+                if self.st.access {
+                    self.st.access_seen.get_or_insert((cx.src, span));
+                }
             }
             StmtKind::Load(ls) => self.exec_load(ls, stmt, cx),
             StmtKind::Drop {
@@ -1303,6 +1539,13 @@ impl Runner {
                 }
             }
             StmtKind::Execute { command } => {
+                self.st.fs_unknown.get_or_insert(Incomplete {
+                    reason: format!(
+                        "EXECUTE {} was not run, and the program may change the files read after it",
+                        command.text.trim()
+                    ),
+                    at: Some((cx.src, span)),
+                });
                 self.diags.push(
                     Diagnostic::warning(
                         codes::STATEMENT_SKIPPED,
@@ -1314,7 +1557,17 @@ impl Runner {
                     .at(cx.src, span, "skipped"),
                 );
             }
-            StmtKind::Unsupported { keyword } if self.st.access => {
+            StmtKind::Unsupported { keyword } if !self.st.access => {
+                // It may load or change a table of any name and fields.
+                self.unfaithful(
+                    Reach::Load { access: false },
+                    Incomplete {
+                        reason: format!("`{keyword}` is not supported by qsa and was not run"),
+                        at: Some((cx.src, span)),
+                    },
+                );
+            }
+            StmtKind::Unsupported { keyword } => {
                 self.diags.push(
                     Diagnostic::error(
                         codes::UNSUPPORTED_LOAD,
@@ -1353,6 +1606,7 @@ impl Runner {
             security: self.st.security,
             variables: self.st.vars,
             diagnostics: diags,
+            access_seen: self.st.access_seen,
         }
     }
 
@@ -1423,15 +1677,20 @@ impl Runner {
                 }
             }
         }
+        // O1: OMIT names app fields; a load of unknown fields may hold one.
+        let omits_any = self.st.security.tables.iter().any(|t| {
+            t.column("OMIT")
+                .is_some_and(|c| c.iter().any(|v| !v.text_or_empty().trim().is_empty()))
+        });
         for (access, inc) in &self.st.unknown_fields {
             if !seen.insert((inc.reason.clone(), inc.at)) {
                 continue;
             }
-            if *access || !sec_fields.is_empty() {
+            if *access || !sec_fields.is_empty() || omits_any {
                 out.push(incomplete_diag(
                     inc,
                     Severity::Error,
-                    "its fields are unknown, so it may hold a reduction field".into(),
+                    "its fields are unknown, so it may hold a reduction field or a field OMIT names".into(),
                 ));
             } else {
                 out.push(incomplete_diag(
@@ -1456,7 +1715,32 @@ impl Runner {
                 "the table was dropped before the end of the script".into(),
             ));
         }
-        // Variables qsa could not compute: harmless unless they fed something (then the table carries it).
+        // The security model itself may differ (faith::Reach::Access): refuse, whatever was loaded.
+        for inc in &self.st.access_unknown {
+            if seen.insert((inc.reason.clone(), inc.at)) {
+                out.push(unknown_effect(
+                    inc,
+                    format!("{}; so qsa cannot know what Section Access holds, or whether the script has one", inc.reason),
+                    "S2",
+                    "make the step known (supply the file with --lib, the variable with --var NAME=VALUE) or remove it",
+                ));
+            }
+        }
+        // S7 reads the group mode at the end of the script: it must be known.
+        if let Some(inc) = self.st.tainted.get(super::GROUP_MODE_VARIABLE) {
+            out.push(unknown_effect(
+                inc,
+                format!(
+                    "`{}` is unknown at the end of the script ({}), so qsa cannot tell which groups GROUP is compared with",
+                    super::GROUP_MODE_VARIABLE,
+                    inc.reason
+                ),
+                "S7",
+                "set the variable with a value qsa can compute, or pass --var QlikCloudGroupMode=N",
+            ));
+        }
+        // Other variables qsa could not compute: harmless unless they fed something (then the table
+        // carries it).
         self.diags.extend(out);
     }
 
@@ -1537,19 +1821,18 @@ impl Runner {
     }
 }
 
-/// Section Access system fields (everything else in a security table is a reduction field).
-pub(crate) const SYSTEM_FIELDS: &[&str] = &[
-    "ACCESS",
-    "USERID",
-    "USER.EMAIL",
-    "GROUP",
-    "PASSWORD",
-    "SERIAL",
-    "NTNAME",
-    "NTDOMAINSID",
-    "NTSID",
-    "OMIT",
-];
+pub(crate) use super::SYSTEM_FIELDS;
+
+/// A QSA116 error: a step of unknown effect reaches Section Access.
+fn unknown_effect(inc: &Incomplete, message: String, rule: &'static str, fix: &str) -> Diagnostic {
+    let mut d = Diagnostic::error(codes::UNKNOWN_EFFECT, message)
+        .with_rule(rule)
+        .with_help(format!("qsa fails closed: {fix}"));
+    if let Some((s, sp)) = inc.at {
+        d = d.at(s, sp, "cannot be evaluated faithfully");
+    }
+    d
+}
 
 fn incomplete_diag(inc: &Incomplete, sev: Severity, why: String) -> Diagnostic {
     let code = if inc.reason.starts_with("missing source") {
