@@ -622,3 +622,16 @@ fn unknown_variable_in_an_unlinked_table_is_only_a_warning() {
     );
     assert!(refusal("island", &script, &[], RunOptions::default()).is_err());
 }
+
+#[test]
+fn a_statement_that_does_not_parse_fails_only_if_it_runs() {
+    // Qlik reads a statement when it reaches it: scripts stop a reload on purpose with an unparseable
+    // line in an error branch. Never reached: a warning. Reached: refused. Maybe reached: refused.
+    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n";
+    let never = format!("IF 1 = 0 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
+    assert!(refusal("never-runs", &never, &[], RunOptions::default()).is_err());
+    let always = format!("IF 1 = 1 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
+    must_refuse("runs", &always, &[], "QSA001");
+    let maybe = format!("IF vFailed = 1 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
+    must_refuse("maybe-runs", &maybe, &[], "does not parse");
+}

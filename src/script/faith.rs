@@ -283,8 +283,17 @@ impl Runner {
             | StmtKind::Disconnect
             | StmtKind::Tag { .. }
             | StmtKind::Comment { .. }
-            | StmtKind::Sleep { .. }
-            | StmtKind::Error => {}
+            | StmtKind::Sleep { .. } => {}
+            StmtKind::Error => {
+                if self.maybe_error_statement(cx, s.span) {
+                    self.unfaithful(
+                        Reach::Access,
+                        because(
+                            "this statement, which does not parse (the reload fails if it runs),",
+                        ),
+                    );
+                }
+            }
         }
         sec
     }

@@ -462,6 +462,8 @@ pub(crate) struct Runner {
     subs: HashMap<String, Rc<SubDef>>,
     expansion_cache: HashMap<ExpansionKey, (SourceId, Rc<Vec<Stmt>>)>,
     warned: HashSet<(SourceId, usize, String)>,
+    /// Errors of statements that do not parse, by (source, statement start), until they run.
+    held_errors: BTreeMap<(SourceId, usize), Vec<Diagnostic>>,
 }
 
 /// Run a loaded script.
@@ -476,6 +478,7 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
         subs: HashMap::new(),
         expansion_cache: HashMap::new(),
         warned: HashSet::new(),
+        held_errors: BTreeMap::new(),
     };
     let Some(file) = r.sources.get(main) else {
         return RunResult {
@@ -509,15 +512,46 @@ impl Runner {
 
     /// Parse a script file (main or included). `DEFERRED` notes are dropped: the runner expands and
     /// parses those statements when it reaches them.
+    ///
+    /// The errors of a statement that does not parse are held until the statement runs: Qlik reads a
+    /// statement when it reaches it, so one in a branch that never runs does not fail the reload (see
+    /// [`Runner::run_error_statement`]).
     fn parse_file(&mut self, id: SourceId, text: &str) -> Vec<Stmt> {
         let parsed = syntax::parse_script(id, text);
-        self.diags.extend(
-            parsed
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.code != DEFERRED),
-        );
+        let mut spans = Vec::new();
+        error_statements(&parsed.script.statements, &mut spans);
+        for d in parsed.diagnostics {
+            if d.code == DEFERRED {
+                continue;
+            }
+            let held = d
+                .primary
+                .as_ref()
+                .filter(|l| d.is_error() && l.source == id)
+                .and_then(|l| {
+                    spans
+                        .iter()
+                        .find(|s| s.start <= l.span.start && l.span.start <= s.end)
+                        .copied()
+                });
+            match held {
+                Some(s) => self.held_errors.entry((id, s.start)).or_default().push(d),
+                _ => self.diags.push(d),
+            }
+        }
         parsed.script.statements
+    }
+
+    /// A statement that does not parse is reached: its held errors are reported now.
+    pub(crate) fn run_error_statement(&mut self, cx: &Cx, span: Span) {
+        if let Some(d) = self.held_errors.remove(&(cx.src, span.start)) {
+            self.diags.extend(d);
+        }
+    }
+
+    /// A statement that does not parse may run (control flow is unknown): if it runs, the reload fails.
+    pub(crate) fn maybe_error_statement(&mut self, cx: &Cx, span: Span) -> bool {
+        self.held_errors.contains_key(&(cx.src, span.start))
     }
 
     pub(crate) fn diag(&mut self, d: Diagnostic) {
@@ -1581,8 +1615,8 @@ impl Runner {
             | StmtKind::Disconnect
             | StmtKind::Tag { .. }
             | StmtKind::Comment { .. }
-            | StmtKind::Sleep { .. }
-            | StmtKind::Error => {}
+            | StmtKind::Sleep { .. } => {}
+            StmtKind::Error => self.run_error_statement(cx, span),
             // Control statements are handled in exec_stmt.
             _ => {}
         }
@@ -1594,6 +1628,15 @@ impl Runner {
         // Tables without fields are not part of a Qlik model.
         for access in [false, true] {
             self.st.drop_fieldless_tables(access);
+        }
+        // Statements that do not parse and never ran: Qlik never reads them.
+        for (_, held) in std::mem::take(&mut self.held_errors) {
+            for mut d in held {
+                d.severity = Severity::Warning;
+                d.message
+                    .push_str(" (this statement never runs, so the reload does not fail on it)");
+                self.diags.push(d);
+            }
         }
         self.fail_closed();
         self.check_security_values();
@@ -1870,6 +1913,39 @@ fn unquote_set_value(v: &str) -> String {
 }
 
 const DEFERRED: &str = codes::DEFERRED;
+
+/// Spans of the statements that do not parse, nested ones included.
+fn error_statements(stmts: &[Stmt], out: &mut Vec<Span>) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::Error => out.push(s.span),
+            StmtKind::If {
+                branches,
+                otherwise,
+            } => {
+                for b in branches {
+                    error_statements(&b.body.statements, out);
+                }
+                if let Some(o) = otherwise {
+                    error_statements(&o.statements, out);
+                }
+            }
+            StmtKind::For { body, .. }
+            | StmtKind::ForEach { body, .. }
+            | StmtKind::Do { body, .. }
+            | StmtKind::Sub { body, .. } => error_statements(&body.statements, out),
+            StmtKind::Switch { cases, default, .. } => {
+                for c in cases {
+                    error_statements(&c.body.statements, out);
+                }
+                if let Some(d) = default {
+                    error_statements(&d.statements, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 fn dedupe(diags: &mut Vec<Diagnostic>) {
     let mut seen = HashSet::new();
