@@ -90,6 +90,8 @@ struct Mutant {
     text: String,
     /// Files (relative to the folder) to delete.
     delete: Vec<PathBuf>,
+    /// Files (relative to the folder) to copy: (from, to).
+    copy: Vec<(PathBuf, PathBuf)>,
 }
 
 /// What an operator sees: the fixture's folder copy, its script text and one statement.
@@ -98,6 +100,8 @@ struct Site<'a> {
     stmt: &'a Stmt,
     dir: &'a Path,
     fx: &'a Fixture,
+    /// The variables at the end of the unmutated run (to find files named through `$(…)`).
+    vars: &'a BTreeMap<String, String>,
 }
 
 type Operator = fn(&Site) -> Option<Mutant>;
@@ -110,6 +114,7 @@ const OPERATORS: &[(&str, Operator)] = &[
     ("unknown-condition", unknown_condition),
     ("execute-before", execute_before),
     ("binary-first", binary_first),
+    ("swallowed-load", swallowed_load),
 ];
 
 fn slice<'a>(site: &'a Site) -> &'a str {
@@ -126,7 +131,11 @@ fn from_file(site: &Site) -> Option<(String, PathBuf)> {
         return None;
     };
     let raw = path.text.trim().to_string();
-    let rel = match raw.strip_prefix("lib://") {
+    let mut expanded = raw.clone();
+    for (k, v) in site.vars {
+        expanded = expanded.replace(&format!("$({k})"), v);
+    }
+    let rel = match expanded.strip_prefix("lib://") {
         Some(rest) => {
             let (lib, tail) = rest.split_once('/')?;
             let (_, dir) = site
@@ -136,7 +145,7 @@ fn from_file(site: &Site) -> Option<(String, PathBuf)> {
                 .find(|(n, _)| n.eq_ignore_ascii_case(lib))?;
             Path::new(dir).join(tail)
         }
-        None => PathBuf::from(&raw),
+        None => PathBuf::from(&expanded),
     };
     site.dir.join(&rel).is_file().then_some((raw, rel))
 }
@@ -147,18 +156,30 @@ fn remove_source_file(site: &Site) -> Option<Mutant> {
         what: format!("delete `{raw}`"),
         text: site.text.to_string(),
         delete: vec![rel],
+        copy: vec![],
     })
 }
 
 fn unsupported_source(site: &Site) -> Option<Mutant> {
-    let (raw, _) = from_file(site)?;
+    let (raw, rel) = from_file(site)?;
     let s = slice(site);
-    // Point the FROM at a copy qsa cannot read (an XML file of the same name).
-    let new_stmt = s.replacen(&raw, &format!("{raw}.xml"), 1);
+    // Point the FROM at a copy in a format qsa does not read (the same bytes, named `.xml`).
+    let mut new_stmt = s.replacen(&raw, &format!("{raw}.xml"), 1);
+    // and a format spec that says so (the spec's file type wins over the extension)
+    let lower = new_stmt.to_ascii_lowercase();
+    for kind in ["(txt", "(qvd", "(parquet", "(csv"] {
+        if let Some(i) = lower.find(kind) {
+            new_stmt.replace_range(i..i + kind.len(), "(xmlsimple");
+            break;
+        }
+    }
+    let mut xml = rel.clone().into_os_string();
+    xml.push(".xml");
     Some(Mutant {
         what: format!("`{raw}` as XML"),
         text: replace_stmt(site, &new_stmt),
         delete: vec![],
+        copy: vec![(rel, PathBuf::from(xml))],
     })
 }
 
@@ -170,6 +191,7 @@ fn undefine_variable(site: &Site) -> Option<Mutant> {
         what: format!("remove the assignment of `{}`", name.text),
         text: replace_stmt(site, ""),
         delete: vec![],
+        copy: vec![],
     })
 }
 
@@ -182,6 +204,7 @@ fn unknown_condition(site: &Site) -> Option<Mutant> {
         what: "run it only IF a variable nothing sets".into(),
         text: replace_stmt(site, &format!("IF vQsaNeverSet = 1 THEN\n{s}\nEND IF\n")),
         delete: vec![],
+        copy: vec![],
     })
 }
 
@@ -191,6 +214,7 @@ fn execute_before(site: &Site) -> Option<Mutant> {
         what: "EXECUTE before the load".into(),
         text: replace_stmt(site, &format!("EXECUTE cmd.exe /c echo;\n{}", slice(site))),
         delete: vec![],
+        copy: vec![],
     })
 }
 
@@ -200,6 +224,38 @@ fn binary_first(site: &Site) -> Option<Mutant> {
         what: "BINARY first".into(),
         text: format!("Binary [lib://Apps/other.qvf];\n{}", site.text),
         delete: vec![],
+        copy: vec![],
+    })
+}
+
+/// The load becomes the source of a preceding LOAD across an `IF` (Qlik runs this the same; qsa does
+/// not carry a pending preceding load across control statements, so the statement is not run).
+fn swallowed_load(site: &Site) -> Option<Mutant> {
+    let StmtKind::Load(ls) = &site.stmt.kind else {
+        return None;
+    };
+    let label = ls.label.as_ref()?;
+    let s = slice(site);
+    let (head, rest) = s.split_once(':')?;
+    if head.trim().trim_matches(|c| c == '[' || c == ']') != label.text {
+        return None;
+    }
+    Some(Mutant {
+        what: "swallowed by a preceding LOAD across an IF".into(),
+        text: replace_stmt(
+            site,
+            &format!(
+                "{head}:
+LOAD *;
+IF 1 = 1 THEN
+{}
+END IF
+",
+                rest.trim()
+            ),
+        ),
+        delete: vec![],
+        copy: vec![],
     })
 }
 
@@ -374,12 +430,16 @@ fn every_mutant_refuses_or_gives_the_same_answer() {
                     stmt,
                     dir: &base_dir,
                     fx,
+                    vars: &base.variables,
                 };
                 let Some(m) = op(&site) else { continue };
                 let dir = scratch(&format!("{fi}-{si}-{oi}"));
                 copy_dir(&src, &dir);
                 for d in &m.delete {
                     let _ = std::fs::remove_file(dir.join(d));
+                }
+                for (from, to) in &m.copy {
+                    std::fs::copy(dir.join(from), dir.join(to)).expect("copy source");
                 }
                 let path = dir.join(fx.script);
                 std::fs::write(&path, &m.text).expect("write mutant");
