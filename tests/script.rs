@@ -646,11 +646,15 @@ mod never_panics {
 // ------------------------------------------------------------------------------- errors and warnings
 
 fn run_inline_script(tag: &str, text: &str) -> RunResult {
+    run_with_opts(tag, text, RunOptions::default())
+}
+
+fn run_with_opts(tag: &str, text: &str, opts: RunOptions) -> RunResult {
     let dir = std::env::temp_dir().join(format!("qsa-runner-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("main.qvs");
     std::fs::write(&path, text).expect("write");
-    run_file(&path, &RunOptions::default()).expect("readable")
+    run_file(&path, &opts).expect("readable")
 }
 
 #[test]
@@ -741,4 +745,40 @@ fn autonumber_counts_first_appearances_and_exists_names_its_field() {
     // `Exists(K)` names the field K (already loaded with x, y, z), it does not evaluate K's value.
     // Every value of K exists already, so the load keeps no record (the table exists, empty).
     assert_eq!(table(&r.app, "Again").row_count(), 0, "{}", dump(&r));
+}
+
+// S1: scripts in other encodings, as real bytes (fixtures/encoding): Windows-1251 with `--encoding`
+// (the include too), UTF-16 LE with a BOM, Windows-1252 without a BOM by default.
+#[test]
+fn scripts_in_other_encodings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/encoding");
+    let cp1251 = RunOptions {
+        encoding: Some(qsa::diag::script_encoding("windows-1251").expect("known label")),
+        ..Default::default()
+    };
+    let r = run_file(&dir.join("cyrillic_1251.qvs"), &cp1251).expect("readable");
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vCity"), Some("Москва"));
+    assert_eq!(var(&r, "vLength"), Some("6"));
+    assert_eq!(var(&r, "vIncluded"), Some("Привет"));
+    assert_eq!(
+        col(table(&r.app, "Города"), "Регион"),
+        vec!["Центр", "Поволжье"]
+    );
+    // without the flag the bytes are not UTF-8, so they are read as Windows-1252
+    let r = run_file(&dir.join("cyrillic_1251.qvs"), &RunOptions::default()).expect("readable");
+    assert_eq!(var(&r, "vCity"), Some("Ìîñêâà"));
+
+    let r = run_file(&dir.join("utf16le_bom.qvs"), &RunOptions::default()).expect("readable");
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vGreeting"), Some("Grüße"));
+    assert_eq!(col(table(&r.app, "Straßen"), "Straße"), vec!["Hauptstraße"]);
+    // a BOM wins over --encoding
+    let r = run_file(&dir.join("utf16le_bom.qvs"), &cp1251).expect("readable");
+    assert_eq!(var(&r, "vGreeting"), Some("Grüße"));
+
+    let r = run_file(&dir.join("latin_1252.qvs"), &RunOptions::default()).expect("readable");
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vCafe"), Some("café"));
+    assert_eq!(col(table(&r.app, "Menu"), "Plat"), vec!["crème brûlée"]);
 }

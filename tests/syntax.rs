@@ -1081,3 +1081,41 @@ fn real_scripts_report() {
     }
     println!("cut/splice pass: {:?}", started.elapsed());
 }
+
+// S1: scripts in other encodings from the command line; an unknown `--encoding` exits 2.
+#[test]
+fn cli_encoding_flag() {
+    let (code, out, _) = qsa(&[
+        "check",
+        "--syntax-only",
+        "--encoding",
+        "windows-1251",
+        "fixtures/encoding/cyrillic_1251.qvs",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = qsa(&[
+        "check",
+        "--encoding",
+        "klingon",
+        "fixtures/encoding/cyrillic_1251.qvs",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown encoding `klingon`"), "{err}");
+    let (code, _, err) = qsa(&[
+        "check",
+        "--syntax-only",
+        "--encoding",
+        "klingon",
+        "fixtures/valid/control.qvs",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--encoding"), "{err}");
+    let (code, out, _) = qsa(&[
+        "model",
+        "--encoding",
+        "cp1251",
+        "fixtures/encoding/cyrillic_1251.qvs",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Города"), "{out}");
+}

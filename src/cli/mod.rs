@@ -117,6 +117,10 @@ pub struct RunArgs {
     /// Target product
     #[arg(long, value_enum, default_value_t = TargetArg::Cloud)]
     pub target: TargetArg,
+    /// Encoding of the script and its includes when they have no byte-order mark, e.g.
+    /// `windows-1251` (default: UTF-8 when valid, else windows-1252)
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -312,6 +316,15 @@ impl RunArgs {
             tables: split_pairs("table", &self.tables)?,
             today: self.today.clone(),
             max_iterations: self.max_iterations,
+            encoding: self.encoding()?,
         })
+    }
+
+    /// The script encoding of `--encoding`, or a message for an unknown label (exit 2).
+    pub fn encoding(&self) -> Result<Option<&'static encoding_rs::Encoding>, String> {
+        self.encoding
+            .as_deref()
+            .map(crate::diag::script_encoding)
+            .transpose()
     }
 }

@@ -25,6 +25,9 @@ pub struct RunOptions {
     pub today: Option<String>,
     /// Total loop iterations allowed before the run stops with an error.
     pub max_iterations: u64,
+    /// The encoding of the script and its includes (`--encoding`); `None`: a BOM, else UTF-8 when
+    /// valid, else Windows-1252 ([`crate::diag::decode_script_bytes_as`]).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Default for RunOptions {
@@ -34,6 +37,7 @@ impl Default for RunOptions {
             tables: Vec::new(),
             today: None,
             max_iterations: 1_000_000,
+            encoding: None,
         }
     }
 }
@@ -63,6 +67,6 @@ impl RunResult {
 /// Read, parse and run the script at `path`. `Err` only when the script itself cannot be read.
 pub fn run_file(path: &Path, opts: &RunOptions) -> Result<RunResult, std::io::Error> {
     let mut sources = SourceMap::default();
-    let main = sources.load(path)?;
+    let main = sources.load_as(path, opts.encoding)?;
     Ok(runner::run(sources, main, opts))
 }

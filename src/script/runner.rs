@@ -1159,7 +1159,7 @@ impl Runner {
             );
             return Flow::Abort;
         }
-        let text = crate::diag::decode_script_bytes(&bytes);
+        let text = crate::diag::decode_script_bytes_as(&bytes, self.st.opts.encoding);
         let id = self.sources.add(SourceFile::new(
             path.display().to_string(),
             Some(path.clone()),
