@@ -594,7 +594,11 @@ impl Runner {
                     .insert(name.text.to_ascii_lowercase(), Rc::new(sub));
                 Flow::Normal
             }
-            StmtKind::Call { name, args } => self.exec_call(name, args, stmt.span, cx),
+            StmtKind::Call {
+                name,
+                args,
+                raw_args,
+            } => self.exec_call(name, args, raw_args.as_ref(), stmt.span, cx),
             StmtKind::Switch {
                 subject,
                 cases,
@@ -1065,7 +1069,14 @@ impl Runner {
         Flow::Normal
     }
 
-    fn exec_call(&mut self, name: &Name, args: &[Expr], span: Span, cx: &Cx) -> Flow {
+    fn exec_call(
+        &mut self,
+        name: &Name,
+        args: &[Expr],
+        raw_args: Option<&syntax::RawText>,
+        span: Span,
+        cx: &Cx,
+    ) -> Flow {
         let key = name.text.to_ascii_lowercase();
         let Some(sub) = self.subs.get(&key).cloned() else {
             self.diags.push(
@@ -1086,6 +1097,12 @@ impl Runner {
             return Flow::Abort;
         }
         let mut vals = Vec::new();
+        if let Some(raw) = raw_args {
+            match self.expanded_call_args(raw, cx) {
+                Some(v) => vals = v,
+                None => return Flow::Normal,
+            }
+        }
         for a in args {
             match self.value(a, cx) {
                 Some(v) => vals.push(v),
@@ -1120,6 +1137,47 @@ impl Runner {
             Flow::ExitSub | Flow::Normal => Flow::Normal,
             other => other,
         }
+    }
+
+    /// CALL arguments kept raw because they contain `$(…)` (S6): the whole text is expanded, split at
+    /// top-level commas, and each part read as an expression (an empty part is an omitted argument).
+    /// `None` after an error at the CALL: a part that is still no expression, or does not evaluate,
+    /// stops the CALL (fail closed).
+    fn expanded_call_args(&mut self, raw: &syntax::RawText, cx: &Cx) -> Option<Vec<Value>> {
+        let exp = expand_text(&self.st, &raw.text, 0);
+        self.report_expansion(&exp, cx, raw.span, &StmtKind::Disconnect);
+        if exp.text.trim().is_empty() {
+            return Some(Vec::new());
+        }
+        let mut vals = Vec::new();
+        for part in super::expand::split_args(&exp.text) {
+            let part = part.trim();
+            if part.is_empty() {
+                vals.push(Value::Null);
+                continue;
+            }
+            let problem = match syntax::parse_expr(cx.src, part) {
+                Ok(e) => match Ctx::plain(&self.st).eval(&e) {
+                    Ok(v) => {
+                        vals.push(v);
+                        continue;
+                    }
+                    Err(err) => format!("cannot evaluate: {}", err.message),
+                },
+                Err(_) => "it is not an expression".to_string(),
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    codes::EXPRESSION,
+                    format!("CALL argument `{part}` (after expansion): {problem}"),
+                )
+                .at(cx.src, raw.span, "these arguments, after `$(…)` expansion")
+                .with_rule("S6")
+                .with_help("the SUB was not called; check the variables these arguments expand"),
+            );
+            return None;
+        }
+        Some(vals)
     }
 
     fn exec_include(&mut self, must: bool, raw_path: &str, span: Span, cx: &Cx) -> Flow {
