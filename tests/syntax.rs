@@ -1242,6 +1242,16 @@ fn call_arguments_raw_when_expanded() {
         other => panic!("{other:?}"),
     }
     assert!(parse_script(SourceId(0), "CALL Sub(1, 2").has_errors());
+    // the runner reads the expanded text as an argument list
+    let args = parse_args(SourceId(0), "a, 'b,c', , f(x, y)").expect("parses");
+    let shown: Vec<String> = args.iter().map(qsa::syntax::print::expr_summary).collect();
+    assert_eq!(
+        shown,
+        vec!["Field(a)", "\"b,c\"", "Absent", "f(Field(x), Field(y))"]
+    );
+    assert_eq!(parse_args(SourceId(0), "  ").map(|a| a.len()), Ok(0));
+    assert!(parse_args(SourceId(0), "1 +").is_err());
+    assert!(parse_args(SourceId(0), "x y").is_err());
 }
 
 // Field names that are keywords elsewhere are fields where a field is expected (S1).

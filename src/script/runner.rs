@@ -1096,13 +1096,19 @@ impl Runner {
             );
             return Flow::Abort;
         }
-        let mut vals = Vec::new();
-        if let Some(raw) = raw_args {
-            match self.expanded_call_args(raw, cx) {
-                Some(v) => vals = v,
+        // S6: arguments kept raw are read now, after expansion, from their expanded text
+        let expanded;
+        let (args, cx) = match raw_args {
+            Some(raw) => match self.expand_call_args(raw, cx) {
+                Some(x) => {
+                    expanded = x;
+                    (expanded.1.as_slice(), &expanded.0)
+                }
                 None => return Flow::Normal,
-            }
-        }
+            },
+            None => (args, cx),
+        };
+        let mut vals = Vec::new();
         for a in args {
             match self.value(a, cx) {
                 Some(v) => vals.push(v),
@@ -1139,45 +1145,41 @@ impl Runner {
         }
     }
 
-    /// CALL arguments kept raw because they contain `$(…)` (S6): the whole text is expanded, split at
-    /// top-level commas, and each part read as an expression (an empty part is an omitted argument).
-    /// `None` after an error at the CALL: a part that is still no expression, or does not evaluate,
-    /// stops the CALL (fail closed).
-    fn expanded_call_args(&mut self, raw: &syntax::RawText, cx: &Cx) -> Option<Vec<Value>> {
+    /// CALL arguments kept raw because they contain `$(…)` (S6): the whole text is expanded into a
+    /// source of its own (mapped back to the CALL) and read as an argument list, split at top-level
+    /// commas (an empty argument is omitted). `None` after an error at the CALL: text that is still no
+    /// argument list stops the CALL (fail closed).
+    fn expand_call_args(&mut self, raw: &syntax::RawText, cx: &Cx) -> Option<(Cx, Vec<Expr>)> {
         let exp = expand_text(&self.st, &raw.text, 0);
         self.report_expansion(&exp, cx, raw.span, &StmtKind::Disconnect);
-        if exp.text.trim().is_empty() {
-            return Some(Vec::new());
-        }
-        let mut vals = Vec::new();
-        for part in super::expand::split_args(&exp.text) {
-            let part = part.trim();
-            if part.is_empty() {
-                vals.push(Value::Null);
-                continue;
-            }
-            let problem = match syntax::parse_expr(cx.src, part) {
-                Ok(e) => match Ctx::plain(&self.st).eval(&e) {
-                    Ok(v) => {
-                        vals.push(v);
-                        continue;
-                    }
-                    Err(err) => format!("cannot evaluate: {}", err.message),
+        let mut file = SourceFile::new("<expansion of CALL arguments>", None, exp.text.as_str());
+        file.expanded_from = Some((cx.src, raw.span));
+        let id = self.sources.add(file);
+        match syntax::parse_args(id, &exp.text) {
+            Ok(args) => Some((
+                Cx {
+                    src: id,
+                    text: Arc::from(exp.text.as_str()),
+                    dir: cx.dir.clone(),
                 },
-                Err(_) => "it is not an expression".to_string(),
-            };
-            self.diags.push(
-                Diagnostic::error(
-                    codes::EXPRESSION,
-                    format!("CALL argument `{part}` (after expansion): {problem}"),
-                )
-                .at(cx.src, raw.span, "these arguments, after `$(…)` expansion")
-                .with_rule("S6")
-                .with_help("the SUB was not called; check the variables these arguments expand"),
-            );
-            return None;
+                args,
+            )),
+            Err(_) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::EXPRESSION,
+                        format!(
+                            "after expansion, the CALL arguments `{}` are not a list of expressions",
+                            exp.text.trim()
+                        ),
+                    )
+                    .at(cx.src, raw.span, "these arguments, after `$(…)` expansion")
+                    .with_rule("S6")
+                    .with_help("the SUB was not called; check the variables these arguments expand"),
+                );
+                None
+            }
         }
-        Some(vals)
     }
 
     fn exec_include(&mut self, must: bool, raw_path: &str, span: Span, cx: &Cx) -> Flow {

@@ -448,6 +448,11 @@ fn call<'a>(ctx: &Ctx<'a>, start: &'a str, n: Name, rest: &'a str) -> PResult<'a
     ))
 }
 
+/// `argument {, argument}` (at least one, possibly empty: [`arg`]).
+pub fn arg_list<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Expr>> {
+    comma_list(ctx, i, arg)
+}
+
 /// `( [argument {, argument}] )` after white space: the arguments of a CALL statement.
 pub fn paren_args<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Expr>> {
     let (r, _) = punct(ctx, "(", i)?;
@@ -496,10 +501,19 @@ pub fn arg<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
 
 /// A comma-separated list of expressions (at least one).
 pub fn expr_list<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Expr>> {
-    let (mut r, e) = expr(ctx, i)?;
+    comma_list(ctx, i, expr)
+}
+
+/// `item {, item}`.
+fn comma_list<'a>(
+    ctx: &Ctx<'a>,
+    i: &'a str,
+    item: fn(&Ctx<'a>, &'a str) -> PResult<'a, Expr>,
+) -> PResult<'a, Vec<Expr>> {
+    let (mut r, e) = item(ctx, i)?;
     let mut out = vec![e];
     while let Ok((r2, _)) = punct(ctx, ",", r) {
-        let (r3, e) = expr(ctx, r2)?;
+        let (r3, e) = item(ctx, r2)?;
         out.push(e);
         r = r3;
     }
