@@ -163,8 +163,16 @@ impl SourceMap {
     }
     /// Load a file from disk. An unreadable file is reported by the caller (exit code 2).
     pub fn load(&mut self, path: &Path) -> std::io::Result<SourceId> {
+        self.load_as(path, None)
+    }
+    /// [`SourceMap::load`] with the script encoding of `--encoding` ([`decode_script_bytes_as`]).
+    pub fn load_as(
+        &mut self,
+        path: &Path,
+        encoding: Option<&'static encoding_rs::Encoding>,
+    ) -> std::io::Result<SourceId> {
         let bytes = std::fs::read(path)?;
-        let text = decode_script_bytes(&bytes);
+        let text = decode_script_bytes_as(&bytes, encoding);
         Ok(self.add(SourceFile::new(
             path.display().to_string(),
             Some(path.to_path_buf()),
@@ -201,13 +209,40 @@ impl SourceMap {
     }
 }
 
-/// Script files are UTF-8 (with or without BOM) in practice; anything else is read as Windows-1252,
-/// as Qlik's editor saves ANSI scripts.
+/// Decode a script file with no encoding named: a byte-order mark decides (UTF-8, UTF-16 LE or BE);
+/// without one, bytes that are valid UTF-8 are UTF-8, anything else is Windows-1252 (QlikView saved
+/// scripts as ANSI).
 pub fn decode_script_bytes(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    decode_script_bytes_as(bytes, None)
+}
+
+/// Decode a script file read with `--encoding` (`Some`): a byte-order mark still wins, else the bytes
+/// are read in that encoding. `None` is [`decode_script_bytes`]. Undecodable bytes become U+FFFD.
+pub fn decode_script_bytes_as(
+    bytes: &[u8],
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> String {
+    if let Some((bom, len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let body = bytes.get(len..).unwrap_or_default();
+        return bom.decode_without_bom_handling(body).0.into_owned();
+    }
+    if let Some(enc) = encoding {
+        return enc.decode_without_bom_handling(bytes).0.into_owned();
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+    }
+}
+
+/// The encoding an `--encoding` label names (an `encoding_rs`/WHATWG label such as `windows-1251`,
+/// `cp1251`, `utf-16le`), or a message for an unknown label.
+pub fn script_encoding(label: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    match encoding_rs::Encoding::for_label(label.trim().as_bytes()) {
+        Some(e) if e != encoding_rs::REPLACEMENT => Ok(e),
+        _ => Err(format!(
+            "--encoding: unknown encoding `{label}` (use a label such as utf-8, windows-1252, windows-1251, utf-16le)"
+        )),
     }
 }
 
@@ -518,5 +553,24 @@ mod tests {
         );
         assert_eq!(f.tab_at(15).as_deref(), Some("Main"));
         assert_eq!(f.tab_at(40).as_deref(), Some("Security"));
+    }
+
+    // S1: how script bytes are read (fixtures/encoding holds real files for the same rule).
+    #[test]
+    fn script_bytes_decoding() {
+        let utf16be = [0xFE, 0xFF, 0x00, b'S', 0x00, 0xE9];
+        assert_eq!(decode_script_bytes(&utf16be), "Sé");
+        let utf16le = [0xFF, 0xFE, b'S', 0x00, 0xE9, 0x00];
+        assert_eq!(decode_script_bytes(&utf16le), "Sé");
+        assert_eq!(decode_script_bytes(b"\xEF\xBB\xBFS\xC3\xA9"), "Sé");
+        assert_eq!(decode_script_bytes(b"S\xC3\xA9"), "Sé");
+        assert_eq!(decode_script_bytes(b"S\xE9"), "Sé");
+        let cp1251 = script_encoding("windows-1251").ok();
+        assert_eq!(decode_script_bytes_as(b"\xC4\xE0", cp1251), "Да");
+        // a BOM wins over the named encoding
+        assert_eq!(decode_script_bytes_as(&utf16le, cp1251), "Sé");
+        assert!(script_encoding("no-such-thing").is_err());
+        assert!(script_encoding("replacement").is_err());
+        assert!(script_encoding(" UTF-8 ").is_ok());
     }
 }

@@ -695,3 +695,26 @@ fn a_statement_that_does_not_parse_fails_only_if_it_runs() {
     let maybe = format!("IF vFailed = 1 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
     must_refuse("maybe-runs", &maybe, &[], "does not parse");
 }
+
+#[test]
+fn group_mode_assigned_without_let_is_read_line_by_line() {
+    // Issue 7, report 2: `Let` omitted is a control statement that ends at the line end (Qlik help,
+    // LET): both lines are assignments, and the mode is 2 - so custom groups count.
+    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let script = format!("vMode = 3\nQlikCloudGroupMode = $(vMode) - 1\n{sa}{APP}");
+    let dir = scratch("implicit-let");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("main.qvs");
+    std::fs::write(&path, &script).expect("write");
+    let run = run_file(&path, &RunOptions::default()).expect("readable");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        run.variables.get("QlikCloudGroupMode").map(String::as_str),
+        Some("2")
+    );
+    let p = reduce::prepare(&run, Target::Cloud).expect("evaluates");
+    assert_eq!(p.group_mode().number(), 2);
+    // A LET that runs on into the next line before its `;`: neither variable is known.
+    let script = format!("LET vMode = 1\nQlikCloudGroupMode = 2;\n{sa}{APP}");
+    must_refuse("let-unread", &script, &[], "QlikCloudGroupMode");
+}

@@ -645,11 +645,15 @@ mod never_panics {
 // ------------------------------------------------------------------------------- errors and warnings
 
 fn run_inline_script(tag: &str, text: &str) -> RunResult {
+    run_with_opts(tag, text, RunOptions::default())
+}
+
+fn run_with_opts(tag: &str, text: &str, opts: RunOptions) -> RunResult {
     let dir = std::env::temp_dir().join(format!("qsa-runner-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("main.qvs");
     std::fs::write(&path, text).expect("write");
-    run_file(&path, &RunOptions::default()).expect("readable")
+    run_file(&path, &opts).expect("readable")
 }
 
 #[test]
@@ -742,4 +746,141 @@ fn autonumber_counts_first_appearances_and_exists_names_its_field() {
     // `Exists(K)` names the field K (already loaded with x, y, z), it does not evaluate K's value.
     // Every value of K exists already, so the load keeps no record (the table exists, empty).
     assert_eq!(table(&r.app, "Again").row_count(), 0, "{}", dump(&r));
+}
+
+// ------------------------------------------------------------------ constructs Qlik accepts (S1, S6)
+
+// S1/S6: LET may be left out; the statement is then one script row, ended by `;` or the line end
+// (Qlik's help for LET). `QlikCloudGroupMode = $(vMode) - 1` without `;` is a statement of its own.
+#[test]
+fn let_without_keyword_is_one_row() {
+    let r = run_inline_script(
+        "keywordless-let",
+        "SET vMode = 2;\nSET vPlusOne = + 1;\nvBase = 1 + 2;\nvTimesTen = vBase * 10\nQlikCloudGroupMode = $(vMode) - 1\nvJoined = 'a' & 'b'   // note\nvNothing =\nvTwoParts = $(vMode) $(vPlusOne)\nIF vBase = 3 THEN vInBranch = 'yes'\nEND IF\nT: LOAD 1 AS A AUTOGENERATE 1;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vBase"), Some("3"));
+    assert_eq!(var(&r, "vTimesTen"), Some("30"));
+    assert_eq!(var(&r, "QlikCloudGroupMode"), Some("1"));
+    assert_eq!(var(&r, "vJoined"), Some("ab"));
+    assert_eq!(var(&r, "vNothing"), Some(""));
+    assert_eq!(var(&r, "vTwoParts"), Some("3"));
+    assert_eq!(var(&r, "vInBranch"), Some("yes"));
+    assert_eq!(table(&r.app, "T").row_count(), 1);
+}
+
+// S6: `LET v = ;` and `SET v = ;` leave v holding the empty text (our decision: `$(v)` expands to
+// nothing, and a `QlikCloudGroupMode` left empty is refused by S7 rather than read as 0).
+#[test]
+fn let_and_set_with_nothing_leave_the_variable_empty() {
+    let r = run_inline_script(
+        "empty-let",
+        "LET a = 1;\nLET a =;\nLET b = ;\nSET c =;\nLET d = 'x' & '$(a)' & 'y';\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "a"), Some(""));
+    assert_eq!(var(&r, "b"), Some(""));
+    assert_eq!(var(&r, "c"), Some(""));
+    assert_eq!(var(&r, "d"), Some("xy"));
+}
+
+// An empty argument is omitted: `WeekDay(Today(),)` is `WeekDay(Today())`; in the middle it is NULL,
+// which optional arguments read as their default.
+#[test]
+fn empty_function_arguments_are_omitted() {
+    let r = run_with_opts(
+        "empty-args",
+        "LET vA = WeekDay(Today(),);\nLET vB = WeekDay(Today());\nLET vC = Num(AddMonths(MakeDate(2024, 1, 31), 1, ));\nLET vD = Num(MonthStart(MakeDate(2024, 3, 15), ));\nLET vE = If(1 = 2, 'x', );\n",
+        RunOptions {
+            today: Some("2024-05-15".into()),
+            ..Default::default()
+        },
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vA"), Some("Wed"));
+    assert_eq!(var(&r, "vA"), var(&r, "vB"));
+    assert_eq!(var(&r, "vC"), Some("45351")); // 2024-02-29
+    assert_eq!(var(&r, "vD"), Some("45352")); // 2024-03-01
+    assert_eq!(r.variables.get("vE"), None, "a NULL LET leaves no variable");
+}
+
+// An unquoted DIRECTORY path runs to the `;`, spaces included; relative paths resolve against it.
+#[test]
+fn directory_with_spaces_in_an_unquoted_path() {
+    let dir = std::env::temp_dir().join(format!("qsa-runner-{}-directory", std::process::id()));
+    let data = dir.join("tube data raw");
+    std::fs::create_dir_all(&data).expect("temp dir");
+    std::fs::write(data.join("lines.csv"), "Line,Colour\nVictoria,blue\n").expect("write");
+    let path = dir.join("main.qvs");
+    std::fs::write(
+        &path,
+        "Directory tube data raw;\nLines: LOAD Line, Colour FROM lines.csv (txt, embedded labels, delimiter is ',');\n",
+    )
+    .expect("write");
+    let r = run_file(&path, &RunOptions::default()).expect("readable");
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(col(table(&r.app, "Lines"), "Colour"), vec!["blue"]);
+}
+
+// S6: CALL arguments that only form expressions after `$(…)` expansion are expanded as one text,
+// split at top-level commas and read one by one; one that still does not read is an error at the
+// CALL, and the SUB does not run (fail closed).
+#[test]
+fn call_arguments_are_read_after_expansion() {
+    let r = run_inline_script(
+        "call-expanded",
+        "SUB Keep(p1, p2, p3)\n  LET vGot = '$(p1)|$(p2)|$(p3)';\nEND SUB\nSET vA = x;\nSET vB = 1;\nSET vC = + 2;\nSET vList = 'l', 'm';\nCALL Keep('$(vA)', $(vB) $(vC))\nLET vFirst = vGot;\nCALL Keep($(vList), 7)\nLET vSecond = vGot;\nCALL Keep(1, , 3)\nLET vThird = vGot;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vFirst"), Some("x|3|"));
+    assert_eq!(var(&r, "vSecond"), Some("l|m|7"));
+    assert_eq!(var(&r, "vThird"), Some("1||3"));
+
+    let r = run_inline_script(
+        "call-expanded-bad",
+        "SUB Keep(p1)\n  SET vRan = yes;\nEND SUB\nSET vBad = 1 +;\nCALL Keep($(vBad))\n",
+    );
+    assert_eq!(
+        diag_codes(&r, Severity::Error),
+        vec!["QSA106"],
+        "{}",
+        dump(&r)
+    );
+    assert_eq!(var(&r, "vRan"), None, "the SUB did not run");
+}
+
+// S1: scripts in other encodings, as real bytes (fixtures/encoding): Windows-1251 with `--encoding`
+// (the include too), UTF-16 LE with a BOM, Windows-1252 without a BOM by default.
+#[test]
+fn scripts_in_other_encodings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/encoding");
+    let cp1251 = RunOptions {
+        encoding: Some(qsa::diag::script_encoding("windows-1251").expect("known label")),
+        ..Default::default()
+    };
+    let r = run_file(&dir.join("cyrillic_1251.qvs"), &cp1251).expect("readable");
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vCity"), Some("Москва"));
+    assert_eq!(var(&r, "vLength"), Some("6"));
+    assert_eq!(var(&r, "vIncluded"), Some("Привет"));
+    assert_eq!(
+        col(table(&r.app, "Города"), "Регион"),
+        vec!["Центр", "Поволжье"]
+    );
+    // without the flag the bytes are not UTF-8, so they are read as Windows-1252
+    let r = run_file(&dir.join("cyrillic_1251.qvs"), &RunOptions::default()).expect("readable");
+    assert_eq!(var(&r, "vCity"), Some("Ìîñêâà"));
+
+    let r = run_file(&dir.join("utf16le_bom.qvs"), &RunOptions::default()).expect("readable");
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vGreeting"), Some("Grüße"));
+    assert_eq!(col(table(&r.app, "Straßen"), "Straße"), vec!["Hauptstraße"]);
+    // a BOM wins over --encoding
+    let r = run_file(&dir.join("utf16le_bom.qvs"), &cp1251).expect("readable");
+    assert_eq!(var(&r, "vGreeting"), Some("Grüße"));
+
+    let r = run_file(&dir.join("latin_1252.qvs"), &RunOptions::default()).expect("readable");
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vCafe"), Some("café"));
+    assert_eq!(col(table(&r.app, "Menu"), "Plat"), vec!["crème brûlée"]);
 }

@@ -314,6 +314,9 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
         o.insert("tab_marker");
     }
     fn expr(e: &Expr, o: &mut BTreeSet<&'static str>) {
+        if e.kind == ExprKind::Absent {
+            return;
+        }
         o.insert("expression");
         o.insert("primary");
         match &e.kind {
@@ -361,11 +364,15 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
             ExprKind::Call { name: n, args, .. } => {
                 o.insert("call");
                 name(n, o);
+                if !args.is_empty() {
+                    o.insert("argument");
+                }
                 for a in args {
                     expr(a, o);
                 }
             }
             ExprKind::Paren(x) => expr(x, o),
+            ExprKind::Absent => {}
         }
     }
     fn name(n: &Name, o: &mut BTreeSet<&'static str>) {
@@ -453,6 +460,10 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
                 if value.is_some() {
                     o.insert("raw_text");
                 }
+            }
+            StmtKind::LetUnread { name: n, .. } => {
+                o.insert("let_stmt");
+                name(n, o);
             }
             StmtKind::Let { name: n, expr: e } => {
                 o.insert("let_stmt");
@@ -632,11 +643,22 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
             StmtKind::Include { .. } => {
                 o.insert("include_stmt");
             }
-            StmtKind::Call { name: n, args } => {
+            StmtKind::Call {
+                name: n,
+                args,
+                raw_args,
+            } => {
                 o.insert("call_stmt");
                 name(n, o);
+                if !args.is_empty() {
+                    o.insert("argument");
+                }
                 for a in args {
                     expr(a, o);
+                }
+                if raw_args.is_some() {
+                    o.insert("raw_text");
+                    o.insert("expansion");
                 }
             }
             StmtKind::If {
@@ -726,6 +748,15 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
     }
     if !p.script.statements.is_empty() {
         o.insert("trivia");
+    }
+    // a LET without its keyword (top level): a one-row control statement
+    let keywordless = p.script.statements.iter().any(|s| {
+        matches!(s.kind, StmtKind::Let { .. })
+            && !text[s.span.range()].to_ascii_lowercase().starts_with("let")
+    });
+    if keywordless {
+        o.insert("assign_stmt");
+        o.insert("control_statement");
     }
     if o.contains("control_statement") {
         o.insert("eol");
@@ -1080,4 +1111,249 @@ fn real_scripts_report() {
         }
     }
     println!("cut/splice pass: {:?}", started.elapsed());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Constructs Qlik documents and real scripts use
+
+// S1/S6: LET may be left out; the statement is then one script row, ended by `;` or the line end
+// (https://help.qlik.com/en-us/sense/June2017/Subsystems/Hub/Content/Scripting/ScriptRegularStatements/Let.htm).
+// Only at a statement start, only for an unquoted name that is no statement keyword, followed by `=`.
+#[test]
+fn let_without_keyword_is_one_row_at_statement_start() {
+    let text = "vA = 1 + 2\nQlikCloudGroupMode = $(vMode) - 1\nvB = 3; vC = 4\nSET vD = 5;";
+    let p = parse_script(SourceId(0), text);
+    assert!(!p.has_errors(), "{}", rendered("t", text, &p));
+    let spans: Vec<&str> = p
+        .script
+        .statements
+        .iter()
+        .map(|s| &text[s.span.range()])
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            "vA = 1 + 2",
+            "QlikCloudGroupMode = $(vMode) - 1",
+            "vB = 3;",
+            "vC = 4",
+            "SET vD = 5;"
+        ]
+    );
+    // inside a statement, `name = …` on a new row is part of it
+    let k = kinds("T: LOAD x,\n  y = 1 AS Flag\nRESIDENT S\nWHERE z = 2;\nDROP TABLE S;");
+    assert_eq!(k.len(), 2, "{k:?}");
+    assert!(k[0].starts_with("Load"), "{k:?}");
+    // statement keywords keep their meaning; a quoted name is no LET
+    let k = kinds("TRACE = x;\nDirectory = x;");
+    assert!(
+        k[0].starts_with("Trace") && k[1].starts_with("Directory"),
+        "{k:?}"
+    );
+    assert!(parse_script(SourceId(0), "[v] = 1;").has_errors());
+    // one row: an expression cut at the line end is an error, not a LET over two rows
+    let p = parse_script(SourceId(0), "vE = 1 +\n  2;");
+    assert!(p.has_errors());
+    assert_eq!(p.diagnostics[0].rules, vec!["S1"]);
+    // after THEN, on the same row
+    let k = kinds("IF 1 THEN vF = 1\nEND IF");
+    assert_eq!(k.len(), 1, "{k:?}");
+}
+
+// S6: `LET v =;`, `LET v = ;` and `v =` leave v without an expression (the runner stores empty text).
+#[test]
+fn let_without_an_expression() {
+    for text in [
+        "LET v =;",
+        "LET v = ;",
+        "LET v=;",
+        "v =;",
+        "v =",
+        "Let v = // nothing\n;",
+    ] {
+        let p = parse_script(SourceId(0), text);
+        assert!(!p.has_errors(), "{text}: {}", rendered("t", text, &p));
+        match &p.script.statements[..] {
+            [Stmt {
+                kind: StmtKind::Let { name, expr: None },
+                ..
+            }] => assert_eq!(name.text, "v"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+// An unquoted DIRECTORY path is the rest of the statement, spaces included.
+#[test]
+fn directory_path_with_spaces() {
+    for (text, want) in [
+        (
+            "Directory ../Data/tube data raw;",
+            Some("../Data/tube data raw"),
+        ),
+        (
+            "DIRECTORY C:\\Qlik Data\\Raw Files ; ",
+            Some("C:\\Qlik Data\\Raw Files"),
+        ),
+        (
+            "Directory lib://My Space/Sub Folder; // note",
+            Some("lib://My Space/Sub Folder"),
+        ),
+        ("Directory [../x y];", Some("../x y")),
+        ("Directory 'a b';", Some("a b")),
+        ("Directory $(vRoot)/raw data;", Some("$(vRoot)/raw data")),
+        ("Directory;", None),
+    ] {
+        let p = parse_script(SourceId(0), text);
+        assert!(!p.has_errors(), "{text}: {}", rendered("t", text, &p));
+        match &p.script.statements[0].kind {
+            StmtKind::Directory { path } => {
+                assert_eq!(path.as_ref().map(|p| p.text.as_str()), want, "{text}")
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+// S6: CALL arguments with `$(…)` are kept as raw text for the runner; others are parsed, and an
+// empty argument is absent.
+#[test]
+fn call_arguments_raw_when_expanded() {
+    let text = "CALL Sub('$(a)', $(b) $(c))\nCALL Sub(1, , 'x')\nCALL Sub";
+    let p = parse_script(SourceId(0), text);
+    assert!(!p.has_errors(), "{}", rendered("t", text, &p));
+    match &p.script.statements[0].kind {
+        StmtKind::Call {
+            args,
+            raw_args: Some(raw),
+            ..
+        } => {
+            assert!(args.is_empty());
+            assert_eq!(raw.text, "'$(a)', $(b) $(c)");
+            assert_eq!(&text[raw.span.range()], raw.text);
+        }
+        other => panic!("{other:?}"),
+    }
+    match &p.script.statements[1].kind {
+        StmtKind::Call {
+            args,
+            raw_args: None,
+            ..
+        } => {
+            assert_eq!(args.len(), 3);
+            assert_eq!(args[1].kind, ExprKind::Absent);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(parse_script(SourceId(0), "CALL Sub(1, 2").has_errors());
+    // the runner reads the expanded text as an argument list
+    let args = parse_args(SourceId(0), "a, 'b,c', , f(x, y)").expect("parses");
+    let shown: Vec<String> = args.iter().map(qsa::syntax::print::expr_summary).collect();
+    assert_eq!(
+        shown,
+        vec!["Field(a)", "\"b,c\"", "Absent", "f(Field(x), Field(y))"]
+    );
+    assert_eq!(parse_args(SourceId(0), "  ").map(|a| a.len()), Ok(0));
+    assert!(parse_args(SourceId(0), "1 +").is_err());
+    assert!(parse_args(SourceId(0), "x y").is_err());
+}
+
+// Field names that are keywords elsewhere are fields where a field is expected (S1).
+#[test]
+fn keyword_named_fields() {
+    for f in [
+        "Extension",
+        "From",
+        "To",
+        "Step",
+        "Desc",
+        "Asc",
+        "When",
+        "Unless",
+        "Into",
+        "Where",
+        "While",
+        "Resident",
+        "Inline",
+        "Autogenerate",
+        "As",
+        "Table",
+        "Field",
+        "Mapping",
+        "Section",
+        "Year",
+        "Month",
+        "Date",
+        "Text",
+        "Left",
+        "Join",
+        "Sum",
+        "Group",
+        "Order",
+    ] {
+        for text in [
+            format!("LOAD Name, {f}, Size RESIDENT Files;"),
+            format!("LOAD {f} FROM [x.csv] (txt);"),
+            format!("LOAD Name, {f}\nRESIDENT Files WHERE {f} <> 'x' ORDER BY {f} DESC;"),
+            format!("LOAD {f} AS X, Upper({f}) AS Y RESIDENT Files GROUP BY {f};"),
+        ] {
+            let p = parse_script(SourceId(0), &text);
+            assert!(!p.has_errors(), "{}", rendered("t", &text, &p));
+            match &p.script.statements[0].kind {
+                StmtKind::Load(l) => assert!(
+                    l.parts[0]
+                        .fields
+                        .iter()
+                        .any(|x| matches!(x, LoadField::Expr { expr: Expr { kind: ExprKind::Field(n), .. }, .. } if n.text == f)),
+                    "{text}: {:?}",
+                    l.parts[0].fields
+                ),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+    // the keywords still work as keywords
+    let k = kinds(
+        "LOAD a, b FROM x.csv (txt);\nLOAD a EXTENSION py.fn(T);\nLOAD a RESIDENT T WHERE b = 1;",
+    );
+    assert_eq!(k.len(), 3, "{k:?}");
+    assert!(parse_script(SourceId(0), "LOAD a, FROM x.csv;").has_errors());
+}
+
+// S1: scripts in other encodings from the command line; an unknown `--encoding` exits 2.
+#[test]
+fn cli_encoding_flag() {
+    let (code, out, _) = qsa(&[
+        "check",
+        "--syntax-only",
+        "--encoding",
+        "windows-1251",
+        "fixtures/encoding/cyrillic_1251.qvs",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = qsa(&[
+        "check",
+        "--encoding",
+        "klingon",
+        "fixtures/encoding/cyrillic_1251.qvs",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown encoding `klingon`"), "{err}");
+    let (code, _, err) = qsa(&[
+        "check",
+        "--syntax-only",
+        "--encoding",
+        "klingon",
+        "fixtures/valid/control.qvs",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--encoding"), "{err}");
+    let (code, out, _) = qsa(&[
+        "model",
+        "--encoding",
+        "cp1251",
+        "fixtures/encoding/cyrillic_1251.qvs",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Города"), "{out}");
 }

@@ -42,10 +42,14 @@ pub fn run(args: CheckArgs) -> Exit {
 
 /// `--syntax-only`: read and parse every script.
 fn parse_only(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> {
+    let encoding = args.run.encoding().map_err(|m| {
+        errln!("qsa: {m}");
+        Exit::CouldNotRun
+    })?;
     let mut sources = SourceMap::default();
     let mut diags = Vec::new();
     for path in &args.scripts {
-        let id = sources.load(path).map_err(|e| {
+        let id = sources.load_as(path, encoding).map_err(|e| {
             errln!("qsa: cannot read {}: {e}", path.display());
             Exit::CouldNotRun
         })?;

@@ -125,6 +125,10 @@ pub struct RunArgs {
     /// (with `check`) a user who must be granted access (rule U2)
     #[arg(long, value_name = "ID")]
     pub reload_user: Option<String>,
+    /// Encoding of the script and its includes when they have no byte-order mark, e.g.
+    /// `windows-1251` (default: UTF-8 when valid, else windows-1252)
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -328,6 +332,15 @@ impl RunArgs {
                 })
                 .collect::<Result<_, _>>()?,
             reload_user: self.reload_user.clone(),
+            encoding: self.encoding()?,
         })
+    }
+
+    /// The script encoding of `--encoding`, or a message for an unknown label (exit 2).
+    pub fn encoding(&self) -> Result<Option<&'static encoding_rs::Encoding>, String> {
+        self.encoding
+            .as_deref()
+            .map(crate::diag::script_encoding)
+            .transpose()
     }
 }

@@ -200,7 +200,10 @@ impl<'a> Ctx<'a> {
                 name,
                 distinct,
                 args,
-            } => self.call(&name.text, *distinct, args, e),
+            } => self.call(&name.text, *distinct, omit_trailing_absent(args), e),
+            // An empty argument in the middle (`f(a,,c)`) is NULL; optional arguments read NULL as
+            // their default.
+            ExprKind::Absent => Ok(Value::Null),
         }
     }
 
@@ -843,6 +846,16 @@ impl Aggregate {
             _ => return None,
         })
     }
+}
+
+/// A call's arguments without the empty ones at the end: `WeekDay(Today(),)` is `WeekDay(Today())`,
+/// as Qlik reads an omitted optional argument.
+fn omit_trailing_absent(args: &[Expr]) -> &[Expr] {
+    let n = args
+        .iter()
+        .rposition(|a| !matches!(a.kind, ExprKind::Absent))
+        .map_or(0, |i| i + 1);
+    &args[..n]
 }
 
 /// Visit every sub-expression (pre-order).

@@ -181,7 +181,9 @@ impl Runner {
         };
         match &s.kind {
             StmtKind::Section(k) => return Section::Known(*k == SectionKind::Access),
-            StmtKind::Set { name, .. } | StmtKind::Let { name, .. } => {
+            StmtKind::Set { name, .. }
+            | StmtKind::Let { name, .. }
+            | StmtKind::LetUnread { name, .. } => {
                 self.unfaithful(Reach::Var(name.text.clone()), because("this assignment"));
             }
             k if changes_tables(k) => {

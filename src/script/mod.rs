@@ -58,6 +58,9 @@ pub struct RunOptions {
     pub vars: Vec<(String, String)>,
     /// The user the reload runs as (`--reload-user`): what `OSUser()` returns.
     pub reload_user: Option<String>,
+    /// The encoding of the script and its includes (`--encoding`); `None`: a BOM, else UTF-8 when
+    /// valid, else Windows-1252 ([`crate::diag::decode_script_bytes_as`]).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Default for RunOptions {
@@ -69,6 +72,7 @@ impl Default for RunOptions {
             max_iterations: 1_000_000,
             vars: Vec::new(),
             reload_user: None,
+            encoding: None,
         }
     }
 }
@@ -101,6 +105,6 @@ impl RunResult {
 /// Read, parse and run the script at `path`. `Err` only when the script itself cannot be read.
 pub fn run_file(path: &Path, opts: &RunOptions) -> Result<RunResult, std::io::Error> {
     let mut sources = SourceMap::default();
-    let main = sources.load(path)?;
+    let main = sources.load_as(path, opts.encoding)?;
     Ok(runner::run(sources, main, opts))
 }

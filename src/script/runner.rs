@@ -709,7 +709,11 @@ impl Runner {
                     .insert(name.text.to_ascii_lowercase(), Rc::new(sub));
                 Flow::Normal
             }
-            StmtKind::Call { name, args } => self.exec_call(name, args, stmt.span, cx),
+            StmtKind::Call {
+                name,
+                args,
+                raw_args,
+            } => self.exec_call(name, args, raw_args.as_ref(), stmt.span, cx),
             StmtKind::Switch {
                 subject,
                 cases,
@@ -1293,7 +1297,14 @@ impl Runner {
         Ok(values)
     }
 
-    fn exec_call(&mut self, name: &Name, args: &[Expr], span: Span, cx: &Cx) -> Flow {
+    fn exec_call(
+        &mut self,
+        name: &Name,
+        args: &[Expr],
+        raw_args: Option<&syntax::RawText>,
+        span: Span,
+        cx: &Cx,
+    ) -> Flow {
         let key = name.text.to_ascii_lowercase();
         let Some(sub) = self.subs.get(&key).cloned() else {
             self.diags.push(
@@ -1313,6 +1324,18 @@ impl Runner {
             );
             return Flow::Abort;
         }
+        // S6: arguments kept raw are read now, after expansion, from their expanded text
+        let expanded;
+        let (args, cx) = match raw_args {
+            Some(raw) => match self.expand_call_args(raw, cx) {
+                Some(x) => {
+                    expanded = x;
+                    (expanded.1.as_slice(), &expanded.0)
+                }
+                None => return Flow::Normal,
+            },
+            None => (args, cx),
+        };
         let mut vals = Vec::new();
         for a in args {
             match self.value(a, cx) {
@@ -1374,6 +1397,43 @@ impl Runner {
         match flow {
             Flow::ExitSub | Flow::Normal => Flow::Normal,
             other => other,
+        }
+    }
+
+    /// CALL arguments kept raw because they contain `$(…)` (S6): the whole text is expanded into a
+    /// source of its own (mapped back to the CALL) and read as an argument list, split at top-level
+    /// commas (an empty argument is omitted). `None` after an error at the CALL: text that is still no
+    /// argument list stops the CALL (fail closed).
+    fn expand_call_args(&mut self, raw: &syntax::RawText, cx: &Cx) -> Option<(Cx, Vec<Expr>)> {
+        let exp = expand_text(&self.st, &raw.text, 0);
+        self.report_expansion(&exp, cx, raw.span, &StmtKind::Disconnect);
+        let mut file = SourceFile::new("<expansion of CALL arguments>", None, exp.text.as_str());
+        file.expanded_from = Some((cx.src, raw.span));
+        let id = self.sources.add(file);
+        match syntax::parse_args(id, &exp.text) {
+            Ok(args) => Some((
+                Cx {
+                    src: id,
+                    text: Arc::from(exp.text.as_str()),
+                    dir: cx.dir.clone(),
+                },
+                args,
+            )),
+            Err(_) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::EXPRESSION,
+                        format!(
+                            "after expansion, the CALL arguments `{}` are not a list of expressions",
+                            exp.text.trim()
+                        ),
+                    )
+                    .at(cx.src, raw.span, "these arguments, after `$(…)` expansion")
+                    .with_rule("S6")
+                    .with_help("the SUB was not called; check the variables these arguments expand"),
+                );
+                None
+            }
         }
     }
 
@@ -1439,7 +1499,7 @@ impl Runner {
             );
             return Flow::Abort;
         }
-        let text = crate::diag::decode_script_bytes(&bytes);
+        let text = crate::diag::decode_script_bytes_as(&bytes, self.st.opts.encoding);
         let id = self.sources.add(SourceFile::new(
             path.display().to_string(),
             Some(path.clone()),
@@ -1500,6 +1560,24 @@ impl Runner {
                             },
                         );
                     }
+                }
+            }
+            StmtKind::LetUnread { name, tail_names } => {
+                // Neither what the LET assigns nor whether the reload stops on it is known; the lines
+                // it swallowed look like assignments, so those variables are not known either.
+                let reason = format!(
+                    "LET {}: it runs on to the next line without a `;`, so what Qlik assigns is not known",
+                    name.text
+                );
+                for v in std::iter::once(&name.text).chain(tail_names) {
+                    self.set_var(v, String::new());
+                    self.unfaithful(
+                        Reach::Var(v.clone()),
+                        Incomplete {
+                            reason: reason.clone(),
+                            at: Some((cx.src, span)),
+                        },
+                    );
                 }
             }
             StmtKind::Section(kind) => {

@@ -55,6 +55,10 @@ pub enum StmtKind {
     Set { name: Name, value: Option<RawText> },
     /// `LET name = expr;` `None` for `LET x = ;` (which makes the variable empty).
     Let { name: Name, expr: Option<Expr> },
+    /// `LET name = expr` whose text runs on to the next line (`name2 = …`) before its `;` (a real-script
+    /// leniency, `QSA001` warning): what Qlik assigns is not known, so the runner makes `name` unknown.
+    /// `tail_names`: the names the unread lines look like they assign (`b` of `b = …`).
+    LetUnread { name: Name, tail_names: Vec<String> },
     /// `Section Access;` / `Section Application;`
     Section(SectionKind),
     /// A LOAD or SELECT statement, possibly with a label, prefixes and preceding loads.
@@ -121,8 +125,14 @@ pub enum StmtKind {
     NullAs { as_value: bool, fields: Vec<Name> },
     /// `$(include=path);` / `$(must_include=path);` as a statement of its own.
     Include { must: bool, path: RawText },
-    /// `CALL name[(args)]`
-    Call { name: Name, args: Vec<Expr> },
+    /// `CALL name[(args)]`. Arguments whose text contains `$(…)` are kept as `raw_args` (and `args` is
+    /// empty): the runner expands that text, splits it at top-level commas and reads each part (S6),
+    /// since `CALL s('$(a)', $(b) $(c))` may only form expressions after expansion.
+    Call {
+        name: Name,
+        args: Vec<Expr>,
+        raw_args: Option<RawText>,
+    },
     /// `IF c THEN … ELSEIF c THEN … ELSE … END IF`
     If {
         branches: Vec<IfBranch>,
@@ -451,6 +461,9 @@ pub enum ExprKind {
     },
     /// A parenthesised expression (kept so printing round-trips).
     Paren(Box<Expr>),
+    /// An argument left empty in a call (`WeekDay(Today(),)`, `f(a,,c)`): Qlik reads it as omitted.
+    /// Its span is the empty place (before the `,` or `)` that follows it).
+    Absent,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 
 use crate::diag::{codes, Diagnostic, Span};
 use crate::syntax::ast::*;
-use crate::syntax::expr::{expr, expr_list};
+use crate::syntax::expr::{expr, expr_list, keyword_reads_as_name, paren_args};
 use crate::syntax::lex::{
     dollar_group, kw, name, punct, scan_end, word_at, ws, ws_line, Ctx, PResult, Stop, Unterminated,
 };
@@ -393,18 +393,37 @@ impl<'a> Driver<'a> {
             "CALL" => self.simple_control(|ctx, s| {
                 let (r, _) = kw(ctx, "call", s)?;
                 let (r, n) = name(ctx, r)?;
-                let (r, args) = if let Ok((r2, _)) = punct(ctx, "(", r) {
-                    if let Ok((r3, _)) = punct(ctx, ")", r2) {
-                        (r3, Vec::new())
-                    } else {
-                        let (r3, a) = expr_list(ctx, r2)?;
-                        let (r3, _) = punct(ctx, ")", r3)?;
-                        (r3, a)
-                    }
-                } else {
-                    (r, Vec::new())
-                };
-                Ok((r, StmtKind::Call { name: n, args }))
+                if !ws(r).starts_with('(') {
+                    return Ok((
+                        r,
+                        StmtKind::Call {
+                            name: n,
+                            args: Vec::new(),
+                            raw_args: None,
+                        },
+                    ));
+                }
+                // S6: arguments with `$(…)` are read after expansion, all together
+                let (after, body) = stmt::paren_body(ctx, r)?;
+                if body.contains("$(") {
+                    return Ok((
+                        after,
+                        StmtKind::Call {
+                            name: n,
+                            args: Vec::new(),
+                            raw_args: Some(stmt_raw(ctx, body)),
+                        },
+                    ));
+                }
+                let (r, args) = paren_args(ctx, r)?;
+                Ok((
+                    r,
+                    StmtKind::Call {
+                        name: n,
+                        args,
+                        raw_args: None,
+                    },
+                ))
             }),
             "EXIT" => self.simple_control(|ctx, s| {
                 let (r, _) = kw(ctx, "exit", s)?;
@@ -425,6 +444,9 @@ impl<'a> Driver<'a> {
                     if let Some(s) = self.include() {
                         return s;
                     }
+                }
+                if stmt::starts_assignment(t) {
+                    return self.assignment();
                 }
                 self.regular()
             }
@@ -503,6 +525,46 @@ impl<'a> Driver<'a> {
             kind: StmtKind::Include { must, path },
             span: Span::new(start, end),
         })
+    }
+
+    /// `name = expression` without LET: one script row, ended by `;` or the line end (S1, S6; see
+    /// [`stmt::starts_assignment`]). One that only reads after `$(…)` expansion is deferred.
+    fn assignment(&mut self) -> Stmt {
+        let start = self.pos;
+        let Some((seg_end, stmt_end)) = self.scan(start, true, false) else {
+            return Stmt {
+                kind: StmtKind::Error,
+                span: Span::new(start, self.text.len()),
+            };
+        };
+        let seg = &self.text[start..seg_end];
+        self.ctx.reset_errors();
+        let parsed = stmt::assignment(&self.ctx, seg);
+        self.pos = stmt_end;
+        match parsed {
+            Ok((rest, kind)) if ws(rest).is_empty() => Stmt {
+                kind,
+                span: Span::new(start, stmt_end),
+            },
+            other => {
+                if let Ok((rest, _)) = other {
+                    let _ = self.ctx.fail::<()>(ws(rest), "`;` or the end of the line");
+                }
+                if seg.contains("$(") && !self.ctx.too_deep.get() {
+                    return self.deferred(start, seg_end, stmt_end);
+                }
+                let (off, _) = self.ctx.furthest();
+                self.syntax_error(seg, off);
+                if let Some(d) = self.diags.last_mut() {
+                    d.help = Some("a LET without its keyword is one script row, `name = expression`, ended by `;` or the line end; write `LET name = …;` for an expression over several lines".into());
+                    d.rules.push("S1");
+                }
+                Stmt {
+                    kind: StmtKind::Error,
+                    span: Span::new(start, stmt_end),
+                }
+            }
+        }
     }
 
     /// A `;`-terminated statement (loads with their preceding-load chain included).
@@ -623,16 +685,16 @@ impl<'a> Driver<'a> {
             Ok(Parsed::LetUnreadTail(k, tail)) => {
                 self.pos = stmt_end;
                 let name = match &k {
-                    StmtKind::Let { name, .. } => name.text.clone(),
+                    StmtKind::LetUnread { name, .. } => name.text.clone(),
                     _ => String::new(),
                 };
                 self.diags.push(
                     Diagnostic::warning(
                         codes::SYNTAX,
-                        format!("`{name}` is set to NULL: its LET continues on the next line without a `;`"),
+                        format!("`{name}` is unknown: its LET continues on the next line without a `;`"),
                     )
                     .at(self.ctx.source, tail, "read as part of the LET above, never evaluated")
-                    .with_help("Qlik cannot evaluate `expression more-text` and leaves the variable NULL; end the LET with `;` if this line is a statement of its own"),
+                    .with_help("Qlik reads `expression more-text` as one expression; qsa does not guess what it assigns and treats the variable as unknown (fail closed); end the LET with `;` if this line is a statement of its own"),
                 );
                 Stmt {
                     kind: k,
@@ -1499,8 +1561,13 @@ fn is_sourceless_load(s: &str) -> bool {
                 let w = s.get(st..i).unwrap_or("").to_ascii_uppercase();
                 match w.as_str() {
                     "LOAD" => has_load = true,
+                    // a source keyword, unless it is a field called so (`LOAD Name, Extension;`)
                     "FROM" | "RESIDENT" | "INLINE" | "AUTOGENERATE" | "FROM_FIELD"
-                    | "EXTENSION" | "SQL" | "SELECT" => return false,
+                    | "EXTENSION" | "SQL" | "SELECT"
+                        if !keyword_reads_as_name(&s[i..]) =>
+                    {
+                        return false
+                    }
                     _ => {}
                 }
             }

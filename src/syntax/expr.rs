@@ -21,8 +21,37 @@ use crate::syntax::lex::{
     dollar_group, kw, name, number, punct, raw_word, string_lit, word_at, ws, Ctx, PResult,
 };
 
-/// Words that end an expression where a name could otherwise be read (clause keywords of statements).
-const STOP_WORDS: &[&str] = &[
+/// Keyword operators, and `THEN`: never a field name where an operand is expected (`NOT`/`BITNOT` are
+/// read as prefix operators before a name is tried; `IF x = THEN` is an IF without its right side).
+const OPERATOR_WORDS: &[&str] = &[
+    "and", "or", "xor", "not", "like", "precedes", "follows", "bitand", "bitor", "bitxor",
+    "bitnot", "then",
+];
+
+/// Clause keywords of statements. Where an operand is expected they are field names when what follows
+/// them cannot be the clause's argument ([`keyword_reads_as_name`]): `LOAD Name, Extension, Size`,
+/// `LOAD From, To RESIDENT T`, `ORDER BY Desc`.
+const CLAUSE_WORDS: &[&str] = &[
+    "as",
+    "from",
+    "where",
+    "while",
+    "inline",
+    "resident",
+    "autogenerate",
+    "to",
+    "step",
+    "when",
+    "unless",
+    "into",
+    "from_field",
+    "extension",
+    "desc",
+    "asc",
+];
+
+/// Words that may follow a complete operand (a field): clause keywords and binary keyword operators.
+const FOLLOW_WORDS: &[&str] = &[
     "as",
     "from",
     "where",
@@ -33,29 +62,47 @@ const STOP_WORDS: &[&str] = &[
     "then",
     "to",
     "step",
-    "when",
-    "unless",
     "into",
+    "from_field",
+    "extension",
+    "desc",
+    "asc",
+    "group",
+    "order",
     "and",
     "or",
     "xor",
-    "not",
     "like",
     "precedes",
     "follows",
     "bitand",
     "bitor",
     "bitxor",
-    "bitnot",
-    "from_field",
-    "extension",
-    "desc",
-    "asc",
 ];
 
+/// Is a keyword followed by `rest` used as a name? Yes when `rest` (after white space and comments)
+/// cannot be the argument of the keyword's clause, only what follows a field: nothing, `,`, `)`, `;`,
+/// an operator (`=`, `<`, `>`, `+`, `-`, `&`; not `*` or `/`, which may start a path), or a clause
+/// keyword or binary keyword operator (`Extension FROM …`, `To AS End`). Rules S1 (keywords are
+/// recognised in their place) and the LOAD field list.
+pub fn keyword_reads_as_name(rest: &str) -> bool {
+    let t = ws(rest);
+    match t.chars().next() {
+        None => true,
+        Some(',' | ')' | ';' | '=' | '<' | '>' | '+' | '-' | '&') => true,
+        Some(_) => {
+            let w = word_at(t);
+            FOLLOW_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k))
+        }
+    }
+}
+
 fn is_stop_word(w: &str, rest: &str) -> bool {
-    if STOP_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
+    if OPERATOR_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
         return true;
+    }
+    if CLAUSE_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
+        return !keyword_reads_as_name(rest);
     }
     // `GROUP BY` / `ORDER BY` end a field list; a field called `Group` does not.
     (w.eq_ignore_ascii_case("group") || w.eq_ignore_ascii_case("order"))
@@ -380,32 +427,14 @@ fn ws_is_call(rest: &str) -> bool {
 fn call<'a>(ctx: &Ctx<'a>, start: &'a str, n: Name, rest: &'a str) -> PResult<'a, Expr> {
     let (mut r, _) = punct(ctx, "(", rest)?;
     ctx.enter(r)?;
-    let mut args = Vec::new();
     let mut distinct = false;
     if let Ok((r2, _)) = kw(ctx, "distinct", r) {
         distinct = true;
         r = r2;
     }
-    let res: PResult<'a, ()> = (|| {
-        if let Ok((r2, _)) = punct(ctx, ")", r) {
-            return Ok((r2, ()));
-        }
-        loop {
-            let (r2, a) = expr(ctx, r)?;
-            args.push(a);
-            r = r2;
-            if let Ok((r2, _)) = punct(ctx, ",", r) {
-                r = r2;
-                continue;
-            }
-            return match punct(ctx, ")", r) {
-                Ok((r2, _)) => Ok((r2, ())),
-                Err(_) => ctx.fail_prefer(ws(r), "`,` or `)`"),
-            };
-        }
-    })();
+    let res = args_to_close(ctx, r);
     ctx.leave();
-    let (rest, ()) = res?;
+    let (rest, args) = res?;
     Ok((
         rest,
         Expr {
@@ -419,12 +448,72 @@ fn call<'a>(ctx: &Ctx<'a>, start: &'a str, n: Name, rest: &'a str) -> PResult<'a
     ))
 }
 
+/// `argument {, argument}` (at least one, possibly empty: [`arg`]).
+pub fn arg_list<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Expr>> {
+    comma_list(ctx, i, arg)
+}
+
+/// `( [argument {, argument}] )` after white space: the arguments of a CALL statement.
+pub fn paren_args<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Expr>> {
+    let (r, _) = punct(ctx, "(", i)?;
+    args_to_close(ctx, r)
+}
+
+/// Arguments after a call's `(`, up to and including its `)`.
+fn args_to_close<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Expr>> {
+    let mut args = Vec::new();
+    if let Ok((r, _)) = punct(ctx, ")", i) {
+        return Ok((r, args));
+    }
+    let mut r = i;
+    loop {
+        let (r2, a) = arg(ctx, r)?;
+        args.push(a);
+        r = r2;
+        if let Ok((r2, _)) = punct(ctx, ",", r) {
+            r = r2;
+            continue;
+        }
+        return match punct(ctx, ")", r) {
+            Ok((r2, _)) => Ok((r2, args)),
+            Err(_) => ctx.fail_prefer(ws(r), "`,` or `)`"),
+        };
+    }
+}
+
+/// One argument of a call: an expression, or nothing before a `,` or `)` after at least one `,`
+/// ([`ExprKind::Absent`]: `WeekDay(Today(),)`, `f(a,,c)`; Qlik reads an empty argument as omitted).
+/// A call with no argument at all (`Today()`) has no arguments, not one absent one.
+pub fn arg<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
+    let t = ws(i);
+    if t.starts_with(',') || t.starts_with(')') {
+        let at = ctx.off(t);
+        return Ok((
+            t,
+            Expr {
+                kind: ExprKind::Absent,
+                span: crate::diag::Span::new(at, at),
+            },
+        ));
+    }
+    expr(ctx, i)
+}
+
 /// A comma-separated list of expressions (at least one).
 pub fn expr_list<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Expr>> {
-    let (mut r, e) = expr(ctx, i)?;
+    comma_list(ctx, i, expr)
+}
+
+/// `item {, item}`.
+fn comma_list<'a>(
+    ctx: &Ctx<'a>,
+    i: &'a str,
+    item: fn(&Ctx<'a>, &'a str) -> PResult<'a, Expr>,
+) -> PResult<'a, Vec<Expr>> {
+    let (mut r, e) = item(ctx, i)?;
     let mut out = vec![e];
     while let Ok((r2, _)) = punct(ctx, ",", r) {
-        let (r3, e) = expr(ctx, r2)?;
+        let (r3, e) = item(ctx, r2)?;
         out.push(e);
         r = r3;
     }
@@ -452,6 +541,7 @@ mod tests {
                 )
             }
             ExprKind::Paren(e) => format!("<{}>", show(e)),
+            ExprKind::Absent => "_".into(),
         }
     }
 
@@ -486,6 +576,33 @@ mod tests {
         assert_eq!(p("Count(DISTINCT %Key)"), "Count[%Key]");
         assert_eq!(p("(1)"), "<1>");
         assert_eq!(p("$(=Max(x))"), "$(=Max(x))");
+    }
+
+    #[test]
+    fn empty_arguments_are_absent() {
+        assert_eq!(p("WeekDay(Today(),)"), "WeekDay[Today[],_]");
+        assert_eq!(p("f(a,,c)"), "f[a,_,c]");
+        assert_eq!(p("f( , b)"), "f[_,b]");
+        assert_eq!(p("Today()"), "Today[]");
+    }
+
+    // Clause keywords are field names where an operand is expected and no clause argument follows.
+    #[test]
+    fn clause_keywords_as_field_names() {
+        assert_eq!(p("Extension"), "Extension");
+        assert_eq!(p("To - From"), "(To Sub From)");
+        assert_eq!(p("Exists(Extension)"), "Exists[Extension]");
+        assert_eq!(p("Where = 1 and Desc"), "((Where Eq 1) And Desc)");
+        for kw in [
+            "from x",
+            "where a",
+            "extension p.f(T)",
+            "resident T",
+            "inline [a]",
+        ] {
+            let ctx = Ctx::new(SourceId(0), kw);
+            assert!(expr(&ctx, kw).is_err(), "{kw}");
+        }
     }
 
     #[test]

@@ -30,7 +30,8 @@
 //!
 //! # Real-script leniency (each case is located and reported, never silent)
 //! - `LET a = expr` followed on the next line by `b = …` before the `;` (Qlik Sense's data-manager
-//!   renaming loop): the LET is kept with no value (NULL) and a `QSA001` warning marks the unread text.
+//!   renaming loop): `StmtKind::LetUnread` and a `QSA001` warning marks the unread text; the runner makes
+//!   `a` (and `b`) unknown, so they refuse wherever they reach Section Access.
 //! - A preceding LOAD cut off by a control statement (`IF … LOAD x; ENDIF`), `[T]: REM;`, `WHEN c SET …`,
 //!   `[T]: DECLARE …`, `DERIVE …`, `FlushLog`: `StmtKind::Unsupported` with a `QSA004` warning.
 //! - An unclosed `/*` between statements comments out the rest of the script: a `QSA002` warning.
@@ -93,12 +94,43 @@ pub fn parse_statements(source: SourceId, text: &str) -> Parsed {
 /// Parse exactly one expression (surrounding white space and comments allowed).
 pub fn parse_expr(source: SourceId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
     let ctx = lex::Ctx::new(source, text);
-    let r = expr::expr(&ctx, text);
+    whole(
+        &ctx,
+        text,
+        expr::expr(&ctx, text),
+        "the end of the expression",
+    )
+}
+
+/// Parse the arguments of a call without their parentheses, `a, 'b', , f(c)` (an empty one is
+/// [`ExprKind::Absent`]; white space alone is no argument): the CALL arguments the runner expands
+/// before reading them (S6).
+pub fn parse_args(source: SourceId, text: &str) -> Result<Vec<Expr>, Vec<Diagnostic>> {
+    let ctx = lex::Ctx::new(source, text);
+    if lex::ws(text).is_empty() {
+        return Ok(Vec::new());
+    }
+    whole(
+        &ctx,
+        text,
+        expr::arg_list(&ctx, text),
+        "`,` or the end of the arguments",
+    )
+}
+
+/// The value of a parser that must read all of `text`, or one located diagnostic.
+fn whole<'a, T>(
+    ctx: &lex::Ctx<'a>,
+    text: &'a str,
+    r: lex::PResult<'a, T>,
+    end: &'static str,
+) -> Result<T, Vec<Diagnostic>> {
+    let source = ctx.source;
     match r {
         Ok((rest, e)) if lex::ws(rest).is_empty() => Ok(e),
         other => {
             if let Ok((rest, _)) = other {
-                let _ = ctx.fail::<()>(lex::ws(rest), "the end of the expression");
+                let _ = ctx.fail::<()>(lex::ws(rest), end);
             }
             let (off, expected) = ctx.furthest();
             let off = off.min(text.len());

@@ -128,6 +128,7 @@ fn expr(out: &mut String, e: &Expr) {
             expr(out, inner);
             out.push(')');
         }
+        ExprKind::Absent => {}
     }
 }
 
@@ -316,6 +317,9 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 name(n),
                 value.as_ref().map(|v| v.text.as_str()).unwrap_or("")
             );
+        }
+        StmtKind::LetUnread { name: n, .. } => {
+            let _ = writeln!(out, "LET {} = ;", name(n));
         }
         StmtKind::Let { name: n, expr: e } => {
             let _ = writeln!(
@@ -507,13 +511,21 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 p.text
             );
         }
-        StmtKind::Call { name: n, args } => {
-            if args.is_empty() {
+        StmtKind::Call {
+            name: n,
+            args,
+            raw_args,
+        } => match raw_args {
+            Some(raw) => {
+                let _ = writeln!(out, "CALL {}({});", name(n), raw.text);
+            }
+            None if args.is_empty() => {
                 let _ = writeln!(out, "CALL {};", name(n));
-            } else {
+            }
+            None => {
                 let _ = writeln!(out, "CALL {}({});", name(n), exprs(args));
             }
-        }
+        },
         StmtKind::If {
             branches,
             otherwise,
@@ -698,6 +710,7 @@ pub fn expr_summary(e: &Expr) -> String {
             args.iter().map(expr_summary).collect::<Vec<_>>().join(", ")
         ),
         ExprKind::Paren(e) => format!("Paren({})", expr_summary(e)),
+        ExprKind::Absent => "Absent".to_string(),
     }
 }
 
@@ -741,6 +754,7 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 value.as_ref().map(|v| v.text.as_str())
             ),
         ),
+        StmtKind::LetUnread { name: n, .. } => line(out, format!("Let {} = (unread)", nm(n))),
         StmtKind::Let { name: n, expr } => line(
             out,
             format!(
@@ -956,13 +970,20 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 path.text
             ),
         ),
-        StmtKind::Call { name, args } => line(
+        StmtKind::Call {
+            name,
+            args,
+            raw_args,
+        } => line(
             out,
-            format!(
-                "Call {}({})",
-                nm(name),
-                args.iter().map(expr_summary).collect::<Vec<_>>().join(", ")
-            ),
+            match raw_args {
+                Some(raw) => format!("Call {} raw({:?})", nm(name), raw.text),
+                None => format!(
+                    "Call {}({})",
+                    nm(name),
+                    args.iter().map(expr_summary).collect::<Vec<_>>().join(", ")
+                ),
+            },
         ),
         StmtKind::If {
             branches,

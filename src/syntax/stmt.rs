@@ -5,8 +5,8 @@ use crate::diag::Span;
 use crate::syntax::ast::*;
 use crate::syntax::expr::{expr, expr_list};
 use crate::syntax::lex::{
-    alias_name, dollar_group, kw, name, punct, quoted, split_top, string_lit, uint, word_at, ws,
-    Ctx, PResult,
+    alias_name, dollar_group, kw, name, punct, quoted, raw_word, split_top, string_lit, uint,
+    word_at, ws, ws_line, Ctx, PResult,
 };
 
 /// Keywords of statements qsa recognises but does not model: `StmtKind::Unsupported` + a warning.
@@ -38,14 +38,14 @@ pub enum Parsed {
     /// The keyword as written and its offset.
     Unsupported(String, usize),
     /// `LET a = expr` followed, on a later line, by more text before the `;` (a forgotten `;`, as in
-    /// the table-renaming loop Qlik Sense's data manager writes). The variable is set to NULL; the
-    /// span is the text that is not evaluated.
+    /// the table-renaming loop Qlik Sense's data manager writes). The variable is unknown; the span is
+    /// the text that is not evaluated.
     LetUnreadTail(StmtKind, Span),
 }
 
 /// The end of a LET: its expression to the `;`. When the expression ends at a line end and the next
-/// line is another assignment (`b = …`), the LET is kept (with `expr: None`) and that text is reported
-/// as a warning, not rejected. Any other trailing text is a syntax error.
+/// line is another assignment (`b = …`), the LET is kept (as `LetUnread`) and that text is reported as
+/// a warning, not rejected. Any other trailing text is a syntax error.
 fn let_tail<'a>(ctx: &Ctx<'a>, r: &'a str, n: Name) -> PResult<'a, Parsed> {
     let (r, e) = expr(ctx, r)?;
     let t = ws(r);
@@ -64,12 +64,21 @@ fn let_tail<'a>(ctx: &Ctx<'a>, r: &'a str, n: Name) -> PResult<'a, Parsed> {
     ctx.restore(saved);
     if gap.contains('\n') && assignment_follows && !is_load_word(&first_word(t)) {
         let tail = raw(ctx, t);
+        let tail_names = tail
+            .text
+            .lines()
+            .filter_map(|l| {
+                let (lhs, _) = l.split_once('=')?;
+                let lhs = lhs.trim().trim_matches(|c| c == '[' || c == ']');
+                (!lhs.is_empty() && !lhs.contains(char::is_whitespace)).then(|| lhs.to_string())
+            })
+            .collect();
         return Ok((
             &t[t.len()..],
             Parsed::LetUnreadTail(
-                StmtKind::Let {
+                StmtKind::LetUnread {
                     name: n,
-                    expr: None,
+                    tail_names,
                 },
                 tail.span,
             ),
@@ -283,6 +292,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
             let (r, n) = name(ctx, after)?;
             let (r, _) = punct(ctx, "=", r)?;
             if ws(r).is_empty() {
+                // `LET v = ;`: v holds the empty text, like `SET v = ;` (S6; see let_stmt in the grammar)
                 return Ok((
                     ws(r),
                     Parsed::Kind(StmtKind::Let {
@@ -372,11 +382,19 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
         }
         "DISCONNECT" => (after, StmtKind::Disconnect),
         "DIRECTORY" => {
-            if ws(after).is_empty() {
+            let t = ws(after);
+            if t.is_empty() {
                 (after, StmtKind::Directory { path: None })
-            } else {
+            } else if t.starts_with(['[', '\'', '"']) {
                 let (r, p) = path(ctx, after)?;
                 (r, StmtKind::Directory { path: Some(p) })
+            } else {
+                // Unquoted, the path is the rest of the statement, spaces included
+                // (`Directory ../Data/tube data raw;`), without its comments.
+                let mut p = raw(ctx, after);
+                p.text = strip_comments(&p.text);
+                let path = if p.text.is_empty() { None } else { Some(p) };
+                (&after[after.len()..], StmtKind::Directory { path })
             }
         }
         "ALIAS" => {
@@ -424,25 +442,92 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                 Parsed::Unsupported(t[..w.len()].to_string(), ctx.off(t)),
             ));
         }
-        _ => {
-            // `name = expr` (a LET without its keyword)
-            if !w.is_empty() && !is_load_word(&w) {
-                let saved = ctx.save();
-                let assign =
-                    name(ctx, t).and_then(|(r, n)| punct(ctx, "=", r).map(|(r, _)| (r, n)));
-                if assign.is_err() {
-                    ctx.restore(saved);
-                }
-                if let Ok((r, n)) = assign {
-                    return let_tail(ctx, r, n);
-                }
-            }
-            return load_stmt(ctx, i, None);
-        }
+        // `name = expr` without LET is a one-row statement of its own: the driver reads it
+        // (`starts_assignment`, `assignment`) before it gets here.
+        _ => return load_stmt(ctx, i, None),
     };
     let (rest, k) = kind;
     let (rest, _) = end(ctx, rest)?;
     Ok((rest, Parsed::Kind(k)))
+}
+
+/// The keywords [`regular`] reads as the start of a statement of their own (load words aside).
+const STATEMENT_KEYWORDS: &[&str] = &[
+    "SET",
+    "LET",
+    "SECTION",
+    "DROP",
+    "RENAME",
+    "STORE",
+    "QUALIFY",
+    "UNQUALIFY",
+    "STAR",
+    "BINARY",
+    "TRACE",
+    "LIB",
+    "ODBC",
+    "OLEDB",
+    "CUSTOM",
+    "CONNECT",
+    "CONNECT32",
+    "CONNECT64",
+    "DISCONNECT",
+    "DIRECTORY",
+    "ALIAS",
+    "TAG",
+    "UNTAG",
+    "COMMENT",
+    "SLEEP",
+    "EXECUTE",
+    "MAP",
+    "NULLASVALUE",
+    "NULLASNULL",
+    "REM",
+];
+
+/// Does the statement at `t` start as a LET without its keyword: an unquoted name (it may contain
+/// `$(…)`) that is no statement keyword, then `=` on the same line?
+///
+/// Qlik's help for LET (<https://help.qlik.com/en-us/sense/June2017/Subsystems/Hub/Content/Scripting/ScriptRegularStatements/Let.htm>):
+/// "The word let may be omitted, but the statement then becomes a control statement. Such a statement
+/// without the keyword let must be contained within a single script row and may be terminated either
+/// with a semicolon or end-of-line." (rules S1, S6)
+pub fn starts_assignment(t: &str) -> bool {
+    let Some((rest, w)) = raw_word(ws(t)) else {
+        return false;
+    };
+    let up = w.to_ascii_uppercase();
+    if STATEMENT_KEYWORDS.contains(&up.as_str())
+        || is_load_word(&up)
+        || UNSUPPORTED.iter().any(|k| k.eq_ignore_ascii_case(w))
+    {
+        return false;
+    }
+    ws_line(rest).starts_with('=')
+}
+
+/// `name = [expression]`: a LET without its keyword. `i` is the statement's one script row (without
+/// its `;`); an empty right side leaves the variable empty, as `LET v = ;` does.
+pub fn assignment<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
+    let (r, n) = name(ctx, i)?;
+    let (r, _) = punct(ctx, "=", r)?;
+    if ws(r).is_empty() {
+        return Ok((
+            ws(r),
+            StmtKind::Let {
+                name: n,
+                expr: None,
+            },
+        ));
+    }
+    let (r, e) = expr(ctx, r)?;
+    Ok((
+        r,
+        StmtKind::Let {
+            name: n,
+            expr: Some(e),
+        },
+    ))
 }
 
 /// Words that start a load statement (prefixes included).
@@ -490,7 +575,7 @@ fn opt_paren_name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Name>> {
 }
 
 /// The text inside balanced parentheses at the start of `i` (after white space): rest and inner text.
-fn paren_body<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, &'a str> {
+pub(crate) fn paren_body<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, &'a str> {
     let t = ws(i);
     if !t.starts_with('(') {
         return ctx.fail(t, "`(`");
