@@ -718,3 +718,14 @@ fn group_mode_assigned_without_let_is_read_line_by_line() {
     let script = format!("LET vMode = 1\nQlikCloudGroupMode = 2;\n{sa}{APP}");
     must_refuse("let-unread", &script, &[], "QlikCloudGroupMode");
 }
+
+#[test]
+fn call_arguments_expanded_from_a_variable_nothing_sets() {
+    // Arguments that only form a list after expansion (`CALL Sub('$(a)', $(b) $(c))`): an unknown
+    // variable among them makes every parameter unknown.
+    let script = format!(
+        "SUB Grant(pUser, pRegion)\n  Section Access;\n  LOAD * INLINE [\nACCESS, USERID, REGION\nUSER, $(pUser), $(pRegion)\nADMIN, ADMIN, *\n];\n  Section Application;\nEND SUB\n\
+         SET vUser = 'ALICE';\nCALL Grant('$(vUser)', $(vRegion) $(vSuffix));\n{APP}"
+    );
+    must_refuse("call-args", &script, &[], "vRegion");
+}

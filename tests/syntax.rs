@@ -119,16 +119,20 @@ fn large_fixture_parses_without_errors() {
     );
 }
 
+/// The text of each top-level statement.
+fn statement_texts<'t>(p: &Parsed, text: &'t str) -> Vec<&'t str> {
+    p.script
+        .statements
+        .iter()
+        .map(|s| &text[s.span.range()])
+        .collect()
+}
+
 #[test]
 fn spans_point_at_statements() {
     let text = "SET a = 1;\n  LET b = a + 1;\nLOAD x INLINE [\nx\n1\n];";
     let p = parse_script(SourceId(0), text);
-    let spans: Vec<&str> = p
-        .script
-        .statements
-        .iter()
-        .map(|s| &text[s.span.range()])
-        .collect();
+    let spans = statement_texts(&p, text);
     assert_eq!(
         spans,
         vec!["SET a = 1;", "LET b = a + 1;", "LOAD x INLINE [\nx\n1\n];"]
@@ -1124,14 +1128,8 @@ fn let_without_keyword_is_one_row_at_statement_start() {
     let text = "vA = 1 + 2\nQlikCloudGroupMode = $(vMode) - 1\nvB = 3; vC = 4\nSET vD = 5;";
     let p = parse_script(SourceId(0), text);
     assert!(!p.has_errors(), "{}", rendered("t", text, &p));
-    let spans: Vec<&str> = p
-        .script
-        .statements
-        .iter()
-        .map(|s| &text[s.span.range()])
-        .collect();
     assert_eq!(
-        spans,
+        statement_texts(&p, text),
         vec![
             "vA = 1 + 2",
             "QlikCloudGroupMode = $(vMode) - 1",
@@ -1331,23 +1329,20 @@ fn cli_encoding_flag() {
         "fixtures/encoding/cyrillic_1251.qvs",
     ]);
     assert_eq!(code, 0, "{out}");
-    let (code, _, err) = qsa(&[
-        "check",
-        "--encoding",
-        "klingon",
-        "fixtures/encoding/cyrillic_1251.qvs",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("unknown encoding `klingon`"), "{err}");
-    let (code, _, err) = qsa(&[
-        "check",
-        "--syntax-only",
-        "--encoding",
-        "klingon",
-        "fixtures/valid/control.qvs",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("--encoding"), "{err}");
+    for mode in ["--syntax-only", "--deny=warnings"] {
+        let (code, _, err) = qsa(&[
+            "check",
+            mode,
+            "--encoding",
+            "klingon",
+            "fixtures/valid/control.qvs",
+        ]);
+        assert_eq!(code, 2, "{mode}");
+        assert!(
+            err.contains("--encoding: unknown encoding `klingon`"),
+            "{err}"
+        );
+    }
     let (code, out, _) = qsa(&[
         "model",
         "--encoding",

@@ -1326,16 +1326,21 @@ impl Runner {
         }
         // S6: arguments kept raw are read now, after expansion, from their expanded text
         let expanded;
-        let (args, cx) = match raw_args {
+        let (args, cx, taint) = match raw_args {
             Some(raw) => match self.expand_call_args(raw, cx) {
                 Some(x) => {
                     expanded = x;
-                    (expanded.1.as_slice(), &expanded.0)
+                    (expanded.1.as_slice(), &expanded.0, expanded.2.clone())
                 }
                 None => return Flow::Normal,
             },
-            None => (args, cx),
+            None => (args, cx, None),
         };
+        // Arguments expanded from unknown variables: every parameter is unknown.
+        if let Some(inc) = taint {
+            let vals = vec![Err(inc); sub.params.len()];
+            return self.call_with(&sub, vals);
+        }
         let mut vals = Vec::new();
         for a in args {
             match self.value(a, cx) {
@@ -1345,6 +1350,11 @@ impl Runner {
                 Err(NotKnown::Unknown(inc)) => vals.push(Err(inc)),
             }
         }
+        self.call_with(&sub, vals)
+    }
+
+    /// Run a SUB with its parameters' values (`Err`: unknown, and why).
+    fn call_with(&mut self, sub: &SubDef, vals: Vec<Result<Value, Incomplete>>) -> Flow {
         // Parameters are local: save and restore what the names held (value, unknown reason, unset).
         let mut saved = Vec::new();
         for (i, p) in sub.params.iter().enumerate() {
@@ -1404,9 +1414,19 @@ impl Runner {
     /// source of its own (mapped back to the CALL) and read as an argument list, split at top-level
     /// commas (an empty argument is omitted). `None` after an error at the CALL: text that is still no
     /// argument list stops the CALL (fail closed).
-    fn expand_call_args(&mut self, raw: &syntax::RawText, cx: &Cx) -> Option<(Cx, Vec<Expr>)> {
+    /// CALL arguments kept raw: expanded and read as an argument list, with why they are unknown when
+    /// the expansion used unknown variables (then the arguments may not even parse).
+    fn expand_call_args(
+        &mut self,
+        raw: &syntax::RawText,
+        cx: &Cx,
+    ) -> Option<(Cx, Vec<Expr>, Option<Incomplete>)> {
         let exp = expand_text(&self.st, &raw.text, 0);
         self.report_expansion(&exp, cx, raw.span, &StmtKind::Disconnect);
+        let taint = self.expansion_taint(&exp, cx, raw.span).into_iter().next();
+        if taint.is_some() {
+            return Some((cx.clone(), Vec::new(), taint));
+        }
         let mut file = SourceFile::new("<expansion of CALL arguments>", None, exp.text.as_str());
         file.expanded_from = Some((cx.src, raw.span));
         let id = self.sources.add(file);
@@ -1418,6 +1438,7 @@ impl Runner {
                     dir: cx.dir.clone(),
                 },
                 args,
+                None,
             )),
             Err(_) => {
                 self.diags.push(

@@ -21,12 +21,14 @@ use crate::syntax::lex::{
     dollar_group, kw, name, number, punct, raw_word, string_lit, word_at, ws, Ctx, PResult,
 };
 
-/// Keyword operators, and `THEN`: never a field name where an operand is expected (`NOT`/`BITNOT` are
-/// read as prefix operators before a name is tried; `IF x = THEN` is an IF without its right side).
-const OPERATOR_WORDS: &[&str] = &[
-    "and", "or", "xor", "not", "like", "precedes", "follows", "bitand", "bitor", "bitxor",
-    "bitnot", "then",
+/// Binary keyword operators: never a field name where an operand is expected.
+const BINARY_WORDS: &[&str] = &[
+    "and", "or", "xor", "like", "precedes", "follows", "bitand", "bitor", "bitxor",
 ];
+
+/// Prefix keyword operators (read before a name is tried) and `THEN` (`IF x = THEN` is an IF without
+/// its right side): never field names either.
+const RESERVED_WORDS: &[&str] = &["not", "bitnot", "then"];
 
 /// Clause keywords of statements. Where an operand is expected they are field names when what follows
 /// them cannot be the clause's argument ([`keyword_reads_as_name`]): `LOAD Name, Extension, Size`,
@@ -50,41 +52,15 @@ const CLAUSE_WORDS: &[&str] = &[
     "asc",
 ];
 
-/// Words that may follow a complete operand (a field): clause keywords and binary keyword operators.
-const FOLLOW_WORDS: &[&str] = &[
-    "as",
-    "from",
-    "where",
-    "while",
-    "inline",
-    "resident",
-    "autogenerate",
-    "then",
-    "to",
-    "step",
-    "into",
-    "from_field",
-    "extension",
-    "desc",
-    "asc",
-    "group",
-    "order",
-    "and",
-    "or",
-    "xor",
-    "like",
-    "precedes",
-    "follows",
-    "bitand",
-    "bitor",
-    "bitxor",
-];
+fn is_one_of(w: &str, words: &[&str]) -> bool {
+    words.iter().any(|k| w.eq_ignore_ascii_case(k))
+}
 
 /// Is a keyword followed by `rest` used as a name? Yes when `rest` (after white space and comments)
 /// cannot be the argument of the keyword's clause, only what follows a field: nothing, `,`, `)`, `;`,
-/// an operator (`=`, `<`, `>`, `+`, `-`, `&`; not `*` or `/`, which may start a path), or a clause
-/// keyword or binary keyword operator (`Extension FROM …`, `To AS End`). Rules S1 (keywords are
-/// recognised in their place) and the LOAD field list.
+/// an operator (`=`, `<`, `>`, `+`, `-`, `&`; not `*` or `/`, which may start a path), or a keyword
+/// that follows an operand (a clause keyword, `THEN`, `GROUP`/`ORDER`, a binary keyword operator:
+/// `Extension FROM …`, `To AS End`). Rule S1: keywords are recognised in their place.
 pub fn keyword_reads_as_name(rest: &str) -> bool {
     let t = ws(rest);
     match t.chars().next() {
@@ -92,16 +68,18 @@ pub fn keyword_reads_as_name(rest: &str) -> bool {
         Some(',' | ')' | ';' | '=' | '<' | '>' | '+' | '-' | '&') => true,
         Some(_) => {
             let w = word_at(t);
-            FOLLOW_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k))
+            is_one_of(w, CLAUSE_WORDS)
+                || is_one_of(w, BINARY_WORDS)
+                || is_one_of(w, &["then", "group", "order"])
         }
     }
 }
 
 fn is_stop_word(w: &str, rest: &str) -> bool {
-    if OPERATOR_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
+    if is_one_of(w, BINARY_WORDS) || is_one_of(w, RESERVED_WORDS) {
         return true;
     }
-    if CLAUSE_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)) {
+    if is_one_of(w, CLAUSE_WORDS) {
         return !keyword_reads_as_name(rest);
     }
     // `GROUP BY` / `ORDER BY` end a field list; a field called `Group` does not.
@@ -578,21 +556,22 @@ mod tests {
         assert_eq!(p("$(=Max(x))"), "$(=Max(x))");
     }
 
+    /// Empty arguments are absent; clause keywords are field names where an operand is expected and
+    /// no clause argument follows.
     #[test]
-    fn empty_arguments_are_absent() {
-        assert_eq!(p("WeekDay(Today(),)"), "WeekDay[Today[],_]");
-        assert_eq!(p("f(a,,c)"), "f[a,_,c]");
-        assert_eq!(p("f( , b)"), "f[_,b]");
-        assert_eq!(p("Today()"), "Today[]");
-    }
-
-    // Clause keywords are field names where an operand is expected and no clause argument follows.
-    #[test]
-    fn clause_keywords_as_field_names() {
-        assert_eq!(p("Extension"), "Extension");
-        assert_eq!(p("To - From"), "(To Sub From)");
-        assert_eq!(p("Exists(Extension)"), "Exists[Extension]");
-        assert_eq!(p("Where = 1 and Desc"), "((Where Eq 1) And Desc)");
+    fn empty_arguments_and_keyword_names() {
+        for (text, want) in [
+            ("WeekDay(Today(),)", "WeekDay[Today[],_]"),
+            ("f(a,,c)", "f[a,_,c]"),
+            ("f( , b)", "f[_,b]"),
+            ("Today()", "Today[]"),
+            ("Extension", "Extension"),
+            ("To - From", "(To Sub From)"),
+            ("Exists(Extension)", "Exists[Extension]"),
+            ("Where = 1 and Desc", "((Where Eq 1) And Desc)"),
+        ] {
+            assert_eq!(p(text), want, "{text}");
+        }
         for kw in [
             "from x",
             "where a",

@@ -12,10 +12,13 @@
 //! `"names"`, `` `names` ``, `[brackets]` (INLINE data included), `/* */` and `//` comments (a `//` right
 //! after `:` as in `lib://` is not a comment). The statement's text is then parsed by nom parsers
 //! (`stmt.rs`, `expr.rs`, `lex.rs`) that must consume all of it. Control statements end at the line end
-//! or a `;`. A statement that does not parse becomes [`StmtKind::Error`] with one `QSA001` diagnostic at
-//! the furthest token the parser could not read; parsing resumes after its `;` (or, when the offending
-//! token is a statement keyword at the start of a line, a forgotten `;`, right there). Every loop consumes
-//! input; nesting is capped (`QSA005`).
+//! or a `;`, and so does a LET without its keyword (`vX = 1 + 2`: one script row, as Qlik's help for
+//! LET says; only at a statement start, for an unquoted name that is no statement keyword). Clause
+//! keywords (`FROM`, `TO`, `EXTENSION`, …) are field names where an operand is expected and no clause
+//! argument follows (`LOAD Name, Extension, Size …`). A statement that does not parse becomes
+//! [`StmtKind::Error`] with one `QSA001` diagnostic at the furthest token the parser could not read;
+//! parsing resumes after its `;` (or, when the offending token is a statement keyword at the start of a
+//! line, a forgotten `;`, right there). Every loop consumes input; nesting is capped (`QSA005`).
 //!
 //! # `$(…)` expansion
 //! The parser never expands. A `$(…)` is kept verbatim: as [`ExprKind::Expansion`] where an expression is
@@ -24,14 +27,16 @@
 //! contains `$(` and cannot be read before expansion becomes [`StmtKind::Deferred`] (a `QSA006` info),
 //! never an error: the runner expands the statement's text (`&text[stmt.span]`) and parses it again with
 //! [`parse_statements`]; for control statements it expands and re-parses each expression from its span
-//! with [`parse_expr`]. A preceding-load chain in which any part needs expansion is one `Deferred`
-//! statement from its label to the `;` of the first part with a source, so the runner expands and parses
-//! the whole chain at once.
+//! with [`parse_expr`]. CALL arguments with `$(` are kept as raw text, which the runner expands as a
+//! whole and reads with [`parse_args`] (an expansion may bring commas). A preceding-load chain in which
+//! any part needs expansion is one `Deferred` statement from its label to the `;` of the first part with
+//! a source, so the runner expands and parses the whole chain at once.
 //!
 //! # Real-script leniency (each case is located and reported, never silent)
-//! - `LET a = expr` followed on the next line by `b = …` before the `;` (Qlik Sense's data-manager
-//!   renaming loop): `StmtKind::LetUnread` and a `QSA001` warning marks the unread text; the runner makes
-//!   `a` (and `b`) unknown, so they refuse wherever they reach Section Access.
+//! - `LET a = expr` followed on the next line by `b = …` before the `;` (a forgotten `;`; with LET the
+//!   statement runs to its `;`): `StmtKind::LetUnread` and a `QSA001` warning marks the unread text; the
+//!   runner makes `a` (and `b`) unknown, so they refuse wherever they reach Section Access. Without LET,
+//!   `a = expr` ends with its row, so the same two rows are two statements.
 //! - A preceding LOAD cut off by a control statement (`IF … LOAD x; ENDIF`), `[T]: REM;`, `WHEN c SET …`,
 //!   `[T]: DECLARE …`, `DERIVE …`, `FlushLog`: `StmtKind::Unsupported` with a `QSA004` warning.
 //! - An unclosed `/*` between statements comments out the rest of the script: a `QSA002` warning.

@@ -318,8 +318,16 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 value.as_ref().map(|v| v.text.as_str()).unwrap_or("")
             );
         }
-        StmtKind::LetUnread { name: n, .. } => {
-            let _ = writeln!(out, "LET {} = ;", name(n));
+        StmtKind::LetUnread {
+            name: n,
+            tail_names,
+        } => {
+            // Re-parses to the same leniency: the LET runs on into rows that look like assignments.
+            let _ = write!(out, "LET {} = Null()", name(n));
+            for t in tail_names {
+                let _ = write!(out, "\n{t} = Null()");
+            }
+            let _ = writeln!(out, ";");
         }
         StmtKind::Let { name: n, expr: e } => {
             let _ = writeln!(

@@ -37,9 +37,9 @@ pub enum Parsed {
     /// A statement qsa knows but does not model; the keyword as written.
     /// The keyword as written and its offset.
     Unsupported(String, usize),
-    /// `LET a = expr` followed, on a later line, by more text before the `;` (a forgotten `;`, as in
-    /// the table-renaming loop Qlik Sense's data manager writes). The variable is unknown; the span is
-    /// the text that is not evaluated.
+    /// `LET a = expr` followed, on a later line, by more text before the `;` (a forgotten `;`). The
+    /// variable is unknown; the span is the text that is not evaluated. (Without LET, `a = expr` ends
+    /// with its row: see [`starts_assignment`].)
     LetUnreadTail(StmtKind, Span),
 }
 
