@@ -729,3 +729,41 @@ fn call_arguments_expanded_from_a_variable_nothing_sets() {
     );
     must_refuse("call-args", &script, &[], "vRegion");
 }
+
+#[test]
+fn the_steps_fixture_gives_the_answer_a_faithful_run_gives() {
+    // Hand-computed from fixtures/failclosed/steps/data: mode 1 (custom groups); `*` in COUNTRY stands
+    // for the listed DE, FR, US (R1), so IT facts stay hidden even from the admin; the US group row
+    // applies through a custom group only; Notes is a data island (R4).
+    use qsa::access::directory::{Group, Provider};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fx = FIXTURES
+        .iter()
+        .find(|f| f.dir.ends_with("steps"))
+        .expect("steps fixture");
+    let dir = root.join(fx.dir);
+    let run = run_file(&dir.join(fx.script), &opts(fx, &dir)).expect("readable");
+    let group = |name: &str, provider| Group {
+        name: name.into(),
+        provider,
+    };
+    let mut carol = User::new("auth0|carol");
+    carol.groups.push(group("cg-us-readers", Provider::Custom));
+    let mut dave = User::new("auth0|dave");
+    dave.groups.push(group("cg-us-readers", Provider::Idp));
+    let users = [
+        User::new("auth0|admin"),
+        User::new("auth0|alice"),
+        carol,
+        dave,
+    ];
+    let linked = linked_tables(&run);
+    let got = answer(&run, fx.target, &users, &linked).expect("evaluates");
+    let want = "\
+auth0|admin Admin {\"COUNTRY\": Some([\"DE\", \"FR\", \"US\"])} [] {\"Countries\": 3, \"Facts\": 5}
+auth0|alice User {\"COUNTRY\": Some([\"DE\"])} [] {\"Countries\": 1, \"Facts\": 2}
+auth0|carol User {\"COUNTRY\": Some([\"US\"])} [] {\"Countries\": 1, \"Facts\": 2}
+auth0|dave Denied {} [] {\"Countries\": 0, \"Facts\": 0}
+";
+    assert_eq!(got, want);
+}
