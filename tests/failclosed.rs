@@ -767,3 +767,52 @@ auth0|dave Denied {} [] {\"Countries\": 0, \"Facts\": 0}
 ";
     assert_eq!(got, want);
 }
+
+#[test]
+fn file_and_qvd_header_functions_read_what_qsa_can_see() {
+    // Incremental-load idioms test a QVD before reading it. A file qsa can see answers; one it cannot
+    // see is unknown (it may exist where the app reloads), so the branch it decides is unknown too.
+    let dir = scratch("qvd-fns");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("fixtures/data/qvd/test_qvd.qvd"),
+        dir.join("t.qvd"),
+    )
+    .expect("copy");
+    let script = "LET a = QvdNoOfRecords('t.qvd');\nLET b = QvdNoOfFields('t.qvd');\n\
+                  LET c = IsNull(QvdCreateTime('t.qvd'));\nLET d = FileSize('t.qvd') > 0;\n\
+                  LET e = IsPartialReload();\nLET f = QvdNoOfRecords('missing.qvd');\n";
+    let path = dir.join("main.qvs");
+    std::fs::write(&path, script).expect("write");
+    let run = run_file(&path, &RunOptions::default()).expect("readable");
+    let _ = std::fs::remove_dir_all(&dir);
+    let var = |k: &str| run.variables.get(k).cloned().unwrap_or_default();
+    let header =
+        qsa::script::sources::qvd::read_qvd_header(&root.join("fixtures/data/qvd/test_qvd.qvd"))
+            .expect("a QVD");
+    assert!(header.records > 0 && !header.fields.is_empty());
+    assert_eq!(var("a"), header.records.to_string());
+    assert_eq!(var("b"), header.fields.len().to_string());
+    assert_eq!(
+        var("c"),
+        (if header.create_time.is_empty() {
+            "-1"
+        } else {
+            "0"
+        })
+        .to_string()
+    );
+    assert_eq!(var("d"), "-1");
+    assert_eq!(var("e"), "0");
+    // `f` is unknown: the LET could not be evaluated faithfully (a warning names the file).
+    assert!(run
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("missing.qvd")));
+    // And an IF on such a file is an unknown condition, not "the file does not exist".
+    let script = format!(
+        "IF IsNull(QvdCreateTime('nothere.qvd')) THEN\n  Section Access;\n  LOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n  Section Application;\nEND IF\n{APP}"
+    );
+    must_refuse("qvd-unknown", &script, &[], "nothere.qvd");
+}

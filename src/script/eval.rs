@@ -241,6 +241,79 @@ impl<'a> Ctx<'a> {
         Ok(Value::Null)
     }
 
+    /// `FileSize`, `FileTime` and the QVD header functions. A file qsa cannot see (missing, an unmapped
+    /// `lib://`, read after `EXECUTE`) is unknown, not absent: it may exist where the app reloads.
+    fn file_info(&self, lower: &str, name: &str, args: &[Expr], span: Span) -> EvalResult {
+        let (min, max) = match lower {
+            "qvdfieldname" => (2, 2),
+            "filesize" | "filetime" => (0, 1),
+            _ => (1, 1),
+        };
+        self.need_args(name, args, min, max, span)?;
+        let unknown = |why: String| EvalError::unsupported(format!("`{name}()`: {why}"), span);
+        if let Some(inc) = &self.st.fs_unknown {
+            return Err(unknown(inc.reason.clone()));
+        }
+        let path = if args.is_empty() {
+            match self.row.and_then(|r| r.file) {
+                Some(p) => p.to_path_buf(),
+                None => return Ok(Value::Null),
+            }
+        } else {
+            let raw = self.arg_text(args, 0)?;
+            let ctx = self.st.path_context(&self.st.cur_dir);
+            super::sources::resolve_path(raw.trim(), &ctx).map_err(|e| unknown(e.to_string()))?
+        };
+        if lower == "filetime" {
+            return Err(unknown(
+                "the file's time where the app reloads cannot be known offline".into(),
+            ));
+        }
+        // A table STOREd earlier in this run: the file exists in the reload, with that content.
+        if let Some(t) = self.st.stored.get(&path) {
+            return match lower {
+                "qvdnoofrecords" => Ok(Value::num(t.row_count() as f64)),
+                "qvdnooffields" => Ok(Value::num(t.fields.len() as f64)),
+                "qvdtablename" => Ok(Value::str(&t.name)),
+                "qvdfieldname" => {
+                    let n = self.arg(args, 1)?.as_num().unwrap_or(0.0);
+                    let i = (n as usize).wrapping_sub(1);
+                    Ok(t.fields.get(i).map(Value::str).unwrap_or_default())
+                }
+                _ => Err(unknown(format!(
+                    "`{}` is written by a STORE in this reload; its size and time are not known offline",
+                    path.display()
+                ))),
+            };
+        }
+        if !path.is_file() {
+            return Err(unknown(format!(
+                "qsa cannot see `{}`; it may exist where the app reloads (map lib:// folders with --lib NAME=DIR)",
+                path.display()
+            )));
+        }
+        if lower == "filesize" {
+            let len = std::fs::metadata(&path)
+                .map_err(|e| unknown(e.to_string()))?
+                .len();
+            return Ok(Value::num(len as f64));
+        }
+        let h = super::sources::qvd::read_qvd_header(&path)
+            .map_err(|e| EvalError::new(format!("`{name}()`: {e}"), span))?;
+        Ok(match lower {
+            "qvdcreatetime" if h.create_time.is_empty() => Value::Null,
+            "qvdcreatetime" => Value::str(&h.create_time),
+            "qvdnoofrecords" => Value::num(h.records as f64),
+            "qvdnooffields" => Value::num(h.fields.len() as f64),
+            "qvdtablename" => Value::str(&h.table_name),
+            _ => {
+                let n = self.arg(args, 1)?.as_num().unwrap_or(0.0);
+                let i = (n as usize).wrapping_sub(1);
+                h.fields.get(i).map(Value::str).unwrap_or_default()
+            }
+        })
+    }
+
     fn args(&self, args: &[Expr]) -> Result<Vec<Value>, EvalError> {
         args.iter().map(|a| self.eval(a)).collect()
     }
@@ -547,6 +620,13 @@ impl<'a> Ctx<'a> {
                 };
                 Ok(s.map(Value::str).unwrap_or_default())
             }
+            // qsa models a full reload (`Add Only` / `Replace Only` loads are skipped, too).
+            "ispartialreload" => {
+                self.need_args(name, args, 0, 0, span)?;
+                Ok(Value::num(0.0))
+            }
+            "filesize" | "filetime" | "qvdcreatetime" | "qvdnoofrecords" | "qvdnooffields"
+            | "qvdfieldname" | "qvdtablename" => self.file_info(&lower, name, args, span),
             "filelist" | "dirlist" => Err(EvalError::new(
                 format!("`{name}()` is only allowed in FOR EACH"),
                 span,

@@ -105,6 +105,9 @@ pub(crate) struct State {
     pub inline_counter: usize,
     pub autogen_counter: usize,
     pub directory: Option<String>,
+    /// Folder of the file the running statement comes from (relative paths in `FileSize()`,
+    /// `QvdCreateTime()`, … resolve against it).
+    pub cur_dir: PathBuf,
     /// Incomplete reasons of tables that were dropped: (access section?, reason).
     pub dropped_incomplete: Vec<(bool, Incomplete)>,
     /// Loads whose field list is unknown (e.g. `SELECT *` with no `--table`): they could carry any field.
@@ -173,6 +176,7 @@ impl State {
             inline_counter: 0,
             autogen_counter: 0,
             directory: None,
+            cur_dir: PathBuf::new(),
             dropped_incomplete: Vec::new(),
             unknown_fields: Vec::new(),
             autonumber: Default::default(),
@@ -618,6 +622,9 @@ impl Runner {
     }
 
     fn exec_stmt(&mut self, stmt: &Stmt, cx: &Cx, allow_expand: bool) -> Flow {
+        if self.st.cur_dir != cx.dir {
+            self.st.cur_dir = cx.dir.clone();
+        }
         // A statement the parser already classed as unsupported is reported as such; expanding and
         // re-parsing it on its own (e.g. a preceding LOAD cut off by a control statement) would only
         // add a misleading second error.
@@ -990,6 +997,12 @@ impl Runner {
         let res = Ctx::plain(&self.st).eval(expr);
         match res {
             Ok(v) => Ok(v),
+            // Something qsa does not implement or cannot know offline (a function of the machine, a
+            // file it cannot see): which way the script goes is unknown, not an error.
+            Err(err) if err.unsupported => Err(NotKnown::Unknown(Incomplete {
+                reason: err.message,
+                at: Some((cx.src, e.span)),
+            })),
             Err(err) => {
                 let span = if raw.contains("$(") { e.span } else { err.span };
                 self.diags.push(

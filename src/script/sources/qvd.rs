@@ -96,6 +96,71 @@ fn cell(c: Option<openqvd::Value>) -> Value {
     }
 }
 
+/// What a QVD's XML header says, for `QvdCreateTime`, `QvdNoOfRecords`, `QvdNoOfFields`,
+/// `QvdFieldName` and `QvdTableName` (read without decoding the data).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QvdHeader {
+    pub table_name: String,
+    pub create_time: String,
+    pub fields: Vec<String>,
+    pub records: u64,
+}
+
+/// Read a QVD file's header only.
+pub fn read_qvd_header(path: &Path) -> Result<QvdHeader, SourceError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let open = |e: std::io::Error| SourceError::Open {
+        path: shown.clone(),
+        reason: e.to_string(),
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(open)?
+        .take(MAX_HEADER_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(open)?;
+    let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+    let header = String::from_utf8_lossy(&bytes[..end]);
+    let Some(close) = header.find("</QvdTableHeader>") else {
+        return Err(SourceError::Format {
+            path: shown,
+            reason: "no complete <QvdTableHeader> (not a QVD file)".into(),
+        });
+    };
+    let header = &header[..close];
+    let text = |h: &str, tag: &str| -> String {
+        let open = format!("<{tag}>");
+        h.find(&open)
+            .and_then(|i| {
+                let rest = &h[i + open.len()..];
+                rest.find(&format!("</{tag}>"))
+                    .map(|j| rest[..j].to_string())
+            })
+            .unwrap_or_default()
+    };
+    let (fields_part, tail) = match header.rfind("</Fields>") {
+        Some(i) => (&header[..i], &header[i..]),
+        None => ("", header),
+    };
+    Ok(QvdHeader {
+        table_name: text(header, "TableName"),
+        create_time: text(header, "CreateUtcTime"),
+        fields: fields_part
+            .split("<QvdFieldHeader>")
+            .skip(1)
+            .map(|f| text(f, "FieldName"))
+            .collect(),
+        records: tag_values(tail, "NoOfRecords")
+            .first()
+            .copied()
+            .unwrap_or(0),
+    })
+}
+
+/// How much of a file `read_qvd_header` reads at most.
+const MAX_HEADER_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Cheap sanity checks on the XML header before decoding, so that a crafted header cannot ask the
 /// decoder for absurd allocations or bit widths.
 fn precheck(bytes: &[u8]) -> Result<(), String> {
