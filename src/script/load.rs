@@ -1178,28 +1178,26 @@ impl Runner {
             }) {
                 Some(n) => n,
                 None => {
-                    self.error_at(
-                        codes::TABLE_NOT_FOUND,
-                        cx,
-                        span,
+                    self.not_found(
                         format!(
                             "{} without a table to {} (no table loaded before)",
                             if keep { "Keep" } else { "Join" },
                             if keep { "keep against" } else { "join to" }
                         ),
+                        cx,
+                        span,
                     );
                     return;
                 }
             };
             let Some(sec) = self.st.locate(&target_name) else {
-                self.error_at(
-                    codes::TABLE_NOT_FOUND,
-                    cx,
-                    span,
+                self.not_found(
                     format!(
                         "{} table `{target_name}` not found",
                         if keep { "Keep" } else { "Join" }
                     ),
+                    cx,
+                    span,
                 );
                 return;
             };
@@ -1243,12 +1241,7 @@ impl Runner {
         let target: Option<String> = match place.concat {
             Some(Some(t)) => {
                 if self.st.model().table(&t).is_none() {
-                    self.error_at(
-                        codes::TABLE_NOT_FOUND,
-                        cx,
-                        span,
-                        format!("Concatenate: table `{t}` not found"),
-                    );
+                    self.not_found(format!("Concatenate: table `{t}` not found"), cx, span);
                     return;
                 }
                 Some(t)
@@ -1332,18 +1325,11 @@ impl Runner {
                     } else if self.st.mappings.remove(&n.text).is_some() {
                         // dropping a mapping table is allowed
                     } else {
-                        let sev = if self.st.uncertain() {
-                            crate::diag::Severity::Warning
-                        } else {
-                            crate::diag::Severity::Error
-                        };
-                        self.diag(
-                            Diagnostic::new(
-                                codes::TABLE_NOT_FOUND,
-                                sev,
-                                format!("DROP TABLE `{}`: no such table", n.text),
-                            )
-                            .at(cx.src, n.span, "not found"),
+                        self.not_found_or(
+                            format!("DROP TABLE `{}`: no such table", n.text),
+                            cx,
+                            n.span,
+                            true,
                         );
                     }
                 }
@@ -1379,12 +1365,11 @@ impl Runner {
                         }
                     }
                     if !found {
-                        self.diag(
-                            Diagnostic::error(
-                                codes::TABLE_NOT_FOUND,
-                                format!("DROP FIELD `{}`: no such field", n.text),
-                            )
-                            .at(cx.src, n.span, "not found"),
+                        self.not_found_or(
+                            format!("DROP FIELD `{}`: no such field", n.text),
+                            cx,
+                            n.span,
+                            true,
                         );
                     }
                 }
@@ -1450,13 +1435,7 @@ impl Runner {
                 RenameTarget::Tables => {
                     let Some(sec) = self.st.locate(&from) else {
                         if using.is_none() {
-                            self.diag(
-                                Diagnostic::error(
-                                    codes::TABLE_NOT_FOUND,
-                                    format!("RENAME TABLE `{from}`: no such table"),
-                                )
-                                .at(cx.src, at, "not found"),
-                            );
+                            self.not_found(format!("RENAME TABLE `{from}`: no such table"), cx, at);
                         }
                         continue;
                     };
@@ -1490,13 +1469,7 @@ impl Runner {
                         }
                     }
                     if !found && using.is_none() {
-                        self.diag(
-                            Diagnostic::error(
-                                codes::TABLE_NOT_FOUND,
-                                format!("RENAME FIELD `{from}`: no such field"),
-                            )
-                            .at(cx.src, at, "not found"),
-                        );
+                        self.not_found(format!("RENAME FIELD `{from}`: no such field"), cx, at);
                     }
                 }
             }
@@ -1514,12 +1487,10 @@ impl Runner {
     ) {
         let _ = format;
         let Some(t) = self.st.table(&table.text) else {
-            self.diag(
-                Diagnostic::error(
-                    codes::TABLE_NOT_FOUND,
-                    format!("STORE `{}`: no such table", table.text),
-                )
-                .at(cx.src, table.span, "not found"),
+            self.not_found(
+                format!("STORE `{}`: no such table", table.text),
+                cx,
+                table.span,
             );
             return;
         };

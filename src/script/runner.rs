@@ -574,6 +574,47 @@ impl Runner {
             .push(Diagnostic::error(code, msg).at(cx.src, span, ""));
     }
 
+    /// A table, field or mapping a statement names does not exist. When an earlier step was not run
+    /// faithfully, it most likely would exist: the statement's effect is unknown (recorded, decided at
+    /// the end of the run). Otherwise Qlik stops the reload: an error.
+    ///
+    /// A `DROP` of what does not exist is `harmless` then: had the step run, the table or field would be
+    /// gone now all the same (a warning).
+    pub(crate) fn not_found(&mut self, msg: String, cx: &Cx, span: Span) {
+        self.not_found_or(msg, cx, span, false)
+    }
+
+    pub(crate) fn not_found_or(&mut self, msg: String, cx: &Cx, span: Span, harmless: bool) {
+        match self.st.any_uncertainty() {
+            Some(u) if harmless => self.diags.push(
+                Diagnostic::warning(
+                    codes::TABLE_NOT_FOUND,
+                    format!(
+                        "{msg}, most likely because an earlier step could not run ({})",
+                        u.reason
+                    ),
+                )
+                .at(cx.src, span, "not found"),
+            ),
+            Some(u) => {
+                let access = self.st.access;
+                self.unfaithful(
+                    load_reach(access),
+                    Incomplete {
+                        reason: format!(
+                            "{msg}, most likely because an earlier step could not run ({})",
+                            u.reason
+                        ),
+                        at: Some((cx.src, span)),
+                    },
+                );
+            }
+            None => self
+                .diags
+                .push(Diagnostic::error(codes::TABLE_NOT_FOUND, msg).at(cx.src, span, "not found")),
+        }
+    }
+
     /// Count one loop iteration; `false` (and an error) when the guard trips.
     fn tick(&mut self, cx: &Cx, span: Span) -> bool {
         self.iterations += 1;
