@@ -245,6 +245,68 @@ fn security_from_files_keeps_values_and_trims_spaces() {
         .any(|d| d.code == "QSA111" && d.rules.contains(&"S4")));
 }
 
+/// End to end: the Section Access table read from an Excel sheet, then who sees which rows.
+#[test]
+fn security_from_an_excel_sheet_reduces_the_app() {
+    use qsa::access::directory::User;
+    use qsa::access::Target;
+    use qsa::reduce::{prepare, Access};
+    let opts = RunOptions {
+        libs: vec![(
+            "Data".into(),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/data/excel"),
+        )],
+        ..Default::default()
+    };
+    let r = run_with("security_excel", opts);
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    let u = table(&r.security, "Users");
+    // S5 trims ` EU `; S4 keeps the file's lower-case `eu`; origins are the sheet's data rows.
+    assert_eq!(
+        cells(u),
+        rows(&[
+            &["ADMIN", "INTERNAL\\SA_SCHEDULER", "*"],
+            &["USER", "AUTH0|ALICE", "EU"],
+            &["USER", "AUTH0|BOB", "US"],
+            &["USER", "AUTH0|CAROL", "eu"],
+        ])
+    );
+    assert!(
+        matches!(&u.origins[3], RowOrigin::File { path, row: 4 } if path.ends_with("security.xlsx")),
+        "{:?}",
+        u.origins
+    );
+    let p = prepare(&r, Target::Cloud).unwrap_or_else(|d| panic!("refused: {d:#?}"));
+    let users: Vec<User> = [
+        "INTERNAL\\SA_SCHEDULER",
+        "auth0|alice",
+        "auth0|bob",
+        "auth0|carol",
+        "auth0|dave",
+    ]
+    .into_iter()
+    .map(User::new)
+    .collect();
+    let seen: Vec<(Access, Option<usize>)> = p
+        .evaluate(&users, false)
+        .iter()
+        .map(|u| (u.access, u.tables.get("Sales").map(|t| t.rows)))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            // `*` is every value listed in REGION (EU, US, eu): APAC is not among them.
+            (Access::Admin, Some(3)),
+            (Access::User, Some(2)),
+            (Access::User, Some(1)),
+            // `eu` matches no REGION value of the app (R2): denied.
+            (Access::Denied, Some(0)),
+            // Not listed.
+            (Access::Denied, Some(0)),
+        ]
+    );
+}
+
 #[test]
 fn sql_without_table_flag_fails_closed_when_linked() {
     let r = run_with("security_files", security_opts(false));
