@@ -101,7 +101,7 @@ pub fn read_excel_bytes(
     table_of(cells, labels, header_lines, shown)
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Book {
     Ooxml,
     Biff,
