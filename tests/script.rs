@@ -51,6 +51,15 @@ fn col(t: &Table, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// Row `i` of `t` came from record `record` of a file whose path ends with `file`.
+fn assert_file_origin(t: &Table, i: usize, file: &str, record: usize) {
+    assert!(
+        matches!(&t.origins[i], RowOrigin::File { path, row } if path.ends_with(file) && *row == record),
+        "row {i}: {:?}",
+        t.origins
+    );
+}
+
 fn names(m: &DataModel) -> Vec<&str> {
     m.tables.iter().map(|t| t.name.as_str()).collect()
 }
@@ -217,11 +226,7 @@ fn security_from_files_keeps_values_and_trims_spaces() {
         ])
     );
     // File origins: path + record number survive RESIDENT.
-    assert!(
-        matches!(&u.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("users.csv")),
-        "{:?}",
-        u.origins
-    );
+    assert_file_origin(u, 1, "users.csv", 2);
     // S5: Verbatim = 1 keeps the spaces.
     assert_eq!(
         cells(table(&r.security, "Extra")),
@@ -271,11 +276,7 @@ fn security_from_an_excel_sheet_reduces_the_app() {
             &["USER", "AUTH0|CAROL", "eu"],
         ])
     );
-    assert!(
-        matches!(&u.origins[3], RowOrigin::File { path, row: 4 } if path.ends_with("security.xlsx")),
-        "{:?}",
-        u.origins
-    );
+    assert_file_origin(u, 3, "security.xlsx", 4);
     let p = prepare(&r, Target::Cloud).unwrap_or_else(|d| panic!("refused: {d:#?}"));
     let users: Vec<User> = [
         "INTERNAL\\SA_SCHEDULER",

@@ -480,6 +480,33 @@ fn row(l: &Loaded, r: usize) -> Vec<(Option<String>, Option<f64>)> {
     l.rows[r].iter().map(tn).collect()
 }
 
+fn columns(l: &Loaded, r: usize, fields: &[&str]) -> Vec<(Option<String>, Option<f64>)> {
+    fields.iter().map(|f| cell(l, r, f)).collect()
+}
+
+/// What `values.xlsx` (sheet Values: ID, Amount, Code, When, Stamp, Flag) and `values.xls` (sheet Data,
+/// columns A to F) both hold, row by row: two writers, the same cells. A text cell `01` stays text.
+fn written_values() -> Vec<Vec<(Option<String>, Option<f64>)>> {
+    vec![
+        vec![
+            dual("1", 1.0),
+            dual("2.5", 2.5),
+            txt("01"),
+            dual("2024-01-15", 45306.0),
+            dual("2024-01-15 18:00:00", 45306.75),
+            dual("TRUE", -1.0),
+        ],
+        vec![
+            dual("2", 2.0),
+            dual("1000000", 1e6),
+            txt("abc"),
+            NULL,
+            NULL,
+            dual("FALSE", 0.0),
+        ],
+    ]
+}
+
 #[test]
 fn excel_embedded_labels_and_cell_values() {
     let l = read_file(
@@ -493,32 +520,15 @@ fn excel_embedded_labels_and_cell_values() {
         vec!["ID", "Amount", "Code", "Note", "When", "Stamp", "Flag", "Err"]
     );
     assert_eq!(l.rows.len(), 3);
+    let written = ["ID", "Amount", "Code", "When", "Stamp", "Flag"];
+    for (r, expected) in written_values().into_iter().enumerate() {
+        assert_eq!(columns(&l, r, &written), expected, "row {r}");
+    }
     assert_eq!(
-        row(&l, 0),
-        vec![
-            dual("1", 1.0),
-            dual("2.5", 2.5),
-            txt("01"), // a text cell stays text, with no number
-            txt("x"),
-            dual("2024-01-15", 45306.0),
-            dual("2024-01-15 18:00:00", 45306.75),
-            dual("TRUE", -1.0),
-            txt("#N/A"),
-        ]
+        columns(&l, 0, &["Note", "Err"]),
+        vec![txt("x"), txt("#N/A")]
     );
-    assert_eq!(
-        row(&l, 1),
-        vec![
-            dual("2", 2.0),
-            dual("1000000", 1e6),
-            txt("abc"),
-            NULL,
-            NULL,
-            NULL,
-            dual("FALSE", 0.0),
-            txt("#DIV/0!"),
-        ]
-    );
+    assert_eq!(columns(&l, 1, &["Note", "Err"]), vec![NULL, txt("#DIV/0!")]);
     // 3.0 shows as `3`; text keeps its spaces (S5 trimming is the runner's); missing cells are NULL.
     assert_eq!(cell(&l, 2, "ID"), dual("3", 3.0));
     assert_eq!(cell(&l, 2, "Amount"), dual("-0.125", -0.125));
@@ -591,29 +601,11 @@ fn excel_xls_through_biff() {
         ],
     )
     .unwrap();
-    assert_eq!(l.fields, vec!["A", "B", "C", "D", "E", "F"]);
-    assert_eq!(
-        row(&l, 0),
-        vec![
-            dual("1", 1.0),
-            dual("2.5", 2.5),
-            txt("01"),
-            dual("2024-01-15", 45306.0),
-            dual("2024-01-15 18:00:00", 45306.75),
-            dual("TRUE", -1.0),
-        ]
-    );
-    assert_eq!(
-        row(&l, 1),
-        vec![
-            dual("2", 2.0),
-            dual("1000000", 1e6),
-            txt("abc"),
-            NULL,
-            NULL,
-            dual("FALSE", 0.0),
-        ]
-    );
+    let letters = ["A", "B", "C", "D", "E", "F"];
+    assert_eq!(l.fields, letters);
+    for (r, expected) in written_values().into_iter().enumerate() {
+        assert_eq!(columns(&l, r, &letters), expected, "row {r}");
+    }
     assert!(
         matches!(&l.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("values.xls"))
     );
@@ -751,7 +743,11 @@ fn lists_files_and_dirs_in_script_notation() {
     );
     assert_eq!(
         dir_list("lib://DataFiles/*", &c).unwrap(),
-        vec!["lib://DataFiles/qvd", "lib://DataFiles/text"]
+        vec![
+            "lib://DataFiles/excel",
+            "lib://DataFiles/qvd",
+            "lib://DataFiles/text"
+        ]
     );
     assert!(file_list("lib://DataFiles/*", &c)
         .unwrap()
