@@ -664,6 +664,52 @@ fn excel_errors_name_the_file_and_the_reason() {
     }
 }
 
+/// Damaged workbooks never bring qsa down: every mutated or truncated copy of the fixtures reads, or is
+/// an error (calamine panics are caught; sizes it would allocate for are checked first).
+#[test]
+fn excel_damaged_workbooks_are_errors_not_crashes() {
+    use qsa::script::sources::excel::read_excel_bytes;
+    use qsa::script::sources::text::Labels;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // QSA_EXCEL_MUTANTS=20000 for a longer run.
+    let n: usize = std::env::var("QSA_EXCEL_MUTANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let (mut read, mut refused) = (0, 0);
+    for name in ["values.xlsx", "security.xlsx", "values.xls"] {
+        let original = std::fs::read(excel_file(name)).unwrap();
+        for i in 0..n {
+            let mut bytes = original.clone();
+            if i % 3 == 0 {
+                bytes.truncate((next() as usize) % original.len());
+            } else {
+                for _ in 0..=(next() % 4) {
+                    let at = (next() as usize) % bytes.len();
+                    bytes[at] = next() as u8;
+                }
+            }
+            match read_excel_bytes(bytes, None, Labels::Embedded, 0, name) {
+                Ok(_) => read += 1,
+                Err(SourceError::Format { path, .. }) => {
+                    assert_eq!(path, name);
+                    refused += 1
+                }
+                Err(e) => panic!("{name}: {e:?}"),
+            }
+        }
+    }
+    eprintln!("read {read}, refused {refused}");
+    assert_eq!(read + refused, 3 * n);
+    assert!(refused > n / 3, "{refused} refused");
+}
+
 // ------------------------------------------------------------------------------------------------------
 // paths
 

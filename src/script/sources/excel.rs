@@ -473,6 +473,12 @@ fn check_biff_stream(s: &[u8]) -> Result<(), String> {
         }
     }
     for start in starts {
+        if start >= s.len() {
+            return Err(format!(
+                "a sheet starts at offset {start}, beyond the Workbook stream ({} bytes)",
+                s.len()
+            ));
+        }
         let mut depth = 0usize;
         let mut seen_bof = false;
         let mut span: Option<(u32, u32, u32, u32)> = None;
@@ -500,9 +506,12 @@ fn check_biff_stream(s: &[u8]) -> Result<(), String> {
                     let c = le16(data, 2);
                     cover(le16(data, 0), c, c);
                 }
-                // MulRk: row, first column, then 6 bytes a cell.
+                // MulRk: row, first column, 6 bytes a cell, last column.
                 0x00BD if data.len() >= 12 => {
                     let c = le16(data, 2);
+                    if le16(data, data.len() - 2) < c {
+                        return Err("a MulRk record's columns run backwards".into());
+                    }
                     let n = ((data.len() - 6) / 6) as u32;
                     cover(le16(data, 0), c, c + n - 1);
                 }
@@ -696,6 +705,42 @@ mod tests {
         d.extend(cl.to_le_bytes());
         d.extend([0, 0]);
         record(0x0200, &d)
+    }
+
+    /// A compound file holding `stream` as its Workbook stream, as an `.xls` would.
+    fn xls(stream: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cf.create_stream("/Workbook")
+            .unwrap()
+            .write_all(stream)
+            .unwrap();
+        cf.flush().unwrap();
+        cf.into_inner().into_inner()
+    }
+
+    #[test]
+    fn crafted_xls_grids_are_refused_whole() {
+        // Calamine would reserve 4 billion × 2 cells for this sheet.
+        let bytes = xls(&stream(&[dimensions(0, u32::MAX, 0, 2), number(0, 0)]));
+        match read_excel_bytes(bytes, None, Labels::Embedded, 0, "crafted.xls") {
+            Err(SourceError::Format { path, reason }) => {
+                assert_eq!(path, "crafted.xls");
+                assert!(
+                    reason.contains("declares 4294967295 rows by 2 columns"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let bytes = xls(&stream(&[number(0, 0), number(65535, 65535)]));
+        assert!(read_excel_bytes(bytes, None, Labels::Embedded, 0, "x.xls").is_err());
+        // No Workbook stream: a compound file that is not a workbook.
+        let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cf.create_stream("/Other").unwrap();
+        cf.flush().unwrap();
+        let e = check_biff(&cf.into_inner().into_inner()).unwrap_err();
+        assert!(e.contains("no Workbook stream"), "{e}");
     }
 
     #[test]
