@@ -643,6 +643,7 @@ fn excel_errors_name_the_file_and_the_reason() {
         ("empty.xlsx", "empty (0 bytes)"),
         ("csv_named.xlsx", "text file with an Excel extension"),
         ("protected.xlsx", "password-protected"),
+        ("huge_strings.xlsx", "declares 100000000000000 strings"),
     ] {
         let e = format_error(name, &[]);
         assert!(e.contains(want), "{name}: {e}");
