@@ -8,12 +8,14 @@
 //! - `header is n lines` skips the sheet's first n rows (row 1 is the first line, empty or not).
 //! - `embedded labels` (the default): the first non-empty row after the header gives the field names,
 //!   trimmed of ASCII spaces. `no labels` / `explicit labels` (explicit labels are meant for DIF files):
-//!   every row is data, and fields are named by their column letters `A`, `B`, … `Z`, `AA`, …: Qlik names
-//!   Excel columns so (its generated Excel loads read `LOAD A, B, C … (ooxml, no labels, …)`), not `@1`,
-//!   `@2` as in text files; the help's *Labels* page names neither. An empty label is named by its column
-//!   letter too; two equal labels are an error, as in text files.
-//! - The table's columns run from the leftmost to the rightmost non-empty cell below the header lines. Empty
-//!   rows are not records, like blank lines in text files (so trailing empty rows never are). [dec]
+//!   every row is data, and fields are named by their column letters `A`, `B`, … `Z`, `AA`, …, not `@1`,
+//!   `@2` as in text files. [obs: the help's *Labels* page names no fields; scripts in the wild read
+//!   no-label sheets as `… (ooxml, no labels, header is 2 lines, table is Input) WHERE C <> ''`] An empty
+//!   label is named by its column letter too; two equal labels are an error, as in text files.
+//! - The table's columns run from the leftmost to the rightmost non-empty cell below the header lines (a
+//!   sheet whose data starts in column B has no field `A`). Empty rows are not records, like blank lines in
+//!   text files, so neither are trailing rows that only carry formatting. [dec: Qlik may keep empty rows
+//!   inside the used range as all-NULL records; not verified]
 //! - Other items (`filters(…)`, `header is n` in bytes, `record is n lines`) are refused by name, as for
 //!   text; the text-only items (`delimiter is`, quoting, codepages, `no eof`) do not apply and are ignored.
 //!
