@@ -51,6 +51,15 @@ fn col(t: &Table, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// Row `i` of `t` came from record `record` of a file whose path ends with `file`.
+fn assert_file_origin(t: &Table, i: usize, file: &str, record: usize) {
+    assert!(
+        matches!(&t.origins[i], RowOrigin::File { path, row } if path.ends_with(file) && *row == record),
+        "row {i}: {:?}",
+        t.origins
+    );
+}
+
 fn names(m: &DataModel) -> Vec<&str> {
     m.tables.iter().map(|t| t.name.as_str()).collect()
 }
@@ -216,11 +225,7 @@ fn security_from_files_keeps_values_and_trims_spaces() {
         ])
     );
     // File origins: path + record number survive RESIDENT.
-    assert!(
-        matches!(&u.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("users.csv")),
-        "{:?}",
-        u.origins
-    );
+    assert_file_origin(u, 1, "users.csv", 2);
     // S5: Verbatim = 1 keeps the spaces.
     assert_eq!(
         cells(table(&r.security, "Extra")),
@@ -242,6 +247,64 @@ fn security_from_files_keeps_values_and_trims_spaces() {
         .diagnostics
         .iter()
         .any(|d| d.code == "QSA111" && d.rules.contains(&"S4")));
+}
+
+/// End to end: the Section Access table read from an Excel sheet, then who sees which rows.
+#[test]
+fn security_from_an_excel_sheet_reduces_the_app() {
+    use qsa::access::directory::User;
+    use qsa::access::Target;
+    use qsa::reduce::{prepare, Access};
+    let opts = RunOptions {
+        libs: vec![(
+            "Data".into(),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/data/excel"),
+        )],
+        ..Default::default()
+    };
+    let r = run_with("security_excel", opts);
+    assert!(diag_codes(&r, Severity::Error).is_empty(), "{}", dump(&r));
+    let u = table(&r.security, "Users");
+    // S5 trims ` EU `; S4 keeps the file's lower-case `eu`; origins are the sheet's data rows.
+    assert_eq!(
+        cells(u),
+        rows(&[
+            &["ADMIN", "INTERNAL\\SA_SCHEDULER", "*"],
+            &["USER", "AUTH0|ALICE", "EU"],
+            &["USER", "AUTH0|BOB", "US"],
+            &["USER", "AUTH0|CAROL", "eu"],
+        ])
+    );
+    assert_file_origin(u, 3, "security.xlsx", 4);
+    let p = prepare(&r, Target::Cloud).unwrap_or_else(|d| panic!("refused: {d:#?}"));
+    let users: Vec<User> = [
+        "INTERNAL\\SA_SCHEDULER",
+        "auth0|alice",
+        "auth0|bob",
+        "auth0|carol",
+        "auth0|dave",
+    ]
+    .into_iter()
+    .map(User::new)
+    .collect();
+    let seen: Vec<(Access, Option<usize>)> = p
+        .evaluate(&users, false)
+        .iter()
+        .map(|u| (u.access, u.tables.get("Sales").map(|t| t.rows)))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            // `*` is every value listed in REGION (EU, US, eu): APAC is not among them.
+            (Access::Admin, Some(3)),
+            (Access::User, Some(2)),
+            (Access::User, Some(1)),
+            // `eu` matches no REGION value of the app (R2): denied.
+            (Access::Denied, Some(0)),
+            // Not listed.
+            (Access::Denied, Some(0)),
+        ]
+    );
 }
 
 #[test]

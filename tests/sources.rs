@@ -1,4 +1,4 @@
-//! Data sources (INLINE, delimited text, QVD, Parquet), path resolution and the function library,
+//! Data sources (INLINE, delimited text, Excel, QVD, Parquet), path resolution and the function library,
 //! against hand-computed expectations.
 
 use proptest::prelude::*;
@@ -294,12 +294,7 @@ fn missing_and_unsupported_files() {
         read_file(&text_file("nope.csv"), &[]),
         Err(SourceError::Open { .. })
     ));
-    for (ext, kind) in [
-        ("xlsx", "ooxml"),
-        ("xls", "biff"),
-        ("xml", "xml"),
-        ("json", "json"),
-    ] {
+    for (ext, kind) in [("xml", "xml"), ("json", "json")] {
         match read_file(Path::new(&format!("x.{ext}")), &[]) {
             Err(SourceError::Unsupported(m)) => assert!(m.contains(kind), "{m}"),
             other => panic!("{ext}: {other:?}"),
@@ -467,6 +462,256 @@ fn parquet_values() {
 }
 
 // ------------------------------------------------------------------------------------------------------
+// Excel (workbooks written by openpyxl, XlsxWriter and xlwt: fixtures/data/excel/make.py)
+
+fn excel_file(name: &str) -> PathBuf {
+    fixtures().join("excel").join(name)
+}
+
+fn table_is(name: &str) -> FormatItem {
+    FormatItem::Table(name.into())
+}
+
+fn ooxml() -> FormatItem {
+    FormatItem::FileType("ooxml".into())
+}
+
+fn row(l: &Loaded, r: usize) -> Vec<(Option<String>, Option<f64>)> {
+    l.rows[r].iter().map(tn).collect()
+}
+
+fn columns(l: &Loaded, r: usize, fields: &[&str]) -> Vec<(Option<String>, Option<f64>)> {
+    fields.iter().map(|f| cell(l, r, f)).collect()
+}
+
+/// What `values.xlsx` (sheet Values: ID, Amount, Code, When, Stamp, Flag) and `values.xls` (sheet Data,
+/// columns A to F) both hold, row by row: two writers, the same cells. A text cell `01` stays text.
+fn written_values() -> Vec<Vec<(Option<String>, Option<f64>)>> {
+    vec![
+        vec![
+            dual("1", 1.0),
+            dual("2.5", 2.5),
+            txt("01"),
+            dual("2024-01-15", 45306.0),
+            dual("2024-01-15 18:00:00", 45306.75),
+            dual("TRUE", -1.0),
+        ],
+        vec![
+            dual("2", 2.0),
+            dual("1000000", 1e6),
+            txt("abc"),
+            NULL,
+            NULL,
+            dual("FALSE", 0.0),
+        ],
+    ]
+}
+
+#[test]
+fn excel_embedded_labels_and_cell_values() {
+    let l = read_file(
+        &excel_file("values.xlsx"),
+        &[ooxml(), FormatItem::EmbeddedLabels, table_is("Values")],
+    )
+    .unwrap();
+    // Labels are trimmed; the empty row 4 and the formatted but empty rows 7-8 are not records.
+    assert_eq!(
+        l.fields,
+        vec!["ID", "Amount", "Code", "Note", "When", "Stamp", "Flag", "Err"]
+    );
+    assert_eq!(l.rows.len(), 3);
+    let written = ["ID", "Amount", "Code", "When", "Stamp", "Flag"];
+    for (r, expected) in written_values().into_iter().enumerate() {
+        assert_eq!(columns(&l, r, &written), expected, "row {r}");
+    }
+    assert_eq!(
+        columns(&l, 0, &["Note", "Err"]),
+        vec![txt("x"), txt("#N/A")]
+    );
+    assert_eq!(columns(&l, 1, &["Note", "Err"]), vec![NULL, txt("#DIV/0!")]);
+    // 3.0 shows as `3`; text keeps its spaces (S5 trimming is the runner's); missing cells are NULL.
+    assert_eq!(cell(&l, 2, "ID"), dual("3", 3.0));
+    assert_eq!(cell(&l, 2, "Amount"), dual("-0.125", -0.125));
+    assert_eq!(cell(&l, 2, "Code"), txt("  padded  "));
+    assert_eq!(cell(&l, 2, "Err"), NULL);
+    assert!(
+        matches!(&l.origins[2], RowOrigin::File { path, row: 3 } if path.ends_with("values.xlsx")),
+        "{:?}",
+        l.origins
+    );
+    // The extension alone: first sheet, embedded labels.
+    let plain = read_file(&excel_file("values.xlsx"), &[]).unwrap();
+    assert_eq!((plain.fields, plain.rows.len()), (l.fields.clone(), 3));
+    // The content decides the reader: an OOXML workbook read as `biff` is still read.
+    let biff = read_file(
+        &excel_file("values.xlsx"),
+        &[FormatItem::FileType("biff".into())],
+    )
+    .unwrap();
+    assert_eq!(biff.fields, l.fields);
+}
+
+#[test]
+fn excel_header_lines_sheet_names_and_column_letters() {
+    let file = excel_file("values.xlsx");
+    for name in ["My Sheet", "My Sheet$", "my sheet$"] {
+        let l = read_file(
+            &file,
+            &[
+                ooxml(),
+                FormatItem::EmbeddedLabels,
+                FormatItem::HeaderLines(2),
+                table_is(name),
+            ],
+        )
+        .unwrap();
+        // Columns B..D; D has data but no label: named by its letter.
+        assert_eq!(l.fields, vec!["REGION", "Manager", "D"], "{name}");
+        assert_eq!(row(&l, 0), vec![txt("EU"), txt("Ann"), NULL]);
+        assert_eq!(row(&l, 1), vec![txt("US"), NULL, txt("no label above")]);
+    }
+    // No labels: every row is data, fields are the column letters.
+    for labels in [FormatItem::NoLabels, FormatItem::ExplicitLabels] {
+        let l = read_file(
+            &file,
+            &[labels, FormatItem::HeaderLines(2), table_is("My Sheet")],
+        )
+        .unwrap();
+        assert_eq!(l.fields, vec!["B", "C", "D"]);
+        assert_eq!(l.rows.len(), 3);
+        assert_eq!(row(&l, 0), vec![txt("REGION"), txt("Manager"), NULL]);
+    }
+    // Without header lines the title in A1 is data too; the empty row 2 is skipped.
+    let l = read_file(&file, &[FormatItem::NoLabels, table_is("My Sheet")]).unwrap();
+    assert_eq!(l.fields, vec!["A", "B", "C", "D"]);
+    assert_eq!(l.rows.len(), 4);
+    assert_eq!(cell(&l, 0, "A"), txt("Exported 2024-01-01"));
+    assert_eq!(cell(&l, 1, "A"), NULL);
+}
+
+#[test]
+fn excel_xls_through_biff() {
+    let file = excel_file("values.xls");
+    let l = read_file(
+        &file,
+        &[
+            FormatItem::FileType("biff".into()),
+            FormatItem::NoLabels,
+            table_is("Data$"),
+        ],
+    )
+    .unwrap();
+    let letters = ["A", "B", "C", "D", "E", "F"];
+    assert_eq!(l.fields, letters);
+    for (r, expected) in written_values().into_iter().enumerate() {
+        assert_eq!(columns(&l, r, &letters), expected, "row {r}");
+    }
+    assert!(
+        matches!(&l.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("values.xls"))
+    );
+    let second = read_file(&file, &[table_is("SECOND$")]).unwrap();
+    assert_eq!(second.fields, vec!["Name"]);
+    assert_eq!(row(&second, 0), vec![txt("second sheet")]);
+}
+
+#[test]
+fn excel_1904_workbook_dates_are_on_qliks_calendar() {
+    let l = read_file(&excel_file("mac1904.xlsx"), &[]).unwrap();
+    assert_eq!(cell(&l, 0, "Day"), dual("2024-01-15", 45306.0));
+}
+
+#[test]
+fn excel_errors_name_the_file_and_the_reason() {
+    let format_error =
+        |name: &str, format: &[FormatItem]| match read_file(&excel_file(name), format) {
+            Err(SourceError::Format { path, reason }) => {
+                assert!(path.ends_with(name), "{path}");
+                reason
+            }
+            other => panic!("{name}: {other:?}"),
+        };
+    let e = format_error("values.xlsx", &[table_is("Nope")]);
+    assert!(
+        e.contains("no sheet `Nope`") && e.contains("`Values`, `My Sheet`, `Dupes`"),
+        "{e}"
+    );
+    let e = format_error("values.xlsx", &[table_is("Dupes")]);
+    assert!(e.contains("`A` appears twice"), "{e}");
+    for (name, want) in [
+        ("truncated.xlsx", "not a readable .xlsx workbook"),
+        ("truncated.xls", "not a readable .xls workbook"),
+        ("empty.xlsx", "empty (0 bytes)"),
+        ("csv_named.xlsx", "text file with an Excel extension"),
+        ("protected.xlsx", "password-protected"),
+        ("huge_strings.xlsx", "declares 100000000000000 strings"),
+    ] {
+        let e = format_error(name, &[]);
+        assert!(e.contains(want), "{name}: {e}");
+    }
+    assert!(matches!(
+        read_file(&excel_file("nope.xlsx"), &[]),
+        Err(SourceError::Open { .. })
+    ));
+    // Transformations are refused by name, not ignored.
+    match read_file(
+        &excel_file("values.xlsx"),
+        &[
+            ooxml(),
+            FormatItem::Other("filters(Remove(Row, Pos(Top, 1)))".into()),
+        ],
+    ) {
+        Err(SourceError::Unsupported(m)) => assert!(m.contains("filters("), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Damaged workbooks never bring qsa down: every mutated or truncated copy of the fixtures reads, or is
+/// an error (calamine panics are caught; sizes it would allocate for are checked first).
+#[test]
+fn excel_damaged_workbooks_are_errors_not_crashes() {
+    use qsa::script::sources::excel::read_excel_bytes;
+    use qsa::script::sources::text::Labels;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // QSA_EXCEL_MUTANTS=20000 for a longer run.
+    let n: usize = std::env::var("QSA_EXCEL_MUTANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let (mut read, mut refused) = (0, 0);
+    for name in ["values.xlsx", "security.xlsx", "values.xls"] {
+        let original = std::fs::read(excel_file(name)).unwrap();
+        for i in 0..n {
+            let mut bytes = original.clone();
+            if i % 3 == 0 {
+                bytes.truncate((next() as usize) % original.len());
+            } else {
+                for _ in 0..=(next() % 4) {
+                    let at = (next() as usize) % bytes.len();
+                    bytes[at] = next() as u8;
+                }
+            }
+            match read_excel_bytes(bytes, None, Labels::Embedded, 0, name) {
+                Ok(_) => read += 1,
+                Err(SourceError::Format { path, .. }) => {
+                    assert_eq!(path, name);
+                    refused += 1
+                }
+                Err(e) => panic!("{name}: {e:?}"),
+            }
+        }
+    }
+    eprintln!("read {read}, refused {refused}");
+    assert_eq!(read + refused, 3 * n);
+    assert!(refused > n / 3, "{refused} refused");
+}
+
+// ------------------------------------------------------------------------------------------------------
 // paths
 
 fn ctx() -> PathContext {
@@ -545,7 +790,11 @@ fn lists_files_and_dirs_in_script_notation() {
     );
     assert_eq!(
         dir_list("lib://DataFiles/*", &c).unwrap(),
-        vec!["lib://DataFiles/qvd", "lib://DataFiles/text"]
+        vec![
+            "lib://DataFiles/excel",
+            "lib://DataFiles/qvd",
+            "lib://DataFiles/text"
+        ]
     );
     assert!(file_list("lib://DataFiles/*", &c)
         .unwrap()

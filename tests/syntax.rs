@@ -976,6 +976,51 @@ fn comments_paths_and_tabs() {
     }
 }
 
+// Excel format specs: file type, labels, header lines, `table is` with or without brackets and `$`;
+// `filters(…)` stays one item, kept as written (the loader refuses it by name).
+#[test]
+fn excel_format_specs() {
+    let text = "A: LOAD * FROM [lib://D/a.xlsx] (ooxml, embedded labels, table is Sheet1);\n\
+        B: LOAD * FROM [lib://D/b.xlsx] (ooxml, no labels, header is 2 lines, table is [My Sheet$]);\n\
+        C: LOAD * FROM c.xls (biff, explicit labels, table is [Data$]);\n\
+        D: LOAD * FROM d.xlsx (ooxml, embedded labels, table is [Sheet (1), x$], filters(Remove(Row, Pos(Top, 1))));";
+    let p = parse_script(SourceId(0), text);
+    assert!(!p.has_errors(), "{:?}", p.diagnostics);
+    let formats: Vec<Vec<FormatItem>> = p
+        .script
+        .statements
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Load(l) => match &l.parts[0].source {
+                LoadSource::From { format, .. } => format.clone(),
+                o => panic!("{o:?}"),
+            },
+            o => panic!("{o:?}"),
+        })
+        .collect();
+    let ft = |t: &str| FormatItem::FileType(t.into());
+    let table = |t: &str| FormatItem::Table(t.into());
+    assert_eq!(
+        formats,
+        vec![
+            vec![ft("ooxml"), FormatItem::EmbeddedLabels, table("Sheet1")],
+            vec![
+                ft("ooxml"),
+                FormatItem::NoLabels,
+                FormatItem::HeaderLines(2),
+                table("My Sheet$")
+            ],
+            vec![ft("biff"), FormatItem::ExplicitLabels, table("Data$")],
+            vec![
+                ft("ooxml"),
+                FormatItem::EmbeddedLabels,
+                table("Sheet (1), x$"),
+                FormatItem::Other("filters(Remove(Row, Pos(Top, 1)))".into())
+            ],
+        ]
+    );
+}
+
 // S1: keywords are case-insensitive.
 #[test]
 fn keywords_are_case_insensitive() {

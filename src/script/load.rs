@@ -449,9 +449,13 @@ impl Runner {
                                 rows: loaded.rows,
                                 origins: loaded.origins,
                             };
-                            // S5 trimming happens when text is parsed; QVD and Parquet hold values as stored.
-                            let text = sources::file_kind(f, format) == sources::FileKind::Text;
-                            normalise(&mut fr, !verbatim && text, false);
+                            // S5 trimming applies to values parsed from text and to Excel cells; QVD and
+                            // Parquet hold values as stored.
+                            let trim = matches!(
+                                sources::file_kind(f, format),
+                                sources::FileKind::Text | sources::FileKind::Excel
+                            );
+                            normalise(&mut fr, !verbatim && trim, false);
                             append_frame(&mut frame, fr);
                         }
                         Err(e) => {
@@ -1685,6 +1689,8 @@ fn normalise(frame: &mut Frame, trim: bool, upper: bool) {
                 let nv = match v {
                     // Keep a QVD dual's number; only the text changes.
                     Value::Dual(n, _) if !upper => Value::dual(*n, &new),
+                    // Text stays text (an Excel text cell ` 01 ` becomes the text `01`, not a number).
+                    Value::Str(_) => Value::str(&new),
                     _ => Value::from_loaded_text(&new),
                 };
                 *v = nv;

@@ -1,10 +1,16 @@
-//! Data sources: INLINE data and delimited text with Qlik's format specification, QVD, Parquet; and
-//! path resolution (`lib://`, relative paths, `Directory`), `FileList`/`DirList`.
+//! Data sources: INLINE data and delimited text with Qlik's format specification, QVD, Parquet, Excel
+//! workbooks (`.xlsx`/`.xlsm` as `ooxml`, `.xls` as `biff`, see [`excel`]); and path resolution
+//! (`lib://`, relative paths, `Directory`), `FileList`/`DirList`.
 //!
-//! Sources return values as loaded (text, with a number where the text reads as one, or QVD duals).
-//! Section Access normalization (S4 upper-casing, S5 trimming) is the runner's job.
+//! Sources return values as loaded (text, with a number where the text reads as one, QVD duals, Excel
+//! numbers, texts and dates as their cells hold them). Section Access normalization (S4 upper-casing, S5
+//! trimming) is the runner's job.
+//!
+//! Format items a source does not understand are refused by name (`filters(…)`, `record is n lines`,
+//! `header is n` in bytes), never ignored: qsa does not load data differently from Qlik without saying so.
 
 pub mod encoding;
+pub mod excel;
 pub mod parquet;
 pub mod paths;
 pub mod qvd;
@@ -56,7 +62,10 @@ pub enum FileKind {
     Text,
     Qvd,
     Parquet,
-    /// A format qsa does not read (`ooxml`, `biff`, `xml`, `json`, `html`, `fix`, `qvx`, …): its name.
+    /// An Excel workbook (`ooxml`: `.xlsx`, `.xlsm`; `biff`: `.xls`). The content decides which reader
+    /// runs, so a `.xls` that is really OOXML is still read.
+    Excel,
+    /// A format qsa does not read (`xml`, `json`, `html`, `fix`, `qvx`, …): its name.
     Other(String),
 }
 
@@ -68,6 +77,7 @@ pub fn file_kind(path: &Path, format: &[FormatItem]) -> FileKind {
                 "txt" | "csv" | "delimited" => FileKind::Text,
                 "qvd" => FileKind::Qvd,
                 "parquet" => FileKind::Parquet,
+                "ooxml" | "biff" => FileKind::Excel,
                 other => FileKind::Other(other.to_string()),
             };
         }
@@ -80,13 +90,94 @@ pub fn file_kind(path: &Path, format: &[FormatItem]) -> FileKind {
     match ext.as_str() {
         "qvd" => FileKind::Qvd,
         "parquet" | "parq" => FileKind::Parquet,
-        "xlsx" | "xlsm" => FileKind::Other("ooxml".into()),
-        "xls" => FileKind::Other("biff".into()),
+        "xlsx" | "xlsm" | "xls" => FileKind::Excel,
         "xml" | "json" | "html" | "htm" | "qvx" | "kml" | "dif" | "qvw" | "qvf" => {
             FileKind::Other(ext)
         }
         _ => FileKind::Text,
     }
+}
+
+/// Labels and rows → a [`Loaded`] table, the same way for every source with labels (text, Excel).
+///
+/// `labels` is the label record (`embedded labels`), or `None` (`no labels`, `explicit labels`): then the
+/// table is as wide as its widest row. A label is trimmed of ASCII spaces; an empty label, and every field
+/// of a table without labels, is named `unnamed(i)` (`i` the 0-based column). Two equal labels are an
+/// error, as in Qlik ("field names must be unique"). Rows are padded with NULL or cut to the width.
+/// `path` names the file in errors and gives each row its origin (1-based record number); `None` for
+/// INLINE.
+pub(crate) fn assemble(
+    labels: Option<Vec<String>>,
+    mut rows: Vec<Vec<Value>>,
+    unnamed: &dyn Fn(usize) -> String,
+    path: Option<&str>,
+) -> Result<Loaded, SourceError> {
+    let fields: Vec<String> = match labels {
+        Some(labels) => labels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let t = c.trim_matches(' ');
+                if t.is_empty() {
+                    unnamed(i)
+                } else {
+                    t.to_string()
+                }
+            })
+            .collect(),
+        None => {
+            let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+            (0..n).map(unnamed).collect()
+        }
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for f in &fields {
+        if !seen.insert(f.as_str()) {
+            return Err(SourceError::Format {
+                path: path.unwrap_or("INLINE").to_string(),
+                reason: format!(
+                    "field name `{f}` appears twice in the labels (field names must be unique)"
+                ),
+            });
+        }
+    }
+    for row in rows.iter_mut() {
+        row.resize(fields.len(), Value::Null);
+    }
+    let origins = match path {
+        Some(p) => file_origins(p, rows.len()),
+        None => Vec::new(),
+    };
+    Ok(Loaded {
+        fields,
+        rows,
+        origins,
+    })
+}
+
+/// Row origins for `n` records read from the file shown as `path` (1-based record numbers).
+pub(crate) fn file_origins(path: &str, n: usize) -> Vec<RowOrigin> {
+    (1..=n)
+        .map(|row| RowOrigin::File {
+            path: path.to_string(),
+            row,
+        })
+        .collect()
+}
+
+/// Text formats for typed dates and times (Parquet date/timestamp columns, Excel date cells).
+pub(crate) const ISO_DATE: &str = "YYYY-MM-DD";
+pub(crate) const ISO_TIMESTAMP: &str = "YYYY-MM-DD hh:mm:ss";
+pub(crate) const ISO_TIME: &str = "hh:mm:ss";
+
+/// A date/time serial number (days since 1899-12-30) from a source that types it as a date: a dual of
+/// the number and its ISO text. Qlik formats typed dates, times and timestamps the ISO way
+/// (help.qlik.com, *Number interpretation*, "Data with type information": "time, date, timestamp: ISO
+/// standard formatting"), not with the script's `DateFormat`.
+pub(crate) fn typed_date(serial: f64, format: &str) -> Value {
+    use crate::script::functions::{format_datetime, FnEnv};
+    static ENV: std::sync::LazyLock<FnEnv> = std::sync::LazyLock::new(FnEnv::default);
+    Value::dual(serial, format_datetime(serial, format, &ENV))
 }
 
 /// Parse INLINE data with its format spec (default: embedded labels, `,` delimiter, standard quoting;
@@ -112,8 +203,9 @@ pub fn read_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceErr
         FileKind::Text => read_text_file(path, format),
         FileKind::Qvd => qvd::read_qvd(path),
         FileKind::Parquet => parquet::read_parquet(path),
+        FileKind::Excel => excel::read_excel(path, format),
         FileKind::Other(kind) => Err(SourceError::Unsupported(format!(
-            "`{kind}` files (reading `{}`): qsa reads delimited text, QVD and Parquet",
+            "`{kind}` files (reading `{}`): qsa reads delimited text, Excel, QVD and Parquet",
             path.display()
         ))),
     }
@@ -173,9 +265,16 @@ mod tests {
             file_kind(Path::new("a.qvd"), &[FormatItem::FileType("txt".into())]),
             FileKind::Text
         );
+        assert_eq!(file_kind(Path::new("a.xlsx"), &[]), FileKind::Excel);
+        assert_eq!(file_kind(Path::new("a.XLSM"), &[]), FileKind::Excel);
+        assert_eq!(file_kind(Path::new("a.xls"), &[]), FileKind::Excel);
         assert_eq!(
-            file_kind(Path::new("a.xlsx"), &[]),
-            FileKind::Other("ooxml".into())
+            file_kind(Path::new("a.txt"), &[FormatItem::FileType("biff".into())]),
+            FileKind::Excel
+        );
+        assert_eq!(
+            file_kind(Path::new("a.json"), &[]),
+            FileKind::Other("json".into())
         );
     }
 }

@@ -5,9 +5,8 @@
 //! NULL. Other types (booleans, decimals, lists, structs, binary, …) are [`SourceError::Unsupported`]:
 //! qsa does not guess how Qlik would show them.
 
-use super::{Loaded, SourceError};
-use crate::model::{RowOrigin, Value};
-use crate::script::functions::{format_datetime, FnEnv};
+use super::{typed_date, Loaded, SourceError, ISO_DATE, ISO_TIMESTAMP};
+use crate::model::Value;
 use polars::prelude::*;
 use std::path::Path;
 
@@ -46,12 +45,7 @@ pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
                 .collect()
         })
         .collect();
-    let origins = (1..=n)
-        .map(|row| RowOrigin::File {
-            path: shown.clone(),
-            row,
-        })
-        .collect();
+    let origins = super::file_origins(&shown, n);
     Ok(Loaded {
         fields,
         rows,
@@ -66,7 +60,6 @@ fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
         reason: format!("column `{name}`: {e}"),
     };
     let s = col.as_materialized_series();
-    let env = FnEnv::default();
     let dt = s.dtype().clone();
     let values: Vec<Value> = match &dt {
         DataType::String => s.str().map_err(fmt_err)?.iter().map(|v| v.map(Value::str).unwrap_or_default()).collect(),
@@ -85,10 +78,7 @@ fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
             .map_err(fmt_err)?
             .iter()
             .map(|v| {
-                v.map(|days| {
-                    let serial = days as f64 + UNIX_EPOCH_SERIAL;
-                    Value::dual(serial, format_datetime(serial, &env.date_format, &env))
-                })
+                v.map(|days| typed_date(days as f64 + UNIX_EPOCH_SERIAL, ISO_DATE))
                 .unwrap_or_default()
             })
             .collect(),
@@ -104,10 +94,7 @@ fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
                 .map_err(fmt_err)?
                 .iter()
                 .map(|v| {
-                    v.map(|t| {
-                        let serial = t as f64 / per_day + UNIX_EPOCH_SERIAL;
-                        Value::dual(serial, format_datetime(serial, "YYYY-MM-DD hh:mm:ss", &env))
-                    })
+                    v.map(|t| typed_date(t as f64 / per_day + UNIX_EPOCH_SERIAL, ISO_TIMESTAMP))
                     .unwrap_or_default()
                 })
                 .collect()

@@ -14,7 +14,7 @@
 //! field's bias) is NULL.
 
 use super::{Loaded, SourceError};
-use crate::model::{RowOrigin, Value};
+use crate::model::Value;
 use std::path::Path;
 
 /// Largest `RecordByteSize` accepted (a record holds one bit-packed symbol index per field).
@@ -66,12 +66,7 @@ pub fn read_qvd_bytes(bytes: Vec<u8>, shown: &str) -> Result<Loaded, SourceError
             return Err(fmt_err(format!("field `{f}` appears twice")));
         }
     }
-    let origins = (1..=rows.len())
-        .map(|row| RowOrigin::File {
-            path: shown.to_string(),
-            row,
-        })
-        .collect();
+    let origins = super::file_origins(shown, rows.len());
     Ok(Loaded {
         fields,
         rows,

@@ -18,9 +18,9 @@
 //! without surrounding ASCII spaces, reads as a plain number is a dual of its verbatim text and that number,
 //! so `01` stays `01`.
 
-use super::{Loaded, SourceError};
+use super::{assemble, Loaded, SourceError};
 use crate::model::value::parse_number;
-use crate::model::{RowOrigin, Value};
+use crate::model::Value;
 use crate::syntax::FormatItem;
 use std::sync::Arc;
 
@@ -427,67 +427,14 @@ pub fn to_loaded(
     path: Option<&str>,
 ) -> Result<Loaded, SourceError> {
     let mut it = records.into_iter();
-    let fields: Vec<String> = match labels {
-        Labels::Embedded => match it.next() {
-            Some(r) => r
-                .cells
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let t = c.trim_matches(' ');
-                    if t.is_empty() {
-                        format!("@{}", i + 1)
-                    } else {
-                        t.to_string()
-                    }
-                })
-                .collect(),
-            None => Vec::new(),
-        },
-        Labels::None => Vec::new(),
+    let header = match labels {
+        Labels::Embedded => Some(it.next().map(|r| r.cells).unwrap_or_default()),
+        Labels::None => None,
     };
-    let rest: Vec<Record> = it.collect();
-    let fields = if labels == Labels::None {
-        let n = rest.iter().map(|r| r.cells.len()).max().unwrap_or(0);
-        (1..=n).map(|i| format!("@{i}")).collect()
-    } else {
-        fields
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    for f in &fields {
-        if !seen.insert(f.as_str()) {
-            return Err(SourceError::Format {
-                path: path.unwrap_or("INLINE").to_string(),
-                reason: format!(
-                    "field name `{f}` appears twice in the labels (field names must be unique)"
-                ),
-            });
-        }
-    }
-    let width = fields.len();
-    let mut rows = Vec::with_capacity(rest.len());
-    let mut origins = Vec::new();
-    for (n, r) in rest.into_iter().enumerate() {
-        let mut row: Vec<Value> = r
-            .cells
-            .iter()
-            .take(width)
-            .map(|c| loaded_value(c))
-            .collect();
-        row.resize(width, Value::Null);
-        rows.push(row);
-        if let Some(p) = path {
-            origins.push(RowOrigin::File {
-                path: p.to_string(),
-                row: n + 1,
-            });
-        }
-    }
-    Ok(Loaded {
-        fields,
-        rows,
-        origins,
-    })
+    let rows = it
+        .map(|r| r.cells.iter().map(|c| loaded_value(c)).collect())
+        .collect();
+    assemble(header, rows, &|i| format!("@{}", i + 1), path)
 }
 
 #[cfg(test)]
