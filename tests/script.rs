@@ -884,3 +884,26 @@ fn scripts_in_other_encodings() {
     assert_eq!(var(&r, "vCafe"), Some("café"));
     assert_eq!(col(table(&r.app, "Menu"), "Plat"), vec!["crème brûlée"]);
 }
+
+// A variable named by digits alone: `Sleep 5000; SET 5000=;` is how the Qlik Deployment Framework clears
+// one after a Sleep, and Qlik runs it (Set: https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptRegularStatements/Set.htm).
+// A Hierarchy prefix with an empty middle argument parses; the prefix itself is still not run.
+#[test]
+fn numeric_variable_names_and_hierarchy_with_empty_arguments() {
+    let r = run_inline_script(
+        "numeric-names",
+        "Sleep 10; SET 5000=;\nLET 7 = 3 + 4;\nLET vTwice = $(7) * 2;\nSET 12 = twelve;\n\
+         Tree:\nHierarchy(Id, Up, Label, , Label, Trail) LOAD * INLINE [\nId, Up, Label\n1, , Top\n2, 1, Leaf\n];\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "5000"), Some(""));
+    assert_eq!(var(&r, "7"), Some("7"));
+    assert_eq!(var(&r, "vTwice"), Some("14"));
+    assert_eq!(var(&r, "12"), Some("twelve"));
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA108"],
+        "the Hierarchy prefix is still not supported: {}",
+        dump(&r)
+    );
+}

@@ -388,6 +388,14 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
             o.insert("expansion");
         }
     }
+    fn var_name(n: &Name, o: &mut BTreeSet<&'static str>) {
+        o.insert("var_name");
+        if n.quote == Quote::None && n.text.bytes().all(|b| b.is_ascii_digit()) {
+            o.insert("integer");
+        } else {
+            name(n, o);
+        }
+    }
     fn format(f: &[FormatItem], o: &mut BTreeSet<&'static str>) {
         if !f.is_empty() {
             o.insert("format_spec");
@@ -460,18 +468,18 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
         match &s.kind {
             StmtKind::Set { name: n, value } => {
                 o.insert("set_stmt");
-                name(n, o);
+                var_name(n, o);
                 if value.is_some() {
                     o.insert("raw_text");
                 }
             }
             StmtKind::LetUnread { name: n, .. } => {
                 o.insert("let_stmt");
-                name(n, o);
+                var_name(n, o);
             }
             StmtKind::Let { name: n, expr: e } => {
                 o.insert("let_stmt");
-                name(n, o);
+                var_name(n, o);
                 if let Some(e) = e {
                     expr(e, o);
                 }
@@ -500,6 +508,9 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
                             "crosstable_prefix"
                         }
                         Prefix::Hierarchy { args, .. } => {
+                            if !args.is_empty() {
+                                o.insert("argument");
+                            }
                             for a in args {
                                 expr(a, o);
                             }
