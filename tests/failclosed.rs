@@ -729,3 +729,25 @@ fn call_arguments_expanded_from_a_variable_nothing_sets() {
     );
     must_refuse("call-args", &script, &[], "vRegion");
 }
+
+#[test]
+fn drop_variable_of_the_group_mode() {
+    // S7: dropped, QlikCloudGroupMode is unset again (0: IdP groups); dropped under a condition qsa
+    // cannot evaluate, it is unknown.
+    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let dir = scratch("drop-variable");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("main.qvs");
+    let script =
+        format!("SET QlikCloudGroupMode = 1;\nDrop Variable QlikCloudGroupMode;\n{sa}{APP}");
+    std::fs::write(&path, &script).expect("write");
+    let run = run_file(&path, &RunOptions::default()).expect("readable");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.variables.get("QlikCloudGroupMode"), None);
+    let p = reduce::prepare(&run, Target::Cloud).expect("evaluates");
+    assert_eq!(p.group_mode().number(), 0);
+    let script = format!(
+        "SET QlikCloudGroupMode = 1;\nIF vReset = 1 THEN\n  Drop Variables QlikCloudGroupMode;\nEND IF\n{sa}{APP}"
+    );
+    must_refuse("drop-variable-maybe", &script, &[], "QlikCloudGroupMode");
+}

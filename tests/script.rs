@@ -907,3 +907,22 @@ fn numeric_variable_names_and_hierarchy_with_empty_arguments() {
         dump(&r)
     );
 }
+
+// `DROP VARIABLE[S]` removes variables: afterwards `$(v)` expands to nothing, and that is known
+// (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptRegularStatements/Drop-Variable.htm).
+#[test]
+fn drop_variable_removes_variables() {
+    let r = run_inline_script(
+        "drop-variable",
+        "SET vA = 1;\nLET vB = 2;\nSET vKeep = 3;\nSET DateFormat = 'YYYY-MM-DD';\nDrop Variable vA;\nDROP VARIABLES vB, vNeverSet, DateFormat;\n\
+         LET vAfter = '[$(vA)$(vB)]';\nLET vDate = Date(MakeDate(2024, 1, 2));\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vA"), None);
+    assert_eq!(var(&r, "vB"), None);
+    assert_eq!(var(&r, "vKeep"), Some("3"));
+    assert_eq!(var(&r, "vAfter"), Some("[]"));
+    // without DateFormat the date functions fall back to the format qsa uses when a script never sets
+    // it (what Qlik falls back to is the app's locale: not modelled)
+    assert_eq!(var(&r, "vDate"), Some("1/2/2024"));
+}

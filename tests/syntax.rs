@@ -594,6 +594,12 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
                 o.insert("drop_stmt");
                 names(ns, o);
             }
+            StmtKind::DropVariables { names } => {
+                o.insert("drop_variable_stmt");
+                for n in names {
+                    var_name(n, o);
+                }
+            }
             StmtKind::Rename { .. } => {
                 o.insert("rename_stmt");
             }

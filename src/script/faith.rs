@@ -186,6 +186,11 @@ impl Runner {
             | StmtKind::LetUnread { name, .. } => {
                 self.unfaithful(Reach::Var(name.text.clone()), because("this assignment"));
             }
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unfaithful(Reach::Var(n.text.clone()), because("this DROP VARIABLE"));
+                }
+            }
             k if changes_tables(k) => {
                 self.unfaithful(load_in(sec), because("this statement"));
             }

@@ -821,15 +821,7 @@ impl Runner {
                         reason: format!("statement skipped: {}", first.reason),
                         at: Some((cx.src, stmt.span)),
                     };
-                    match &stmt.kind {
-                        StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => {
-                            self.unfaithful(Reach::Var(name.text.clone()), inc)
-                        }
-                        _ => {
-                            let access = self.st.access;
-                            self.unfaithful(load_reach(access), inc);
-                        }
-                    }
+                    self.skipped_effects(&stmt.kind, inc);
                     self.diags
                         .extend(parsed.diagnostics.into_iter().filter(|d| !d.is_error()));
                     let stmts = Rc::new(Vec::new());
@@ -863,6 +855,25 @@ impl Runner {
         flow
     }
 
+    /// What a statement that was not run, because its text only breaks after expanding variables qsa
+    /// could not compute, may have changed.
+    fn skipped_effects(&mut self, kind: &StmtKind, inc: Incomplete) {
+        match kind {
+            StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => {
+                self.unfaithful(Reach::Var(name.text.clone()), inc)
+            }
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unfaithful(Reach::Var(n.text.clone()), inc.clone());
+                }
+            }
+            _ => {
+                let access = self.st.access;
+                self.unfaithful(load_reach(access), inc);
+            }
+        }
+    }
+
     /// What a statement read from text with unknown variables in it changed: loads carry the reason
     /// themselves (`stmt_taint`); the rest is recorded here.
     fn expanded_effects(&mut self, s: &Stmt, inc: &Incomplete) {
@@ -870,6 +881,11 @@ impl Runner {
         match &s.kind {
             StmtKind::Set { name, .. } | StmtKind::Let { name, .. } => {
                 self.unfaithful(Reach::Var(name.text.clone()), inc.clone())
+            }
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unfaithful(Reach::Var(n.text.clone()), inc.clone());
+                }
             }
             StmtKind::Section(_) => self.unfaithful(Reach::Access, inc.clone()),
             // Loads carry the reason themselves.
@@ -1100,6 +1116,17 @@ impl Runner {
         self.st.vars.insert(name.to_string(), value);
         self.st.tainted.remove(name);
         self.st.unset.remove(name);
+        if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
+            self.st.refresh_env();
+        }
+    }
+
+    /// The variable no longer exists, deliberately (`LET v = Null()`, `DROP VARIABLE v`, a parameter
+    /// with no argument): `$(v)` expands to nothing, and that is known.
+    fn unset_var(&mut self, name: &str) {
+        self.st.vars.remove(name);
+        self.st.tainted.remove(name);
+        self.st.unset.insert(name.to_string());
         if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
             self.st.refresh_env();
         }
@@ -1371,11 +1398,7 @@ impl Runner {
                     self.set_var(&name, String::new());
                     self.unfaithful(Reach::Var(name), inc.clone());
                 }
-                _ => {
-                    self.st.vars.remove(&name);
-                    self.st.tainted.remove(&name);
-                    self.st.unset.insert(name);
-                }
+                _ => self.unset_var(&name),
             }
         }
         self.call_depth += 1;
@@ -1559,11 +1582,7 @@ impl Runner {
                     return;
                 }
                 match Ctx::plain(&self.st).eval(expr) {
-                    Ok(v) if v.is_null() => {
-                        self.st.vars.remove(&name.text);
-                        self.st.tainted.remove(&name.text);
-                        self.st.unset.insert(name.text.clone());
-                    }
+                    Ok(v) if v.is_null() => self.unset_var(&name.text),
                     Ok(v) => self.set_var(&name.text, v.text_or_empty().into_owned()),
                     Err(e) => {
                         let reason = format!("variable `{}`: {}", name.text, e.message);
@@ -1613,6 +1632,11 @@ impl Runner {
                 names,
                 from,
             } => self.exec_drop(*target, names, from, span, cx),
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unset_var(&n.text);
+                }
+            }
             StmtKind::Rename {
                 target,
                 pairs,

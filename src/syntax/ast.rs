@@ -69,6 +69,8 @@ pub enum StmtKind {
         names: Vec<Name>,
         from: Vec<Name>,
     },
+    /// `DROP VARIABLE[S] a, b;`: the variables no longer exist afterwards.
+    DropVariables { names: Vec<Name> },
     /// `RENAME TABLE a TO b, c TO d;` / `RENAME FIELD[S] a TO b;` / `RENAME FIELDS USING map;`
     Rename {
         target: RenameTarget,

@@ -371,6 +371,9 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             };
             let _ = writeln!(out, "DROP {t} {}{f};", names(ns));
         }
+        StmtKind::DropVariables { names: ns } => {
+            let _ = writeln!(out, "DROP VARIABLES {};", names(ns));
+        }
         StmtKind::Rename {
             target,
             pairs: ps,
@@ -850,6 +853,13 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 "Drop {target:?} [{}] from [{}]",
                 names.iter().map(nm).collect::<Vec<_>>().join(", "),
                 from.iter().map(nm).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        StmtKind::DropVariables { names } => line(
+            out,
+            format!(
+                "Drop Variables [{}]",
+                names.iter().map(nm).collect::<Vec<_>>().join(", ")
             ),
         ),
         StmtKind::Rename {

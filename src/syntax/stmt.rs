@@ -1257,7 +1257,19 @@ fn drop_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
     let target = match w.as_str() {
         "TABLE" | "TABLES" => DropTarget::Tables,
         "FIELD" | "FIELDS" => DropTarget::Fields,
-        _ => return ctx.fail(t, "`TABLE` or `FIELD`"),
+        // `Drop variable v1, v2;` (either form, same effect):
+        // https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptRegularStatements/Drop-Variable.htm
+        "VARIABLE" | "VARIABLES" => {
+            let (mut r, n) = var_name(ctx, &t[w.len()..])?;
+            let mut names = vec![n];
+            while let Ok((r2, _)) = punct(ctx, ",", r) {
+                let (r3, n) = var_name(ctx, r2)?;
+                names.push(n);
+                r = r3;
+            }
+            return Ok((r, StmtKind::DropVariables { names }));
+        }
+        _ => return ctx.fail(t, "`TABLE`, `FIELD` or `VARIABLE`"),
     };
     let (r, names) = names(ctx, &t[w.len()..])?;
     let (r, from) = match kw(ctx, "from", r) {
