@@ -751,3 +751,33 @@ fn drop_variable_of_the_group_mode() {
     );
     must_refuse("drop-variable-maybe", &script, &[], "QlikCloudGroupMode");
 }
+
+#[test]
+fn when_and_unless_statements_under_conditions_qsa_cannot_evaluate() {
+    // `WHEN c stmt` is `IF c THEN stmt END IF` in one statement: an unknown condition leaves what the
+    // statement changes unknown.
+    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let script = format!("WHEN vCustom = 1 SET QlikCloudGroupMode = 1;\n{sa}{APP}");
+    must_refuse("when-unknown", &script, &[], "QlikCloudGroupMode");
+    let script = format!("UNLESS IsNull(vMode) LET QlikCloudGroupMode = 2;\n{sa}{APP}");
+    must_refuse("unless-unknown", &script, &[], "QlikCloudGroupMode");
+    // the idiom "default a variable unless it is set": nothing sets vMode in the script, but the app may
+    // define it, so the mode is unknown
+    let script = format!(
+        "WHEN len('$(vMode)') = 0 SET vMode = 1;\nLET QlikCloudGroupMode = $(vMode);\n{sa}{APP}"
+    );
+    must_refuse("when-default", &script, &[], "vMode");
+    let script = format!(
+        "WHEN vSecure = 1 Section Access;\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, ALICE, EU\n];\nSection Application;\n{APP}"
+    );
+    must_refuse(
+        "when-section",
+        &script,
+        &[],
+        "Section Access or Section Application",
+    );
+    // Known conditions: no refusal.
+    let script =
+        format!("SET vCustom = 0;\nWHEN vCustom = 1 SET QlikCloudGroupMode = 1;\n{sa}{APP}");
+    assert!(refusal("when-known", &script, &[], RunOptions::default()).is_err());
+}

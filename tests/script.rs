@@ -926,3 +926,31 @@ fn drop_variable_removes_variables() {
     // it (what Qlik falls back to is the app's locale: not modelled)
     assert_eq!(var(&r, "vDate"), Some("1/2/2024"));
 }
+
+// `WHEN c statement` / `UNLESS c statement` on statements other than loads: the statement runs only
+// when every condition allows it (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptPrefixes/When.htm,
+// …/Unless.htm). `$(…)` in the condition is expanded with the statement, before it is read.
+#[test]
+fn when_and_unless_on_statements_other_than_loads() {
+    let r = run_inline_script(
+        "when-unless",
+        "SET vEmpty = ;\nSET vGiven = 5;\nSET vOrigin = 'o';\n\
+         WHEN len('$(vEmpty)') = 0 SET vEmpty = 0;\nWHEN len('$(vGiven)') = 0 SET vGiven = 0;\n\
+         UNLESS IsNull(vOrigin) LET vCopy = vOrigin & '!';\nWHEN 1 = 2 LET vNever = 1;\n\
+         UNLESS 1 = 2 WHEN 2 = 2 SET vBoth = yes;\nWHEN 1 = 1 UNLESS 2 = 2 SET vNotBoth = yes;\n\
+         Keep: LOAD 1 AS K AUTOGENERATE 1;\nGone: LOAD 2 AS G AUTOGENERATE 1;\nWHEN 1=1 DROP TABLE Gone;\nUNLESS 1=1 DROP TABLE Keep;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vEmpty"), Some("0"));
+    assert_eq!(var(&r, "vGiven"), Some("5"));
+    assert_eq!(var(&r, "vCopy"), Some("o!"));
+    assert_eq!(var(&r, "vNever"), None);
+    assert_eq!(var(&r, "vBoth"), Some("yes"));
+    assert_eq!(var(&r, "vNotBoth"), None);
+    assert_eq!(names(&r.app), vec!["Keep"]);
+    assert!(
+        !r.diagnostics.iter().any(|d| d.code == "QSA004"),
+        "{}",
+        dump(&r)
+    );
+}

@@ -745,6 +745,14 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
             StmtKind::Exit { .. } => {
                 o.insert("exit_stmt");
             }
+            StmtKind::Conditional { conds, stmt: inner } => {
+                o.insert("conditional_stmt");
+                o.insert("when_prefix");
+                for c in conds {
+                    expr(&c.cond, o);
+                }
+                stmt(inner, o);
+            }
             StmtKind::Deferred { .. } => {
                 o.insert("deferred_stmt");
             }

@@ -205,6 +205,10 @@ impl Runner {
                 };
                 self.st.fs_unknown.get_or_insert(why);
             }
+            // Whether its conditions hold or not, the statement is one that could run here.
+            StmtKind::Conditional { stmt, .. } => {
+                return self.stmt_effects(stmt, sec, inc, cx, calls);
+            }
             StmtKind::Exit { what, .. } => {
                 if *what == syntax::ExitKind::Script {
                     self.unfaithful(Reach::Access, because("this EXIT SCRIPT"));

@@ -747,6 +747,25 @@ impl Runner {
                     None => Flow::Normal,
                 }
             }
+            StmtKind::Conditional { conds, stmt: inner } => {
+                // `WHEN c stmt` / `UNLESS c stmt`: like `IF c THEN stmt END IF`, an unknown condition runs
+                // nothing and records what the statement could have changed.
+                for c in conds {
+                    match self.cond(&c.cond, cx) {
+                        Ok(v) if v != c.unless => {}
+                        Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
+                        Err(NotKnown::Unknown(inc)) => {
+                            let block = Block {
+                                statements: vec![(**inner).clone()],
+                                span: inner.span,
+                            };
+                            self.unknown_blocks(&[&block], &inc, cx);
+                            return Flow::Normal;
+                        }
+                    }
+                }
+                self.exec_stmt(inner, cx, allow_expand)
+            }
             StmtKind::Exit { what, cond } => {
                 if let Some(c) = cond {
                     match self.cond(&c.cond, cx) {
@@ -859,6 +878,7 @@ impl Runner {
     /// could not compute, may have changed.
     fn skipped_effects(&mut self, kind: &StmtKind, inc: Incomplete) {
         match kind {
+            StmtKind::Conditional { stmt, .. } => self.skipped_effects(&stmt.kind, inc),
             StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => {
                 self.unfaithful(Reach::Var(name.text.clone()), inc)
             }
@@ -879,6 +899,7 @@ impl Runner {
     fn expanded_effects(&mut self, s: &Stmt, inc: &Incomplete) {
         let access = self.st.access;
         match &s.kind {
+            StmtKind::Conditional { stmt, .. } => self.expanded_effects(stmt, inc),
             StmtKind::Set { name, .. } | StmtKind::Let { name, .. } => {
                 self.unfaithful(Reach::Var(name.text.clone()), inc.clone())
             }
@@ -934,15 +955,22 @@ impl Runner {
                     .with_rule("S6"),
             );
         }
-        let matters = matches!(
-            kind,
-            StmtKind::Load(_)
-                | StmtKind::Drop { .. }
-                | StmtKind::Rename { .. }
-                | StmtKind::Store { .. }
-                | StmtKind::Let { .. }
-                | StmtKind::Set { .. }
-        );
+        fn matters(kind: &StmtKind) -> bool {
+            match kind {
+                StmtKind::Conditional { stmt, .. } => matters(&stmt.kind),
+                k => matches!(
+                    k,
+                    StmtKind::Load(_)
+                        | StmtKind::Drop { .. }
+                        | StmtKind::DropVariables { .. }
+                        | StmtKind::Rename { .. }
+                        | StmtKind::Store { .. }
+                        | StmtKind::Let { .. }
+                        | StmtKind::Set { .. }
+                ),
+            }
+        }
+        let matters = matters(kind);
         for u in &exp.undefined {
             if self.warned.insert((cx.src, span.start, u.clone())) {
                 let d = Diagnostic::new(

@@ -172,6 +172,13 @@ pub enum StmtKind {
         cases: Vec<SwitchCase>,
         default: Option<Block>,
     },
+    /// `WHEN c statement` / `UNLESS c statement`, the prefixes possibly repeated (`UNLESS a WHEN b DROP
+    /// TABLE T;`): the regular statement (never a load: those keep `Prefix::When`) runs only when every
+    /// condition allows it. `stmt.span` covers the statement after the prefixes.
+    Conditional {
+        conds: Vec<Condition>,
+        stmt: Box<Stmt>,
+    },
     /// `EXIT SCRIPT|FOR|DO|SUB [WHEN|UNLESS c]`
     Exit {
         what: ExitKind,

@@ -684,7 +684,11 @@ impl<'a> Driver<'a> {
             }
             Ok(Parsed::LetUnreadTail(k, tail)) => {
                 self.pos = stmt_end;
-                let name = match &k {
+                let unread = match &k {
+                    StmtKind::Conditional { stmt, .. } => &stmt.kind,
+                    k => k,
+                };
+                let name = match unread {
                     StmtKind::LetUnread { name, .. } => name.text.clone(),
                     _ => String::new(),
                 };

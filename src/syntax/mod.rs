@@ -37,8 +37,10 @@
 //!   statement runs to its `;`): `StmtKind::LetUnread` and a `QSA001` warning marks the unread text; the
 //!   runner makes `a` (and `b`) unknown, so they refuse wherever they reach Section Access. Without LET,
 //!   `a = expr` ends with its row, so the same two rows are two statements.
-//! - A preceding LOAD cut off by a control statement (`IF … LOAD x; ENDIF`), `[T]: REM;`, `WHEN c SET …`,
-//!   `[T]: DECLARE …`, `DERIVE …`, `FlushLog`: `StmtKind::Unsupported` with a `QSA004` warning.
+//! - A preceding LOAD cut off by a control statement (`IF … LOAD x; ENDIF`), `[T]: REM;`, `WHEN c CALL …`
+//!   (a condition prefix on a control statement), `[T]: DECLARE …`, `DERIVE …`, `FlushLog`:
+//!   `StmtKind::Unsupported` with a `QSA004` warning. (`WHEN c SET …` and the like are
+//!   [`StmtKind::Conditional`].)
 //! - An unclosed `/*` between statements comments out the rest of the script: a `QSA002` warning.
 //! - Names may be `'single-quoted'` (`Rename Table 'a' to 'b'`, `AS 'x'`, `CrossTable('M', 'V')`).
 //!

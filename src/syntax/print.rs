@@ -231,11 +231,7 @@ fn prefix(p: &Prefix) -> String {
         Prefix::Merge => "Merge".into(),
         Prefix::First(e) => format!("First {}", print_expr(e)),
         Prefix::Sample(e) => format!("Sample {}", print_expr(e)),
-        Prefix::When(c) => format!(
-            "{} {}",
-            if c.unless { "Unless" } else { "When" },
-            print_expr(&c.cond)
-        ),
+        Prefix::When(c) => condition(c),
         Prefix::Info => "Info".into(),
         Prefix::Semantic => "Semantic".into(),
     }
@@ -291,6 +287,24 @@ fn part(p: &LoadPart) -> String {
         let _ = write!(s, "\nORDER BY {}", o.join(", "));
     }
     s
+}
+
+/// `WHEN c` / `UNLESS c`.
+fn condition(c: &Condition) -> String {
+    format!(
+        "{} {}",
+        if c.unless { "UNLESS" } else { "WHEN" },
+        print_expr(&c.cond)
+    )
+}
+
+/// `when c` / `unless c`, for summaries.
+fn condition_summary(c: &Condition) -> String {
+    format!(
+        "{} {}",
+        if c.unless { "unless" } else { "when" },
+        expr_summary(&c.cond)
+    )
 }
 
 fn pairs(ps: &[(Name, Name)], sep: &str) -> String {
@@ -639,15 +653,15 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             };
             let c = cond
                 .as_ref()
-                .map(|c| {
-                    format!(
-                        " {} {}",
-                        if c.unless { "UNLESS" } else { "WHEN" },
-                        print_expr(&c.cond)
-                    )
-                })
+                .map(|c| format!(" {}", condition(c)))
                 .unwrap_or_default();
             let _ = writeln!(out, "EXIT {w}{c};");
+        }
+        StmtKind::Conditional { conds, stmt: inner } => {
+            for c in conds {
+                let _ = write!(out, "{} ", condition(c));
+            }
+            stmt(out, inner, src, 0);
         }
         StmtKind::Deferred { text } => {
             let _ = writeln!(out, "{};", text.text);
@@ -1104,17 +1118,16 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
             out,
             format!(
                 "Exit {what:?} {}",
-                cond.as_ref()
-                    .map(|c| format!(
-                        "{} {}",
-                        if c.unless { "unless" } else { "when" },
-                        expr_summary(&c.cond)
-                    ))
-                    .unwrap_or_default()
+                cond.as_ref().map(condition_summary).unwrap_or_default()
             )
             .trim_end()
             .to_string(),
         ),
+        StmtKind::Conditional { conds, stmt } => {
+            let cs: Vec<String> = conds.iter().map(condition_summary).collect();
+            line(out, format!("Conditional {}", cs.join(" ")));
+            sum_stmt(out, stmt, src, depth + 1);
+        }
         StmtKind::Deferred { text } => line(out, format!("Deferred {:?}", text.text)),
         StmtKind::Unsupported { keyword } => line(out, format!("Unsupported {keyword:?}")),
         StmtKind::Error => line(out, "Error".into()),

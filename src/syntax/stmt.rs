@@ -806,11 +806,23 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
             return ctx.fail(ws(r), "LOAD or SELECT");
         }
     }
-    // `WHEN cond SET x = 1;`, `UNLESS cond DROP TABLE T;`: Qlik allows the condition prefixes on
-    // other statements too; qsa models them on loads only.
+    // `WHEN cond SET x = 1;`, `UNLESS a WHEN b DROP TABLE T;`: the condition prefixes apply to "any script
+    // statement except control statements" (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptPrefixes/When.htm,
+    // …/Unless.htm). A regular statement is read and kept with its conditions; one on a control
+    // statement or an unknown word is not modelled.
     if !prefixes.is_empty() && prefixes.iter().all(|p| matches!(p, Prefix::When(_))) {
         let w = first_word(r);
         if !w.is_empty() && !matches!(w.as_str(), "LOAD" | "SELECT" | "SQL") {
+            if label.is_none() && w != "REM" && STATEMENT_KEYWORDS.contains(&w.as_str()) {
+                let conds = prefixes
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        Prefix::When(c) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                return conditional(ctx, r, conds);
+            }
             let t = ws(i);
             let kw = word_at(t);
             let stmt_kw = word_at(ws(r));
@@ -829,6 +841,23 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
             parts: vec![part],
         }))),
     ))
+}
+
+/// The regular statement at `i` (not a load) under `conds`: `StmtKind::Conditional`.
+fn conditional<'a>(ctx: &Ctx<'a>, i: &'a str, conds: Vec<Condition>) -> PResult<'a, Parsed> {
+    let t = ws(i);
+    let (rest, inner) = regular(ctx, t)?;
+    let span = Span::new(ctx.off(t), ctx.off(t) + trim_end_trivia(t).len());
+    let wrap = |kind| StmtKind::Conditional {
+        conds,
+        stmt: Box::new(Stmt { kind, span }),
+    };
+    let parsed = match inner {
+        Parsed::Kind(k) => Parsed::Kind(wrap(k)),
+        Parsed::LetUnreadTail(k, tail) => Parsed::LetUnreadTail(wrap(k), tail),
+        unsupported @ Parsed::Unsupported(..) => unsupported,
+    };
+    Ok((rest, parsed))
 }
 
 /// One part of a load: `LOAD …` (to the end of the given text) or `SQL …` / `SELECT …`.
