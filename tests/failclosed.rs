@@ -781,3 +781,27 @@ fn when_and_unless_statements_under_conditions_qsa_cannot_evaluate() {
         format!("SET vCustom = 0;\nWHEN vCustom = 1 SET QlikCloudGroupMode = 1;\n{sa}{APP}");
     assert!(refusal("when-known", &script, &[], RunOptions::default()).is_err());
 }
+
+#[test]
+fn exit_error_fails_the_reload() {
+    // A failed reload publishes nothing new: the app keeps its old Section Access. Where EXIT ERROR
+    // runs, or may run, qsa refuses.
+    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n";
+    let runs = format!("{sa}{APP}Exit Error 'stale data';\n");
+    must_refuse("exit-error", &runs, &[], "QSA117");
+    let maybe = format!("{sa}{APP}Exit Error 'stale data' when vStale = 1;\n");
+    must_refuse("exit-error-maybe", &maybe, &[], "EXIT ERROR");
+    let branch = format!("IF vStale = 1 THEN\n  Exit Error 'stale data';\nEND IF\n{sa}{APP}");
+    must_refuse("exit-error-branch", &branch, &[], "EXIT ERROR");
+    let never = format!("SET vStale = 0;\nExit Error 'stale data' when vStale = 1;\n{sa}{APP}");
+    assert!(refusal("exit-error-never", &never, &[], RunOptions::default()).is_err());
+    // `Exit Script ("message")` is not documented: where it runs, qsa cannot say whether the reload
+    // succeeded.
+    let undocumented = format!("{sa}{APP}IF 1 = 1 THEN\n  Exit Script ('done');\nEND IF\n");
+    must_refuse(
+        "exit-script-message",
+        &undocumented,
+        &[],
+        "does not document",
+    );
+}

@@ -954,3 +954,30 @@ fn when_and_unless_on_statements_other_than_loads() {
         dump(&r)
     );
 }
+
+// Qlik Cloud's `Exit Error message [when|unless c]` ends the script and fails the reload with the message
+// (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/ChartLevelScripting/ControlStatements/exit-error.htm):
+// an error when it runs, nothing when its condition keeps it from running.
+#[test]
+fn exit_error_fails_the_reload_where_it_runs() {
+    let r = run_inline_script(
+        "exit-error-not-run",
+        "SET vOk = 1;\nExit Error 'no connection' when vOk = 0;\nExit Error 'missing' unless Len(Trim(vOk)) > 0\nT: LOAD 1 AS A AUTOGENERATE 1;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(names(&r.app), vec!["T"]);
+    let r = run_inline_script(
+        "exit-error-runs",
+        "SET vTable = Facts;\nT: LOAD 1 AS A AUTOGENERATE 1;\nSUB Check\n  Exit Error 'no rows in ' & '$(vTable)';\nEND SUB\nCALL Check;\nAfter: LOAD 2 AS B AUTOGENERATE 1;\n",
+    );
+    assert_eq!(
+        diag_codes(&r, Severity::Error),
+        vec!["QSA117"],
+        "{}",
+        dump(&r)
+    );
+    let e = r.diagnostics.iter().find(|d| d.is_error()).expect("error");
+    assert!(e.message.contains("`no rows in Facts`"), "{}", e.message);
+    // the script ends there
+    assert_eq!(names(&r.app), vec!["T"]);
+}

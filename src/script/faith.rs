@@ -209,11 +209,18 @@ impl Runner {
             StmtKind::Conditional { stmt, .. } => {
                 return self.stmt_effects(stmt, sec, inc, cx, calls);
             }
-            StmtKind::Exit { what, .. } => {
-                if *what == syntax::ExitKind::Script {
+            StmtKind::Exit { what, .. } => match what {
+                syntax::ExitKind::Script => {
                     self.unfaithful(Reach::Access, because("this EXIT SCRIPT"));
                 }
-            }
+                syntax::ExitKind::Error => {
+                    self.unfaithful(
+                        Reach::Access,
+                        because("this EXIT ERROR (the reload fails if it runs)"),
+                    );
+                }
+                syntax::ExitKind::For | syntax::ExitKind::Do | syntax::ExitKind::Sub => {}
+            },
             StmtKind::If {
                 branches,
                 otherwise,

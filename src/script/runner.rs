@@ -748,58 +748,130 @@ impl Runner {
                 }
             }
             StmtKind::Conditional { conds, stmt: inner } => {
-                // `WHEN c stmt` / `UNLESS c stmt`: like `IF c THEN stmt END IF`, an unknown condition runs
-                // nothing and records what the statement could have changed.
-                for c in conds {
-                    match self.cond(&c.cond, cx) {
-                        Ok(v) if v != c.unless => {}
-                        Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
-                        Err(NotKnown::Unknown(inc)) => {
-                            let block = Block {
-                                statements: vec![(**inner).clone()],
-                                span: inner.span,
-                            };
-                            self.unknown_blocks(&[&block], &inc, cx);
-                            return Flow::Normal;
-                        }
-                    }
-                }
-                self.exec_stmt(inner, cx, allow_expand)
+                self.exec_conditional(conds, inner, cx, allow_expand)
             }
-            StmtKind::Exit { what, cond } => {
-                if let Some(c) = cond {
-                    match self.cond(&c.cond, cx) {
-                        Ok(v) if v != c.unless => {}
-                        Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
-                        Err(NotKnown::Unknown(inc)) => {
-                            // Whether the rest of the loop, SUB or script runs is unknown.
-                            let reason = format!(
-                                "whether this EXIT runs depends on {}; what follows it may not run",
-                                inc.reason
-                            );
-                            self.unfaithful(
-                                Reach::Access,
-                                Incomplete {
-                                    reason,
-                                    at: Some((cx.src, stmt.span)),
-                                },
-                            );
-                            return Flow::Normal;
-                        }
-                    }
-                }
-                match what {
-                    ExitKind::Script => Flow::ExitScript,
-                    ExitKind::For => Flow::ExitFor,
-                    ExitKind::Do => Flow::ExitDo,
-                    ExitKind::Sub => Flow::ExitSub,
-                }
-            }
+            StmtKind::Exit {
+                what,
+                message,
+                cond,
+            } => self.exec_exit(*what, message.as_ref(), cond.as_ref(), stmt.span, cx),
             _ => {
                 self.exec_regular(stmt, cx);
                 Flow::Normal
             }
         }
+    }
+
+    /// `WHEN c stmt` / `UNLESS c stmt` (kept out of [`Runner::exec_stmt`], whose stack frame every
+    /// nesting level and CALL repeats).
+    #[inline(never)]
+    fn exec_conditional(
+        &mut self,
+        conds: &[syntax::Condition],
+        inner: &Stmt,
+        cx: &Cx,
+        allow_expand: bool,
+    ) -> Flow {
+        // `WHEN c stmt` / `UNLESS c stmt`: like `IF c THEN stmt END IF`, an unknown condition runs
+        // nothing and records what the statement could have changed.
+        for c in conds {
+            match self.cond(&c.cond, cx) {
+                Ok(v) if v != c.unless => {}
+                Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
+                Err(NotKnown::Unknown(inc)) => {
+                    let block = Block {
+                        statements: vec![inner.clone()],
+                        span: inner.span,
+                    };
+                    self.unknown_blocks(&[&block], &inc, cx);
+                    return Flow::Normal;
+                }
+            }
+        }
+        self.exec_stmt(inner, cx, allow_expand)
+    }
+
+    /// `EXIT …` (kept out of [`Runner::exec_stmt`] too).
+    #[inline(never)]
+    fn exec_exit(
+        &mut self,
+        what: ExitKind,
+        message: Option<&Expr>,
+        cond: Option<&syntax::Condition>,
+        span: Span,
+        cx: &Cx,
+    ) -> Flow {
+        if let Some(c) = cond {
+            match self.cond(&c.cond, cx) {
+                Ok(v) if v != c.unless => {}
+                Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
+                Err(NotKnown::Unknown(inc)) => {
+                    // Whether the rest of the loop, SUB or script runs (or, for EXIT ERROR,
+                    // whether the reload fails) is unknown.
+                    let reason = if what == ExitKind::Error {
+                        format!(
+                            "whether this EXIT ERROR fails the reload depends on {}",
+                            inc.reason
+                        )
+                    } else {
+                        format!(
+                            "whether this EXIT runs depends on {}; what follows it may not run",
+                            inc.reason
+                        )
+                    };
+                    self.unfaithful(
+                        Reach::Access,
+                        Incomplete {
+                            reason,
+                            at: Some((cx.src, span)),
+                        },
+                    );
+                    return Flow::Normal;
+                }
+            }
+        }
+        match what {
+            ExitKind::Script => {
+                if message.is_some() {
+                    // `EXIT SCRIPT (message)`: not documented (the parser warned).
+                    self.unfaithful(
+                        Reach::Access,
+                        Incomplete {
+                            reason: "EXIT SCRIPT followed by a message, a form Qlik does not document, ran here: Qlik may end the script or fail the reload (then nothing new is published)".into(),
+                            at: Some((cx.src, span)),
+                        },
+                    );
+                }
+                Flow::ExitScript
+            }
+            ExitKind::For => Flow::ExitFor,
+            ExitKind::Do => Flow::ExitDo,
+            ExitKind::Sub => Flow::ExitSub,
+            ExitKind::Error => {
+                self.exit_error(message, span, cx);
+                Flow::Abort
+            }
+        }
+    }
+
+    /// An `EXIT ERROR` ran: the reload fails with its message
+    /// (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/ChartLevelScripting/ControlStatements/exit-error.htm).
+    /// A failed reload publishes nothing new, so the script's answer is a refusal.
+    #[inline(never)]
+    fn exit_error(&mut self, message: Option<&Expr>, span: Span, cx: &Cx) {
+        let text = match message.map(|m| self.value(m, cx)) {
+            Some(Ok(v)) => format!("`{}`", v.text_or_empty()),
+            Some(Err(NotKnown::Unknown(inc))) => format!("unknown ({})", inc.reason),
+            Some(Err(NotKnown::Failed)) | None => "not computed".into(),
+        };
+        self.diags.push(
+            Diagnostic::error(
+                codes::RELOAD_FAILS,
+                format!("the reload fails here: EXIT ERROR, message {text}"),
+            )
+            .at(cx.src, span, "EXIT ERROR runs")
+            .with_help("a failed reload publishes nothing new: the app keeps its previous data and Section Access, so qsa says nothing about this script's users; fix what makes this statement run"),
+        );
     }
 
     /// Expand a regular statement's text and run what it parses to (S6).

@@ -179,9 +179,12 @@ pub enum StmtKind {
         conds: Vec<Condition>,
         stmt: Box<Stmt>,
     },
-    /// `EXIT SCRIPT|FOR|DO|SUB [WHEN|UNLESS c]`
+    /// `EXIT SCRIPT|FOR|DO|SUB [WHEN|UNLESS c]`; `EXIT ERROR message [WHEN|UNLESS c]` (Qlik Cloud: the
+    /// reload fails with that message). `message` is also kept for `EXIT SCRIPT (message)`, a form Qlik
+    /// does not document (the parser warns).
     Exit {
         what: ExitKind,
+        message: Option<Expr>,
         cond: Option<Condition>,
     },
     /// A statement that qsa recognises by its keyword but does not model (e.g. `Search Include`,
@@ -236,6 +239,8 @@ pub enum ExitKind {
     For,
     Do,
     Sub,
+    /// `EXIT ERROR message`: ends the script and fails the reload.
+    Error,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

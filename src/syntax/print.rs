@@ -644,18 +644,27 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             }
             let _ = writeln!(out, "{ind}END SWITCH");
         }
-        StmtKind::Exit { what, cond } => {
+        StmtKind::Exit {
+            what,
+            message,
+            cond,
+        } => {
             let w = match what {
                 ExitKind::Script => "SCRIPT",
                 ExitKind::For => "FOR",
                 ExitKind::Do => "DO",
                 ExitKind::Sub => "SUB",
+                ExitKind::Error => "ERROR",
             };
+            let m = message
+                .as_ref()
+                .map(|m| format!(" {}", print_expr(m)))
+                .unwrap_or_default();
             let c = cond
                 .as_ref()
                 .map(|c| format!(" {}", condition(c)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "EXIT {w}{c};");
+            let _ = writeln!(out, "EXIT {w}{m}{c};");
         }
         StmtKind::Conditional { conds, stmt: inner } => {
             for c in conds {
@@ -1114,10 +1123,18 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 sum_block(out, d, src, depth + 2);
             }
         }
-        StmtKind::Exit { what, cond } => line(
+        StmtKind::Exit {
+            what,
+            message,
+            cond,
+        } => line(
             out,
             format!(
-                "Exit {what:?} {}",
+                "Exit {what:?}{} {}",
+                message
+                    .as_ref()
+                    .map(|m| format!(" message={}", expr_summary(m)))
+                    .unwrap_or_default(),
                 cond.as_ref().map(condition_summary).unwrap_or_default()
             )
             .trim_end()
