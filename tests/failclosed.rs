@@ -285,31 +285,8 @@ fn replace_stmt(site: &Site, new: &str) -> String {
 fn all_statements(stmts: &[Stmt], out: &mut Vec<Stmt>) {
     for s in stmts {
         out.push(s.clone());
-        match &s.kind {
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
-                for b in branches {
-                    all_statements(&b.body.statements, out);
-                }
-                if let Some(o) = otherwise {
-                    all_statements(&o.statements, out);
-                }
-            }
-            StmtKind::For { body, .. }
-            | StmtKind::ForEach { body, .. }
-            | StmtKind::Do { body, .. }
-            | StmtKind::Sub { body, .. } => all_statements(&body.statements, out),
-            StmtKind::Switch { cases, default, .. } => {
-                for c in cases {
-                    all_statements(&c.body.statements, out);
-                }
-                if let Some(d) = default {
-                    all_statements(&d.statements, out);
-                }
-            }
-            _ => {}
+        for b in s.kind.blocks() {
+            all_statements(&b.statements, out);
         }
     }
 }
@@ -803,5 +780,30 @@ fn exit_error_fails_the_reload() {
         &undocumented,
         &[],
         "does not document",
+    );
+}
+
+#[test]
+fn a_second_else_that_would_change_the_answer() {
+    // qsa reads the body of a second ELSE as never run; Qlik does not document the form, so where that
+    // body could change the answer, qsa refuses; where it cannot (a TRACE), it answers.
+    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let script = format!(
+        "IF 1 = 1 THEN\n  TRACE ok;\nELSE\n  TRACE no;\nELSE\n  SET QlikCloudGroupMode = 1;\nEND IF\n{sa}{APP}"
+    );
+    must_refuse("second-else", &script, &[], "second ELSE");
+    let script = format!(
+        "IF 1 = 1 THEN\n  TRACE ok;\nELSE\n  TRACE no;\nELSE\n  TRACE never;\nEND IF\n{sa}{APP}"
+    );
+    assert!(refusal("second-else-trace", &script, &[], RunOptions::default()).is_err());
+    // With an unknown condition, every branch is seen, the second ELSE's too.
+    let script = format!(
+        "IF vX = 1 THEN\n  TRACE ok;\nELSE\n  TRACE no;\nELSE\n  Section Access;\nEND IF\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, ALICE, EU\n];\nSection Application;\n{APP}"
+    );
+    must_refuse(
+        "second-else-unknown",
+        &script,
+        &[],
+        "Section Access or Section Application",
     );
 }

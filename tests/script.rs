@@ -981,3 +981,35 @@ fn exit_error_fails_the_reload_where_it_runs() {
     // the script ends there
     assert_eq!(names(&r.app), vec!["T"]);
 }
+
+// A statement that only reads after expansion, in a loop whose items are unknown: what it could change is
+// read from its expansion, once; an expansion that leaves the text as it was (`$(=` never closed) is not
+// expanded again and again (it overflowed the stack), its effect is unknown.
+#[test]
+fn deferred_statement_in_an_unknown_loop_is_expanded_once() {
+    let r = run_inline_script(
+        "deferred-unknown-loop",
+        "FOR EACH f IN FileList('nowhere/*.csv')\n  Fi$(=les: x;\nNEXT f\n",
+    );
+    assert!(
+        r.diagnostics.iter().any(|d| d.code == "QSA116"),
+        "{}",
+        dump(&r)
+    );
+}
+
+// `IF … ELSE … ELSE … END IF` (the Qlik Deployment Framework has one, and Qlik runs it): the first ELSE
+// takes every case left, the second never runs. What it would change is unknown all the same (Qlik does
+// not document the form), which only matters where it reaches an answer.
+#[test]
+fn a_second_else_never_runs() {
+    let r = run_inline_script(
+        "second-else",
+        "SET vA = 2;\nIF vA = 1 THEN\n  SET vB = one;\nELSE\n  SET vB = other;\nELSE\n  SET vB = never;\n  SET vC = never;\nEND IF\n\
+         IF vA = 2 THEN\n  SET vD = two;\nELSE\n  SET vD = other;\nELSE\n  SET vD = never;\nEND IF\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vB"), Some("other"));
+    assert_eq!(var(&r, "vC"), None);
+    assert_eq!(var(&r, "vD"), Some("two"));
+}

@@ -682,16 +682,12 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
                     o.insert("expansion");
                 }
             }
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
+            StmtKind::If { branches, .. } => {
                 o.insert("if_stmt");
                 for b in branches {
                     expr(&b.cond, o);
-                    block(&b.body, o);
                 }
-                if let Some(b) = otherwise {
+                for b in s.kind.blocks() {
                     block(b, o);
                 }
             }

@@ -39,6 +39,7 @@
 //! unchanged answer, never a different one.
 
 use super::runner::{Cx, Runner};
+use crate::diag::codes::DEFERRED;
 use crate::model::Incomplete;
 use crate::syntax::{self, Block, SectionKind, Stmt, StmtKind};
 use std::collections::HashSet;
@@ -119,11 +120,32 @@ impl Runner {
     /// them is run; everything any of them could change is recorded as unknown. `repeat`: the blocks form
     /// a loop body (run 0…n times).
     pub(crate) fn unknown_blocks(&mut self, blocks: &[&Block], inc: &Incomplete, cx: &Cx) {
+        self.maybe_run_blocks(
+            blocks,
+            inc,
+            "the condition that decides it reads something unknown",
+            cx,
+        );
+    }
+
+    /// Blocks that may or may not run, `why` (a phrase) and `inc` say why: none of them is run; everything
+    /// any of them could change is recorded as unknown.
+    pub(crate) fn maybe_run_blocks(
+        &mut self,
+        blocks: &[&Block],
+        inc: &Incomplete,
+        why: &str,
+        cx: &Cx,
+    ) {
         let entry = Section::Known(self.st.access);
         let mut exit = entry;
         let mut calls = HashSet::new();
+        let each = Incomplete {
+            reason: format!("{why} ({})", inc.reason),
+            at: inc.at,
+        };
         for b in blocks {
-            let end = self.effects(&b.statements, entry, inc, cx, &mut calls);
+            let end = self.effects(&b.statements, entry, &each, cx, &mut calls);
             exit = exit.join(end);
         }
         if exit == Section::Unknown {
@@ -163,14 +185,9 @@ impl Runner {
         cx: &Cx,
         calls: &mut HashSet<String>,
     ) -> Section {
-        let because = |what: &str| {
-            Incomplete {
-            reason: format!(
-                "{what} may or may not run: the condition that decides it reads something unknown ({})",
-                inc.reason
-            ),
+        let because = |what: &str| Incomplete {
+            reason: format!("{what} may or may not run: {}", inc.reason),
             at: Some((cx.src, s.span)),
-        }
         };
         let load_in = |sec: Section| {
             if sec.may_be_access() {
@@ -221,26 +238,11 @@ impl Runner {
                 }
                 syntax::ExitKind::For | syntax::ExitKind::Do | syntax::ExitKind::Sub => {}
             },
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
+            // Any branch may run (or none): the section after it is any of theirs, or the one before.
+            StmtKind::If { .. } | StmtKind::Switch { .. } => {
                 let mut out = sec;
-                for b in branches {
-                    out = out.join(self.effects(&b.body.statements, sec, inc, cx, calls));
-                }
-                if let Some(o) = otherwise {
-                    out = out.join(self.effects(&o.statements, sec, inc, cx, calls));
-                }
-                return out;
-            }
-            StmtKind::Switch { cases, default, .. } => {
-                let mut out = sec;
-                for c in cases {
-                    out = out.join(self.effects(&c.body.statements, sec, inc, cx, calls));
-                }
-                if let Some(d) = default {
-                    out = out.join(self.effects(&d.statements, sec, inc, cx, calls));
+                for b in s.kind.blocks() {
+                    out = out.join(self.effects(&b.statements, sec, inc, cx, calls));
                 }
                 return out;
             }
@@ -328,7 +330,9 @@ impl Runner {
         file.expanded_from = Some((cx.src, s.span));
         let id = self.sources.add(file);
         let parsed = syntax::parse_statements(id, &exp.text);
-        if parsed.has_errors() {
+        // A statement that still needs expansion is not expanded again (the runner does not either):
+        // reading it again here would never end when the expansion leaves the text as it was.
+        if parsed.has_errors() || parsed.diagnostics.iter().any(|d| d.code == DEFERRED) {
             return None;
         }
         let sub = Cx {

@@ -636,26 +636,8 @@ impl Runner {
             StmtKind::If {
                 branches,
                 otherwise,
-            } => {
-                for (i, b) in branches.iter().enumerate() {
-                    match self.cond(&b.cond, cx) {
-                        Ok(true) => return self.exec_block(&b.body.statements, cx),
-                        Ok(false) => {}
-                        Err(NotKnown::Failed) => return Flow::Normal,
-                        Err(NotKnown::Unknown(inc)) => {
-                            let mut blocks: Vec<&Block> =
-                                branches[i..].iter().map(|b| &b.body).collect();
-                            blocks.extend(otherwise.iter());
-                            self.unknown_blocks(&blocks, &inc, cx);
-                            return Flow::Normal;
-                        }
-                    }
-                }
-                match otherwise {
-                    Some(b) => self.exec_block(&b.statements, cx),
-                    None => Flow::Normal,
-                }
-            }
+                extra_else,
+            } => self.exec_if(branches, otherwise.as_ref(), extra_else, cx),
             StmtKind::For {
                 var,
                 from,
@@ -760,6 +742,58 @@ impl Runner {
                 Flow::Normal
             }
         }
+    }
+
+    /// `IF … END IF` (kept out of [`Runner::exec_stmt`], whose stack frame every nesting level and CALL
+    /// repeats).
+    #[inline(never)]
+    fn exec_if(
+        &mut self,
+        branches: &[syntax::IfBranch],
+        otherwise: Option<&Block>,
+        extra_else: &[Block],
+        cx: &Cx,
+    ) -> Flow {
+        let mut taken = otherwise;
+        for (i, b) in branches.iter().enumerate() {
+            match self.cond(&b.cond, cx) {
+                Ok(true) => {
+                    taken = Some(&b.body);
+                    break;
+                }
+                Ok(false) => {}
+                Err(NotKnown::Failed) => return Flow::Normal,
+                Err(NotKnown::Unknown(inc)) => {
+                    let mut blocks: Vec<&Block> = branches[i..].iter().map(|b| &b.body).collect();
+                    blocks.extend(otherwise);
+                    blocks.extend(extra_else);
+                    self.unknown_blocks(&blocks, &inc, cx);
+                    return Flow::Normal;
+                }
+            }
+        }
+        let flow = match taken {
+            Some(b) => self.exec_block(&b.statements, cx),
+            None => Flow::Normal,
+        };
+        if flow == Flow::Normal {
+            if let Some(first) = extra_else.first() {
+                // qsa reads a second ELSE as dead; Qlik does not document it, so what it would change
+                // is not known either way.
+                let blocks: Vec<&Block> = extra_else.iter().collect();
+                let inc = Incomplete {
+                    reason: "Qlik does not document an IF with a second ELSE".into(),
+                    at: Some((cx.src, first.span)),
+                };
+                self.maybe_run_blocks(
+                    &blocks,
+                    &inc,
+                    "qsa reads the body of a second ELSE as never run, a reading of its own",
+                    cx,
+                );
+            }
+        }
+        flow
     }
 
     /// `WHEN c stmt` / `UNLESS c stmt` (kept out of [`Runner::exec_stmt`], whose stack frame every
@@ -2140,32 +2174,11 @@ const DEFERRED: &str = codes::DEFERRED;
 /// Spans of the statements that do not parse, nested ones included.
 fn error_statements(stmts: &[Stmt], out: &mut Vec<Span>) {
     for s in stmts {
-        match &s.kind {
-            StmtKind::Error => out.push(s.span),
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
-                for b in branches {
-                    error_statements(&b.body.statements, out);
-                }
-                if let Some(o) = otherwise {
-                    error_statements(&o.statements, out);
-                }
-            }
-            StmtKind::For { body, .. }
-            | StmtKind::ForEach { body, .. }
-            | StmtKind::Do { body, .. }
-            | StmtKind::Sub { body, .. } => error_statements(&body.statements, out),
-            StmtKind::Switch { cases, default, .. } => {
-                for c in cases {
-                    error_statements(&c.body.statements, out);
-                }
-                if let Some(d) = default {
-                    error_statements(&d.statements, out);
-                }
-            }
-            _ => {}
+        if s.kind == StmtKind::Error {
+            out.push(s.span);
+        }
+        for b in s.kind.blocks() {
+            error_statements(&b.statements, out);
         }
     }
 }

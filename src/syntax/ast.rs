@@ -139,6 +139,10 @@ pub enum StmtKind {
     If {
         branches: Vec<IfBranch>,
         otherwise: Option<Block>,
+        /// The bodies of further `ELSE` clauses after the first (`… ELSE … ELSE … END IF`, a `QSA001`
+        /// warning): Qlik runs such scripts without documenting them; qsa reads them as never run (the
+        /// first ELSE takes every case left), and the runner records what they could change as unknown.
+        extra_else: Vec<Block>,
     },
     /// `FOR var = from TO to [STEP step] … NEXT [var]`
     For {
@@ -199,6 +203,33 @@ pub enum StmtKind {
     /// A statement that did not parse. Its error diagnostic has already been reported; the runner refuses
     /// to claim anything it could have affected.
     Error,
+}
+
+impl StmtKind {
+    /// The blocks a control statement holds, in source order: IF branches and ELSE bodies (further ELSEs
+    /// included), FOR / FOR EACH / DO / SUB bodies, SWITCH cases and DEFAULT. None for other statements.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            StmtKind::If {
+                branches,
+                otherwise,
+                extra_else,
+            } => branches
+                .iter()
+                .map(|b| &b.body)
+                .chain(otherwise)
+                .chain(extra_else)
+                .collect(),
+            StmtKind::For { body, .. }
+            | StmtKind::ForEach { body, .. }
+            | StmtKind::Do { body, .. }
+            | StmtKind::Sub { body, .. } => vec![body],
+            StmtKind::Switch { cases, default, .. } => {
+                cases.iter().map(|c| &c.body).chain(default).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1188,6 +1188,7 @@ impl<'a> Driver<'a> {
         ok &= cond.is_some();
         let mut branches = Vec::new();
         let mut otherwise = None;
+        let mut extra_else = Vec::new();
         let mut cond = cond;
         let mut end;
         loop {
@@ -1204,9 +1205,20 @@ impl<'a> Driver<'a> {
                 }
                 Some((Term::Else, sp)) => {
                     end = self.finish_segment(sp.end);
-                    let (body, term) = self.body(stack, open, &[Term::EndIf]);
+                    let (body, mut term) = self.body(stack, open, &[Term::Else, Term::EndIf]);
                     end = end.max(body.span.end);
                     otherwise = Some(body);
+                    // `ELSE … ELSE … END IF`: Qlik runs such scripts (the Qlik Deployment Framework's
+                    // LoadContainerGlobalVariables has one); its syntax shows one optional ELSE
+                    // (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptControlStatements/If.htm).
+                    while let Some((Term::Else, sp)) = term {
+                        self.dead_else(sp);
+                        end = self.finish_segment(sp.end);
+                        let (body, t) = self.body(stack, open, &[Term::Else, Term::EndIf]);
+                        end = end.max(body.span.end);
+                        extra_else.push(body);
+                        term = t;
+                    }
                     if let Some((_, sp)) = term {
                         end = self.finish_segment(sp.end);
                     } else {
@@ -1228,6 +1240,7 @@ impl<'a> Driver<'a> {
             StmtKind::If {
                 branches,
                 otherwise,
+                extra_else,
             }
         } else {
             StmtKind::Error
@@ -1236,6 +1249,16 @@ impl<'a> Driver<'a> {
             kind,
             span: Span::new(start, end.max(start)),
         }
+    }
+
+    /// The warning for a second `ELSE` (at `sp`) in one IF.
+    #[inline(never)]
+    fn dead_else(&mut self, sp: Span) {
+        self.diags.push(
+            Diagnostic::warning(codes::SYNTAX, "a further `ELSE` in one IF: its statements never run")
+                .at(self.ctx.source, sp, "an ELSE above already takes every case left; qsa never runs this branch")
+                .with_help("Qlik runs such scripts but does not document them: qsa reads this branch as dead and refuses where what it would change matters; remove this ELSE, or move its statements into the first one"),
+        );
     }
 
     fn for_stmt(&mut self, stack: &mut Vec<Open>) -> Stmt {

@@ -554,6 +554,7 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
         StmtKind::If {
             branches,
             otherwise,
+            extra_else,
         } => {
             for (i, b) in branches.iter().enumerate() {
                 if i > 0 {
@@ -567,7 +568,7 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 );
                 block(out, &b.body, src, depth);
             }
-            if let Some(o) = otherwise {
+            for o in otherwise.iter().chain(extra_else) {
                 let _ = writeln!(out, "{ind}ELSE");
                 block(out, o, src, depth);
             }
@@ -1029,6 +1030,7 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
         StmtKind::If {
             branches,
             otherwise,
+            extra_else,
         } => {
             line(out, "If".into());
             for b in branches {
@@ -1037,6 +1039,10 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
             }
             if let Some(o) = otherwise {
                 let _ = writeln!(out, "{ind2}else");
+                sum_block(out, o, src, depth + 2);
+            }
+            for o in extra_else {
+                let _ = writeln!(out, "{ind2}else (never runs)");
                 sum_block(out, o, src, depth + 2);
             }
         }
