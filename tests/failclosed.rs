@@ -807,3 +807,19 @@ fn a_second_else_that_would_change_the_answer() {
         "Section Access or Section Application",
     );
 }
+
+#[test]
+fn call_of_a_sub_named_by_a_variable_nothing_sets() {
+    // `CALL $(vSub)`: with vSub unknown, which SUB runs (and what it changes) is unknown.
+    let script = format!(
+        "SUB Open\n  SET QlikCloudGroupMode = 1;\nEND SUB\nSUB Closed\nEND SUB\nCALL $(vSub);\n\
+         Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n{APP}"
+    );
+    must_refuse("call-unknown-sub", &script, &[], "which SUB it calls");
+    let maybe = format!(
+        "IF vX = 1 THEN\n  CALL $(vSub);\nEND IF\nSection Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n{APP}"
+    );
+    must_refuse("call-unknown-sub-branch", &maybe, &[], "which SUB it calls");
+    let known = format!("SUB Closed\nEND SUB\nSET vSub = Closed;\nCALL $(vSub);\nSection Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n{APP}");
+    assert!(refusal("call-known-sub", &known, &[], RunOptions::default()).is_err());
+}

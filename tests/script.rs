@@ -1013,3 +1013,23 @@ fn a_second_else_never_runs() {
     assert_eq!(var(&r, "vC"), None);
     assert_eq!(var(&r, "vD"), Some("two"));
 }
+
+// `CALL $(vSub)`: the SUB's name comes from an expansion (S6), read when the CALL runs (Qlikview
+// Components calls its callbacks so, `CALL $(callback) ('$(file)')`).
+#[test]
+fn call_of_a_sub_named_by_a_variable() {
+    let r = run_inline_script(
+        "call-expanded-name",
+        "SUB Greet(p)\n  LET vGot = vGot & '[$(p)]';\nEND SUB\nSET vGot = ;\nSET vSub = Greet;\nSET vPart = eet;\n\
+         CALL $(vSub);\nCALL $(vSub) ('a');\nCALL Gr$(vPart)('b')\nSET vNone = Nobody;\nCALL $(vNone);\n",
+    );
+    assert_eq!(var(&r, "vGot"), Some("[][a][b]"));
+    let e: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(e.len(), 1, "{}", dump(&r));
+    assert_eq!(e[0].code, "QSA103");
+    assert!(
+        e[0].message.contains("`Nobody` (from `$(vNone)`)"),
+        "{}",
+        e[0].message
+    );
+}

@@ -257,7 +257,11 @@ impl Runner {
             }
             StmtKind::Sub { .. } => {}
             StmtKind::Call { name, .. } => {
-                let key = name.text.to_ascii_lowercase();
+                // `CALL $(vSub)`: which SUB, read with today's variables (unknown: recorded there)
+                let Some(called) = self.call_name(name, s.span, cx, false) else {
+                    return sec;
+                };
+                let key = called.to_ascii_lowercase();
                 match self.sub(&key) {
                     Some(sub) if calls.insert(key.clone()) => {
                         for p in &sub.params {

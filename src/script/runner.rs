@@ -1466,10 +1466,17 @@ impl Runner {
         span: Span,
         cx: &Cx,
     ) -> Flow {
-        let key = name.text.to_ascii_lowercase();
-        let Some(sub) = self.subs.get(&key).cloned() else {
+        let Some(called) = self.call_name(name, span, cx, true) else {
+            return Flow::Normal;
+        };
+        let Some(sub) = self.subs.get(&called.to_ascii_lowercase()).cloned() else {
+            let from = if called == name.text {
+                String::new()
+            } else {
+                format!(" (from `{}`)", name.text)
+            };
             self.diags.push(
-                Diagnostic::error(codes::UNKNOWN_SUB, format!("CALL of `{}`, which is not defined (yet)", name.text))
+                Diagnostic::error(codes::UNKNOWN_SUB, format!("CALL of `{called}`{from}, which is not defined (yet)"))
                     .at(cx.src, name.span, "no SUB with this name has run before this CALL")
                     .with_help("a SUB is defined when the script passes its SUB statement; define it above the CALL"),
             );
@@ -1512,6 +1519,42 @@ impl Runner {
             }
         }
         self.call_with(&sub, vals)
+    }
+
+    /// The SUB a CALL names, `$(…)` in its name expanded (`CALL $(vSub)`, S6). `None` when that is not
+    /// known: the expansion reads a variable qsa does not know, or fails (reported when `report`); then
+    /// which SUB runs, and so what it changes, is unknown (recorded).
+    pub(crate) fn call_name(
+        &mut self,
+        name: &Name,
+        span: Span,
+        cx: &Cx,
+        report: bool,
+    ) -> Option<String> {
+        if !name.text.contains("$(") {
+            return Some(name.text.clone());
+        }
+        let exp = expand_text(&self.st, &name.text, 0);
+        if report {
+            self.report_expansion(&exp, cx, name.span, &StmtKind::Disconnect);
+        }
+        let why = self
+            .expansion_taint(&exp, cx, name.span)
+            .into_iter()
+            .next()
+            .map(|inc| inc.reason)
+            .or_else(|| exp.errors.first().cloned());
+        if let Some(why) = why {
+            self.unfaithful(
+                Reach::Access,
+                Incomplete {
+                    reason: format!("CALL {}: which SUB it calls is unknown ({why})", name.text),
+                    at: Some((cx.src, span)),
+                },
+            );
+            return None;
+        }
+        Some(exp.text.trim().to_string())
     }
 
     /// Run a SUB with its parameters' values (`Err`: unknown, and why).
