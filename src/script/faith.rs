@@ -17,12 +17,16 @@
 //!   field;
 //! - the **security model itself** ([`Reach::Access`]): a step of unknown effect in access mode, a section
 //!   that depends on a condition qsa cannot evaluate, an include qsa could not read, an unknown
-//!   `EXIT SCRIPT`: afterwards qsa cannot even say which tables Section Access holds, or whether it has any.
+//!   `EXIT SCRIPT` or `EXIT ERROR`, a `CALL $(vSub)` of an unknown SUB, an undocumented
+//!   `EXIT SCRIPT (message)` that runs: afterwards qsa cannot even say which tables Section Access holds,
+//!   or whether it has any.
 //!
-//! Control flow is where unknowns spread: an `IF`, `SWITCH`, `DO`, `FOR` or `FOR EACH` whose condition or
-//! bounds read something unknown runs none of its branches; instead [`Runner::unknown_blocks`] walks every
-//! branch it could have run and records what each statement there could have changed (variables, loads in
-//! the section current at that point, `Section` switches, calls, includes). `EXECUTE` makes every file read
+//! Control flow is where unknowns spread: an `IF`, `SWITCH`, `DO`, `FOR`, `FOR EACH` or `WHEN`/`UNLESS`
+//! statement whose condition or bounds read something unknown runs none of its branches; instead
+//! [`Runner::unknown_blocks`] walks every branch it could have run and records what each statement there
+//! could have changed (variables, loads in the section current at that point, `Section` switches, calls,
+//! includes). The body of a further `ELSE` in an IF (undocumented; qsa never runs it) is walked the same
+//! way ([`Runner::maybe_run_blocks`]). `EXECUTE` makes every file read
 //! after it unknown (the program may have written it).
 //!
 //! At the end of the run ([`Runner::fail_closed`](super::runner)), each record becomes an **error**
