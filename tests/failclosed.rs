@@ -458,6 +458,12 @@ fn every_mutant_refuses_or_gives_the_same_answer() {
 const APP: &str =
     "Section Application;\nSales: LOAD * INLINE [\nREGION, Amount\nEU, 1\nUS, 2\n];\n";
 
+/// Section Access with one admin row.
+const SA_ADMIN: &str = "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n";
+
+/// Section Access with a GROUP row (which groups count depends on QlikCloudGroupMode, S7).
+const SA_GROUPS: &str = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+
 /// Run `script` (written with `files` in a scratch folder) and return the refusal's diagnostics, or
 /// `Err` with the answer qsa gave instead.
 fn refusal(
@@ -664,7 +670,7 @@ fn unknown_variable_in_an_unlinked_table_is_only_a_warning() {
 fn a_statement_that_does_not_parse_fails_only_if_it_runs() {
     // Qlik reads a statement when it reaches it: scripts stop a reload on purpose with an unparseable
     // line in an error branch. Never reached: a warning. Reached: refused. Maybe reached: refused.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n";
+    let sa = SA_ADMIN;
     let never = format!("IF 1 = 0 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
     assert!(refusal("never-runs", &never, &[], RunOptions::default()).is_err());
     let always = format!("IF 1 = 1 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
@@ -677,7 +683,7 @@ fn a_statement_that_does_not_parse_fails_only_if_it_runs() {
 fn group_mode_assigned_without_let_is_read_line_by_line() {
     // Issue 7, report 2: `Let` omitted is a control statement that ends at the line end (Qlik help,
     // LET): both lines are assignments, and the mode is 2 - so custom groups count.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let sa = SA_GROUPS;
     let script = format!("vMode = 3\nQlikCloudGroupMode = $(vMode) - 1\n{sa}{APP}");
     let dir = scratch("implicit-let");
     std::fs::create_dir_all(&dir).expect("mkdir");
@@ -711,7 +717,7 @@ fn call_arguments_expanded_from_a_variable_nothing_sets() {
 fn drop_variable_of_the_group_mode() {
     // S7: dropped, QlikCloudGroupMode is unset again (0: IdP groups); dropped under a condition qsa
     // cannot evaluate, it is unknown.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let sa = SA_GROUPS;
     let dir = scratch("drop-variable");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let path = dir.join("main.qvs");
@@ -733,7 +739,7 @@ fn drop_variable_of_the_group_mode() {
 fn when_and_unless_statements_under_conditions_qsa_cannot_evaluate() {
     // `WHEN c stmt` is `IF c THEN stmt END IF` in one statement: an unknown condition leaves what the
     // statement changes unknown.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let sa = SA_GROUPS;
     let script = format!("WHEN vCustom = 1 SET QlikCloudGroupMode = 1;\n{sa}{APP}");
     must_refuse("when-unknown", &script, &[], "QlikCloudGroupMode");
     let script = format!("UNLESS IsNull(vMode) LET QlikCloudGroupMode = 2;\n{sa}{APP}");
@@ -763,7 +769,7 @@ fn when_and_unless_statements_under_conditions_qsa_cannot_evaluate() {
 fn exit_error_fails_the_reload() {
     // A failed reload publishes nothing new: the app keeps its old Section Access. Where EXIT ERROR
     // runs, or may run, qsa refuses.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n";
+    let sa = SA_ADMIN;
     let runs = format!("{sa}{APP}Exit Error 'stale data';\n");
     must_refuse("exit-error", &runs, &[], "QSA117");
     let maybe = format!("{sa}{APP}Exit Error 'stale data' when vStale = 1;\n");
@@ -787,7 +793,7 @@ fn exit_error_fails_the_reload() {
 fn a_second_else_that_would_change_the_answer() {
     // qsa reads the body of a second ELSE as never run; Qlik does not document the form, so where that
     // body could change the answer, qsa refuses; where it cannot (a TRACE), it answers.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let sa = SA_GROUPS;
     let script = format!(
         "IF 1 = 1 THEN\n  TRACE ok;\nELSE\n  TRACE no;\nELSE\n  SET QlikCloudGroupMode = 1;\nEND IF\n{sa}{APP}"
     );
@@ -813,13 +819,11 @@ fn call_of_a_sub_named_by_a_variable_nothing_sets() {
     // `CALL $(vSub)`: with vSub unknown, which SUB runs (and what it changes) is unknown.
     let script = format!(
         "SUB Open\n  SET QlikCloudGroupMode = 1;\nEND SUB\nSUB Closed\nEND SUB\nCALL $(vSub);\n\
-         Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n{APP}"
+         {SA_GROUPS}{APP}"
     );
     must_refuse("call-unknown-sub", &script, &[], "which SUB it calls");
-    let maybe = format!(
-        "IF vX = 1 THEN\n  CALL $(vSub);\nEND IF\nSection Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n{APP}"
-    );
+    let maybe = format!("IF vX = 1 THEN\n  CALL $(vSub);\nEND IF\n{SA_ADMIN}{APP}");
     must_refuse("call-unknown-sub-branch", &maybe, &[], "which SUB it calls");
-    let known = format!("SUB Closed\nEND SUB\nSET vSub = Closed;\nCALL $(vSub);\nSection Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n{APP}");
+    let known = format!("SUB Closed\nEND SUB\nSET vSub = Closed;\nCALL $(vSub);\n{SA_ADMIN}{APP}");
     assert!(refusal("call-known-sub", &known, &[], RunOptions::default()).is_err());
 }

@@ -44,6 +44,7 @@
 
 use super::runner::{Cx, Runner};
 use crate::diag::codes::DEFERRED;
+use crate::diag::Span;
 use crate::model::Incomplete;
 use crate::syntax::{self, Block, SectionKind, Stmt, StmtKind};
 use std::collections::HashSet;
@@ -118,6 +119,17 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// A step at `span` whose effect on the security model is unknown ([`Reach::Access`]), and why.
+    pub(crate) fn access_unknown(&mut self, reason: String, cx: &Cx, span: Span) {
+        self.unfaithful(
+            Reach::Access,
+            Incomplete {
+                reason,
+                at: Some((cx.src, span)),
+            },
+        );
     }
 
     /// The blocks of a control statement whose condition or bounds are unknown (`inc` says why): none of

@@ -853,13 +853,7 @@ impl Runner {
                             inc.reason
                         )
                     };
-                    self.unfaithful(
-                        Reach::Access,
-                        Incomplete {
-                            reason,
-                            at: Some((cx.src, span)),
-                        },
-                    );
+                    self.access_unknown(reason, cx, span);
                     return Flow::Normal;
                 }
             }
@@ -868,13 +862,7 @@ impl Runner {
             ExitKind::Script => {
                 if message.is_some() {
                     // `EXIT SCRIPT (message)`: not documented (the parser warned).
-                    self.unfaithful(
-                        Reach::Access,
-                        Incomplete {
-                            reason: "EXIT SCRIPT followed by a message, a form Qlik does not document, ran here: Qlik may end the script or fail the reload (then nothing new is published)".into(),
-                            at: Some((cx.src, span)),
-                        },
-                    );
+                    self.access_unknown("EXIT SCRIPT followed by a message, a form Qlik does not document, ran here: Qlik may end the script or fail the reload (then nothing new is published)".into(), cx, span);
                 }
                 Flow::ExitScript
             }
@@ -1545,12 +1533,10 @@ impl Runner {
             .map(|inc| inc.reason)
             .or_else(|| exp.errors.first().cloned());
         if let Some(why) = why {
-            self.unfaithful(
-                Reach::Access,
-                Incomplete {
-                    reason: format!("CALL {}: which SUB it calls is unknown ({why})", name.text),
-                    at: Some((cx.src, span)),
-                },
+            self.access_unknown(
+                format!("CALL {}: which SUB it calls is unknown ({why})", name.text),
+                cx,
+                span,
             );
             return None;
         }
@@ -1674,13 +1660,7 @@ impl Runner {
                 "$({what}={path_text}): which file it reads is unknown ({}), and it may load Section Access",
                 inc.reason
             );
-            self.unfaithful(
-                Reach::Access,
-                Incomplete {
-                    reason,
-                    at: Some((cx.src, span)),
-                },
-            );
+            self.access_unknown(reason, cx, span);
             return Flow::Normal;
         }
         let ctx = self.st.path_context(&cx.dir);
@@ -1702,13 +1682,7 @@ impl Runner {
                 } else {
                     // Qlik skips a missing include silently, but qsa cannot tell whether the file
                     // exists where the app reloads: what it would run is unknown.
-                    self.unfaithful(
-                        Reach::Access,
-                        Incomplete {
-                            reason: format!("missing source: $(include={path_text}): cannot read the file ({reason}); Qlik skips a missing include silently, but where the app reloads it may exist and load Section Access (map lib:// folders with --lib NAME=DIR)"),
-                            at: Some((cx.src, span)),
-                        },
-                    );
+                    self.access_unknown(format!("missing source: $(include={path_text}): cannot read the file ({reason}); Qlik skips a missing include silently, but where the app reloads it may exist and load Section Access (map lib:// folders with --lib NAME=DIR)"), cx, span);
                 }
                 return Flow::Normal;
             }
