@@ -703,17 +703,6 @@ fn group_mode_assigned_without_let_is_read_line_by_line() {
 }
 
 #[test]
-fn call_arguments_expanded_from_a_variable_nothing_sets() {
-    // Arguments that only form a list after expansion (`CALL Sub('$(a)', $(b) $(c))`): an unknown
-    // variable among them makes every parameter unknown.
-    let script = format!(
-        "SUB Grant(pUser, pRegion)\n  Section Access;\n  LOAD * INLINE [\nACCESS, USERID, REGION\nUSER, $(pUser), $(pRegion)\nADMIN, ADMIN, *\n];\n  Section Application;\nEND SUB\n\
-         SET vUser = 'ALICE';\nCALL Grant('$(vUser)', $(vRegion) $(vSuffix));\n{APP}"
-    );
-    must_refuse("call-args", &script, &[], "vRegion");
-}
-
-#[test]
 fn drop_variable_of_the_group_mode() {
     // S7: dropped, QlikCloudGroupMode is unset again (0: IdP groups); dropped under a condition qsa
     // cannot evaluate, it is unknown.
@@ -826,4 +815,15 @@ fn call_of_a_sub_named_by_a_variable_nothing_sets() {
     must_refuse("call-unknown-sub-branch", &maybe, &[], "which SUB it calls");
     let known = format!("SUB Closed\nEND SUB\nSET vSub = Closed;\nCALL $(vSub);\n{SA_ADMIN}{APP}");
     assert!(refusal("call-known-sub", &known, &[], RunOptions::default()).is_err());
+}
+
+#[test]
+fn call_arguments_expanded_from_a_variable_nothing_sets() {
+    // Arguments that only form a list after expansion (`CALL Sub('$(a)', $(b) $(c))`): an unknown
+    // variable among them makes every parameter unknown.
+    let script = format!(
+        "SUB Grant(pUser, pRegion)\n  Section Access;\n  LOAD * INLINE [\nACCESS, USERID, REGION\nUSER, $(pUser), $(pRegion)\nADMIN, ADMIN, *\n];\n  Section Application;\nEND SUB\n\
+         SET vUser = 'ALICE';\nCALL Grant('$(vUser)', $(vRegion) $(vSuffix));\n{APP}"
+    );
+    must_refuse("call-args", &script, &[], "vRegion");
 }
