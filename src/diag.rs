@@ -433,6 +433,10 @@ pub mod codes {
     /// assignment under a condition that reads something unknown, an include qsa could not read, an
     /// unknown `EXIT`, or `QlikCloudGroupMode` unknown at the end (error; fail closed, rules S2, S7).
     pub const UNKNOWN_EFFECT: &str = "QSA116";
+    /// An `EXIT ERROR` runs: Qlik ends the script and fails the reload with its message, and a failed
+    /// reload publishes nothing new (the app keeps its previous data and Section Access), so nothing can
+    /// be said about this script's users (error).
+    pub const RELOAD_FAILS: &str = "QSA117";
     // --- security model (QSA2xx), added by the engine (issue 4)
     /// A2: a reduction field (a non-system Section Access field) has no app field with exactly the same
     /// name (case-sensitive). It reduces nothing, so every user silently keeps all data in that dimension.

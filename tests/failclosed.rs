@@ -292,31 +292,8 @@ fn replace_stmt(site: &Site, new: &str) -> String {
 fn all_statements(stmts: &[Stmt], out: &mut Vec<Stmt>) {
     for s in stmts {
         out.push(s.clone());
-        match &s.kind {
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
-                for b in branches {
-                    all_statements(&b.body.statements, out);
-                }
-                if let Some(o) = otherwise {
-                    all_statements(&o.statements, out);
-                }
-            }
-            StmtKind::For { body, .. }
-            | StmtKind::ForEach { body, .. }
-            | StmtKind::Do { body, .. }
-            | StmtKind::Sub { body, .. } => all_statements(&body.statements, out),
-            StmtKind::Switch { cases, default, .. } => {
-                for c in cases {
-                    all_statements(&c.body.statements, out);
-                }
-                if let Some(d) = default {
-                    all_statements(&d.statements, out);
-                }
-            }
-            _ => {}
+        for b in s.kind.blocks() {
+            all_statements(&b.statements, out);
         }
     }
 }
@@ -487,6 +464,12 @@ fn every_mutant_refuses_or_gives_the_same_answer() {
 
 const APP: &str =
     "Section Application;\nSales: LOAD * INLINE [\nREGION, Amount\nEU, 1\nUS, 2\n];\n";
+
+/// Section Access with one admin row.
+const SA_ADMIN: &str = "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n";
+
+/// Section Access with a GROUP row (which groups count depends on QlikCloudGroupMode, S7).
+const SA_GROUPS: &str = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
 
 /// Run `script` (written with `files` in a scratch folder) and return the refusal's diagnostics, or
 /// `Err` with the answer qsa gave instead.
@@ -694,7 +677,7 @@ fn unknown_variable_in_an_unlinked_table_is_only_a_warning() {
 fn a_statement_that_does_not_parse_fails_only_if_it_runs() {
     // Qlik reads a statement when it reaches it: scripts stop a reload on purpose with an unparseable
     // line in an error branch. Never reached: a warning. Reached: refused. Maybe reached: refused.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, A\n];\n";
+    let sa = SA_ADMIN;
     let never = format!("IF 1 = 0 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
     assert!(refusal("never-runs", &never, &[], RunOptions::default()).is_err());
     let always = format!("IF 1 = 1 THEN\n  [stop the reload here];\nEND IF\n{sa}{APP}");
@@ -707,7 +690,7 @@ fn a_statement_that_does_not_parse_fails_only_if_it_runs() {
 fn group_mode_assigned_without_let_is_read_line_by_line() {
     // Issue 7, report 2: `Let` omitted is a control statement that ends at the line end (Qlik help,
     // LET): both lines are assignments, and the mode is 2 - so custom groups count.
-    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    let sa = SA_GROUPS;
     let script = format!("vMode = 3\nQlikCloudGroupMode = $(vMode) - 1\n{sa}{APP}");
     let dir = scratch("implicit-let");
     std::fs::create_dir_all(&dir).expect("mkdir");
@@ -724,6 +707,121 @@ fn group_mode_assigned_without_let_is_read_line_by_line() {
     // A LET that runs on into the next line before its `;`: neither variable is known.
     let script = format!("LET vMode = 1\nQlikCloudGroupMode = 2;\n{sa}{APP}");
     must_refuse("let-unread", &script, &[], "QlikCloudGroupMode");
+}
+
+#[test]
+fn drop_variable_of_the_group_mode() {
+    // S7: dropped, QlikCloudGroupMode is unset again (0: IdP groups); dropped under a condition qsa
+    // cannot evaluate, it is unknown.
+    let sa = SA_GROUPS;
+    let dir = scratch("drop-variable");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("main.qvs");
+    let script =
+        format!("SET QlikCloudGroupMode = 1;\nDrop Variable QlikCloudGroupMode;\n{sa}{APP}");
+    std::fs::write(&path, &script).expect("write");
+    let run = run_file(&path, &RunOptions::default()).expect("readable");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.variables.get("QlikCloudGroupMode"), None);
+    let p = reduce::prepare(&run, Target::Cloud).expect("evaluates");
+    assert_eq!(p.group_mode().number(), 0);
+    let script = format!(
+        "SET QlikCloudGroupMode = 1;\nIF vReset = 1 THEN\n  Drop Variables QlikCloudGroupMode;\nEND IF\n{sa}{APP}"
+    );
+    must_refuse("drop-variable-maybe", &script, &[], "QlikCloudGroupMode");
+}
+
+#[test]
+fn when_and_unless_statements_under_conditions_qsa_cannot_evaluate() {
+    // `WHEN c stmt` is `IF c THEN stmt END IF` in one statement: an unknown condition leaves what the
+    // statement changes unknown.
+    let sa = SA_GROUPS;
+    let script = format!("WHEN vCustom = 1 SET QlikCloudGroupMode = 1;\n{sa}{APP}");
+    must_refuse("when-unknown", &script, &[], "QlikCloudGroupMode");
+    let script = format!("UNLESS IsNull(vMode) LET QlikCloudGroupMode = 2;\n{sa}{APP}");
+    must_refuse("unless-unknown", &script, &[], "QlikCloudGroupMode");
+    // the idiom "default a variable unless it is set": nothing sets vMode in the script, but the app may
+    // define it, so the mode is unknown
+    let script = format!(
+        "WHEN len('$(vMode)') = 0 SET vMode = 1;\nLET QlikCloudGroupMode = $(vMode);\n{sa}{APP}"
+    );
+    must_refuse("when-default", &script, &[], "vMode");
+    let script = format!(
+        "WHEN vSecure = 1 Section Access;\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, ALICE, EU\n];\nSection Application;\n{APP}"
+    );
+    must_refuse(
+        "when-section",
+        &script,
+        &[],
+        "Section Access or Section Application",
+    );
+    // Known conditions: no refusal.
+    let script =
+        format!("SET vCustom = 0;\nWHEN vCustom = 1 SET QlikCloudGroupMode = 1;\n{sa}{APP}");
+    assert!(refusal("when-known", &script, &[], RunOptions::default()).is_err());
+}
+
+#[test]
+fn exit_error_fails_the_reload() {
+    // A failed reload publishes nothing new: the app keeps its old Section Access. Where EXIT ERROR
+    // runs, or may run, qsa refuses.
+    let sa = SA_ADMIN;
+    let runs = format!("{sa}{APP}Exit Error 'stale data';\n");
+    must_refuse("exit-error", &runs, &[], "QSA117");
+    let maybe = format!("{sa}{APP}Exit Error 'stale data' when vStale = 1;\n");
+    must_refuse("exit-error-maybe", &maybe, &[], "EXIT ERROR");
+    let branch = format!("IF vStale = 1 THEN\n  Exit Error 'stale data';\nEND IF\n{sa}{APP}");
+    must_refuse("exit-error-branch", &branch, &[], "EXIT ERROR");
+    let never = format!("SET vStale = 0;\nExit Error 'stale data' when vStale = 1;\n{sa}{APP}");
+    assert!(refusal("exit-error-never", &never, &[], RunOptions::default()).is_err());
+    // `Exit Script ("message")` is not documented: where it runs, qsa cannot say whether the reload
+    // succeeded.
+    let undocumented = format!("{sa}{APP}IF 1 = 1 THEN\n  Exit Script ('done');\nEND IF\n");
+    must_refuse(
+        "exit-script-message",
+        &undocumented,
+        &[],
+        "does not document",
+    );
+}
+
+#[test]
+fn a_second_else_that_would_change_the_answer() {
+    // qsa reads the body of a second ELSE as never run; Qlik does not document the form, so where that
+    // body could change the answer, qsa refuses; where it cannot (a TRACE), it answers.
+    let sa = SA_GROUPS;
+    let script = format!(
+        "IF 1 = 1 THEN\n  TRACE ok;\nELSE\n  TRACE no;\nELSE\n  SET QlikCloudGroupMode = 1;\nEND IF\n{sa}{APP}"
+    );
+    must_refuse("second-else", &script, &[], "second ELSE");
+    let script = format!(
+        "IF 1 = 1 THEN\n  TRACE ok;\nELSE\n  TRACE no;\nELSE\n  TRACE never;\nEND IF\n{sa}{APP}"
+    );
+    assert!(refusal("second-else-trace", &script, &[], RunOptions::default()).is_err());
+    // With an unknown condition, every branch is seen, the second ELSE's too.
+    let script = format!(
+        "IF vX = 1 THEN\n  TRACE ok;\nELSE\n  TRACE no;\nELSE\n  Section Access;\nEND IF\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, ALICE, EU\n];\nSection Application;\n{APP}"
+    );
+    must_refuse(
+        "second-else-unknown",
+        &script,
+        &[],
+        "Section Access or Section Application",
+    );
+}
+
+#[test]
+fn call_of_a_sub_named_by_a_variable_nothing_sets() {
+    // `CALL $(vSub)`: with vSub unknown, which SUB runs (and what it changes) is unknown.
+    let script = format!(
+        "SUB Open\n  SET QlikCloudGroupMode = 1;\nEND SUB\nSUB Closed\nEND SUB\nCALL $(vSub);\n\
+         {SA_GROUPS}{APP}"
+    );
+    must_refuse("call-unknown-sub", &script, &[], "which SUB it calls");
+    let maybe = format!("IF vX = 1 THEN\n  CALL $(vSub);\nEND IF\n{SA_ADMIN}{APP}");
+    must_refuse("call-unknown-sub-branch", &maybe, &[], "which SUB it calls");
+    let known = format!("SUB Closed\nEND SUB\nSET vSub = Closed;\nCALL $(vSub);\n{SA_ADMIN}{APP}");
+    assert!(refusal("call-known-sub", &known, &[], RunOptions::default()).is_err());
 }
 
 #[test]

@@ -947,3 +947,152 @@ fn scripts_in_other_encodings() {
     assert_eq!(var(&r, "vCafe"), Some("café"));
     assert_eq!(col(table(&r.app, "Menu"), "Plat"), vec!["crème brûlée"]);
 }
+
+// A variable named by digits alone: `Sleep 5000; SET 5000=;` is how the Qlik Deployment Framework clears
+// one after a Sleep, and Qlik runs it (Set: https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptRegularStatements/Set.htm).
+// A Hierarchy prefix with an empty middle argument parses; the prefix itself is still not run.
+#[test]
+fn numeric_variable_names_and_hierarchy_with_empty_arguments() {
+    let r = run_inline_script(
+        "numeric-names",
+        "Sleep 10; SET 5000=;\nLET 7 = 3 + 4;\nLET vTwice = $(7) * 2;\nSET 12 = twelve;\n\
+         Tree:\nHierarchy(Id, Up, Label, , Label, Trail) LOAD * INLINE [\nId, Up, Label\n1, , Top\n2, 1, Leaf\n];\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "5000"), Some(""));
+    assert_eq!(var(&r, "7"), Some("7"));
+    assert_eq!(var(&r, "vTwice"), Some("14"));
+    assert_eq!(var(&r, "12"), Some("twelve"));
+    assert_eq!(
+        diag_codes(&r, Severity::Warning),
+        vec!["QSA108"],
+        "the Hierarchy prefix is still not supported: {}",
+        dump(&r)
+    );
+}
+
+// `DROP VARIABLE[S]` removes variables: afterwards `$(v)` expands to nothing, and that is known
+// (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptRegularStatements/Drop-Variable.htm).
+#[test]
+fn drop_variable_removes_variables() {
+    let r = run_inline_script(
+        "drop-variable",
+        "SET vA = 1;\nLET vB = 2;\nSET vKeep = 3;\nSET DateFormat = 'YYYY-MM-DD';\nDrop Variable vA;\nDROP VARIABLES vB, vNeverSet, DateFormat;\n\
+         LET vAfter = '[$(vA)$(vB)]';\nLET vDate = Date(MakeDate(2024, 1, 2));\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vA"), None);
+    assert_eq!(var(&r, "vB"), None);
+    assert_eq!(var(&r, "vKeep"), Some("3"));
+    assert_eq!(var(&r, "vAfter"), Some("[]"));
+    // without DateFormat the date functions fall back to the format qsa uses when a script never sets
+    // it (what Qlik falls back to is the app's locale: not modelled)
+    assert_eq!(var(&r, "vDate"), Some("1/2/2024"));
+}
+
+// `WHEN c statement` / `UNLESS c statement` on statements other than loads: the statement runs only
+// when every condition allows it (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptPrefixes/When.htm,
+// …/Unless.htm). `$(…)` in the condition is expanded with the statement, before it is read.
+#[test]
+fn when_and_unless_on_statements_other_than_loads() {
+    let r = run_inline_script(
+        "when-unless",
+        "SET vEmpty = ;\nSET vGiven = 5;\nSET vOrigin = 'o';\n\
+         WHEN len('$(vEmpty)') = 0 SET vEmpty = 0;\nWHEN len('$(vGiven)') = 0 SET vGiven = 0;\n\
+         UNLESS IsNull(vOrigin) LET vCopy = vOrigin & '!';\nWHEN 1 = 2 LET vNever = 1;\n\
+         UNLESS 1 = 2 WHEN 2 = 2 SET vBoth = yes;\nWHEN 1 = 1 UNLESS 2 = 2 SET vNotBoth = yes;\n\
+         Keep: LOAD 1 AS K AUTOGENERATE 1;\nGone: LOAD 2 AS G AUTOGENERATE 1;\nWHEN 1=1 DROP TABLE Gone;\nUNLESS 1=1 DROP TABLE Keep;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vEmpty"), Some("0"));
+    assert_eq!(var(&r, "vGiven"), Some("5"));
+    assert_eq!(var(&r, "vCopy"), Some("o!"));
+    assert_eq!(var(&r, "vNever"), None);
+    assert_eq!(var(&r, "vBoth"), Some("yes"));
+    assert_eq!(var(&r, "vNotBoth"), None);
+    assert_eq!(names(&r.app), vec!["Keep"]);
+    assert!(
+        !r.diagnostics.iter().any(|d| d.code == "QSA004"),
+        "{}",
+        dump(&r)
+    );
+}
+
+// Qlik Cloud's `Exit Error message [when|unless c]` ends the script and fails the reload with the message
+// (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/ChartLevelScripting/ControlStatements/exit-error.htm):
+// an error when it runs, nothing when its condition keeps it from running.
+#[test]
+fn exit_error_fails_the_reload_where_it_runs() {
+    let r = run_inline_script(
+        "exit-error-not-run",
+        "SET vOk = 1;\nExit Error 'no connection' when vOk = 0;\nExit Error 'missing' unless Len(Trim(vOk)) > 0\nT: LOAD 1 AS A AUTOGENERATE 1;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(names(&r.app), vec!["T"]);
+    let r = run_inline_script(
+        "exit-error-runs",
+        "SET vTable = Facts;\nT: LOAD 1 AS A AUTOGENERATE 1;\nSUB Check\n  Exit Error 'no rows in ' & '$(vTable)';\nEND SUB\nCALL Check;\nAfter: LOAD 2 AS B AUTOGENERATE 1;\n",
+    );
+    assert_eq!(
+        diag_codes(&r, Severity::Error),
+        vec!["QSA117"],
+        "{}",
+        dump(&r)
+    );
+    let e = r.diagnostics.iter().find(|d| d.is_error()).expect("error");
+    assert!(e.message.contains("`no rows in Facts`"), "{}", e.message);
+    // the script ends there
+    assert_eq!(names(&r.app), vec!["T"]);
+}
+
+// A statement that only reads after expansion, in a loop whose items are unknown: what it could change is
+// read from its expansion, once; an expansion that leaves the text as it was (`$(=` never closed) is not
+// expanded again and again (it overflowed the stack), its effect is unknown.
+#[test]
+fn deferred_statement_in_an_unknown_loop_is_expanded_once() {
+    let r = run_inline_script(
+        "deferred-unknown-loop",
+        "FOR EACH f IN FileList('nowhere/*.csv')\n  Fi$(=les: x;\nNEXT f\n",
+    );
+    assert!(
+        r.diagnostics.iter().any(|d| d.code == "QSA116"),
+        "{}",
+        dump(&r)
+    );
+}
+
+// `IF … ELSE … ELSE … END IF` (the Qlik Deployment Framework has one, and Qlik runs it): the first ELSE
+// takes every case left, the second never runs. What it would change is unknown all the same (Qlik does
+// not document the form), which only matters where it reaches an answer.
+#[test]
+fn a_second_else_never_runs() {
+    let r = run_inline_script(
+        "second-else",
+        "SET vA = 2;\nIF vA = 1 THEN\n  SET vB = one;\nELSE\n  SET vB = other;\nELSE\n  SET vB = never;\n  SET vC = never;\nEND IF\n\
+         IF vA = 2 THEN\n  SET vD = two;\nELSE\n  SET vD = other;\nELSE\n  SET vD = never;\nEND IF\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(var(&r, "vB"), Some("other"));
+    assert_eq!(var(&r, "vC"), None);
+    assert_eq!(var(&r, "vD"), Some("two"));
+}
+
+// `CALL $(vSub)`: the SUB's name comes from an expansion (S6), read when the CALL runs (Qlikview
+// Components calls its callbacks so, `CALL $(callback) ('$(file)')`).
+#[test]
+fn call_of_a_sub_named_by_a_variable() {
+    let r = run_inline_script(
+        "call-expanded-name",
+        "SUB Greet(p)\n  LET vGot = vGot & '[$(p)]';\nEND SUB\nSET vGot = ;\nSET vSub = Greet;\nSET vPart = eet;\n\
+         CALL $(vSub);\nCALL $(vSub) ('a');\nCALL Gr$(vPart)('b')\nSET vNone = Nobody;\nCALL $(vNone);\n",
+    );
+    assert_eq!(var(&r, "vGot"), Some("[][a][b]"));
+    let e: Vec<_> = r.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(e.len(), 1, "{}", dump(&r));
+    assert_eq!(e[0].code, "QSA103");
+    assert!(
+        e[0].message.contains("`Nobody` (from `$(vNone)`)"),
+        "{}",
+        e[0].message
+    );
+}

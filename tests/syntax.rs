@@ -388,6 +388,14 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
             o.insert("expansion");
         }
     }
+    fn var_name(n: &Name, o: &mut BTreeSet<&'static str>) {
+        o.insert("var_name");
+        if n.quote == Quote::None && n.text.bytes().all(|b| b.is_ascii_digit()) {
+            o.insert("integer");
+        } else {
+            name(n, o);
+        }
+    }
     fn format(f: &[FormatItem], o: &mut BTreeSet<&'static str>) {
         if !f.is_empty() {
             o.insert("format_spec");
@@ -460,18 +468,18 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
         match &s.kind {
             StmtKind::Set { name: n, value } => {
                 o.insert("set_stmt");
-                name(n, o);
+                var_name(n, o);
                 if value.is_some() {
                     o.insert("raw_text");
                 }
             }
             StmtKind::LetUnread { name: n, .. } => {
                 o.insert("let_stmt");
-                name(n, o);
+                var_name(n, o);
             }
             StmtKind::Let { name: n, expr: e } => {
                 o.insert("let_stmt");
-                name(n, o);
+                var_name(n, o);
                 if let Some(e) = e {
                     expr(e, o);
                 }
@@ -500,6 +508,9 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
                             "crosstable_prefix"
                         }
                         Prefix::Hierarchy { args, .. } => {
+                            if !args.is_empty() {
+                                o.insert("argument");
+                            }
                             for a in args {
                                 expr(a, o);
                             }
@@ -583,6 +594,12 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
                 o.insert("drop_stmt");
                 names(ns, o);
             }
+            StmtKind::DropVariables { names } => {
+                o.insert("drop_variable_stmt");
+                for n in names {
+                    var_name(n, o);
+                }
+            }
             StmtKind::Rename { .. } => {
                 o.insert("rename_stmt");
             }
@@ -665,16 +682,12 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
                     o.insert("expansion");
                 }
             }
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
+            StmtKind::If { branches, .. } => {
                 o.insert("if_stmt");
                 for b in branches {
                     expr(&b.cond, o);
-                    block(&b.body, o);
                 }
-                if let Some(b) = otherwise {
+                for b in s.kind.blocks() {
                     block(b, o);
                 }
             }
@@ -727,6 +740,14 @@ fn observed(p: &Parsed, text: &str) -> BTreeSet<&'static str> {
             }
             StmtKind::Exit { .. } => {
                 o.insert("exit_stmt");
+            }
+            StmtKind::Conditional { conds, stmt: inner } => {
+                o.insert("conditional_stmt");
+                o.insert("when_prefix");
+                for c in conds {
+                    expr(&c.cond, o);
+                }
+                stmt(inner, o);
             }
             StmtKind::Deferred { .. } => {
                 o.insert("deferred_stmt");

@@ -17,12 +17,16 @@
 //!   field;
 //! - the **security model itself** ([`Reach::Access`]): a step of unknown effect in access mode, a section
 //!   that depends on a condition qsa cannot evaluate, an include qsa could not read, an unknown
-//!   `EXIT SCRIPT`: afterwards qsa cannot even say which tables Section Access holds, or whether it has any.
+//!   `EXIT SCRIPT` or `EXIT ERROR`, a `CALL $(vSub)` of an unknown SUB, an undocumented
+//!   `EXIT SCRIPT (message)` that runs: afterwards qsa cannot even say which tables Section Access holds,
+//!   or whether it has any.
 //!
-//! Control flow is where unknowns spread: an `IF`, `SWITCH`, `DO`, `FOR` or `FOR EACH` whose condition or
-//! bounds read something unknown runs none of its branches; instead [`Runner::unknown_blocks`] walks every
-//! branch it could have run and records what each statement there could have changed (variables, loads in
-//! the section current at that point, `Section` switches, calls, includes). `EXECUTE` makes every file read
+//! Control flow is where unknowns spread: an `IF`, `SWITCH`, `DO`, `FOR`, `FOR EACH` or `WHEN`/`UNLESS`
+//! statement whose condition or bounds read something unknown runs none of its branches; instead
+//! [`Runner::unknown_blocks`] walks every branch it could have run and records what each statement there
+//! could have changed (variables, loads in the section current at that point, `Section` switches, calls,
+//! includes). The body of a further `ELSE` in an IF (undocumented; qsa never runs it) is walked the same
+//! way ([`Runner::maybe_run_blocks`]). `EXECUTE` makes every file read
 //! after it unknown (the program may have written it).
 //!
 //! At the end of the run ([`Runner::fail_closed`](super::runner)), each record becomes an **error**
@@ -39,6 +43,8 @@
 //! unchanged answer, never a different one.
 
 use super::runner::{Cx, Runner};
+use crate::diag::codes::DEFERRED;
+use crate::diag::Span;
 use crate::model::Incomplete;
 use crate::syntax::{self, Block, SectionKind, Stmt, StmtKind};
 use std::collections::HashSet;
@@ -115,15 +121,47 @@ impl Runner {
         }
     }
 
+    /// A step at `span` whose effect on the security model is unknown ([`Reach::Access`]), and why.
+    pub(crate) fn access_unknown(&mut self, reason: String, cx: &Cx, span: Span) {
+        self.unfaithful(
+            Reach::Access,
+            Incomplete {
+                reason,
+                at: Some((cx.src, span)),
+            },
+        );
+    }
+
     /// The blocks of a control statement whose condition or bounds are unknown (`inc` says why): none of
     /// them is run; everything any of them could change is recorded as unknown. `repeat`: the blocks form
     /// a loop body (run 0…n times).
     pub(crate) fn unknown_blocks(&mut self, blocks: &[&Block], inc: &Incomplete, cx: &Cx) {
+        self.maybe_run_blocks(
+            blocks,
+            inc,
+            "the condition that decides it reads something unknown",
+            cx,
+        );
+    }
+
+    /// Blocks that may or may not run, `why` (a phrase) and `inc` say why: none of them is run; everything
+    /// any of them could change is recorded as unknown.
+    pub(crate) fn maybe_run_blocks(
+        &mut self,
+        blocks: &[&Block],
+        inc: &Incomplete,
+        why: &str,
+        cx: &Cx,
+    ) {
         let entry = Section::Known(self.st.access);
         let mut exit = entry;
         let mut calls = HashSet::new();
+        let each = Incomplete {
+            reason: format!("{why} ({})", inc.reason),
+            at: inc.at,
+        };
         for b in blocks {
-            let end = self.effects(&b.statements, entry, inc, cx, &mut calls);
+            let end = self.effects(&b.statements, entry, &each, cx, &mut calls);
             exit = exit.join(end);
         }
         if exit == Section::Unknown {
@@ -163,14 +201,9 @@ impl Runner {
         cx: &Cx,
         calls: &mut HashSet<String>,
     ) -> Section {
-        let because = |what: &str| {
-            Incomplete {
-            reason: format!(
-                "{what} may or may not run: the condition that decides it reads something unknown ({})",
-                inc.reason
-            ),
+        let because = |what: &str| Incomplete {
+            reason: format!("{what} may or may not run: {}", inc.reason),
             at: Some((cx.src, s.span)),
-        }
         };
         let load_in = |sec: Section| {
             if sec.may_be_access() {
@@ -186,6 +219,11 @@ impl Runner {
             | StmtKind::LetUnread { name, .. } => {
                 self.unfaithful(Reach::Var(name.text.clone()), because("this assignment"));
             }
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unfaithful(Reach::Var(n.text.clone()), because("this DROP VARIABLE"));
+                }
+            }
             k if changes_tables(k) => {
                 self.unfaithful(load_in(sec), because("this statement"));
             }
@@ -200,31 +238,27 @@ impl Runner {
                 };
                 self.st.fs_unknown.get_or_insert(why);
             }
-            StmtKind::Exit { what, .. } => {
-                if *what == syntax::ExitKind::Script {
+            // Whether its conditions hold or not, the statement is one that could run here.
+            StmtKind::Conditional { stmt, .. } => {
+                return self.stmt_effects(stmt, sec, inc, cx, calls);
+            }
+            StmtKind::Exit { what, .. } => match what {
+                syntax::ExitKind::Script => {
                     self.unfaithful(Reach::Access, because("this EXIT SCRIPT"));
                 }
-            }
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
+                syntax::ExitKind::Error => {
+                    self.unfaithful(
+                        Reach::Access,
+                        because("this EXIT ERROR (the reload fails if it runs)"),
+                    );
+                }
+                syntax::ExitKind::For | syntax::ExitKind::Do | syntax::ExitKind::Sub => {}
+            },
+            // Any branch may run (or none): the section after it is any of theirs, or the one before.
+            StmtKind::If { .. } | StmtKind::Switch { .. } => {
                 let mut out = sec;
-                for b in branches {
-                    out = out.join(self.effects(&b.body.statements, sec, inc, cx, calls));
-                }
-                if let Some(o) = otherwise {
-                    out = out.join(self.effects(&o.statements, sec, inc, cx, calls));
-                }
-                return out;
-            }
-            StmtKind::Switch { cases, default, .. } => {
-                let mut out = sec;
-                for c in cases {
-                    out = out.join(self.effects(&c.body.statements, sec, inc, cx, calls));
-                }
-                if let Some(d) = default {
-                    out = out.join(self.effects(&d.statements, sec, inc, cx, calls));
+                for b in s.kind.blocks() {
+                    out = out.join(self.effects(&b.statements, sec, inc, cx, calls));
                 }
                 return out;
             }
@@ -239,7 +273,11 @@ impl Runner {
             }
             StmtKind::Sub { .. } => {}
             StmtKind::Call { name, .. } => {
-                let key = name.text.to_ascii_lowercase();
+                // `CALL $(vSub)`: which SUB, read with today's variables (unknown: recorded there)
+                let Some(called) = self.call_name(name, s.span, cx, false) else {
+                    return sec;
+                };
+                let key = called.to_ascii_lowercase();
                 match self.sub(&key) {
                     Some(sub) if calls.insert(key.clone()) => {
                         for p in &sub.params {
@@ -312,7 +350,9 @@ impl Runner {
         file.expanded_from = Some((cx.src, s.span));
         let id = self.sources.add(file);
         let parsed = syntax::parse_statements(id, &exp.text);
-        if parsed.has_errors() {
+        // A statement that still needs expansion is not expanded again (the runner does not either):
+        // reading it again here would never end when the expansion leaves the text as it was.
+        if parsed.has_errors() || parsed.diagnostics.iter().any(|d| d.code == DEFERRED) {
             return None;
         }
         let sub = Cx {

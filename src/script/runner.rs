@@ -684,26 +684,8 @@ impl Runner {
             StmtKind::If {
                 branches,
                 otherwise,
-            } => {
-                for (i, b) in branches.iter().enumerate() {
-                    match self.cond(&b.cond, cx) {
-                        Ok(true) => return self.exec_block(&b.body.statements, cx),
-                        Ok(false) => {}
-                        Err(NotKnown::Failed) => return Flow::Normal,
-                        Err(NotKnown::Unknown(inc)) => {
-                            let mut blocks: Vec<&Block> =
-                                branches[i..].iter().map(|b| &b.body).collect();
-                            blocks.extend(otherwise.iter());
-                            self.unknown_blocks(&blocks, &inc, cx);
-                            return Flow::Normal;
-                        }
-                    }
-                }
-                match otherwise {
-                    Some(b) => self.exec_block(&b.statements, cx),
-                    None => Flow::Normal,
-                }
-            }
+                extra_else,
+            } => self.exec_if(branches, otherwise.as_ref(), extra_else, cx),
             StmtKind::For {
                 var,
                 from,
@@ -795,40 +777,171 @@ impl Runner {
                     None => Flow::Normal,
                 }
             }
-            StmtKind::Exit { what, cond } => {
-                if let Some(c) = cond {
-                    match self.cond(&c.cond, cx) {
-                        Ok(v) if v != c.unless => {}
-                        Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
-                        Err(NotKnown::Unknown(inc)) => {
-                            // Whether the rest of the loop, SUB or script runs is unknown.
-                            let reason = format!(
-                                "whether this EXIT runs depends on {}; what follows it may not run",
-                                inc.reason
-                            );
-                            self.unfaithful(
-                                Reach::Access,
-                                Incomplete {
-                                    reason,
-                                    at: Some((cx.src, stmt.span)),
-                                },
-                            );
-                            return Flow::Normal;
-                        }
-                    }
-                }
-                match what {
-                    ExitKind::Script => Flow::ExitScript,
-                    ExitKind::For => Flow::ExitFor,
-                    ExitKind::Do => Flow::ExitDo,
-                    ExitKind::Sub => Flow::ExitSub,
-                }
+            StmtKind::Conditional { conds, stmt: inner } => {
+                self.exec_conditional(conds, inner, cx, allow_expand)
             }
+            StmtKind::Exit {
+                what,
+                message,
+                cond,
+            } => self.exec_exit(*what, message.as_ref(), cond.as_ref(), stmt.span, cx),
             _ => {
                 self.exec_regular(stmt, cx);
                 Flow::Normal
             }
         }
+    }
+
+    /// `IF … END IF` (kept out of [`Runner::exec_stmt`], whose stack frame every nesting level and CALL
+    /// repeats).
+    #[inline(never)]
+    fn exec_if(
+        &mut self,
+        branches: &[syntax::IfBranch],
+        otherwise: Option<&Block>,
+        extra_else: &[Block],
+        cx: &Cx,
+    ) -> Flow {
+        let mut taken = otherwise;
+        for (i, b) in branches.iter().enumerate() {
+            match self.cond(&b.cond, cx) {
+                Ok(true) => {
+                    taken = Some(&b.body);
+                    break;
+                }
+                Ok(false) => {}
+                Err(NotKnown::Failed) => return Flow::Normal,
+                Err(NotKnown::Unknown(inc)) => {
+                    let mut blocks: Vec<&Block> = branches[i..].iter().map(|b| &b.body).collect();
+                    blocks.extend(otherwise);
+                    blocks.extend(extra_else);
+                    self.unknown_blocks(&blocks, &inc, cx);
+                    return Flow::Normal;
+                }
+            }
+        }
+        let flow = match taken {
+            Some(b) => self.exec_block(&b.statements, cx),
+            None => Flow::Normal,
+        };
+        if flow == Flow::Normal {
+            if let Some(first) = extra_else.first() {
+                // qsa reads a second ELSE as dead; Qlik does not document it, so what it would change
+                // is not known either way.
+                let blocks: Vec<&Block> = extra_else.iter().collect();
+                let inc = Incomplete {
+                    reason: "Qlik does not document an IF with a second ELSE".into(),
+                    at: Some((cx.src, first.span)),
+                };
+                self.maybe_run_blocks(
+                    &blocks,
+                    &inc,
+                    "qsa reads the body of a second ELSE as never run, a reading of its own",
+                    cx,
+                );
+            }
+        }
+        flow
+    }
+
+    /// `WHEN c stmt` / `UNLESS c stmt` (kept out of [`Runner::exec_stmt`], whose stack frame every
+    /// nesting level and CALL repeats).
+    #[inline(never)]
+    fn exec_conditional(
+        &mut self,
+        conds: &[syntax::Condition],
+        inner: &Stmt,
+        cx: &Cx,
+        allow_expand: bool,
+    ) -> Flow {
+        // `WHEN c stmt` / `UNLESS c stmt`: like `IF c THEN stmt END IF`, an unknown condition runs
+        // nothing and records what the statement could have changed.
+        for c in conds {
+            match self.cond(&c.cond, cx) {
+                Ok(v) if v != c.unless => {}
+                Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
+                Err(NotKnown::Unknown(inc)) => {
+                    let block = Block {
+                        statements: vec![inner.clone()],
+                        span: inner.span,
+                    };
+                    self.unknown_blocks(&[&block], &inc, cx);
+                    return Flow::Normal;
+                }
+            }
+        }
+        self.exec_stmt(inner, cx, allow_expand)
+    }
+
+    /// `EXIT …` (kept out of [`Runner::exec_stmt`] too).
+    #[inline(never)]
+    fn exec_exit(
+        &mut self,
+        what: ExitKind,
+        message: Option<&Expr>,
+        cond: Option<&syntax::Condition>,
+        span: Span,
+        cx: &Cx,
+    ) -> Flow {
+        if let Some(c) = cond {
+            match self.cond(&c.cond, cx) {
+                Ok(v) if v != c.unless => {}
+                Ok(_) | Err(NotKnown::Failed) => return Flow::Normal,
+                Err(NotKnown::Unknown(inc)) => {
+                    // Whether the rest of the loop, SUB or script runs (or, for EXIT ERROR,
+                    // whether the reload fails) is unknown.
+                    let reason = if what == ExitKind::Error {
+                        format!(
+                            "whether this EXIT ERROR fails the reload depends on {}",
+                            inc.reason
+                        )
+                    } else {
+                        format!(
+                            "whether this EXIT runs depends on {}; what follows it may not run",
+                            inc.reason
+                        )
+                    };
+                    self.access_unknown(reason, cx, span);
+                    return Flow::Normal;
+                }
+            }
+        }
+        match what {
+            ExitKind::Script => {
+                if message.is_some() {
+                    // `EXIT SCRIPT (message)`: not documented (the parser warned).
+                    self.access_unknown("EXIT SCRIPT followed by a message, a form Qlik does not document, ran here: Qlik may end the script or fail the reload (then nothing new is published)".into(), cx, span);
+                }
+                Flow::ExitScript
+            }
+            ExitKind::For => Flow::ExitFor,
+            ExitKind::Do => Flow::ExitDo,
+            ExitKind::Sub => Flow::ExitSub,
+            ExitKind::Error => {
+                self.exit_error(message, span, cx);
+                Flow::Abort
+            }
+        }
+    }
+
+    /// An `EXIT ERROR` ran: the reload fails with its message
+    /// (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/ChartLevelScripting/ControlStatements/exit-error.htm).
+    /// A failed reload publishes nothing new, so the script's answer is a refusal.
+    #[inline(never)]
+    fn exit_error(&mut self, message: Option<&Expr>, span: Span, cx: &Cx) {
+        let text = match message.map(|m| self.value(m, cx)) {
+            Some(Ok(v)) => format!("`{}`", v.text_or_empty()),
+            Some(Err(NotKnown::Unknown(inc))) => format!("unknown ({})", inc.reason),
+            Some(Err(NotKnown::Failed)) | None => "not computed".into(),
+        };
+        self.diags.push(
+            Diagnostic::error(
+                codes::RELOAD_FAILS,
+                format!("the reload fails here: EXIT ERROR, message {text}"),
+            )
+            .at(cx.src, span, "EXIT ERROR runs")
+            .with_help("a failed reload publishes nothing new: the app keeps its previous data and Section Access, so qsa says nothing about this script's users; fix what makes this statement run"),
+        );
     }
 
     /// Expand a regular statement's text and run what it parses to (S6).
@@ -869,15 +982,7 @@ impl Runner {
                         reason: format!("statement skipped: {}", first.reason),
                         at: Some((cx.src, stmt.span)),
                     };
-                    match &stmt.kind {
-                        StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => {
-                            self.unfaithful(Reach::Var(name.text.clone()), inc)
-                        }
-                        _ => {
-                            let access = self.st.access;
-                            self.unfaithful(load_reach(access), inc);
-                        }
-                    }
+                    self.skipped_effects(&stmt.kind, inc);
                     self.diags
                         .extend(parsed.diagnostics.into_iter().filter(|d| !d.is_error()));
                     let stmts = Rc::new(Vec::new());
@@ -911,13 +1016,39 @@ impl Runner {
         flow
     }
 
+    /// What a statement that was not run, because its text only breaks after expanding variables qsa
+    /// could not compute, may have changed.
+    fn skipped_effects(&mut self, kind: &StmtKind, inc: Incomplete) {
+        match kind {
+            StmtKind::Conditional { stmt, .. } => self.skipped_effects(&stmt.kind, inc),
+            StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => {
+                self.unfaithful(Reach::Var(name.text.clone()), inc)
+            }
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unfaithful(Reach::Var(n.text.clone()), inc.clone());
+                }
+            }
+            _ => {
+                let access = self.st.access;
+                self.unfaithful(load_reach(access), inc);
+            }
+        }
+    }
+
     /// What a statement read from text with unknown variables in it changed: loads carry the reason
     /// themselves (`stmt_taint`); the rest is recorded here.
     fn expanded_effects(&mut self, s: &Stmt, inc: &Incomplete) {
         let access = self.st.access;
         match &s.kind {
+            StmtKind::Conditional { stmt, .. } => self.expanded_effects(stmt, inc),
             StmtKind::Set { name, .. } | StmtKind::Let { name, .. } => {
                 self.unfaithful(Reach::Var(name.text.clone()), inc.clone())
+            }
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unfaithful(Reach::Var(n.text.clone()), inc.clone());
+                }
             }
             StmtKind::Section(_) => self.unfaithful(Reach::Access, inc.clone()),
             // Loads carry the reason themselves.
@@ -966,15 +1097,22 @@ impl Runner {
                     .with_rule("S6"),
             );
         }
-        let matters = matches!(
-            kind,
-            StmtKind::Load(_)
-                | StmtKind::Drop { .. }
-                | StmtKind::Rename { .. }
-                | StmtKind::Store { .. }
-                | StmtKind::Let { .. }
-                | StmtKind::Set { .. }
-        );
+        fn matters(kind: &StmtKind) -> bool {
+            match kind {
+                StmtKind::Conditional { stmt, .. } => matters(&stmt.kind),
+                k => matches!(
+                    k,
+                    StmtKind::Load(_)
+                        | StmtKind::Drop { .. }
+                        | StmtKind::DropVariables { .. }
+                        | StmtKind::Rename { .. }
+                        | StmtKind::Store { .. }
+                        | StmtKind::Let { .. }
+                        | StmtKind::Set { .. }
+                ),
+            }
+        }
+        let matters = matters(kind);
         for u in &exp.undefined {
             if self.warned.insert((cx.src, span.start, u.clone())) {
                 let d = Diagnostic::new(
@@ -1154,6 +1292,17 @@ impl Runner {
         self.st.vars.insert(name.to_string(), value);
         self.st.tainted.remove(name);
         self.st.unset.remove(name);
+        if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
+            self.st.refresh_env();
+        }
+    }
+
+    /// The variable no longer exists, deliberately (`LET v = Null()`, `DROP VARIABLE v`, a parameter
+    /// with no argument): `$(v)` expands to nothing, and that is known.
+    fn unset_var(&mut self, name: &str) {
+        self.st.vars.remove(name);
+        self.st.tainted.remove(name);
+        self.st.unset.insert(name.to_string());
         if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
             self.st.refresh_env();
         }
@@ -1359,10 +1508,17 @@ impl Runner {
         span: Span,
         cx: &Cx,
     ) -> Flow {
-        let key = name.text.to_ascii_lowercase();
-        let Some(sub) = self.subs.get(&key).cloned() else {
+        let Some(called) = self.call_name(name, span, cx, true) else {
+            return Flow::Normal;
+        };
+        let Some(sub) = self.subs.get(&called.to_ascii_lowercase()).cloned() else {
+            let from = if called == name.text {
+                String::new()
+            } else {
+                format!(" (from `{}`)", name.text)
+            };
             self.diags.push(
-                Diagnostic::error(codes::UNKNOWN_SUB, format!("CALL of `{}`, which is not defined (yet)", name.text))
+                Diagnostic::error(codes::UNKNOWN_SUB, format!("CALL of `{called}`{from}, which is not defined (yet)"))
                     .at(cx.src, name.span, "no SUB with this name has run before this CALL")
                     .with_help("a SUB is defined when the script passes its SUB statement; define it above the CALL"),
             );
@@ -1407,6 +1563,40 @@ impl Runner {
         self.call_with(&sub, vals)
     }
 
+    /// The SUB a CALL names, `$(…)` in its name expanded (`CALL $(vSub)`, S6). `None` when that is not
+    /// known: the expansion reads a variable qsa does not know, or fails (reported when `report`); then
+    /// which SUB runs, and so what it changes, is unknown (recorded).
+    pub(crate) fn call_name(
+        &mut self,
+        name: &Name,
+        span: Span,
+        cx: &Cx,
+        report: bool,
+    ) -> Option<String> {
+        if !name.text.contains("$(") {
+            return Some(name.text.clone());
+        }
+        let exp = expand_text(&self.st, &name.text, 0);
+        if report {
+            self.report_expansion(&exp, cx, name.span, &StmtKind::Disconnect);
+        }
+        let why = self
+            .expansion_taint(&exp, cx, name.span)
+            .into_iter()
+            .next()
+            .map(|inc| inc.reason)
+            .or_else(|| exp.errors.first().cloned());
+        if let Some(why) = why {
+            self.access_unknown(
+                format!("CALL {}: which SUB it calls is unknown ({why})", name.text),
+                cx,
+                span,
+            );
+            return None;
+        }
+        Some(exp.text.trim().to_string())
+    }
+
     /// Run a SUB with its parameters' values (`Err`: unknown, and why).
     fn call_with(&mut self, sub: &SubDef, vals: Vec<Result<Value, Incomplete>>) -> Flow {
         // Parameters are local: save and restore what the names held (value, unknown reason, unset).
@@ -1425,11 +1615,7 @@ impl Runner {
                     self.set_var(&name, String::new());
                     self.unfaithful(Reach::Var(name), inc.clone());
                 }
-                _ => {
-                    self.st.vars.remove(&name);
-                    self.st.tainted.remove(&name);
-                    self.st.unset.insert(name);
-                }
+                _ => self.unset_var(&name),
             }
         }
         self.call_depth += 1;
@@ -1528,13 +1714,7 @@ impl Runner {
                 "$({what}={path_text}): which file it reads is unknown ({}), and it may load Section Access",
                 inc.reason
             );
-            self.unfaithful(
-                Reach::Access,
-                Incomplete {
-                    reason,
-                    at: Some((cx.src, span)),
-                },
-            );
+            self.access_unknown(reason, cx, span);
             return Flow::Normal;
         }
         let ctx = self.st.path_context(&cx.dir);
@@ -1556,13 +1736,7 @@ impl Runner {
                 } else {
                     // Qlik skips a missing include silently, but qsa cannot tell whether the file
                     // exists where the app reloads: what it would run is unknown.
-                    self.unfaithful(
-                        Reach::Access,
-                        Incomplete {
-                            reason: format!("missing source: $(include={path_text}): cannot read the file ({reason}); Qlik skips a missing include silently, but where the app reloads it may exist and load Section Access (map lib:// folders with --lib NAME=DIR)"),
-                            at: Some((cx.src, span)),
-                        },
-                    );
+                    self.access_unknown(format!("missing source: $(include={path_text}): cannot read the file ({reason}); Qlik skips a missing include silently, but where the app reloads it may exist and load Section Access (map lib:// folders with --lib NAME=DIR)"), cx, span);
                 }
                 return Flow::Normal;
             }
@@ -1613,11 +1787,7 @@ impl Runner {
                     return;
                 }
                 match Ctx::plain(&self.st).eval(expr) {
-                    Ok(v) if v.is_null() => {
-                        self.st.vars.remove(&name.text);
-                        self.st.tainted.remove(&name.text);
-                        self.st.unset.insert(name.text.clone());
-                    }
+                    Ok(v) if v.is_null() => self.unset_var(&name.text),
                     Ok(v) => self.set_var(&name.text, v.text_or_empty().into_owned()),
                     Err(e) => {
                         let reason = format!("variable `{}`: {}", name.text, e.message);
@@ -1667,6 +1837,11 @@ impl Runner {
                 names,
                 from,
             } => self.exec_drop(*target, names, from, span, cx),
+            StmtKind::DropVariables { names } => {
+                for n in names {
+                    self.unset_var(&n.text);
+                }
+            }
             StmtKind::Rename {
                 target,
                 pairs,
@@ -2070,32 +2245,11 @@ const DEFERRED: &str = codes::DEFERRED;
 /// Spans of the statements that do not parse, nested ones included.
 fn error_statements(stmts: &[Stmt], out: &mut Vec<Span>) {
     for s in stmts {
-        match &s.kind {
-            StmtKind::Error => out.push(s.span),
-            StmtKind::If {
-                branches,
-                otherwise,
-            } => {
-                for b in branches {
-                    error_statements(&b.body.statements, out);
-                }
-                if let Some(o) = otherwise {
-                    error_statements(&o.statements, out);
-                }
-            }
-            StmtKind::For { body, .. }
-            | StmtKind::ForEach { body, .. }
-            | StmtKind::Do { body, .. }
-            | StmtKind::Sub { body, .. } => error_statements(&body.statements, out),
-            StmtKind::Switch { cases, default, .. } => {
-                for c in cases {
-                    error_statements(&c.body.statements, out);
-                }
-                if let Some(d) = default {
-                    error_statements(&d.statements, out);
-                }
-            }
-            _ => {}
+        if s.kind == StmtKind::Error {
+            out.push(s.span);
+        }
+        for b in s.kind.blocks() {
+            error_statements(&b.statements, out);
         }
     }
 }

@@ -69,6 +69,8 @@ pub enum StmtKind {
         names: Vec<Name>,
         from: Vec<Name>,
     },
+    /// `DROP VARIABLE[S] a, b;`: the variables no longer exist afterwards.
+    DropVariables { names: Vec<Name> },
     /// `RENAME TABLE a TO b, c TO d;` / `RENAME FIELD[S] a TO b;` / `RENAME FIELDS USING map;`
     Rename {
         target: RenameTarget,
@@ -137,6 +139,10 @@ pub enum StmtKind {
     If {
         branches: Vec<IfBranch>,
         otherwise: Option<Block>,
+        /// The bodies of further `ELSE` clauses after the first (`… ELSE … ELSE … END IF`, a `QSA001`
+        /// warning): Qlik runs such scripts without documenting them; qsa reads them as never run (the
+        /// first ELSE takes every case left), and the runner records what they could change as unknown.
+        extra_else: Vec<Block>,
     },
     /// `FOR var = from TO to [STEP step] … NEXT [var]`
     For {
@@ -170,9 +176,19 @@ pub enum StmtKind {
         cases: Vec<SwitchCase>,
         default: Option<Block>,
     },
-    /// `EXIT SCRIPT|FOR|DO|SUB [WHEN|UNLESS c]`
+    /// `WHEN c statement` / `UNLESS c statement`, the prefixes possibly repeated (`UNLESS a WHEN b DROP
+    /// TABLE T;`): the regular statement (never a load: those keep `Prefix::When`) runs only when every
+    /// condition allows it. `stmt.span` covers the statement after the prefixes.
+    Conditional {
+        conds: Vec<Condition>,
+        stmt: Box<Stmt>,
+    },
+    /// `EXIT SCRIPT|FOR|DO|SUB [WHEN|UNLESS c]`; `EXIT ERROR message [WHEN|UNLESS c]` (Qlik Cloud: the
+    /// reload fails with that message). `message` is also kept for `EXIT SCRIPT (message)`, a form Qlik
+    /// does not document (the parser warns).
     Exit {
         what: ExitKind,
+        message: Option<Expr>,
         cond: Option<Condition>,
     },
     /// A statement that qsa recognises by its keyword but does not model (e.g. `Search Include`,
@@ -187,6 +203,33 @@ pub enum StmtKind {
     /// A statement that did not parse. Its error diagnostic has already been reported; the runner refuses
     /// to claim anything it could have affected.
     Error,
+}
+
+impl StmtKind {
+    /// The blocks a control statement holds, in source order: IF branches and ELSE bodies (further ELSEs
+    /// included), FOR / FOR EACH / DO / SUB bodies, SWITCH cases and DEFAULT. None for other statements.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            StmtKind::If {
+                branches,
+                otherwise,
+                extra_else,
+            } => branches
+                .iter()
+                .map(|b| &b.body)
+                .chain(otherwise)
+                .chain(extra_else)
+                .collect(),
+            StmtKind::For { body, .. }
+            | StmtKind::ForEach { body, .. }
+            | StmtKind::Do { body, .. }
+            | StmtKind::Sub { body, .. } => vec![body],
+            StmtKind::Switch { cases, default, .. } => {
+                cases.iter().map(|c| &c.body).chain(default).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -227,6 +270,8 @@ pub enum ExitKind {
     For,
     Do,
     Sub,
+    /// `EXIT ERROR message`: ends the script and fails the reload.
+    Error,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -425,20 +425,7 @@ impl<'a> Driver<'a> {
                     },
                 ))
             }),
-            "EXIT" => self.simple_control(|ctx, s| {
-                let (r, _) = kw(ctx, "exit", s)?;
-                let t = ws(r);
-                let what = match word_at(t).to_ascii_uppercase().as_str() {
-                    "SCRIPT" => ExitKind::Script,
-                    "FOR" => ExitKind::For,
-                    "DO" => ExitKind::Do,
-                    "SUB" => ExitKind::Sub,
-                    _ => return ctx.fail(t, "`SCRIPT`, `FOR`, `DO` or `SUB`"),
-                };
-                let r = &t[word_at(t).len()..];
-                let (r, cond) = opt_cond(ctx, r)?;
-                Ok((r, StmtKind::Exit { what, cond }))
-            }),
+            "EXIT" => self.exit_stmt(),
             _ => {
                 if t.starts_with("$(") {
                     if let Some(s) = self.include() {
@@ -451,6 +438,61 @@ impl<'a> Driver<'a> {
                 self.regular()
             }
         }
+    }
+
+    /// `EXIT …` (kept out of [`Driver::statement`], whose stack frame every nesting level repeats).
+    #[inline(never)]
+    fn exit_stmt(&mut self) -> Stmt {
+        let s = self.simple_control(|ctx, s| {
+            let (r, _) = kw(ctx, "exit", s)?;
+            let t = ws(r);
+            let what = match word_at(t).to_ascii_uppercase().as_str() {
+                "SCRIPT" => ExitKind::Script,
+                "FOR" => ExitKind::For,
+                "DO" => ExitKind::Do,
+                "SUB" => ExitKind::Sub,
+                "ERROR" => ExitKind::Error,
+                _ => return ctx.fail(t, "`SCRIPT`, `FOR`, `DO`, `SUB` or `ERROR`"),
+            };
+            let r = &t[word_at(t).len()..];
+            // `Exit Error expression [(when | unless) condition]`, Qlik Cloud:
+            // https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/ChartLevelScripting/ControlStatements/exit-error.htm
+            // `Exit Script ("message")` is not documented (`Exit Script [(when | unless)
+            // condition]`, https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/ChartLevelScripting/ControlStatements/exit-script.htm):
+            // read, with a warning below.
+            let (r, message) = match what {
+                ExitKind::Error => expr(ctx, r).map(|(r, e)| (r, Some(e)))?,
+                ExitKind::Script if ws_line(r).starts_with('(') => {
+                    expr(ctx, r).map(|(r, e)| (r, Some(e)))?
+                }
+                _ => (r, None),
+            };
+            let (r, cond) = opt_cond(ctx, r)?;
+            Ok((
+                r,
+                StmtKind::Exit {
+                    what,
+                    message,
+                    cond,
+                },
+            ))
+        });
+        if let StmtKind::Exit {
+            what: ExitKind::Script,
+            message: Some(m),
+            ..
+        } = &s.kind
+        {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::SYNTAX,
+                    "`EXIT SCRIPT` followed by a message is not documented by Qlik",
+                )
+                .at(self.ctx.source, m.span, "read as EXIT SCRIPT; the message is ignored")
+                .with_help("Qlik documents `Exit Script [when|unless condition]`; where this statement runs, qsa cannot tell whether the reload ends normally or fails, and refuses to answer (fail closed); to fail a reload with a message, Qlik Cloud has `Exit Error 'message'`"),
+            );
+        }
+        s
     }
 
     /// `$(include=…)` / `$(must_include=…)` as a statement.
@@ -684,7 +726,11 @@ impl<'a> Driver<'a> {
             }
             Ok(Parsed::LetUnreadTail(k, tail)) => {
                 self.pos = stmt_end;
-                let name = match &k {
+                let unread = match &k {
+                    StmtKind::Conditional { stmt, .. } => &stmt.kind,
+                    k => k,
+                };
+                let name = match unread {
                     StmtKind::LetUnread { name, .. } => name.text.clone(),
                     _ => String::new(),
                 };
@@ -1142,6 +1188,7 @@ impl<'a> Driver<'a> {
         ok &= cond.is_some();
         let mut branches = Vec::new();
         let mut otherwise = None;
+        let mut extra_else = Vec::new();
         let mut cond = cond;
         let mut end;
         loop {
@@ -1158,9 +1205,20 @@ impl<'a> Driver<'a> {
                 }
                 Some((Term::Else, sp)) => {
                     end = self.finish_segment(sp.end);
-                    let (body, term) = self.body(stack, open, &[Term::EndIf]);
+                    let (body, mut term) = self.body(stack, open, &[Term::Else, Term::EndIf]);
                     end = end.max(body.span.end);
                     otherwise = Some(body);
+                    // `ELSE … ELSE … END IF`: Qlik runs such scripts (the Qlik Deployment Framework's
+                    // LoadContainerGlobalVariables has one); its syntax shows one optional ELSE
+                    // (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptControlStatements/If.htm).
+                    while let Some((Term::Else, sp)) = term {
+                        self.dead_else(sp);
+                        end = self.finish_segment(sp.end);
+                        let (body, t) = self.body(stack, open, &[Term::Else, Term::EndIf]);
+                        end = end.max(body.span.end);
+                        extra_else.push(body);
+                        term = t;
+                    }
                     if let Some((_, sp)) = term {
                         end = self.finish_segment(sp.end);
                     } else {
@@ -1182,6 +1240,7 @@ impl<'a> Driver<'a> {
             StmtKind::If {
                 branches,
                 otherwise,
+                extra_else,
             }
         } else {
             StmtKind::Error
@@ -1190,6 +1249,16 @@ impl<'a> Driver<'a> {
             kind,
             span: Span::new(start, end.max(start)),
         }
+    }
+
+    /// The warning for a second `ELSE` (at `sp`) in one IF.
+    #[inline(never)]
+    fn dead_else(&mut self, sp: Span) {
+        self.diags.push(
+            Diagnostic::warning(codes::SYNTAX, "a further `ELSE` in one IF: its statements never run")
+                .at(self.ctx.source, sp, "an ELSE above already takes every case left; qsa never runs this branch")
+                .with_help("Qlik runs such scripts but does not document them: qsa reads this branch as dead and refuses where what it would change matters; remove this ELSE, or move its statements into the first one"),
+        );
     }
 
     fn for_stmt(&mut self, stack: &mut Vec<Open>) -> Stmt {
@@ -1601,7 +1670,7 @@ fn statement_help(w: &str) -> String {
         "DO" | "LOOP" => "write `DO [WHILE|UNTIL condition]` … `LOOP [WHILE|UNTIL condition]`".into(),
         "SUB" => "write `SUB name(param, …)` … `END SUB`".into(),
         "CALL" => "write `CALL name(argument, …)`".into(),
-        "EXIT" => "write `EXIT SCRIPT`, `EXIT FOR`, `EXIT DO` or `EXIT SUB`, optionally with `WHEN condition`".into(),
+        "EXIT" => "write `EXIT SCRIPT`, `EXIT FOR`, `EXIT DO`, `EXIT SUB` or `EXIT ERROR message`, optionally with `WHEN condition`".into(),
         "SWITCH" | "CASE" => "write `SWITCH expression`, then `CASE value` branches and `END SWITCH`".into(),
         _ => "qsa reads Qlik load-script statements (LOAD, SELECT, SET, LET, DROP, …); every statement ends with `;`".into(),
     }

@@ -37,8 +37,17 @@
 //!   statement runs to its `;`): `StmtKind::LetUnread` and a `QSA001` warning marks the unread text; the
 //!   runner makes `a` (and `b`) unknown, so they refuse wherever they reach Section Access. Without LET,
 //!   `a = expr` ends with its row, so the same two rows are two statements.
-//! - A preceding LOAD cut off by a control statement (`IF … LOAD x; ENDIF`), `[T]: REM;`, `WHEN c SET …`,
-//!   `[T]: DECLARE …`, `DERIVE …`, `FlushLog`: `StmtKind::Unsupported` with a `QSA004` warning.
+//! - A preceding LOAD cut off by a control statement (`IF … LOAD x; ENDIF`), `[T]: REM;`, `WHEN c CALL …`
+//!   (a condition prefix on a control statement), `[T]: DECLARE …`, `DERIVE …`, `FlushLog`:
+//!   `StmtKind::Unsupported` with a `QSA004` warning. (`WHEN c SET …` and the like are
+//!   [`StmtKind::Conditional`].)
+//! - A further `ELSE` in one IF (`IF … ELSE … ELSE … END IF`, which Qlik runs but does not document):
+//!   kept as `extra_else` of [`StmtKind::If`] with a `QSA001` warning at each; the runner never runs
+//!   those bodies (the first ELSE takes every case left) and records what they could change as unknown.
+//! - `EXIT SCRIPT ("message")` (undocumented): read as EXIT SCRIPT with its `message`, and a `QSA001`
+//!   warning; where it runs, the runner refuses (Qlik may end the script or fail the reload).
+//! - Optional prefix arguments left empty (`Hierarchy(Id, Parent, Name, , Name, Path)`) are
+//!   [`ExprKind::Absent`]; a SET/LET/DROP VARIABLE variable may be named by digits alone (`SET 5000=;`).
 //! - An unclosed `/*` between statements comments out the rest of the script: a `QSA002` warning.
 //! - Names may be `'single-quoted'` (`Rename Table 'a' to 'b'`, `AS 'x'`, `CrossTable('M', 'V')`).
 //!

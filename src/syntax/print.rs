@@ -231,11 +231,7 @@ fn prefix(p: &Prefix) -> String {
         Prefix::Merge => "Merge".into(),
         Prefix::First(e) => format!("First {}", print_expr(e)),
         Prefix::Sample(e) => format!("Sample {}", print_expr(e)),
-        Prefix::When(c) => format!(
-            "{} {}",
-            if c.unless { "Unless" } else { "When" },
-            print_expr(&c.cond)
-        ),
+        Prefix::When(c) => condition(c),
         Prefix::Info => "Info".into(),
         Prefix::Semantic => "Semantic".into(),
     }
@@ -291,6 +287,24 @@ fn part(p: &LoadPart) -> String {
         let _ = write!(s, "\nORDER BY {}", o.join(", "));
     }
     s
+}
+
+/// `WHEN c` / `UNLESS c`.
+fn condition(c: &Condition) -> String {
+    format!(
+        "{} {}",
+        if c.unless { "UNLESS" } else { "WHEN" },
+        print_expr(&c.cond)
+    )
+}
+
+/// `when c` / `unless c`, for summaries.
+fn condition_summary(c: &Condition) -> String {
+    format!(
+        "{} {}",
+        if c.unless { "unless" } else { "when" },
+        expr_summary(&c.cond)
+    )
 }
 
 fn pairs(ps: &[(Name, Name)], sep: &str) -> String {
@@ -370,6 +384,9 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 format!(" FROM {}", names(from))
             };
             let _ = writeln!(out, "DROP {t} {}{f};", names(ns));
+        }
+        StmtKind::DropVariables { names: ns } => {
+            let _ = writeln!(out, "DROP VARIABLES {};", names(ns));
         }
         StmtKind::Rename {
             target,
@@ -537,6 +554,7 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
         StmtKind::If {
             branches,
             otherwise,
+            extra_else,
         } => {
             for (i, b) in branches.iter().enumerate() {
                 if i > 0 {
@@ -550,7 +568,7 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
                 );
                 block(out, &b.body, src, depth);
             }
-            if let Some(o) = otherwise {
+            for o in otherwise.iter().chain(extra_else) {
                 let _ = writeln!(out, "{ind}ELSE");
                 block(out, o, src, depth);
             }
@@ -627,24 +645,33 @@ fn stmt(out: &mut String, s: &Stmt, src: &str, depth: usize) {
             }
             let _ = writeln!(out, "{ind}END SWITCH");
         }
-        StmtKind::Exit { what, cond } => {
+        StmtKind::Exit {
+            what,
+            message,
+            cond,
+        } => {
             let w = match what {
                 ExitKind::Script => "SCRIPT",
                 ExitKind::For => "FOR",
                 ExitKind::Do => "DO",
                 ExitKind::Sub => "SUB",
+                ExitKind::Error => "ERROR",
             };
+            let m = message
+                .as_ref()
+                .map(|m| format!(" {}", print_expr(m)))
+                .unwrap_or_default();
             let c = cond
                 .as_ref()
-                .map(|c| {
-                    format!(
-                        " {} {}",
-                        if c.unless { "UNLESS" } else { "WHEN" },
-                        print_expr(&c.cond)
-                    )
-                })
+                .map(|c| format!(" {}", condition(c)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "EXIT {w}{c};");
+            let _ = writeln!(out, "EXIT {w}{m}{c};");
+        }
+        StmtKind::Conditional { conds, stmt: inner } => {
+            for c in conds {
+                let _ = write!(out, "{} ", condition(c));
+            }
+            stmt(out, inner, src, 0);
         }
         StmtKind::Deferred { text } => {
             let _ = writeln!(out, "{};", text.text);
@@ -852,6 +879,13 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 from.iter().map(nm).collect::<Vec<_>>().join(", ")
             ),
         ),
+        StmtKind::DropVariables { names } => line(
+            out,
+            format!(
+                "Drop Variables [{}]",
+                names.iter().map(nm).collect::<Vec<_>>().join(", ")
+            ),
+        ),
         StmtKind::Rename {
             target,
             pairs,
@@ -996,6 +1030,7 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
         StmtKind::If {
             branches,
             otherwise,
+            extra_else,
         } => {
             line(out, "If".into());
             for b in branches {
@@ -1004,6 +1039,10 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
             }
             if let Some(o) = otherwise {
                 let _ = writeln!(out, "{ind2}else");
+                sum_block(out, o, src, depth + 2);
+            }
+            for o in extra_else {
+                let _ = writeln!(out, "{ind2}else (never runs)");
                 sum_block(out, o, src, depth + 2);
             }
         }
@@ -1090,21 +1129,28 @@ fn sum_stmt(out: &mut String, s: &Stmt, src: Option<(&str, &[usize])>, depth: us
                 sum_block(out, d, src, depth + 2);
             }
         }
-        StmtKind::Exit { what, cond } => line(
+        StmtKind::Exit {
+            what,
+            message,
+            cond,
+        } => line(
             out,
             format!(
-                "Exit {what:?} {}",
-                cond.as_ref()
-                    .map(|c| format!(
-                        "{} {}",
-                        if c.unless { "unless" } else { "when" },
-                        expr_summary(&c.cond)
-                    ))
-                    .unwrap_or_default()
+                "Exit {what:?}{} {}",
+                message
+                    .as_ref()
+                    .map(|m| format!(" message={}", expr_summary(m)))
+                    .unwrap_or_default(),
+                cond.as_ref().map(condition_summary).unwrap_or_default()
             )
             .trim_end()
             .to_string(),
         ),
+        StmtKind::Conditional { conds, stmt } => {
+            let cs: Vec<String> = conds.iter().map(condition_summary).collect();
+            line(out, format!("Conditional {}", cs.join(" ")));
+            sum_stmt(out, stmt, src, depth + 1);
+        }
         StmtKind::Deferred { text } => line(out, format!("Deferred {:?}", text.text)),
         StmtKind::Unsupported { keyword } => line(out, format!("Unsupported {keyword:?}")),
         StmtKind::Error => line(out, "Error".into()),

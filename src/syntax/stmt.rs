@@ -3,7 +3,7 @@
 
 use crate::diag::Span;
 use crate::syntax::ast::*;
-use crate::syntax::expr::{expr, expr_list};
+use crate::syntax::expr::{expr, expr_list, paren_args};
 use crate::syntax::lex::{
     alias_name, dollar_group, kw, name, punct, quoted, raw_word, split_top, string_lit, uint,
     word_at, ws, ws_line, Ctx, PResult,
@@ -218,6 +218,27 @@ fn patterns<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Vec<Name>> {
     Ok((r, out))
 }
 
+/// The variable of a SET or LET: a [`name`], or digits alone. Qlik's help shows `Set variablename=string`
+/// without saying what a variable name may be; the Qlik Deployment Framework runs `Sleep 5000; SET 5000=;`
+/// in production (its comment: the SET removes a variable `5000` that the Sleep left behind), so Qlik
+/// accepts a name made of digits there. https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptRegularStatements/Set.htm
+fn var_name<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Name> {
+    let t = ws(i);
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 && !t[digits..].starts_with(crate::syntax::lex::is_ident_char) {
+        let rest = &t[digits..];
+        return Ok((
+            rest,
+            Name {
+                text: t[..digits].to_string(),
+                quote: Quote::None,
+                span: ctx.span(t, rest),
+            },
+        ));
+    }
+    name(ctx, i)
+}
+
 /// The first word of a statement, upper-cased.
 pub fn first_word(i: &str) -> String {
     word_at(ws(i)).to_ascii_uppercase()
@@ -277,7 +298,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
     let after = &t[w.len()..];
     let kind = match w.as_str() {
         "SET" => {
-            let (r, n) = name(ctx, after)?;
+            let (r, n) = var_name(ctx, after)?;
             let (r, _) = punct(ctx, "=", r)?;
             let mut v = raw(ctx, r);
             // Comments are not part of the value (`SET v = // note` + a new line)
@@ -289,7 +310,7 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
             ));
         }
         "LET" => {
-            let (r, n) = name(ctx, after)?;
+            let (r, n) = var_name(ctx, after)?;
             let (r, _) = punct(ctx, "=", r)?;
             if ws(r).is_empty() {
                 // `LET v = ;`: v holds the empty text, like `SET v = ;` (S6; see let_stmt in the grammar)
@@ -672,9 +693,13 @@ fn prefix<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Option<Result<Prefix, (S
         }
         "GENERIC" => (after, Prefix::Generic),
         "HIERARCHY" | "HIERARCHYBELONGSTO" => {
-            let (r, _) = punct(ctx, "(", after)?;
-            let (r, args) = expr_list(ctx, r)?;
-            let (r, _) = punct(ctx, ")", r)?;
+            // Optional middle parameters may be left empty (`Hierarchy(Id, Parent, Name, , Name, Path)`,
+            // as QlikView's Hierarchy wizard writes it): an empty argument is `ExprKind::Absent`.
+            // Syntax: `Hierarchy (NodeID, ParentID, NodeName, [ParentName, [PathSource, [PathName,
+            // [PathDelimiter, Depth]]]])`, https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptPrefixes/Hierarchy.htm
+            // and `HierarchyBelongsTo (NodeID, ParentID, NodeName, AncestorID, AncestorName,
+            // [DepthDiff])`, https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptPrefixes/HierarchyBelongsTo.htm
+            let (r, args) = paren_args(ctx, after)?;
             (
                 r,
                 Prefix::Hierarchy {
@@ -781,11 +806,23 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
             return ctx.fail(ws(r), "LOAD or SELECT");
         }
     }
-    // `WHEN cond SET x = 1;`, `UNLESS cond DROP TABLE T;`: Qlik allows the condition prefixes on
-    // other statements too; qsa models them on loads only.
+    // `WHEN cond SET x = 1;`, `UNLESS a WHEN b DROP TABLE T;`: the condition prefixes apply to "any script
+    // statement except control statements" (https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptPrefixes/When.htm,
+    // …/Unless.htm). A regular statement is read and kept with its conditions; one on a control
+    // statement or an unknown word is not modelled.
     if !prefixes.is_empty() && prefixes.iter().all(|p| matches!(p, Prefix::When(_))) {
         let w = first_word(r);
         if !w.is_empty() && !matches!(w.as_str(), "LOAD" | "SELECT" | "SQL") {
+            if label.is_none() && w != "REM" && STATEMENT_KEYWORDS.contains(&w.as_str()) {
+                let conds = prefixes
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        Prefix::When(c) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                return conditional(ctx, r, conds);
+            }
             let t = ws(i);
             let kw = word_at(t);
             let stmt_kw = word_at(ws(r));
@@ -804,6 +841,23 @@ pub fn load_stmt<'a>(ctx: &Ctx<'a>, i: &'a str, label: Option<Name>) -> PResult<
             parts: vec![part],
         }))),
     ))
+}
+
+/// The regular statement at `i` (not a load) under `conds`: `StmtKind::Conditional`.
+fn conditional<'a>(ctx: &Ctx<'a>, i: &'a str, conds: Vec<Condition>) -> PResult<'a, Parsed> {
+    let t = ws(i);
+    let (rest, inner) = regular(ctx, t)?;
+    let span = Span::new(ctx.off(t), ctx.off(t) + trim_end_trivia(t).len());
+    let wrap = |kind| StmtKind::Conditional {
+        conds,
+        stmt: Box::new(Stmt { kind, span }),
+    };
+    let parsed = match inner {
+        Parsed::Kind(k) => Parsed::Kind(wrap(k)),
+        Parsed::LetUnreadTail(k, tail) => Parsed::LetUnreadTail(wrap(k), tail),
+        unsupported @ Parsed::Unsupported(..) => unsupported,
+    };
+    Ok((rest, parsed))
 }
 
 /// One part of a load: `LOAD …` (to the end of the given text) or `SQL …` / `SELECT …`.
@@ -1232,7 +1286,19 @@ fn drop_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
     let target = match w.as_str() {
         "TABLE" | "TABLES" => DropTarget::Tables,
         "FIELD" | "FIELDS" => DropTarget::Fields,
-        _ => return ctx.fail(t, "`TABLE` or `FIELD`"),
+        // `Drop variable v1, v2;` (either form, same effect):
+        // https://help.qlik.com/en-US/cloud-services/Subsystems/Hub/Content/Sense_Hub/Scripting/ScriptRegularStatements/Drop-Variable.htm
+        "VARIABLE" | "VARIABLES" => {
+            let (mut r, n) = var_name(ctx, &t[w.len()..])?;
+            let mut names = vec![n];
+            while let Ok((r2, _)) = punct(ctx, ",", r) {
+                let (r3, n) = var_name(ctx, r2)?;
+                names.push(n);
+                r = r3;
+            }
+            return Ok((r, StmtKind::DropVariables { names }));
+        }
+        _ => return ctx.fail(t, "`TABLE`, `FIELD` or `VARIABLE`"),
     };
     let (r, names) = names(ctx, &t[w.len()..])?;
     let (r, from) = match kw(ctx, "from", r) {
