@@ -174,7 +174,7 @@ fn unsupported_source(site: &Site) -> Option<Mutant> {
     let mut new_stmt = s.replacen(&raw, &format!("{raw}.xml"), 1);
     // and a format spec that says so (the spec's file type wins over the extension)
     let lower = new_stmt.to_ascii_lowercase();
-    for kind in ["(txt", "(qvd", "(parquet", "(csv"] {
+    for kind in ["(txt", "(qvd", "(parquet", "(csv", "(ooxml", "(biff"] {
         if let Some(i) = lower.find(kind) {
             new_stmt.replace_range(i..i + kind.len(), "(xmlsimple");
             break;
