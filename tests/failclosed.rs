@@ -943,3 +943,15 @@ auth0|sam User {\"REGION\": Some([\"AMER\"])} [] {\"Sales\": 1}
 ";
     assert_eq!(got, want);
 }
+
+#[test]
+fn an_assignment_to_a_variable_named_by_an_unknown_variable() {
+    // `SET $(vName) = 1` with vName never set: it may assign any variable, QlikCloudGroupMode included.
+    let sa = "Section Access;\nLOAD * INLINE [\nACCESS, USERID, GROUP, REGION\nUSER, *, CG-EU, EU\nADMIN, ADMIN, *, *\n];\n";
+    must_refuse(
+        "set-unknown-name",
+        &format!("SET $(vName) = 1;\n{sa}{APP}"),
+        &[],
+        "vName",
+    );
+}

@@ -42,7 +42,7 @@
 //! fixture with Section Access in turn (mutation operators kept as data) and asserts a refusal or the
 //! unchanged answer, never a different one.
 
-use super::runner::{Cx, Runner};
+use super::runner::{var_reach, Cx, Runner};
 use crate::diag::codes::DEFERRED;
 use crate::diag::Span;
 use crate::model::Incomplete;
@@ -217,11 +217,11 @@ impl Runner {
             StmtKind::Set { name, .. }
             | StmtKind::Let { name, .. }
             | StmtKind::LetUnread { name, .. } => {
-                self.unfaithful(Reach::Var(name.text.clone()), because("this assignment"));
+                self.unfaithful(var_reach(&name.text), because("this assignment"));
             }
             StmtKind::DropVariables { names } => {
                 for n in names {
-                    self.unfaithful(Reach::Var(n.text.clone()), because("this DROP VARIABLE"));
+                    self.unfaithful(var_reach(&n.text), because("this DROP VARIABLE"));
                 }
             }
             k if changes_tables(k) => {

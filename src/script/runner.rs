@@ -444,6 +444,16 @@ pub(crate) enum NotKnown {
     Unknown(Incomplete),
 }
 
+/// What an assignment to `name` reaches when its value is unknown: that variable, or, when the name
+/// itself comes from an expansion (`SET $(v) = …`), any variable (`QlikCloudGroupMode` included).
+pub(crate) fn var_reach(name: &str) -> Reach {
+    if name.contains("$(") {
+        Reach::Access
+    } else {
+        Reach::Var(name.to_string())
+    }
+}
+
 /// What a load of unknown table and fields in the current section reaches.
 pub(crate) fn load_reach(access: bool) -> Reach {
     if access {
@@ -1002,6 +1012,17 @@ impl Runner {
         };
         let saved = std::mem::replace(&mut self.st.stmt_taint, taint.clone());
         self.st.stmt_taint.extend(saved.iter().cloned());
+        // `SET $(v) = …` with `v` unknown: which variable it assigns is unknown too.
+        if let Some(inc) = taint.first() {
+            let names: Vec<&Name> = match &stmt.kind {
+                StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => vec![name],
+                StmtKind::DropVariables { names } => names.iter().collect(),
+                _ => Vec::new(),
+            };
+            if names.iter().any(|n| n.text.contains("$(")) {
+                self.unfaithful(Reach::Access, inc.clone());
+            }
+        }
         let mut flow = Flow::Normal;
         for s in stmts.iter() {
             flow = self.exec_stmt(s, &sub, false);
@@ -1022,11 +1043,11 @@ impl Runner {
         match kind {
             StmtKind::Conditional { stmt, .. } => self.skipped_effects(&stmt.kind, inc),
             StmtKind::Let { name, .. } | StmtKind::Set { name, .. } => {
-                self.unfaithful(Reach::Var(name.text.clone()), inc)
+                self.unfaithful(var_reach(&name.text), inc)
             }
             StmtKind::DropVariables { names } => {
                 for n in names {
-                    self.unfaithful(Reach::Var(n.text.clone()), inc.clone());
+                    self.unfaithful(var_reach(&n.text), inc.clone());
                 }
             }
             _ => {
@@ -1920,9 +1941,15 @@ impl Runner {
                 );
             }
             StmtKind::Unsupported { keyword } if !self.st.access => {
-                // It may load or change a table of any name and fields.
+                // It may load or change a table of any name and fields; a CALL (`WHEN c CALL …`) may
+                // even switch to Section Access.
+                let reach = if keyword.to_ascii_uppercase().contains("CALL") {
+                    Reach::Access
+                } else {
+                    Reach::Load { access: false }
+                };
                 self.unfaithful(
-                    Reach::Load { access: false },
+                    reach,
                     Incomplete {
                         reason: format!("`{keyword}` is not supported by qsa and was not run"),
                         at: Some((cx.src, span)),
@@ -1945,6 +1972,19 @@ impl Runner {
             | StmtKind::Comment { .. }
             | StmtKind::Sleep { .. } => {}
             StmtKind::Error => self.run_error_statement(cx, span),
+            // Text that still holds `$(` after expansion (a variable whose value holds one): qsa does
+            // not expand twice, so the statement did not run.
+            StmtKind::Deferred { .. } => {
+                let access = self.st.access;
+                self.unfaithful(
+                    load_reach(access),
+                    Incomplete {
+                        reason: "a statement that still holds `$(` after expansion was not run"
+                            .into(),
+                        at: Some((cx.src, span)),
+                    },
+                );
+            }
             // Control statements are handled in exec_stmt.
             _ => {}
         }
