@@ -955,3 +955,13 @@ fn an_assignment_to_a_variable_named_by_an_unknown_variable() {
         "vName",
     );
 }
+
+#[test]
+fn a_reading_setting_that_may_have_changed() {
+    // S5: `SET Verbatim = 1` keeps the spaces around security values; under an unknown condition, what
+    // the security table holds is unknown.
+    let script = format!(
+        "IF vKeepSpaces = 1 THEN\n  SET Verbatim = 1;\nEND IF\nSection Access;\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, ALICE , EU\nADMIN, BOB, *\n];\n{APP}"
+    );
+    must_refuse("verbatim", &script, &[], "vKeepSpaces");
+}

@@ -110,6 +110,9 @@ impl Runner {
                 }
             }
             Reach::Var(name) => {
+                if super::runner::is_format_variable(&name) {
+                    self.st.env_unknown.get_or_insert(inc.clone());
+                }
                 self.st.unset.remove(&name);
                 self.st.tainted.entry(name).or_insert(inc);
             }

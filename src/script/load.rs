@@ -52,6 +52,15 @@ impl Runner {
         let mut place = Placement::default();
         // A load expanded from unknown variables inherits why (see `faith`).
         let mut incomplete: Vec<Incomplete> = self.st.stmt_taint.clone();
+        if let Some(inc) = &self.st.env_unknown {
+            incomplete.push(Incomplete {
+                reason: format!(
+                    "loaded while a setting that changes how values are read is unknown ({})",
+                    inc.reason
+                ),
+                at: inc.at,
+            });
+        }
         let mut interval_fields: Vec<String> = Vec::new();
         let at = Some((cx.src, span));
         if let Some(inc) = self.load_reads_unknown(ls, cx, span) {

@@ -125,6 +125,9 @@ pub(crate) struct State {
     pub fs_unknown: Option<Incomplete>,
     /// Reasons every load run now inherits (the statement was expanded from unknown variables).
     pub stmt_taint: Vec<Incomplete>,
+    /// Set when a system variable that changes how values are read or formatted (`Verbatim`,
+    /// `DateFormat`, `ThousandSep`, …) may hold another value than qsa's: every later load inherits it.
+    pub env_unknown: Option<Incomplete>,
     /// Where a `Section Access` statement first ran.
     pub access_seen: Option<(SourceId, Span)>,
 }
@@ -184,6 +187,7 @@ impl State {
             access_unknown: Vec::new(),
             fs_unknown: None,
             stmt_taint: Vec::new(),
+            env_unknown: None,
             access_seen: None,
         };
         for (k, v) in &opts.vars {
@@ -452,6 +456,13 @@ pub(crate) fn var_reach(name: &str) -> Reach {
     } else {
         Reach::Var(name.to_string())
     }
+}
+
+/// System variables that change how loads read or show values (S5 `Verbatim`, number and date
+/// interpretation, NULL handling).
+pub(crate) fn is_format_variable(name: &str) -> bool {
+    SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name)
+        || ["NullInterpret", "NullValue", "OtherSymbol"].contains(&name)
 }
 
 /// What a load of unknown table and fields in the current section reaches.
