@@ -91,16 +91,17 @@ def main():
     WITH ug AS (
         SELECT DISTINCT id, upper(g) AS g FROM (SELECT id, unnest(groups) AS g FROM users)
         WHERE upper(g) IN (SELECT grp FROM sa_grp)),
-    ugl AS (SELECT id, list_sort(list(g)) AS gs FROM ug GROUP BY id)
-    SELECT u.id, u.subject,
-           lower(trim(coalesce(u.status, ''))) IN ('', 'active', 'provisioned') AS can_open,
-           CASE WHEN upper(u.subject) IN (SELECT userid FROM sa_uid) THEN upper(u.subject) END AS ksub,
-           coalesce(ugl.gs, []::VARCHAR[]) AS kgroups
-    FROM users u LEFT JOIN ugl USING (id)""")
+    ugl AS (SELECT id, list_sort(list(g)) AS gs FROM ug GROUP BY id),
+    k AS (
+        SELECT u.id, u.subject,
+               lower(trim(coalesce(u.status, ''))) IN ('', 'active', 'provisioned') AS can_open,
+               CASE WHEN upper(u.subject) IN (SELECT userid FROM sa_uid) THEN upper(u.subject) END AS ksub,
+               coalesce(ugl.gs, []::VARCHAR[]) AS kgroups
+        FROM users u LEFT JOIN ugl USING (id))
+    SELECT *, CASE WHEN can_open THEN dense_rank() OVER (PARTITION BY can_open ORDER BY ksub, kgroups) END AS pid
+    FROM k""")
     q(con, """
-    CREATE TEMP TABLE prof AS
-    SELECT row_number() OVER () AS pid, ksub, kgroups
-    FROM (SELECT DISTINCT ksub, kgroups FROM ukey WHERE can_open)""")
+    CREATE TEMP TABLE prof AS SELECT DISTINCT pid, ksub, kgroups FROM ukey WHERE pid IS NOT NULL""")
     q(con, "CREATE TEMP TABLE prof_g AS SELECT pid, unnest(kgroups) AS g FROM prof")
     # I1/I2: `*` matches anyone, a blank cell nobody; both identity columns must match.
     q(con, """
@@ -137,17 +138,17 @@ def main():
     n_c = con.execute("SELECT count(*) FROM dom_c").fetchone()[0]
     n_k = con.execute("SELECT count(*) FROM dom_k").fetchone()[0]
     # Index n_c / n_k: the NULL bucket (a NULL or orphan link on the way to the field).
-    words = (n_k + 1 + 63) // 64
-    W = range(words)
+    n_idx = {"c": n_c, "k": n_k}
+    words = {x: range((n + 1 + 63) // 64) for x, n in n_idx.items()}
 
     def bit(expr, w):
         return f"CASE WHEN ({expr}) // 64 = {w} THEN (1::UBIGINT << (({expr}) % 64)::UBIGINT) ELSE 0::UBIGINT END"
 
-    def mask_cols(expr):
-        return ", ".join(f"bit_or({bit(expr, w)}) AS w{w}" for w in W)
+    def mask_cols(expr, x, prefix="w"):
+        return ", ".join(f"bit_or({bit(expr, w)}) AS {prefix}{w}" for w in words[x])
 
-    def meets(lhs, rhs):
-        return "(" + " OR ".join(f"({lhs}.w{w} & {rhs}.k{w}) <> 0" for w in W) + ")"
+    def meets(lhs, rhs, x):
+        return "(" + " OR ".join(f"({lhs}.w{w} & {rhs}.m{w}) <> 0" for w in words[x]) + ")"
 
     step("domains")
 
@@ -167,7 +168,7 @@ def main():
             SELECT a.pid, x.v FROM appl a JOIN sa s USING (rid) CROSS JOIN star_{f} x WHERE s.{col} = '*')
         SELECT pid, list_sort(list(v)) AS vals FROM allowed WHERE v IN (SELECT v FROM dom_{f}) GROUP BY pid""")
     q(con, """
-    CREATE TEMP TABLE pres AS
+    CREATE TEMP TABLE pres0 AS
     WITH r AS (
         SELECT p.pid,
                CASE WHEN g.pid IS NULL THEN 'DENIED' WHEN g.admin THEN 'ADMIN'
@@ -178,30 +179,35 @@ def main():
            CASE WHEN acc0 = 'USER' AND (selc IS NULL OR selk IS NULL) THEN 'DENIED' ELSE acc0 END AS access,
            selc, selk
     FROM r""")
+    # Distinct selections (sid) over the profiles that are not denied.
     q(con, """
-    CREATE TEMP TABLE sel AS
-    SELECT row_number() OVER () AS sid, selc, selk
-    FROM (SELECT DISTINCT selc, selk FROM pres WHERE access <> 'DENIED')""")
-    # Per selection: the allowed country indexes (all, with the NULL bucket, when unreduced) and the
-    # allowed category mask (all bits when unreduced).
-    q(con, f"""
-    CREATE TEMP TABLE sel_k AS
-    SELECT s.sid, {", ".join(f"coalesce(m.w{w}, 0::UBIGINT) AS k{w}" for w in W)}
-    FROM sel s LEFT JOIN (
-        SELECT sid, {mask_cols('ki')} FROM (
-            SELECT s.sid, d.ki FROM sel s, unnest(s.selk) AS u(v) JOIN dom_k d ON d.v = u.v
-            UNION ALL
-            SELECT s.sid, i.ki FROM sel s, range(0, {n_k + 1}) AS i(ki) WHERE s.selk IS NULL)
-        GROUP BY sid) m USING (sid)""")
-    q(con, f"""
-    CREATE TEMP TABLE sel_ck AS
-    SELECT c.sid, c.ci, {", ".join(f"k.k{w}" for w in W)}
-    FROM (
-        SELECT s.sid, d.ci FROM sel s, unnest(s.selc) AS u(v) JOIN dom_c d ON d.v = u.v
+    CREATE TEMP TABLE pres AS
+    SELECT pid, access, CASE WHEN access = 'DENIED' THEN NULL ELSE selc END AS selc,
+           CASE WHEN access = 'DENIED' THEN NULL ELSE selk END AS selk,
+           CASE WHEN access = 'DENIED' THEN NULL
+                ELSE dense_rank() OVER (PARTITION BY access = 'DENIED' ORDER BY selc, selk) END AS sid
+    FROM pres0""")
+    q(con, "CREATE TEMP TABLE sel AS SELECT DISTINCT sid, selc, selk FROM pres WHERE sid IS NOT NULL")
+    # Per selection and field: the allowed indexes (all, with the NULL bucket, when unreduced) and
+    # the same as a bit mask.
+    for x in ("c", "k"):
+        q(con, f"""
+        CREATE TEMP TABLE sel_{x}_idx AS
+        SELECT s.sid, d.{x}i AS xi FROM sel s, unnest(s.sel{x}) AS u(v) JOIN dom_{x} d ON d.v = u.v
         UNION ALL
-        SELECT s.sid, i.ci::INTEGER FROM sel s, range(0, {n_c + 1}) AS i(ci) WHERE s.selc IS NULL
-    ) c JOIN sel_k k USING (sid)""")
-    q(con, f"CREATE TEMP TABLE qck AS SELECT DISTINCT ci, {', '.join(f'k{w}' for w in W)} FROM sel_ck")
+        SELECT s.sid, i.xi::INTEGER FROM sel s, range(0, {n_idx[x] + 1}) AS i(xi) WHERE s.sel{x} IS NULL""")
+        q(con, f"""
+        CREATE TEMP TABLE sel_{x}_mask AS SELECT sid, {mask_cols('xi', x, 'm')} FROM sel_{x}_idx GROUP BY sid""")
+    # Join axis a, mask axis b: (sid, a index, b mask), and its distinct (a index, b mask) queries.
+    for a_, b_ in (("c", "k"), ("k", "c")):
+        ms = ", ".join(f"m.m{w}" for w in words[b_])
+        mcols = ", ".join(f"m{w}" for w in words[b_])
+        q(con, f"""CREATE TEMP TABLE sel0_{a_}{b_} AS
+            SELECT i.sid, i.xi AS ai, {ms} FROM sel_{a_}_idx i JOIN sel_{b_}_mask m USING (sid)""")
+        q(con, f"""CREATE TEMP TABLE q_{a_}{b_} AS
+            SELECT row_number() OVER () AS qid, * FROM (SELECT DISTINCT ai, {mcols} FROM sel0_{a_}{b_})""")
+        q(con, f"""CREATE TEMP TABLE sel_{a_}{b_} AS
+            SELECT s.*, q.qid FROM sel0_{a_}{b_} s JOIN q_{a_}{b_} q USING (ai, {mcols})""")
     n_sel = con.execute("SELECT count(*) FROM sel").fetchone()[0]
     step(f"selections ({n_sel})")
 
@@ -254,43 +260,91 @@ def main():
             JOIN prod_cells x ON x.ProductId = p.ProductId""")
     step("product cells")
 
-    # Signatures: per row, per country, the category mask; rows with equal signatures counted once.
+    # Signatures: per row, the cells it reaches as (join index -> mask of the other field); rows with
+    # equal signatures are counted once. The join axis is the field on which more rows reach a single
+    # value (customers: one country; products: one category), so most signatures have one pair and
+    # need no DISTINCT.
     def reach_counts(name, single_bit_rows=False):
         if single_bit_rows:
-            # Orders: rows are already grouped by their single cell.
+            a_, b_ = "c", "k"
             q(con, f"""CREATE TEMP TABLE sp_{name} AS
-                SELECT ci, {mask_cols('ki')}, sum(n) AS n, 1 AS np FROM reach_{name} GROUP BY ci, ki""")
+                SELECT ci AS ai, {mask_cols('ki', 'k')}, sum(n) AS n, 1 AS np FROM reach_{name} GROUP BY ci, ki""")
         else:
+            one_c, one_k = con.execute(f"""
+                SELECT count(*) FILTER (WHERE nc = 1), count(*) FILTER (WHERE nk = 1) FROM (
+                    SELECT r, count(DISTINCT ci) AS nc, count(DISTINCT ki) AS nk FROM reach_{name} GROUP BY r)
+                """).fetchone()
+            a_, b_ = ("c", "k") if one_c >= one_k else ("k", "c")
+            if os.environ.get("BASELINE_AXIS") in ("c", "k"):  # for the self-check
+                a_ = os.environ["BASELINE_AXIS"]
+                b_ = "k" if a_ == "c" else "c"
             q(con, f"""CREATE TEMP TABLE rm_{name} AS
-                SELECT r, ci, {mask_cols('ki')} FROM reach_{name} GROUP BY r, ci""")
-            st = ", ".join(["ci := ci"] + [f"w{w} := w{w}" for w in W])
+                SELECT r, {a_}i AS ai, {mask_cols(b_ + 'i', b_)} FROM reach_{name} GROUP BY r, {a_}i""")
+            st = ", ".join(["ai := ai"] + [f"w{w} := w{w}" for w in words[b_]])
             q(con, f"""CREATE TEMP TABLE sig_{name} AS
                 SELECT row_number() OVER () AS sg, sig, n, len(sig) AS np FROM (
                     SELECT sig, count(*) AS n FROM (
-                        SELECT r, list(struct_pack({st}) ORDER BY ci) AS sig FROM rm_{name} GROUP BY r)
+                        SELECT r, list(struct_pack({st}) ORDER BY ai) AS sig FROM rm_{name} GROUP BY r)
                     GROUP BY sig)""")
             q(con, f"""CREATE TEMP TABLE sp_{name} AS
-                SELECT sg, n, np, s.ci, {", ".join(f"s.w{w}" for w in W)}
+                SELECT sg, n, np, s.ai, {", ".join(f"s.w{w}" for w in words[b_])}
                 FROM (SELECT sg, n, np, unnest(sig) AS s FROM sig_{name})""")
-        # Single-cell-row signatures: answer each distinct (country, category mask) query once.
-        q(con, f"""CREATE TEMP TABLE a1_{name} AS
-            SELECT q.ci, {", ".join(f"q.k{w}" for w in W)}, sum(p.n) AS n
-            FROM qck q JOIN sp_{name} p ON p.ci = q.ci AND p.np = 1
-            WHERE {meets('p', 'q')}
-            GROUP BY ALL""")
+        ab = a_ + b_
+        mw = words[b_]
+        # One-pair signatures: answer each distinct (join index, mask) query once. When most rows
+        # meet most queries (dense masks), count the complement (rows that miss the query) instead.
+        d_sig, d_q = con.execute(f"""
+            SELECT (SELECT avg({" + ".join(f"bit_count(w{w})" for w in mw)}) FROM sp_{name} WHERE np = 1),
+                   (SELECT avg({" + ".join(f"bit_count(m{w})" for w in mw)}) FROM q_{ab})""").fetchone()
+        p_miss = (1 - (d_sig or 0) / (n_idx[b_] + 1)) ** (d_q or 0)
+        force = os.environ.get("BASELINE_COUNT")  # direct, complement or distinct: for the self-check
+        if force:
+            p_miss = 0.0 if force == "complement" else 1.0
+        lo = 1
+        if force == "distinct" and not single_bit_rows:
+            # Every signature through the DISTINCT path (slow, obviously right).
+            lo = 0
+            q(con, f"CREATE TEMP TABLE a1_{name} AS SELECT 0::BIGINT AS qid, 0::BIGINT AS n WHERE false")
+        elif p_miss < 0.5:
+            q(con, f"""CREATE TEMP TABLE a1_{name} AS
+                WITH tot AS (SELECT ai, sum(n) AS n FROM sp_{name} WHERE np = 1 GROUP BY ai),
+                miss AS (
+                    SELECT q.qid, sum(p.n) AS n FROM q_{ab} q JOIN sp_{name} p ON p.ai = q.ai AND p.np = 1
+                    WHERE NOT {meets('p', 'q', b_)} GROUP BY q.qid)
+                SELECT q.qid, t.n - coalesce(m.n, 0) AS n
+                FROM q_{ab} q JOIN tot t ON t.ai = q.ai LEFT JOIN miss m ON m.qid = q.qid""")
+        else:
+            q(con, f"""CREATE TEMP TABLE a1_{name} AS
+                SELECT q.qid, sum(p.n) AS n FROM q_{ab} q JOIN sp_{name} p ON p.ai = q.ai AND p.np = 1
+                WHERE {meets('p', 'q', b_)} GROUP BY q.qid""")
+        # Signatures with several pairs (a customer with orders in two countries): a sum over the pairs
+        # that meet the selection, minus, for two-pair signatures where both pairs meet, the second
+        # count (inclusion-exclusion); signatures of three or more pairs (few) by DISTINCT.
+        wcols1 = ", ".join(f"p1.w{w} AS w{w}_1" for w in mw)
+        wcols2 = ", ".join(f"p2.w{w} AS w{w}_2" for w in mw)
         multi = "" if single_bit_rows else f"""
             UNION ALL
+            SELECT s.sid, p.n FROM sel_{ab} s JOIN sp_{name} p ON p.ai = s.ai AND p.np = 2
+            WHERE {meets('p', 's', b_)} AND {lo} = 1
+            UNION ALL
+            SELECT s1.sid, -d.n FROM sel_{ab} s1
+            JOIN (SELECT p1.sg, p1.n, p1.ai AS a1, {wcols1}, p2.ai AS a2, {wcols2}
+                  FROM sp_{name} p1 JOIN sp_{name} p2 ON p2.sg = p1.sg AND p2.ai > p1.ai
+                  WHERE p1.np = 2 AND {lo} = 1) d ON d.a1 = s1.ai
+            JOIN sel_{a_}_idx s2 ON s2.sid = s1.sid AND s2.xi = d.a2
+            WHERE {" OR ".join(f"(d.w{w}_1 & s1.m{w}) <> 0" for w in mw)}
+              AND ({" OR ".join(f"(d.w{w}_2 & s1.m{w}) <> 0" for w in mw)})
+            UNION ALL
             SELECT sid, sum(n) AS n FROM (
-                SELECT DISTINCT s.sid, p.sg, p.n FROM sel_ck s JOIN sp_{name} p ON p.ci = s.ci AND p.np > 1
-                WHERE {meets('p', 's')})
+                SELECT DISTINCT s.sid, p.sg, p.n FROM sel_{ab} s JOIN sp_{name} p ON p.ai = s.ai AND p.np > {2 if lo else 0}
+                WHERE {meets('p', 's', b_)})
             GROUP BY sid"""
         q(con, f"""CREATE TEMP TABLE cnt_{name} AS
             SELECT sid, sum(n)::BIGINT AS n FROM (
-                SELECT s.sid, a.n FROM sel_ck s JOIN a1_{name} a
-                    ON a.ci = s.ci AND {" AND ".join(f"a.k{w} = s.k{w}" for w in W)}
+                SELECT s.sid, a.n FROM sel_{ab} s JOIN a1_{name} a USING (qid)
                 {multi})
             GROUP BY sid""")
-        step(f"counts {name}")
+        step(f"counts {name} (join on {a_}{', complement' if (not single_bit_rows and p_miss < 0.5) else ''})")
 
     reach_counts("orders", single_bit_rows=True)
     reach_counts("customers")
@@ -299,23 +353,15 @@ def main():
         reach_counts("categories")
 
     # Own-value counts (a table whose direction towards the fact holds no selection).
-    def own_counts(name, table, field_index_sql, by):
-        if by == "k":
-            q(con, f"""CREATE TEMP TABLE own_{name} AS
-                SELECT s.sid, sum(t.n)::BIGINT AS n FROM sel_k s JOIN (
-                    SELECT {field_index_sql} AS ki, count(*) AS n FROM {table} GROUP BY ALL) t
-                ON {" OR ".join(
-                    f"(t.ki // 64 = {w} AND (s.k{w} & (1::UBIGINT << (t.ki % 64)::UBIGINT)) <> 0)" for w in W)}
-                GROUP BY s.sid""")
-        else:
-            q(con, f"""CREATE TEMP TABLE own_{name} AS
-                SELECT s.sid, sum(t.n)::BIGINT AS n FROM sel_ck s JOIN (
-                    SELECT {field_index_sql} AS ci, count(*) AS n FROM {table} GROUP BY ALL) t
-                ON t.ci = s.ci GROUP BY s.sid""")
+    def own_counts(name, table, x):
+        q(con, f"""CREATE TEMP TABLE own_{name} AS
+            SELECT s.sid, sum(t.n)::BIGINT AS n FROM sel_{x}_idx s JOIN (
+                SELECT {x}i AS xi, count(*) AS n FROM {table} GROUP BY ALL) t
+            ON t.xi = s.xi GROUP BY s.sid""")
 
     totals = {}
     if a.model == "star":
-        own_counts("products", "prod_k", "ki", "k")
+        own_counts("products", "prod_k", "k")
         totals["Products"] = con.execute("SELECT count(*) FROM products").fetchone()[0]
         totals["Customers"] = con.execute("SELECT count(*) FROM customers").fetchone()[0]
         # Products: C reduced -> products reached by an allowed cell; else own CATEGORY.
@@ -327,9 +373,9 @@ def main():
         joins = """LEFT JOIN cnt_orders co USING (sid) LEFT JOIN cnt_customers cc USING (sid)
                    LEFT JOIN cnt_products cp USING (sid) LEFT JOIN own_products op USING (sid)"""
     else:
-        own_counts("customers", "cust_c", "ci", "c")
-        own_counts("products", "prod_k", "ki", "k")
-        own_counts("categories", "cat_k", "ki", "k")
+        own_counts("customers", "cust_c", "c")
+        own_counts("products", "prod_k", "k")
+        own_counts("categories", "cat_k", "k")
         for t in ("customers", "products", "categories"):
             totals[t.title()] = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         tables = {
@@ -357,14 +403,10 @@ def main():
     tcols = ", ".join(f'r."{t}" AS "{t}"' if t in tables else f'{totals[t]} AS "{t}"' for t in names)
     tvals = ", ".join(f"CASE WHEN coalesce(p.access, 'DENIED') = 'DENIED' THEN 0 ELSE x.\"{t}\" END" for t in names)
     rows = con.execute(f"""
-        SELECT u.subject, coalesce(p.access, 'DENIED') AS access, p.selc, p.selk,
-               {tvals}
+        SELECT u.subject, coalesce(p.access, 'DENIED') AS access, p.selc, p.selk, {tvals}
         FROM ukey u
-        LEFT JOIN prof pr ON u.can_open AND pr.ksub IS NOT DISTINCT FROM u.ksub AND pr.kgroups = u.kgroups
-        LEFT JOIN pres p ON p.pid = pr.pid
-        LEFT JOIN sel s ON p.access <> 'DENIED' AND s.selc IS NOT DISTINCT FROM p.selc
-                        AND s.selk IS NOT DISTINCT FROM p.selk
-        LEFT JOIN (SELECT s.sid, {tcols} FROM sel s LEFT JOIN sel_rows r USING (sid)) x ON x.sid = s.sid
+        LEFT JOIN pres p ON p.pid = u.pid
+        LEFT JOIN (SELECT s.sid, {tcols} FROM sel s LEFT JOIN sel_rows r USING (sid)) x ON x.sid = p.sid
         ORDER BY u.subject""").fetchall()
     step("users")
     with open(a.out, "w", encoding="utf-8") as f:

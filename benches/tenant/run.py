@@ -146,6 +146,8 @@ def main():
     ap.add_argument("--naive", choices=["auto", "yes", "no"], default="auto",
                     help="also check the SQL against the naive row-by-row evaluator (auto: tiny only)")
     ap.add_argument("--skip-qsa", action="store_true", help="run DuckDB only (to time the baseline)")
+    ap.add_argument("--self-check", action="store_true",
+                    help="also run the baseline with each of its counting paths forced and require equal results")
     ap.add_argument("--bench", action="store_true", help=argparse.SUPPRESS)  # what `cargo bench` appends
     a = ap.parse_args()
 
@@ -215,6 +217,20 @@ def main():
                     print(f"    {i}: {d}")
                 if nbad:
                     failed = True
+            if a.self_check:
+                for env in ({"BASELINE_COUNT": "distinct"},
+                            {"BASELINE_COUNT": "direct", "BASELINE_AXIS": "k"},
+                            {"BASELINE_COUNT": "complement", "BASELINE_AXIS": "c"}):
+                    alt = os.path.join(run_dir, "duckdb-" + "-".join(env.values()) + ".jsonl")
+                    subprocess.check_call([sys.executable, os.path.join(HERE, "baseline.py"), "--app", app,
+                                           "--model", model, "--out", alt], env={**os.environ, **env},
+                                          stderr=subprocess.DEVNULL)
+                    ok, n, bad, nbad = compare(load_lines(alt), duck, "forced", "duckdb")
+                    print(f"[{tag}] baseline self-check {env}: {ok}/{n} agree", flush=True)
+                    for i, d in bad:
+                        print(f"    {i}: {d}")
+                    if nbad:
+                        failed = True
             if a.skip_qsa:
                 results.append(row)
                 continue
