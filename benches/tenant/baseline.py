@@ -291,52 +291,66 @@ def main():
                 FROM (SELECT sg, n, np, unnest(sig) AS s FROM sig_{name})""")
         ab = a_ + b_
         mw = words[b_]
-        # One-pair signatures: answer each distinct (join index, mask) query once. When most rows
-        # meet most queries (dense masks), count the complement (rows that miss the query) instead.
-        d_sig, d_q = con.execute(f"""
-            SELECT (SELECT avg({" + ".join(f"bit_count(w{w})" for w in mw)}) FROM sp_{name} WHERE np = 1),
-                   (SELECT avg({" + ".join(f"bit_count(m{w})" for w in mw)}) FROM q_{ab})""").fetchone()
-        p_miss = (1 - (d_sig or 0) / (n_idx[b_] + 1)) ** (d_q or 0)
+        nb = n_idx[b_] + 1
         force = os.environ.get("BASELINE_COUNT")  # direct, complement or distinct: for the self-check
-        if force:
-            p_miss = 0.0 if force == "complement" else 1.0
-        lo = 1
+        lo = 1  # signatures of up to 2 pairs by the fast paths (0: all by DISTINCT)
         if force == "distinct" and not single_bit_rows:
-            # Every signature through the DISTINCT path (slow, obviously right).
             lo = 0
-            q(con, f"CREATE TEMP TABLE a1_{name} AS SELECT 0::BIGINT AS qid, 0::BIGINT AS n WHERE false")
-        elif p_miss < 0.5:
+        # Pairs of signatures of one or two pairs, counted per pair: hist(join index, mask, n).
+        q(con, f"""CREATE TEMP TABLE hist_{name} AS
+            SELECT ai, {", ".join(f"w{w}" for w in mw)}, sum(n) AS n FROM sp_{name}
+            WHERE np <= {2 * lo} GROUP BY ALL""")
+        # For each distinct query (join index, mask): the sum over pairs that meet it. Dense masks (most
+        # pairs meet most queries): total minus the pairs that miss; those are found through the query
+        # bit that the fewest pairs lack (each pair is listed under every bit it lacks).
+        d_sig, d_q = con.execute(f"""
+            SELECT (SELECT avg({" + ".join(f"bit_count(w{w})" for w in mw)}) FROM hist_{name}),
+                   (SELECT avg({" + ".join(f"bit_count(m{w})" for w in mw)}) FROM q_{ab})""").fetchone()
+        p_miss = (1 - (d_sig or 0) / nb) ** (d_q or 0)
+        if force in ("direct", "complement"):
+            p_miss = 0.0 if force == "complement" else 1.0
+        complement = p_miss < 0.5
+        word_of = lambda pre: "CASE b // 64 " + " ".join(  # noqa: E731
+            f"WHEN {w} THEN {pre}{w}" for w in mw) + " END"
+        if complement:
+            q(con, f"""CREATE TEMP TABLE lack_{name} AS
+                SELECT h.*, b FROM hist_{name} h, range(0, {nb}) AS r(b)
+                WHERE (({word_of('h.w')} >> (b % 64)::UBIGINT) & 1::UBIGINT) = 0""")
             q(con, f"""CREATE TEMP TABLE a1_{name} AS
-                WITH tot AS (SELECT ai, sum(n) AS n FROM sp_{name} WHERE np = 1 GROUP BY ai),
+                WITH tot AS (SELECT ai, sum(n) AS n FROM hist_{name} GROUP BY ai),
+                lc AS (SELECT ai, b, count(*) AS c FROM lack_{name} GROUP BY ai, b),
+                qb AS (
+                    SELECT q.qid, arg_min(r.b, coalesce(lc.c, 0)) AS b, min(coalesce(lc.c, 0)) AS c
+                    FROM q_{ab} q, range(0, {nb}) AS r(b)
+                    LEFT JOIN lc ON lc.ai = q.ai AND lc.b = r.b
+                    WHERE (({word_of('q.m').replace('b //', 'r.b //')} >> (r.b % 64)::UBIGINT) & 1::UBIGINT) = 1
+                    GROUP BY q.qid),
                 miss AS (
-                    SELECT q.qid, sum(p.n) AS n FROM q_{ab} q JOIN sp_{name} p ON p.ai = q.ai AND p.np = 1
-                    WHERE NOT {meets('p', 'q', b_)} GROUP BY q.qid)
-                SELECT q.qid, t.n - coalesce(m.n, 0) AS n
-                FROM q_{ab} q JOIN tot t ON t.ai = q.ai LEFT JOIN miss m ON m.qid = q.qid""")
+                    SELECT q.qid, sum(l.n) AS n FROM q_{ab} q JOIN qb USING (qid)
+                    JOIN lack_{name} l ON l.ai = q.ai AND l.b = qb.b
+                    WHERE qb.c > 0 AND NOT {meets('l', 'q', b_)} GROUP BY q.qid)
+                SELECT q.qid, coalesce(t.n, 0) - coalesce(m.n, 0) AS n
+                FROM q_{ab} q LEFT JOIN tot t ON t.ai = q.ai LEFT JOIN miss m ON m.qid = q.qid""")
         else:
             q(con, f"""CREATE TEMP TABLE a1_{name} AS
-                SELECT q.qid, sum(p.n) AS n FROM q_{ab} q JOIN sp_{name} p ON p.ai = q.ai AND p.np = 1
+                SELECT q.qid, sum(p.n) AS n FROM q_{ab} q JOIN hist_{name} p ON p.ai = q.ai
                 WHERE {meets('p', 'q', b_)} GROUP BY q.qid""")
-        # Signatures with several pairs (a customer with orders in two countries): a sum over the pairs
-        # that meet the selection, minus, for two-pair signatures where both pairs meet, the second
-        # count (inclusion-exclusion); signatures of three or more pairs (few) by DISTINCT.
-        wcols1 = ", ".join(f"p1.w{w} AS w{w}_1" for w in mw)
-        wcols2 = ", ".join(f"p2.w{w} AS w{w}_2" for w in mw)
+        # Two-pair signatures (a customer with orders in two countries) were counted once per pair
+        # that meets: subtract one count where both pairs meet (inclusion-exclusion), found through
+        # the selection's own pairs of join indexes. Three or more pairs (few): DISTINCT.
         multi = "" if single_bit_rows else f"""
             UNION ALL
-            SELECT s.sid, p.n FROM sel_{ab} s JOIN sp_{name} p ON p.ai = s.ai AND p.np = 2
-            WHERE {meets('p', 's', b_)} AND {lo} = 1
-            UNION ALL
-            SELECT s1.sid, -d.n FROM sel_{ab} s1
-            JOIN (SELECT p1.sg, p1.n, p1.ai AS a1, {wcols1}, p2.ai AS a2, {wcols2}
+            SELECT x.sid, -d.n FROM sel_{a_}_idx x JOIN sel_{a_}_idx y ON y.sid = x.sid AND y.xi > x.xi
+            JOIN (SELECT p1.sg, p1.n, p1.ai AS a1, {", ".join(f"p1.w{w} AS u{w}" for w in mw)},
+                         p2.ai AS a2, {", ".join(f"p2.w{w} AS v{w}" for w in mw)}
                   FROM sp_{name} p1 JOIN sp_{name} p2 ON p2.sg = p1.sg AND p2.ai > p1.ai
-                  WHERE p1.np = 2 AND {lo} = 1) d ON d.a1 = s1.ai
-            JOIN sel_{a_}_idx s2 ON s2.sid = s1.sid AND s2.xi = d.a2
-            WHERE {" OR ".join(f"(d.w{w}_1 & s1.m{w}) <> 0" for w in mw)}
-              AND ({" OR ".join(f"(d.w{w}_2 & s1.m{w}) <> 0" for w in mw)})
+                  WHERE p1.np = 2 AND {lo} = 1) d ON d.a1 = x.xi AND d.a2 = y.xi
+            JOIN sel_{b_}_mask m ON m.sid = x.sid
+            WHERE ({" OR ".join(f"(d.u{w} & m.m{w}) <> 0" for w in mw)})
+              AND ({" OR ".join(f"(d.v{w} & m.m{w}) <> 0" for w in mw)})
             UNION ALL
             SELECT sid, sum(n) AS n FROM (
-                SELECT DISTINCT s.sid, p.sg, p.n FROM sel_{ab} s JOIN sp_{name} p ON p.ai = s.ai AND p.np > {2 if lo else 0}
+                SELECT DISTINCT s.sid, p.sg, p.n FROM sel_{ab} s JOIN sp_{name} p ON p.ai = s.ai AND p.np > {2 * lo}
                 WHERE {meets('p', 's', b_)})
             GROUP BY sid"""
         q(con, f"""CREATE TEMP TABLE cnt_{name} AS
@@ -344,7 +358,7 @@ def main():
                 SELECT s.sid, a.n FROM sel_{ab} s JOIN a1_{name} a USING (qid)
                 {multi})
             GROUP BY sid""")
-        step(f"counts {name} (join on {a_}{', complement' if (not single_bit_rows and p_miss < 0.5) else ''})")
+        step(f"counts {name} (join on {a_}{', complement' if complement else ''})")
 
     reach_counts("orders", single_bit_rows=True)
     reach_counts("customers")
@@ -401,33 +415,24 @@ def main():
     # ------------------------------------------------------------------ per user
     names = sorted(totals)
     tcols = ", ".join(f'r."{t}" AS "{t}"' if t in tables else f'{totals[t]} AS "{t}"' for t in names)
-    tvals = ", ".join(f"CASE WHEN coalesce(p.access, 'DENIED') = 'DENIED' THEN 0 ELSE x.\"{t}\" END" for t in names)
-    rows = con.execute(f"""
-        SELECT u.subject, coalesce(p.access, 'DENIED') AS access, p.selc, p.selk, {tvals}
-        FROM ukey u
-        LEFT JOIN pres p ON p.pid = u.pid
-        LEFT JOIN (SELECT s.sid, {tcols} FROM sel s LEFT JOIN sel_rows r USING (sid)) x ON x.sid = p.sid
-        ORDER BY u.subject""").fetchall()
+    tvals = ", ".join(f"CASE WHEN coalesce(p.access, 'DENIED') = 'DENIED' THEN 0 ELSE x.\"{t}\" END AS \"{t}\"" for t in names)
+    tables_struct = ", ".join(f"'{t}': \"{t}\"" for t in names)
+    out = a.out.replace("'", "''")
+    n_users = con.execute(f"""
+        COPY (
+            SELECT subject AS id, access,
+                   CASE WHEN access = 'DENIED' THEN MAP {{}}::MAP(VARCHAR, VARCHAR[])
+                        ELSE MAP {{'CATEGORY': selk, 'COUNTRY': selc}} END AS reduction,
+                   {{{tables_struct}}} AS tables
+            FROM (
+                SELECT u.subject, coalesce(p.access, 'DENIED') AS access, p.selc, p.selk, {tvals}
+                FROM ukey u
+                LEFT JOIN pres p ON p.pid = u.pid
+                LEFT JOIN (SELECT s.sid, {tcols} FROM sel s LEFT JOIN sel_rows r USING (sid)) x ON x.sid = p.sid)
+        ) TO '{out}' (FORMAT json)""").fetchone()[0]
     step("users")
-    with open(a.out, "w", encoding="utf-8") as f:
-        for r in rows:
-            subject, access, selc, selk = r[:4]
-            red = {} if access == "DENIED" else {"CATEGORY": selk, "COUNTRY": selc}
-            f.write(
-                json.dumps(
-                    {
-                        "id": subject,
-                        "access": access,
-                        "reduction": red,
-                        "tables": {t: int(v) for t, v in zip(names, r[4:])},
-                    },
-                    separators=(",", ":"),
-                )
-                + "\n"
-            )
-    step("write")
     print(
-        json.dumps({"users": len(rows), "selections": n_sel, "countries": n_c, "categories": n_k}),
+        json.dumps({"users": n_users, "selections": n_sel, "countries": n_c, "categories": n_k}),
         file=sys.stderr,
     )
 
