@@ -48,25 +48,53 @@ def default_qsa():
     return None
 
 
-def timed(cmd, stdout_path, stderr_path, timeout, cwd=None):
-    """Run cmd as its own process group; wall seconds, max RSS (bytes) of the process, exit code
-    (None on timeout)."""
+def rss_of(pid):
+    """(current, peak) resident set of a process in bytes, from /proc (0, 0 where not available). The
+    peak (VmHWM) is the exec'd program's own; wait4's ru_maxrss also counts the forked driver's image."""
+    cur = peak = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    cur = int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return cur, peak
+
+
+KILLED = {"timeout": None, "memory": "memory"}
+
+
+def timed(cmd, stdout_path, stderr_path, timeout, max_rss, cwd=None):
+    """Run cmd as its own process group; wall seconds, max RSS (bytes) of the process, and its exit code,
+    None when killed at the timeout, "memory" when killed for going over max_rss (the machine is shared:
+    an out-of-memory kill could hit someone else's process)."""
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, start_new_session=True)
         deadline = t0 + timeout
+        peak = 0
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid == p.pid:
                 wall = time.perf_counter() - t0
                 p.returncode = os.waitstatus_to_exitcode(status)
-                # Linux reports ru_maxrss in KiB.
-                return wall, ru.ru_maxrss * 1024, p.returncode
+                # Linux reports ru_maxrss in KiB; prefer the program's own high-water mark when seen.
+                return wall, peak or ru.ru_maxrss * 1024, p.returncode
+            cur, hwm = rss_of(p.pid)
+            peak = max(peak, hwm)
+            why = None
             if time.perf_counter() > deadline:
+                why = "timeout"
+            elif max_rss and cur > max_rss:
+                why = "memory"
+            if why:
                 os.killpg(p.pid, signal.SIGKILL)
                 _, status, ru = os.wait4(p.pid, 0)
                 p.returncode = -9
-                return time.perf_counter() - t0, ru.ru_maxrss * 1024, None
+                return time.perf_counter() - t0, peak or ru.ru_maxrss * 1024, KILLED[why]
             time.sleep(0.02)
 
 
@@ -140,6 +168,8 @@ def main():
     ap.add_argument("--model", default="both", choices=MODELS + ["both"])
     ap.add_argument("--qsa", default=None, help="the qsa binary (default: $CARGO_TARGET_DIR or target/, release)")
     ap.add_argument("--timeout", type=float, default=1200, help="seconds per process (default 1200)")
+    ap.add_argument("--max-rss-gib", type=float, default=16,
+                    help="kill a process whose resident set goes over this (default 16 GiB of the 24)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-out"), help="cache and results folder")
     ap.add_argument("--regen", action="store_true", help="generate the models again")
     ap.add_argument("--no-install", action="store_true", help="do not pip install missing packages")
@@ -196,7 +226,8 @@ def main():
             dw, dm, dc = timed(
                 [sys.executable, os.path.join(HERE, "baseline.py"), "--app", app, "--model", model,
                  "--out", duck_out],
-                os.path.join(run_dir, "duckdb.stdout"), os.path.join(run_dir, "duckdb.stderr"), a.timeout)
+                os.path.join(run_dir, "duckdb.stdout"), os.path.join(run_dir, "duckdb.stderr"), a.timeout,
+                a.max_rss_gib * 2**30)
             row.update(duck_s=dw, duck_rss=dm, duck_exit=dc)
             if dc != 0:
                 failed = True
@@ -240,12 +271,13 @@ def main():
             script = os.path.join(app, model, "app.qvs")
             qw, qm, qc = timed(
                 [qsa, "report", script, "--directory", users_json, "--format", "json"],
-                qsa_out, os.path.join(run_dir, "qsa.stderr"), a.timeout)
+                qsa_out, os.path.join(run_dir, "qsa.stderr"), a.timeout, a.max_rss_gib * 2**30)
             row.update(qsa_s=qw, qsa_rss=qm, qsa_exit=qc)
             qerr = open(os.path.join(run_dir, "qsa.stderr"), errors="replace").read()
-            if qc is None:
-                print(f"[{tag}] qsa > {a.timeout:.0f} s (killed), {fmt_bytes(qm)}", flush=True)
-                row["agree"] = "n/a (timeout)"
+            if qc is None or qc == "memory":
+                what = f"> {a.timeout:.0f} s" if qc is None else f"over {a.max_rss_gib:g} GiB after {qw:.0f} s"
+                print(f"[{tag}] qsa {what} (killed), {fmt_bytes(qm)}", flush=True)
+                row["agree"] = "n/a (timeout)" if qc is None else "n/a (memory)"
                 results.append(row)
                 continue
             if qc != 0:
@@ -271,9 +303,10 @@ def main():
     lines = []
     for r in results:
         if "qsa_s" in r:
-            q = f"> {a.timeout:.0f}" if r.get("qsa_exit") is None else f"{r['qsa_s']:.2f}"
+            killed = r.get("qsa_exit") in (None, "memory")
+            q = f"> {r['qsa_s']:.1f}" if killed else f"{r['qsa_s']:.2f}"
             ratio = r["qsa_s"] / r["duck_s"] if r.get("duck_s") else float("nan")
-            ratio_s = (">= " if r.get("qsa_exit") is None else "") + f"{ratio:.2f}x"
+            ratio_s = (">= " if killed else "") + f"{ratio:.2f}x"
             qm = fmt_bytes(r["qsa_rss"])
         else:
             q, ratio_s, qm = "-", "-", "-"
