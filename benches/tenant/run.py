@@ -221,14 +221,14 @@ def main():
             row = {"size": size, "model": model, "fact_rows": meta["fact_rows"],
                    "users": meta["users"], "groups": meta["groups"]}
             # DuckDB
-            print(f"[{tag}] DuckDB ...", flush=True)
+            print(f"[{tag}] DuckDB ... (load average {os.getloadavg()[0]:.1f})", flush=True)
             duck_out = os.path.join(run_dir, "duckdb.jsonl")
             dw, dm, dc = timed(
                 [sys.executable, os.path.join(HERE, "baseline.py"), "--app", app, "--model", model,
                  "--out", duck_out],
                 os.path.join(run_dir, "duckdb.stdout"), os.path.join(run_dir, "duckdb.stderr"), a.timeout,
                 a.max_rss_gib * 2**30)
-            row.update(duck_s=dw, duck_rss=dm, duck_exit=dc)
+            row.update(duck_s=dw, duck_rss=dm, duck_exit=dc, load_before_duck=os.getloadavg()[0])
             if dc != 0:
                 failed = True
                 print(f"[{tag}] DuckDB failed (exit {dc}):\n" + open(os.path.join(run_dir, "duckdb.stderr")).read()[-3000:])
@@ -266,13 +266,14 @@ def main():
                 results.append(row)
                 continue
             # qsa
-            print(f"[{tag}] qsa ...", flush=True)
+            print(f"[{tag}] qsa ... (load average {os.getloadavg()[0]:.1f})", flush=True)
+            row["load_before_qsa"] = os.getloadavg()[0]
             qsa_out = os.path.join(run_dir, "qsa.json")
             script = os.path.join(app, model, "app.qvs")
             qw, qm, qc = timed(
                 [qsa, "report", script, "--directory", users_json, "--format", "json"],
                 qsa_out, os.path.join(run_dir, "qsa.stderr"), a.timeout, a.max_rss_gib * 2**30)
-            row.update(qsa_s=qw, qsa_rss=qm, qsa_exit=qc)
+            row.update(qsa_s=qw, qsa_rss=qm, qsa_exit=qc, load_after_qsa=os.getloadavg()[0])
             qerr = open(os.path.join(run_dir, "qsa.stderr"), errors="replace").read()
             if qc is None or qc == "memory":
                 what = f"> {a.timeout:.0f} s" if qc is None else f"over {a.max_rss_gib:g} GiB after {qw:.0f} s"
@@ -298,8 +299,9 @@ def main():
             results.append(row)
 
     # ---- the table ----
-    print()
-    hdr = ["size", "model", "qsa s", "qsa max RSS", "DuckDB s", "DuckDB max RSS", "qsa/DuckDB", "agree", "qsa engine path"]
+    print("\n(load: the 1-minute load average before the DuckDB run / before the qsa run; 2 cores)")
+    hdr = ["size", "model", "qsa s", "qsa max RSS", "DuckDB s", "DuckDB max RSS", "qsa/DuckDB", "agree",
+           "qsa engine path", "load"]
     lines = []
     for r in results:
         if "qsa_s" in r:
@@ -311,7 +313,8 @@ def main():
         else:
             q, ratio_s, qm = "-", "-", "-"
         lines.append([r["size"], r["model"], q, qm, f"{r.get('duck_s', float('nan')):.2f}",
-                      fmt_bytes(r.get("duck_rss", 0)), ratio_s, r.get("agree", "-"), r.get("engine", "-")])
+                      fmt_bytes(r.get("duck_rss", 0)), ratio_s, r.get("agree", "-"), r.get("engine", "-"),
+                      f"{r.get('load_before_duck', 0):.1f}/{r.get('load_before_qsa', 0):.1f}"])
     widths = [max(len(str(x)) for x in col) for col in zip(hdr, *lines)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(hdr, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
