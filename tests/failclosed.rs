@@ -377,6 +377,18 @@ fn answer(
     Some(out)
 }
 
+/// The answer for `users` of the fixture whose folder ends with `name`, run as it is.
+fn fixture_answer(name: &str, users: &[User]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fx = FIXTURES
+        .iter()
+        .find(|f| f.dir.ends_with(name))
+        .expect("a fixture of that name");
+    let dir = root.join(fx.dir);
+    let run = run_file(&dir.join(fx.script), &opts(fx, &dir)).expect("readable");
+    answer(&run, fx.target, users, &linked_tables(&run)).expect("evaluates")
+}
+
 fn scratch(name: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("qsa-failclosed-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
@@ -841,13 +853,6 @@ fn the_steps_fixture_gives_the_answer_a_faithful_run_gives() {
     // for the listed DE, FR, US (R1), so IT facts stay hidden even from the admin; the US group row
     // applies through a custom group only; Notes is a data island (R4).
     use qsa::access::directory::{Group, Provider};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fx = FIXTURES
-        .iter()
-        .find(|f| f.dir.ends_with("steps"))
-        .expect("steps fixture");
-    let dir = root.join(fx.dir);
-    let run = run_file(&dir.join(fx.script), &opts(fx, &dir)).expect("readable");
     let group = |name: &str, provider| Group {
         name: name.into(),
         provider,
@@ -862,8 +867,7 @@ fn the_steps_fixture_gives_the_answer_a_faithful_run_gives() {
         carol,
         dave,
     ];
-    let linked = linked_tables(&run);
-    let got = answer(&run, fx.target, &users, &linked).expect("evaluates");
+    let got = fixture_answer("steps", &users);
     let want = "\
 auth0|admin Admin {\"COUNTRY\": Some([\"DE\", \"FR\", \"US\"])} [] {\"Countries\": 3, \"Facts\": 5}
 auth0|alice User {\"COUNTRY\": Some([\"DE\"])} [] {\"Countries\": 1, \"Facts\": 2}
@@ -926,15 +930,8 @@ fn file_and_qvd_header_functions_read_what_qsa_can_see() {
 fn security_kept_in_excel_gives_the_answer_a_faithful_run_gives() {
     // Hand-computed from fixtures/failclosed/excel/make.py: the expired row is filtered out by its date
     // cell; `*` stands for the listed EMEA, AMER (R1), so APAC stays hidden from the admin.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fx = FIXTURES
-        .iter()
-        .find(|f| f.dir.ends_with("excel"))
-        .expect("excel fixture");
-    let dir = root.join(fx.dir);
-    let run = run_file(&dir.join(fx.script), &opts(fx, &dir)).expect("readable");
     let users = ["auth0|boss", "auth0|eva", "auth0|old", "auth0|sam"].map(User::new);
-    let got = answer(&run, fx.target, &users, &linked_tables(&run)).expect("evaluates");
+    let got = fixture_answer("excel", &users);
     let want = "\
 auth0|boss Admin {\"REGION\": Some([\"AMER\", \"EMEA\"])} [] {\"Sales\": 3}
 auth0|eva User {\"REGION\": Some([\"EMEA\"])} [] {\"Sales\": 2}
