@@ -118,7 +118,7 @@ fn users(n: usize) -> Vec<User> {
 }
 
 fn profiles(p: &qsa::reduce::Prepared<'_>, us: &[User]) -> usize {
-    let set: std::collections::HashSet<Vec<qsa::reduce::engine::Kept>> =
+    let set: std::collections::HashSet<Vec<qsa::model::engine::Kept>> =
         us.iter().map(|u| p.security.applicable(u)).collect();
     set.len()
 }

@@ -11,9 +11,10 @@
 //! - [`diag`]: diagnostics as data (code, severity, message, labels, help). No printing anywhere but `cli`.
 //! - [`syntax`]: nom parsers; spans on every node; errors collected; recovery at `;`.
 //! - [`script`]: runs statements: variables, `$(…)` expansion, includes, control flow, loads.
-//! - [`model`]: tables and values (Qlik duals) as the runner produces them.
+//! - [`model`]: tables and values (Qlik duals) as the runner produces them; the associative engine
+//!   (symbol tables, id columns, the link graph, selections and propagation) that `access` and `reduce` share.
 //! - [`access`]: the security model (rules S7, A, I, L) and the user directory.
-//! - [`reduce`]: the columnar reduction engine (rules R, O) and a simple polars reference evaluator.
+//! - [`reduce`]: what every user sees (rules L, R, O, U) and a simple polars reference evaluator.
 //! - [`report`]: renders results and diagnostics (human, JSON, CSV, HTML, SARIF, snapshots).
 //! - [`cli`]: the command line (clap); the only place that prints.
 

@@ -14,8 +14,8 @@ use super::directory::User;
 use super::{GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
 use crate::model::{DataModel, RowOrigin, Table};
-use crate::reduce::bitset::Bitset;
-use crate::reduce::engine::{Engine, Kept};
+use crate::model::bitset::Bitset;
+use crate::model::engine::{Engine, Kept};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const ACCESS: &str = "ACCESS";
@@ -121,7 +121,7 @@ impl SecurityModel {
         target: Target,
         mode: GroupMode,
         mode_set: bool,
-    ) -> Result<SecurityModel, crate::reduce::engine::BuildError> {
+    ) -> Result<SecurityModel, crate::model::engine::BuildError> {
         let engine = Engine::build(security)?;
         let mut identities = vec![];
         for id in [Identity::UserId, Identity::Email, Identity::Group] {

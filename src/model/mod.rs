@@ -1,8 +1,11 @@
 //! Tables as the script runner produces them, for both sections.
 //!
-//! The runner works with [`Table`]s (named fields, column-major [`Value`]s). The reduction engine converts
-//! them into symbol-encoded columns (`reduce`). A [`DataModel`] is the set of tables of one section.
+//! The runner works with [`Table`]s (named fields, column-major [`Value`]s). [`engine`] converts them into
+//! symbol-encoded columns and their link graph (the associative engine shared by `access`, for the security
+//! tables, and `reduce`, for the app). A [`DataModel`] is the set of tables of one section.
 
+pub mod bitset;
+pub mod engine;
 pub mod value;
 
 pub use value::Value;

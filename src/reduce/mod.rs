@@ -1,6 +1,7 @@
 //! Stage 4: what every user sees (rules L1–L3, R1–R6, O1, U1–U2), on top of the security model (`access`).
 //!
-//! - [`engine`]: the columnar engine (symbol tables, id columns, bitsets, message passing over links).
+//! - [`crate::model::engine`] (one stage down, shared with `access`): the columnar engine (symbol tables,
+//!   id columns, bitsets, message passing over links).
 //! - [`reference`]: a deliberately simple polars evaluator, used by the differential property test.
 //! - [`prepare`] checks that the run can be evaluated faithfully (fail closed), builds both engines and
 //!   lints; [`Prepared::evaluate`] evaluates users: each distinct identity profile (the same applicable
@@ -21,8 +22,6 @@
 //!
 //! `R5` never appears: a loop refuses the whole evaluation.
 
-pub mod bitset;
-pub mod engine;
 pub mod reference;
 
 use crate::access::directory::User;
@@ -31,8 +30,8 @@ use crate::access::{group_mode, GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
 use crate::model::{DataModel, RowOrigin, Value};
 use crate::script::RunResult;
-use bitset::Bitset;
-use engine::{BuildError, Engine, Kept};
+use crate::model::bitset::Bitset;
+use crate::model::engine::{BuildError, Engine, Kept};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

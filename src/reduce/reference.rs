@@ -1,7 +1,7 @@
 //! A deliberately simple reference evaluator, written the obvious way with polars: one DataFrame per table;
 //! per user, filter by identity with `is_in`, read the grant, filter by allowed values with `is_in`, and
 //! propagate with semi-joins until nothing changes. It evaluates every user from scratch (no profiles, no
-//! bitsets, no message passing) and exists to be compared with [`super::engine`] by the differential
+//! bitsets, no message passing) and exists to be compared with [`crate::model::engine`] by the differential
 //! property test. It assumes the model has no loop (the engine refuses those, R5).
 
 use super::Access;

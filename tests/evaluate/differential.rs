@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use qsa::access::directory::User;
 use qsa::access::{GroupMode, Target};
 use qsa::model::Table;
-use qsa::reduce::engine::Kept;
+use qsa::model::engine::Kept;
 use qsa::reduce::{prepare, reference, Access};
 use std::collections::BTreeMap;
 

@@ -15,7 +15,7 @@
 //! Nothing is copied per evaluation except row bitsets of the tables in constrained components.
 
 use super::bitset::Bitset;
-use crate::model::{DataModel, Value};
+use super::{DataModel, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
