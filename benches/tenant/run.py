@@ -10,6 +10,7 @@ See benches/tenant/README.md.
 
 import argparse
 import json
+import re
 import os
 import signal
 import subprocess
@@ -152,9 +153,10 @@ def engine_path(doc, stderr_text):
         if isinstance(doc, dict) and k in doc:
             return json.dumps(doc[k])
     for line in stderr_text.splitlines():
-        low = line.lower()
-        if "engine" in low and ("path" in low or "cells" in low or "message" in low):
-            return line.strip()[:60]
+        # `qsa report --stats`: "qsa: N users, P profiles, S distinct selections; engine: PATH; ..."
+        m = re.search(r"engine: ([^;]+);", line)
+        if m:
+            return m.group(1).strip()
     return "-"
 
 
@@ -271,7 +273,7 @@ def main():
             qsa_out = os.path.join(run_dir, "qsa.json")
             script = os.path.join(app, model, "app.qvs")
             qw, qm, qc = timed(
-                [qsa, "report", script, "--directory", users_json, "--format", "json"],
+                [qsa, "report", script, "--directory", users_json, "--format", "json", "--stats"],
                 qsa_out, os.path.join(run_dir, "qsa.stderr"), a.timeout, a.max_rss_gib * 2**30)
             row.update(qsa_s=qw, qsa_rss=qm, qsa_exit=qc, load_after_qsa=os.getloadavg()[0])
             qerr = open(os.path.join(run_dir, "qsa.stderr"), errors="replace").read()
@@ -291,7 +293,7 @@ def main():
             row["engine"] = engine_path(doc, qerr)
             ok, n, bad, nbad = compare(qres, duck, "qsa", "duckdb")
             row["agree"] = f"{ok}/{n}"
-            print(f"[{tag}] qsa {qw:.2f} s, {fmt_bytes(qm)}; agreement {ok}/{n}", flush=True)
+            print(f"[{tag}] qsa {qw:.2f} s, {fmt_bytes(qm)}; agreement {ok}/{n}; engine {row['engine']}", flush=True)
             for i, d in bad:
                 print(f"    {i}: {d}")
             if nbad:

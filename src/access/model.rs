@@ -13,9 +13,9 @@
 use super::directory::User;
 use super::{GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
-use crate::model::{DataModel, RowOrigin, Table};
 use crate::model::bitset::Bitset;
 use crate::model::engine::{Engine, Kept};
+use crate::model::{DataModel, RowOrigin, Table};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const ACCESS: &str = "ACCESS";

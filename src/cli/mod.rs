@@ -225,6 +225,10 @@ pub struct ReportArgs {
     pub user: UserArgs,
     #[arg(long, value_enum, default_value_t = TableFormat::Human)]
     pub format: TableFormat,
+    /// Print to stderr how the evaluation ran: users, distinct profiles and selections, the engine path
+    /// (factorized or message passing) and the time of each phase. Never changes the output.
+    #[arg(long)]
+    pub stats: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }

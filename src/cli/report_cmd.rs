@@ -69,11 +69,13 @@ pub(super) fn load(
 }
 
 pub fn run(args: ReportArgs) -> Exit {
+    let started = std::time::Instant::now();
     let (run, dir, catalog, dir_diags) =
         match load(&args.script, &args.run, &args.directory, &args.user, true) {
             Ok(x) => x,
             Err(e) => return e,
         };
+    let loaded = started.elapsed();
     let target: Target = args.run.target.into();
     let prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
@@ -88,7 +90,9 @@ pub fn run(args: ReportArgs) -> Exit {
     } else {
         dir.users.clone()
     };
+    let prepared_at = started.elapsed();
     let results = prepared.evaluate(&users_in, false);
+    let evaluated = started.elapsed();
     let mut diags = prepared.diagnostics.clone();
     diags.extend(dir_diags);
     if !args.directory.directory.is_empty() {
@@ -116,6 +120,25 @@ pub fn run(args: ReportArgs) -> Exit {
             super::out(&users::render_human(&results, target, mode));
             eprint_diagnostics(&users::all_diagnostics(&results, &diags), &run.sources);
         }
+    }
+    if args.stats {
+        let st = prepared.stats();
+        let path = match st.path {
+            reduce::EnginePath::None => "none".to_string(),
+            reduce::EnginePath::MessagePassing => "message passing".to_string(),
+            reduce::EnginePath::Factorized { classes } => format!("factorized ({classes} classes)"),
+        };
+        let s = |d: std::time::Duration| format!("{:.2}s", d.as_secs_f64());
+        errln!(
+            "qsa: {} users, {} profiles, {} distinct selections; engine: {path}; run script + directory {}, prepare {}, evaluate {}, output {}",
+            st.users,
+            st.profiles,
+            st.selections,
+            s(loaded),
+            s(prepared_at - loaded),
+            s(evaluated - prepared_at),
+            s(started.elapsed() - evaluated)
+        );
     }
     Exit::Ok
 }

@@ -592,18 +592,9 @@ impl Engine {
         out
     }
 
-    /// Keep the rows whose link value is in `msg`. Records in `flags` whether a NULL link value dropped a row
-    /// and whether a composite link dropped a row (both make the result depend on R4's [dec] part).
-    fn filter(
-        &self,
-        link: usize,
-        t: usize,
-        rows: &mut Option<Bitset>,
-        msg: &Bitset,
-        flags: &mut R4Flags,
-    ) {
+    /// Keep the rows whose link value is in `msg`.
+    fn filter(&self, link: usize, t: usize, rows: &mut Option<Bitset>, msg: &Bitset) {
         let mi = self.member_index(link, t);
-        let composite = self.links[link].fields.len() > 1;
         if rows.is_none() {
             // Sparse start: when the message selects few rows of a single-field link, gather them from the
             // value → rows index instead of scanning the table.
@@ -627,27 +618,43 @@ impl Engine {
                             b.set(r as usize);
                         }
                     }
-                    let non_null = idx.rows.len();
-                    flags.null_drop |= non_null < tab.rows;
                     *rows = Some(b);
                     return;
                 }
             }
         }
         let b = rows.get_or_insert_with(|| Bitset::full(self.tables[t].rows));
-        let mut null_drop = false;
-        let mut any_drop = false;
         b.retain(|r| {
             let k = self.key(link, mi, r);
-            let keep = k != NULL && msg.get(k as usize);
-            if !keep {
-                any_drop = true;
-                null_drop |= k == NULL;
-            }
-            keep
+            k != NULL && msg.get(k as usize)
         });
-        flags.null_drop |= null_drop;
-        flags.composite_drop |= composite && any_drop;
+    }
+
+    /// R4's [dec] markers for one link of `t` whose far side is constrained: a row that `t`'s own
+    /// selections keep has a NULL key, or (composite links) a key the far side does not offer. The same
+    /// definition as [`crate::model::factor`].
+    fn r4_marks(
+        &self,
+        link: usize,
+        t: usize,
+        own: &Option<Bitset>,
+        msg: &Bitset,
+        flags: &mut R4Flags,
+    ) {
+        let mi = self.member_index(link, t);
+        let composite = self.links[link].fields.len() > 1;
+        let mut check = |r: usize| {
+            let k = self.key(link, mi, r);
+            if k == NULL {
+                flags.null_drop = true;
+            } else if composite && !msg.get(k as usize) {
+                flags.composite_drop = true;
+            }
+        };
+        match own {
+            None => (0..self.tables[t].rows).for_each(&mut check),
+            Some(b) => b.ones().for_each(&mut check),
+        }
     }
 
     /// Evaluate selections: `selections[field]` = allowed symbols of that field (None = not selected).
@@ -710,7 +717,7 @@ impl Engine {
                         for &c in &children[p] {
                             if upc[c] {
                                 if let (Node::Link(l), Some(m)) = (comp.order[c], &up_msg[c]) {
-                                    self.filter(l, t, &mut rows, m, &mut flags);
+                                    self.filter(l, t, &mut rows, m);
                                 }
                             }
                         }
@@ -750,7 +757,7 @@ impl Engine {
                         let mut rows = up_rows[p].clone().unwrap_or(None);
                         if let (Some(m), Some(par)) = (&down_in[p], comp.parent[p]) {
                             if let Node::Link(l) = comp.order[par] {
-                                self.filter(l, t, &mut rows, m, &mut flags);
+                                self.filter(l, t, &mut rows, m);
                             }
                         }
                         fin[p] = Some(rows);
@@ -769,13 +776,13 @@ impl Engine {
                             for &c in &children[pp] {
                                 if c != p && upc[c] {
                                     if let (Node::Link(l2), Some(m)) = (comp.order[c], &up_msg[c]) {
-                                        self.filter(l2, pt, &mut rows, m, &mut flags);
+                                        self.filter(l2, pt, &mut rows, m);
                                     }
                                 }
                             }
                             if let (Some(m), Some(gp)) = (&down_in[pp], comp.parent[pp]) {
                                 if let Node::Link(l0) = comp.order[gp] {
-                                    self.filter(l0, pt, &mut rows, m, &mut flags);
+                                    self.filter(l0, pt, &mut rows, m);
                                 }
                             }
                             Some(self.values(l, pt, &rows))
@@ -797,6 +804,22 @@ impl Engine {
                             inc[c] = acc.is_some();
                             down_in[c] = acc;
                         }
+                    }
+                }
+            }
+            for p in 0..n {
+                let Node::Table(t) = comp.order[p] else {
+                    continue;
+                };
+                let own_t = own.get(&t).cloned().unwrap_or(None);
+                if let (true, Some(m), Some(par)) = (inc[p], &down_in[p], comp.parent[p]) {
+                    if let Node::Link(l) = comp.order[par] {
+                        self.r4_marks(l, t, &own_t, m, &mut flags);
+                    }
+                }
+                for &c in &children[p] {
+                    if let (true, Node::Link(l), Some(m)) = (upc[c], comp.order[c], &up_msg[c]) {
+                        self.r4_marks(l, t, &own_t, m, &mut flags);
                     }
                 }
             }
@@ -833,6 +856,36 @@ impl Engine {
             propagated,
             r4_dec,
         }
+    }
+
+    /// Per table: (link, member index) for every link it holds.
+    pub(crate) fn links_of(&self, table: usize) -> &[(usize, usize)] {
+        self.table_links
+            .get(table)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The key column (one id per row of the member table; [`NULL`] for a NULL or partly NULL key) of
+    /// member `member` of `link`.
+    pub(crate) fn key_col(&self, link: usize, member: usize) -> &[u32] {
+        match &self.links[link].members[member] {
+            (t, KeyCol::Field(ci)) => &self.tables[*t].cols[*ci],
+            (_, KeyCol::Tuple(v)) => v,
+        }
+    }
+
+    /// Number of distinct key values of `link`.
+    pub(crate) fn link_domain(&self, link: usize) -> usize {
+        self.links[link].domain
+    }
+
+    /// The tables of component `c`.
+    pub(crate) fn component_tables(&self, c: usize) -> &[usize] {
+        self.components
+            .get(c)
+            .map(|c| c.tables.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Component index of each table (tables in the same component are associated).

@@ -6,6 +6,7 @@
 
 pub mod bitset;
 pub mod engine;
+pub mod factor;
 pub mod value;
 
 pub use value::Value;

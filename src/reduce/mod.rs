@@ -28,13 +28,15 @@ use crate::access::directory::User;
 use crate::access::model::{SecurityModel, RELOAD_IDENTITY};
 use crate::access::{group_mode, GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
-use crate::model::{DataModel, RowOrigin, Value};
-use crate::script::RunResult;
 use crate::model::bitset::Bitset;
 use crate::model::engine::{BuildError, Engine, Kept};
+use crate::model::factor::{Counted, Factorized};
+use crate::model::{DataModel, RowOrigin, Value};
+use crate::script::RunResult;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 /// Access level (L1–L3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -106,6 +108,11 @@ pub struct Prepared<'a> {
     /// Lints and run diagnostics (no errors that prevent evaluation).
     pub diagnostics: Vec<Diagnostic>,
     app_fields: BTreeSet<String>,
+    /// The factorized app model, built on the first evaluation with many selections (`None` inside: a
+    /// reduction field is a key field, so message passing is used).
+    quotient: OnceLock<Option<Factorized>>,
+    stats: Mutex<EvalStats>,
+    factorize_from: usize,
 }
 
 fn build_error(e: BuildError, what: &str) -> Diagnostic {
@@ -242,6 +249,9 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         app,
         diagnostics: diags,
         app_fields,
+        quotient: OnceLock::new(),
+        stats: Mutex::new(EvalStats::default()),
+        factorize_from: FACTORIZE_FROM,
     };
     if target == Target::ClientManaged && !run.security.tables.is_empty() {
         let d = p.reload_identity_lint();
@@ -261,6 +271,43 @@ fn compact(kept: Vec<Kept>) -> ProfileKey {
             Kept::Rows(b) => Some(b.ones().map(|r| r as u32).collect()),
         })
         .collect()
+}
+
+/// From this many distinct selections on, users are evaluated on the factorized model (building it costs
+/// one pass over the rows; message passing costs one pass per selection).
+const FACTORIZE_FROM: usize = 8;
+
+/// Which engine evaluated the selections.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum EnginePath {
+    /// Nothing was evaluated.
+    #[default]
+    None,
+    /// Two-pass message passing over the rows, once per selection.
+    MessagePassing,
+    /// The factorized model (`crate::model::factor`), many selections per pass; `classes` = its size.
+    Factorized { classes: usize },
+}
+
+/// What the last evaluation did, for `--stats`.
+#[derive(Clone, Debug, Default)]
+pub struct EvalStats {
+    pub users: usize,
+    /// Distinct sets of applicable security rows.
+    pub profiles: usize,
+    /// Distinct selections evaluated.
+    pub selections: usize,
+    pub path: EnginePath,
+}
+
+/// The counts of one selection, with kept-row bitsets when asked for detail.
+type Evaluated = (Counted, Option<Vec<Kept>>);
+
+enum Stage {
+    /// Nothing left to evaluate (denied, no Section Access).
+    Done(Profile),
+    /// Access granted: the profile still needs the counts of these selections.
+    Select(Profile, BTreeMap<usize, Bitset>),
 }
 
 struct Profile {
@@ -336,7 +383,9 @@ impl<'a> Prepared<'a> {
         self.run.app.tables.iter().map(table).collect()
     }
 
-    fn evaluate_profile(&self, applicable: &[Kept], detail: bool) -> Profile {
+    /// What a profile's applicable rows grant: a finished profile (denied, no Section Access) or the
+    /// selections still to evaluate.
+    fn grant_profile(&self, applicable: &[Kept], detail: bool) -> Stage {
         let run = self.run;
         let grant = self.security.grant(&run.security, applicable);
         let totals = self.zero_counts();
@@ -367,7 +416,7 @@ impl<'a> Prepared<'a> {
                     )
                 })
                 .collect();
-            return Profile {
+            return Stage::Done(Profile {
                 access: Access::User,
                 denied_reason: None,
                 reduction: BTreeMap::new(),
@@ -376,19 +425,19 @@ impl<'a> Prepared<'a> {
                 rules,
                 kept: detail.then(|| vec![Kept::All; run.app.tables.len()]),
                 empty_app: false,
-            };
+            });
         }
         if !grant.listed {
-            return denied(
+            return Stage::Done(denied(
                 "not listed: no Section Access row applies to this user".into(),
                 rules,
-            );
+            ));
         }
         if !grant.admin && !grant.user {
-            return denied(
+            return Stage::Done(denied(
                 "no valid ACCESS value (ADMIN or USER) on the rows that apply".into(),
                 rules,
-            );
+            ));
         }
         let access = if grant.admin {
             Access::Admin
@@ -424,7 +473,7 @@ impl<'a> Prepared<'a> {
                     } else {
                         format!("strict exclusion: none of the values allowed in `{name}` exists in the data")
                     };
-                    return denied(why, rules);
+                    return Stage::Done(denied(why, rules));
                 }
                 reduction.insert(name.clone(), None);
                 continue;
@@ -440,20 +489,44 @@ impl<'a> Prepared<'a> {
             );
             selections.insert(fid, b);
         }
-        let ev = self.app.evaluate(&selections);
-        if ev.r4_dec {
-            rules.insert("R4");
+        let omitted = grant
+            .omit
+            .iter()
+            .filter(|f| self.app_fields.contains(*f))
+            .cloned()
+            .collect();
+        Stage::Select(
+            Profile {
+                access,
+                denied_reason: None,
+                reduction,
+                omitted,
+                tables: BTreeMap::new(),
+                rules,
+                kept: None,
+                empty_app: false,
+            },
+            selections,
+        )
+    }
+
+    /// Complete a profile with the counts of its selections (R4, R6 and the rows kept per table).
+    fn finish(&self, mut p: Profile, counts: &Counted, kept: Option<Vec<Kept>>) -> Profile {
+        if counts.r4_dec {
+            p.rules.insert("R4");
         }
-        let mut tables = BTreeMap::new();
         let mut any_reduced = false;
         let mut all_empty = true;
-        for (t, k) in run.app.tables.iter().zip(&ev.kept) {
-            let n = k.count(t.row_count());
-            if let Kept::Rows(_) = k {
-                any_reduced = true;
-                all_empty &= n == 0;
-            }
-            tables.insert(
+        for (t, k) in self.run.app.tables.iter().zip(&counts.kept) {
+            let n = match k {
+                Some(n) => {
+                    any_reduced = true;
+                    all_empty &= *n == 0;
+                    *n
+                }
+                None => t.row_count(),
+            };
+            p.tables.insert(
                 t.name.clone(),
                 TableCount {
                     rows: n,
@@ -461,26 +534,74 @@ impl<'a> Prepared<'a> {
                 },
             );
         }
-        let empty_app = any_reduced && all_empty;
-        if empty_app {
-            rules.insert("R6");
+        p.empty_app = any_reduced && all_empty;
+        if p.empty_app {
+            p.rules.insert("R6");
         }
-        let omitted = grant
-            .omit
-            .iter()
-            .filter(|f| self.app_fields.contains(*f))
-            .cloned()
-            .collect();
-        Profile {
-            access,
-            denied_reason: None,
-            reduction,
-            omitted,
-            tables,
-            rules,
-            kept: detail.then_some(ev.kept),
-            empty_app,
+        p.kept = kept;
+        p
+    }
+
+    /// Evaluate distinct selections: with `detail`, by message passing (kept-row bitsets); for many, on
+    /// the factorized model when every reduction field allows it; otherwise by message passing.
+    fn count(
+        &self,
+        sels: &[BTreeMap<usize, Bitset>],
+        detail: bool,
+    ) -> (Vec<Evaluated>, EnginePath) {
+        let passing = |sels: &[BTreeMap<usize, Bitset>]| -> Vec<Evaluated> {
+            sels.par_iter()
+                .map(|sel| {
+                    let ev = self.app.evaluate(sel);
+                    let c = Counted {
+                        kept: ev
+                            .kept
+                            .iter()
+                            .zip(&self.app.tables)
+                            .map(|(k, t)| match k {
+                                Kept::All => None,
+                                Kept::Rows(_) => Some(k.count(t.rows)),
+                            })
+                            .collect(),
+                        propagated: ev.propagated,
+                        r4_dec: ev.r4_dec,
+                    };
+                    (c, detail.then_some(ev.kept))
+                })
+                .collect()
+        };
+        if detail || sels.len() < self.factorize_from {
+            return (passing(sels), EnginePath::MessagePassing);
         }
+        let quotient = self.quotient.get_or_init(|| {
+            let fields: Vec<usize> = self
+                .security
+                .reductions
+                .iter()
+                .filter(|r| r.linked)
+                .filter_map(|r| self.app.field_id(&r.name))
+                .collect();
+            Factorized::build(&self.app, &fields)
+        });
+        match quotient {
+            Some(q) if sels.iter().all(|s| q.covers(s)) => {
+                let refs: Vec<&BTreeMap<usize, Bitset>> = sels.iter().collect();
+                let out = q.evaluate(&refs).into_iter().map(|c| (c, None)).collect();
+                (out, EnginePath::Factorized { classes: q.size() })
+            }
+            _ => (passing(sels), EnginePath::MessagePassing),
+        }
+    }
+
+    /// Use the factorized model from `n` distinct selections on (default [`FACTORIZE_FROM`]; `0` = always
+    /// where possible, `usize::MAX` = never). For tests and benchmarks comparing the two paths.
+    pub fn factorize_from(&mut self, n: usize) {
+        self.factorize_from = n;
+    }
+
+    /// How the last [`Prepared::evaluate`] ran.
+    pub fn stats(&self) -> EvalStats {
+        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     fn applied_rows(&self, applicable: &[Kept]) -> Vec<AppliedRow> {
@@ -546,10 +667,43 @@ impl<'a> Prepared<'a> {
                 distinct.len() - 1
             });
         }
-        let results: Vec<Profile> = distinct
+        let stages: Vec<Stage> = distinct
             .par_iter()
-            .map(|a| self.evaluate_profile(&self.expand(a), detail))
+            .map(|a| self.grant_profile(&self.expand(a), detail))
             .collect();
+        // Profiles that produce the same selections share one evaluation.
+        let mut sels: Vec<BTreeMap<usize, Bitset>> = vec![];
+        let mut sel_index: HashMap<BTreeMap<usize, Bitset>, usize> = HashMap::new();
+        let staged: Vec<(Profile, Option<usize>)> = stages
+            .into_iter()
+            .map(|st| match st {
+                Stage::Done(p) => (p, None),
+                Stage::Select(p, sel) => {
+                    let next = sels.len();
+                    let i = *sel_index.entry(sel.clone()).or_insert_with(|| {
+                        sels.push(sel);
+                        next
+                    });
+                    (p, Some(i))
+                }
+            })
+            .collect();
+        let (counted, path) = self.count(&sels, detail);
+        let results: Vec<Profile> = staged
+            .into_iter()
+            .map(|(p, i)| match i.and_then(|i| counted.get(i)) {
+                Some((c, kept)) => self.finish(p, c, kept.clone()),
+                None => p,
+            })
+            .collect();
+        if let Ok(mut st) = self.stats.lock() {
+            *st = EvalStats {
+                users: users.len(),
+                profiles: distinct.len(),
+                selections: sels.len(),
+                path,
+            };
+        }
         let totals = self.zero_counts();
         users
             .par_iter()

@@ -2,14 +2,16 @@
 //! models (trees of tables with single, composite and shared links, NULLs, islands), random security tables
 //! (`*`, blanks, ADMIN/USER, invalid ACCESS, OMIT, a second USERID/OMIT table, unlinked fields), random users
 //! and groups, both targets, all group modes. Compared: access, selections, kept rows per table, omitted
-//! fields. `PROPTEST_CASES` overrides the default of 4000 cases.
+//! fields; then the factorized model (`qsa::model::factor`) against message passing on every user field,
+//! R4 markers included, with up to 16 users of random group combinations (many profiles per model).
+//! `PROPTEST_CASES` overrides the default of 4000 cases.
 
 use crate::common::*;
 use proptest::prelude::*;
 use qsa::access::directory::User;
 use qsa::access::{GroupMode, Target};
-use qsa::model::Table;
 use qsa::model::engine::Kept;
+use qsa::model::Table;
 use qsa::reduce::{prepare, reference, Access};
 use std::collections::BTreeMap;
 
@@ -163,12 +165,23 @@ fn gen_case(seed: u64) -> Case {
     if rng.chance(30) {
         u3.status = qsa::access::directory::Status::Disabled;
     }
-    let users = vec![
+    let mut users = vec![
         user_with("u1", Some("u1@x.com"), &["g1"], &["G2"]),
         user_with("U2", None, &["G2"], &["g1"]),
         u3,
         user_with("U9", None, &["G1"], &[]),
     ];
+    // Many profiles: more users holding random group combinations.
+    for i in 0..rng.below(12) {
+        let subject = ["U1", "U2", "U3", "U7"][rng.below(4)];
+        let groups = ["G1", "g2", "G3"];
+        let idp: Vec<&str> = groups.iter().copied().filter(|_| rng.chance(40)).collect();
+        let custom: Vec<&str> = groups.iter().copied().filter(|_| rng.chance(30)).collect();
+        let email = rng.chance(30).then_some("u1@x.com");
+        let mut u = user_with(subject, email, &idp, &custom);
+        u.key = format!("extra{i}");
+        users.push(u);
+    }
     Case {
         app,
         security,
@@ -224,6 +237,30 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
             .map(|(t, k)| (t.name.clone(), kept_rows(k, t.row_count())))
             .collect();
         prop_assert_eq!(&mine, &want.kept, "{}", ctx());
+    }
+    // The factorized model (many selections per pass) against message passing and the reference: every
+    // field of every user, R4's markers included.
+    let mut fast =
+        prepare(&r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))?;
+    fast.factorize_from(0);
+    let mut slow =
+        prepare(&r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))?;
+    slow.factorize_from(usize::MAX);
+    let f = fast.evaluate(&c.users, false);
+    let s = slow.evaluate(&c.users, false);
+    for ((u, f), (s, g)) in c.users.iter().zip(&f).zip(s.iter().zip(&got)) {
+        let ctx = || {
+            format!(
+                "seed {seed} user {} ({:?})",
+                u.report_id(),
+                fast.stats().path
+            )
+        };
+        prop_assert_eq!(f.access, s.access, "{}", ctx());
+        prop_assert_eq!(&f.reduction, &s.reduction, "{}", ctx());
+        prop_assert_eq!(&f.tables, &s.tables, "{}", ctx());
+        prop_assert_eq!(&f.rules, &s.rules, "{}", ctx());
+        prop_assert_eq!(&f.tables, &g.tables, "{}", ctx());
     }
     Ok(())
 }
