@@ -139,6 +139,17 @@ pub fn run(args: ReportArgs) -> Exit {
             s(evaluated - prepared_at),
             s(started.elapsed() - evaluated)
         );
+        let mut last = std::time::Duration::ZERO;
+        let phases: Vec<String> = st
+            .phases
+            .iter()
+            .map(|(name, at)| {
+                let d = *at - last;
+                last = *at;
+                format!("{name} {}", s(d))
+            })
+            .collect();
+        errln!("qsa: evaluate: {}", phases.join(", "));
     }
     Exit::Ok
 }

@@ -298,6 +298,8 @@ pub struct EvalStats {
     /// Distinct selections evaluated.
     pub selections: usize,
     pub path: EnginePath,
+    /// Wall time of each phase (only for `--stats`: never part of an output).
+    pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// The counts of one selection, with kept-row bitsets when asked for detail.
@@ -573,17 +575,7 @@ impl<'a> Prepared<'a> {
         if detail || sels.len() < self.factorize_from {
             return (passing(sels), EnginePath::MessagePassing);
         }
-        let quotient = self.quotient.get_or_init(|| {
-            let fields: Vec<usize> = self
-                .security
-                .reductions
-                .iter()
-                .filter(|r| r.linked)
-                .filter_map(|r| self.app.field_id(&r.name))
-                .collect();
-            Factorized::build(&self.app, &fields)
-        });
-        match quotient {
+        match self.quotient_model() {
             Some(q) if sels.iter().all(|s| q.covers(s)) => {
                 let refs: Vec<&BTreeMap<usize, Bitset>> = sels.iter().collect();
                 let out = q.evaluate(&refs).into_iter().map(|c| (c, None)).collect();
@@ -597,6 +589,20 @@ impl<'a> Prepared<'a> {
     /// where possible, `usize::MAX` = never). For tests and benchmarks comparing the two paths.
     pub fn factorize_from(&mut self, n: usize) {
         self.factorize_from = n;
+    }
+
+    /// The factorized app model for the linked reduction fields, built on first use.
+    fn quotient_model(&self) -> &Option<Factorized> {
+        self.quotient.get_or_init(|| {
+            let fields: Vec<usize> = self
+                .security
+                .reductions
+                .iter()
+                .filter(|r| r.linked)
+                .filter_map(|r| self.app.field_id(&r.name))
+                .collect();
+            Factorized::build(&self.app, &fields)
+        })
     }
 
     /// How the last [`Prepared::evaluate`] ran.
@@ -653,6 +659,9 @@ impl<'a> Prepared<'a> {
     /// a few users only: bitsets are per table). Results are in input order.
     pub fn evaluate(&self, users: &[User], detail: bool) -> Vec<UserResult> {
         let sec = &self.security;
+        let clock = std::time::Instant::now();
+        let mut phases = vec![];
+        let mut lap = |name: &'static str| phases.push((name, clock.elapsed()));
         // Applicable rows as compact row lists (one user usually matches a few rows of a security table
         // that may have one row per user): the profile key.
         let applicable: Vec<Option<ProfileKey>> = users
@@ -667,10 +676,12 @@ impl<'a> Prepared<'a> {
                 distinct.len() - 1
             });
         }
+        lap("applicable rows");
         let stages: Vec<Stage> = distinct
             .par_iter()
             .map(|a| self.grant_profile(&self.expand(a), detail))
             .collect();
+        lap("grants");
         // Profiles that produce the same selections share one evaluation.
         let mut sels: Vec<BTreeMap<usize, Bitset>> = vec![];
         let mut sel_index: HashMap<BTreeMap<usize, Bitset>, usize> = HashMap::new();
@@ -688,7 +699,13 @@ impl<'a> Prepared<'a> {
                 }
             })
             .collect();
+        lap("distinct selections");
+        if !detail && sels.len() >= self.factorize_from {
+            let _ = self.quotient_model();
+            lap("factorize");
+        }
         let (counted, path) = self.count(&sels, detail);
+        lap("counts");
         let results: Vec<Profile> = staged
             .into_iter()
             .map(|(p, i)| match i.and_then(|i| counted.get(i)) {
@@ -696,16 +713,15 @@ impl<'a> Prepared<'a> {
                 None => p,
             })
             .collect();
-        if let Ok(mut st) = self.stats.lock() {
-            *st = EvalStats {
-                users: users.len(),
-                profiles: distinct.len(),
-                selections: sels.len(),
-                path,
-            };
-        }
+        let stats = EvalStats {
+            users: users.len(),
+            profiles: distinct.len(),
+            selections: sels.len(),
+            path,
+            phases: vec![],
+        };
         let totals = self.zero_counts();
-        users
+        let out: Vec<UserResult> = users
             .par_iter()
             .zip(applicable.par_iter())
             .map(|(u, a)| {
@@ -793,7 +809,12 @@ impl<'a> Prepared<'a> {
                     ..base
                 }
             })
-            .collect()
+            .collect();
+        lap("per-user results");
+        if let Ok(mut st) = self.stats.lock() {
+            *st = EvalStats { phases, ..stats };
+        }
+        out
     }
 
     /// I6 / tenant-model §6: GROUP values of the security tables that no directory user holds (under the

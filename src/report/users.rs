@@ -66,32 +66,39 @@ fn sorted(results: &[UserResult]) -> Vec<&UserResult> {
     v
 }
 
-fn user_json(u: &UserResult) -> J {
-    let reduction: serde_json::Map<String, J> = u
-        .reduction
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    let tables: serde_json::Map<String, J> = u
-        .tables
-        .iter()
-        .map(|(k, t)| {
-            (
-                k.clone(),
-                json!({"rows": t.rows, "total_rows": t.total_rows}),
-            )
-        })
-        .collect();
-    json!({
-        "id": u.id,
-        "email": u.email,
-        "access": u.access.as_str(),
-        "denied_reason": u.denied_reason,
-        "reduction": reduction,
-        "omitted_fields": u.omitted_fields,
-        "tables": tables,
-        "rules": u.rules,
-    })
+/// One user as JSON, serialised straight from the result (no intermediate tree: 100k users).
+#[derive(serde::Serialize)]
+struct UserJson<'a> {
+    id: &'a str,
+    email: &'a Option<String>,
+    access: &'static str,
+    denied_reason: &'a Option<String>,
+    reduction: &'a std::collections::BTreeMap<String, Option<Vec<String>>>,
+    omitted_fields: &'a [String],
+    tables: &'a std::collections::BTreeMap<String, crate::reduce::TableCount>,
+    rules: &'a [&'static str],
+}
+
+fn user_json(u: &UserResult) -> UserJson<'_> {
+    UserJson {
+        id: &u.id,
+        email: &u.email,
+        access: u.access.as_str(),
+        denied_reason: &u.denied_reason,
+        reduction: &u.reduction,
+        omitted_fields: &u.omitted_fields,
+        tables: &u.tables,
+        rules: &u.rules,
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ReportJson<'a> {
+    schema: &'static str,
+    target: &'static str,
+    group_mode: u8,
+    users: Vec<UserJson<'a>>,
+    diagnostics: Vec<J>,
 }
 
 /// All diagnostics of a report: the given ones plus each user's, deduplicated, sorted.
@@ -113,18 +120,16 @@ pub fn render_json(
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
 ) -> String {
-    let users: Vec<J> = sorted(results).into_iter().map(user_json).collect();
-    let diags: Vec<J> = all_diagnostics(results, diagnostics)
-        .iter()
-        .map(|d| diagnostic_json(d, sources))
-        .collect();
-    let doc = json!({
-        "schema": "qsa.report/1",
-        "target": target.as_str(),
-        "group_mode": mode.number(),
-        "users": users,
-        "diagnostics": diags,
-    });
+    let doc = ReportJson {
+        schema: "qsa.report/1",
+        target: target.as_str(),
+        group_mode: mode.number(),
+        users: sorted(results).into_iter().map(user_json).collect(),
+        diagnostics: all_diagnostics(results, diagnostics)
+            .iter()
+            .map(|d| diagnostic_json(d, sources))
+            .collect(),
+    };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
@@ -505,7 +510,7 @@ pub fn render_preview_json(
     u: &UserResult,
     origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
 ) -> String {
-    let mut j = user_json(u);
+    let mut j = serde_json::to_value(user_json(u)).unwrap_or_default();
     let applied: Vec<J> = u
         .applied
         .iter()
