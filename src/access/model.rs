@@ -104,7 +104,12 @@ pub struct SecurityModel {
     pub group_values: BTreeSet<String>,
     /// Rows with a blank identity cell: (table, row) — for I2 dependency checks.
     blank_identity_rows: Vec<(usize, usize)>,
+    /// Per identity field (as `identities`): whether it lists an explicit value (not `*`, not blank), I4.
+    explicit: Vec<bool>,
 }
+
+/// Per identity field id: the symbols a user matches (see [`SecurityModel::identity_key`]).
+pub type IdentityKey = BTreeMap<usize, Bitset>;
 
 fn text_of(t: &Table, field: usize, row: usize) -> Option<String> {
     t.columns
@@ -170,7 +175,17 @@ impl SecurityModel {
                 }
             }
         }
+        let explicit = identities
+            .iter()
+            .map(|&(_, f)| {
+                engine.fields[f].values.iter().any(|v| {
+                    let t = v.text_or_empty();
+                    t != "*" && !is_blank(Some(&t))
+                })
+            })
+            .collect();
         Ok(SecurityModel {
+            explicit,
             target,
             mode,
             mode_set,
@@ -202,6 +217,12 @@ impl SecurityModel {
 
     /// I1–I4 and A3: the security rows that apply to the user.
     pub fn applicable(&self, user: &User) -> Applicable {
+        self.applicable_for(&self.identity_key(user))
+    }
+
+    /// What decides the applicable rows of a user: per identity field, the symbols the user matches
+    /// (`*` included). Users with equal keys have the same applicable rows.
+    pub fn identity_key(&self, user: &User) -> IdentityKey {
         let mut sel = BTreeMap::new();
         for &(id, f) in &self.identities {
             let field = &self.engine.fields[f];
@@ -216,7 +237,12 @@ impl SecurityModel {
             }
             sel.insert(f, b);
         }
-        self.engine.evaluate(&sel).kept
+        sel
+    }
+
+    /// The applicable rows of every user with this identity key (I1–I4, A3).
+    pub fn applicable_for(&self, key: &IdentityKey) -> Applicable {
+        self.engine.evaluate(key).kept
     }
 
     /// L1, L2, R1, O1: what the applicable rows grant.
@@ -246,10 +272,11 @@ impl SecurityModel {
                 .identities
                 .iter()
                 .any(|(id, _)| t.field_index(id.field()).is_some());
-            for row in 0..n {
-                if !kept.contains(row) {
-                    continue;
-                }
+            let kept_rows: Vec<usize> = match kept {
+                Kept::All => (0..n).collect(),
+                Kept::Rows(b) => b.ones().collect(),
+            };
+            for row in kept_rows {
                 if has_identity {
                     g.listed = true;
                 }
@@ -313,13 +340,10 @@ impl SecurityModel {
 
     /// I4 [dec]: the user has no value for an identity field that lists explicit values.
     pub fn depends_on_missing_value(&self, user: &User) -> bool {
-        self.identities.iter().any(|&(id, f)| {
-            let explicit = self.engine.fields[f].values.iter().any(|v| {
-                let t = v.text_or_empty();
-                t != "*" && !is_blank(Some(&t))
-            });
-            explicit && self.user_values(user, id).is_empty()
-        })
+        self.identities
+            .iter()
+            .zip(&self.explicit)
+            .any(|(&(id, _), &explicit)| explicit && self.user_values(user, id).is_empty())
     }
 
     /// S7 [dec]: would another group mode change which GROUP values the user matches?

@@ -72,6 +72,57 @@ fn set_bit(a: &mut Mask, j: usize) {
     a[j / 64] |= 1u64 << (j % 64);
 }
 
+/// Per-lane counters in bit-sliced form: plane `k` holds bit `k` of every lane's count, so adding a mask
+/// (one to every lane whose bit is set) costs a few word operations for all lanes at once.
+#[derive(Default)]
+struct Planes {
+    planes: Vec<Mask>,
+}
+
+impl Planes {
+    /// Add `w` to every lane set in `x`.
+    fn add(&mut self, x: Mask, w: u64) {
+        if !any(&x) {
+            return;
+        }
+        let mut w = w;
+        let mut level = 0usize;
+        while w != 0 {
+            if w & 1 == 1 {
+                let mut carry = x;
+                let mut k = level;
+                while any(&carry) {
+                    if self.planes.len() <= k {
+                        self.planes.resize(k + 1, ZERO);
+                    }
+                    let p = self.planes[k];
+                    self.planes[k] = std::array::from_fn(|i| p[i] ^ carry[i]);
+                    carry = and(p, carry);
+                    k += 1;
+                }
+            }
+            w >>= 1;
+            level += 1;
+        }
+    }
+
+    /// The count of every lane.
+    fn lanes(&self) -> [u64; LANES] {
+        let mut out = [0u64; LANES];
+        for (k, p) in self.planes.iter().enumerate() {
+            for (wi, &word) in p.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as usize;
+                    out[wi * 64 + b] += 1u64 << k;
+                    bits &= bits - 1;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Dense lookup tables up to this many slots (4 bytes each).
 const DENSE_MAX: u128 = 1 << 21;
 
@@ -794,7 +845,7 @@ impl Factorized {
                 .iter()
                 .map(|&a| self.constrained(&m.cm, &self.across[a].fields))
                 .collect();
-            let mut counts = [0u64; LANES];
+            let mut counts = Planes::default();
             let mut prop = ZERO;
             for c in 0..t.full.n {
                 let parts = t.full.get(c);
@@ -811,16 +862,9 @@ impl Factorized {
                     }
                 }
                 prop = or(prop, and(own, not(x)));
-                let w = t.count[c];
-                for (wi, &word) in x.iter().enumerate() {
-                    let mut bits = word;
-                    while bits != 0 {
-                        let b = bits.trailing_zeros() as usize;
-                        counts[wi * 64 + b] += w;
-                        bits &= bits - 1;
-                    }
-                }
+                counts.add(x, t.count[c]);
             }
+            let counts = counts.lanes();
             let near = self.constrained(&m.cm, &t.near);
             r4 = or(r4, and(prop, not(near)));
             for j in 0..n {
@@ -975,6 +1019,27 @@ mod tests {
             got[1].r4_dec,
             "NULL product keys are dropped once CATEGORY is constrained"
         );
+    }
+
+    #[test]
+    fn bit_sliced_counters_add_weights_per_lane() {
+        let mut p = Planes::default();
+        let mut want = [0u64; LANES];
+        let mut seed = 12345u64;
+        for _ in 0..500 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let x: Mask = std::array::from_fn(|i| seed.rotate_left(i as u32 * 7) & (seed >> 3));
+            let w = seed % 1000;
+            p.add(x, w);
+            for (j, c) in want.iter_mut().enumerate() {
+                if bit(&x, j) {
+                    *c += w;
+                }
+            }
+        }
+        assert_eq!(p.lanes(), want);
     }
 
     #[test]

@@ -25,7 +25,7 @@
 pub mod reference;
 
 use crate::access::directory::User;
-use crate::access::model::{SecurityModel, RELOAD_IDENTITY};
+use crate::access::model::{IdentityKey, SecurityModel, RELOAD_IDENTITY};
 use crate::access::{group_mode, GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
 use crate::model::bitset::Bitset;
@@ -664,9 +664,30 @@ impl<'a> Prepared<'a> {
         let mut lap = |name: &'static str| phases.push((name, clock.elapsed()));
         // Applicable rows as compact row lists (one user usually matches a few rows of a security table
         // that may have one row per user): the profile key.
-        let applicable: Vec<Option<ProfileKey>> = users
+        // Users who match the same identity symbols share their applicable rows.
+        let keys: Vec<Option<IdentityKey>> = users
             .par_iter()
-            .map(|u| u.status.can_open().then(|| compact(sec.applicable(u))))
+            .map(|u| u.status.can_open().then(|| sec.identity_key(u)))
+            .collect();
+        let mut key_index: HashMap<&IdentityKey, usize> = HashMap::new();
+        let mut key_list: Vec<&IdentityKey> = vec![];
+        for k in keys.iter().flatten() {
+            key_index.entry(k).or_insert_with(|| {
+                key_list.push(k);
+                key_list.len() - 1
+            });
+        }
+        let per_key: Vec<ProfileKey> = key_list
+            .par_iter()
+            .map(|k| compact(sec.applicable_for(k)))
+            .collect();
+        let applicable: Vec<Option<&ProfileKey>> = keys
+            .iter()
+            .map(|k| {
+                k.as_ref()
+                    .and_then(|k| key_index.get(k))
+                    .map(|&i| &per_key[i])
+            })
             .collect();
         let mut profiles: HashMap<&ProfileKey, usize> = HashMap::new();
         let mut distinct: Vec<&ProfileKey> = vec![];
