@@ -6,8 +6,8 @@ use super::report_cmd::{eprint_diagnostics, load};
 use super::{Exit, ExportFormat, PreviewArgs, TableFormat};
 use crate::access::Target;
 use crate::diag::{codes, Diagnostic};
-use crate::model::DataModel;
 use crate::model::engine::Kept;
+use crate::model::DataModel;
 use crate::reduce::{self, UserResult};
 use crate::report::users;
 use polars::prelude::*;
@@ -122,13 +122,7 @@ pub fn reduced_frame(
         .iter()
         .zip(&table.columns)
         .filter(|(f, _)| !omitted.contains(f))
-        .map(|(f, c)| {
-            let v: Vec<Option<String>> = rows
-                .iter()
-                .map(|&r| c.get(r).and_then(|x| x.text().map(|s| s.into_owned())))
-                .collect();
-            Column::new(f.as_str().into(), v)
-        })
+        .map(|(f, c)| crate::reduce::reference::text_column(f, c, Some(&rows)))
         .collect();
     DataFrame::new(rows.len(), cols)
 }

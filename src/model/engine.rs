@@ -248,22 +248,7 @@ impl Engine {
                 if !f.tables.contains(&ti) {
                     f.tables.push(ti);
                 }
-                let ids: Vec<u32> = col
-                    .iter()
-                    .map(|v| match v.text() {
-                        None => NULL,
-                        Some(txt) => {
-                            if let Some(&s) = f.by_text.get(txt.as_ref()) {
-                                s
-                            } else {
-                                let s = f.values.len() as u32;
-                                f.values.push(v.clone());
-                                f.by_text.insert(Arc::from(txt.as_ref()), s);
-                                s
-                            }
-                        }
-                    })
-                    .collect();
+                let ids = field_ids_of_column(f, col.dict(), col.ids());
                 fids.push(fid);
                 cols.push(ids);
             }
@@ -867,4 +852,43 @@ fn bfs_path(adj: &[Vec<usize>], from: usize, to: usize) -> Vec<usize> {
     }
     path.push(from);
     path
+}
+
+/// A table column's ids as the field's symbols: each dict value the column uses is mapped once, by its
+/// text (the first value seen with a text gives the symbol its value; NULL stays [`NULL`]), in order of
+/// first appearance in the rows; the rows are then translated through that lookup. No hashing and no
+/// `Value` clone per cell.
+fn field_ids_of_column(f: &mut Field, dict: &[Value], ids: &[u32]) -> Vec<u32> {
+    const UNSEEN: u32 = u32::MAX - 1;
+    let mut local = vec![UNSEEN; dict.len()];
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let Some(slot) = local.get_mut(id as usize) else {
+            out.push(NULL);
+            continue;
+        };
+        if *slot == UNSEEN {
+            *slot = match dict.get(id as usize) {
+                None => NULL,
+                Some(v) => match v.text() {
+                    None => NULL,
+                    Some(txt) => match f.by_text.get(txt.as_ref()) {
+                        Some(&s) => s,
+                        None => {
+                            let s = f.values.len() as u32;
+                            f.values.push(v.clone());
+                            let key: Arc<str> = match (v, txt) {
+                                (Value::Str(a) | Value::Dual(_, a), _) => a.clone(),
+                                (_, t) => Arc::from(t.as_ref()),
+                            };
+                            f.by_text.insert(key, s);
+                            s
+                        }
+                    },
+                },
+            };
+        }
+        out.push(*slot);
+    }
+    out
 }

@@ -28,10 +28,10 @@ use crate::access::directory::User;
 use crate::access::model::{SecurityModel, RELOAD_IDENTITY};
 use crate::access::{group_mode, GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
-use crate::model::{DataModel, RowOrigin, Value};
-use crate::script::RunResult;
 use crate::model::bitset::Bitset;
 use crate::model::engine::{BuildError, Engine, Kept};
+use crate::model::{DataModel, RowOrigin, Value};
+use crate::script::RunResult;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -491,7 +491,7 @@ impl<'a> Prepared<'a> {
                     out.push(AppliedRow {
                         table: t.name.clone(),
                         row: r,
-                        origin: t.origins.get(r).cloned(),
+                        origin: t.origins.get(r),
                         cells: t
                             .fields
                             .iter()

@@ -5,8 +5,8 @@
 
 use crate::access::{GroupMode, Target};
 use crate::diag::{Diagnostic, SourceMap};
-use crate::model::DataModel;
 use crate::model::engine::Kept;
+use crate::model::DataModel;
 use crate::reduce::UserResult;
 use serde_json::{json, Value as J};
 use std::fmt::Write;

@@ -13,7 +13,7 @@
 use super::functions::{self, FnError};
 use super::runner::State;
 use crate::diag::Span;
-use crate::model::{RowOrigin, Value};
+use crate::model::{Origins, Value};
 use crate::syntax::{BinaryOp, Expr, ExprKind, UnaryOp};
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -25,7 +25,7 @@ use std::path::Path;
 pub(crate) struct Frame {
     pub fields: Vec<String>,
     pub rows: Vec<Vec<Value>>,
-    pub origins: Vec<RowOrigin>,
+    pub origins: Origins,
 }
 
 impl Frame {
@@ -33,7 +33,7 @@ impl Frame {
         Frame {
             fields,
             rows: Vec::new(),
-            origins: Vec::new(),
+            origins: Origins::new(),
         }
     }
     pub fn index(&self, name: &str) -> Option<usize> {
@@ -92,10 +92,8 @@ impl ExistsIndex {
         let mut set = HashSet::new();
         for t in &st.model().tables {
             if let Some(col) = t.column(field) {
-                for v in col {
-                    if !v.is_null() {
-                        set.insert(v.clone());
-                    }
+                for v in col.used_values() {
+                    set.insert(v.clone());
                 }
             }
         }

@@ -2196,7 +2196,7 @@ impl Runner {
                 let at = |ri: usize| -> Option<(SourceId, Span)> {
                     match t.origins.get(ri) {
                         Some(crate::model::RowOrigin::Script { source, span }) => {
-                            Some((*source, *span))
+                            Some((source, span))
                         }
                         _ => t.source,
                     }

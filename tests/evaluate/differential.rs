@@ -8,8 +8,8 @@ use crate::common::*;
 use proptest::prelude::*;
 use qsa::access::directory::User;
 use qsa::access::{GroupMode, Target};
-use qsa::model::Table;
 use qsa::model::engine::Kept;
+use qsa::model::Table;
 use qsa::reduce::{prepare, reference, Access};
 use std::collections::BTreeMap;
 
