@@ -195,9 +195,11 @@ impl Column {
         out
     }
 
-    /// Drop the interning index (it is rebuilt if a value is pushed again).
+    /// Drop the interning index (it is rebuilt if a value is pushed again) and spare capacity.
     pub fn seal(&mut self) {
         self.index = None;
+        self.dict.shrink_to_fit();
+        self.ids.shrink_to_fit();
     }
 
     /// The id of `v`, added to the dict when new.
@@ -270,6 +272,10 @@ impl ColumnBuilder {
     pub fn push_nulls(&mut self, n: usize) {
         self.ids.extend(std::iter::repeat_n(NULL_ID, n));
     }
+    /// Room for `rows` more cells.
+    pub fn reserve(&mut self, rows: usize) {
+        self.ids.reserve(rows);
+    }
 
     /// A cell whose value is `make(text)`, a function of the text alone (built once per distinct text).
     pub fn push_text(&mut self, text: &str, make: impl FnOnce(&str) -> Value) {
@@ -331,11 +337,13 @@ impl ColumnBuilder {
     }
 
     pub fn finish(self) -> Column {
-        Column {
+        let mut c = Column {
             dict: self.dict,
             ids: self.ids,
             index: None,
-        }
+        };
+        c.seal();
+        c
     }
 }
 

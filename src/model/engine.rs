@@ -860,6 +860,11 @@ fn bfs_path(adj: &[Vec<usize>], from: usize, to: usize) -> Vec<usize> {
 /// `Value` clone per cell.
 fn field_ids_of_column(f: &mut Field, dict: &[Value], ids: &[u32]) -> Vec<u32> {
     const UNSEEN: u32 = u32::MAX - 1;
+    // A field's first column finds few texts already there: look up and insert with one hash.
+    let fresh = f.values.is_empty();
+    // At most one new symbol per dict value: reserve once rather than grow (and rehash) by doubling.
+    f.values.reserve(dict.len());
+    f.by_text.reserve(dict.len());
     let mut local = vec![UNSEEN; dict.len()];
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
@@ -870,25 +875,37 @@ fn field_ids_of_column(f: &mut Field, dict: &[Value], ids: &[u32]) -> Vec<u32> {
         if *slot == UNSEEN {
             *slot = match dict.get(id as usize) {
                 None => NULL,
-                Some(v) => match v.text() {
-                    None => NULL,
-                    Some(txt) => match f.by_text.get(txt.as_ref()) {
-                        Some(&s) => s,
-                        None => {
-                            let s = f.values.len() as u32;
-                            f.values.push(v.clone());
-                            let key: Arc<str> = match (v, txt) {
-                                (Value::Str(a) | Value::Dual(_, a), _) => a.clone(),
-                                (_, t) => Arc::from(t.as_ref()),
-                            };
-                            f.by_text.insert(key, s);
-                            s
-                        }
-                    },
-                },
+                Some(v) => field_symbol(f, v, fresh),
             };
         }
         out.push(*slot);
     }
     out
+}
+
+/// The field's symbol for a value's text (NULL for NULL), added when new. A text value's `Arc` is shared
+/// as the key; only a number's text is allocated. `fresh`: the text is most likely new (one hash instead
+/// of a lookup and an insertion).
+fn field_symbol(f: &mut Field, v: &Value, fresh: bool) -> u32 {
+    let Some(txt) = v.text() else {
+        return NULL;
+    };
+    if !fresh {
+        if let Some(&s) = f.by_text.get(txt.as_ref()) {
+            return s;
+        }
+    }
+    let key: Arc<str> = match v {
+        Value::Str(a) | Value::Dual(_, a) => a.clone(),
+        _ => Arc::from(txt.as_ref()),
+    };
+    let next = f.values.len() as u32;
+    match f.by_text.entry(key) {
+        std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(next);
+            f.values.push(v.clone());
+            next
+        }
+    }
 }

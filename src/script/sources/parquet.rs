@@ -72,7 +72,14 @@ pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
-            builders = fields.iter().map(|_| ColumnBuilder::new()).collect();
+            builders = fields
+                .iter()
+                .map(|_| {
+                    let mut b = ColumnBuilder::new();
+                    b.reserve(metadata.num_rows);
+                    b
+                })
+                .collect();
         }
         if df.width() != builders.len() {
             return Err(fmt_err(
