@@ -1280,3 +1280,16 @@ fn fast_loads_concatenate() {
     assert_eq!(w.row_count(), 4);
     assert_eq!(w.origins.run_count(), 2);
 }
+
+/// `Lookup()` finds the first row whose value has the text asked for (by distinct value of the column).
+#[test]
+fn lookup_finds_the_first_matching_row() {
+    let r = run_inline_script(
+        "lookup",
+        "T:\nLOAD * INLINE [\nK, V\na, 1\nb, 2\n1, x\nb, 3\n];\n\
+         R:\nLOAD Lookup('V', 'K', 'b', 'T') AS X, Lookup('V', 'K', 1, 'T') AS Y,\n\
+         Lookup('V', 'K', 'zz', 'T') AS Z AUTOGENERATE 1;\n",
+    );
+    assert!(!r.has_errors(), "{}", dump(&r));
+    assert_eq!(cells(table(&r.app, "R")), rows(&[&["2", "x", "-"]]));
+}

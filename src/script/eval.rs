@@ -599,11 +599,19 @@ impl<'a> Ctx<'a> {
                 let (Some(fi), Some(mi)) = (t.field_index(&f), t.field_index(&mf)) else {
                     return Ok(Value::Null);
                 };
-                Ok(t.columns[mi]
-                    .iter()
-                    .position(|x| x == &v)
-                    .and_then(|r| t.columns[fi].get(r).cloned())
-                    .unwrap_or_default())
+                // The first row whose value matches: decided once per distinct value of the column.
+                let (Some(mc), Some(fc)) = (t.columns.get(mi), t.columns.get(fi)) else {
+                    return Ok(Value::Null);
+                };
+                let hit: Vec<bool> = mc.dict().iter().map(|x| x == &v).collect();
+                let row = if v.is_null() {
+                    mc.iter().position(Value::is_null)
+                } else {
+                    mc.ids()
+                        .iter()
+                        .position(|&i| hit.get(i as usize).copied().unwrap_or(false))
+                };
+                Ok(row.and_then(|r| fc.get(r).cloned()).unwrap_or_default())
             }
             "filebasename" | "filename" | "filepath" | "fileextension" | "filedir" => {
                 let Some(path) = self.row.and_then(|r| r.file) else {
