@@ -29,7 +29,7 @@ fn cell(l: &Loaded, row: usize, field: &str) -> (Option<String>, Option<f64>) {
         .iter()
         .position(|f| f == field)
         .unwrap_or_else(|| panic!("no field {field} in {:?}", l.fields));
-    tn(&l.rows[row][i])
+    tn(&l.row(row)[i])
 }
 
 fn txt(s: &str) -> (Option<String>, Option<f64>) {
@@ -48,7 +48,7 @@ fn inline_embedded_labels_keep_values_verbatim() {
     // S4/S5 (upper-casing, trimming) are the runner's: the source keeps text as written.
     let l = read_inline("USERID, REGION\r\n alice , eu\r\n\r\n  \r\nBOB,01\r\n", &[]).unwrap();
     assert_eq!(l.fields, vec!["USERID", "REGION"]);
-    assert_eq!(l.rows.len(), 2);
+    assert_eq!(l.row_count(), 2);
     assert_eq!(cell(&l, 0, "USERID"), txt(" alice "));
     assert_eq!(cell(&l, 0, "REGION"), txt(" eu"));
     assert_eq!(cell(&l, 1, "REGION"), dual("01", 1.0));
@@ -69,10 +69,10 @@ fn inline_no_labels_and_explicit_labels_number_the_fields() {
 #[test]
 fn inline_ragged_rows_pad_with_null_and_truncate() {
     let l = read_inline("A,B\n1\n2,3,4\n", &[]).unwrap();
-    assert_eq!(l.rows[0].len(), 2);
+    assert_eq!(l.row(0).len(), 2);
     assert_eq!(cell(&l, 0, "B"), NULL);
     assert_eq!(cell(&l, 1, "B"), dual("3", 3.0));
-    assert_eq!(l.rows[1].len(), 2);
+    assert_eq!(l.row(1).len(), 2);
 }
 
 #[test]
@@ -106,11 +106,11 @@ fn inline_quotes() {
     assert_eq!(cell(&l, 0, "A"), txt("\"x\""));
     // msq: a double-quoted value may span lines
     let l = read_inline("A,B\n\"one\ntwo\",2\n", &[FormatItem::Msq]).unwrap();
-    assert_eq!(l.rows.len(), 1);
+    assert_eq!(l.row_count(), 1);
     assert_eq!(cell(&l, 0, "A"), txt("one\ntwo"));
     // standard quoting does not span lines
     let l = read_inline("A,B\n\"one\ntwo\",2\n", &[]).unwrap();
-    assert_eq!(l.rows.len(), 2);
+    assert_eq!(l.row_count(), 2);
 }
 
 #[test]
@@ -122,10 +122,10 @@ fn inline_labels_are_trimmed_and_must_be_unique() {
         Err(SourceError::Format { .. })
     ));
     let empty = read_inline("", &[]).unwrap();
-    assert!(empty.fields.is_empty() && empty.rows.is_empty());
+    assert!(empty.fields.is_empty() && empty.row_count() == 0);
     let only_labels = read_inline("A,B\n", &[]).unwrap();
     assert_eq!(only_labels.fields, vec!["A", "B"]);
-    assert!(only_labels.rows.is_empty());
+    assert!(only_labels.row_count() == 0);
 }
 
 #[test]
@@ -148,21 +148,21 @@ fn csv_semicolon_with_msq_and_doubled_quotes() {
     let p = text_file("semicolon_msq.csv");
     let l = read_file(&p, &[FormatItem::Delimiter(";".into()), FormatItem::Msq]).unwrap();
     assert_eq!(l.fields, vec!["ID", "Name", "Note"]);
-    assert_eq!(l.rows.len(), 2);
+    assert_eq!(l.row_count(), 2);
     assert_eq!(cell(&l, 0, "ID"), dual("01", 1.0));
     assert_eq!(cell(&l, 0, "Name"), txt("Smith; John"));
     assert_eq!(cell(&l, 0, "Note"), txt("line one\r\nline two"));
     assert_eq!(cell(&l, 1, "Name"), txt("O'Brien"));
     assert_eq!(cell(&l, 1, "Note"), txt("\"quoted\""));
     assert_eq!(
-        l.origins,
+        l.origins.to_vec(),
         vec![
             RowOrigin::File {
-                path: p.display().to_string(),
+                path: p.display().to_string().into(),
                 row: 1
             },
             RowOrigin::File {
-                path: p.display().to_string(),
+                path: p.display().to_string().into(),
                 row: 2
             },
         ]
@@ -182,7 +182,7 @@ fn csv_header_lines_and_comments() {
     )
     .unwrap();
     assert_eq!(l.fields, vec!["Region", "Code"]);
-    assert_eq!(l.rows.len(), 2);
+    assert_eq!(l.row_count(), 2);
     assert_eq!(cell(&l, 0, "Code"), dual("001", 1.0));
     assert_eq!(cell(&l, 1, "Region"), txt("US"));
     assert_eq!(cell(&l, 1, "Code"), dual(" 2", 2.0));
@@ -192,7 +192,7 @@ fn csv_header_lines_and_comments() {
 fn tab_extension_defaults_to_tab_delimiter() {
     let l = read_file(&text_file("no_labels.tab"), &[FormatItem::NoLabels]).unwrap();
     assert_eq!(l.fields, vec!["@1", "@2", "@3"]);
-    assert_eq!(l.rows.len(), 3);
+    assert_eq!(l.row_count(), 3);
     assert_eq!(cell(&l, 1, "@3"), txt(" extra"));
     assert_eq!(cell(&l, 2, "@2"), NULL);
 }
@@ -327,7 +327,7 @@ fn qvd_written_by_qlik() {
         l.fields,
         vec!["TEST.Month", "TEST.Quarter", "TEST.double", "TEST.big"]
     );
-    assert_eq!(l.rows.len(), 12);
+    assert_eq!(l.row_count(), 12);
     assert_eq!(l.origins.len(), 12);
     assert_eq!(cell(&l, 0, "TEST.Month"), dual("1", 1.0));
     assert_eq!(cell(&l, 11, "TEST.Month"), dual("12", 12.0));
@@ -351,7 +351,7 @@ fn qvd_nulls() {
     // Extension alone selects the QVD reader.
     let l = read_file(&qvd_file("test_qvd_null.qvd"), &[]).unwrap();
     assert_eq!(l.fields, vec!["Month", "Quarter", "some_null", "all Null"]);
-    assert_eq!(l.rows.len(), 12);
+    assert_eq!(l.row_count(), 12);
     let nulls: Vec<usize> = (0..12)
         .filter(|&r| cell(&l, r, "some_null") == NULL)
         .collect();
@@ -367,8 +367,8 @@ fn qvd_matches_the_other_crate_cell_by_cell() {
         let ours = read_file(&p, &[]).unwrap();
         let other = qvd::read_qvd_file(&p.display().to_string()).unwrap();
         assert_eq!(ours.fields, other.column_names());
-        assert_eq!(ours.rows.len(), other.num_rows());
-        for (r, row) in ours.rows.iter().enumerate() {
+        assert_eq!(ours.row_count(), other.num_rows());
+        for (r, row) in ours.to_rows().iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
                 let theirs = other
                     .row_indices
@@ -477,7 +477,7 @@ fn ooxml() -> FormatItem {
 }
 
 fn row(l: &Loaded, r: usize) -> Vec<(Option<String>, Option<f64>)> {
-    l.rows[r].iter().map(tn).collect()
+    l.row(r).iter().map(tn).collect()
 }
 
 fn columns(l: &Loaded, r: usize, fields: &[&str]) -> Vec<(Option<String>, Option<f64>)> {
@@ -519,7 +519,7 @@ fn excel_embedded_labels_and_cell_values() {
         l.fields,
         vec!["ID", "Amount", "Code", "Note", "When", "Stamp", "Flag", "Err"]
     );
-    assert_eq!(l.rows.len(), 3);
+    assert_eq!(l.row_count(), 3);
     let written = ["ID", "Amount", "Code", "When", "Stamp", "Flag"];
     for (r, expected) in written_values().into_iter().enumerate() {
         assert_eq!(columns(&l, r, &written), expected, "row {r}");
@@ -535,13 +535,16 @@ fn excel_embedded_labels_and_cell_values() {
     assert_eq!(cell(&l, 2, "Code"), txt("  padded  "));
     assert_eq!(cell(&l, 2, "Err"), NULL);
     assert!(
-        matches!(&l.origins[2], RowOrigin::File { path, row: 3 } if path.ends_with("values.xlsx")),
+        matches!(l.origins.get(2), Some(RowOrigin::File { path, row: 3 }) if path.ends_with("values.xlsx")),
         "{:?}",
         l.origins
     );
     // The extension alone: first sheet, embedded labels.
     let plain = read_file(&excel_file("values.xlsx"), &[]).unwrap();
-    assert_eq!((plain.fields, plain.rows.len()), (l.fields.clone(), 3));
+    assert_eq!(
+        (plain.fields.clone(), plain.row_count()),
+        (l.fields.clone(), 3)
+    );
     // The content decides the reader: an OOXML workbook read as `biff` is still read.
     let biff = read_file(
         &excel_file("values.xlsx"),
@@ -578,13 +581,13 @@ fn excel_header_lines_sheet_names_and_column_letters() {
         )
         .unwrap();
         assert_eq!(l.fields, vec!["B", "C", "D"]);
-        assert_eq!(l.rows.len(), 3);
+        assert_eq!(l.row_count(), 3);
         assert_eq!(row(&l, 0), vec![txt("REGION"), txt("Manager"), NULL]);
     }
     // Without header lines the title in A1 is data too; the empty row 2 is skipped.
     let l = read_file(&file, &[FormatItem::NoLabels, table_is("My Sheet")]).unwrap();
     assert_eq!(l.fields, vec!["A", "B", "C", "D"]);
-    assert_eq!(l.rows.len(), 4);
+    assert_eq!(l.row_count(), 4);
     assert_eq!(cell(&l, 0, "A"), txt("Exported 2024-01-01"));
     assert_eq!(cell(&l, 1, "A"), NULL);
 }
@@ -607,7 +610,7 @@ fn excel_xls_through_biff() {
         assert_eq!(columns(&l, r, &letters), expected, "row {r}");
     }
     assert!(
-        matches!(&l.origins[1], RowOrigin::File { path, row: 2 } if path.ends_with("values.xls"))
+        matches!(l.origins.get(1), Some(RowOrigin::File { path, row: 2 }) if path.ends_with("values.xls"))
     );
     let second = read_file(&file, &[table_is("SECOND$")]).unwrap();
     assert_eq!(second.fields, vec!["Name"]);
@@ -1353,7 +1356,8 @@ proptest! {
         if msq { fmt.push(FormatItem::Msq); }
         if !labels { fmt.push(FormatItem::NoLabels); }
         if let Ok(l) = read_inline(&data, &fmt) {
-            prop_assert!(l.rows.iter().all(|r| r.len() == l.fields.len()));
+            prop_assert!(l.columns.len() == l.fields.len());
+            prop_assert!(l.columns.iter().all(|c| c.len() == l.row_count()));
         }
     }
 

@@ -139,8 +139,8 @@ impl SecurityModel {
         let column_values = |name: &str| -> BTreeSet<String> {
             let mut out = BTreeSet::new();
             for t in &security.tables {
-                if let Some(ci) = t.field_index(name) {
-                    for v in &t.columns[ci] {
+                if let Some(col) = t.column(name) {
+                    for v in col.used_values() {
                         if let Some(txt) = v.text() {
                             if !is_blank(Some(&txt)) && txt != "*" {
                                 out.insert(txt.into_owned());
@@ -165,12 +165,25 @@ impl SecurityModel {
         }
         let mut blank_identity_rows = vec![];
         for (ti, t) in security.tables.iter().enumerate() {
-            let cols: Vec<usize> = identities
+            // Per identity column: which dict values are blank (decided once per value).
+            let cols: Vec<(&[u32], Vec<bool>)> = identities
                 .iter()
-                .filter_map(|(id, _)| t.field_index(id.field()))
+                .filter_map(|(id, _)| t.column(id.field()))
+                .map(|c| {
+                    let blank = c
+                        .dict()
+                        .iter()
+                        .map(|v| is_blank(v.text().as_deref()))
+                        .collect();
+                    (c.ids(), blank)
+                })
                 .collect();
             for r in 0..t.row_count() {
-                if cols.iter().any(|&c| is_blank(text_of(t, c, r).as_deref())) {
+                let blank_cell = |(ids, blank): &(&[u32], Vec<bool>)| match ids.get(r) {
+                    Some(&i) => blank.get(i as usize).copied().unwrap_or(true),
+                    None => true,
+                };
+                if cols.iter().any(blank_cell) {
                     blank_identity_rows.push((ti, r));
                 }
             }
@@ -673,7 +686,7 @@ fn locate(d: Diagnostic, at: Option<(crate::diag::SourceId, crate::diag::Span)>)
 pub fn row_origin(t: &Table, row: usize) -> Option<(crate::diag::SourceId, crate::diag::Span)> {
     match t.origins.get(row) {
         Some(RowOrigin::Script { source, span }) | Some(RowOrigin::Load { source, span }) => {
-            Some((*source, *span))
+            Some((source, span))
         }
         _ => t.source,
     }

@@ -70,8 +70,9 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
     let target: crate::access::Target = args.run.target.into();
     let mut sources = SourceMap::default();
     let mut diags = Vec::new();
-    for path in &args.scripts {
-        let run = crate::script::run_file(path, &opts).map_err(|e| {
+    for (k, path) in args.scripts.iter().enumerate() {
+        let last = k + 1 == args.scripts.len();
+        let mut run = crate::script::run_file(path, &opts).map_err(|e| {
             errln!("qsa: cannot read {}: {e}", path.display());
             Exit::CouldNotRun
         })?;
@@ -81,6 +82,11 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
                 if let Some(user) = args.run.reload_user.as_deref() {
                     let user = crate::access::directory::User::new(user);
                     d.extend(prepared.check_reload_user(&user));
+                }
+                if last {
+                    // The process ends after the last script: freeing the engines' symbol tables one
+                    // allocation at a time would take a good part of the run on a large model.
+                    std::mem::forget(prepared);
                 }
                 d
             }
@@ -92,6 +98,10 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
         // format can say which script they are about.
         for d in found.iter_mut().filter(|d| d.primary.is_none()) {
             d.primary = Some(Label::new(run.main, Span::empty(0), ""));
+        }
+        if last {
+            std::mem::forget(std::mem::take(&mut run.app));
+            std::mem::forget(std::mem::take(&mut run.security));
         }
         let map = sources.absorb(run.sources);
         for d in &mut found {

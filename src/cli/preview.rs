@@ -122,13 +122,7 @@ pub fn reduced_frame(
         .iter()
         .zip(&table.columns)
         .filter(|(f, _)| !omitted.contains(f))
-        .map(|(f, c)| {
-            let v: Vec<Option<String>> = rows
-                .iter()
-                .map(|&r| c.get(r).and_then(|x| x.text().map(|s| s.into_owned())))
-                .collect();
-            Column::new(f.as_str().into(), v)
-        })
+        .map(|(f, c)| crate::reduce::reference::text_column(f, c, Some(&rows)))
         .collect();
     DataFrame::new(rows.len(), cols)
 }

@@ -248,22 +248,7 @@ impl Engine {
                 if !f.tables.contains(&ti) {
                     f.tables.push(ti);
                 }
-                let ids: Vec<u32> = col
-                    .iter()
-                    .map(|v| match v.text() {
-                        None => NULL,
-                        Some(txt) => {
-                            if let Some(&s) = f.by_text.get(txt.as_ref()) {
-                                s
-                            } else {
-                                let s = f.values.len() as u32;
-                                f.values.push(v.clone());
-                                f.by_text.insert(Arc::from(txt.as_ref()), s);
-                                s
-                            }
-                        }
-                    })
-                    .collect();
+                let ids = field_ids_of_column(f, col.dict(), col.ids());
                 fids.push(fid);
                 cols.push(ids);
             }
@@ -920,4 +905,60 @@ fn bfs_path(adj: &[Vec<usize>], from: usize, to: usize) -> Vec<usize> {
     }
     path.push(from);
     path
+}
+
+/// A table column's ids as the field's symbols: each dict value the column uses is mapped once, by its
+/// text (the first value seen with a text gives the symbol its value; NULL stays [`NULL`]), in order of
+/// first appearance in the rows; the rows are then translated through that lookup. No hashing and no
+/// `Value` clone per cell.
+fn field_ids_of_column(f: &mut Field, dict: &[Value], ids: &[u32]) -> Vec<u32> {
+    const UNSEEN: u32 = u32::MAX - 1;
+    // A field's first column finds few texts already there: look up and insert with one hash.
+    let fresh = f.values.is_empty();
+    // At most one new symbol per dict value: reserve once rather than grow (and rehash) by doubling.
+    f.values.reserve(dict.len());
+    f.by_text.reserve(dict.len());
+    let mut local = vec![UNSEEN; dict.len()];
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let Some(slot) = local.get_mut(id as usize) else {
+            out.push(NULL);
+            continue;
+        };
+        if *slot == UNSEEN {
+            *slot = match dict.get(id as usize) {
+                None => NULL,
+                Some(v) => field_symbol(f, v, fresh),
+            };
+        }
+        out.push(*slot);
+    }
+    out
+}
+
+/// The field's symbol for a value's text (NULL for NULL), added when new. A text value's `Arc` is shared
+/// as the key; only a number's text is allocated. `fresh`: the text is most likely new (one hash instead
+/// of a lookup and an insertion).
+fn field_symbol(f: &mut Field, v: &Value, fresh: bool) -> u32 {
+    let Some(txt) = v.text() else {
+        return NULL;
+    };
+    if !fresh {
+        if let Some(&s) = f.by_text.get(txt.as_ref()) {
+            return s;
+        }
+    }
+    let key: Arc<str> = match v {
+        Value::Str(a) | Value::Dual(_, a) => a.clone(),
+        _ => Arc::from(txt.as_ref()),
+    };
+    let next = f.values.len() as u32;
+    match f.by_text.entry(key) {
+        std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(next);
+            f.values.push(v.clone());
+            next
+        }
+    }
 }

@@ -1,18 +1,24 @@
 //! Tables as the script runner produces them, for both sections.
 //!
-//! The runner works with [`Table`]s (named fields, column-major [`Value`]s). [`engine`] converts them into
-//! symbol-encoded columns and their link graph (the associative engine shared by `access`, for the security
+//! The runner works with [`Table`]s (named fields, dictionary-encoded [`Column`]s: distinct values and a `u32`
+//! per row; row [`Origins`] as runs). [`engine`] converts them into field-wide symbol columns and their link
+//! graph (the associative engine shared by `access`, for the security
 //! tables, and `reduce`, for the app). A [`DataModel`] is the set of tables of one section.
 
 pub mod bitset;
+pub mod column;
 pub mod engine;
 pub mod factor;
+pub mod origins;
 pub mod value;
 
+pub use column::{Column, ColumnBuilder, NULL_ID};
+pub use origins::Origins;
 pub use value::Value;
 
 use crate::diag::{SourceId, Span};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Where a row came from, for "the security rows that applied (with their script lines)".
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -20,9 +26,17 @@ pub enum RowOrigin {
     /// A line of an INLINE block (or any script text).
     Script { source: SourceId, span: Span },
     /// Record `row` (1-based, data rows only) of a file.
-    File { path: String, row: usize },
+    File {
+        #[serde(serialize_with = "serialize_arc_str")]
+        path: Arc<str>,
+        row: usize,
+    },
     /// Produced by computation (AUTOGENERATE, RESIDENT of computed rows, joins, …): the LOAD statement.
     Load { source: SourceId, span: Span },
+}
+
+fn serialize_arc_str<S: serde::Serializer>(s: &Arc<str>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s)
 }
 
 #[derive(Clone, Debug, Default)]
@@ -31,9 +45,9 @@ pub struct Table {
     /// Field names in load order (unique within a table).
     pub fields: Vec<String>,
     /// `columns[i]` holds the values of `fields[i]`; all columns have the same length.
-    pub columns: Vec<Vec<Value>>,
+    pub columns: Vec<Column>,
     /// One entry per row when known (always for security tables); may be empty for app tables.
-    pub origins: Vec<RowOrigin>,
+    pub origins: Origins,
     /// The statement that created the table.
     pub source: Option<(SourceId, Span)>,
     /// Reasons the content may differ from what Qlik would load (an `SQL SELECT` with no `--table`, an
@@ -54,8 +68,8 @@ impl Table {
         Table {
             name: name.into(),
             fields,
-            columns: vec![Vec::new(); n],
-            origins: Vec::new(),
+            columns: (0..n).map(|_| Column::new()).collect(),
+            origins: Origins::new(),
             source: None,
             incomplete: Vec::new(),
         }
@@ -66,14 +80,18 @@ impl Table {
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f == name)
     }
-    pub fn column(&self, name: &str) -> Option<&[Value]> {
-        self.field_index(name).map(|i| self.columns[i].as_slice())
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.field_index(name).and_then(|i| self.columns.get(i))
+    }
+    /// Column `col` as its symbol table and one id per row ([`NULL_ID`] for NULL).
+    pub fn dict_column(&self, col: usize) -> Option<(&[Value], &[u32])> {
+        self.columns.get(col).map(|c| (c.dict(), c.ids()))
     }
     /// Append a row given in field order. Panics never: a short row is padded with NULL, extra cells dropped.
-    pub fn push_row(&mut self, mut row: Vec<Value>) {
-        row.resize(self.fields.len(), Value::Null);
-        for (col, v) in self.columns.iter_mut().zip(row) {
-            col.push(v);
+    pub fn push_row(&mut self, row: Vec<Value>) {
+        let mut cells = row.into_iter();
+        for col in self.columns.iter_mut() {
+            col.push(cells.next().unwrap_or_default());
         }
     }
     /// The value at column `col`, row `row`; NULL when either is out of range.
@@ -89,6 +107,12 @@ impl Table {
             .iter()
             .map(|c| c.get(i).cloned().unwrap_or_default())
             .collect()
+    }
+    /// Drop the columns' interning indexes (built by [`Table::push_row`]; rebuilt if rows are pushed again).
+    pub fn seal(&mut self) {
+        for c in self.columns.iter_mut() {
+            c.seal();
+        }
     }
 }
 

@@ -618,7 +618,7 @@ impl<'a> Prepared<'a> {
                     out.push(AppliedRow {
                         table: t.name.clone(),
                         row: r,
-                        origin: t.origins.get(r).cloned(),
+                        origin: t.origins.get(r),
                         cells: t
                             .fields
                             .iter()

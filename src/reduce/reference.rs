@@ -30,15 +30,31 @@ fn frame(t: &Table) -> PolarsResult<DataFrame> {
         .fields
         .iter()
         .zip(&t.columns)
-        .map(|(f, c)| {
-            let v: Vec<Option<String>> =
-                c.iter().map(|x| x.text().map(|s| s.into_owned())).collect();
-            Column::new(f.as_str().into(), v)
-        })
+        .map(|(f, c)| text_column(f, c, None))
         .collect();
     let idx: Vec<u32> = (0..t.row_count() as u32).collect();
     cols.push(Column::new(ROW.into(), idx));
     DataFrame::new(t.row_count(), cols)
+}
+
+/// A column's texts (NULL as null) as a polars string column, for the given rows (all when `None`). Each
+/// dict value's text is made once; the rows only look it up.
+pub fn text_column(name: &str, col: &crate::model::Column, rows: Option<&[usize]>) -> Column {
+    let texts: Vec<Option<String>> = col
+        .dict()
+        .iter()
+        .map(|v| v.text().map(|s| s.into_owned()))
+        .collect();
+    let text = |id: u32| texts.get(id as usize).and_then(|t| t.as_deref());
+    let ids = col.ids();
+    let ca = match rows {
+        None => StringChunked::from_iter_options(name.into(), ids.iter().map(|&i| text(i))),
+        Some(rows) => StringChunked::from_iter_options(
+            name.into(),
+            rows.iter().map(|&r| ids.get(r).and_then(|&i| text(i))),
+        ),
+    };
+    ca.into_column()
 }
 
 fn str_list(values: &[String]) -> Expr {
@@ -230,7 +246,7 @@ pub fn evaluate(
             .tables
             .iter()
             .filter_map(|t| t.column(field))
-            .flatten()
+            .flat_map(|c| c.used_values())
             .filter_map(|v| v.text().map(|s| s.into_owned()))
             .filter(|s| s != "*" && !is_blank(Some(s)))
             .collect()
@@ -288,7 +304,7 @@ pub fn evaluate(
             .tables
             .iter()
             .filter_map(|t| t.column(f))
-            .flatten()
+            .flat_map(|c| c.used_values())
             .filter_map(|v| v.text().map(|s| s.into_owned()))
             .collect();
         let sel: Vec<String> = vals
@@ -305,7 +321,7 @@ pub fn evaluate(
             let mut shown: Vec<crate::model::Value> = vec![];
             for t in &app.tables {
                 if let Some(c) = t.column(f) {
-                    for v in c {
+                    for v in c.used_values() {
                         if v.text()
                             .map(|s| sel.contains(&s.into_owned()))
                             .unwrap_or(false)

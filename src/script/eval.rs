@@ -13,7 +13,7 @@
 use super::functions::{self, FnError};
 use super::runner::State;
 use crate::diag::Span;
-use crate::model::{RowOrigin, Value};
+use crate::model::{Origins, Value};
 use crate::syntax::{BinaryOp, Expr, ExprKind, UnaryOp};
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -25,7 +25,7 @@ use std::path::Path;
 pub(crate) struct Frame {
     pub fields: Vec<String>,
     pub rows: Vec<Vec<Value>>,
-    pub origins: Vec<RowOrigin>,
+    pub origins: Origins,
 }
 
 impl Frame {
@@ -33,7 +33,7 @@ impl Frame {
         Frame {
             fields,
             rows: Vec::new(),
-            origins: Vec::new(),
+            origins: Origins::new(),
         }
     }
     pub fn index(&self, name: &str) -> Option<usize> {
@@ -92,10 +92,8 @@ impl ExistsIndex {
         let mut set = HashSet::new();
         for t in &st.model().tables {
             if let Some(col) = t.column(field) {
-                for v in col {
-                    if !v.is_null() {
-                        set.insert(v.clone());
-                    }
+                for v in col.used_values() {
+                    set.insert(v.clone());
                 }
             }
         }
@@ -601,11 +599,19 @@ impl<'a> Ctx<'a> {
                 let (Some(fi), Some(mi)) = (t.field_index(&f), t.field_index(&mf)) else {
                     return Ok(Value::Null);
                 };
-                Ok(t.columns[mi]
-                    .iter()
-                    .position(|x| x == &v)
-                    .and_then(|r| t.columns[fi].get(r).cloned())
-                    .unwrap_or_default())
+                // The first row whose value matches: decided once per distinct value of the column.
+                let (Some(mc), Some(fc)) = (t.columns.get(mi), t.columns.get(fi)) else {
+                    return Ok(Value::Null);
+                };
+                let hit: Vec<bool> = mc.dict().iter().map(|x| x == &v).collect();
+                let row = if v.is_null() {
+                    mc.iter().position(Value::is_null)
+                } else {
+                    mc.ids()
+                        .iter()
+                        .position(|&i| hit.get(i as usize).copied().unwrap_or(false))
+                };
+                Ok(row.and_then(|r| fc.get(r).cloned()).unwrap_or_default())
             }
             "filebasename" | "filename" | "filepath" | "fileextension" | "filedir" => {
                 let Some(path) = self.row.and_then(|r| r.file) else {

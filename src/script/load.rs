@@ -5,9 +5,9 @@
 
 use super::eval::{self, has_aggregate, Ctx, EvalError, ExistsIndex, Frame, RowCx};
 use super::runner::{eval_diag, load_reach, Cx, Mapping, NotKnown, Runner};
-use super::sources::{self, SourceError};
+use super::sources::{self, Loaded, SourceError};
 use crate::diag::{codes, Diagnostic, Span};
-use crate::model::{Incomplete, RowOrigin, Table, Value};
+use crate::model::{Column, Incomplete, Origins, RowOrigin, Table, Value};
 use crate::syntax::{
     DropTarget, Expr, ExprKind, FormatItem, JoinKind, LoadField, LoadPart, LoadSource, LoadStmt,
     Name, Prefix, RenameTarget, Stmt,
@@ -35,9 +35,53 @@ struct Placement {
     first: Option<usize>,
 }
 
+/// What a load part reads: rows, or a source's columns as read (dictionary-encoded, nothing evaluated).
+enum Input {
+    Rows(Frame),
+    Cols(Loaded),
+}
+
+impl Input {
+    /// The rows, materialised from the columns when needed (cheap `Arc` clones of dict values).
+    fn into_frame(self) -> Frame {
+        match self {
+            Input::Rows(f) => f,
+            Input::Cols(l) => {
+                let rows = l.to_rows();
+                Frame {
+                    fields: l.fields,
+                    rows,
+                    origins: l.origins,
+                }
+            }
+        }
+    }
+    fn fields_mut(&mut self) -> &mut Vec<String> {
+        match self {
+            Input::Rows(f) => &mut f.fields,
+            Input::Cols(l) => &mut l.fields,
+        }
+    }
+    fn truncate(&mut self, n: usize) {
+        match self {
+            Input::Rows(f) => {
+                f.rows.truncate(n);
+                f.origins.truncate(n);
+            }
+            Input::Cols(l) => l.truncate(n),
+        }
+    }
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Input::Cols(Loaded::default())
+    }
+}
+
 /// The base input of a load, read from its source.
 struct Base {
-    frame: Frame,
+    input: Input,
     /// The table name Qlik gives an unlabelled load.
     default_name: String,
     file: Option<PathBuf>,
@@ -168,8 +212,7 @@ impl Runner {
             return;
         };
         if let Some(n) = place.first {
-            base.frame.rows.truncate(n);
-            base.frame.origins.truncate(n);
+            base.input.truncate(n);
         }
         let name_for_msgs = label
             .clone()
@@ -177,55 +220,72 @@ impl Runner {
         let uses_exists = ls.parts.iter().any(|p| part_calls(p, "exists"));
         let exists = RefCell::new(ExistsIndex::default());
         let exists_ref = if uses_exists { Some(&exists) } else { None };
-        let mut frame = base.frame;
+        let mut frame = base.input;
         let n_parts = ls.parts.len();
-        for (k, part) in ls.parts.iter().enumerate().rev() {
-            if k == n_parts - 1 && base.fields_done {
-                continue;
+        // The fast path: a single part that only picks (and renames) fields of a source read as columns
+        // moves those columns into the table; nothing is evaluated per row. (A `--table` file for an SQL
+        // load has no field list to apply: its columns stay as read.)
+        let plan = match (&frame, n_parts, &place.cross, interval_fields.is_empty()) {
+            (Input::Cols(cols), 1, None, true) if !base.fields_done => {
+                plain_fields(bottom, &cols.fields, self.st.access, |sp| {
+                    cx.slice(sp).trim().to_string()
+                })
             }
-            let is_top = k == 0;
-            match self.apply_part(
-                part,
-                frame,
-                base.file.as_deref(),
-                cx,
-                span,
-                &name_for_msgs,
-                is_top,
-                exists_ref,
-                &mut incomplete,
-            ) {
-                Some(f) => frame = f,
-                None => return,
+            _ => None,
+        };
+        if let (Some(plan), Input::Cols(cols)) = (&plan, &mut frame) {
+            *cols = pick_columns(std::mem::take(cols), plan, cx, span);
+        } else {
+            for (k, part) in ls.parts.iter().enumerate().rev() {
+                if k == n_parts - 1 && base.fields_done {
+                    continue;
+                }
+                let is_top = k == 0;
+                match self.apply_part(
+                    part,
+                    frame.into_frame(),
+                    base.file.as_deref(),
+                    cx,
+                    span,
+                    &name_for_msgs,
+                    is_top,
+                    exists_ref,
+                    &mut incomplete,
+                ) {
+                    Some(f) => frame = Input::Rows(f),
+                    None => return,
+                }
             }
         }
         let _ = table_label;
         if !interval_fields.is_empty() {
-            for f in interval_fields {
-                if !frame.fields.contains(&f) {
-                    frame.fields.push(f);
+            let mut f = frame.into_frame();
+            for name in interval_fields {
+                if !f.fields.contains(&name) {
+                    f.fields.push(name);
                 }
             }
-            frame.rows.clear();
-            frame.origins.clear();
+            f.rows.clear();
+            f.origins.clear();
+            frame = Input::Rows(f);
         }
         if let Some((attr, data, q)) = &place.cross {
-            frame = crosstable(frame, attr, data, *q);
+            frame = Input::Rows(crosstable(frame.into_frame(), attr, data, *q));
         }
         // Field-level settings.
-        for f in frame.fields.iter_mut() {
+        for f in frame.fields_mut().iter_mut() {
             if let Some((_, to)) = self.st.aliases.iter().find(|(a, _)| a == f) {
                 *f = to.clone();
             }
         }
         if self.st.access {
-            for f in frame.fields.iter_mut() {
+            for f in frame.fields_mut().iter_mut() {
                 *f = f.to_uppercase();
             }
         }
         if !self.st.field_maps.is_empty() || !self.st.null_as_value.is_empty() {
             for (f, m) in &self.st.field_maps {
-                if frame.fields.contains(f) {
+                if frame.fields_mut().contains(f) {
                     if let Some(inc) = self.st.mapping(m).and_then(|m| m.incomplete.first()) {
                         incomplete.push(inc.clone());
                     }
@@ -235,6 +295,7 @@ impl Runner {
         }
         let base_name = label.clone().unwrap_or_else(|| base.default_name.clone());
         if place.mapping {
+            let frame = frame.into_frame();
             if frame.fields.len() < 2 && !incomplete.is_empty() {
                 // Its source was not read: an empty mapping that passes on why.
                 let mut mapping = Mapping::new(Vec::new());
@@ -272,7 +333,7 @@ impl Runner {
         }
         // QUALIFY: rename matching fields to `table.field` (table = label or default name).
         if !self.st.qualify.is_empty() {
-            for f in frame.fields.iter_mut() {
+            for f in frame.fields_mut().iter_mut() {
                 let q = self
                     .st
                     .qualify
@@ -286,15 +347,17 @@ impl Runner {
                 }
             }
         }
-        let mut table = frame_to_table(&base_name, frame);
+        let mut table = input_to_table(&base_name, frame);
         table.source = Some((cx.src, span));
         table.incomplete = incomplete;
         self.place_table(table, place, cx, span);
     }
 
-    fn apply_field_settings(&self, frame: &mut Frame) {
+    /// `MAP … USING` and `NullAsValue` on the loaded values (per distinct value for columns).
+    fn apply_field_settings(&self, frame: &mut Input) {
         let null_text = self.st.vars.get("NullValue").cloned().unwrap_or_default();
-        for (fi, f) in frame.fields.iter().enumerate() {
+        let fields = frame.fields_mut().clone();
+        for (fi, f) in fields.iter().enumerate() {
             let map = self
                 .st
                 .field_maps
@@ -309,15 +372,29 @@ impl Runner {
             if map.is_none() && !nav {
                 continue;
             }
-            for row in frame.rows.iter_mut() {
-                if let Some(v) = row.get_mut(fi) {
-                    if nav && v.is_null() {
-                        *v = Value::from_loaded_text(&null_text);
+            let setting = |v: &Value| -> Value {
+                let mut v = v.clone();
+                if nav && v.is_null() {
+                    v = Value::from_loaded_text(&null_text);
+                }
+                if let Some(m) = map {
+                    if let Some(r) = m.get(&v) {
+                        v = r.clone();
                     }
-                    if let Some(m) = map {
-                        if let Some(r) = m.get(v) {
-                            *v = r.clone();
+                }
+                v
+            };
+            match frame {
+                Input::Rows(frame) => {
+                    for row in frame.rows.iter_mut() {
+                        if let Some(v) = row.get_mut(fi) {
+                            *v = setting(v);
                         }
+                    }
+                }
+                Input::Cols(cols) => {
+                    if let Some(c) = cols.columns.get_mut(fi) {
+                        *c = c.map_values(setting);
                     }
                 }
             }
@@ -351,16 +428,11 @@ impl Runner {
                 // INLINExx is numbered when the table is created (not when it is concatenated away).
                 let default_name = DEFAULT_INLINE.to_string();
                 match sources::read_inline(&data.text, format) {
-                    Ok(loaded) => {
-                        let mut frame = Frame {
-                            fields: loaded.fields,
-                            rows: loaded.rows,
-                            origins: Vec::new(),
-                        };
-                        normalise(&mut frame, !verbatim, access);
-                        frame.origins = inline_origins(cx, data, format, frame.rows.len(), span);
+                    Ok(mut loaded) => {
+                        normalise(&mut loaded, !verbatim, access);
+                        loaded.origins = inline_origins(cx, data, format, loaded.row_count(), span);
                         Some(Base {
-                            frame,
+                            input: Input::Cols(loaded),
                             default_name,
                             file: None,
                             fields_done: false,
@@ -392,7 +464,7 @@ impl Runner {
                     Err(e) => {
                         self.missing_source(&name, raw, &e.to_string(), part, incomplete, at);
                         return Some(Base {
-                            frame: Frame::default(),
+                            input: Input::default(),
                             default_name,
                             file: None,
                             fields_done: false,
@@ -400,10 +472,10 @@ impl Runner {
                     }
                 };
                 if let Some(t) = self.st.stored.get(&resolved) {
-                    let frame = table_to_frame(t);
+                    let loaded = table_to_loaded(t);
                     incomplete.extend(t.incomplete.iter().cloned());
                     return Some(Base {
-                        frame,
+                        input: Input::Cols(loaded),
                         default_name,
                         file: Some(resolved),
                         fields_done: false,
@@ -419,7 +491,7 @@ impl Runner {
                         Err(e) => {
                             self.missing_source(&name, raw, &e.to_string(), part, incomplete, at);
                             return Some(Base {
-                                frame: Frame::default(),
+                                input: Input::default(),
                                 default_name,
                                 file: None,
                                 fields_done: false,
@@ -432,7 +504,7 @@ impl Runner {
                 if files.is_empty() {
                     self.missing_source(&name, raw, "no file matches", part, incomplete, at);
                     return Some(Base {
-                        frame: Frame::default(),
+                        input: Input::default(),
                         default_name,
                         file: None,
                         fields_done: false,
@@ -449,23 +521,18 @@ impl Runner {
                         inc.at,
                     );
                 }
-                let mut frame = Frame::default();
+                let mut all = Loaded::default();
                 for f in &files {
                     match sources::read_file(f, format) {
-                        Ok(loaded) => {
-                            let mut fr = Frame {
-                                fields: loaded.fields,
-                                rows: loaded.rows,
-                                origins: loaded.origins,
-                            };
+                        Ok(mut loaded) => {
                             // S5 trimming applies to values parsed from text and to Excel cells; QVD and
                             // Parquet hold values as stored.
                             let trim = matches!(
                                 sources::file_kind(f, format),
                                 sources::FileKind::Text | sources::FileKind::Excel
                             );
-                            normalise(&mut fr, !verbatim && trim, false);
-                            append_frame(&mut frame, fr);
+                            normalise(&mut loaded, !verbatim && trim, false);
+                            append_loaded(&mut all, loaded);
                         }
                         Err(e) => {
                             let reason = match &e {
@@ -479,7 +546,7 @@ impl Runner {
                     }
                 }
                 Some(Base {
-                    frame,
+                    input: Input::Cols(all),
                     default_name,
                     file: files.first().cloned(),
                     fields_done: false,
@@ -499,7 +566,7 @@ impl Runner {
                     self.st.unknown_fields.push((self.st.access, inc.clone()));
                     incomplete.push(inc);
                     return Some(Base {
-                        frame: Frame::default(),
+                        input: Input::default(),
                         default_name: t.text.clone(),
                         file: None,
                         fields_done: false,
@@ -514,18 +581,19 @@ impl Runner {
                     return None;
                 };
                 incomplete.extend(table.incomplete.iter().cloned());
-                let mut frame = table_to_frame(table);
-                if frame.origins.len() != frame.rows.len() {
-                    frame.origins = vec![
+                let mut loaded = table_to_loaded(table);
+                let n = loaded.row_count();
+                if loaded.origins.len() != n {
+                    loaded.origins = Origins::repeat(
                         RowOrigin::Load {
                             source: cx.src,
-                            span
-                        };
-                        frame.rows.len()
-                    ];
+                            span,
+                        },
+                        n,
+                    );
                 }
                 Some(Base {
-                    frame,
+                    input: Input::Cols(loaded),
                     default_name: t.text.clone(),
                     file: None,
                     fields_done: false,
@@ -554,16 +622,16 @@ impl Runner {
                 let frame = Frame {
                     fields: Vec::new(),
                     rows: vec![Vec::new(); n],
-                    origins: vec![
+                    origins: Origins::repeat(
                         RowOrigin::Load {
                             source: cx.src,
-                            span
-                        };
-                        n
-                    ],
+                            span,
+                        },
+                        n,
+                    ),
                 };
                 Some(Base {
-                    frame,
+                    input: Input::Rows(frame),
                     default_name,
                     file: None,
                     fields_done: false,
@@ -599,15 +667,10 @@ impl Runner {
                 match supplied {
                     Some(p) => {
                         match sources::read_file(&p, &[]) {
-                            Ok(loaded) => {
-                                let mut frame = Frame {
-                                    fields: loaded.fields,
-                                    rows: loaded.rows,
-                                    origins: loaded.origins,
-                                };
-                                normalise(&mut frame, !verbatim, false);
+                            Ok(mut loaded) => {
+                                normalise(&mut loaded, !verbatim, false);
                                 Some(Base {
-                                    frame,
+                                    input: Input::Cols(loaded),
                                     default_name,
                                     file: Some(p),
                                     fields_done: true,
@@ -616,7 +679,9 @@ impl Runner {
                             Err(e) => {
                                 self.missing_reason(format!("missing source for table `{name}` (--table {name}={}): {e}", p.display()), part, incomplete, at);
                                 Some(Base {
-                                    frame: Frame::new(sql_fields(&sql.text).unwrap_or_default()),
+                                    input: Input::Rows(Frame::new(
+                                        sql_fields(&sql.text).unwrap_or_default(),
+                                    )),
                                     default_name,
                                     file: None,
                                     fields_done: true,
@@ -635,7 +700,7 @@ impl Runner {
                         }
                         incomplete.push(inc);
                         Some(Base {
-                            frame: Frame::new(fields.unwrap_or_default()),
+                            input: Input::Rows(Frame::new(fields.unwrap_or_default())),
                             default_name,
                             file: None,
                             fields_done: true,
@@ -665,7 +730,7 @@ impl Runner {
                     ));
                 }
                 Some(Base {
-                    frame: Frame::default(),
+                    input: Input::default(),
                     default_name: name,
                     file: None,
                     fields_done: false,
@@ -759,12 +824,11 @@ impl Runner {
             let rows = std::mem::take(&mut input.rows);
             let origins = std::mem::take(&mut input.origins);
             let mut rows: Vec<Option<Vec<Value>>> = rows.into_iter().map(Some).collect();
-            let mut origins: Vec<Option<RowOrigin>> = origins.into_iter().map(Some).collect();
             for (_, i) in keys {
                 input
                     .rows
                     .push(rows.get_mut(i).and_then(Option::take).unwrap_or_default());
-                if let Some(o) = origins.get_mut(i).and_then(Option::take) {
+                if let Some(o) = origins.get(i) {
                     input.origins.push(o);
                 }
             }
@@ -918,16 +982,11 @@ impl Runner {
                     note_unsupported(&err, cx, incomplete, &mut reported_unsupported);
                 }
                 out.rows.push(row);
-                out.origins.push(
-                    input
-                        .origins
-                        .get(first)
-                        .cloned()
-                        .unwrap_or(RowOrigin::Load {
-                            source: cx.src,
-                            span,
-                        }),
-                );
+                out.origins
+                    .push(input.origins.get(first).unwrap_or(RowOrigin::Load {
+                        source: cx.src,
+                        span,
+                    }));
             }
         } else {
             let mut last_kept: Option<usize> = None;
@@ -1051,12 +1110,11 @@ impl Runner {
                             }
                         }
                         out.rows.push(row);
-                        out.origins.push(input.origins.get(i).cloned().unwrap_or(
-                            RowOrigin::Load {
+                        out.origins
+                            .push(input.origins.get(i).unwrap_or(RowOrigin::Load {
                                 source: cx.src,
                                 span,
-                            },
-                        ));
+                            }));
                     }
                     if part.while_.is_none() {
                         break;
@@ -1068,12 +1126,12 @@ impl Runner {
         if part.distinct {
             let mut seen = HashSet::new();
             let mut rows = Vec::new();
-            let mut origins = Vec::new();
+            let mut origins = Origins::new();
             for (k, r) in out.rows.into_iter().enumerate() {
                 if seen.insert(r.clone()) {
                     rows.push(r);
                     if let Some(o) = out.origins.get(k) {
-                        origins.push(o.clone());
+                        origins.push(o);
                     }
                 }
             }
@@ -1670,10 +1728,10 @@ fn part_calls(p: &LoadPart, lower: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// S5: trim ASCII spaces (unless `Verbatim`); S4: upper-case INLINE values in Section Access.
-/// Field names are always trimmed.
-fn normalise(frame: &mut Frame, trim: bool, upper: bool) {
-    for f in frame.fields.iter_mut() {
+/// S5: trim ASCII spaces (unless `Verbatim`); S4: upper-case INLINE values in Section Access. Each
+/// distinct value of a column is normalised once. Field names are always trimmed.
+fn normalise(loaded: &mut Loaded, trim: bool, upper: bool) {
+    for f in loaded.fields.iter_mut() {
         let t = f.trim_matches(' ');
         if t.len() != f.len() {
             *f = t.to_string();
@@ -1682,30 +1740,39 @@ fn normalise(frame: &mut Frame, trim: bool, upper: bool) {
     if !trim && !upper {
         return;
     }
-    for row in frame.rows.iter_mut() {
-        for v in row.iter_mut() {
-            let Some(text) = v.text() else { continue };
-            let mut s: &str = &text;
-            if trim {
-                s = s.trim_matches(' ');
-            }
-            let new = if upper {
-                s.to_uppercase()
-            } else {
-                s.to_string()
-            };
-            if new != *text {
-                let nv = match v {
-                    // Keep a QVD dual's number; only the text changes.
-                    Value::Dual(n, _) if !upper => Value::dual(*n, &new),
-                    // Text stays text (an Excel text cell ` 01 ` becomes the text `01`, not a number).
-                    Value::Str(_) => Value::str(&new),
-                    _ => Value::from_loaded_text(&new),
-                };
-                *v = nv;
-            }
+    for c in loaded.columns.iter_mut() {
+        let changes = c
+            .dict()
+            .iter()
+            .any(|v| normalised(v, trim, upper).is_some());
+        if changes {
+            *c = c.map_values(|v| normalised(v, trim, upper).unwrap_or_else(|| v.clone()));
         }
     }
+}
+
+/// A value trimmed and/or upper-cased, or `None` when that leaves it unchanged.
+fn normalised(v: &Value, trim: bool, upper: bool) -> Option<Value> {
+    let text = v.text()?;
+    let mut s: &str = &text;
+    if trim {
+        s = s.trim_matches(' ');
+    }
+    let new = if upper {
+        s.to_uppercase()
+    } else {
+        s.to_string()
+    };
+    if new == *text {
+        return None;
+    }
+    Some(match v {
+        // Keep a QVD dual's number; only the text changes.
+        Value::Dual(n, _) if !upper => Value::dual(*n, &new),
+        // Text stays text (an Excel text cell ` 01 ` becomes the text `01`, not a number).
+        Value::Str(_) => Value::str(&new),
+        _ => Value::from_loaded_text(&new),
+    })
 }
 
 /// Row origins for INLINE rows: the span of each data line (S-rules: "with their script lines").
@@ -1715,15 +1782,15 @@ fn inline_origins(
     format: &[FormatItem],
     rows: usize,
     stmt_span: Span,
-) -> Vec<RowOrigin> {
+) -> Origins {
     let fallback = || {
-        vec![
+        Origins::repeat(
             RowOrigin::Script {
                 source: cx.src,
-                span: stmt_span
-            };
-            rows
-        ]
+                span: stmt_span,
+            },
+            rows,
+        )
     };
     let base = if cx.slice(data.span) == data.text {
         data.span.start
@@ -1737,7 +1804,7 @@ fn inline_origins(
     let header = !format
         .iter()
         .any(|f| matches!(f, FormatItem::NoLabels | FormatItem::ExplicitLabels));
-    let mut spans = Vec::new();
+    let mut spans = Origins::new();
     let mut offset = 0usize;
     let mut seen_header = !header;
     for line in data.text.split_inclusive('\n') {
@@ -1764,32 +1831,32 @@ fn inline_origins(
     spans
 }
 
-fn append_frame(acc: &mut Frame, mut fr: Frame) {
-    if acc.fields.is_empty() && acc.rows.is_empty() {
-        *acc = fr;
+/// Append one file's table to the tables read so far (a wildcard load): fields are the union, a field a
+/// part lacks is NULL there.
+fn append_loaded(acc: &mut Loaded, part: Loaded) {
+    if acc.fields.is_empty() && acc.row_count() == 0 {
+        *acc = part;
         return;
     }
-    for f in &fr.fields {
+    let old_rows = acc.row_count();
+    let new_rows = part.row_count();
+    for f in &part.fields {
         if !acc.fields.contains(f) {
             acc.fields.push(f.clone());
-            for r in acc.rows.iter_mut() {
-                r.push(Value::Null);
-            }
+            acc.columns.push(Column::nulls(old_rows));
         }
     }
-    let idx: Vec<Option<usize>> = acc
-        .fields
-        .iter()
-        .map(|f| fr.fields.iter().position(|g| g == f))
-        .collect();
-    for r in fr.rows.drain(..) {
-        acc.rows.push(
-            idx.iter()
-                .map(|i| i.and_then(|i| r.get(i).cloned()).unwrap_or_default())
-                .collect(),
-        );
+    for (f, col) in acc.fields.iter().zip(acc.columns.iter_mut()) {
+        match part.fields.iter().position(|g| g == f) {
+            Some(i) => match part.columns.get(i) {
+                Some(c) => col.extend_from(c),
+                None => col.push_nulls(new_rows),
+            },
+            None => col.push_nulls(new_rows),
+        }
     }
-    acc.origins.append(&mut fr.origins);
+    acc.rows = old_rows + new_rows;
+    acc.origins.append(&part.origins);
 }
 
 /// The table name of an unlabelled file load: the file name without extension.
@@ -1856,21 +1923,146 @@ fn sql_fields(sql: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// The fields a plain field list takes from its input, in output order: (output name, input column).
+/// `*` takes every input field; a bare field name (optionally `AS` renamed) takes that field, found as
+/// the general path finds it (exact name first, then ignoring case).
+type Plan = Vec<(String, usize)>;
+
+/// The plan of a load part that only picks fields: no WHERE, WHILE, GROUP BY, ORDER BY or DISTINCT, and
+/// every field `*` or a bare field of the input. `None` when anything else is asked for, or when the
+/// general path would report an error (a field the input lacks, a name given twice, also ignoring case in
+/// Section Access): the general path then runs and says so. `text` gives the script text of a span (the
+/// name of a field written as `[]`).
+fn plain_fields(
+    part: &LoadPart,
+    input: &[String],
+    access: bool,
+    text: impl Fn(Span) -> String,
+) -> Option<Plan> {
+    if part.where_.is_some()
+        || part.while_.is_some()
+        || !part.group_by.is_empty()
+        || !part.order_by.is_empty()
+        || part.distinct
+    {
+        return None;
+    }
+    let lookup = |name: &str| {
+        input
+            .iter()
+            .position(|f| f == name)
+            .or_else(|| input.iter().position(|f| f.eq_ignore_ascii_case(name)))
+    };
+    let mut plan: Plan = Vec::new();
+    for f in &part.fields {
+        match f {
+            LoadField::Star(_) => {
+                for (i, name) in input.iter().enumerate() {
+                    if !plan.iter().any(|(n, _)| n == name) {
+                        plan.push((name.clone(), i));
+                    }
+                }
+            }
+            LoadField::Expr {
+                expr:
+                    Expr {
+                        kind: ExprKind::Field(n),
+                        ..
+                    },
+                alias,
+                span,
+            } => {
+                let src = lookup(&n.text)?;
+                let name = match alias {
+                    Some(a) => a.text.clone(),
+                    None => n.text.clone(),
+                };
+                let name = if name.is_empty() { text(*span) } else { name };
+                if plan
+                    .iter()
+                    .any(|(o, _)| *o == name || (access && o.eq_ignore_ascii_case(&name)))
+                {
+                    return None;
+                }
+                plan.push((name, src));
+            }
+            LoadField::Expr { .. } => return None,
+        }
+    }
+    Some(plan)
+}
+
+/// The fast path's output: the planned columns moved (or, when picked twice, cloned) out of the input;
+/// rows without an origin get the LOAD statement's, as in the general path.
+fn pick_columns(mut input: Loaded, plan: &Plan, cx: &Cx, span: Span) -> Loaded {
+    let rows = input.row_count();
+    let mut uses = vec![0usize; input.columns.len()];
+    for (_, i) in plan {
+        if let Some(u) = uses.get_mut(*i) {
+            *u += 1;
+        }
+    }
+    let mut columns = Vec::with_capacity(plan.len());
+    for (_, i) in plan {
+        let col = match (uses.get_mut(*i), input.columns.get_mut(*i)) {
+            (Some(u), Some(c)) => {
+                *u -= 1;
+                if *u == 0 {
+                    std::mem::take(c)
+                } else {
+                    c.clone()
+                }
+            }
+            _ => Column::nulls(rows),
+        };
+        columns.push(col);
+    }
+    let mut origins = input.origins;
+    origins.pad_to(
+        rows,
+        RowOrigin::Load {
+            source: cx.src,
+            span,
+        },
+    );
+    Loaded {
+        fields: plan.iter().map(|(n, _)| n.clone()).collect(),
+        columns,
+        rows,
+        origins,
+    }
+}
+
+/// A load's result as a table: columns move in as they are; rows are interned column by column.
+fn input_to_table(name: &str, input: Input) -> Table {
+    match input {
+        Input::Cols(l) => {
+            let mut t = Table::new(name, Vec::new());
+            t.fields = l.fields;
+            t.columns = l.columns;
+            t.origins = l.origins;
+            t
+        }
+        Input::Rows(frame) => frame_to_table(name, frame),
+    }
+}
+
 pub(crate) fn frame_to_table(name: &str, frame: Frame) -> Table {
     let mut t = Table::new(name, frame.fields);
     for r in frame.rows {
         t.push_row(r);
     }
+    t.seal();
     t.origins = frame.origins;
     t
 }
 
-pub(crate) fn table_to_frame(t: &Table) -> Frame {
-    let n = t.row_count();
-    let rows = (0..n).map(|i| t.row(i)).collect();
-    Frame {
+/// A table's columns as a load input (dicts shared by value, ids copied).
+fn table_to_loaded(t: &Table) -> Loaded {
+    Loaded {
         fields: t.fields.clone(),
-        rows,
+        columns: t.columns.clone(),
+        rows: t.row_count(),
         origins: t.origins.clone(),
     }
 }
@@ -1888,7 +2080,7 @@ fn crosstable(frame: Frame, attr: &str, data: &str, q: usize) -> Frame {
             row.push(r.get(j).cloned().unwrap_or_default());
             out.rows.push(row);
             if let Some(o) = frame.origins.get(k) {
-                out.origins.push(o.clone());
+                out.origins.push(o);
             }
         }
     }
@@ -1901,21 +2093,19 @@ pub(crate) fn concat_into(t: &mut Table, new: Table) {
     for f in &new.fields {
         if t.field_index(f).is_none() {
             t.fields.push(f.clone());
-            t.columns.push(vec![Value::Null; old_rows]);
+            t.columns.push(Column::nulls(old_rows));
         }
     }
     let n = new.row_count();
-    for (i, f) in t.fields.clone().iter().enumerate() {
-        let src = new.column(f);
-        if let Some(col) = t.columns.get_mut(i) {
-            match src {
-                Some(s) => col.extend(s.iter().cloned()),
-                None => col.extend(std::iter::repeat_n(Value::Null, n)),
-            }
+    for (f, col) in t.fields.iter().zip(t.columns.iter_mut()) {
+        match new.column(f) {
+            Some(s) => col.extend_from(s),
+            None => col.push_nulls(n),
         }
+        col.seal();
     }
     if t.origins.len() == old_rows {
-        t.origins.extend(new.origins);
+        t.origins.append(&new.origins);
     }
     for i in new.incomplete {
         if !t.incomplete.contains(&i) {
@@ -1985,7 +2175,7 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
                     row.extend(extra.iter().map(|&i| right.cell(i, r)));
                     out.push_row(row);
                     if let Some(o) = left.origins.get(l) {
-                        out.origins.push(o.clone());
+                        out.origins.push(o);
                     }
                 }
             }
@@ -1995,7 +2185,7 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
                     row.extend(extra.iter().map(|_| Value::Null));
                     out.push_row(row);
                     if let Some(o) = left.origins.get(l) {
-                        out.origins.push(o.clone());
+                        out.origins.push(o);
                     }
                 }
             }
@@ -2020,7 +2210,7 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
             row.extend(extra.iter().map(|&i| right.cell(i, r)));
             out.push_row(row);
             if let Some(o) = right.origins.get(r) {
-                out.origins.push(o.clone());
+                out.origins.push(o);
             }
         }
     }
@@ -2060,7 +2250,7 @@ pub(crate) fn keep_tables(left: &Table, right: &Table, kind: JoinKind) -> (Table
             if keep {
                 out.push_row(t.row(r));
                 if let Some(o) = t.origins.get(r) {
-                    out.origins.push(o.clone());
+                    out.origins.push(o);
                 }
             }
         }
@@ -2144,6 +2334,58 @@ mod tests {
         let (l, r) = keep_tables(&a, &b, JoinKind::Left);
         assert_eq!(l.row_count(), 2);
         assert_eq!(cells(&r), vec![vec!["1", "p"]]);
+    }
+
+    /// The bottom part of the first LOAD in `script`.
+    fn part(script: &str) -> LoadPart {
+        let parsed = crate::syntax::parse_script(crate::diag::SourceId(0), script);
+        parsed
+            .script
+            .statements
+            .into_iter()
+            .find_map(|s| match s.kind {
+                crate::syntax::StmtKind::Load(l) => l.parts.last().cloned(),
+                _ => None,
+            })
+            .expect("a LOAD")
+    }
+
+    fn plan(script: &str, access: bool) -> Option<Vec<(String, usize)>> {
+        let input: Vec<String> = ["A", "B", "c"].iter().map(|s| s.to_string()).collect();
+        plain_fields(&part(script), &input, access, |_| String::new())
+    }
+
+    #[test]
+    fn plain_field_lists_take_the_fast_path() {
+        let p = |n: &str, i| (n.to_string(), i);
+        assert_eq!(
+            plan("LOAD * FROM x.csv;", false),
+            Some(vec![p("A", 0), p("B", 1), p("c", 2)])
+        );
+        assert_eq!(
+            plan("LOAD B AS X, A, a AS Y, C FROM x.csv;", false),
+            Some(vec![p("X", 1), p("A", 0), p("Y", 0), p("C", 2)])
+        );
+        assert_eq!(
+            plan("LOAD A, * FROM x.qvd (qvd);", false),
+            Some(vec![p("A", 0), p("B", 1), p("c", 2)])
+        );
+        // Anything evaluated per row, or an error the general path reports, is not a plain list.
+        for general in [
+            "LOAD A FROM x.csv WHERE A > 1;",
+            "LOAD DISTINCT A FROM x.csv;",
+            "LOAD A, Upper(B) AS B FROM x.csv;",
+            "LOAD A, 1 AS One FROM x.csv;",
+            "LOAD A, D FROM x.csv;",
+            "LOAD A, B AS A FROM x.csv;",
+            "LOAD A, Sum(B) AS S FROM x.csv GROUP BY A;",
+            "LOAD A FROM x.csv WHILE IterNo() < 2;",
+        ] {
+            assert_eq!(plan(general, false), None, "{general}");
+        }
+        // Section Access compares names ignoring case.
+        assert!(plan("LOAD A, B AS a FROM x.csv;", false).is_some());
+        assert_eq!(plan("LOAD A, B AS a FROM x.csv;", true), None);
     }
 
     #[test]

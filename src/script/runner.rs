@@ -358,8 +358,8 @@ impl State {
         let mut out = Vec::new();
         for t in &self.model().tables {
             if let Some(col) = t.column(field) {
-                for v in col {
-                    if !v.is_null() && seen.insert(v.clone()) {
+                for v in col.used_values() {
+                    if seen.insert(v.clone()) {
                         out.push(v.clone());
                     }
                 }
@@ -2196,7 +2196,7 @@ impl Runner {
                 let at = |ri: usize| -> Option<(SourceId, Span)> {
                     match t.origins.get(ri) {
                         Some(crate::model::RowOrigin::Script { source, span }) => {
-                            Some((*source, *span))
+                            Some((source, span))
                         }
                         _ => t.source,
                     }

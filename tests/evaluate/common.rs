@@ -23,7 +23,7 @@ pub fn table(name: &str, header: &str, rows: &[&str]) -> Table {
     for (i, r) in rows.iter().enumerate() {
         t.push_row(r.split(',').map(|c| cell(c.trim_matches(' '))).collect());
         t.origins.push(RowOrigin::File {
-            path: format!("{name}.inline"),
+            path: format!("{name}.inline").into(),
             row: i + 1,
         });
     }

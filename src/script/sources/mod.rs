@@ -16,20 +16,59 @@ pub mod paths;
 pub mod qvd;
 pub mod text;
 
-use crate::model::{RowOrigin, Value};
+use crate::model::{Column, ColumnBuilder, Origins, Value};
 use crate::syntax::FormatItem;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use paths::{dir_list, file_list, resolve_path};
 
-/// A table as read from a source, before the runner applies field expressions.
+/// A table as read from a source, before the runner applies field expressions: dictionary-encoded
+/// columns (each distinct value built once), all of the same length.
 #[derive(Clone, Debug, Default)]
 pub struct Loaded {
     pub fields: Vec<String>,
-    /// Row-major values, each row as long as `fields`.
-    pub rows: Vec<Vec<Value>>,
+    /// `columns[i]` holds `fields[i]`.
+    pub columns: Vec<Column>,
+    /// Rows when there are no columns (a table of no fields can still have rows).
+    pub(crate) rows: usize,
     /// One per row (file path and 1-based record number); empty for INLINE (the runner knows the lines).
-    pub origins: Vec<RowOrigin>,
+    pub origins: Origins,
+}
+
+impl Loaded {
+    /// A table of the given columns (the row count is the first column's length).
+    pub fn new(fields: Vec<String>, columns: Vec<Column>, origins: Origins) -> Self {
+        let rows = columns.first().map(Column::len).unwrap_or(0);
+        Loaded {
+            fields,
+            columns,
+            rows,
+            origins,
+        }
+    }
+    pub fn row_count(&self) -> usize {
+        self.columns.first().map(Column::len).unwrap_or(self.rows)
+    }
+    /// Row `r`'s values in field order (NULL past the end).
+    pub fn row(&self, r: usize) -> Vec<Value> {
+        self.columns
+            .iter()
+            .map(|c| c.get(r).cloned().unwrap_or_default())
+            .collect()
+    }
+    /// Every row, materialised (cheap `Arc` clones of the dict values).
+    pub fn to_rows(&self) -> Vec<Vec<Value>> {
+        (0..self.row_count()).map(|r| self.row(r)).collect()
+    }
+    /// Keep the first `n` rows.
+    pub fn truncate(&mut self, n: usize) {
+        for c in self.columns.iter_mut() {
+            c.truncate(n);
+        }
+        self.rows = self.rows.min(n);
+        self.origins.truncate(n);
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -98,20 +137,19 @@ pub fn file_kind(path: &Path, format: &[FormatItem]) -> FileKind {
     }
 }
 
-/// Labels and rows → a [`Loaded`] table, the same way for every source with labels (text, Excel).
+/// Field names from labels, the same way for every source with labels (text, Excel).
 ///
 /// `labels` is the label record (`embedded labels`), or `None` (`no labels`, `explicit labels`): then the
-/// table is as wide as its widest row. A label is trimmed of ASCII spaces; an empty label, and every field
-/// of a table without labels, is named `unnamed(i)` (`i` the 0-based column). Two equal labels are an
-/// error, as in Qlik ("field names must be unique"). Rows are padded with NULL or cut to the width.
-/// `path` names the file in errors and gives each row its origin (1-based record number); `None` for
-/// INLINE.
-pub(crate) fn assemble(
-    labels: Option<Vec<String>>,
-    mut rows: Vec<Vec<Value>>,
+/// table is `width` fields wide (its widest row). A label is trimmed of ASCII spaces; an empty label, and
+/// every field of a table without labels, is named `unnamed(i)` (`i` the 0-based column). Two equal
+/// labels are an error, as in Qlik ("field names must be unique"). `path` names the file in errors; `None`
+/// for INLINE.
+pub(crate) fn field_names(
+    labels: Option<&[String]>,
+    width: usize,
     unnamed: &dyn Fn(usize) -> String,
     path: Option<&str>,
-) -> Result<Loaded, SourceError> {
+) -> Result<Vec<String>, SourceError> {
     let fields: Vec<String> = match labels {
         Some(labels) => labels
             .iter()
@@ -125,10 +163,7 @@ pub(crate) fn assemble(
                 }
             })
             .collect(),
-        None => {
-            let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-            (0..n).map(unnamed).collect()
-        }
+        None => (0..width).map(unnamed).collect(),
     };
     let mut seen = std::collections::BTreeSet::new();
     for f in &fields {
@@ -141,28 +176,45 @@ pub(crate) fn assemble(
             });
         }
     }
-    for row in rows.iter_mut() {
-        row.resize(fields.len(), Value::Null);
+    Ok(fields)
+}
+
+/// Labels and row-major rows → a [`Loaded`] table (see [`field_names`]); rows are padded with NULL or cut
+/// to the width, and each column is interned by value. `path` also gives each row its origin (1-based
+/// record number).
+pub(crate) fn assemble(
+    labels: Option<Vec<String>>,
+    rows: Vec<Vec<Value>>,
+    unnamed: &dyn Fn(usize) -> String,
+    path: Option<&str>,
+) -> Result<Loaded, SourceError> {
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let fields = field_names(labels.as_deref(), width, unnamed, path)?;
+    let mut builders: Vec<ColumnBuilder> =
+        (0..fields.len()).map(|_| ColumnBuilder::new()).collect();
+    let n = rows.len();
+    for row in rows {
+        let mut cells = row.into_iter();
+        for b in builders.iter_mut() {
+            b.push_value(cells.next().unwrap_or_default());
+        }
     }
     let origins = match path {
-        Some(p) => file_origins(p, rows.len()),
-        None => Vec::new(),
+        Some(p) => file_origins(p, n),
+        None => Origins::new(),
     };
+    let columns = builders.into_iter().map(ColumnBuilder::finish).collect();
     Ok(Loaded {
         fields,
-        rows,
+        columns,
+        rows: n,
         origins,
     })
 }
 
 /// Row origins for `n` records read from the file shown as `path` (1-based record numbers).
-pub(crate) fn file_origins(path: &str, n: usize) -> Vec<RowOrigin> {
-    (1..=n)
-        .map(|row| RowOrigin::File {
-            path: path.to_string(),
-            row,
-        })
-        .collect()
+pub(crate) fn file_origins(path: &str, n: usize) -> Origins {
+    Origins::file(Arc::from(path), n)
 }
 
 /// Text formats for typed dates and times (Parquet date/timestamp columns, Excel date cells).
@@ -193,8 +245,7 @@ pub fn read_inline(data: &str, format: &[FormatItem]) -> Result<Loaded, SourceEr
         }
     }
     let fmt = text::text_format(format, text::TextFormat::default())?;
-    let records = text::split_records(data, &fmt);
-    text::to_loaded(records, fmt.labels, None)
+    text::to_loaded(data, &fmt, None)
 }
 
 /// Read a file per its format spec (or its extension when the spec names no file type).
@@ -239,8 +290,7 @@ fn read_text_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceEr
         ..Default::default()
     };
     let fmt = text::text_format(format, base)?;
-    let records = text::split_records(&text, &fmt);
-    text::to_loaded(records, fmt.labels, Some(&shown))
+    text::to_loaded(&text, &fmt, Some(&shown))
 }
 
 #[cfg(test)]
@@ -251,9 +301,9 @@ mod tests {
     fn inline_defaults() {
         let l = read_inline("A, B\n1, x\n\n2,\"y, z\"\n", &[]).unwrap_or_default();
         assert_eq!(l.fields, vec!["A", "B"]);
-        assert_eq!(l.rows.len(), 2);
-        assert_eq!(l.rows[0][1].text().as_deref(), Some(" x"));
-        assert_eq!(l.rows[1][1].text().as_deref(), Some("y, z"));
+        assert_eq!(l.row_count(), 2);
+        assert_eq!(l.row(0)[1].text().as_deref(), Some(" x"));
+        assert_eq!(l.row(1)[1].text().as_deref(), Some("y, z"));
         assert!(l.origins.is_empty());
     }
 

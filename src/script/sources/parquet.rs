@@ -6,54 +6,98 @@
 //! qsa does not guess how Qlik would show them.
 
 use super::{typed_date, Loaded, SourceError, ISO_DATE, ISO_TIMESTAMP};
-use crate::model::Value;
+use crate::model::{ColumnBuilder, Value};
 use polars::prelude::*;
 use std::path::Path;
 
 /// Days from 1899-12-30 (Qlik's day 0) to 1970-01-01 (Arrow's).
 const UNIX_EPOCH_SERIAL: f64 = 25569.0;
 
-/// Read a Parquet file.
+/// Rows decoded at a time (whole row groups, at least this many unless the file ends): the decoded Arrow
+/// arrays of one batch are all that is held besides the interned columns.
+const BATCH_ROWS: usize = 1 << 20;
+
+/// Read a Parquet file, row groups a batch at a time, into dictionary-encoded columns.
 pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| SourceError::Open {
-        path: shown.clone(),
-        reason: e.to_string(),
-    })?;
+    let open = || {
+        std::fs::File::open(path).map_err(|e| SourceError::Open {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })
+    };
     let fmt_err = |reason: String| SourceError::Format {
         path: shown.clone(),
         reason,
     };
-    let df = std::panic::catch_unwind(move || ParquetReader::new(file).finish())
-        .map_err(|_| fmt_err("not a readable Parquet file (the Parquet decoder failed)".into()))?
-        .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
-    let n = df.height();
-    let fields: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut columns: Vec<Vec<Value>> = Vec::with_capacity(fields.len());
-    for col in df.columns() {
-        columns.push(column_values(col, &shown)?);
-    }
-    let rows = (0..n)
-        .map(|i| {
-            columns
-                .iter()
-                .map(|c| c.get(i).cloned().unwrap_or_default())
-                .collect()
-        })
-        .collect();
-    let origins = super::file_origins(&shown, n);
-    Ok(Loaded {
-        fields,
-        rows,
-        origins,
+    let decoder_failed =
+        || fmt_err("not a readable Parquet file (the Parquet decoder failed)".into());
+    let file = open()?;
+    let metadata = std::panic::catch_unwind(move || {
+        let mut reader = ParquetReader::new(file);
+        reader.get_metadata().cloned()
     })
+    .map_err(|_| decoder_failed())?
+    .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
+    // Batches of whole row groups: (first row, rows).
+    let mut batches: Vec<(usize, usize)> = Vec::new();
+    let (mut start, mut len) = (0usize, 0usize);
+    for g in &metadata.row_groups {
+        len = len.saturating_add(g.num_rows());
+        if len >= BATCH_ROWS {
+            batches.push((start, len));
+            start = start.saturating_add(len);
+            len = 0;
+        }
+    }
+    if len > 0 || batches.is_empty() {
+        // The rest; for a file without rows, one empty read still checks the column types.
+        batches.push((start, len));
+    }
+    let mut fields: Vec<String> = Vec::new();
+    let mut builders: Vec<ColumnBuilder> = Vec::new();
+    for (k, &(offset, rows)) in batches.iter().enumerate() {
+        let file = open()?;
+        let md = metadata.clone();
+        let df = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let mut reader = ParquetReader::new(file);
+            reader.set_metadata(md);
+            reader.with_slice(Some((offset, rows))).finish()
+        }))
+        .map_err(|_| decoder_failed())?
+        .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
+        if k == 0 {
+            fields = df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            builders = fields
+                .iter()
+                .map(|_| {
+                    let mut b = ColumnBuilder::new();
+                    b.reserve(metadata.num_rows);
+                    b
+                })
+                .collect();
+        }
+        if df.width() != builders.len() {
+            return Err(fmt_err(
+                "the row groups do not have the same columns".into(),
+            ));
+        }
+        for (col, b) in df.columns().iter().zip(builders.iter_mut()) {
+            push_column(col, b, &shown)?;
+        }
+    }
+    let columns: Vec<_> = builders.into_iter().map(ColumnBuilder::finish).collect();
+    let n = columns.first().map(|c| c.len()).unwrap_or(0);
+    let origins = super::file_origins(&shown, n);
+    Ok(Loaded::new(fields, columns, origins))
 }
 
-fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
+/// Append one decoded column to its builder, building each distinct value once.
+fn push_column(col: &Column, b: &mut ColumnBuilder, shown: &str) -> Result<(), SourceError> {
     let name = col.name().to_string();
     let fmt_err = |e: PolarsError| SourceError::Format {
         path: shown.to_string(),
@@ -61,49 +105,56 @@ fn column_values(col: &Column, shown: &str) -> Result<Vec<Value>, SourceError> {
     };
     let s = col.as_materialized_series();
     let dt = s.dtype().clone();
-    let values: Vec<Value> = match &dt {
-        DataType::String => s.str().map_err(fmt_err)?.iter().map(|v| v.map(Value::str).unwrap_or_default()).collect(),
-        d if d.is_integer() || d.is_float() => s
-            .cast(&DataType::Float64)
-            .map_err(fmt_err)?
-            .f64()
-            .map_err(fmt_err)?
-            .iter()
-            .map(|v| v.map(Value::num).unwrap_or_default())
-            .collect(),
-        DataType::Date => s
-            .cast(&DataType::Int32)
-            .map_err(fmt_err)?
-            .i32()
-            .map_err(fmt_err)?
-            .iter()
-            .map(|v| {
-                v.map(|days| typed_date(days as f64 + UNIX_EPOCH_SERIAL, ISO_DATE))
-                .unwrap_or_default()
+    match &dt {
+        DataType::String => each(b, s.str().map_err(fmt_err)?.iter(), |b, t| {
+            b.push_text(t, |t| Value::str(t))
+        }),
+        d if d.is_integer() || d.is_float() => {
+            let n = s.cast(&DataType::Float64).map_err(fmt_err)?;
+            each(b, n.f64().map_err(fmt_err)?.iter(), |b, n| {
+                b.push_number(n, Value::num)
             })
-            .collect(),
+        }
+        DataType::Date => {
+            let days = s.cast(&DataType::Int32).map_err(fmt_err)?;
+            each(b, days.i32().map_err(fmt_err)?.iter(), |b, d| {
+                b.push_number(d as f64 + UNIX_EPOCH_SERIAL, |serial| {
+                    typed_date(serial, ISO_DATE)
+                })
+            })
+        }
         DataType::Datetime(unit, _) => {
             let per_day = match unit {
                 TimeUnit::Nanoseconds => 86_400e9,
                 TimeUnit::Microseconds => 86_400e6,
                 TimeUnit::Milliseconds => 86_400e3,
             };
-            s.cast(&DataType::Int64)
-                .map_err(fmt_err)?
-                .i64()
-                .map_err(fmt_err)?
-                .iter()
-                .map(|v| {
-                    v.map(|t| typed_date(t as f64 / per_day + UNIX_EPOCH_SERIAL, ISO_TIMESTAMP))
-                    .unwrap_or_default()
+            let t = s.cast(&DataType::Int64).map_err(fmt_err)?;
+            each(b, t.i64().map_err(fmt_err)?.iter(), |b, t| {
+                b.push_number(t as f64 / per_day + UNIX_EPOCH_SERIAL, |serial| {
+                    typed_date(serial, ISO_TIMESTAMP)
                 })
-                .collect()
+            })
         }
         other => {
             return Err(SourceError::Unsupported(format!(
                 "Parquet column `{name}` of type {other} in `{shown}` (qsa reads text, numbers, dates and timestamps)"
             )))
         }
-    };
-    Ok(values)
+    }
+    Ok(())
+}
+
+/// Push every cell: NULL for `None`, `push` otherwise.
+fn each<T>(
+    b: &mut ColumnBuilder,
+    cells: impl Iterator<Item = Option<T>>,
+    mut push: impl FnMut(&mut ColumnBuilder, T),
+) {
+    for c in cells {
+        match c {
+            Some(v) => push(b, v),
+            None => b.push_null(),
+        }
+    }
 }

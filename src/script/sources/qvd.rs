@@ -12,9 +12,12 @@
 //! Values: a QVD symbol is an integer, a float, a text, or a dual (number + text); each maps to the
 //! [`Value`] of the same shape, so a dual keeps Qlik's text exactly. An index below zero (through the
 //! field's bias) is NULL.
+//!
+//! A QVD is already dictionary-encoded: each field's symbol table becomes the column's dict (one
+//! [`Value`] per symbol) and the bit-packed record indexes become its ids; no value is built per cell.
 
 use super::{Loaded, SourceError};
-use crate::model::Value;
+use crate::model::{Column, ColumnBuilder, Value, NULL_ID};
 use std::path::Path;
 
 /// Largest `RecordByteSize` accepted (a record holds one bit-packed symbol index per field).
@@ -38,20 +41,17 @@ pub fn read_qvd_bytes(bytes: Vec<u8>, shown: &str) -> Result<Loaded, SourceError
         reason,
     };
     precheck(&bytes).map_err(&fmt_err)?;
-    // `openqvd` checks structure with checked arithmetic; the unwind guard is a second line of defence so
-    // that no corrupt file can bring the tool down.
+    // `openqvd` checks structure with checked arithmetic and decodes the symbol tables; the record
+    // indexes are read here from the same bytes. The unwind guard is a second line of defence so that no
+    // corrupt file can bring the tool down.
     let decoded =
-        std::panic::catch_unwind(move || -> Result<(Vec<String>, Vec<Vec<Value>>), String> {
-            let q = openqvd::Qvd::from_bytes(bytes).map_err(|e| e.to_string())?;
+        std::panic::catch_unwind(move || -> Result<(Vec<String>, Vec<Column>), String> {
+            let q = openqvd::Qvd::from_bytes(bytes.clone()).map_err(|e| e.to_string())?;
             let fields: Vec<String> = q.fields().iter().map(|f| f.name.clone()).collect();
-            let mut rows = Vec::new();
-            for r in q.checked_rows() {
-                let r = r.map_err(|e| e.to_string())?;
-                rows.push(r.into_iter().map(cell).collect());
-            }
-            Ok((fields, rows))
+            let columns = columns(&q, &bytes)?;
+            Ok((fields, columns))
         });
-    let (fields, rows) = match decoded {
+    let (fields, columns) = match decoded {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return Err(fmt_err(format!("not a readable QVD file: {e}"))),
         Err(_) => {
@@ -66,12 +66,76 @@ pub fn read_qvd_bytes(bytes: Vec<u8>, shown: &str) -> Result<Loaded, SourceError
             return Err(fmt_err(format!("field `{f}` appears twice")));
         }
     }
-    let origins = super::file_origins(shown, rows.len());
-    Ok(Loaded {
-        fields,
-        rows,
-        origins,
-    })
+    let n = columns.first().map(Column::len).unwrap_or(0);
+    let origins = super::file_origins(shown, n);
+    Ok(Loaded::new(fields, columns, origins))
+}
+
+/// Every field as a column: the symbol table as the dict (symbols that read as the same value merged,
+/// a NaN float read as NULL), each record's bit-packed index translated through it.
+fn columns(q: &openqvd::Qvd, bytes: &[u8]) -> Result<Vec<Column>, String> {
+    let h = q.header();
+    let rbs = h.record_byte_size as usize;
+    let n = h.no_of_records as usize;
+    let block = bytes
+        .get(q.header_size()..)
+        .and_then(|body| body.get(h.row_block_offset as usize..))
+        .and_then(|b| b.get(..rbs.checked_mul(n)?))
+        .ok_or("the row block lies outside the file")?;
+    let mut out = Vec::with_capacity(h.fields.len());
+    for (fi, f) in h.fields.iter().enumerate() {
+        let symbols = q.symbols(fi).unwrap_or(&[]);
+        let mut b = ColumnBuilder::new();
+        for s in symbols {
+            b.push_value(cell(Some(s.clone())));
+        }
+        let (dict, translate) = b.finish().into_parts();
+        let mut ids = Vec::with_capacity(n);
+        for r in 0..n {
+            let rec = block.get(r * rbs..(r + 1) * rbs).unwrap_or(&[]);
+            let stored = if f.bit_width == 0 {
+                0
+            } else {
+                bits(rec, f.bit_offset, f.bit_width) as i128
+            };
+            let index = stored + f.bias as i128;
+            if index < 0 {
+                ids.push(NULL_ID);
+                continue;
+            }
+            match usize::try_from(index).ok().and_then(|i| translate.get(i)) {
+                Some(&id) => ids.push(id),
+                None => {
+                    return Err(format!(
+                        "row {r}: field {:?} symbol index {index} is out of range (n={})",
+                        f.name,
+                        symbols.len()
+                    ))
+                }
+            }
+        }
+        out.push(Column::from_parts(dict, ids));
+    }
+    Ok(out)
+}
+
+/// Bits `offset..offset + width` of a little-endian record (width at most 32, checked by `precheck`;
+/// bits past the record read as 0).
+fn bits(rec: &[u8], offset: u32, width: u32) -> u64 {
+    let start = (offset / 8) as usize;
+    let shift = offset % 8;
+    let mut chunk: u64 = 0;
+    for i in 0..5usize {
+        if let Some(&b) = rec.get(start + i) {
+            chunk |= u64::from(b) << (8 * i);
+        }
+    }
+    let mask = if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    (chunk >> shift) & mask
 }
 
 fn cell(c: Option<openqvd::Value>) -> Value {
@@ -224,6 +288,15 @@ mod tests {
         assert!(read_qvd_bytes(b"hello".to_vec(), "x").is_err());
         assert!(read_qvd_bytes(b"<QvdTableHeader>\0".to_vec(), "x").is_err());
         assert!(read_qvd_bytes(Vec::new(), "x").is_err());
+    }
+
+    #[test]
+    fn bit_fields() {
+        let rec = [0b1010_1100u8, 0b0000_0011, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(bits(&rec, 0, 4), 0b1100);
+        assert_eq!(bits(&rec, 4, 6), 0b11_1010);
+        assert_eq!(bits(&rec, 8, 32), 0xffff_ff03);
+        assert_eq!(bits(&rec, 40, 16), 0xff);
     }
 
     #[test]

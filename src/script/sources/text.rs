@@ -18,10 +18,11 @@
 //! without surrounding ASCII spaces, reads as a plain number is a dual of its verbatim text and that number,
 //! so `01` stays `01`.
 
-use super::{assemble, Loaded, SourceError};
+use super::{field_names, file_origins, Loaded, SourceError};
 use crate::model::value::parse_number;
-use crate::model::Value;
+use crate::model::{ColumnBuilder, Origins, Value};
 use crate::syntax::FormatItem;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// How values are separated.
@@ -180,6 +181,23 @@ pub struct Record {
 
 /// Split text into records per the format (header lines, comments and blank lines removed).
 pub fn split_records(text: &str, fmt: &TextFormat) -> Vec<Record> {
+    let mut out = Vec::new();
+    for_each_record(text, fmt, |line, cells| {
+        out.push(Record {
+            line,
+            cells: cells.into_iter().map(Cow::into_owned).collect(),
+        })
+    });
+    out
+}
+
+/// Call `f` with each record (its 1-based first line and its cells) per the format, without keeping them:
+/// unquoted cells borrow from `text`.
+pub(crate) fn for_each_record<'a>(
+    text: &'a str,
+    fmt: &'a TextFormat,
+    mut f: impl FnMut(usize, Vec<Cow<'a, str>>),
+) {
     let text = if fmt.eof_char {
         match text.find('\u{1a}') {
             Some(i) => &text[..i],
@@ -195,7 +213,6 @@ pub fn split_records(text: &str, fmt: &TextFormat) -> Vec<Record> {
         fmt,
     };
     p.skip_lines(fmt.header_lines);
-    let mut out = Vec::new();
     while p.pos < p.s.len() {
         let line = p.line;
         let rest = &p.s[p.pos..];
@@ -211,9 +228,8 @@ pub fn split_records(text: &str, fmt: &TextFormat) -> Vec<Record> {
             }
         }
         let cells = p.record();
-        out.push(Record { line, cells });
+        f(line, cells);
     }
-    out
 }
 
 /// The first line of `s` (without its terminator) and the length of the terminator (0 at the end).
@@ -290,7 +306,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn record(&mut self) -> Vec<String> {
+    fn record(&mut self) -> Vec<Cow<'a, str>> {
         let mut cells = Vec::new();
         if self.fmt.delimiter == Delimiter::Spaces {
             // Leading blanks are not an empty first field.
@@ -320,7 +336,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Parse one field starting at `pos`; leave `pos` after its delimiter or line end.
-    fn field(&mut self) -> (String, End) {
+    fn field(&mut self) -> (Cow<'a, str>, End) {
         let start = self.pos;
         if self.fmt.quoting != Quoting::None {
             let mut j = start;
@@ -338,8 +354,8 @@ impl<'a> Parser<'a> {
                 .filter(|c| *c == '"' || *c == '\'')
             {
                 let multiline = self.fmt.quoting == Quoting::Msq && q == '"';
-                if let Some(done) = self.quoted(j, q, multiline) {
-                    return done;
+                if let Some((cell, end)) = self.quoted(j, q, multiline) {
+                    return (Cow::Owned(cell), end);
                 }
             }
         }
@@ -347,7 +363,7 @@ impl<'a> Parser<'a> {
         let mut i = start;
         loop {
             if let Some(t) = self.eol_at(i) {
-                let cell = self.s[start..i].to_string();
+                let cell = Cow::Borrowed(&self.s[start..i]);
                 self.pos = i + t;
                 if t > 0 {
                     self.line += 1;
@@ -355,7 +371,7 @@ impl<'a> Parser<'a> {
                 return (cell, End::Eol);
             }
             if let Some(d) = self.delim_at(i) {
-                let cell = self.s[start..i].to_string();
+                let cell = Cow::Borrowed(&self.s[start..i]);
                 self.pos = i + d;
                 return (cell, End::Delim);
             }
@@ -420,21 +436,57 @@ pub fn loaded_value(s: &str) -> Value {
     }
 }
 
-/// Records → a [`Loaded`] table. `path` is used for row origins (files) and messages; `None` for INLINE.
-pub fn to_loaded(
-    records: Vec<Record>,
-    labels: Labels,
-    path: Option<&str>,
-) -> Result<Loaded, SourceError> {
-    let mut it = records.into_iter();
-    let header = match labels {
-        Labels::Embedded => Some(it.next().map(|r| r.cells).unwrap_or_default()),
-        Labels::None => None,
+/// Text → a [`Loaded`] table per the format: each column interned by text, so a value is built once per
+/// distinct text of its column. `path` is used for row origins (files) and messages; `None` for INLINE.
+pub fn to_loaded(text: &str, fmt: &TextFormat, path: Option<&str>) -> Result<Loaded, SourceError> {
+    let mut header: Option<Vec<String>> = None;
+    let mut columns: Vec<ColumnBuilder> = Vec::new();
+    let mut rows = 0usize;
+    let mut first = fmt.labels == Labels::Embedded;
+    for_each_record(text, fmt, |_, cells| {
+        if first {
+            first = false;
+            columns = (0..cells.len()).map(|_| ColumnBuilder::new()).collect();
+            header = Some(cells.into_iter().map(Cow::into_owned).collect());
+            return;
+        }
+        if header.is_none() && cells.len() > columns.len() {
+            // No labels: the table is as wide as its widest record.
+            columns.resize_with(cells.len(), || {
+                let mut b = ColumnBuilder::new();
+                b.push_nulls(rows);
+                b
+            });
+        }
+        let mut cells = cells.into_iter();
+        for b in columns.iter_mut() {
+            match cells.next() {
+                Some(c) => b.push_text(&c, loaded_value),
+                None => b.push_null(),
+            }
+        }
+        rows += 1;
+    });
+    let header = match (fmt.labels, header) {
+        (Labels::Embedded, None) => Some(Vec::new()),
+        (_, h) => h,
     };
-    let rows = it
-        .map(|r| r.cells.iter().map(|c| loaded_value(c)).collect())
-        .collect();
-    assemble(header, rows, &|i| format!("@{}", i + 1), path)
+    let fields = field_names(
+        header.as_deref(),
+        columns.len(),
+        &|i| format!("@{}", i + 1),
+        path,
+    )?;
+    let origins = match path {
+        Some(p) => file_origins(p, rows),
+        None => Origins::new(),
+    };
+    Ok(Loaded {
+        fields,
+        columns: columns.into_iter().map(ColumnBuilder::finish).collect(),
+        rows,
+        origins,
+    })
 }
 
 #[cfg(test)]
