@@ -152,12 +152,14 @@ impl User {
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
     pub users: Vec<User>,
+    /// Keys of `users`, for duplicate detection in constant time (a tenant has 100k users).
+    keys: std::collections::HashSet<String>,
 }
 
 impl Directory {
     /// Add a user; a second user with the same key is dropped with a warning (QSA403).
     pub fn push(&mut self, user: User, diags: &mut Vec<Diagnostic>) {
-        if self.users.iter().any(|u| u.key == user.key) {
+        if !self.keys.insert(user.key.clone()) {
             diags.push(
                 Diagnostic::warning(
                     codes::DIRECTORY_DUPLICATE,

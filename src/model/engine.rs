@@ -28,7 +28,7 @@ pub struct Field {
     pub name: String,
     /// Symbol → value (first value seen with that text).
     pub values: Vec<Value>,
-    by_text: HashMap<Arc<str>, u32>,
+    by_text: rustc_hash::FxHashMap<Arc<str>, u32>,
     /// Tables holding the field.
     pub tables: Vec<usize>,
 }
@@ -92,7 +92,8 @@ pub struct ETable {
     pub fields: Vec<usize>,
     pub cols: Vec<Vec<u32>>,
     pub rows: usize,
-    index: Vec<Csr>,
+    /// Per column: value → rows, built on first use ([`Engine::index`]).
+    index: Vec<std::sync::OnceLock<Csr>>,
 }
 
 #[derive(Debug, Clone)]
@@ -239,7 +240,7 @@ impl Engine {
                     fields.push(Field {
                         name: fname.clone(),
                         values: vec![],
-                        by_text: HashMap::new(),
+                        by_text: Default::default(),
                         tables: vec![],
                     });
                     fields.len() - 1
@@ -261,12 +262,12 @@ impl Engine {
                 index: vec![],
             });
         }
+        // Value → rows indexes are built on first use (a 10M-row fact table has columns nobody selects).
         for t in &mut tables {
             t.index = t
                 .fields
                 .iter()
-                .zip(&t.cols)
-                .map(|(&f, c)| Csr::build(c, fields[f].len()))
+                .map(|_| std::sync::OnceLock::new())
                 .collect();
         }
         let mut e = Engine {
@@ -503,6 +504,15 @@ impl Engine {
         }
     }
 
+    /// The value → rows index of column `ci` of table `t`, built on first use.
+    fn index(&self, t: usize, ci: usize) -> &Csr {
+        let tab = &self.tables[t];
+        tab.index[ci].get_or_init(|| {
+            let nsym = self.fields[tab.fields[ci]].len();
+            Csr::build(&tab.cols[ci], nsym)
+        })
+    }
+
     /// Rows of `t` whose own fields satisfy the selections (None when no selection touches `t`).
     fn own_rows(&self, t: usize, sel: &[Option<&Bitset>]) -> Option<Bitset> {
         let tab = &self.tables[t];
@@ -512,7 +522,7 @@ impl Engine {
             let col = &tab.cols[ci];
             match &mut out {
                 None => {
-                    let idx = &tab.index[ci];
+                    let idx = self.index(t, ci);
                     let est: usize = s
                         .ones()
                         .take(tab.rows / 16 + 1)
@@ -585,7 +595,7 @@ impl Engine {
             // value → rows index instead of scanning the table.
             if let Some((_, KeyCol::Field(ci))) = self.links[link].members.get(mi) {
                 let tab = &self.tables[t];
-                let idx = &tab.index[*ci];
+                let idx = self.index(t, *ci);
                 let limit = tab.rows / 8;
                 let mut est = 0usize;
                 let mut small = true;
