@@ -229,6 +229,21 @@ pub struct Engine {
 impl Engine {
     /// Symbol-encode a data model and build its link graph. Fails on loops (R5) and nested synthetic keys.
     pub fn build(model: &DataModel) -> Result<Engine, BuildError> {
+        Engine::build_with(model, &|_| true)
+    }
+
+    /// Like [`Engine::build`], but only key fields (held by several tables) and fields for which `wanted`
+    /// holds get symbols: the others keep their table membership, no symbols and an empty id column
+    /// (nothing can select them, and they link nothing). The app's engine wants only the fields the
+    /// security tables name: a 10M-row fact table's order ids and amounts are never encoded.
+    pub fn build_with(model: &DataModel, wanted: &dyn Fn(&str) -> bool) -> Result<Engine, BuildError> {
+        let mut held: HashMap<&str, usize> = HashMap::new();
+        for t in &model.tables {
+            for f in &t.fields {
+                *held.entry(f.as_str()).or_default() += 1;
+            }
+        }
+        let encode = |name: &str| held.get(name).copied().unwrap_or(0) > 1 || wanted(name);
         let mut fields: Vec<Field> = Vec::new();
         let mut field_ids: BTreeMap<String, usize> = BTreeMap::new();
         let mut tables = Vec::new();
@@ -249,7 +264,11 @@ impl Engine {
                 if !f.tables.contains(&ti) {
                     f.tables.push(ti);
                 }
-                let ids = field_ids_of_column(f, col.dict(), col.ids());
+                let ids = if encode(fname) {
+                    field_ids_of_column(f, col.dict(), col.ids())
+                } else {
+                    vec![]
+                };
                 fids.push(fid);
                 cols.push(ids);
             }
@@ -546,7 +565,7 @@ impl Engine {
                     out = Some(b);
                 }
                 Some(b) => b.retain(|r| {
-                    let v = col[r];
+                    let v = col.get(r).copied().unwrap_or(NULL);
                     v != NULL && s.get(v as usize)
                 }),
             }

@@ -166,7 +166,14 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             ));
         }
     }
-    let app = match Engine::build(&run.app) {
+    // Only key fields and the fields Section Access names can matter for reduction.
+    let named: BTreeSet<&str> = run
+        .security
+        .tables
+        .iter()
+        .flat_map(|t| t.fields.iter().map(String::as_str))
+        .collect();
+    let app = match Engine::build_with(&run.app, &|f| named.contains(f)) {
         Ok(e) => Some(e),
         Err(e) => {
             refuse = true;
