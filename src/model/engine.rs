@@ -236,7 +236,10 @@ impl Engine {
     /// holds get symbols: the others keep their table membership, no symbols and an empty id column
     /// (nothing can select them, and they link nothing). The app's engine wants only the fields the
     /// security tables name: a 10M-row fact table's order ids and amounts are never encoded.
-    pub fn build_with(model: &DataModel, wanted: &dyn Fn(&str) -> bool) -> Result<Engine, BuildError> {
+    pub fn build_with(
+        model: &DataModel,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Result<Engine, BuildError> {
         let mut held: HashMap<&str, usize> = HashMap::new();
         for t in &model.tables {
             for f in &t.fields {

@@ -629,6 +629,24 @@ impl Factorized {
                 for &r in &rows {
                     count[r as usize] += 1;
                 }
+                drop(rows);
+                // Order the classes by their across classes, so that each pass reads the (large) across
+                // masks in order rather than at random.
+                let full = it.done();
+                let mut order: Vec<usize> = (0..full.n).collect();
+                order.sort_by(|&x, &y| {
+                    let (a, b) = (full.get(x), full.get(y));
+                    a[1..].cmp(&b[1..]).then(a[0].cmp(&b[0]))
+                });
+                let full = Tuples {
+                    arity: full.arity,
+                    flat: order
+                        .iter()
+                        .flat_map(|&c| full.get(c).iter().copied())
+                        .collect(),
+                    n: full.n,
+                };
+                let count: Vec<u64> = order.iter().map(|&c| count[c]).collect();
                 let own_fields: Vec<usize> = e.tables[t]
                     .fields
                     .iter()
@@ -653,7 +671,7 @@ impl Factorized {
                     own_fields,
                     own: owns.remove(&t).unwrap_or_default(),
                     links: links.iter().map(|x| x.2).collect(),
-                    full: it.done(),
+                    full,
                     count,
                     near,
                 });

@@ -8,6 +8,7 @@
 use super::{typed_date, Loaded, SourceError, ISO_DATE, ISO_TIMESTAMP};
 use crate::model::{ColumnBuilder, Value};
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// Days from 1899-12-30 (Qlik's day 0) to 1970-01-01 (Arrow's).
@@ -86,9 +87,12 @@ pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
                 "the row groups do not have the same columns".into(),
             ));
         }
-        for (col, b) in df.columns().iter().zip(builders.iter_mut()) {
-            push_column(col, b, &shown)?;
-        }
+        // Columns are interned independently: one per core.
+        df.columns()
+            .par_iter()
+            .zip(builders.par_iter_mut())
+            .map(|(col, b)| push_column(col, b, &shown))
+            .collect::<Result<Vec<()>, SourceError>>()?;
     }
     let columns: Vec<_> = builders.into_iter().map(ColumnBuilder::finish).collect();
     let n = columns.first().map(|c| c.len()).unwrap_or(0);
