@@ -103,7 +103,8 @@ pub struct SecurityModel {
     /// Upper-cased GROUP values listed (non-`*`, non-blank).
     pub group_values: BTreeSet<String>,
     /// Rows with a blank identity cell: (table, row) — for I2 dependency checks.
-    blank_identity_rows: Vec<(usize, usize)>,
+    /// Rows with a blank identity cell (I2): per such row, its identity cells (`None` = blank or NULL).
+    blank_identity_rows: Vec<Vec<(Identity, Option<String>)>>,
     /// Per identity field (as `identities`): whether it lists an explicit value (not `*`, not blank), I4.
     explicit: Vec<bool>,
 }
@@ -164,7 +165,7 @@ impl SecurityModel {
             });
         }
         let mut blank_identity_rows = vec![];
-        for (ti, t) in security.tables.iter().enumerate() {
+        for t in &security.tables {
             // Per identity column: which dict values are blank (decided once per value).
             let cols: Vec<(&[u32], Vec<bool>)> = identities
                 .iter()
@@ -184,7 +185,15 @@ impl SecurityModel {
                     None => true,
                 };
                 if cols.iter().any(blank_cell) {
-                    blank_identity_rows.push((ti, r));
+                    let cells = identities
+                        .iter()
+                        .filter_map(|(id, _)| {
+                            let c = t.field_index(id.field())?;
+                            let v = text_of(t, c, r).filter(|s| !is_blank(Some(s)));
+                            Some((*id, v))
+                        })
+                        .collect();
+                    blank_identity_rows.push(cells);
                 }
             }
         }
@@ -330,23 +339,24 @@ impl SecurityModel {
 
     /// I2 [dec]: would a row apply if its blank identity cells matched? Then the user's result depends on
     /// "a blank identity cell matches nobody".
-    pub fn depends_on_blank_identity(&self, security: &DataModel, user: &User) -> bool {
+    pub fn depends_on_blank_identity(&self, user: &User) -> bool {
+        if self.blank_identity_rows.is_empty() {
+            return false;
+        }
         let vals: Vec<(Identity, Vec<String>)> = self
             .identities
             .iter()
             .map(|(id, _)| (*id, self.user_values(user, *id)))
             .collect();
-        self.blank_identity_rows.iter().any(|&(ti, r)| {
-            let Some(t) = security.tables.get(ti) else {
-                return false;
-            };
-            vals.iter().all(|(id, v)| match t.field_index(id.field()) {
+        self.blank_identity_rows.iter().any(|cells| {
+            cells.iter().all(|(id, cell)| match cell {
                 None => true,
-                Some(c) => match text_of(t, c, r) {
-                    None => true,
-                    Some(s) if is_blank(Some(&s)) => true,
-                    Some(s) => s == "*" || v.contains(&s),
-                },
+                Some(s) => {
+                    s == "*"
+                        || vals
+                            .iter()
+                            .any(|(i, v)| i == id && v.iter().any(|x| x == s))
+                }
             })
         })
     }

@@ -538,42 +538,65 @@ impl Engine {
     /// Rows of `t` whose own fields satisfy the selections (None when no selection touches `t`).
     fn own_rows(&self, t: usize, sel: &[Option<&Bitset>]) -> Option<Bitset> {
         let tab = &self.tables[t];
-        let mut out: Option<Bitset> = None;
-        for (ci, &f) in tab.fields.iter().enumerate() {
-            let Some(Some(s)) = sel.get(f) else { continue };
-            let col = &tab.cols[ci];
-            match &mut out {
-                None => {
-                    let idx = self.index(t, ci);
-                    let est: usize = s
-                        .ones()
-                        .take(tab.rows / 16 + 1)
-                        .map(|sym| idx.rows_of(sym as u32).len())
-                        .sum();
-                    let sparse = s.count() <= tab.rows / 16 && est < tab.rows / 16;
-                    let mut b = Bitset::new(tab.rows);
-                    if sparse {
-                        for sym in s.ones() {
-                            for &r in idx.rows_of(sym as u32) {
-                                b.set(r as usize);
-                            }
-                        }
-                    } else {
-                        for (r, &v) in col.iter().enumerate() {
-                            if v != NULL && s.get(v as usize) {
-                                b.set(r);
-                            }
-                        }
-                    }
-                    out = Some(b);
+        let selected: Vec<(usize, &Bitset)> = tab
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(ci, &f)| match sel.get(f) {
+                Some(Some(s)) => Some((ci, *s)),
+                _ => None,
+            })
+            .collect();
+        if selected.is_empty() {
+            return None;
+        }
+        // Start from the most selective column (rows counted through its index, up to a bound), then
+        // keep the rows the other columns allow.
+        let bound = tab.rows / 16 + 1;
+        let estimate = |ci: usize, s: &Bitset| -> usize {
+            let idx = self.index(t, ci);
+            let mut est = 0usize;
+            for sym in s.ones() {
+                est += idx.rows_of(sym as u32).len();
+                if est > bound {
+                    break;
                 }
-                Some(b) => b.retain(|r| {
-                    let v = col.get(r).copied().unwrap_or(NULL);
-                    v != NULL && s.get(v as usize)
-                }),
+            }
+            est
+        };
+        let (first, _) = selected
+            .iter()
+            .enumerate()
+            .map(|(i, &(ci, s))| (i, estimate(ci, s)))
+            .min_by_key(|&(i, est)| (est, i))
+            .unwrap_or((0, 0));
+        let (ci0, s0) = selected[first];
+        let mut b = Bitset::new(tab.rows);
+        if estimate(ci0, s0) < tab.rows / 16 {
+            let idx = self.index(t, ci0);
+            for sym in s0.ones() {
+                for &r in idx.rows_of(sym as u32) {
+                    b.set(r as usize);
+                }
+            }
+        } else {
+            for (r, &v) in tab.cols[ci0].iter().enumerate() {
+                if v != NULL && s0.get(v as usize) {
+                    b.set(r);
+                }
             }
         }
-        out
+        for (i, &(ci, s)) in selected.iter().enumerate() {
+            if i == first {
+                continue;
+            }
+            let col = &tab.cols[ci];
+            b.retain(|r| {
+                let v = col.get(r).copied().unwrap_or(NULL);
+                v != NULL && s.get(v as usize)
+            });
+        }
+        Some(b)
     }
 
     fn key(&self, link: usize, member: usize, row: usize) -> u32 {

@@ -773,7 +773,7 @@ impl<'a> Prepared<'a> {
                 let p = &results[profiles[a]];
                 let mut rules = p.rules.clone();
                 let mut diagnostics = vec![];
-                if sec.depends_on_blank_identity(&self.run.security, u) {
+                if sec.depends_on_blank_identity(u) {
                     rules.insert("I2");
                 }
                 if sec.depends_on_missing_value(u) {

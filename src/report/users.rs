@@ -124,13 +124,34 @@ pub fn render_json(
         schema: "qsa.report/1",
         target: target.as_str(),
         group_mode: mode.number(),
-        users: sorted(results).into_iter().map(user_json).collect(),
+        users: vec![],
         diagnostics: all_diagnostics(results, diagnostics)
             .iter()
             .map(|d| diagnostic_json(d, sources))
             .collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    // Users are serialised on all cores, each as serde_json would print it two levels deep (100k users).
+    use rayon::prelude::*;
+    let users: Vec<String> = sorted(results)
+        .par_iter()
+        .map(|u| {
+            let one = serde_json::to_string_pretty(&user_json(u)).unwrap_or_default();
+            let mut out = String::with_capacity(one.len() + 64);
+            for (i, line) in one.lines().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str("    ");
+                out.push_str(line);
+            }
+            out
+        })
+        .collect();
+    if !users.is_empty() {
+        let body = format!("\"users\": [\n{}\n  ]", users.join(",\n"));
+        s = s.replacen("\"users\": []", &body, 1);
+    }
     s.push('\n');
     s
 }
@@ -525,4 +546,59 @@ pub fn render_preview_json(
     let mut s = serde_json::to_string_pretty(&j).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reduce::{Access, TableCount};
+    use std::collections::BTreeMap;
+
+    fn user(id: &str, access: Access) -> UserResult {
+        UserResult {
+            id: id.into(),
+            email: Some(format!("{id}@x.com")),
+            name: None,
+            access,
+            denied_reason: (access == Access::Denied).then(|| "not listed\nat all \"x\"".into()),
+            reduction: BTreeMap::from([
+                ("COUNTRY".into(), Some(vec!["DE".into(), "FR".into()])),
+                ("CATEGORY".into(), None),
+            ]),
+            omitted_fields: vec![],
+            tables: BTreeMap::from([(
+                "Orders".into(),
+                TableCount {
+                    rows: 3,
+                    total_rows: 10,
+                },
+            )]),
+            rules: vec!["R4"],
+            applied: vec![],
+            kept: None,
+            diagnostics: vec![],
+        }
+    }
+
+    #[test]
+    fn users_serialised_in_parallel_print_as_one_document_would() {
+        let results = vec![
+            user("b", Access::User),
+            user("a", Access::Denied),
+            user("c", Access::Admin),
+        ];
+        let sources = SourceMap::default();
+        let got = render_json(&results, Target::Cloud, GroupMode::Both, &[], &sources);
+        let doc = ReportJson {
+            schema: "qsa.report/1",
+            target: Target::Cloud.as_str(),
+            group_mode: GroupMode::Both.number(),
+            users: sorted(&results).into_iter().map(user_json).collect(),
+            diagnostics: vec![],
+        };
+        let want = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        assert_eq!(got, want);
+        let none = render_json(&[], Target::Cloud, GroupMode::Both, &[], &sources);
+        assert!(none.contains("\"users\": [],"), "{none}");
+    }
 }
