@@ -761,14 +761,18 @@ impl<'a> Prepared<'a> {
                     denied_reason: None,
                     reduction: BTreeMap::new(),
                     omitted_fields: vec![],
-                    tables: totals.clone(),
+                    tables: BTreeMap::new(),
                     rules: vec![],
                     applied: vec![],
                     kept: None,
                     diagnostics: vec![],
                 };
                 let Some(a) = a else {
-                    return UserResult { denied_reason: Some("status".into()), ..base };
+                    return UserResult {
+                        denied_reason: Some("status".into()),
+                        tables: totals.clone(),
+                        ..base
+                    };
                 };
                 let p = &results[profiles[a]];
                 let mut rules = p.rules.clone();
