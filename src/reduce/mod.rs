@@ -36,7 +36,7 @@ use crate::script::RunResult;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Access level (L1–L3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -84,10 +84,12 @@ pub struct UserResult {
     pub name: Option<String>,
     pub access: Access,
     pub denied_reason: Option<String>,
-    /// Per linked reduction field: the selection (sorted); `None` = not reduced.
-    pub reduction: BTreeMap<String, Option<Vec<String>>>,
+    /// Per linked reduction field: the selection (sorted); `None` = not reduced. Shared by the users of
+    /// one profile.
+    pub reduction: Arc<BTreeMap<String, Option<Vec<String>>>>,
     pub omitted_fields: Vec<String>,
-    pub tables: BTreeMap<String, TableCount>,
+    /// Rows kept per app table; shared by the users of one profile.
+    pub tables: Arc<BTreeMap<String, TableCount>>,
     /// [dec] rule ids the result depends on (see the module doc), sorted.
     pub rules: Vec<&'static str>,
     /// Only with `detail`: the applicable security rows.
@@ -322,9 +324,9 @@ enum Stage {
 struct Profile {
     access: Access,
     denied_reason: Option<String>,
-    reduction: BTreeMap<String, Option<Vec<String>>>,
+    reduction: Arc<BTreeMap<String, Option<Vec<String>>>>,
     omitted: Vec<String>,
-    tables: BTreeMap<String, TableCount>,
+    tables: Arc<BTreeMap<String, TableCount>>,
     rules: BTreeSet<&'static str>,
     kept: Option<Vec<Kept>>,
     empty_app: bool,
@@ -402,9 +404,9 @@ impl<'a> Prepared<'a> {
         let denied = |reason: String, rules: BTreeSet<&'static str>| Profile {
             access: Access::Denied,
             denied_reason: Some(reason),
-            reduction: BTreeMap::new(),
+            reduction: Default::default(),
             omitted: vec![],
-            tables: totals.clone(),
+            tables: Arc::new(totals.clone()),
             rules,
             kept: None,
             empty_app: false,
@@ -428,9 +430,9 @@ impl<'a> Prepared<'a> {
             return Stage::Done(Profile {
                 access: Access::User,
                 denied_reason: None,
-                reduction: BTreeMap::new(),
+                reduction: Default::default(),
                 omitted: vec![],
-                tables,
+                tables: Arc::new(tables),
                 rules,
                 kept: detail.then(|| vec![Kept::All; run.app.tables.len()]),
                 empty_app: false,
@@ -508,9 +510,9 @@ impl<'a> Prepared<'a> {
             Profile {
                 access,
                 denied_reason: None,
-                reduction,
+                reduction: Arc::new(reduction),
                 omitted,
-                tables: BTreeMap::new(),
+                tables: Default::default(),
                 rules,
                 kept: None,
                 empty_app: false,
@@ -535,7 +537,7 @@ impl<'a> Prepared<'a> {
                 }
                 None => t.row_count(),
             };
-            p.tables.insert(
+            Arc::make_mut(&mut p.tables).insert(
                 t.name.clone(),
                 TableCount {
                     rows: n,
@@ -759,9 +761,9 @@ impl<'a> Prepared<'a> {
                     name: u.name.clone(),
                     access: Access::Denied,
                     denied_reason: None,
-                    reduction: BTreeMap::new(),
+                    reduction: Default::default(),
                     omitted_fields: vec![],
-                    tables: BTreeMap::new(),
+                    tables: Default::default(),
                     rules: vec![],
                     applied: vec![],
                     kept: None,
@@ -770,7 +772,7 @@ impl<'a> Prepared<'a> {
                 let Some(a) = a else {
                     return UserResult {
                         denied_reason: Some("status".into()),
-                        tables: totals.clone(),
+                        tables: Arc::new(totals.clone()),
                         ..base
                     };
                 };

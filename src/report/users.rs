@@ -442,7 +442,7 @@ pub fn render_preview(
         if u.reduction.is_empty() {
             let _ = writeln!(out, "  (none)");
         }
-        for (f, v) in &u.reduction {
+        for (f, v) in u.reduction.iter() {
             match v {
                 None => {
                     let _ = writeln!(out, "  {f}: not reduced");
@@ -462,7 +462,7 @@ pub fn render_preview(
             }
         );
         let _ = writeln!(out, "\ntables (rows kept / total):");
-        for (name, t) in &u.tables {
+        for (name, t) in u.tables.iter() {
             let _ = writeln!(out, "  {name}: {} / {}", t.rows, t.total_rows);
         }
         if rows > 0 {
@@ -564,7 +564,8 @@ mod tests {
             reduction: BTreeMap::from([
                 ("COUNTRY".into(), Some(vec!["DE".into(), "FR".into()])),
                 ("CATEGORY".into(), None),
-            ]),
+            ])
+            .into(),
             omitted_fields: vec![],
             tables: BTreeMap::from([(
                 "Orders".into(),
@@ -572,7 +573,8 @@ mod tests {
                     rows: 3,
                     total_rows: 10,
                 },
-            )]),
+            )])
+            .into(),
             rules: vec!["R4"],
             applied: vec![],
             kept: None,

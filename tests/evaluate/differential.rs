@@ -223,7 +223,7 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
         if g.access == Access::Denied {
             continue;
         }
-        prop_assert_eq!(&g.reduction, &want.reduction, "{}", ctx());
+        prop_assert_eq!(&*g.reduction, &want.reduction, "{}", ctx());
         prop_assert_eq!(&g.omitted_fields, &want.omitted, "{}", ctx());
         let kept = g
             .kept
