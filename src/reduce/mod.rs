@@ -862,9 +862,18 @@ impl<'a> Prepared<'a> {
         if users.is_empty() {
             return vec![];
         }
-        let held: BTreeSet<String> = users
+        // A group's value does not depend on who holds it: upper-case each distinct group once.
+        let mut all = User::new("");
+        all.groups = users
             .iter()
-            .flat_map(|u| u.group_values(self.target, self.mode))
+            .flat_map(|u| u.groups.iter())
+            .collect::<std::collections::HashSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect();
+        let held: BTreeSet<String> = all
+            .group_values(self.target, self.mode)
+            .into_iter()
             .collect();
         self.security
             .group_values

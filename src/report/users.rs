@@ -148,9 +148,21 @@ pub fn render_json(
             out
         })
         .collect();
-    if !users.is_empty() {
-        let body = format!("\"users\": [\n{}\n  ]", users.join(",\n"));
-        s = s.replacen("\"users\": []", &body, 1);
+    let marker = "\"users\": []";
+    if let (false, Some(at)) = (users.is_empty(), s.find(marker)) {
+        let total = s.len() + users.iter().map(|u| u.len() + 2).sum::<usize>() + 16;
+        let mut out = String::with_capacity(total);
+        out.push_str(&s[..at]);
+        out.push_str("\"users\": [\n");
+        for (i, u) in users.iter().enumerate() {
+            if i > 0 {
+                out.push_str(",\n");
+            }
+            out.push_str(u);
+        }
+        out.push_str("\n  ]");
+        out.push_str(&s[at + marker.len()..]);
+        s = out;
     }
     s.push('\n');
     s
