@@ -461,6 +461,47 @@ fn parquet_values() {
     ));
 }
 
+/// TIME, DURATION and struct columns are refused naming the column, like booleans: the polars features
+/// `dtype-time`, `dtype-duration` and `dtype-struct` are there so that the decoder types them (without
+/// them it fails on such a column, and the file is reported as unreadable instead).
+#[test]
+fn parquet_time_duration_and_struct_columns_are_refused_by_name() {
+    use polars::prelude::{
+        DataFrame, DataType, IntoColumn, IntoSeries, NamedFrom, ParquetWriter, Series,
+        StructChunked, TimeUnit,
+    };
+    let dir = temp_dir("parquet-types");
+    let ms = Series::new("MS".into(), [1_000i64, 2_000]);
+    let cases = [
+        ("TIME", ms.cast(&DataType::Time).unwrap()),
+        (
+            "DURATION",
+            ms.cast(&DataType::Duration(TimeUnit::Milliseconds))
+                .unwrap(),
+        ),
+        (
+            "STRUCT",
+            StructChunked::from_series("STRUCT".into(), 2, [ms.clone()].iter())
+                .unwrap()
+                .into_series(),
+        ),
+    ];
+    for (name, s) in cases {
+        let p = dir.join(format!("{name}.parquet"));
+        let mut df = DataFrame::new(2, vec![s.with_name(name.into()).into_column()]).unwrap();
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        match read_file(&p, &[]) {
+            Err(SourceError::Unsupported(m)) => {
+                assert!(m.contains(&format!("column `{name}`")), "{name}: {m}")
+            }
+            Err(e) => panic!("{name}: {e}"),
+            Ok(l) => panic!("{name}: read as {:?}", l.fields),
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------------------
 // Excel (workbooks written by openpyxl, XlsxWriter and xlwt: fixtures/data/excel/make.py)
 

@@ -1,8 +1,10 @@
-//! A deliberately simple reference evaluator, written the obvious way with polars: one DataFrame per table;
-//! per user, filter by identity with `is_in`, read the grant, filter by allowed values with `is_in`, and
-//! propagate with semi-joins until nothing changes. It evaluates every user from scratch (no profiles, no
-//! bitsets, no message passing) and exists to be compared with [`crate::model::engine`] by the differential
-//! property test. It assumes the model has no loop (the engine refuses those, R5).
+//! A deliberately simple reference evaluator, written the obvious way with polars' eager API: one DataFrame
+//! per table; per user, keep the rows holding the user's identity, read the grant, keep the rows holding
+//! allowed values, and propagate with semi-joins until nothing changes. Every filter is a semi-join (keeping
+//! the rows that hold one of some values is a semi-join with a one-column table of those values). It
+//! evaluates every user from scratch (no profiles, no bitsets, no message passing) and exists to be compared
+//! with [`crate::model::engine`] by the differential property test. It assumes the model has no loop (the
+//! engine refuses those, R5).
 
 use super::Access;
 use crate::access::directory::User;
@@ -57,9 +59,19 @@ pub fn text_column(name: &str, col: &crate::model::Column, rows: Option<&[usize]
     ca.into_column()
 }
 
-fn str_list(values: &[String]) -> Expr {
-    let s = Series::new("v".into(), values.to_vec());
-    lit(s).implode(false)
+/// The rows of `df` whose `on` fields equal those of some row of `other` (a semi-join). A row with a NULL in
+/// any of the fields matches nothing.
+fn semi_join(df: &DataFrame, other: &DataFrame, on: &[&str]) -> PolarsResult<DataFrame> {
+    df.join(other, on, on, JoinArgs::new(JoinType::Semi), None)
+}
+
+/// The rows of `df` whose `field` holds one of `values`: a semi-join with a one-column table of the values.
+fn keep_values(df: &DataFrame, field: &str, values: &[String]) -> PolarsResult<DataFrame> {
+    let table = DataFrame::new(
+        values.len(),
+        vec![Column::new(field.into(), values.to_vec())],
+    )?;
+    semi_join(df, &table, &[field])
 }
 
 /// Texts of a column (non-null), in row order.
@@ -148,15 +160,9 @@ fn propagate(
                     if o == t || !constrained(o, li) {
                         continue;
                     }
-                    let keys: Vec<Expr> = on.iter().map(|f| col(f.as_str())).collect();
-                    let before = frames[t].height();
-                    let right = frames[o].clone().lazy().select(keys.clone());
-                    let joined = frames[t]
-                        .clone()
-                        .lazy()
-                        .join(right, keys.clone(), keys, JoinArgs::new(JoinType::Semi))
-                        .collect()?;
-                    if joined.height() != before {
+                    let keys: Vec<&str> = on.iter().map(String::as_str).collect();
+                    let joined = semi_join(&frames[t], &frames[o], &keys)?;
+                    if joined.height() != frames[t].height() {
                         changed = true;
                         frames[t] = joined;
                     }
@@ -229,11 +235,7 @@ pub fn evaluate(
     for (i, df) in sec.iter_mut().enumerate() {
         for (f, vals) in &ids {
             if sec_fields[i].iter().any(|x| x == f) {
-                *df = df
-                    .clone()
-                    .lazy()
-                    .filter(col(*f).is_in(str_list(vals), false))
-                    .collect()?;
+                *df = keep_values(df, f, vals)?;
                 selected[i].push(f.to_string());
                 has_identity[i] = true;
             }
@@ -349,11 +351,7 @@ pub fn evaluate(
     for (i, df) in frames.iter_mut().enumerate() {
         for (f, sel) in &selections {
             if fields[i].contains(f) {
-                *df = df
-                    .clone()
-                    .lazy()
-                    .filter(col(f.as_str()).is_in(str_list(sel), false))
-                    .collect()?;
+                *df = keep_values(df, f, sel)?;
                 selected[i].push(f.clone());
             }
         }
