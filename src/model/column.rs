@@ -253,6 +253,12 @@ pub struct ColumnBuilder {
     dict: Vec<Value>,
     ids: Vec<u32>,
     probe: Probe,
+    /// While every cell so far came through [`ColumnBuilder::push_number`] with strictly rising numbers
+    /// (an order id, a row number), each is new: the dict grows without the probe, and the probe is built
+    /// from the dict when the first cell breaks the rise. `None` = not (or no longer) rising.
+    rising: Option<f64>,
+    /// Whether anything but a rising number was pushed (then the probe is always kept).
+    mixed: bool,
 }
 
 impl ColumnBuilder {
@@ -279,6 +285,7 @@ impl ColumnBuilder {
 
     /// A cell whose value is `make(text)`, a function of the text alone (built once per distinct text).
     pub fn push_text(&mut self, text: &str, make: impl FnOnce(&str) -> Value) {
+        self.stop_rising();
         let h = hash_bytes(text.as_bytes());
         let dict = &self.dict;
         let found = self.probe.find(h, |i| {
@@ -288,8 +295,49 @@ impl ColumnBuilder {
         self.ids.push(id);
     }
 
+    /// Leave rising mode: index the dict (all made by `push_number`) by number, as `push_number` does.
+    fn stop_rising(&mut self) {
+        self.mixed = true;
+        if self.rising.take().is_none() {
+            return;
+        }
+        self.probe.reserve_for(self.dict.len());
+        for (i, v) in self.dict.iter().enumerate() {
+            if let (Value::Num(m) | Value::Dual(m, _), Ok(id)) = (v, u32::try_from(i)) {
+                self.probe.insert_new(mix64(m.to_bits()), id);
+            }
+        }
+    }
+
     /// A cell whose value is `make(n)`, a function of the number alone (built once per distinct number).
     pub fn push_number(&mut self, n: f64, make: impl FnOnce(f64) -> Value) {
+        if !self.mixed {
+            let last = self.rising.unwrap_or(f64::NEG_INFINITY);
+            if n > last && (self.rising.is_some() || self.dict.is_empty()) {
+                let v = make(n);
+                let id = u32::try_from(self.dict.len()).unwrap_or(UNMAPPED);
+                if v.is_null() || id >= UNMAPPED {
+                    self.ids.push(NULL_ID);
+                    return;
+                }
+                // The value must carry the number it is keyed by, or the probe built later could not
+                // find it: otherwise fall back to the probe now.
+                if matches!(&v, Value::Num(m) | Value::Dual(m, _) if m.to_bits() == n.to_bits()) {
+                    self.dict.push(v);
+                    self.ids.push(id);
+                    self.rising = Some(n);
+                    return;
+                }
+                self.stop_rising();
+                let bits = n.to_bits();
+                let h = mix64(bits);
+                let found = self.probe.find(h, |_| false);
+                let id = self.add(found, h, || v);
+                self.ids.push(id);
+                return;
+            }
+            self.stop_rising();
+        }
         let bits = n.to_bits();
         let h = mix64(bits);
         let dict = &self.dict;
@@ -302,6 +350,7 @@ impl ColumnBuilder {
 
     /// A cell interned by exact identity.
     pub fn push_value(&mut self, v: Value) {
+        self.stop_rising();
         if v.is_null() {
             self.ids.push(NULL_ID);
             return;
@@ -472,6 +521,35 @@ impl Probe {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rising_numbers_skip_the_probe_until_one_repeats() {
+        let mut b = ColumnBuilder::new();
+        for n in [1.0, 2.0, 3.0, 2.0, 5.0, 1.0, 7.0, 3.0] {
+            b.push_number(n, Value::num);
+        }
+        b.push_null();
+        let c = b.finish();
+        let texts: Vec<String> = c.dict().iter().map(|v| v.to_string()).collect();
+        assert_eq!(texts, ["1", "2", "3", "5", "7"]);
+        assert_eq!(c.ids(), &[0, 1, 2, 1, 3, 0, 4, 2, NULL_ID]);
+        // Rising all the way: every value once, in order.
+        let mut b = ColumnBuilder::new();
+        for n in 0..1000 {
+            b.push_number(n as f64, Value::num);
+        }
+        let c = b.finish();
+        assert_eq!(c.dict().len(), 1000);
+        assert!(c.ids().iter().enumerate().all(|(i, &id)| id as usize == i));
+        // A text after rising numbers: the numbers stay found by number.
+        let mut b = ColumnBuilder::new();
+        b.push_number(1.0, Value::num);
+        b.push_number(2.0, Value::num);
+        b.push_text("x", |t| Value::str(t));
+        b.push_number(2.0, Value::num);
+        assert_eq!(b.finish().ids(), &[0, 1, 2, 1]);
+    }
+
     use super::*;
 
     fn shape(v: &Value) -> (u8, Option<u64>, Option<String>) {
