@@ -438,10 +438,23 @@ pub fn load_users_file(
         return load_users_csv(src, &text, dir, diags);
     }
     let what = format!("directory file `{}`", path.display());
+    let before = diags.len();
+    // The common shape (`qlik user ls --json`: one array of users) is read straight into users, without
+    // a JSON tree first (100k users); anything else, or any error, takes the general path below, which
+    // also locates errors.
+    if text.trim_start().starts_with('[') {
+        if let Ok(raws) = serde_json::from_str::<Vec<RawUser>>(&text) {
+            for (i, raw) in raws.into_iter().enumerate() {
+                if let Some(u) = user_from_raw(raw, i, catalog, src, &text, &what, diags) {
+                    dir.push(u, diags);
+                }
+            }
+            return !diags[before..].iter().any(|d| d.is_error());
+        }
+    }
     let Some(docs) = json_documents(src, &text, &what, diags) else {
         return false;
     };
-    let before = diags.len();
     for doc in docs {
         let kind = shape(&doc, "users");
         let raws: Vec<RawUser> = match kind {
