@@ -216,6 +216,53 @@ impl Interner {
     }
 }
 
+/// Rows per chunk of [`intern_rows`] (a fixed size, so ids do not depend on the number of threads).
+#[cfg(not(test))]
+const CHUNK: usize = 1 << 20;
+/// Small chunks in unit tests, so that their models span many chunks.
+#[cfg(test)]
+const CHUNK: usize = 64;
+
+/// Intern the tuple of every row (`parts_of(row, parts)` fills it) on all cores: each chunk of rows is
+/// interned on its own, then the chunks' tuples are interned in chunk order, which gives every tuple the
+/// id it gets from one sequential pass (ids by first appearance), and the rows are renumbered.
+fn intern_rows(
+    bounds: &[usize],
+    rows: usize,
+    parts_of: impl Fn(usize, &mut [u32]) + Sync,
+) -> (Vec<u32>, Interner) {
+    let starts: Vec<usize> = (0..rows).step_by(CHUNK).collect();
+    let local: Vec<(Vec<u32>, Tuples)> = starts
+        .par_iter()
+        .map(|&start| {
+            let end = (start + CHUNK).min(rows);
+            let mut it = Interner::new(bounds);
+            let mut parts = vec![0u32; bounds.len()];
+            let ids = (start..end)
+                .map(|r| {
+                    parts_of(r, &mut parts);
+                    it.id(&parts)
+                })
+                .collect();
+            (ids, it.done())
+        })
+        .collect();
+    let mut global = Interner::new(bounds);
+    let maps: Vec<Vec<u32>> = local
+        .iter()
+        .map(|(_, tuples)| (0..tuples.n).map(|i| global.id(tuples.get(i))).collect())
+        .collect();
+    let out: Vec<u32> = local
+        .into_par_iter()
+        .zip(maps.par_iter())
+        .flat_map_iter(|((ids, _), map)| {
+            ids.into_iter()
+                .map(move |i| map.get(i as usize).copied().unwrap_or(0))
+        })
+        .collect();
+    (out, global)
+}
+
 /// Interned tuples, flat.
 #[derive(Debug, Clone, Default)]
 struct Tuples {
@@ -394,16 +441,12 @@ impl Builder<'_> {
             .iter()
             .map(|&(_, f)| self.e.fields[f].len() + 1)
             .collect();
-        let mut it = Interner::new(&bounds);
-        let mut parts = vec![0u32; cols.len()];
-        let mut rows = Vec::with_capacity(tab.rows);
-        for r in 0..tab.rows {
+        let (rows, it) = intern_rows(&bounds, tab.rows, |r, parts| {
             for (p, &(ci, _)) in parts.iter_mut().zip(&cols) {
-                let s = tab.cols[ci][r];
+                let s = tab.cols[ci].get(r).copied().unwrap_or(NULL);
                 *p = if s == NULL { 0 } else { s + 1 };
             }
-            rows.push(it.id(&parts));
-        }
+        });
         let n = it.len();
         self.own_rows[t] = Some((rows, n));
         it.done()
@@ -435,23 +478,19 @@ impl Builder<'_> {
         let (own, nown) = self.own_of(t);
         let mut bounds = vec![nown.max(1)];
         bounds.extend(links.iter().map(|&(_, _, a)| self.across[a].tuples.n));
-        let mut it = Interner::new(&bounds);
         let rows = self.e.tables[t].rows;
         let keys: Vec<&[u32]> = links
             .iter()
             .map(|&(l, m, _)| self.e.key_col(l, m))
             .collect();
-        let mut parts = vec![0u32; bounds.len()];
-        let mut out = Vec::with_capacity(rows);
-        for r in 0..rows {
+        let across: Vec<&Across> = links.iter().map(|&(_, _, a)| &self.across[a]).collect();
+        intern_rows(&bounds, rows, |r, parts| {
             parts[0] = own.get(r).copied().unwrap_or(0);
-            for (i, &(_, _, a)) in links.iter().enumerate() {
+            for (i, a) in across.iter().enumerate() {
                 let k = keys[i].get(r).copied().unwrap_or(NULL);
-                parts[i + 1] = self.across[a].class_of(k);
+                parts[i + 1] = a.class_of(k);
             }
-            out.push(it.id(&parts));
-        }
-        (out, it)
+        })
     }
 
     fn side(&mut self, l: usize, t: usize) -> usize {
@@ -1058,6 +1097,17 @@ mod tests {
             }
         }
         assert_eq!(p.lanes(), want);
+    }
+
+    #[test]
+    fn rows_interned_in_chunks_get_the_ids_of_one_sequential_pass() {
+        let rows = 1000;
+        let key = |r: usize| [(r * 7 % 13) as u32, (r % 5) as u32];
+        let (ids, it) = intern_rows(&[13, 5], rows, |r, parts| parts.copy_from_slice(&key(r)));
+        let mut seq = Interner::new(&[13, 5]);
+        let want: Vec<u32> = (0..rows).map(|r| seq.id(&key(r))).collect();
+        assert_eq!(ids, want);
+        assert_eq!(it.len(), seq.len());
     }
 
     #[test]
