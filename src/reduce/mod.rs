@@ -270,6 +270,21 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
     Ok(p)
 }
 
+/// The distinct items in order of first appearance, and the index of each in that list.
+fn first_seen<'a, T: std::hash::Hash + Eq>(
+    items: impl Iterator<Item = &'a T>,
+) -> (Vec<&'a T>, HashMap<&'a T, usize>) {
+    let mut index: HashMap<&T, usize> = HashMap::new();
+    let mut list: Vec<&T> = vec![];
+    for x in items {
+        index.entry(x).or_insert_with(|| {
+            list.push(x);
+            list.len() - 1
+        });
+    }
+    (list, index)
+}
+
 /// Applicable security rows per security table (`None` = all rows, a table no identity reaches).
 type ProfileKey = Vec<Option<Vec<u32>>>;
 
@@ -678,14 +693,7 @@ impl<'a> Prepared<'a> {
             .par_iter()
             .map(|u| u.status.can_open().then(|| sec.identity_key(u)))
             .collect();
-        let mut key_index: HashMap<&IdentityKey, usize> = HashMap::new();
-        let mut key_list: Vec<&IdentityKey> = vec![];
-        for k in keys.iter().flatten() {
-            key_index.entry(k).or_insert_with(|| {
-                key_list.push(k);
-                key_list.len() - 1
-            });
-        }
+        let (key_list, key_index) = first_seen(keys.iter().flatten());
         let per_key: Vec<ProfileKey> = key_list
             .par_iter()
             .map(|k| compact(sec.applicable_for(k)))
@@ -698,14 +706,7 @@ impl<'a> Prepared<'a> {
                     .map(|&i| &per_key[i])
             })
             .collect();
-        let mut profiles: HashMap<&ProfileKey, usize> = HashMap::new();
-        let mut distinct: Vec<&ProfileKey> = vec![];
-        for a in applicable.iter().flatten() {
-            profiles.entry(a).or_insert_with(|| {
-                distinct.push(a);
-                distinct.len() - 1
-            });
-        }
+        let (distinct, profiles) = first_seen(applicable.iter().flatten().copied());
         lap("applicable rows");
         let stages: Vec<Stage> = distinct
             .par_iter()
