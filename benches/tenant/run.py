@@ -147,6 +147,16 @@ def compare(a, b, a_name, b_name, show=5):
     return len(ids) - len(bad), len(ids), bad[:show], len(bad)
 
 
+def agreement(results, duck, name, line):
+    """Compare `results` with DuckDB's, print `line` (its `{}` = "agreeing/total") and the first
+    disagreements; return (agreeing, total, whether all agree)."""
+    ok, n, bad, nbad = compare(results, duck, name, "duckdb")
+    print(line.format(f"{ok}/{n}"), flush=True)
+    for i, d in bad:
+        print(f"    {i}: {d}")
+    return ok, n, nbad == 0
+
+
 def engine_path(doc, stderr_text):
     """Which engine path qsa says it ran, if it says (a top-level `engine` key, or a stderr line)."""
     for k in ("engine", "engine_path", "path"):
@@ -243,13 +253,10 @@ def main():
                 naive_out = os.path.join(run_dir, "naive.jsonl")
                 subprocess.check_call([sys.executable, os.path.join(HERE, "naive.py"), "--app", app,
                                        "--model", model, "--out", naive_out])
-                ok, n, bad, nbad = compare(load_lines(naive_out), duck, "naive", "duckdb")
+                ok, n, agreed = agreement(load_lines(naive_out), duck, "naive",
+                                          f"[{tag}] naive evaluator vs DuckDB: {{}} agree")
                 row["naive_agree"] = f"{ok}/{n}"
-                print(f"[{tag}] naive evaluator vs DuckDB: {ok}/{n} agree", flush=True)
-                for i, d in bad:
-                    print(f"    {i}: {d}")
-                if nbad:
-                    failed = True
+                failed |= not agreed
             if a.self_check:
                 for env in ({"BASELINE_COUNT": "distinct"},
                             {"BASELINE_COUNT": "direct", "BASELINE_AXIS": "k"},
@@ -258,12 +265,9 @@ def main():
                     subprocess.check_call([sys.executable, os.path.join(HERE, "baseline.py"), "--app", app,
                                            "--model", model, "--out", alt], env={**os.environ, **env},
                                           stderr=subprocess.DEVNULL)
-                    ok, n, bad, nbad = compare(load_lines(alt), duck, "forced", "duckdb")
-                    print(f"[{tag}] baseline self-check {env}: {ok}/{n} agree", flush=True)
-                    for i, d in bad:
-                        print(f"    {i}: {d}")
-                    if nbad:
-                        failed = True
+                    _, _, agreed = agreement(load_lines(alt), duck, "forced",
+                                             f"[{tag}] baseline self-check {env}: {{}} agree")
+                    failed |= not agreed
             if a.skip_qsa:
                 results.append(row)
                 continue
@@ -291,13 +295,10 @@ def main():
                 continue
             doc, qres = load_qsa(qsa_out)
             row["engine"] = engine_path(doc, qerr)
-            ok, n, bad, nbad = compare(qres, duck, "qsa", "duckdb")
+            ok, n, agreed = agreement(qres, duck, "qsa",
+                                      f"[{tag}] qsa {qw:.2f} s, {fmt_bytes(qm)}; agreement {{}}; engine {row['engine']}")
             row["agree"] = f"{ok}/{n}"
-            print(f"[{tag}] qsa {qw:.2f} s, {fmt_bytes(qm)}; agreement {ok}/{n}; engine {row['engine']}", flush=True)
-            for i, d in bad:
-                print(f"    {i}: {d}")
-            if nbad:
-                failed = True
+            failed |= not agreed
             results.append(row)
 
     # ---- the table ----

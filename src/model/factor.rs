@@ -281,6 +281,8 @@ impl Tuples {
 #[derive(Debug, Clone)]
 struct Side {
     table: usize,
+    /// Index of `table` in `Factorized::ftables` (set when the build ends).
+    ftable: Option<usize>,
     /// Indexes into `Factorized::fields` of the selection fields on this side (t and beyond, away from l).
     fields: Vec<usize>,
     /// Across ids (indexes into `Factorized::across`) of the other relevant links of `t`.
@@ -555,6 +557,7 @@ impl Builder<'_> {
         let id = self.sides.len();
         self.sides.push(Side {
             table: t,
+            ftable: None,
             fields,
             other: other.iter().map(|x| x.2).collect(),
             pclass: it.done(),
@@ -616,7 +619,6 @@ impl Builder<'_> {
 /// Per-batch state: masks of every class.
 struct Masks {
     cm: Vec<Mask>,
-    allow: Vec<Vec<Mask>>,
     own: Vec<Vec<Mask>>,
     set: Vec<Vec<Mask>>,
     across: Vec<Vec<Mask>>,
@@ -724,6 +726,7 @@ impl Factorized {
         } = b;
         for s in &mut sides {
             s.key_set = vec![];
+            s.ftable = ftables.iter().position(|f| f.table == s.table);
         }
         for a in &mut across {
             a.key_class = vec![];
@@ -812,7 +815,6 @@ impl Factorized {
             .collect();
         Masks {
             cm,
-            allow,
             own,
             set: vec![vec![]; self.sides.len()],
             across: vec![vec![]; self.across.len()],
@@ -825,17 +827,11 @@ impl Factorized {
 
     fn batch(&self, sels: &[&BTreeMap<usize, Bitset>]) -> Vec<Counted> {
         let mut m = self.masks(sels);
-        let ft_of: BTreeMap<usize, usize> = self
-            .ftables
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.table, i))
-            .collect();
         for step in &self.order {
             match *step {
                 Step::Side(s) => {
                     let side = &self.sides[s];
-                    let Some(&fi) = ft_of.get(&side.table) else {
+                    let Some(fi) = side.ftable else {
                         continue;
                     };
                     let own = &m.own[fi];
@@ -933,7 +929,6 @@ impl Factorized {
                 }
             }
         }
-        let _ = &m.allow;
         kept.into_iter()
             .zip(prop_tables)
             .enumerate()
