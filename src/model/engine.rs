@@ -16,6 +16,7 @@
 
 use super::bitset::Bitset;
 use super::{DataModel, Value};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -85,7 +86,7 @@ impl Csr {
 }
 
 /// A table as id columns.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ETable {
     pub name: String,
     /// Field ids, in table order.
@@ -94,7 +95,17 @@ pub struct ETable {
     pub rows: usize,
     /// Per column: value → rows, built on first use ([`Engine::index`]).
     index: Vec<std::sync::OnceLock<Csr>>,
+    /// Per set of columns: value tuple → rows, built on first use ([`Engine::composite`]).
+    composite: std::sync::Mutex<FxHashMap<Vec<usize>, std::sync::Arc<Composite>>>,
 }
+
+/// Rows by the tuple of their values in some columns (rows with a NULL in one of them are left out).
+type Composite = FxHashMap<Box<[u32]>, Vec<u32>>;
+
+/// Selections whose value combinations number at most this are answered through a composite index.
+const COMPOSITE_MAX: usize = 256;
+/// ... and in tables of at most this many rows.
+const COMPOSITE_ROWS_MAX: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 enum KeyCol {
@@ -214,7 +225,7 @@ struct R4Flags {
     composite_drop: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Engine {
     pub fields: Vec<Field>,
     field_ids: BTreeMap<String, usize>,
@@ -282,6 +293,7 @@ impl Engine {
                 cols,
                 rows,
                 index: vec![],
+                composite: Default::default(),
             });
         }
         // Value → rows indexes are built on first use (a 10M-row fact table has columns nobody selects).
@@ -550,6 +562,13 @@ impl Engine {
         if selected.is_empty() {
             return None;
         }
+        self.own_rows_by_tuples(t, &selected)
+            .or_else(|| Some(self.own_rows_scan(t, &selected)))
+    }
+
+    /// [`Engine::own_rows`] by one column's index (or scan) and a check of the others.
+    fn own_rows_scan(&self, t: usize, selected: &[(usize, &Bitset)]) -> Bitset {
+        let tab = &self.tables[t];
         // Start from the most selective column (rows counted through its index, up to a bound), then
         // keep the rows the other columns allow.
         let bound = tab.rows / 16 + 1;
@@ -596,7 +615,83 @@ impl Engine {
                 v != NULL && s.get(v as usize)
             });
         }
-        Some(b)
+        b
+    }
+
+    /// [`Engine::own_rows`] when several columns are selected with few values each (a user's identity
+    /// symbols: `*`, the subject, a few groups): one lookup per value combination in a composite index.
+    fn own_rows_by_tuples(&self, t: usize, selected: &[(usize, &Bitset)]) -> Option<Bitset> {
+        // The index costs a pass and a hash entry per row: worth it for security tables, which are asked
+        // once per distinct user, not for a fact table asked for one user's preview.
+        if selected.len() < 2 || self.tables[t].rows > COMPOSITE_ROWS_MAX {
+            return None;
+        }
+        let values: Vec<Vec<u32>> = selected
+            .iter()
+            .map(|(_, s)| s.ones().map(|v| v as u32).collect())
+            .collect();
+        let combos = values
+            .iter()
+            .try_fold(1usize, |n, v| n.checked_mul(v.len()))
+            .filter(|&n| n <= COMPOSITE_MAX)?;
+        let tab = &self.tables[t];
+        let mut b = Bitset::new(tab.rows);
+        if combos == 0 {
+            return Some(b);
+        }
+        let index = self.composite(t, selected.iter().map(|&(ci, _)| ci).collect());
+        let mut at = vec![0usize; values.len()];
+        let mut key = vec![0u32; values.len()];
+        loop {
+            for (k, (v, &i)) in key.iter_mut().zip(values.iter().zip(&at)) {
+                *k = v[i];
+            }
+            for &r in index.get(key.as_slice()).map(Vec::as_slice).unwrap_or(&[]) {
+                b.set(r as usize);
+            }
+            // The next combination (odometer order).
+            let mut d = 0;
+            loop {
+                if d == at.len() {
+                    return Some(b);
+                }
+                at[d] += 1;
+                if at[d] < values[d].len() {
+                    break;
+                }
+                at[d] = 0;
+                d += 1;
+            }
+        }
+    }
+
+    /// The composite index of `t` over columns `cols`, built on first use.
+    fn composite(&self, t: usize, cols: Vec<usize>) -> std::sync::Arc<Composite> {
+        let tab = &self.tables[t];
+        let mut cache = tab
+            .composite
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(cols)
+            .or_insert_with_key(|cols| {
+                let mut index = Composite::default();
+                'rows: for r in 0..tab.rows {
+                    let mut key = Vec::with_capacity(cols.len());
+                    for &ci in cols {
+                        match tab.cols[ci].get(r) {
+                            Some(&v) if v != NULL => key.push(v),
+                            _ => continue 'rows,
+                        }
+                    }
+                    index
+                        .entry(key.into_boxed_slice())
+                        .or_default()
+                        .push(r as u32);
+                }
+                std::sync::Arc::new(index)
+            })
+            .clone()
     }
 
     fn key(&self, link: usize, member: usize, row: usize) -> u32 {
@@ -1014,6 +1109,68 @@ fn field_symbol(f: &mut Field, v: &Value, fresh: bool) -> u32 {
             e.insert(next);
             f.values.push(v.clone());
             next
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Table, Value};
+
+    /// The composite-index path of `own_rows` keeps exactly the rows the column-by-column path keeps.
+    #[test]
+    fn rows_by_value_tuples_match_rows_by_columns() {
+        let v = |s: &str| {
+            if s.is_empty() {
+                Value::Null
+            } else {
+                Value::str(s)
+            }
+        };
+        let rows = [
+            ["*", "G1", "a"],
+            ["U1", "*", "b"],
+            ["U1", "G2", ""],
+            ["", "G1", "c"],
+            ["*", "*", "a"],
+            ["U2", "G1", "b"],
+            ["U1", "G2", "c"],
+        ];
+        let mut t = Table::new("S", ["USERID", "GROUP", "X"].map(String::from).to_vec());
+        for r in rows {
+            t.push_row(r.iter().map(|c| v(c)).collect());
+        }
+        let model = DataModel { tables: vec![t] };
+        let Ok(e) = Engine::build(&model) else {
+            panic!("the model builds");
+        };
+        let ncol = e.tables[0].fields.len();
+        // Every subset of values of every column (up to 4 symbols), over pairs and triples of columns.
+        for mask in 0u32..(1 << 12) {
+            let sets: Vec<Bitset> = (0..ncol)
+                .map(|ci| {
+                    let f = e.tables[0].fields[ci];
+                    let mut b = Bitset::new(e.fields[f].len());
+                    for s in 0..e.fields[f].len().min(4) {
+                        if mask >> (ci * 4 + s) & 1 == 1 {
+                            b.set(s);
+                        }
+                    }
+                    b
+                })
+                .collect();
+            for cols in [vec![0, 1], vec![0, 2], vec![1, 2], vec![0, 1, 2]] {
+                let selected: Vec<(usize, &Bitset)> = cols.iter().map(|&c| (c, &sets[c])).collect();
+                let fast = e.own_rows_by_tuples(0, &selected);
+                let slow = e.own_rows_scan(0, &selected);
+                let fast: Vec<usize> = fast.map(|b| b.ones().collect()).unwrap_or_default();
+                assert_eq!(
+                    fast,
+                    slow.ones().collect::<Vec<_>>(),
+                    "mask {mask:#x} cols {cols:?}"
+                );
+            }
         }
     }
 }

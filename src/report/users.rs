@@ -8,6 +8,7 @@ use crate::diag::{Diagnostic, SourceMap};
 use crate::model::engine::Kept;
 use crate::model::DataModel;
 use crate::reduce::UserResult;
+use rustc_hash::FxHashMap;
 use serde_json::{json, Value as J};
 use std::fmt::Write;
 
@@ -131,22 +132,16 @@ pub fn render_json(
             .collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    // Users are serialised on all cores, each as serde_json would print it two levels deep (100k users).
+    // Users are written on all cores, each as serde_json would print it two levels deep (100k users). The
+    // reduction and table maps are shared by the users of one profile: each distinct map is printed once.
     use rayon::prelude::*;
-    let users: Vec<String> = sorted(results)
+    let users = sorted(results);
+    let (reductions, reduction_of) = fragments(&users, |u| &u.reduction);
+    let (tables, tables_of) = fragments(&users, |u| &u.tables);
+    let users: Vec<String> = users
         .par_iter()
-        .map(|u| {
-            let one = serde_json::to_string_pretty(&user_json(u)).unwrap_or_default();
-            let mut out = String::with_capacity(one.len() + 64);
-            for (i, line) in one.lines().enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                out.push_str("    ");
-                out.push_str(line);
-            }
-            out
-        })
+        .enumerate()
+        .map(|(i, u)| user_text(u, &reductions[reduction_of[i]], &tables[tables_of[i]]))
         .collect();
     let marker = "\"users\": []";
     if let (false, Some(at)) = (users.is_empty(), s.find(marker)) {
@@ -166,6 +161,72 @@ pub fn render_json(
     }
     s.push('\n');
     s
+}
+
+/// Each distinct shared map (by address) printed once, as serde_json prints it three levels deep; and for
+/// each user, the index of its map's text.
+fn fragments<T: serde::Serialize + Sync + Send>(
+    users: &[&UserResult],
+    map: impl Fn(&UserResult) -> &std::sync::Arc<T> + Sync,
+) -> (Vec<String>, Vec<usize>) {
+    use rayon::prelude::*;
+    let mut index: FxHashMap<*const T, usize> = FxHashMap::default();
+    let mut distinct: Vec<&T> = vec![];
+    let of: Vec<usize> = users
+        .iter()
+        .map(|u| {
+            let m = map(u);
+            *index.entry(std::sync::Arc::as_ptr(m)).or_insert_with(|| {
+                distinct.push(m);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let texts = distinct.par_iter().map(|m| pretty_at(*m, 6)).collect();
+    (texts, of)
+}
+
+/// `value` as `serde_json::to_string_pretty` prints it when it starts `indent` spaces deep.
+fn pretty_at<T: serde::Serialize + ?Sized>(value: &T, indent: usize) -> String {
+    let one = serde_json::to_string_pretty(value).unwrap_or_default();
+    let pad = " ".repeat(indent);
+    let mut out = String::with_capacity(one.len() + 64);
+    for (i, line) in one.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// One user of the report, four spaces deep, with its reduction and tables already printed.
+fn user_text(u: &UserResult, reduction: &str, tables: &str) -> String {
+    let mut out = String::with_capacity(256 + reduction.len() + tables.len());
+    out.push_str("    {\n      \"id\": ");
+    out.push_str(&js(&u.id));
+    out.push_str(",\n      \"email\": ");
+    out.push_str(&js(&u.email));
+    out.push_str(",\n      \"access\": ");
+    out.push_str(&js(u.access.as_str()));
+    out.push_str(",\n      \"denied_reason\": ");
+    out.push_str(&js(&u.denied_reason));
+    out.push_str(",\n      \"reduction\": ");
+    out.push_str(reduction);
+    out.push_str(",\n      \"omitted_fields\": ");
+    out.push_str(&pretty_at(&u.omitted_fields, 6));
+    out.push_str(",\n      \"tables\": ");
+    out.push_str(tables);
+    out.push_str(",\n      \"rules\": ");
+    out.push_str(&pretty_at(&u.rules, 6));
+    out.push_str("\n    }");
+    out
+}
+
+/// Compact JSON of a scalar (a string, or an optional string), as serde_json prints it.
+fn js<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 fn reduction_text(u: &UserResult) -> String {
@@ -596,10 +657,22 @@ mod tests {
 
     #[test]
     fn users_serialised_in_parallel_print_as_one_document_would() {
+        let mut shared = user("d\u{e9}\t\"q\"", Access::User);
+        shared.omitted_fields = vec!["MARGIN".into(), "COST".into()];
+        shared.rules = vec![];
+        shared.email = None;
+        let mut denied = user("a", Access::Denied);
+        denied.reduction = BTreeMap::new().into();
+        denied.tables = BTreeMap::new().into();
+        let mut same = user("e", Access::User);
+        same.reduction = shared.reduction.clone();
+        same.tables = shared.tables.clone();
         let results = vec![
             user("b", Access::User),
-            user("a", Access::Denied),
+            denied,
             user("c", Access::Admin),
+            shared,
+            same,
         ];
         let sources = SourceMap::default();
         let got = render_json(&results, Target::Cloud, GroupMode::Both, &[], &sources);
