@@ -554,3 +554,93 @@ fn report_is_the_same_on_one_thread() {
         .expect("the qsa binary runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout), many);
 }
+
+// ------------------------------------------------------------------------------------ README
+
+/// The `console` blocks of README.md: (command line with continuations joined, expected output).
+fn readme_console_blocks() -> Vec<(String, String)> {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let mut blocks = Vec::new();
+    let mut rest = readme.as_str();
+    while let Some(start) = rest.find("```console\n") {
+        let body = &rest[start + "```console\n".len()..];
+        let end = body.find("\n```\n").expect("a console block ends");
+        let mut lines = body[..end].lines();
+        let mut command = lines.next().unwrap().trim_start_matches("$ ").to_string();
+        while command.ends_with('\\') {
+            command.pop();
+            command.push_str(lines.next().unwrap().trim_start());
+        }
+        let output: Vec<&str> = lines.collect();
+        blocks.push((command, output.join("\n") + "\n"));
+        rest = &body[end..];
+    }
+    blocks
+}
+
+/// Every qsa command the README shows with its output prints exactly that output today (stdout,
+/// then stderr unless the command sends it to /dev/null). Commands piped into other tools are not run.
+#[test]
+fn readme_outputs_are_what_qsa_prints() {
+    let blocks = readme_console_blocks();
+    assert!(
+        blocks[0]
+            .0
+            .starts_with("cargo run -- report fixtures/demo/"),
+        "the README's first command reports on the demo: {}",
+        blocks[0].0
+    );
+    let mut ran = 0;
+    for (command, expected) in &blocks {
+        if command.contains('|') {
+            continue;
+        }
+        let args = command
+            .strip_prefix("cargo run -- ")
+            .or_else(|| command.strip_prefix("qsa "))
+            .unwrap_or_else(|| panic!("a qsa command: {command}"));
+        let (args, keep_stderr) = match args.strip_suffix(" 2>/dev/null") {
+            Some(a) => (a, false),
+            None => (args, true),
+        };
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let (_, stdout, stderr) = qsa(&args);
+        let actual = if keep_stderr {
+            stdout + &stderr
+        } else {
+            stdout
+        };
+        assert!(
+            actual == *expected,
+            "README output of `{command}` is out of date; it prints:\n{actual}"
+        );
+        ran += 1;
+    }
+    assert_eq!(ran, 4, "report, check, model, preview");
+}
+
+/// The workflow shown in the README is `docs/qsa-workflow.yml`, and it has the parts a team needs.
+/// (Its YAML was also validated against GitHub's workflow schema with check-jsonschema.)
+#[test]
+fn readme_shows_the_ci_workflow() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let workflow = std::fs::read_to_string(root.join("docs/qsa-workflow.yml")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains(&format!("```yaml\n{workflow}```\n")));
+    assert!(!workflow.contains('\t'), "YAML has no tabs");
+    for needed in [
+        "security-events: write",
+        "pull-requests: write",
+        "github/codeql-action/upload-sarif@",
+        "qsa check \"$SCRIPT\" $QSA_RUN --format sarif",
+        "--check \"$SNAPSHOT\"",
+        "qsa diff \"../base/$SCRIPT\" \"$SCRIPT\"",
+        "--format markdown",
+        "marocchino/sticky-pull-request-comment@",
+        "cargo install --locked --git",
+    ] {
+        assert!(workflow.contains(needed), "{needed}");
+    }
+}
