@@ -12,13 +12,15 @@
 //!   products (6 COFFEE, 4 TEA, 3 EQUIPMENT, 3 SUPPLIES), orders on 228 distinct days; the calendar
 //!   runs from the first to the last order date: 721 days.
 
+#[path = "common/binary.rs"]
+mod binary;
 #[path = "demo/generate.rs"]
 mod generate;
 
+use binary::{qsa, qsa_env, rows, user};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::Command;
 
 const SCRIPT: &str = "fixtures/demo/sales_analytics.qvs";
 const LIB: &str = "DataFiles=fixtures/demo/data";
@@ -51,19 +53,6 @@ fn demo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
 }
 
-fn qsa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the qsa binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn report_args(format: &str) -> Vec<&str> {
     vec![
         "report",
@@ -87,21 +76,6 @@ fn report_text() -> String {
 
 fn report_json() -> Value {
     serde_json::from_str(&report_text()).expect("report --format json prints JSON")
-}
-
-fn user<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["users"]
-        .as_array()
-        .and_then(|us| us.iter().find(|u| u["id"] == id))
-        .unwrap_or_else(|| panic!("user {id} is in the report"))
-}
-
-fn rows(u: &Value, table: &str) -> (u64, u64) {
-    let t = &u["tables"][table];
-    (
-        t["rows"].as_u64().unwrap_or(u64::MAX),
-        t["total_rows"].as_u64().unwrap_or(u64::MAX),
-    )
 }
 
 /// (code, line) of every diagnostic, in output order.
@@ -546,13 +520,9 @@ fn report_json_snapshot() {
 #[test]
 fn report_is_the_same_on_one_thread() {
     let many = report_text();
-    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
-        .args(report_args("json"))
-        .env("RAYON_NUM_THREADS", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the qsa binary runs");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), many);
+    let (code, one, _) = qsa_env(&report_args("json"), &[("RAYON_NUM_THREADS", "1")]);
+    assert_eq!(code, 0);
+    assert_eq!(one, many);
 }
 
 // ------------------------------------------------------------------------------------ README

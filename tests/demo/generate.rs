@@ -323,8 +323,16 @@ const GROUPS: &[(&str, &str, &str)] = &[
 
 /// (name, e-mail, status, groups, tenant roles). Everyone at Brightwater is in `All Employees`
 /// (added below unless the e-mail is external or the user was only invited).
+type UserSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 #[rustfmt::skip]
-const USERS: &[(&str, &str, &str, &[&str], &[&str])] = &[
+const USERS: &[UserSpec] = &[
     ("Priya Raman", "priya.raman@brightwater.example", "active", &["BI Developers"], &["SharedSpaceCreator", "ManagedSpaceCreator"]),
     ("Tomasz Nowak", "tomasz.nowak@brightwater.example", "active", &["BI Platform Admins"], &["TenantAdmin"]),
     ("Hannah Becker", "hannah.becker@brightwater.example", "active", &["BI Platform Admins"], &["AnalyticsAdmin"]),
