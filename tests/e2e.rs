@@ -1,21 +1,12 @@
 //! End to end: the README's example through the real binary, with results computed by hand from
 //! `fixtures/example/` (see the comments for the reasoning, rule by rule).
 
+#[path = "common/binary.rs"]
+mod binary;
+
+use binary::{qsa, rows, user};
 use serde_json::Value;
 use std::process::Command;
-
-fn qsa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the qsa binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn report_json() -> Value {
     let (code, stdout, stderr) = qsa(&[
@@ -28,21 +19,6 @@ fn report_json() -> Value {
     ]);
     assert_eq!(code, 0, "stderr: {stderr}\nstdout: {stdout}");
     serde_json::from_str(&stdout).expect("report --format json prints JSON")
-}
-
-fn user<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["users"]
-        .as_array()
-        .and_then(|us| us.iter().find(|u| u["id"] == id))
-        .unwrap_or_else(|| panic!("user {id} is in the report"))
-}
-
-fn rows(u: &Value, table: &str) -> (u64, u64) {
-    let t = &u["tables"][table];
-    (
-        t["rows"].as_u64().unwrap_or(u64::MAX),
-        t["total_rows"].as_u64().unwrap_or(u64::MAX),
-    )
 }
 
 #[test]
