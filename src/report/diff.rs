@@ -1,0 +1,1165 @@
+//! Comparing two snapshots (`qsa diff`, `qsa snapshot --check`): [`compare`] is a pure function from two
+//! snapshot models to a structured change list ([`Diff`]); [`summarize`] aggregates it into sentences
+//! people use; [`render_human`], [`render_json`] and [`render_markdown`] print both.
+//!
+//! # What counts as wider access
+//! Per user, against the other side (a user on one side only is compared with "absent", which sees
+//! nothing, like DENIED):
+//! - access: DENIED → USER → ADMIN is wider, the other way narrower;
+//! - rows kept per table: more is wider, fewer narrower (a DENIED user keeps 0 rows); a change of a
+//!   table's total alone is neither;
+//! - a reduction field (both sides granted): values added are wider, values removed narrower; "not
+//!   reduced" is wider than any selection (a field that is not a reduction field is not reduced);
+//! - omitted fields (both sides granted): a field no longer omitted is wider, a newly omitted one narrower;
+//! - [dec] rules, e-mail, the denied reason: neither (reported as other changes).
+//!
+//! A user whose changes go both ways is "mixed". The input names of the headers are not compared.
+
+use super::snapshot::{Snapshot, UserSnapshot};
+use crate::reduce::{Access, TableCount};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+/// One side of a comparison: what it was read from, and its header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// The snapshot file or script it was read from (as given).
+    pub name: String,
+    pub target: &'static str,
+    pub group_mode: u8,
+    pub users: usize,
+}
+
+/// The direction of one change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Someone sees more.
+    Wider,
+    /// Someone sees less.
+    Narrower,
+    /// Neither: group mode, a table's total, [dec] rules, e-mail, denied reason.
+    Other,
+}
+
+/// A user's changes taken together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Gains,
+    Loses,
+    Mixed,
+    Other,
+}
+
+impl Verdict {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Gains => "gains",
+            Verdict::Loses => "loses",
+            Verdict::Mixed => "mixed",
+            Verdict::Other => "other",
+        }
+    }
+}
+
+/// Whether a user is on both sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    /// On both sides.
+    Changed,
+    /// Only on the new side.
+    New,
+    /// Only on the old side.
+    Lost,
+}
+
+/// A reduction field's selection on one side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "values", rename_all = "snake_case")]
+pub enum Selection {
+    /// Not a reduction field of this user's result (or the user is DENIED / absent).
+    Absent,
+    /// A reduction field that does not reduce this user.
+    NotReduced,
+    Values(Vec<String>),
+}
+
+impl Selection {
+    fn of(user: Option<&UserSnapshot>, field: &str) -> Selection {
+        match user.and_then(|u| u.reduction.get(field)) {
+            None => Selection::Absent,
+            Some(None) => Selection::NotReduced,
+            Some(Some(v)) => Selection::Values(v.clone()),
+        }
+    }
+    fn values(&self) -> Option<&[String]> {
+        match self {
+            Selection::Values(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A reduction field whose selection changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Selection,
+    pub new: Selection,
+    /// Values selected now and not before (when both sides select values).
+    pub added: Vec<String>,
+    /// Values selected before and not now (when both sides select values).
+    pub removed: Vec<String>,
+}
+
+/// A table whose rows kept (or total) changed for a user. `None`: the side keeps nothing (DENIED, absent,
+/// or the table is not in that side's model).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowChange {
+    pub table: String,
+    pub old: Option<TableCount>,
+    pub new: Option<TableCount>,
+    /// Rows kept now minus rows kept before.
+    pub difference: i64,
+}
+
+/// Added and removed items of a set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SetChange {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl SetChange {
+    fn of(old: &[String], new: &[String]) -> SetChange {
+        let o: BTreeSet<&String> = old.iter().collect();
+        let n: BTreeSet<&String> = new.iter().collect();
+        SetChange {
+            added: n.difference(&o).map(|s| s.to_string()).collect(),
+            removed: o.difference(&n).map(|s| s.to_string()).collect(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Old and new value of something that changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change<T> {
+    pub old: T,
+    pub new: T,
+}
+
+/// Everything that changed for one user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserChange {
+    pub id: String,
+    pub status: Presence,
+    pub verdict: Verdict,
+    /// Access on each side (absent = DENIED); `changed` when they differ.
+    pub access: Change<Access>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Change<Option<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied_reason: Option<Change<Option<String>>>,
+    pub reduction: Vec<FieldChange>,
+    pub rows: Vec<RowChange>,
+    pub omitted: SetChange,
+    pub rules: SetChange,
+}
+
+/// A table whose total number of rows differs between the sides (as the users' blocks show it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TableTotal {
+    pub table: String,
+    pub old: Option<usize>,
+    pub new: Option<usize>,
+}
+
+/// The change list between two snapshots.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub old: Side,
+    pub new: Side,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Change<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_mode: Option<Change<u8>>,
+    pub tables: Vec<TableTotal>,
+    /// The users with any change, sorted by id.
+    pub users: Vec<UserChange>,
+    pub unchanged_users: usize,
+}
+
+impl Diff {
+    /// Whether anything a snapshot compares differs.
+    pub fn is_change(&self) -> bool {
+        self.target.is_some()
+            || self.group_mode.is_some()
+            || !self.tables.is_empty()
+            || !self.users.is_empty()
+    }
+}
+
+fn rank(a: Access) -> u8 {
+    match a {
+        Access::Denied => 0,
+        Access::User => 1,
+        Access::Admin => 2,
+    }
+}
+
+fn granted(u: Option<&UserSnapshot>) -> bool {
+    u.map(|u| u.access != Access::Denied).unwrap_or(false)
+}
+
+/// Compare one user's sides; `None` when nothing differs.
+fn compare_user(
+    id: &str,
+    old: Option<&UserSnapshot>,
+    new: Option<&UserSnapshot>,
+) -> Option<UserChange> {
+    let status = match (old, new) {
+        (Some(_), Some(_)) => Presence::Changed,
+        (None, _) => Presence::New,
+        (_, None) => Presence::Lost,
+    };
+    let access_of = |u: Option<&UserSnapshot>| u.map(|u| u.access).unwrap_or(Access::Denied);
+    let access = Change {
+        old: access_of(old),
+        new: access_of(new),
+    };
+    let (email, denied_reason) = match (old, new) {
+        (Some(o), Some(n)) => (
+            (o.email != n.email).then(|| Change {
+                old: o.email.clone(),
+                new: n.email.clone(),
+            }),
+            (o.denied_reason != n.denied_reason
+                && o.access == Access::Denied
+                && n.access == Access::Denied)
+                .then(|| Change {
+                    old: o.denied_reason.clone(),
+                    new: n.denied_reason.clone(),
+                }),
+        ),
+        _ => (None, None),
+    };
+    // What a user who sees nothing (new side DENIED or absent) had selected or omitted is not a change
+    // worth listing: the access change says it.
+    let (old_g, new_g) = (granted(old), granted(new));
+    let mut reduction = vec![];
+    let mut omitted = SetChange::default();
+    if new_g {
+        let (o, n) = (old.filter(|_| old_g), new.filter(|_| new_g));
+        let fields: BTreeSet<&String> = o
+            .iter()
+            .chain(n.iter())
+            .flat_map(|u| u.reduction.keys())
+            .collect();
+        for f in fields {
+            let (os, ns) = (Selection::of(o, f), Selection::of(n, f));
+            if os == ns {
+                continue;
+            }
+            let set = match (os.values(), ns.values()) {
+                (Some(a), Some(b)) => SetChange::of(a, b),
+                (None, Some(b)) => SetChange::of(&[], b),
+                _ => SetChange::default(),
+            };
+            reduction.push(FieldChange {
+                field: f.clone(),
+                old: os,
+                new: ns,
+                added: set.added,
+                removed: set.removed,
+            });
+        }
+        omitted = SetChange::of(
+            o.map(|u| u.omitted.as_slice()).unwrap_or(&[]),
+            &n.map(|u| u.omitted.as_slice()).unwrap_or(&[]),
+        );
+    }
+    let tables: BTreeSet<&String> = old
+        .iter()
+        .chain(new.iter())
+        .flat_map(|u| u.tables.keys())
+        .collect();
+    let mut rows = vec![];
+    for t in tables {
+        let o = old.and_then(|u| u.tables.get(t)).copied();
+        let n = new.and_then(|u| u.tables.get(t)).copied();
+        if o == n {
+            continue;
+        }
+        let kept = |c: Option<TableCount>| c.map(|c| c.rows as i64).unwrap_or(0);
+        rows.push(RowChange {
+            table: t.clone(),
+            old: o,
+            new: n,
+            difference: kept(n) - kept(o),
+        });
+    }
+    // A lost user's rules are gone with the user: not worth a line.
+    let rules = match new {
+        Some(n) => SetChange::of(old.map(|u| u.rules.as_slice()).unwrap_or(&[]), &n.rules),
+        None => SetChange::default(),
+    };
+    let mut c = UserChange {
+        id: id.to_string(),
+        status,
+        verdict: Verdict::Other,
+        access,
+        email,
+        denied_reason,
+        reduction,
+        rows,
+        omitted,
+        rules,
+    };
+    let nothing = status == Presence::Changed
+        && c.access.old == c.access.new
+        && c.email.is_none()
+        && c.denied_reason.is_none()
+        && c.reduction.is_empty()
+        && c.rows.is_empty()
+        && c.omitted.is_empty()
+        && c.rules.is_empty();
+    if nothing {
+        return None;
+    }
+    c.verdict = verdict(&c, old_g && new_g);
+    Some(c)
+}
+
+/// The direction of a field's change (both sides granted): `(wider, narrower)`.
+fn field_direction(f: &FieldChange) -> (bool, bool) {
+    let reduced = |s: &Selection| matches!(s, Selection::Values(_));
+    match (reduced(&f.old), reduced(&f.new)) {
+        (false, false) => (false, false),
+        (true, false) => (true, false),
+        (false, true) => (false, true),
+        (true, true) => (!f.added.is_empty(), !f.removed.is_empty()),
+    }
+}
+
+fn verdict(c: &UserChange, both_granted: bool) -> Verdict {
+    let (mut wider, mut narrower) = (false, false);
+    let (o, n) = (rank(c.access.old), rank(c.access.new));
+    wider |= n > o;
+    narrower |= n < o;
+    for r in &c.rows {
+        wider |= r.difference > 0;
+        narrower |= r.difference < 0;
+    }
+    if both_granted {
+        for f in &c.reduction {
+            let (w, nw) = field_direction(f);
+            wider |= w;
+            narrower |= nw;
+        }
+        wider |= !c.omitted.removed.is_empty();
+        narrower |= !c.omitted.added.is_empty();
+    }
+    match (wider, narrower) {
+        (true, false) => Verdict::Gains,
+        (false, true) => Verdict::Loses,
+        (true, true) => Verdict::Mixed,
+        (false, false) => Verdict::Other,
+    }
+}
+
+fn side(name: &str, s: &Snapshot) -> Side {
+    Side {
+        name: name.to_string(),
+        target: s.header.target.as_str(),
+        group_mode: s.header.group_mode.number(),
+        users: s.users.len(),
+    }
+}
+
+/// The tables' totals per side, from the users' blocks (the same for every user who keeps rows).
+fn totals(s: &Snapshot) -> BTreeMap<&str, usize> {
+    let mut out = BTreeMap::new();
+    for u in &s.users {
+        for (t, c) in &u.tables {
+            out.entry(t.as_str()).or_insert(c.total_rows);
+        }
+    }
+    out
+}
+
+/// Compare two snapshots: per user (the union of both sides' users), the target, the group mode and the
+/// tables' totals. `old_name`/`new_name` say where each side came from.
+pub fn compare(old_name: &str, old: &Snapshot, new_name: &str, new: &Snapshot) -> Diff {
+    let ids: BTreeSet<&str> = old
+        .users
+        .iter()
+        .chain(&new.users)
+        .map(|u| u.id.as_str())
+        .collect();
+    let mut users = vec![];
+    let mut unchanged = 0;
+    for id in ids {
+        match compare_user(id, old.user(id), new.user(id)) {
+            Some(c) => users.push(c),
+            None => unchanged += 1,
+        }
+    }
+    let (ot, nt) = (totals(old), totals(new));
+    let names: BTreeSet<&str> = ot.keys().chain(nt.keys()).copied().collect();
+    let tables = names
+        .into_iter()
+        .filter_map(|t| {
+            let (o, n) = (ot.get(t).copied(), nt.get(t).copied());
+            // A table only one side shows (no user keeps rows on the other) is not a change of its total.
+            (o.is_some() && n.is_some() && o != n).then(|| TableTotal {
+                table: t.to_string(),
+                old: o,
+                new: n,
+            })
+        })
+        .collect();
+    let (oh, nh) = (&old.header, &new.header);
+    Diff {
+        old: side(old_name, old),
+        new: side(new_name, new),
+        target: (oh.target != nh.target).then(|| Change {
+            old: oh.target.as_str(),
+            new: nh.target.as_str(),
+        }),
+        group_mode: (oh.group_mode != nh.group_mode).then(|| Change {
+            old: oh.group_mode.number(),
+            new: nh.group_mode.number(),
+        }),
+        tables,
+        users,
+        unchanged_users: unchanged,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The summary
+
+/// One aggregated sentence of the summary, and the users it is about (sorted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SummaryItem {
+    pub direction: Direction,
+    pub text: String,
+    pub users: Vec<String>,
+}
+
+/// `1,204`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A name or value inside a sentence: in backticks, escaped when it holds control characters, leading or
+/// trailing spaces, or a backtick.
+pub fn shown(s: &str) -> String {
+    let plain = !s.is_empty()
+        && !s.starts_with(char::is_whitespace)
+        && !s.ends_with(char::is_whitespace)
+        && !s.chars().any(|c| c.is_control() || c == '`');
+    if plain {
+        format!("`{s}`")
+    } else {
+        let q = serde_json::to_string(s)
+            .unwrap_or_default()
+            .replace('`', "\\u0060");
+        format!("`{q}`")
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {many}", thousands(n as u64))
+    }
+}
+
+fn verb(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        one.to_string()
+    } else {
+        many.to_string()
+    }
+}
+
+fn list_shown(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| shown(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn mode_meaning(m: u8) -> &'static str {
+    match m {
+        0 => "IdP groups",
+        1 => "custom groups",
+        _ => "IdP and custom groups",
+    }
+}
+
+/// Aggregate a diff into sentences: global changes, then each kind of per-user change with the users it
+/// applies to. Wider changes first, then narrower, then other; deterministic.
+pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
+    type Key = (Direction, u8, String);
+    let mut groups: BTreeMap<Key, (String, Vec<String>)> = BTreeMap::new();
+    let mut add = |dir: Direction, order: u8, sort: String, text: String, id: &str| {
+        let e = groups
+            .entry((dir, order, sort))
+            .or_insert_with(|| (text, vec![]));
+        e.1.push(id.to_string());
+    };
+    let mut items = vec![];
+    if let Some(t) = &d.target {
+        items.push(SummaryItem {
+            direction: Direction::Other,
+            text: format!("target changed from {} to {}", t.old, t.new),
+            users: vec![],
+        });
+    }
+    if let Some(m) = &d.group_mode {
+        items.push(SummaryItem {
+            direction: Direction::Other,
+            text: format!(
+                "GROUP mode changed from {} to {} ({} → {})",
+                m.old,
+                m.new,
+                mode_meaning(m.old),
+                mode_meaning(m.new)
+            ),
+            users: vec![],
+        });
+    }
+    for t in &d.tables {
+        let n = |x: Option<usize>| x.map(|x| thousands(x as u64)).unwrap_or_default();
+        items.push(SummaryItem {
+            direction: Direction::Other,
+            text: format!(
+                "table {} now has {} rows (was {})",
+                shown(&t.table),
+                n(t.new),
+                n(t.old)
+            ),
+            users: vec![],
+        });
+    }
+    // Rows per table and direction: the differences, to say "N more rows each" or "in all".
+    let mut rows: BTreeMap<(Direction, String), Vec<(String, i64)>> = BTreeMap::new();
+    // Values per field and direction, by user: grouped by the same set of values.
+    let mut values: BTreeMap<(Direction, String), BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for u in &d.users {
+        let id = u.id.as_str();
+        let (o, n) = (u.access.old, u.access.new);
+        match u.status {
+            Presence::New => {
+                let dir = if n == Access::Denied {
+                    Direction::Other
+                } else {
+                    Direction::Wider
+                };
+                add(
+                    dir,
+                    0,
+                    n.as_str().into(),
+                    format!("new {{user}} ({})", n.as_str()),
+                    id,
+                );
+                continue;
+            }
+            Presence::Lost => {
+                let dir = if o == Access::Denied {
+                    Direction::Other
+                } else {
+                    Direction::Narrower
+                };
+                add(
+                    dir,
+                    0,
+                    o.as_str().into(),
+                    format!("lost {{user}} (was {})", o.as_str()),
+                    id,
+                );
+                continue;
+            }
+            Presence::Changed => {}
+        }
+        if o != n {
+            let (dir, what) = match (o, n) {
+                (Access::Denied, _) => (Direction::Wider, "gain access"),
+                (_, Access::Denied) => (Direction::Narrower, "lose access"),
+                (Access::User, Access::Admin) => (Direction::Wider, "become ADMIN"),
+                _ => (Direction::Narrower, "are no longer ADMIN"),
+            };
+            let sort = format!("{}{}", rank(o), rank(n));
+            add(
+                dir,
+                1,
+                sort,
+                format!("{what} ({} → {})", o.as_str(), n.as_str()),
+                id,
+            );
+        }
+        for r in &u.rows {
+            if r.difference != 0 {
+                let dir = if r.difference > 0 {
+                    Direction::Wider
+                } else {
+                    Direction::Narrower
+                };
+                rows.entry((dir, r.table.clone()))
+                    .or_default()
+                    .push((id.to_string(), r.difference));
+            }
+        }
+        let both = o != Access::Denied && n != Access::Denied;
+        if both {
+            for f in &u.reduction {
+                let reduced = |s: &Selection| matches!(s, Selection::Values(_));
+                match (reduced(&f.old), reduced(&f.new)) {
+                    (true, false) => add(
+                        Direction::Wider,
+                        3,
+                        f.field.clone(),
+                        format!(
+                            "are no longer reduced on {} (they see all its values)",
+                            shown(&f.field)
+                        ),
+                        id,
+                    ),
+                    (false, true) => add(
+                        Direction::Narrower,
+                        3,
+                        f.field.clone(),
+                        format!("are now reduced on {}", shown(&f.field)),
+                        id,
+                    ),
+                    (true, true) => {
+                        for (dir, vals) in [
+                            (Direction::Wider, &f.added),
+                            (Direction::Narrower, &f.removed),
+                        ] {
+                            if !vals.is_empty() {
+                                values
+                                    .entry((dir, f.field.clone()))
+                                    .or_default()
+                                    .entry(vals.join("\u{0}"))
+                                    .or_default()
+                                    .push(id.to_string());
+                            }
+                        }
+                    }
+                    (false, false) => {}
+                }
+            }
+            for f in &u.omitted.added {
+                add(
+                    Direction::Narrower,
+                    4,
+                    f.clone(),
+                    format!("now omit {}", shown(f)),
+                    id,
+                );
+            }
+            for f in &u.omitted.removed {
+                add(
+                    Direction::Wider,
+                    4,
+                    f.clone(),
+                    format!("no longer omit {}", shown(f)),
+                    id,
+                );
+            }
+        }
+        for r in &u.rules.added {
+            add(
+                Direction::Other,
+                5,
+                format!("+{r}"),
+                format!("now depend on [dec] rule {r}"),
+                id,
+            );
+        }
+        for r in &u.rules.removed {
+            add(
+                Direction::Other,
+                5,
+                format!("-{r}"),
+                format!("no longer depend on [dec] rule {r}"),
+                id,
+            );
+        }
+        if u.denied_reason.is_some() {
+            add(
+                Direction::Other,
+                6,
+                String::new(),
+                "are denied for another reason".into(),
+                id,
+            );
+        }
+        if u.email.is_some() {
+            add(
+                Direction::Other,
+                7,
+                String::new(),
+                "have another e-mail".into(),
+                id,
+            );
+        }
+    }
+    let mut out: Vec<(Key, SummaryItem)> = vec![];
+    for ((dir, order, sort), (text, users)) in groups {
+        let n = users.len();
+        let text = match order {
+            // "1 new user (USER)", "2 lost users (was ADMIN)"
+            0 => format!(
+                "{} {}",
+                thousands(n as u64),
+                text.replace("{user}", &verb(n, "user", "users"))
+            ),
+            _ => format!("{} {}", plural(n, "user", "users"), conjugate(&text, n)),
+        };
+        out.push((
+            (dir, order, sort),
+            SummaryItem {
+                direction: dir,
+                text,
+                users,
+            },
+        ));
+    }
+    // One sentence per direction and set of users, naming each table: "2 users gain access to 3 more
+    // rows of `Sales` and 1 more row of `Regions` each".
+    let mut by_users: BTreeMap<(Direction, Vec<String>), Vec<(String, bool)>> = BTreeMap::new();
+    for ((dir, table), list) in rows {
+        let n = list.len() as u64;
+        let amounts: BTreeSet<u64> = list.iter().map(|(_, d)| d.unsigned_abs()).collect();
+        let total: u64 = list.iter().map(|(_, d)| d.unsigned_abs()).sum();
+        let more = if dir == Direction::Wider { " more" } else { "" };
+        let rows_of = |k: u64| {
+            format!(
+                "{}{more} {} of {}",
+                thousands(k),
+                verb(k as usize, "row", "rows"),
+                shown(&table)
+            )
+        };
+        // (phrase, the same number for every user)
+        let phrase = match (amounts.first(), amounts.last()) {
+            (Some(a), Some(b)) if a != b => (
+                format!(
+                    "{} in all ({} to {} each)",
+                    rows_of(total),
+                    thousands(*a),
+                    thousands(*b)
+                ),
+                false,
+            ),
+            _ => (rows_of(total / n.max(1)), true),
+        };
+        let mut users: Vec<String> = list.into_iter().map(|(id, _)| id).collect();
+        users.sort();
+        by_users.entry((dir, users)).or_default().push(phrase);
+    }
+    for ((dir, users), phrases) in by_users {
+        let n = users.len();
+        let all_same = phrases.iter().all(|p| p.1);
+        let each = |p: &(String, bool)| {
+            if p.1 && n > 1 && !all_same {
+                format!("{} each", p.0)
+            } else {
+                p.0.clone()
+            }
+        };
+        let parts: Vec<String> = phrases.iter().map(each).collect();
+        let mut how = match parts.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => parts.concat(),
+        };
+        if all_same && n > 1 {
+            how.push_str(" each");
+        }
+        let gain = if dir == Direction::Wider {
+            "gain"
+        } else {
+            "lose"
+        };
+        let text = format!(
+            "{} {} access to {how}",
+            plural(n, "user", "users"),
+            conjugate(gain, n)
+        );
+        let sort = users.join("\u{0}");
+        out.push((
+            (dir, 2, sort),
+            SummaryItem {
+                direction: dir,
+                text,
+                users,
+            },
+        ));
+    }
+    for ((dir, field), by_set) in values {
+        for (set, mut users) in by_set {
+            users.sort();
+            let vals: Vec<String> = set.split('\u{0}').map(String::from).collect();
+            let n = users.len();
+            let text = format!(
+                "{} {} {} {} of {}",
+                plural(n, "user", "users"),
+                conjugate(
+                    if dir == Direction::Wider {
+                        "gain"
+                    } else {
+                        "lose"
+                    },
+                    n
+                ),
+                verb(vals.len(), "value", "values"),
+                list_shown(&vals),
+                shown(&field)
+            );
+            out.push((
+                (dir, 3, format!("{field}\u{0}{set}")),
+                SummaryItem {
+                    direction: dir,
+                    text,
+                    users,
+                },
+            ));
+        }
+    }
+    // Wider, narrower, then the global changes and the other per-user ones.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let (mut sorted, other): (Vec<SummaryItem>, Vec<SummaryItem>) = out
+        .into_iter()
+        .map(|(_, i)| i)
+        .partition(|i| i.direction != Direction::Other);
+    sorted.extend(items);
+    sorted.extend(other);
+    sorted
+}
+
+/// The third-person form: "1 user gains", "2 users gain"; "is"/"are" and "does"/"do" in the phrase too.
+fn conjugate(phrase: &str, n: usize) -> String {
+    if n != 1 {
+        return phrase.to_string();
+    }
+    let (first, rest) = phrase.split_once(' ').unwrap_or((phrase, ""));
+    let first = match first {
+        "are" => "is".to_string(),
+        "have" => "has".to_string(),
+        "lose" => "loses".to_string(),
+        w if w.ends_with('y') => format!("{}ies", &w[..w.len() - 1]),
+        w => format!("{w}s"),
+    };
+    if rest.is_empty() {
+        first
+    } else {
+        format!("{first} {rest}")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Per-user lines
+
+fn selection_text(s: &Selection) -> String {
+    match s {
+        Selection::Absent => "—".into(),
+        Selection::NotReduced => "(not reduced)".into(),
+        Selection::Values(v) if v.is_empty() => "(none)".into(),
+        Selection::Values(v) => list_shown(v),
+    }
+}
+
+fn count_text(c: Option<TableCount>) -> String {
+    match c {
+        Some(c) => thousands(c.rows as u64),
+        None => "0".into(),
+    }
+}
+
+/// The exact changes of one user, one line each (without the user's id).
+pub fn user_lines(u: &UserChange) -> Vec<String> {
+    let mut out = vec![];
+    if u.access.old != u.access.new || u.status != Presence::Changed {
+        let show = |a: Access, present: bool| {
+            if present {
+                a.as_str()
+            } else {
+                "(absent)"
+            }
+        };
+        out.push(format!(
+            "access: {} → {}",
+            show(u.access.old, u.status != Presence::New),
+            show(u.access.new, u.status != Presence::Lost)
+        ));
+    }
+    if let Some(r) = &u.denied_reason {
+        let t = |s: &Option<String>| s.as_deref().map(shown).unwrap_or_else(|| "—".into());
+        out.push(format!("denied: {} → {}", t(&r.old), t(&r.new)));
+    }
+    for f in &u.reduction {
+        let mut parts = vec![];
+        if !f.added.is_empty() && f.old.values().is_some() {
+            parts.push(format!("+ {}", list_shown(&f.added)));
+        }
+        if !f.removed.is_empty() {
+            parts.push(format!("- {}", list_shown(&f.removed)));
+        }
+        if parts.is_empty() {
+            parts.push(format!(
+                "{} → {}",
+                selection_text(&f.old),
+                selection_text(&f.new)
+            ));
+        }
+        out.push(format!("{}: {}", shown(&f.field), parts.join("; ")));
+    }
+    for r in &u.rows {
+        let total = r.new.or(r.old).map(|c| c.total_rows).unwrap_or(0);
+        let of = match (r.old, r.new) {
+            (Some(o), Some(n)) if o.total_rows != n.total_rows => format!(
+                "of {} → {}",
+                thousands(o.total_rows as u64),
+                thousands(n.total_rows as u64)
+            ),
+            _ => format!("of {}", thousands(total as u64)),
+        };
+        let diff = match r.difference {
+            0 => String::new(),
+            d if d > 0 => format!(" (+{})", thousands(d as u64)),
+            d => format!(" (-{})", thousands(d.unsigned_abs())),
+        };
+        out.push(format!(
+            "rows {}: {} → {} {of}{diff}",
+            shown(&r.table),
+            count_text(r.old),
+            count_text(r.new)
+        ));
+    }
+    if !u.omitted.added.is_empty() {
+        out.push(format!("now omits: {}", list_shown(&u.omitted.added)));
+    }
+    if !u.omitted.removed.is_empty() {
+        out.push(format!(
+            "no longer omits: {}",
+            list_shown(&u.omitted.removed)
+        ));
+    }
+    let mut rules = vec![];
+    rules.extend(u.rules.added.iter().map(|r| format!("+ {r}")));
+    rules.extend(u.rules.removed.iter().map(|r| format!("- {r}")));
+    if !rules.is_empty() {
+        out.push(format!("[dec] rules: {}", rules.join(", ")));
+    }
+    if let Some(e) = &u.email {
+        let t = |s: &Option<String>| s.as_deref().map(shown).unwrap_or_else(|| "—".into());
+        out.push(format!("e-mail: {} → {}", t(&e.old), t(&e.new)));
+    }
+    out
+}
+
+/// "3 of 6 users changed: 2 gain, 1 loses".
+fn headline(d: &Diff) -> String {
+    let total = d.users.len() + d.unchanged_users;
+    if d.users.is_empty() {
+        return if d.is_change() {
+            format!(
+                "no user's access changed ({}), but:",
+                plural(total, "user", "users")
+            )
+        } else {
+            format!("no change: {} see the same", plural(total, "user", "users"))
+        };
+    }
+    let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
+    for u in &d.users {
+        *counts.entry(u.verdict).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(v, n)| match v {
+            Verdict::Gains => format!("{n} {}", verb(*n, "gains", "gain")),
+            Verdict::Loses => format!("{n} {}", verb(*n, "loses", "lose")),
+            Verdict::Mixed => format!("{n} mixed"),
+            Verdict::Other => format!("{n} other"),
+        })
+        .collect();
+    format!(
+        "{} of {} changed: {}",
+        thousands(d.users.len() as u64),
+        plural(total, "user", "users"),
+        parts.join(", ")
+    )
+}
+
+const MAX_NAMES: usize = 10;
+
+fn names(users: &[String], fmt: &dyn Fn(&str) -> String) -> String {
+    let mut s: Vec<String> = users.iter().take(MAX_NAMES).map(|u| fmt(u)).collect();
+    if users.len() > MAX_NAMES {
+        s.push(format!(
+            "and {} more",
+            thousands((users.len() - MAX_NAMES) as u64)
+        ));
+    }
+    s.join(", ")
+}
+
+fn section_title(d: Direction) -> &'static str {
+    match d {
+        Direction::Wider => "wider access",
+        Direction::Narrower => "narrower access",
+        Direction::Other => "other changes",
+    }
+}
+
+fn plain_id(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        shown(s)
+    } else {
+        s.to_string()
+    }
+}
+
+/// The human form: headline, the summary by direction, then every changed user's exact changes.
+pub fn render_human(d: &Diff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "qsa diff: {} → {}", d.old.name, d.new.name);
+    let _ = writeln!(out, "{}", headline(d));
+    let summary = summarize(d);
+    for dir in [Direction::Wider, Direction::Narrower, Direction::Other] {
+        let items: Vec<&SummaryItem> = summary.iter().filter(|i| i.direction == dir).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}:", section_title(dir));
+        let mark = match dir {
+            Direction::Wider => '+',
+            Direction::Narrower => '-',
+            Direction::Other => '~',
+        };
+        for i in items {
+            if i.users.is_empty() {
+                let _ = writeln!(out, "  {mark} {}", i.text);
+            } else {
+                let _ = writeln!(out, "  {mark} {}: {}", i.text, names(&i.users, &plain_id));
+            }
+        }
+    }
+    if !d.users.is_empty() {
+        let _ = writeln!(out, "\nper user:");
+        for u in &d.users {
+            let _ = writeln!(out, "  {} ({})", plain_id(&u.id), u.verdict.as_str());
+            for l in user_lines(u) {
+                let _ = writeln!(out, "    {l}");
+            }
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    schema: &'static str,
+    changed: bool,
+    summary: Vec<SummaryItem>,
+    #[serde(flatten)]
+    diff: &'a Diff,
+}
+
+/// The JSON form (`schema: "qsa.diff/1"`): the change list and the summary.
+pub fn render_json(d: &Diff) -> String {
+    let doc = DiffJson {
+        schema: "qsa.diff/1",
+        changed: d.is_change(),
+        diff: d,
+        summary: summarize(d),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Escape a table cell (a `|` ends the cell in GitHub Markdown, even inside backticks).
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The Markdown form, for a pull-request comment: a heading, the summary as a list, and the per-user
+/// changes as a table inside a collapsible `<details>`.
+pub fn render_markdown(d: &Diff) -> String {
+    let mut out = String::new();
+    let total = d.users.len() + d.unchanged_users;
+    let title = if d.users.is_empty() && !d.is_change() {
+        "no access change".to_string()
+    } else {
+        format!(
+            "access changed for {} of {}",
+            thousands(d.users.len() as u64),
+            plural(total, "user", "users")
+        )
+    };
+    let _ = writeln!(out, "### qsa diff: {title}\n");
+    let _ = writeln!(out, "{} → {}\n", shown(&d.old.name), shown(&d.new.name));
+    let _ = writeln!(out, "{}\n", headline(d));
+    let summary = summarize(d);
+    for dir in [Direction::Wider, Direction::Narrower, Direction::Other] {
+        let items: Vec<&SummaryItem> = summary.iter().filter(|i| i.direction == dir).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let t = match dir {
+            Direction::Wider => "Wider access",
+            Direction::Narrower => "Narrower access",
+            Direction::Other => "Other changes",
+        };
+        let _ = writeln!(out, "**{t}**\n");
+        for i in items {
+            if i.users.is_empty() {
+                let _ = writeln!(out, "- {}", i.text);
+            } else {
+                let _ = writeln!(out, "- {}: {}", i.text, names(&i.users, &shown));
+            }
+        }
+        out.push('\n');
+    }
+    if !d.users.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details>\n<summary>Per user ({})</summary>\n",
+            thousands(d.users.len() as u64)
+        );
+        out.push_str("| user | change | details |\n| --- | --- | --- |\n");
+        for u in &d.users {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                cell(&shown(&u.id)),
+                u.verdict.as_str(),
+                cell(&user_lines(u).join("<br>"))
+            );
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
