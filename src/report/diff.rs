@@ -749,30 +749,30 @@ pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
     // rows of `Sales` and 1 more row of `Regions` each".
     let mut by_users: BTreeMap<(Direction, Vec<String>), Vec<(String, bool)>> = BTreeMap::new();
     for ((dir, table), list) in rows {
-        let n = list.len() as u64;
         let amounts: BTreeSet<u64> = list.iter().map(|(_, d)| d.unsigned_abs()).collect();
-        let total: u64 = list.iter().map(|(_, d)| d.unsigned_abs()).sum();
         let more = if dir == Direction::Wider { " more" } else { "" };
-        let rows_of = |k: u64| {
-            format!(
-                "{}{more} {} of {}",
-                thousands(k),
-                verb(k as usize, "row", "rows"),
-                shown(&table)
-            )
-        };
-        // (phrase, the same number for every user)
+        // (phrase, the same number for every user): "3 more rows of `Sales`", "2 to 404 more rows of
+        // `Sales` each" (rows per user, never summed over users: they may be the same rows).
         let phrase = match (amounts.first(), amounts.last()) {
             (Some(a), Some(b)) if a != b => (
                 format!(
-                    "{} in all ({} to {} each)",
-                    rows_of(total),
+                    "{} to {}{more} rows of {} each",
                     thousands(*a),
-                    thousands(*b)
+                    thousands(*b),
+                    shown(&table)
                 ),
                 false,
             ),
-            _ => (rows_of(total / n.max(1)), true),
+            (Some(a), _) => (
+                format!(
+                    "{}{more} {} of {}",
+                    thousands(*a),
+                    verb(*a as usize, "row", "rows"),
+                    shown(&table)
+                ),
+                true,
+            ),
+            _ => continue,
         };
         let mut users: Vec<String> = list.into_iter().map(|(id, _)| id).collect();
         users.sort();
@@ -862,12 +862,16 @@ fn conjugate(phrase: &str, n: usize) -> String {
     if n != 1 {
         return phrase.to_string();
     }
+    for adverb in ["now ", "no longer "] {
+        if let Some(rest) = phrase.strip_prefix(adverb) {
+            return format!("{adverb}{}", conjugate(rest, n));
+        }
+    }
     let (first, rest) = phrase.split_once(' ').unwrap_or((phrase, ""));
     let first = match first {
         "are" => "is".to_string(),
         "have" => "has".to_string(),
         "lose" => "loses".to_string(),
-        w if w.ends_with('y') => format!("{}ies", &w[..w.len() - 1]),
         w => format!("{w}s"),
     };
     if rest.is_empty() {
@@ -988,7 +992,11 @@ fn headline(d: &Diff) -> String {
                 plural(total, "user", "users")
             )
         } else {
-            format!("no change: {} see the same", plural(total, "user", "users"))
+            format!(
+                "no change: {} {} the same",
+                plural(total, "user", "users"),
+                verb(total, "sees", "see")
+            )
         };
     }
     let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
@@ -1162,4 +1170,274 @@ pub fn render_markdown(d: &Diff) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{GroupMode, Target};
+    use crate::report::snapshot::Header;
+
+    fn user(id: &str, access: Access, region: Option<&[&str]>, sales: usize) -> UserSnapshot {
+        let granted = access != Access::Denied;
+        UserSnapshot {
+            id: id.into(),
+            email: None,
+            access,
+            denied_reason: (!granted).then(|| "not listed".to_string()),
+            reduction: if granted {
+                BTreeMap::from([(
+                    "REGION".to_string(),
+                    region.map(|r| r.iter().map(|s| s.to_string()).collect()),
+                )])
+            } else {
+                BTreeMap::new()
+            },
+            tables: if granted {
+                BTreeMap::from([(
+                    "Sales".to_string(),
+                    TableCount {
+                        rows: sales,
+                        total_rows: 1204,
+                    },
+                )])
+            } else {
+                BTreeMap::new()
+            },
+            omitted: vec![],
+            rules: vec![],
+        }
+    }
+
+    fn snap(mode: GroupMode, users: Vec<UserSnapshot>) -> Snapshot {
+        let mut users = users;
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        Snapshot {
+            header: Header {
+                inputs: vec![],
+                target: Target::Cloud,
+                group_mode: mode,
+            },
+            users,
+        }
+    }
+
+    fn verdicts(d: &Diff) -> Vec<(&str, Verdict)> {
+        d.users.iter().map(|u| (u.id.as_str(), u.verdict)).collect()
+    }
+
+    #[test]
+    fn what_widens_and_what_narrows() {
+        let eu: &[&str] = &["EU"];
+        let eu_us: &[&str] = &["EU", "US"];
+        let old = snap(
+            GroupMode::Idp,
+            vec![
+                user("denied-to-user", Access::Denied, None, 0),
+                user("user-to-admin", Access::User, Some(eu), 3),
+                user("user-to-denied", Access::User, Some(eu), 3),
+                user("more-values", Access::User, Some(eu), 3),
+                user("unreduced", Access::User, Some(eu), 3),
+                user("now-reduced", Access::User, None, 1204),
+                user("swap", Access::User, Some(eu), 3),
+                user("same", Access::User, Some(eu), 3),
+                user("lost", Access::User, Some(eu), 3),
+                user("lost-denied", Access::Denied, None, 0),
+                {
+                    let mut u = user("omit", Access::User, Some(eu), 3);
+                    u.omitted = vec!["MARGIN".into()];
+                    u
+                },
+                user("rules", Access::User, Some(eu), 3),
+            ],
+        );
+        let new = snap(
+            GroupMode::Idp,
+            vec![
+                user("denied-to-user", Access::User, Some(eu), 3),
+                user("user-to-admin", Access::Admin, Some(eu), 3),
+                user("user-to-denied", Access::Denied, None, 0),
+                user("more-values", Access::User, Some(eu_us), 10),
+                user("unreduced", Access::User, None, 1204),
+                user("now-reduced", Access::User, Some(eu), 3),
+                user("swap", Access::User, Some(&["US"]), 3),
+                user("same", Access::User, Some(eu), 3),
+                user("new", Access::User, Some(eu), 3),
+                user("new-denied", Access::Denied, None, 0),
+                {
+                    let mut u = user("omit", Access::User, Some(eu), 3);
+                    u.omitted = vec!["COST".into()];
+                    u
+                },
+                {
+                    let mut u = user("rules", Access::User, Some(eu), 3);
+                    u.rules = vec!["L2".into()];
+                    u
+                },
+            ],
+        );
+        let d = compare("old", &old, "new", &new);
+        assert_eq!(
+            verdicts(&d),
+            [
+                ("denied-to-user", Verdict::Gains),
+                ("lost", Verdict::Loses),
+                ("lost-denied", Verdict::Other),
+                ("more-values", Verdict::Gains),
+                ("new", Verdict::Gains),
+                ("new-denied", Verdict::Other),
+                ("now-reduced", Verdict::Loses),
+                ("omit", Verdict::Mixed),
+                ("rules", Verdict::Other),
+                ("swap", Verdict::Mixed),
+                ("unreduced", Verdict::Gains),
+                ("user-to-admin", Verdict::Gains),
+                ("user-to-denied", Verdict::Loses),
+            ]
+        );
+        assert_eq!(d.unchanged_users, 1, "only `same` is unchanged");
+        assert!(d.is_change());
+        let more = d
+            .users
+            .iter()
+            .find(|u| u.id == "more-values")
+            .expect("listed");
+        assert_eq!(more.reduction[0].added, ["US"]);
+        assert!(more.reduction[0].removed.is_empty());
+        assert_eq!(more.rows[0].difference, 7);
+        // A user who lost access has no reduction or omitted changes listed: the access change says it.
+        let gone = d
+            .users
+            .iter()
+            .find(|u| u.id == "user-to-denied")
+            .expect("listed");
+        assert!(gone.reduction.is_empty() && gone.omitted.is_empty());
+        assert_eq!(gone.rows[0].difference, -3);
+    }
+
+    fn texts(d: &Diff) -> Vec<(Direction, String, Vec<String>)> {
+        summarize(d)
+            .into_iter()
+            .map(|i| (i.direction, i.text, i.users))
+            .collect()
+    }
+
+    #[test]
+    fn the_summary_aggregates_in_words() {
+        let eu: &[&str] = &["EU"];
+        let old = snap(
+            GroupMode::Idp,
+            vec![
+                user("a", Access::Denied, None, 0),
+                user("b", Access::Denied, None, 0),
+                user("c", Access::Denied, None, 0),
+                user("d", Access::User, Some(eu), 3),
+                user("e", Access::User, Some(eu), 3),
+            ],
+        );
+        let new = snap(
+            GroupMode::Both,
+            vec![
+                user("a", Access::User, Some(eu), 400),
+                user("b", Access::User, Some(eu), 400),
+                user("c", Access::User, Some(eu), 404),
+                user("d", Access::User, Some(&["EU", "US"]), 5),
+                user("e", Access::User, Some(&["EU", "US"]), 5),
+            ],
+        );
+        let d = compare("old", &old, "new", &new);
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            texts(&d),
+            [
+                (
+                    Direction::Wider,
+                    "3 users gain access (DENIED → USER)".to_string(),
+                    s(&["a", "b", "c"])
+                ),
+                (
+                    Direction::Wider,
+                    "5 users gain access to 2 to 404 more rows of `Sales` each".to_string(),
+                    s(&["a", "b", "c", "d", "e"])
+                ),
+                (
+                    Direction::Wider,
+                    "2 users gain value `US` of `REGION`".to_string(),
+                    s(&["d", "e"])
+                ),
+                (
+                    Direction::Other,
+                    "GROUP mode changed from 0 to 2 (IdP groups → IdP and custom groups)"
+                        .to_string(),
+                    vec![]
+                ),
+            ]
+        );
+        let human = render_human(&d);
+        assert!(
+            human.starts_with("qsa diff: old → new\n5 of 5 users changed: 5 gain\n"),
+            "{human}"
+        );
+    }
+
+    #[test]
+    fn a_change_of_a_table_total_alone_is_reported_but_neither_wider_nor_narrower() {
+        let eu: &[&str] = &["EU"];
+        let old = snap(GroupMode::Idp, vec![user("a", Access::User, Some(eu), 3)]);
+        let mut new = old.clone();
+        new.users[0].tables.insert(
+            "Sales".into(),
+            TableCount {
+                rows: 3,
+                total_rows: 1300,
+            },
+        );
+        let d = compare("old", &old, "new", &new);
+        assert_eq!(verdicts(&d), [("a", Verdict::Other)]);
+        assert_eq!(
+            texts(&d),
+            [(
+                Direction::Other,
+                "table `Sales` now has 1,300 rows (was 1,204)".to_string(),
+                vec![]
+            )]
+        );
+        assert_eq!(
+            user_lines(&d.users[0]),
+            ["rows `Sales`: 3 → 3 of 1,204 → 1,300"]
+        );
+    }
+
+    #[test]
+    fn identical_snapshots_are_no_change_whatever_their_inputs_say() {
+        let eu: &[&str] = &["EU"];
+        let old = snap(GroupMode::Idp, vec![user("a", Access::User, Some(eu), 3)]);
+        let mut new = old.clone();
+        new.header.inputs.push(crate::report::snapshot::Input {
+            kind: crate::report::snapshot::InputKind::Script,
+            name: "elsewhere.qvs".into(),
+        });
+        let d = compare("old", &old, "new", &new);
+        assert!(!d.is_change());
+        assert!(summarize(&d).is_empty());
+        assert!(render_human(&d).contains("no change: 1 user sees the same"));
+        assert!(render_markdown(&d).starts_with("### qsa diff: no access change\n"));
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1204), "1,204");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+        assert_eq!(conjugate("gain", 1), "gains");
+        assert_eq!(conjugate("are no longer ADMIN", 1), "is no longer ADMIN");
+        assert_eq!(conjugate("now depend on", 1), "now depends on");
+        assert_eq!(conjugate("no longer omit", 1), "no longer omits");
+        assert_eq!(conjugate("have another e-mail", 1), "has another e-mail");
+        assert_eq!(conjugate("become ADMIN", 2), "become ADMIN");
+        assert_eq!(shown("EU"), "`EU`");
+        assert_eq!(shown("a`b"), "`\"a\\u0060b\"`");
+        assert_eq!(shown(" x\n"), "`\" x\\n\"`");
+    }
 }
