@@ -562,7 +562,8 @@ pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
     }
     // Rows per table and direction: the differences, to say "N more rows each" or "in all".
     let mut rows: BTreeMap<(Direction, String), Vec<(String, i64)>> = BTreeMap::new();
-    // Values per field and direction, by user: grouped by the same set of values.
+    // Per field and direction, value → users; values with the same users make one sentence (so there are
+    // never more sentences than values, however many users).
     let mut values: BTreeMap<(Direction, String), BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for u in &d.users {
         let id = u.id.as_str();
@@ -655,11 +656,11 @@ pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
                             (Direction::Wider, &f.added),
                             (Direction::Narrower, &f.removed),
                         ] {
-                            if !vals.is_empty() {
+                            for v in vals.iter() {
                                 values
                                     .entry((dir, f.field.clone()))
                                     .or_default()
-                                    .entry(vals.join("\u{0}"))
+                                    .entry(v.clone())
                                     .or_default()
                                     .push(id.to_string());
                             }
@@ -816,10 +817,14 @@ pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
             },
         ));
     }
-    for ((dir, field), by_set) in values {
-        for (set, mut users) in by_set {
-            users.sort();
-            let vals: Vec<String> = set.split('\u{0}').map(String::from).collect();
+    for ((dir, field), by_value) in values {
+        let mut by_users: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+        for (v, users) in by_value {
+            by_users.entry(users).or_default().push(v);
+        }
+        let mut sets: Vec<(Vec<String>, Vec<String>)> = by_users.into_iter().collect();
+        sets.sort_by(|a, b| a.1.cmp(&b.1));
+        for (i, (users, vals)) in sets.into_iter().enumerate() {
             let n = users.len();
             let text = format!(
                 "{} {} {} {} of {}",
@@ -837,7 +842,7 @@ pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
                 shown(&field)
             );
             out.push((
-                (dir, 3, format!("{field}\u{0}{set}")),
+                (dir, 3, format!("{field}\u{0}{i:09}")),
                 SummaryItem {
                     direction: dir,
                     text,
