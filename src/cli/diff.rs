@@ -20,12 +20,10 @@ pub enum DiffFormat {
     Markdown,
 }
 
+/// What `diff` and `snapshot` share: how a change is printed, and what a script runs with.
 #[derive(Args, Debug)]
-pub struct DiffArgs {
-    /// The old side: a snapshot (`qsa snapshot --out`) or a script
-    pub old: PathBuf,
-    /// The new side: a snapshot or a script
-    pub new: PathBuf,
+pub struct CompareArgs {
+    /// Output format of the change (`diff`, `snapshot --check`)
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     pub format: DiffFormat,
     #[command(flatten)]
@@ -34,6 +32,23 @@ pub struct DiffArgs {
     pub user: UserArgs,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+impl CompareArgs {
+    /// Run a script with these inputs into a snapshot; `Err` = exit 2, already reported.
+    pub(super) fn take(&self, script: &Path) -> Result<Snapshot, Exit> {
+        take(script, &self.run, &self.directory, &self.user)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The old side: a snapshot (`qsa snapshot --out`) or a script
+    pub old: PathBuf,
+    /// The new side: a snapshot or a script
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub compare: CompareArgs,
 }
 
 pub fn run(args: DiffArgs) -> Exit {
@@ -51,7 +66,7 @@ pub fn run(args: DiffArgs) -> Exit {
         &args.new.display().to_string(),
         &new,
     );
-    print_diff(&d, args.format);
+    print_diff(&d, args.compare.format);
     if d.is_change() {
         Exit::Findings
     } else {
@@ -72,7 +87,7 @@ fn side(path: &Path, args: &DiffArgs) -> Result<Snapshot, Exit> {
     if is_snapshot(&head[..n]) {
         load_snapshot(path)
     } else {
-        take(path, &args.run, &args.directory, &args.user)
+        args.compare.take(path)
     }
 }
 

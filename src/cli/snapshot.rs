@@ -1,7 +1,7 @@
 //! `qsa snapshot SCRIPT --out FILE`: write who sees what as a deterministic snapshot (atomically);
 //! `--check FILE`: compare with a stored snapshot (exit 0 same, 1 changed with the change, 2 could not run).
 
-use super::diff::{print_diff, DiffFormat};
+use super::diff::{print_diff, CompareArgs};
 use super::report_cmd::{eprint_diagnostics, load};
 use super::{DirectoryArgs, Exit, RunArgs, UserArgs};
 use crate::access::Target;
@@ -28,15 +28,8 @@ pub struct SnapshotArgs {
     /// is printed, as `qsa diff` prints it), 2 when it could not run or FILE is not a snapshot
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
-    /// Output format of the change `--check` prints
-    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
-    pub format: DiffFormat,
     #[command(flatten)]
-    pub directory: DirectoryArgs,
-    #[command(flatten)]
-    pub user: UserArgs,
-    #[command(flatten)]
-    pub run: RunArgs,
+    pub compare: CompareArgs,
 }
 
 pub fn run(args: SnapshotArgs) -> Exit {
@@ -46,7 +39,7 @@ pub fn run(args: SnapshotArgs) -> Exit {
             Ok(s) => s,
             Err(e) => return e,
         };
-        let now = match take(&args.script, &args.run, &args.directory, &args.user) {
+        let now = match args.compare.take(&args.script) {
             Ok(s) => s,
             Err(e) => return e,
         };
@@ -64,7 +57,7 @@ pub fn run(args: SnapshotArgs) -> Exit {
             );
             return Exit::Ok;
         }
-        print_diff(&d, args.format);
+        print_diff(&d, args.compare.format);
         errln!(
             "qsa: access differs from {}; if the change is intended, write it again with `qsa snapshot … --out {}`",
             stored_path.display(),
@@ -77,7 +70,7 @@ pub fn run(args: SnapshotArgs) -> Exit {
         return Exit::CouldNotRun;
     };
     // Evaluate everything before touching the file: a run that cannot evaluate writes nothing.
-    let snap = match take(&args.script, &args.run, &args.directory, &args.user) {
+    let snap = match args.compare.take(&args.script) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -322,6 +315,10 @@ mod tests {
         dir
     }
 
+    fn content(p: &Path) -> Option<String> {
+        std::fs::read_to_string(p).ok()
+    }
+
     fn listing(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .expect("the scratch folder lists")
@@ -342,10 +339,7 @@ mod tests {
             f.write_all(b"# qsa snapshot 1\nhalf of a")?;
             // While writing, the new text is in a temporary file in the same folder; the target is intact.
             seen_while_writing = listing(&dir);
-            assert_eq!(
-                std::fs::read_to_string(&target).ok().as_deref(),
-                Some("old snapshot\n")
-            );
+            assert_eq!(content(&target).as_deref(), Some("old snapshot\n"));
             Err(io::Error::other("interrupted"))
         });
         assert!(r.is_err());
@@ -361,10 +355,7 @@ mod tests {
             ["access.snap"],
             "the temporary file is removed"
         );
-        assert_eq!(
-            std::fs::read_to_string(&target).ok().as_deref(),
-            Some("old snapshot\n")
-        );
+        assert_eq!(content(&target).as_deref(), Some("old snapshot\n"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -385,10 +376,7 @@ mod tests {
         // And a write that succeeds replaces the file whole.
         write_atomic(&target, b"whole\n").expect("the write succeeds");
         assert_eq!(listing(&dir), ["new.snap", "taken"]);
-        assert_eq!(
-            std::fs::read_to_string(&target).ok().as_deref(),
-            Some("whole\n")
-        );
+        assert_eq!(content(&target).as_deref(), Some("whole\n"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -281,7 +281,7 @@ fn compare_user(
         }
         omitted = SetChange::of(
             o.map(|u| u.omitted.as_slice()).unwrap_or(&[]),
-            &n.map(|u| u.omitted.as_slice()).unwrap_or(&[]),
+            n.map(|u| u.omitted.as_slice()).unwrap_or(&[]),
         );
     }
     let tables: BTreeSet<&String> = old
@@ -515,89 +515,108 @@ fn mode_meaning(m: u8) -> &'static str {
     }
 }
 
-/// Aggregate a diff into sentences: global changes, then each kind of per-user change with the users it
-/// applies to. Wider changes first, then narrower, then other; deterministic.
-pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
-    type Key = (Direction, u8, String);
-    let mut groups: BTreeMap<Key, (String, Vec<String>)> = BTreeMap::new();
-    let mut add = |dir: Direction, order: u8, sort: String, text: String, id: &str| {
-        let e = groups
-            .entry((dir, order, sort))
-            .or_insert_with(|| (text, vec![]));
-        e.1.push(id.to_string());
-    };
+/// Sort key of a summary sentence: direction, kind ([`Kind`]), then an order within the kind.
+type Key = (Direction, Kind, String);
+
+/// The kinds of sentence, in the order they appear within a direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    NewOrLost,
+    Access,
+    Rows,
+    Values,
+    Omitted,
+    Rules,
+    DeniedReason,
+    Email,
+}
+
+fn item(direction: Direction, text: String, users: Vec<String>) -> SummaryItem {
+    SummaryItem {
+        direction,
+        text,
+        users,
+    }
+}
+
+fn gain_or_lose(dir: Direction) -> &'static str {
+    if dir == Direction::Wider {
+        "gain"
+    } else {
+        "lose"
+    }
+}
+
+/// The sentences about the whole comparison: target, group mode, tables' totals.
+fn global_sentences(d: &Diff) -> Vec<SummaryItem> {
     let mut items = vec![];
     if let Some(t) = &d.target {
-        items.push(SummaryItem {
-            direction: Direction::Other,
-            text: format!("target changed from {} to {}", t.old, t.new),
-            users: vec![],
-        });
+        let text = format!("target changed from {} to {}", t.old, t.new);
+        items.push(item(Direction::Other, text, vec![]));
     }
     if let Some(m) = &d.group_mode {
-        items.push(SummaryItem {
-            direction: Direction::Other,
-            text: format!(
-                "GROUP mode changed from {} to {} ({} → {})",
-                m.old,
-                m.new,
-                mode_meaning(m.old),
-                mode_meaning(m.new)
-            ),
-            users: vec![],
-        });
+        let text = format!(
+            "GROUP mode changed from {} to {} ({} → {})",
+            m.old,
+            m.new,
+            mode_meaning(m.old),
+            mode_meaning(m.new)
+        );
+        items.push(item(Direction::Other, text, vec![]));
     }
     for t in &d.tables {
         let n = |x: Option<usize>| x.map(|x| thousands(x as u64)).unwrap_or_default();
-        items.push(SummaryItem {
-            direction: Direction::Other,
-            text: format!(
-                "table {} now has {} rows (was {})",
-                shown(&t.table),
-                n(t.new),
-                n(t.old)
-            ),
-            users: vec![],
-        });
+        let text = format!(
+            "table {} now has {} rows (was {})",
+            shown(&t.table),
+            n(t.new),
+            n(t.old)
+        );
+        items.push(item(Direction::Other, text, vec![]));
     }
-    // Rows per table and direction: the differences, to say "N more rows each" or "in all".
-    let mut rows: BTreeMap<(Direction, String), Vec<(String, i64)>> = BTreeMap::new();
-    // Per field and direction, value → users; values with the same users make one sentence (so there are
-    // never more sentences than values, however many users).
-    let mut values: BTreeMap<(Direction, String), BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    for u in &d.users {
+    items
+}
+
+/// The users' changes, gathered by sentence.
+#[derive(Default)]
+struct Collector {
+    /// Sentences whose text does not depend on the users: key → (text, verb in the plural; users).
+    simple: BTreeMap<Key, (String, Vec<String>)>,
+    /// Per direction and table: (user, rows kept now − before).
+    rows: BTreeMap<(Direction, String), Vec<(String, i64)>>,
+    /// Per direction and reduction field: value → users.
+    values: BTreeMap<(Direction, String), BTreeMap<String, Vec<String>>>,
+}
+
+impl Collector {
+    fn add(&mut self, dir: Direction, kind: Kind, sort: String, text: String, id: &str) {
+        let e = self
+            .simple
+            .entry((dir, kind, sort))
+            .or_insert_with(|| (text, vec![]));
+        e.1.push(id.to_string());
+    }
+
+    fn user(&mut self, u: &UserChange) {
         let id = u.id.as_str();
         let (o, n) = (u.access.old, u.access.new);
+        let if_granted = |a: Access, dir: Direction| {
+            if a == Access::Denied {
+                Direction::Other
+            } else {
+                dir
+            }
+        };
         match u.status {
             Presence::New => {
-                let dir = if n == Access::Denied {
-                    Direction::Other
-                } else {
-                    Direction::Wider
-                };
-                add(
-                    dir,
-                    0,
-                    n.as_str().into(),
-                    format!("new {{user}} ({})", n.as_str()),
-                    id,
-                );
-                continue;
+                let text = format!("new {{user}} ({})", n.as_str());
+                let dir = if_granted(n, Direction::Wider);
+                return self.add(dir, Kind::NewOrLost, n.as_str().into(), text, id);
             }
             Presence::Lost => {
-                let dir = if o == Access::Denied {
-                    Direction::Other
-                } else {
-                    Direction::Narrower
-                };
-                add(
-                    dir,
-                    0,
-                    o.as_str().into(),
-                    format!("lost {{user}} (was {})", o.as_str()),
-                    id,
-                );
-                continue;
+                let text = format!("lost {{user}} (was {})", o.as_str());
+                let dir = if_granted(o, Direction::Narrower);
+                return self.add(dir, Kind::NewOrLost, o.as_str().into(), text, id);
             }
             Presence::Changed => {}
         }
@@ -608,215 +627,213 @@ pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
                 (Access::User, Access::Admin) => (Direction::Wider, "become ADMIN"),
                 _ => (Direction::Narrower, "are no longer ADMIN"),
             };
-            let sort = format!("{}{}", rank(o), rank(n));
-            add(
+            let text = format!("{what} ({} → {})", o.as_str(), n.as_str());
+            self.add(
                 dir,
-                1,
-                sort,
-                format!("{what} ({} → {})", o.as_str(), n.as_str()),
+                Kind::Access,
+                format!("{}{}", rank(o), rank(n)),
+                text,
                 id,
             );
         }
-        for r in &u.rows {
-            if r.difference != 0 {
-                let dir = if r.difference > 0 {
-                    Direction::Wider
-                } else {
-                    Direction::Narrower
-                };
-                rows.entry((dir, r.table.clone()))
-                    .or_default()
-                    .push((id.to_string(), r.difference));
-            }
+        for r in u.rows.iter().filter(|r| r.difference != 0) {
+            let dir = if r.difference > 0 {
+                Direction::Wider
+            } else {
+                Direction::Narrower
+            };
+            self.rows
+                .entry((dir, r.table.clone()))
+                .or_default()
+                .push((id.to_string(), r.difference));
         }
-        let both = o != Access::Denied && n != Access::Denied;
-        if both {
-            for f in &u.reduction {
-                let reduced = |s: &Selection| matches!(s, Selection::Values(_));
-                match (reduced(&f.old), reduced(&f.new)) {
-                    (true, false) => add(
-                        Direction::Wider,
-                        3,
-                        f.field.clone(),
-                        format!(
-                            "are no longer reduced on {} (they see all its values)",
-                            shown(&f.field)
-                        ),
-                        id,
-                    ),
-                    (false, true) => add(
-                        Direction::Narrower,
-                        3,
-                        f.field.clone(),
-                        format!("are now reduced on {}", shown(&f.field)),
-                        id,
-                    ),
-                    (true, true) => {
-                        for (dir, vals) in [
-                            (Direction::Wider, &f.added),
-                            (Direction::Narrower, &f.removed),
-                        ] {
-                            for v in vals.iter() {
-                                values
-                                    .entry((dir, f.field.clone()))
-                                    .or_default()
-                                    .entry(v.clone())
-                                    .or_default()
-                                    .push(id.to_string());
-                            }
-                        }
-                    }
-                    (false, false) => {}
-                }
-            }
-            for f in &u.omitted.added {
-                add(
-                    Direction::Narrower,
-                    4,
-                    f.clone(),
-                    format!("now omit {}", shown(f)),
+        if o != Access::Denied && n != Access::Denied {
+            self.granted_user(u);
+        }
+        for (sign, rules, what) in [
+            ('+', &u.rules.added, "now depend on"),
+            ('-', &u.rules.removed, "no longer depend on"),
+        ] {
+            for r in rules {
+                let text = format!("{what} [dec] rule {r}");
+                self.add(
+                    Direction::Other,
+                    Kind::Rules,
+                    format!("{r}{sign}"),
+                    text,
                     id,
                 );
             }
-            for f in &u.omitted.removed {
-                add(
-                    Direction::Wider,
-                    4,
-                    f.clone(),
-                    format!("no longer omit {}", shown(f)),
-                    id,
-                );
-            }
-        }
-        for r in &u.rules.added {
-            add(
-                Direction::Other,
-                5,
-                format!("+{r}"),
-                format!("now depend on [dec] rule {r}"),
-                id,
-            );
-        }
-        for r in &u.rules.removed {
-            add(
-                Direction::Other,
-                5,
-                format!("-{r}"),
-                format!("no longer depend on [dec] rule {r}"),
-                id,
-            );
         }
         if u.denied_reason.is_some() {
-            add(
+            let text = "are denied for another reason".to_string();
+            self.add(
                 Direction::Other,
-                6,
+                Kind::DeniedReason,
                 String::new(),
-                "are denied for another reason".into(),
+                text,
                 id,
             );
         }
         if u.email.is_some() {
-            add(
-                Direction::Other,
-                7,
-                String::new(),
-                "have another e-mail".into(),
-                id,
-            );
+            let text = "have another e-mail".to_string();
+            self.add(Direction::Other, Kind::Email, String::new(), text, id);
         }
     }
-    let mut out: Vec<(Key, SummaryItem)> = vec![];
-    for ((dir, order, sort), (text, users)) in groups {
-        let n = users.len();
-        let text = match order {
-            // "1 new user (USER)", "2 lost users (was ADMIN)"
-            0 => format!(
-                "{} {}",
-                thousands(n as u64),
-                text.replace("{user}", &verb(n, "user", "users"))
-            ),
-            _ => format!("{} {}", plural(n, "user", "users"), conjugate(&text, n)),
-        };
-        out.push((
-            (dir, order, sort),
-            SummaryItem {
-                direction: dir,
-                text,
-                users,
-            },
-        ));
+
+    /// Reduction and omitted fields, for a user granted on both sides.
+    fn granted_user(&mut self, u: &UserChange) {
+        let id = u.id.as_str();
+        for f in &u.reduction {
+            let reduced = |s: &Selection| matches!(s, Selection::Values(_));
+            let field = f.field.clone();
+            match (reduced(&f.old), reduced(&f.new)) {
+                (true, false) => {
+                    let text = format!(
+                        "are no longer reduced on {} (they see all its values)",
+                        shown(&field)
+                    );
+                    self.add(Direction::Wider, Kind::Values, field, text, id);
+                }
+                (false, true) => {
+                    let text = format!("are now reduced on {}", shown(&field));
+                    self.add(Direction::Narrower, Kind::Values, field, text, id);
+                }
+                (true, true) => {
+                    for (dir, vals) in [
+                        (Direction::Wider, &f.added),
+                        (Direction::Narrower, &f.removed),
+                    ] {
+                        for v in vals {
+                            self.values
+                                .entry((dir, field.clone()))
+                                .or_default()
+                                .entry(v.clone())
+                                .or_default()
+                                .push(id.to_string());
+                        }
+                    }
+                }
+                (false, false) => {}
+            }
+        }
+        for (dir, fields, what) in [
+            (Direction::Narrower, &u.omitted.added, "now omit"),
+            (Direction::Wider, &u.omitted.removed, "no longer omit"),
+        ] {
+            for f in fields {
+                let text = format!("{what} {}", shown(f));
+                self.add(dir, Kind::Omitted, f.clone(), text, id);
+            }
+        }
     }
-    // One sentence per direction and set of users, naming each table: "2 users gain access to 3 more
-    // rows of `Sales` and 1 more row of `Regions` each".
-    let mut by_users: BTreeMap<(Direction, Vec<String>), Vec<(String, bool)>> = BTreeMap::new();
+
+    fn sentences(self) -> Vec<(Key, SummaryItem)> {
+        let mut out = vec![];
+        for (key, (text, users)) in self.simple {
+            let n = users.len();
+            let text = if key.1 == Kind::NewOrLost {
+                // "1 new user (USER)", "2 lost users (was ADMIN)"
+                let users_word = verb(n, "user", "users");
+                format!(
+                    "{} {}",
+                    thousands(n as u64),
+                    text.replace("{user}", &users_word)
+                )
+            } else {
+                format!("{} {}", plural(n, "user", "users"), conjugate(&text, n))
+            };
+            out.push((key.clone(), item(key.0, text, users)));
+        }
+        out.extend(rows_sentences(self.rows));
+        out.extend(values_sentences(self.values));
+        out
+    }
+}
+
+/// How many rows of one table a set of users gains or loses: "3 more rows of `Sales`" (`uniform`: the
+/// same number for each user), "2 to 404 more rows of `Sales` each" (rows per user, never summed over
+/// users: they may be the same rows).
+struct RowsPhrase {
+    text: String,
+    uniform: bool,
+}
+
+/// One sentence per direction and set of users, naming each table: "2 users gain access to 3 more rows
+/// of `Sales` and 1 more row of `Regions` each".
+fn rows_sentences(
+    rows: BTreeMap<(Direction, String), Vec<(String, i64)>>,
+) -> Vec<(Key, SummaryItem)> {
+    let mut by_users: BTreeMap<(Direction, Vec<String>), Vec<RowsPhrase>> = BTreeMap::new();
     for ((dir, table), list) in rows {
         let amounts: BTreeSet<u64> = list.iter().map(|(_, d)| d.unsigned_abs()).collect();
         let more = if dir == Direction::Wider { " more" } else { "" };
-        // (phrase, the same number for every user): "3 more rows of `Sales`", "2 to 404 more rows of
-        // `Sales` each" (rows per user, never summed over users: they may be the same rows).
-        let phrase = match (amounts.first(), amounts.last()) {
-            (Some(a), Some(b)) if a != b => (
-                format!(
-                    "{} to {}{more} rows of {} each",
-                    thousands(*a),
-                    thousands(*b),
-                    shown(&table)
-                ),
-                false,
-            ),
-            (Some(a), _) => (
-                format!(
+        let (Some(a), Some(b)) = (amounts.first(), amounts.last()) else {
+            continue;
+        };
+        let phrase = if a == b {
+            RowsPhrase {
+                text: format!(
                     "{}{more} {} of {}",
                     thousands(*a),
                     verb(*a as usize, "row", "rows"),
                     shown(&table)
                 ),
-                true,
-            ),
-            _ => continue,
+                uniform: true,
+            }
+        } else {
+            RowsPhrase {
+                text: format!(
+                    "{} to {}{more} rows of {} each",
+                    thousands(*a),
+                    thousands(*b),
+                    shown(&table)
+                ),
+                uniform: false,
+            }
         };
         let mut users: Vec<String> = list.into_iter().map(|(id, _)| id).collect();
         users.sort();
         by_users.entry((dir, users)).or_default().push(phrase);
     }
+    let mut out = vec![];
     for ((dir, users), phrases) in by_users {
         let n = users.len();
-        let all_same = phrases.iter().all(|p| p.1);
-        let each = |p: &(String, bool)| {
-            if p.1 && n > 1 && !all_same {
-                format!("{} each", p.0)
-            } else {
-                p.0.clone()
-            }
-        };
-        let parts: Vec<String> = phrases.iter().map(each).collect();
+        let all_uniform = phrases.iter().all(|p| p.uniform);
+        let parts: Vec<String> = phrases
+            .iter()
+            .map(|p| {
+                if p.uniform && n > 1 && !all_uniform {
+                    format!("{} each", p.text)
+                } else {
+                    p.text.clone()
+                }
+            })
+            .collect();
         let mut how = match parts.split_last() {
             Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
             _ => parts.concat(),
         };
-        if all_same && n > 1 {
+        if all_uniform && n > 1 {
             how.push_str(" each");
         }
-        let gain = if dir == Direction::Wider {
-            "gain"
-        } else {
-            "lose"
-        };
         let text = format!(
             "{} {} access to {how}",
             plural(n, "user", "users"),
-            conjugate(gain, n)
+            conjugate(gain_or_lose(dir), n)
         );
         let sort = users.join("\u{0}");
-        out.push((
-            (dir, 2, sort),
-            SummaryItem {
-                direction: dir,
-                text,
-                users,
-            },
-        ));
+        out.push(((dir, Kind::Rows, sort), item(dir, text, users)));
     }
+    out
+}
+
+/// Values gained or lost per field: values with the same users make one sentence (never more sentences
+/// than values, however many users).
+fn values_sentences(
+    values: BTreeMap<(Direction, String), BTreeMap<String, Vec<String>>>,
+) -> Vec<(Key, SummaryItem)> {
+    let mut out = vec![];
     for ((dir, field), by_value) in values {
         let mut by_users: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
         for (v, users) in by_value {
@@ -829,35 +846,32 @@ pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
             let text = format!(
                 "{} {} {} {} of {}",
                 plural(n, "user", "users"),
-                conjugate(
-                    if dir == Direction::Wider {
-                        "gain"
-                    } else {
-                        "lose"
-                    },
-                    n
-                ),
+                conjugate(gain_or_lose(dir), n),
                 verb(vals.len(), "value", "values"),
                 list_shown(&vals),
                 shown(&field)
             );
-            out.push((
-                (dir, 3, format!("{field}\u{0}{i:09}")),
-                SummaryItem {
-                    direction: dir,
-                    text,
-                    users,
-                },
-            ));
+            let sort = format!("{field}\u{0}{i:09}");
+            out.push(((dir, Kind::Values, sort), item(dir, text, users)));
         }
     }
-    // Wider, narrower, then the global changes and the other per-user ones.
+    out
+}
+
+/// Aggregate a diff into sentences, each with the users it is about: wider changes first, then narrower,
+/// then the changes of the whole comparison (group mode, …) and the other per-user changes. Deterministic.
+pub fn summarize(d: &Diff) -> Vec<SummaryItem> {
+    let mut c = Collector::default();
+    for u in &d.users {
+        c.user(u);
+    }
+    let mut out = c.sentences();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     let (mut sorted, other): (Vec<SummaryItem>, Vec<SummaryItem>) = out
         .into_iter()
         .map(|(_, i)| i)
         .partition(|i| i.direction != Direction::Other);
-    sorted.extend(items);
+    sorted.extend(global_sentences(d));
     sorted.extend(other);
     sorted
 }
