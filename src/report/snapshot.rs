@@ -34,15 +34,24 @@
 //! `"`, any control character, a `:` in a key (field or table name), a `,` or a leading `(` in a list item.
 //!
 //! The reader is strict: an unknown key (a snapshot written by a newer qsa, a typo), a repeated key, a bad
-//! indentation or value is an error with line and column and what was expected. It never panics.
+//! indentation or value, a `denied:` line for a granted user or a `reduction`/`rows`/`omitted` for a
+//! DENIED one is an error with line and column and what was expected. It never panics.
+//!
+//! # Adding to the format
+//! A new fact per user (the tenant tier: roles, whether the app opens, download) is a new field of
+//! [`UserSnapshot`], a new key in `USER_KEYS` and `render_user`, and a new [`VERSION`]: a qsa that reads
+//! only older formats then refuses the file by its first line, naming the version, and this reader keeps
+//! reading the older formats from `OLDEST` on (a key they lack is simply absent).
 
 use crate::access::{GroupMode, Target};
 use crate::reduce::{Access, TableCount, UserResult};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// The format version this qsa writes and reads.
+/// The format version this qsa writes (and the newest it reads).
 pub const VERSION: usize = 1;
+/// The oldest format version this qsa reads.
+const OLDEST: usize = 1;
 /// How every snapshot starts (followed by a space and the version).
 pub const MAGIC: &str = "# qsa snapshot";
 
@@ -117,7 +126,7 @@ pub struct UserSnapshot {
 
 impl UserSnapshot {
     /// The snapshot of one evaluated user. A DENIED user keeps no reduction, rows or omitted fields (they
-    /// would only say "nothing").
+    /// would only say "nothing"); only a DENIED user has a denied reason.
     pub fn from_result(u: &UserResult) -> UserSnapshot {
         let granted = u.access != Access::Denied;
         let mut omitted = if granted {
@@ -134,7 +143,11 @@ impl UserSnapshot {
             id: u.id.clone(),
             email: u.email.clone(),
             access: u.access,
-            denied_reason: u.denied_reason.clone(),
+            denied_reason: if granted {
+                None
+            } else {
+                u.denied_reason.clone()
+            },
             reduction: if granted {
                 (*u.reduction).clone()
             } else {
@@ -625,6 +638,31 @@ impl UserDraft {
                 ),
             });
         };
+        // What the writer never writes is not read either: the model stays what an evaluation gives.
+        let misplaced = if access == Access::Denied {
+            ["reduction", "rows", "omitted"]
+                .into_iter()
+                .find_map(|k| self.seen.get(k).map(|line| (k, *line)))
+                .map(|(k, line)| (line, format!("a DENIED user sees nothing: expected no `{k}:` in the block of user `{}`", self.id)))
+        } else {
+            self.seen.get("denied").map(|line| {
+                (
+                    *line,
+                    format!(
+                        "expected `denied:` only for a DENIED user (user `{}` is {})",
+                        self.id,
+                        access.as_str()
+                    ),
+                )
+            })
+        };
+        if let Some((line, message)) = misplaced {
+            return Err(ReadError {
+                line,
+                column: 3,
+                message,
+            });
+        }
         Ok(UserSnapshot {
             id: self.id,
             email: self.email,
@@ -799,7 +837,7 @@ fn read_version(first: &str) -> Result<(), ReadError> {
     let at = c.pos;
     let v = c.number("the format version")?;
     c.expect_end("the format version")?;
-    if v != VERSION {
+    if !(OLDEST..=VERSION).contains(&v) {
         c.pos = at;
         let why = if v > VERSION {
             "written by a newer qsa"
@@ -1122,6 +1160,8 @@ user: b
         ("user: a\n  access: USER\nusers: 2\n", 8, 1, "the header ends at the first user"),
         ("user: a\n  access: USER\nuser: b\n  access: USER\n", 4, 8, "the header says 1 users but the file has 2"),
         ("user:\n", 6, 6, "expected the user's id"),
+        ("user: a\n  access: USER\n  denied: no\n", 8, 3, "expected `denied:` only for a DENIED user"),
+        ("user: a\n  access: DENIED\n  rows:\n    Sales: 0 / 8\n", 8, 3, "a DENIED user sees nothing: expected no `rows:`"),
     ];
 
     #[test]
@@ -1188,6 +1228,13 @@ user: b
         )
             .prop_map(
                 |(id, email, access, denied_reason, reduction, tables, omitted, rules)| {
+                    // as an evaluation gives them: a DENIED user has a reason and sees nothing
+                    let denied = access == Access::Denied;
+                    let (denied_reason, reduction, tables, omitted) = if denied {
+                        (denied_reason, BTreeMap::new(), BTreeMap::new(), vec![])
+                    } else {
+                        (None, reduction, tables, omitted)
+                    };
                     UserSnapshot {
                         id,
                         email,
