@@ -565,8 +565,8 @@ fn report_users(script: &str) -> std::collections::BTreeMap<String, Value> {
 
 /// Between two edits of the script: the users `diff` names, the users whose report entry differs
 /// (computed independently, one script at a time), and whether `diff` says anything changed.
-fn named_and_expected(old: u8, new: u8) -> (Vec<String>, Vec<String>, bool, bool) {
-    let dir = Scratch::new(&format!("edits-{old}-{new}"));
+fn named_and_expected(tag: &str, old: u8, new: u8) -> (Vec<String>, Vec<String>, bool, bool) {
+    let dir = Scratch::new(&format!("{tag}-{old}-{new}"));
     let (a, b) = (dir.arg("old.qvs"), dir.arg("new.qvs"));
     std::fs::write(&a, edited(old)).expect("write");
     std::fs::write(&b, edited(new)).expect("write");
@@ -591,7 +591,7 @@ fn named_and_expected(old: u8, new: u8) -> (Vec<String>, Vec<String>, bool, bool
 #[test]
 fn every_edit_changes_someone_and_diff_names_exactly_them() {
     for i in 0..EDITS.len() {
-        let (named, expected, changed, _) = named_and_expected(0, 1 << i);
+        let (named, expected, changed, _) = named_and_expected("each-edit", 0, 1 << i);
         assert!(!expected.is_empty(), "edit {i} changes someone's access");
         assert_eq!(named, expected, "edit {i}");
         assert!(changed);
@@ -605,7 +605,7 @@ proptest! {
     /// nobody else.
     #[test]
     fn diff_names_every_user_whose_access_changed_and_nobody_else(old in 0u8..=255, new in 0u8..=255) {
-        let (named, expected, changed, global) = named_and_expected(old, new);
+        let (named, expected, changed, global) = named_and_expected("edits", old, new);
         prop_assert_eq!(&named, &expected);
         prop_assert_eq!(changed, !expected.is_empty() || global);
     }

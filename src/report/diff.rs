@@ -172,7 +172,8 @@ pub struct UserChange {
     pub rules: SetChange,
 }
 
-/// A table whose total number of rows differs between the sides (as the users' blocks show it).
+/// A table whose total number of rows differs between the sides (as the users' blocks show it); `None`:
+/// not in that side's model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TableTotal {
     pub table: String,
@@ -416,8 +417,9 @@ pub fn compare(old_name: &str, old: &Snapshot, new_name: &str, new: &Snapshot) -
         .into_iter()
         .filter_map(|t| {
             let (o, n) = (ot.get(t).copied(), nt.get(t).copied());
-            // A table only one side shows (no user keeps rows on the other) is not a change of its total.
-            (o.is_some() && n.is_some() && o != n).then(|| TableTotal {
+            // When one side shows no table at all (every user DENIED), a table's presence says nothing.
+            let known = !ot.is_empty() && !nt.is_empty();
+            (known && o != n).then(|| TableTotal {
                 table: t.to_string(),
                 old: o,
                 new: n,
@@ -565,13 +567,14 @@ fn global_sentences(d: &Diff) -> Vec<SummaryItem> {
         items.push(item(Direction::Other, text, vec![]));
     }
     for t in &d.tables {
-        let n = |x: Option<usize>| x.map(|x| thousands(x as u64)).unwrap_or_default();
-        let text = format!(
-            "table {} now has {} rows (was {})",
-            shown(&t.table),
-            n(t.new),
-            n(t.old)
-        );
+        let name = shown(&t.table);
+        let n = |x: usize| thousands(x as u64);
+        let text = match (t.old, t.new) {
+            (Some(o), Some(m)) => format!("table {name} now has {} rows (was {})", n(m), n(o)),
+            (None, Some(m)) => format!("table {name} is new ({} rows)", n(m)),
+            (Some(o), None) => format!("table {name} is no longer loaded (had {} rows)", n(o)),
+            (None, None) => continue,
+        };
         items.push(item(Direction::Other, text, vec![]));
     }
     items
@@ -751,77 +754,96 @@ impl Collector {
     }
 }
 
-/// How many rows of one table a set of users gains or loses: "3 more rows of `Sales`" (`uniform`: the
-/// same number for each user), "2 to 404 more rows of `Sales` each" (rows per user, never summed over
-/// users: they may be the same rows).
+/// How many rows of one table each of a set of users gains or loses: from `low` to `high` (equal when
+/// every user gains the same number). Rows are counted per user, never summed over users: they may be
+/// the same rows.
 struct RowsPhrase {
-    text: String,
-    uniform: bool,
+    table: String,
+    low: u64,
+    high: u64,
 }
 
+impl RowsPhrase {
+    /// "3 more rows of `Sales`", "2 to 404 more rows of `Sales` each" (`n` users).
+    fn words(&self, dir: Direction, n: usize, each: bool) -> String {
+        let more = if dir == Direction::Wider { " more" } else { "" };
+        let t = shown(&self.table);
+        if self.low == self.high {
+            let rows = verb(self.low as usize, "row", "rows");
+            let each = if each && n > 1 { " each" } else { "" };
+            format!("{}{more} {rows} of {t}{each}", thousands(self.low))
+        } else {
+            let (a, b) = (thousands(self.low), thousands(self.high));
+            format!("{a} to {b}{more} rows of {t} each")
+        }
+    }
+
+    /// "`Sales` +3", "`Sales` +2 to +404".
+    fn compact(&self, dir: Direction) -> String {
+        let sign = if dir == Direction::Wider { '+' } else { '-' };
+        let t = shown(&self.table);
+        if self.low == self.high {
+            format!("{t} {sign}{}", thousands(self.low))
+        } else {
+            let (a, b) = (thousands(self.low), thousands(self.high));
+            format!("{t} {sign}{a} to {sign}{b}")
+        }
+    }
+}
+
+/// Tables named in words in one sentence; more are listed compactly.
+const ROWS_IN_WORDS: usize = 3;
+
 /// One sentence per direction and set of users, naming each table: "2 users gain access to 3 more rows
-/// of `Sales` and 1 more row of `Regions` each".
+/// of `Sales` and 1 more row of `Regions` each"; with more tables, "3 users gain access to more rows of
+/// 7 tables (each: `Calendar` +138, `Customers` +25, …)".
 fn rows_sentences(
     rows: BTreeMap<(Direction, String), Vec<(String, i64)>>,
 ) -> Vec<(Key, SummaryItem)> {
     let mut by_users: BTreeMap<(Direction, Vec<String>), Vec<RowsPhrase>> = BTreeMap::new();
     for ((dir, table), list) in rows {
         let amounts: BTreeSet<u64> = list.iter().map(|(_, d)| d.unsigned_abs()).collect();
-        let more = if dir == Direction::Wider { " more" } else { "" };
-        let (Some(a), Some(b)) = (amounts.first(), amounts.last()) else {
+        let (Some(&low), Some(&high)) = (amounts.first(), amounts.last()) else {
             continue;
-        };
-        let phrase = if a == b {
-            RowsPhrase {
-                text: format!(
-                    "{}{more} {} of {}",
-                    thousands(*a),
-                    verb(*a as usize, "row", "rows"),
-                    shown(&table)
-                ),
-                uniform: true,
-            }
-        } else {
-            RowsPhrase {
-                text: format!(
-                    "{} to {}{more} rows of {} each",
-                    thousands(*a),
-                    thousands(*b),
-                    shown(&table)
-                ),
-                uniform: false,
-            }
         };
         let mut users: Vec<String> = list.into_iter().map(|(id, _)| id).collect();
         users.sort();
-        by_users.entry((dir, users)).or_default().push(phrase);
+        by_users
+            .entry((dir, users))
+            .or_default()
+            .push(RowsPhrase { table, low, high });
     }
     let mut out = vec![];
     for ((dir, users), phrases) in by_users {
         let n = users.len();
-        let all_uniform = phrases.iter().all(|p| p.uniform);
-        let parts: Vec<String> = phrases
-            .iter()
-            .map(|p| {
-                if p.uniform && n > 1 && !all_uniform {
-                    format!("{} each", p.text)
-                } else {
-                    p.text.clone()
+        let verb_n = conjugate(gain_or_lose(dir), n);
+        let text = if phrases.len() > ROWS_IN_WORDS {
+            let list: Vec<String> = phrases.iter().map(|p| p.compact(dir)).collect();
+            let more = if dir == Direction::Wider { "more " } else { "" };
+            format!(
+                "{} {verb_n} access to {more}rows of {} tables ({}{})",
+                plural(n, "user", "users"),
+                phrases.len(),
+                if n > 1 { "each: " } else { "" },
+                list.join(", ")
+            )
+        } else {
+            let all_uniform = phrases.iter().all(|p| p.low == p.high);
+            let parts: Vec<String> = phrases
+                .iter()
+                .map(|p| p.words(dir, n, !all_uniform))
+                .collect();
+            let mut how = match parts.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("{} and {last}", rest.join(", "))
                 }
-            })
-            .collect();
-        let mut how = match parts.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-            _ => parts.concat(),
+                _ => parts.concat(),
+            };
+            if all_uniform && n > 1 {
+                how.push_str(" each");
+            }
+            format!("{} {verb_n} access to {how}", plural(n, "user", "users"))
         };
-        if all_uniform && n > 1 {
-            how.push_str(" each");
-        }
-        let text = format!(
-            "{} {} access to {how}",
-            plural(n, "user", "users"),
-            conjugate(gain_or_lose(dir), n)
-        );
         let sort = users.join("\u{0}");
         out.push(((dir, Kind::Rows, sort), item(dir, text, users)));
     }
@@ -1396,6 +1418,53 @@ mod tests {
         assert!(
             human.starts_with("qsa diff: old → new\n5 of 5 users changed: 5 gain\n"),
             "{human}"
+        );
+    }
+
+    #[test]
+    fn rows_of_many_tables_are_listed_compactly() {
+        let eu: &[&str] = &["EU"];
+        let with_tables = |id: &str, kept: &[usize]| {
+            let mut u = user(id, Access::User, Some(eu), 0);
+            u.tables = kept
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let c = TableCount {
+                        rows: *k,
+                        total_rows: 5000,
+                    };
+                    (format!("T{i}"), c)
+                })
+                .collect();
+            u
+        };
+        let old = snap(
+            GroupMode::Idp,
+            vec![
+                with_tables("a", &[1, 1, 1, 1]),
+                with_tables("b", &[1, 1, 1, 1]),
+            ],
+        );
+        let new = snap(
+            GroupMode::Idp,
+            vec![
+                with_tables("a", &[2, 1001, 0, 5, 7]),
+                with_tables("b", &[3, 1001, 0, 5, 7]),
+            ],
+        );
+        let d = compare("old", &old, "new", &new);
+        let t = texts(&d);
+        assert_eq!(
+            t[0].1,
+            "2 users gain access to more rows of 4 tables (each: `T0` +1 to +2, `T1` +1,000, `T3` +4, `T4` +7)"
+        );
+        assert_eq!(t[1].1, "2 users lose access to 1 row of `T2` each");
+        // T4 is only in the new side's model.
+        assert_eq!(t[2].1, "table `T4` is new (5,000 rows)");
+        assert_eq!(
+            d.users.iter().map(|u| u.verdict).collect::<Vec<_>>(),
+            [Verdict::Mixed, Verdict::Mixed]
         );
     }
 
