@@ -508,6 +508,9 @@ pub mod codes {
     pub const DIRECTORY_UNKNOWN_STATUS: &str = "QSA402";
     /// The same user id appears twice in the directory; the first is kept.
     pub const DIRECTORY_DUPLICATE: &str = "QSA403";
+    /// A stored snapshot (`snapshot --check`, `diff`) that is not a well-formed snapshot this qsa reads;
+    /// located at the file, line and column, saying what was expected.
+    pub const SNAPSHOT_MALFORMED: &str = "QSA404";
     /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
     /// script runs, so `--syntax-only` cannot check it.
     pub const DEFERRED: &str = "QSA006";

@@ -24,9 +24,11 @@ macro_rules! errp {
 }
 
 mod check;
+mod diff;
 mod model_cmd;
 mod preview;
 mod report_cmd;
+mod snapshot;
 
 /// Exit codes of product.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +68,10 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Every user of the directory (or of the security tables): access, reduction, omitted fields.
     Report(ReportArgs),
+    /// Write who sees what as a deterministic snapshot (--out FILE), or compare with one (--check FILE).
+    Snapshot(snapshot::SnapshotArgs),
+    /// Who gains or loses access, rows or fields between two scripts or snapshots. Exit 0 same, 1 changed.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -252,6 +258,8 @@ pub fn main() -> ExitCode {
         Command::Model(a) => model_cmd::run(a),
         Command::Preview(a) => preview::run(a),
         Command::Report(a) => report_cmd::run(a),
+        Command::Snapshot(a) => snapshot::run(a),
+        Command::Diff(a) => diff::run(a),
     };
     exit.into()
 }

@@ -1,5 +1,8 @@
-//! Stage 5: turn results into text (human, JSON, CSV, HTML, SARIF). Produces strings; never prints.
+//! Stage 5: turn results into text (human, JSON, CSV, HTML, SARIF, snapshots), read snapshots back and
+//! compare them (diff). Produces strings; never prints.
 
 pub mod diagnostics;
+pub mod diff;
 pub mod model;
+pub mod snapshot;
 pub mod users;
