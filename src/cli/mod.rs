@@ -26,6 +26,7 @@ macro_rules! errp {
 mod check;
 mod model_cmd;
 mod preview;
+mod progress;
 mod report_cmd;
 
 /// Exit codes of product.md.
@@ -129,6 +130,9 @@ pub struct RunArgs {
     /// `windows-1251` (default: UTF-8 when valid, else windows-1252)
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
+    /// No progress bars on stderr (they are only shown when stderr is a terminal)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -337,6 +341,7 @@ impl RunArgs {
                 .collect::<Result<_, _>>()?,
             reload_user: self.reload_user.clone(),
             encoding: self.encoding()?,
+            progress: progress::stderr(self.quiet),
         })
     }
 
