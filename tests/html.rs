@@ -387,7 +387,6 @@ fn hostile_values_stay_text_in_chromium() {
         dom.contains("data-group=\"<SVG ONLOAD=DOCUMENT.BODY.DATASET.PWNED=3>\"")
             || dom.contains("data-group=\"&lt;SVG ONLOAD=DOCUMENT.BODY.DATASET.PWNED=3&gt;\"")
     );
-    assert!(dom.contains("&lt;i&gt;x&lt;/i&gt;") || !dom.contains("<i>x</i>"));
     // A filter of markup is a filter, not markup.
     let f = self::dom(&chromium, &dir, &page, "filter=%3Csvg");
     assert_eq!(shown_users(&f), ["auth0|sybil"]);

@@ -66,21 +66,25 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// JSON that is safe inside a `<script>` element: `<`, `>`, `&` and the JavaScript line terminators
+/// JSON text made safe inside a `<script>` element: `<`, `>`, `&` and the JavaScript line terminators
 /// as `\u` escapes (they only occur inside JSON strings, where the escape means the same character).
-fn script_json(j: &J) -> String {
-    let s = serde_json::to_string(j).unwrap_or_else(|_| "null".into());
+fn script_json(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 64);
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
+    let mut last = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '<' => "\\u003c",
+            '>' => "\\u003e",
+            '&' => "\\u0026",
+            '\u{2028}' => "\\u2028",
+            '\u{2029}' => "\\u2029",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(esc);
+        last = i + c.len_utf8();
     }
+    out.push_str(&s[last..]);
     out
 }
 
@@ -227,8 +231,128 @@ struct ProfileKey<'a> {
     tables: &'a BTreeMap<String, crate::reduce::TableCount>,
 }
 
+/// A profile as the page reads it: access, denied reason, selections (numbers into `selections`),
+/// omitted fields, rows kept per app table (in `tables` order), applied security rows (into `rows`).
+type ProfileJson<'a> = (
+    &'static str,
+    Option<&'a str>,
+    Vec<usize>,
+    &'a [String],
+    Vec<Option<usize>>,
+    Vec<usize>,
+);
+
+/// A user as the page reads it: id, e-mail, name, profile, [dec] rule set (into `rule_sets`), groups.
+type UserJson<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    usize,
+    usize,
+    &'a [i64],
+);
+
+/// The users' rows of the page, with what they share numbered once: profiles, selections, rule sets.
+#[derive(Default)]
+struct Shared<'a> {
+    profiles: Vec<ProfileJson<'a>>,
+    selections: Vec<(&'a str, &'a Option<Vec<String>>)>,
+    rule_sets: Vec<String>,
+    users: Vec<UserJson<'a>>,
+}
+
+impl<'a> Shared<'a> {
+    fn collect(
+        input: &HtmlInput<'a>,
+        order: &[usize],
+        app_names: &[&str],
+        applied_rows: &[Vec<usize>],
+        groups: &'a Groups,
+    ) -> Shared<'a> {
+        let mut out = Shared::default();
+        // Users of one evaluated profile share its Arcs: look those up first, the content only once.
+        type Fast<'k> = (Option<usize>, usize, usize, Option<&'k str>, &'k [String]);
+        let mut by_ptr: HashMap<Fast<'a>, usize> = HashMap::new();
+        let mut by_content: HashMap<ProfileKey<'a>, usize> = HashMap::new();
+        let mut selection_of: HashMap<(&str, &Option<Vec<String>>), usize> = HashMap::new();
+        let mut rule_set_of: HashMap<&[&str], usize> = HashMap::new();
+        for &i in order {
+            let Some(u) = input.results.get(i) else {
+                continue;
+            };
+            let applied = input.applied.of_user.get(i).copied().flatten();
+            let fast = (
+                applied,
+                std::sync::Arc::as_ptr(&u.reduction) as usize,
+                std::sync::Arc::as_ptr(&u.tables) as usize,
+                u.denied_reason.as_deref(),
+                u.omitted_fields.as_slice(),
+            );
+            let p = match by_ptr.get(&fast) {
+                Some(&p) => p,
+                None => {
+                    let key = ProfileKey {
+                        applied,
+                        access: u.access.as_str(),
+                        reason: u.denied_reason.as_deref(),
+                        omitted: &u.omitted_fields,
+                        reduction: &u.reduction,
+                        tables: &u.tables,
+                    };
+                    let next = out.profiles.len();
+                    let p = *by_content.entry(key).or_insert(next);
+                    if p == next {
+                        let sels = u
+                            .reduction
+                            .iter()
+                            .map(|(f, v)| {
+                                let n = out.selections.len();
+                                let s = *selection_of.entry((f.as_str(), v)).or_insert(n);
+                                if s == n {
+                                    out.selections.push((f.as_str(), v));
+                                }
+                                s
+                            })
+                            .collect();
+                        let kept = app_names
+                            .iter()
+                            .map(|t| u.tables.get(*t).map(|c| c.rows))
+                            .collect();
+                        let rows = applied.and_then(|a| applied_rows.get(a));
+                        out.profiles.push((
+                            u.access.as_str(),
+                            u.denied_reason.as_deref(),
+                            sels,
+                            &u.omitted_fields,
+                            kept,
+                            rows.cloned().unwrap_or_default(),
+                        ));
+                    }
+                    by_ptr.insert(fast, p);
+                    p
+                }
+            };
+            let next = out.rule_sets.len();
+            let r = *rule_set_of.entry(&u.rules).or_insert(next);
+            if r == next {
+                out.rule_sets.push(u.rules.join(" "));
+            }
+            let user_groups = groups.of_user.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            out.users.push((
+                &u.id,
+                u.email.as_deref(),
+                u.name.as_deref(),
+                p,
+                r,
+                user_groups,
+            ));
+        }
+        out
+    }
+}
+
 /// The page's data: everything the script renders.
-fn page_data(input: &HtmlInput<'_>, order: &[usize]) -> J {
+fn page_data(input: &HtmlInput<'_>, order: &[usize]) -> String {
     let run = input.prepared.run;
     let sec_tables = &run.security.tables;
     let table_rows: Vec<usize> = sec_tables.iter().map(|t| t.row_count()).collect();
@@ -269,53 +393,7 @@ fn page_data(input: &HtmlInput<'_>, order: &[usize]) -> J {
         .map(|p| rows.of(p, &table_rows))
         .collect();
     let groups = Groups::collect(input);
-    let mut profile_of: HashMap<ProfileKey<'_>, usize> = HashMap::new();
-    let mut profiles: Vec<J> = vec![];
-    let mut users: Vec<J> = Vec::with_capacity(order.len());
-    for &i in order {
-        let Some(u) = input.results.get(i) else {
-            continue;
-        };
-        let applied = input.applied.of_user.get(i).copied().flatten();
-        let key = ProfileKey {
-            applied,
-            access: u.access.as_str(),
-            reason: u.denied_reason.as_deref(),
-            omitted: &u.omitted_fields,
-            reduction: &u.reduction,
-            tables: &u.tables,
-        };
-        let next = profiles.len();
-        let p = *profile_of.entry(key).or_insert_with(|| {
-            let reduction: Vec<J> = u.reduction.iter().map(|(f, v)| json!([f, v])).collect();
-            let kept: Vec<J> = app_names
-                .iter()
-                .map(|t| match u.tables.get(*t) {
-                    Some(c) => json!(c.rows),
-                    None => J::Null,
-                })
-                .collect();
-            let applied_rows = applied.and_then(|a| applied_rows.get(a));
-            profiles.push(json!({
-                "access": u.access.as_str(),
-                "reason": u.denied_reason,
-                "reduction": reduction,
-                "omitted": u.omitted_fields,
-                "kept": kept,
-                "rows": applied_rows.cloned().unwrap_or_default(),
-            }));
-            next
-        });
-        let user_groups = groups.of_user.get(i).cloned().unwrap_or_default();
-        users.push(json!([
-            u.id,
-            u.email,
-            u.name,
-            p,
-            u.rules.join(" "),
-            user_groups
-        ]));
-    }
+    let shared = Shared::collect(input, order, &app_names, &applied_rows, &groups);
     let grants: HashMap<&str, &GroupGrant> =
         input.groups.iter().map(|g| (g.value.as_str(), g)).collect();
     let groups_json: Vec<J> = groups
@@ -349,19 +427,38 @@ fn page_data(input: &HtmlInput<'_>, order: &[usize]) -> J {
         .into_iter()
         .map(|r| (r.to_string(), J::from(crate::report::users::rule_text(r))))
         .collect();
-    json!({
-        "target": input.target.as_str(),
-        "group_mode": input.mode.number(),
-        "tables": app_names,
-        "totals": app.values().collect::<Vec<_>>(),
-        "security_tables": sec_json,
-        "rows": rows_json,
-        "profiles": profiles,
-        "users": users,
-        "groups": groups_json,
-        "diagnostics": diags,
-        "rules": rules,
-    })
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        target: &'static str,
+        group_mode: u8,
+        tables: Vec<&'a str>,
+        totals: Vec<usize>,
+        security_tables: Vec<J>,
+        rows: Vec<J>,
+        selections: &'a [(&'a str, &'a Option<Vec<String>>)],
+        profiles: &'a [ProfileJson<'a>],
+        rule_sets: &'a [String],
+        users: &'a [UserJson<'a>],
+        groups: Vec<J>,
+        diagnostics: Vec<J>,
+        rules: serde_json::Map<String, J>,
+    }
+    let page = Page {
+        target: input.target.as_str(),
+        group_mode: input.mode.number(),
+        tables: app_names.clone(),
+        totals: app.values().copied().collect(),
+        security_tables: sec_json,
+        rows: rows_json,
+        selections: &shared.selections,
+        profiles: &shared.profiles,
+        rule_sets: &shared.rule_sets,
+        users: &shared.users,
+        groups: groups_json,
+        diagnostics: diags,
+        rules,
+    };
+    serde_json::to_string(&page).unwrap_or_else(|_| "null".into())
 }
 
 /// Users in report order (by id, then e-mail), as indices into `results`.
@@ -372,6 +469,19 @@ fn report_order(results: &[UserResult]) -> Vec<usize> {
         a.id.cmp(&b.id).then_with(|| a.email.cmp(&b.email))
     });
     order
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `qsa report --format html`.
@@ -415,7 +525,8 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
     let card = |out: &mut String, class: &str, label: &str, n: usize| {
         let _ = writeln!(
             out,
-            "<div class=\"card {class}\"><div class=\"n\" id=\"count-{class}\">{n}</div><div class=\"label\">{label}</div></div>"
+            "<div class=\"card {class}\"><div class=\"n\" id=\"count-{class}\">{}</div><div class=\"label\">{label}</div></div>",
+            thousands(n)
         );
     };
     card(&mut out, "users", "users", input.results.len());
@@ -425,10 +536,10 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
     let _ = writeln!(
         out,
         "<div class=\"card diag\"><div class=\"n\" id=\"count-diagnostics\">{}</div><div class=\"label\">diagnostics: {} errors, {} warnings, {} info</div></div>",
-        diags.len(),
-        severity(crate::diag::Severity::Error),
-        severity(crate::diag::Severity::Warning),
-        severity(crate::diag::Severity::Info)
+        thousands(diags.len()),
+        thousands(severity(crate::diag::Severity::Error)),
+        thousands(severity(crate::diag::Severity::Warning)),
+        thousands(severity(crate::diag::Severity::Info))
     );
     out.push_str("</section>\n");
     out.push_str(concat!(
@@ -470,6 +581,15 @@ mod tests {
         );
         let back: J = serde_json::from_str(&s).unwrap_or_default();
         assert_eq!(back, j);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(100_010), "100,010");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -18,6 +18,14 @@
   }
   function groupOf(ref) { return ref < 0 ? -(ref + 1) : ref; }
 
+  // Profiles are written as arrays (100k users): read them as objects once.
+  D.profiles = D.profiles.map(function (p) {
+    return {
+      access: p[0], reason: p[1], omitted: p[3], kept: p[4], rows: p[5],
+      reduction: p[2].map(function (s) { return D.selections[s]; })
+    };
+  });
+
   // Per user: lower-cased texts the filter looks in.
   var users = D.users;
   var hay = users.map(function (u) {
@@ -31,7 +39,7 @@
       email: String(u[USER.email] || "").toLowerCase(),
       name: String(u[USER.name] || "").toLowerCase(),
       access: p.access.toLowerCase(),
-      rules: String(u[USER.rules]).toLowerCase(),
+      rules: D.rule_sets[u[USER.rules]].toLowerCase(),
       groups: groups,
       groupValues: u[USER.groups].map(function (g) { return D.groups[groupOf(g)].value.toLowerCase(); })
     };
@@ -98,7 +106,7 @@
   function sortKey(col) {
     if (col === "email") return function (i) { return String(users[i][USER.email] || ""); };
     if (col === "access") return function (i) { return ACCESS_ORDER[D.profiles[users[i][USER.profile]].access]; };
-    if (col === "rules") return function (i) { return String(users[i][USER.rules]); };
+    if (col === "rules") return function (i) { return D.rule_sets[users[i][USER.rules]]; };
     var t = D.tables.indexOf(col);
     if (t >= 0) return function (i) { var k = D.profiles[users[i][USER.profile]].kept[t]; return k === null ? -1 : k; };
     return null;
@@ -147,6 +155,13 @@
     thead.appendChild(tr);
   }
 
+  // Whole percent, but never 0% for some rows nor 100% for not all of them.
+  function percent(kept, total) {
+    var p = Math.round(kept / total * 100);
+    if (kept > 0 && p === 0) return "<1%";
+    if (kept < total && p === 100) return ">99%";
+    return p + "%";
+  }
   function bar(kept, total, denied) {
     var td = el("td", "cell");
     if (kept === null || kept === undefined) { td.textContent = "–"; return td; }
@@ -157,7 +172,7 @@
     b.appendChild(fill);
     var nums = el("div", "nums");
     add(nums, el("b", null, fmt(kept)), document.createTextNode(" / " + fmt(total)));
-    if (total > 0 && !denied) nums.appendChild(document.createTextNode("  ·  " + Math.round(frac * 100) + "%"));
+    if (total > 0 && !denied) nums.appendChild(document.createTextNode("  ·  " + percent(kept, total)));
     td.title = fmt(kept) + " of " + fmt(total) + " rows kept";
     return add(td, b, nums);
   }
@@ -175,7 +190,7 @@
     tr.appendChild(acc);
     D.tables.forEach(function (_, t) { tr.appendChild(bar(p.kept[t], D.totals[t], p.access === "DENIED")); });
     var rules = el("td");
-    String(u[USER.rules]).split(" ").filter(Boolean).forEach(function (r) {
+    D.rule_sets[u[USER.rules]].split(" ").filter(Boolean).forEach(function (r) {
       var s = el("span", "rule", r);
       s.title = D.rules[r] || "";
       rules.appendChild(s);
@@ -258,7 +273,7 @@
       s.title = grp.names.join(", ") + (g < 0 ? " (not counted under group mode " + D.group_mode + ")" : "");
       gr.appendChild(s);
     });
-    var rules = String(u[USER.rules]).split(" ").filter(Boolean);
+    var rules = D.rule_sets[u[USER.rules]].split(" ").filter(Boolean);
     var dec = section(box, "[dec] rules this result depends on", true);
     if (!rules.length) dec.appendChild(el("p", "muted", "none"));
     rules.forEach(function (r) {
@@ -327,8 +342,7 @@
     var hr = el("tr");
     ["Group", "Held as", "Members", "Security rows naming it", "Grant"].forEach(function (h) { hr.appendChild(el("th", null, h)); });
     add(t, add(el("thead"), hr));
-    var body = el("tbody");
-    D.groups.forEach(function (g, i) {
+    paged(t, D.groups, 200, function (g, i) {
       var tr = el("tr");
       tr.dataset.group = g.value;
       add(tr, add(el("td"), el("span", "value", g.value)));
@@ -371,9 +385,30 @@
         }
       }
       tr.appendChild(gt);
-      body.appendChild(tr);
+      return tr;
     });
-    t.appendChild(body);
+  }
+
+  // Rows of `items` into `table`, `size` at a time, with a "show more" button below the table.
+  function paged(table, items, size, row) {
+    var body = el("tbody");
+    table.appendChild(body);
+    var wrap = el("div", "more");
+    var button = el("button");
+    button.type = "button";
+    wrap.appendChild(button);
+    table.parentNode.parentNode.appendChild(wrap);
+    var done = 0;
+    function next() {
+      var frag = document.createDocumentFragment();
+      var end = Math.min(items.length, done + size);
+      for (; done < end; done++) frag.appendChild(row(items[done], done));
+      body.appendChild(frag);
+      button.hidden = done >= items.length;
+      button.textContent = "Show " + fmt(Math.min(size, items.length - done)) + " more of " + fmt(items.length);
+    }
+    button.addEventListener("click", next);
+    next();
   }
 
   // ---------------------------------------------------------------- diagnostics
@@ -383,13 +418,10 @@
     var hr = el("tr");
     ["Severity", "Code", "Message", "Where"].forEach(function (h) { hr.appendChild(el("th", null, h)); });
     add(t, add(el("thead"), hr));
-    var body = el("tbody");
-    D.diagnostics.forEach(function (d) {
+    paged(t, D.diagnostics, 500, function (d) {
       var tr = el("tr");
-      add(tr, add(el("td"), el("span", "badge " + d[0], d[0])), el("td", "at", d[1]), el("td", null, d[2]), el("td", "at", d[3]));
-      body.appendChild(tr);
+      return add(tr, add(el("td"), el("span", "badge " + d[0], d[0])), el("td", "at", d[1]), el("td", null, d[2]), el("td", "at", d[3]));
     });
-    t.appendChild(body);
   }
 
   readHash();
