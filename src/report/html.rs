@@ -574,7 +574,7 @@ mod tests {
     #[test]
     fn script_json_cannot_close_the_block() {
         let j = json!({ "id": "</script><script>alert(1)</script>", "x": "a&b>\u{2028}" });
-        let s = script_json(&j);
+        let s = script_json(&j.to_string());
         assert!(
             !s.contains('<') && !s.contains('>') && !s.contains('&'),
             "{s}"
