@@ -150,6 +150,18 @@ fn block<'a>(dom: &'a str, attr: &str, until: &str) -> &'a str {
     &dom[at..end]
 }
 
+/// The details panel of user `id` (opened through the URL hash).
+fn details_of(chromium: &Path, dir: &Path, page: &Path, id: &str) -> String {
+    let d = dom(
+        chromium,
+        dir,
+        page,
+        &format!("open={}", id.replace('|', "%7C")),
+    );
+    let start = format!("<div class=\"details\" data-user=\"{id}\">");
+    block(&d, &start, "</div></div></td></tr>").to_string()
+}
+
 /// The markup of the group view's row of GROUP value `value`.
 fn group_row<'a>(dom: &'a str, value: &str) -> &'a str {
     let start = format!("<tr data-group=\"{value}\">");
@@ -290,12 +302,7 @@ fn example_report_in_chromium() {
     assert!(s.contains("<th data-sort=\"Sales\" class=\"sorted desc\""));
 
     // Details of one user: access, selections, omitted fields, [dec] rules, applied rows with lines.
-    let d = dom(&chromium, &dir, &page, "open=auth0%7Cgrace0003");
-    let details = block(
-        &d,
-        "<div class=\"details\" data-user=\"auth0|grace0003\">",
-        "</div></div></td></tr>",
-    );
+    let details = details_of(&chromium, &dir, &page, "auth0|grace0003");
     assert!(details.contains("<span class=\"badge USER\">USER</span>"));
     assert!(
         details.contains("<b>REGION: </b><span class=\"value\">US</span>"),
@@ -310,12 +317,7 @@ fn example_report_in_chromium() {
         !details.contains("sales.qvs:17:1"),
         "only the row that applied"
     );
-    let d = dom(&chromium, &dir, &page, "open=okta%7C00u1eve0006");
-    let details = block(
-        &d,
-        "<div class=\"details\" data-user=\"okta|00u1eve0006\">",
-        "</div></div></td></tr>",
-    );
+    let details = details_of(&chromium, &dir, &page, "okta|00u1eve0006");
     assert!(details.contains("not listed: no Section Access row applies to this user"));
     assert!(details.contains("none: the user cannot open the app"));
 

@@ -37,6 +37,25 @@ impl Prepared<'_> {
     /// The security rows that apply to each user (I1–I4, A3): one evaluation of the security model per
     /// distinct identity key, no evaluation of the app.
     pub fn applied_profiles(&self, users: &[User]) -> AppliedProfiles {
+        let (key_of, per_key) = self.applicable_by_key(users);
+        let (distinct, profile_index) = first_seen(per_key.iter());
+        let of_user = key_of
+            .iter()
+            .map(|k| profile_index.get(per_key.get((*k)?)?).copied())
+            .collect();
+        AppliedProfiles {
+            of_user,
+            profiles: distinct.into_iter().cloned().collect(),
+        }
+    }
+
+    /// Per user, the number of its identity key (`None`: the user's status keeps them out of the app);
+    /// per distinct key (in order of first appearance), the applicable rows. Users who match the same
+    /// identity symbols share their applicable rows, so the security model is evaluated once per key.
+    pub(super) fn applicable_by_key(
+        &self,
+        users: &[User],
+    ) -> (Vec<Option<usize>>, Vec<ProfileKey>) {
         let sec = &self.security;
         let keys: Vec<Option<IdentityKey>> = users
             .par_iter()
@@ -47,18 +66,11 @@ impl Prepared<'_> {
             .par_iter()
             .map(|k| compact(sec.applicable_for(k)))
             .collect();
-        let (distinct, profile_index) = first_seen(per_key.iter());
-        let of_user = keys
+        let key_of = keys
             .iter()
-            .map(|k| {
-                let i = *key_index.get(k.as_ref()?)?;
-                profile_index.get(per_key.get(i)?).copied()
-            })
+            .map(|k| key_index.get(k.as_ref()?).copied())
             .collect();
-        AppliedProfiles {
-            of_user,
-            profiles: distinct.into_iter().cloned().collect(),
-        }
+        (key_of, per_key)
     }
 
     /// Security row `row` (0-based) of security table `table`: its cells and where it comes from.

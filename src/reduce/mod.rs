@@ -28,7 +28,7 @@ pub mod reference;
 pub use applied::{AppliedProfiles, GroupGrant};
 
 use crate::access::directory::User;
-use crate::access::model::{IdentityKey, SecurityModel, RELOAD_IDENTITY};
+use crate::access::model::{SecurityModel, RELOAD_IDENTITY};
 use crate::access::{group_mode, GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
 use crate::model::bitset::Bitset;
@@ -693,22 +693,10 @@ impl<'a> Prepared<'a> {
         // Applicable rows as compact row lists (one user usually matches a few rows of a security table
         // that may have one row per user): the profile key.
         // Users who match the same identity symbols share their applicable rows.
-        let keys: Vec<Option<IdentityKey>> = users
-            .par_iter()
-            .map(|u| u.status.can_open().then(|| sec.identity_key(u)))
-            .collect();
-        let (key_list, key_index) = first_seen(keys.iter().flatten());
-        let per_key: Vec<ProfileKey> = key_list
-            .par_iter()
-            .map(|k| compact(sec.applicable_for(k)))
-            .collect();
-        let applicable: Vec<Option<&ProfileKey>> = keys
+        let (key_of, per_key) = self.applicable_by_key(users);
+        let applicable: Vec<Option<&ProfileKey>> = key_of
             .iter()
-            .map(|k| {
-                k.as_ref()
-                    .and_then(|k| key_index.get(k))
-                    .map(|&i| &per_key[i])
-            })
+            .map(|k| k.and_then(|i| per_key.get(i)))
             .collect();
         let (distinct, profiles) = first_seen(applicable.iter().flatten().copied());
         lap("applicable rows");
