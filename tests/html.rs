@@ -81,6 +81,7 @@ fn browser(chromium: &Path, dir: &Path, extra: &[String], url: &str) -> std::pro
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        "--disable-dev-shm-usage",
         "--no-first-run",
         "--disable-extensions",
         "--disable-sync",

@@ -95,3 +95,73 @@ fn progress_on_a_terminal_goes_to_stderr_only() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The library's hooks: the runner reports each file it reads, `evaluate` its phases; each phase ends.
+#[test]
+fn library_reports_file_reads_and_evaluation_phases() {
+    use qsa::progress::{Progress, ProgressRef};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+    impl Log {
+        fn push(&self, s: String) {
+            if let Ok(mut l) = self.0.lock() {
+                l.push(s);
+            }
+        }
+    }
+    impl Progress for Log {
+        fn start(&self, phase: &str, total: u64) {
+            self.push(format!("start {phase} {total}"));
+        }
+        fn inc(&self, n: u64) {
+            self.push(format!("inc {n}"));
+        }
+        fn finish(&self) {
+            self.push("finish".into());
+        }
+    }
+
+    let log = Arc::new(Log::default());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let opts = qsa::script::RunOptions {
+        progress: ProgressRef(log.clone()),
+        ..Default::default()
+    };
+    let run = qsa::script::run_file(&root.join("fixtures/example/sales.qvs"), &opts).expect("runs");
+    let mut prepared =
+        qsa::reduce::prepare(&run, qsa::access::Target::Cloud).unwrap_or_else(|d| panic!("{d:?}"));
+    prepared.set_progress(ProgressRef(log.clone()));
+    let users = prepared.listed_users();
+    let _ = prepared.evaluate(&users, false);
+    let lines = log.0.lock().map(|l| l.clone()).unwrap_or_default();
+    let size = |f: &str| {
+        std::fs::metadata(root.join("fixtures/example/data").join(f))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    let regions = format!("start reading regions.csv {}", size("regions.csv"));
+    let sales = format!("start reading sales.csv {}", size("sales.csv"));
+    let evaluating = format!(
+        "start evaluating {} users {}",
+        users.len(),
+        qsa::reduce::EVALUATE_STEPS
+    );
+    for want in [&regions, &sales, &evaluating] {
+        assert!(lines.contains(want), "{want} in {lines:?}");
+    }
+    // Every phase that starts finishes; no more steps than announced.
+    let starts = lines.iter().filter(|l| l.starts_with("start ")).count();
+    let finishes = lines.iter().filter(|l| *l == "finish").count();
+    assert_eq!(starts, finishes, "{lines:?}");
+    let at = lines.iter().position(|l| *l == evaluating).unwrap_or(0);
+    let steps: u64 = lines[at..]
+        .iter()
+        .filter_map(|l| l.strip_prefix("inc ")?.parse::<u64>().ok())
+        .sum();
+    assert!(
+        steps >= 5 && steps <= qsa::reduce::EVALUATE_STEPS,
+        "{lines:?}"
+    );
+}

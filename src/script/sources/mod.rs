@@ -253,8 +253,8 @@ pub fn read_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceErr
     read_file_with(path, format, &crate::progress::NoProgress)
 }
 
-/// [`read_file`], telling `progress` about it: one phase per file ("reading NAME"), in bytes; delimited
-/// text reports every 1% of the file, the other formats when the file is read.
+/// [`read_file`], telling `progress` about it: one phase per file ("reading NAME"); delimited text
+/// reports its position in bytes every 1% of the file, the other formats only start and finish.
 pub fn read_file_with(
     path: &Path,
     format: &[FormatItem],
@@ -264,9 +264,14 @@ pub fn read_file_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let kind = file_kind(path, format);
+    // Delimited text reports its position; the other readers only start and finish (a spinner).
+    let size = match kind {
+        FileKind::Text => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        _ => 0,
+    };
     let mut ticker = crate::progress::Ticker::new(progress, &format!("reading {name}"), size);
-    let out = match file_kind(path, format) {
+    let out = match kind {
         FileKind::Text => read_text_file(path, format, &mut ticker),
         FileKind::Qvd => qvd::read_qvd(path),
         FileKind::Parquet => parquet::read_parquet(path),
