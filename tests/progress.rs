@@ -161,7 +161,7 @@ fn library_reports_file_reads_and_evaluation_phases() {
         .filter_map(|l| l.strip_prefix("inc ")?.parse::<u64>().ok())
         .sum();
     assert!(
-        steps >= 5 && steps <= qsa::reduce::EVALUATE_STEPS,
+        (5..=qsa::reduce::EVALUATE_STEPS).contains(&steps),
         "{lines:?}"
     );
 }
