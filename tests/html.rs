@@ -245,7 +245,17 @@ fn example_report_in_chromium() {
     let finance = group_row(&all, "FINANCE");
     assert!(finance.contains("<td>Finance (IdP)</td>"), "{finance}");
     assert!(finance.contains(">1 user</a>"), "{finance}");
-    assert!(finance.contains("<td>FINANCE</td><td>*</td>"), "{finance}");
+    assert!(
+        finance.contains("<div class=\"at\">Access row 5 · fixtures/example/sales.qvs:20:1</div>"),
+        "{finance}"
+    );
+    for (k, v) in [("ACCESS", "USER"), ("GROUP", "FINANCE"), ("REGION", "*")] {
+        let kv = format!(
+            "<span class=\"kv\"><span class=\"k\">{k}</span><span class=\"v\">{v}</span></span>"
+        );
+        assert!(finance.contains(&kv), "{kv} in {finance}");
+    }
+    assert!(finance.contains("<span class=\"k\">OMIT</span><span class=\"v blank\">blank</span>"));
     assert!(finance.contains("sales.qvs:20:1"), "{finance}");
     let grant = &finance[finance.rfind("<td>").unwrap_or(0)..];
     assert!(

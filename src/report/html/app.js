@@ -242,6 +242,23 @@
     });
   }
 
+  // Security rows as compact blocks (for narrow places): "TABLE row N · file:line", then FIELD value pairs.
+  function compactRows(parent, rowIds, emptyText) {
+    if (!rowIds.length) { parent.appendChild(el("p", "muted", emptyText)); return; }
+    rowIds.forEach(function (r) {
+      var row = D.rows[r], st = D.security_tables[row[0]];
+      var div = el("div", "srow");
+      add(div, el("div", "at", st.name + " row " + row[1] + (row[2] ? " · " + row[2] : "")));
+      st.fields.forEach(function (f, k) {
+        var v = row[3][k];
+        var kv = el("span", "kv");
+        add(kv, el("span", "k", f), el("span", "v" + (v === "" ? " blank" : ""), v === "" ? "blank" : v));
+        div.appendChild(kv);
+      });
+      parent.appendChild(div);
+    });
+  }
+
   function details(i) {
     var u = users[i], p = D.profiles[u[USER.profile]];
     var tr = el("tr", "detail");
@@ -364,7 +381,7 @@
       if (uncounted[i]) m.appendChild(el("div", "muted", fmt(uncounted[i]) + " more hold it, not counted under group mode " + D.group_mode));
       tr.appendChild(m);
       var rows = el("td");
-      securityRows(rows, g.rows, "none");
+      compactRows(rows, g.rows, "none");
       tr.appendChild(rows);
       var gt = el("td");
       if (!g.grant) gt.appendChild(el("span", "muted", "nothing"));
