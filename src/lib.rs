@@ -16,6 +16,7 @@
 //! - [`access`]: the security model (rules S7, A, I, L) and the user directory.
 //! - [`reduce`]: what every user sees (rules L, R, O, U) and a simple polars reference evaluator.
 //! - [`report`]: renders results and diagnostics (human, JSON, CSV, HTML, SARIF, snapshots).
+//! - [`progress`]: the observer the file readers and `reduce` report long phases to (no-op by default).
 //! - [`cli`]: the command line (clap); the only place that prints.
 
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@ pub mod access;
 pub mod cli;
 pub mod diag;
 pub mod model;
+pub mod progress;
 pub mod reduce;
 pub mod report;
 pub mod script;

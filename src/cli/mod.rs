@@ -27,6 +27,7 @@ mod check;
 mod diff;
 mod model_cmd;
 mod preview;
+mod progress;
 mod report_cmd;
 mod snapshot;
 
@@ -135,6 +136,9 @@ pub struct RunArgs {
     /// `windows-1251` (default: UTF-8 when valid, else windows-1252)
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
+    /// No progress bars on stderr (they are only shown when stderr is a terminal)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -345,6 +349,7 @@ impl RunArgs {
                 .collect::<Result<_, _>>()?,
             reload_user: self.reload_user.clone(),
             encoding: self.encoding()?,
+            progress: progress::stderr(self.quiet),
         })
     }
 

@@ -41,7 +41,12 @@ pub(super) fn load(
             return Err(Exit::CouldNotRun);
         }
     };
-    let mut run = match crate::script::run_file(script, &opts) {
+    let progress = opts.progress.clone();
+    let name = script.file_name().unwrap_or_default().to_string_lossy();
+    progress.get().start(&format!("running {name}"), 0);
+    let ran = crate::script::run_file(script, &opts);
+    progress.get().finish();
+    let mut run = match ran {
         Ok(r) => r,
         Err(e) => {
             errln!("qsa: cannot read `{}`: {e}", script.display());
@@ -54,6 +59,7 @@ pub(super) fn load(
     } else {
         None
     };
+    progress.get().start("reading the directory", 0);
     let (dir, catalog, ok) = directory::load(
         &dir_args.directory,
         &dir_args.groups,
@@ -61,6 +67,7 @@ pub(super) fn load(
         &mut run.sources,
         &mut diags,
     );
+    progress.get().finish();
     if !ok {
         eprint_diagnostics(&diags, &run.sources);
         return Err(Exit::CouldNotRun);
@@ -77,7 +84,7 @@ pub fn run(args: ReportArgs) -> Exit {
         };
     let loaded = started.elapsed();
     let target: Target = args.run.target.into();
-    let prepared = match reduce::prepare(&run, target) {
+    let mut prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
         Err(diags) => {
             errln!("qsa: the Section Access cannot be evaluated faithfully; refusing to report what users see");
@@ -91,6 +98,7 @@ pub fn run(args: ReportArgs) -> Exit {
         dir.users.clone()
     };
     let prepared_at = started.elapsed();
+    prepared.set_progress(super::progress::stderr(args.run.quiet));
     let results = prepared.evaluate(&users_in, false);
     let evaluated = started.elapsed();
     let mut diags = prepared.diagnostics.clone();
@@ -109,13 +117,9 @@ pub fn run(args: ReportArgs) -> Exit {
             &run.sources,
         )),
         TableFormat::Csv => super::out(&users::render_csv(&results)),
-        TableFormat::Html => super::out(&users::render_html(
-            &results,
-            target,
-            mode,
-            &diags,
-            &run.sources,
-        )),
+        TableFormat::Html => {
+            super::out(&html_report(&args, &prepared, &users_in, &results, &diags))
+        }
         TableFormat::Human => {
             super::out(&users::render_human(&results, target, mode));
             eprint_diagnostics(&users::all_diagnostics(&results, &diags), &run.sources);
@@ -158,4 +162,33 @@ pub fn run(args: ReportArgs) -> Exit {
     std::mem::forget(run);
     std::mem::forget(dir);
     Exit::Ok
+}
+
+/// `--format html`: the page, with the security rows behind every user and group.
+fn html_report(
+    args: &ReportArgs,
+    prepared: &reduce::Prepared<'_>,
+    users: &[directory::User],
+    results: &[reduce::UserResult],
+    diags: &[Diagnostic],
+) -> String {
+    let script = args
+        .script
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let applied = prepared.applied_profiles(users);
+    let groups = prepared.group_grants();
+    crate::report::html::render_html(&crate::report::html::HtmlInput {
+        script: &script,
+        target: prepared.target,
+        mode: prepared.group_mode(),
+        prepared,
+        users,
+        results,
+        applied: &applied,
+        groups: &groups,
+        diagnostics: diags,
+        sources: &prepared.run.sources,
+    })
 }

@@ -22,10 +22,13 @@
 //!
 //! `R5` never appears: a loop refuses the whole evaluation.
 
+mod applied;
 pub mod reference;
 
+pub use applied::{AppliedProfiles, GroupGrant};
+
 use crate::access::directory::User;
-use crate::access::model::{IdentityKey, SecurityModel, RELOAD_IDENTITY};
+use crate::access::model::{SecurityModel, RELOAD_IDENTITY};
 use crate::access::{group_mode, GroupMode, Target};
 use crate::diag::{codes, Diagnostic};
 use crate::model::bitset::Bitset;
@@ -59,7 +62,7 @@ impl Access {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct TableCount {
     pub rows: usize,
     pub total_rows: usize,
@@ -115,6 +118,8 @@ pub struct Prepared<'a> {
     quotient: OnceLock<Option<Factorized>>,
     stats: Mutex<EvalStats>,
     factorize_from: usize,
+    /// Told about [`Prepared::evaluate`]'s phases (see [`Prepared::set_progress`]).
+    progress: crate::progress::ProgressRef,
 }
 
 fn build_error(e: BuildError, what: &str) -> Diagnostic {
@@ -261,6 +266,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         quotient: OnceLock::new(),
         stats: Mutex::new(EvalStats::default()),
         factorize_from: FACTORIZE_FROM,
+        progress: Default::default(),
     };
     if target == Target::ClientManaged && !run.security.tables.is_empty() {
         let d = p.reload_identity_lint();
@@ -300,6 +306,10 @@ fn compact(kept: Vec<Kept>) -> ProfileKey {
 /// From this many distinct selections on, users are evaluated on the factorized model (building it costs
 /// one pass over the rows; message passing costs one pass per selection).
 const FACTORIZE_FROM: usize = 8;
+
+/// The phases of [`Prepared::evaluate`] as progress steps (applicable rows, grants, distinct selections,
+/// factorize (when it runs), counts, per-user results).
+pub const EVALUATE_STEPS: u64 = 6;
 
 /// Which engine evaluated the selections.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -609,6 +619,12 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// Report the phases of later evaluations to `progress` (one phase of [`EVALUATE_STEPS`] steps per
+    /// [`Prepared::evaluate`]).
+    pub fn set_progress(&mut self, progress: crate::progress::ProgressRef) {
+        self.progress = progress;
+    }
+
     /// Use the factorized model from `n` distinct selections on (default [`FACTORIZE_FROM`]; `0` = always
     /// where possible, `usize::MAX` = never). For tests and benchmarks comparing the two paths.
     pub fn factorize_from(&mut self, n: usize) {
@@ -639,24 +655,7 @@ impl<'a> Prepared<'a> {
         for (t, k) in self.run.security.tables.iter().zip(applicable) {
             for r in 0..t.row_count() {
                 if k.contains(r) {
-                    out.push(AppliedRow {
-                        table: t.name.clone(),
-                        row: r,
-                        origin: t.origins.get(r),
-                        cells: t
-                            .fields
-                            .iter()
-                            .zip(&t.columns)
-                            .map(|(f, c)| {
-                                (
-                                    f.clone(),
-                                    c.get(r)
-                                        .map(|v| v.text_or_empty().into_owned())
-                                        .unwrap_or_default(),
-                                )
-                            })
-                            .collect(),
-                    });
+                    out.push(applied::row_of(t, r));
                 }
             }
         }
@@ -685,26 +684,19 @@ impl<'a> Prepared<'a> {
         let sec = &self.security;
         let clock = std::time::Instant::now();
         let mut phases = vec![];
-        let mut lap = |name: &'static str| phases.push((name, clock.elapsed()));
+        let progress = self.progress.get();
+        progress.start(&format!("evaluating {} users", users.len()), EVALUATE_STEPS);
+        let mut lap = |name: &'static str| {
+            phases.push((name, clock.elapsed()));
+            progress.inc(1);
+        };
         // Applicable rows as compact row lists (one user usually matches a few rows of a security table
         // that may have one row per user): the profile key.
         // Users who match the same identity symbols share their applicable rows.
-        let keys: Vec<Option<IdentityKey>> = users
-            .par_iter()
-            .map(|u| u.status.can_open().then(|| sec.identity_key(u)))
-            .collect();
-        let (key_list, key_index) = first_seen(keys.iter().flatten());
-        let per_key: Vec<ProfileKey> = key_list
-            .par_iter()
-            .map(|k| compact(sec.applicable_for(k)))
-            .collect();
-        let applicable: Vec<Option<&ProfileKey>> = keys
+        let (key_of, per_key) = self.applicable_by_key(users);
+        let applicable: Vec<Option<&ProfileKey>> = key_of
             .iter()
-            .map(|k| {
-                k.as_ref()
-                    .and_then(|k| key_index.get(k))
-                    .map(|&i| &per_key[i])
-            })
+            .map(|k| k.and_then(|i| per_key.get(i)))
             .collect();
         let (distinct, profiles) = first_seen(applicable.iter().flatten().copied());
         lap("applicable rows");
@@ -846,6 +838,7 @@ impl<'a> Prepared<'a> {
             })
             .collect();
         lap("per-user results");
+        progress.finish();
         if let Ok(mut st) = self.stats.lock() {
             *st = EvalStats { phases, ..stats };
         }

@@ -3,6 +3,7 @@
 
 pub mod diagnostics;
 pub mod diff;
+pub mod html;
 pub mod model;
 pub mod snapshot;
 pub mod users;

@@ -523,7 +523,7 @@ impl Runner {
                 }
                 let mut all = Loaded::default();
                 for f in &files {
-                    match sources::read_file(f, format) {
+                    match sources::read_file_with(f, format, self.st.opts.progress.get()) {
                         Ok(mut loaded) => {
                             // S5 trimming applies to values parsed from text and to Excel cells; QVD and
                             // Parquet hold values as stored.
@@ -666,7 +666,7 @@ impl Runner {
                     .map(|(_, p)| p.clone());
                 match supplied {
                     Some(p) => {
-                        match sources::read_file(&p, &[]) {
+                        match sources::read_file_with(&p, &[], self.st.opts.progress.get()) {
                             Ok(mut loaded) => {
                                 normalise(&mut loaded, !verbatim, false);
                                 Some(Base {

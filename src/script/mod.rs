@@ -61,6 +61,8 @@ pub struct RunOptions {
     /// The encoding of the script and its includes (`--encoding`); `None`: a BOM, else UTF-8 when
     /// valid, else Windows-1252 ([`crate::diag::decode_script_bytes_as`]).
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Told about files as they are read (a phase per file; [`crate::progress`]). Default: nobody.
+    pub progress: crate::progress::ProgressRef,
 }
 
 impl Default for RunOptions {
@@ -73,6 +75,7 @@ impl Default for RunOptions {
             vars: Vec::new(),
             reload_user: None,
             encoding: None,
+            progress: Default::default(),
         }
     }
 }

@@ -250,8 +250,29 @@ pub fn read_inline(data: &str, format: &[FormatItem]) -> Result<Loaded, SourceEr
 
 /// Read a file per its format spec (or its extension when the spec names no file type).
 pub fn read_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceError> {
-    match file_kind(path, format) {
-        FileKind::Text => read_text_file(path, format),
+    read_file_with(path, format, &crate::progress::NoProgress)
+}
+
+/// [`read_file`], telling `progress` about it: one phase per file ("reading NAME"); delimited text
+/// reports its position in bytes every 1% of the file, the other formats only start and finish.
+pub fn read_file_with(
+    path: &Path,
+    format: &[FormatItem],
+    progress: &dyn crate::progress::Progress,
+) -> Result<Loaded, SourceError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let kind = file_kind(path, format);
+    // Delimited text reports its position; the other readers only start and finish (a spinner).
+    let size = match kind {
+        FileKind::Text => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        _ => 0,
+    };
+    let mut ticker = crate::progress::Ticker::new(progress, &format!("reading {name}"), size);
+    let out = match kind {
+        FileKind::Text => read_text_file(path, format, &mut ticker),
         FileKind::Qvd => qvd::read_qvd(path),
         FileKind::Parquet => parquet::read_parquet(path),
         FileKind::Excel => excel::read_excel(path, format),
@@ -259,10 +280,17 @@ pub fn read_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceErr
             "`{kind}` files (reading `{}`): qsa reads delimited text, Excel, QVD and Parquet",
             path.display()
         ))),
-    }
+    };
+    ticker.at(size);
+    ticker.finish();
+    out
 }
 
-fn read_text_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceError> {
+fn read_text_file(
+    path: &Path,
+    format: &[FormatItem],
+    ticker: &mut crate::progress::Ticker<'_>,
+) -> Result<Loaded, SourceError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| SourceError::Open {
         path: shown.clone(),
@@ -290,7 +318,11 @@ fn read_text_file(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceEr
         ..Default::default()
     };
     let fmt = text::text_format(format, base)?;
-    text::to_loaded(&text, &fmt, Some(&shown))
+    // Progress in bytes of the file; the decoded text is about as long.
+    let scale = bytes.len() as f64 / text.len().max(1) as f64;
+    text::to_loaded_with(&text, &fmt, Some(&shown), &mut |pos| {
+        ticker.at((pos as f64 * scale) as u64)
+    })
 }
 
 #[cfg(test)]

@@ -196,6 +196,16 @@ pub fn split_records(text: &str, fmt: &TextFormat) -> Vec<Record> {
 pub(crate) fn for_each_record<'a>(
     text: &'a str,
     fmt: &'a TextFormat,
+    f: impl FnMut(usize, Vec<Cow<'a, str>>),
+) {
+    for_each_record_at(text, fmt, &mut |_| {}, f)
+}
+
+/// [`for_each_record`], telling `at` the byte position reached every 1024 records (for progress).
+pub(crate) fn for_each_record_at<'a>(
+    text: &'a str,
+    fmt: &'a TextFormat,
+    at: &mut dyn FnMut(usize),
     mut f: impl FnMut(usize, Vec<Cow<'a, str>>),
 ) {
     let text = if fmt.eof_char {
@@ -213,6 +223,7 @@ pub(crate) fn for_each_record<'a>(
         fmt,
     };
     p.skip_lines(fmt.header_lines);
+    let mut records = 0usize;
     while p.pos < p.s.len() {
         let line = p.line;
         let rest = &p.s[p.pos..];
@@ -229,6 +240,10 @@ pub(crate) fn for_each_record<'a>(
         }
         let cells = p.record();
         f(line, cells);
+        records += 1;
+        if records % 1024 == 0 {
+            at(p.pos);
+        }
     }
 }
 
@@ -439,11 +454,21 @@ pub fn loaded_value(s: &str) -> Value {
 /// Text → a [`Loaded`] table per the format: each column interned by text, so a value is built once per
 /// distinct text of its column. `path` is used for row origins (files) and messages; `None` for INLINE.
 pub fn to_loaded(text: &str, fmt: &TextFormat, path: Option<&str>) -> Result<Loaded, SourceError> {
+    to_loaded_with(text, fmt, path, &mut |_| {})
+}
+
+/// [`to_loaded`], telling `at` the byte position of `text` reached, now and then (for progress).
+pub fn to_loaded_with(
+    text: &str,
+    fmt: &TextFormat,
+    path: Option<&str>,
+    at: &mut dyn FnMut(usize),
+) -> Result<Loaded, SourceError> {
     let mut header: Option<Vec<String>> = None;
     let mut columns: Vec<ColumnBuilder> = Vec::new();
     let mut rows = 0usize;
     let mut first = fmt.labels == Labels::Embedded;
-    for_each_record(text, fmt, |_, cells| {
+    for_each_record_at(text, fmt, at, |_, cells| {
         if first {
             first = false;
             columns = (0..cells.len()).map(|_| ColumnBuilder::new()).collect();
