@@ -305,6 +305,13 @@ pub(crate) fn out(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
+/// Like [`out`], for output written piece by piece (a 100 MB JSON report is never held whole).
+pub(crate) fn out_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let _ = write(&mut w).and_then(|()| w.flush());
+}
+
 /// Split `NAME=VALUE` flag values.
 fn split_pairs(flag: &str, items: &[String]) -> Result<Vec<(String, PathBuf)>, String> {
     items

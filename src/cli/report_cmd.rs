@@ -109,13 +109,9 @@ pub fn run(args: ReportArgs) -> Exit {
     crate::diag::sort_diagnostics(&mut diags);
     let mode = prepared.group_mode();
     match args.format {
-        TableFormat::Json => super::out(&users::render_json(
-            &results,
-            target,
-            mode,
-            &diags,
-            &run.sources,
-        )),
+        TableFormat::Json => {
+            super::out_with(|w| users::write_json(w, &results, target, mode, &diags, &run.sources))
+        }
         TableFormat::Csv => super::out(&users::render_csv(&results)),
         TableFormat::Html => {
             super::out(&html_report(&args, &prepared, &users_in, &results, &diags))

@@ -259,7 +259,18 @@ pub struct ColumnBuilder {
     rising: Option<f64>,
     /// Whether anything but a rising number was pushed (then the probe is always kept).
     mixed: bool,
+    /// Id of each small non-negative whole number met through `push_number` (`UNSET` = not met): a
+    /// customer or product id column is interned with one array read per cell instead of a hash probe.
+    small: Vec<u32>,
 }
+
+/// No id recorded in [`ColumnBuilder::small`].
+const UNSET: u32 = u32::MAX;
+/// Whole numbers below this are looked up in [`ColumnBuilder::small`] (16 MiB at most)...
+const SMALL_MAX: usize = 1 << 22;
+/// ... when below this many times the rows pushed so far (a 10-row table of years 2020–2024 is fine, one
+/// holding the number 4 000 000 is not worth 16 MiB).
+const SMALL_PER_ROW: usize = 64;
 
 impl ColumnBuilder {
     pub fn new() -> Self {
@@ -338,6 +349,17 @@ impl ColumnBuilder {
             }
             self.stop_rising();
         }
+        // A small whole number (not -0, which is keyed apart from 0) seen before: its id without hashing.
+        let small = (n >= 0.0 && n.fract() == 0.0 && n.is_sign_positive())
+            .then_some(n as usize)
+            .filter(|&i| i < SMALL_MAX && i < SMALL_PER_ROW * (self.ids.len() + 1024));
+        if let Some(&id) = small
+            .and_then(|i| self.small.get(i))
+            .filter(|&&id| id != UNSET)
+        {
+            self.ids.push(id);
+            return;
+        }
         let bits = n.to_bits();
         let h = mix64(bits);
         let dict = &self.dict;
@@ -346,6 +368,14 @@ impl ColumnBuilder {
         });
         let id = self.add(found, h, || make(n));
         self.ids.push(id);
+        // The probe would give this id for `n` from now on (entries are never moved or removed).
+        if let Some(i) = small {
+            if self.small.len() <= i {
+                self.small
+                    .resize((i + 1).next_power_of_two().min(SMALL_MAX), UNSET);
+            }
+            self.small[i] = id;
+        }
     }
 
     /// A cell interned by exact identity.
@@ -558,6 +588,54 @@ mod tests {
             Value::Num(n) => (1, Some(n.to_bits()), None),
             Value::Str(s) => (2, None, Some(s.to_string())),
             Value::Dual(n, s) => (3, Some(n.to_bits()), Some(s.to_string())),
+        }
+    }
+
+    /// Small whole numbers take the array path, everything else the probe; ids are the same either way:
+    /// one id per distinct number (by its bits: -0 apart from 0), in order of first appearance.
+    #[test]
+    fn small_whole_numbers_get_the_ids_of_the_probe() {
+        let nums = [
+            7.0,
+            3.0,
+            7.0,
+            -0.0,
+            0.0,
+            2.5,
+            3.0,
+            0.0,
+            -0.0,
+            1e12,
+            4_194_303.0,
+            4_194_304.0,
+            2.5,
+            1e12,
+            -7.0,
+            4_194_303.0,
+            4_194_304.0,
+            f64::NAN,
+            65_536.0,
+            65_536.0,
+            -7.0,
+        ];
+        let mut b = ColumnBuilder::new();
+        for &n in &nums {
+            b.push_number(n, Value::num);
+        }
+        let c = b.finish();
+        let mut first: Vec<u64> = vec![];
+        for (&n, &id) in nums.iter().zip(c.ids()) {
+            let at = first.iter().position(|&f| f == n.to_bits());
+            let want = at.unwrap_or_else(|| {
+                first.push(n.to_bits());
+                first.len() - 1
+            });
+            if n.is_nan() {
+                assert_eq!(id, NULL_ID);
+                first.pop();
+            } else {
+                assert_eq!(id as usize, want, "{n}");
+            }
         }
     }
 

@@ -121,6 +121,25 @@ pub fn render_json(
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
 ) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and every piece written is UTF-8.
+    let _ = write_json(&mut out, results, target, mode, diagnostics, sources);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Users written per batch by [`write_json`].
+const JSON_BATCH: usize = 4096;
+
+/// `qsa report --format json`, written to `w` a batch of users at a time (100k users make ~100 MB of
+/// JSON: it is never held whole in memory).
+pub fn write_json(
+    w: &mut dyn std::io::Write,
+    results: &[UserResult],
+    target: Target,
+    mode: GroupMode,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+) -> std::io::Result<()> {
     let doc = ReportJson {
         schema: "qsa.report/1",
         target: target.as_str(),
@@ -131,36 +150,38 @@ pub fn render_json(
             .map(|d| diagnostic_json(d, sources))
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    // Users are written on all cores, each as serde_json would print it two levels deep (100k users). The
-    // reduction and table maps are shared by the users of one profile: each distinct map is printed once.
-    use rayon::prelude::*;
+    let s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let marker = "\"users\": []";
     let users = sorted(results);
+    let (Some(at), false) = (s.find(marker), users.is_empty()) else {
+        return writeln!(w, "{s}");
+    };
+    w.write_all(s[..at].as_bytes())?;
+    w.write_all(b"\"users\": [\n")?;
+    // Users are written on all cores, each as serde_json would print it two levels deep. The reduction
+    // and table maps are shared by the users of one profile: each distinct map is printed once.
+    use rayon::prelude::*;
     let (reductions, reduction_of) = fragments(&users, |u| &u.reduction);
     let (tables, tables_of) = fragments(&users, |u| &u.tables);
-    let users: Vec<String> = users
-        .par_iter()
-        .enumerate()
-        .map(|(i, u)| user_text(u, &reductions[reduction_of[i]], &tables[tables_of[i]]))
-        .collect();
-    let marker = "\"users\": []";
-    if let (false, Some(at)) = (users.is_empty(), s.find(marker)) {
-        let total = s.len() + users.iter().map(|u| u.len() + 2).sum::<usize>() + 16;
-        let mut out = String::with_capacity(total);
-        out.push_str(&s[..at]);
-        out.push_str("\"users\": [\n");
-        for (i, u) in users.iter().enumerate() {
-            if i > 0 {
-                out.push_str(",\n");
+    for (b, batch) in users.chunks(JSON_BATCH).enumerate() {
+        let texts: Vec<String> = batch
+            .par_iter()
+            .enumerate()
+            .map(|(k, u)| {
+                let i = b * JSON_BATCH + k;
+                user_text(u, &reductions[reduction_of[i]], &tables[tables_of[i]])
+            })
+            .collect();
+        for (k, t) in texts.iter().enumerate() {
+            if b > 0 || k > 0 {
+                w.write_all(b",\n")?;
             }
-            out.push_str(u);
+            w.write_all(t.as_bytes())?;
         }
-        out.push_str("\n  ]");
-        out.push_str(&s[at + marker.len()..]);
-        s = out;
     }
-    s.push('\n');
-    s
+    w.write_all(b"\n  ]")?;
+    w.write_all(s[at + marker.len()..].as_bytes())?;
+    w.write_all(b"\n")
 }
 
 /// Each distinct shared map (by address) printed once, as serde_json prints it three levels deep; and for
