@@ -24,6 +24,7 @@ macro_rules! errp {
 }
 
 mod check;
+mod explain;
 mod model_cmd;
 mod preview;
 mod report_cmd;
@@ -66,6 +67,8 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Every user of the directory (or of the security tables): access, reduction, omitted fields.
     Report(ReportArgs),
+    /// Why one user keeps or loses an app row (--table T --row N) or a value (--value FIELD=VALUE).
+    Explain(explain::ExplainArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -252,6 +255,7 @@ pub fn main() -> ExitCode {
         Command::Model(a) => model_cmd::run(a),
         Command::Preview(a) => preview::run(a),
         Command::Report(a) => report_cmd::run(a),
+        Command::Explain(a) => explain::run(a),
     };
     exit.into()
 }

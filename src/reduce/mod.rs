@@ -22,6 +22,7 @@
 //!
 //! `R5` never appears: a loop refuses the whole evaluation.
 
+pub mod explain;
 pub mod reference;
 
 use crate::access::directory::User;
