@@ -300,6 +300,10 @@ pub fn render_human(e: &Explanation) -> String {
         }
     }
 
+    for c in &w.collisions {
+        let _ = writeln!(out, "   {c}  [I6]");
+    }
+
     let s = &e.security;
     let _ = writeln!(
         out,
@@ -332,12 +336,10 @@ pub fn render_human(e: &Explanation) -> String {
             }
         }
         if !s.others.is_empty() {
-            let parts: Vec<String> = s
-                .others
-                .iter()
-                .map(|o| format!("{} row(s): {}", o.rows, o.reason))
-                .collect();
-            let _ = writeln!(out, "   other rows, not listed: {}", parts.join("; "));
+            let _ = writeln!(out, "   other rows, not listed:");
+            for o in &s.others {
+                let _ = writeln!(out, "     {} row(s): {}", o.rows, o.reason);
+            }
         }
     }
 

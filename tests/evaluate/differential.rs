@@ -52,15 +52,16 @@ fn gen_table(rng: &mut Rng, name: &str, fields: &[String], vals: &[&str]) -> Tab
     t
 }
 
-struct Case {
-    app: Vec<Table>,
-    security: Vec<Table>,
-    target: Target,
-    mode: GroupMode,
-    users: Vec<User>,
+/// A random model, security tables and users (also used by `explain.rs`).
+pub(crate) struct Case {
+    pub(crate) app: Vec<Table>,
+    pub(crate) security: Vec<Table>,
+    pub(crate) target: Target,
+    pub(crate) mode: GroupMode,
+    pub(crate) users: Vec<User>,
 }
 
-fn gen_case(seed: u64) -> Case {
+pub(crate) fn gen_case(seed: u64) -> Case {
     let mut rng = Rng(seed | 1);
     let nt = 1 + rng.below(4);
     let mut fields: Vec<Vec<String>> = vec![vec![]; nt];
@@ -265,7 +266,7 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
+pub(crate) fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -3,8 +3,8 @@
 
 use super::rows::{cells_of, row_at, text_at, CheckFn, Side};
 use super::{
-    inconsistent, Check, ExplainError, Failure, Question, RowAnswer, RowWhy, ValueAnswer,
-    ValueTable, SAMPLES,
+    inconsistent, quoted, some_of, Check, ExplainError, Failure, Question, RowAnswer, RowWhy,
+    ValueAnswer, ValueTable, SAMPLES,
 };
 use crate::access::model::near_misses;
 use crate::model::engine::Kept;
@@ -120,7 +120,7 @@ impl Selections {
                 .iter()
                 .filter_map(|(f, v)| {
                     let v = v.as_ref()?;
-                    Some((f.clone(), (v.iter().cloned().collect(), v.join(", "))))
+                    Some((f.clone(), (v.iter().cloned().collect(), some_of(v))))
                 })
                 .collect(),
         )
@@ -139,8 +139,11 @@ impl Selections {
         };
         let why = match (&value, ok) {
             (None, _) => format!("`{field}` is NULL, and NULL never matches a selection"),
-            (Some(v), true) => format!("`{v}` is in the selection of `{field}`"),
-            (Some(v), false) => format!("`{v}` is not in the selection of `{field}` ({shown})"),
+            (Some(v), true) => format!("{} is in the selection of `{field}`", quoted(v)),
+            (Some(v), false) => format!(
+                "{} is not in the selection of `{field}` ({shown})",
+                quoted(v)
+            ),
         };
         Check {
             field,
@@ -349,8 +352,9 @@ pub(super) fn value_answer(
     {
         (
             format!(
-                "NOT VISIBLE: `{value}` is not in the selection of `{field}` ({})",
-                sel.join(", ")
+                "NOT VISIBLE: {} is not in the selection of `{field}` ({})",
+                quoted(value),
+                some_of(sel)
             ),
             vec!["R1", "R2"],
         )

@@ -292,7 +292,10 @@ fn access_step(
             denied_head(detail, vec!["R2"])
         }
         Access::Admin => {
-            let mut detail = vec![format!("ADMIN on {}", rows_saying("ADMIN").join(", "))];
+            let mut detail = vec![format!(
+                "ACCESS=ADMIN on {}",
+                rows_saying("ADMIN").join(", ")
+            )];
             if grant.user {
                 detail.push(format!(
                     "the rows also say USER ({}): ADMIN wins [dec]",
@@ -311,7 +314,7 @@ fn access_step(
             access: Access::User,
             headline: "USER: the applied rows say USER and none says ADMIN".into(),
             rules: vec!["L2"],
-            detail: vec![format!("USER on {}", rows_saying("USER").join(", "))],
+            detail: vec![format!("ACCESS=USER on {}", rows_saying("USER").join(", "))],
         },
     }
 }

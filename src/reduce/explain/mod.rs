@@ -95,6 +95,25 @@ fn names(list: &[String]) -> String {
     }
 }
 
+/// A value in a sentence: in backquotes, or `an empty text`.
+pub(super) fn quoted(v: &str) -> String {
+    if v.is_empty() {
+        "an empty text".into()
+    } else {
+        format!("`{v}`")
+    }
+}
+
+/// A list of values for a sentence: the first few, then how many more.
+pub(super) fn some_of(values: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut s: Vec<String> = values.iter().take(SHOWN).cloned().collect();
+    if values.len() > SHOWN {
+        s.push(format!("… {} more", values.len() - SHOWN));
+    }
+    s.join(", ")
+}
+
 pub(super) fn did_you_mean(near: &[String]) -> String {
     if near.is_empty() {
         String::new()
@@ -269,6 +288,8 @@ pub struct Who {
     pub group_mode_set: bool,
     pub compared: Vec<Compared>,
     pub groups: Vec<HeldGroup>,
+    /// I6: groups that count and collide after upper-casing (one GROUP value for several groups).
+    pub collisions: Vec<String>,
 }
 
 /// A security row, with why it applied or not.

@@ -98,6 +98,20 @@ pub(super) fn who(p: &Prepared, user: &User) -> Who {
         group_mode_set: p.security.mode_set,
         compared,
         groups,
+        collisions: user
+            .group_collisions(p.target, p.mode)
+            .into_iter()
+            .map(|(upper, gs)| {
+                let names: Vec<String> = gs
+                    .iter()
+                    .map(|g| format!("`{}` ({})", g.name, provider_name(g.provider)))
+                    .collect();
+                format!(
+                    "{} are one GROUP value, `{upper}`: Section Access cannot tell them apart [dec]",
+                    names.join(" and ")
+                )
+            })
+            .collect(),
     }
 }
 
