@@ -652,3 +652,24 @@ fn every_row_verdict_through_the_binary() {
         }
     }
 }
+
+#[test]
+fn readme_example_is_the_real_output() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md reads");
+    let start = "      --user ken@example.org --table Products --row 1\n";
+    let at = readme
+        .find(start)
+        .expect("the README shows the explain example")
+        + start.len();
+    let block = readme[at..].split("```").next().unwrap_or("");
+    assert_eq!(
+        block,
+        human(
+            EXAMPLE,
+            "ken@example.org",
+            &["--table", "Products", "--row", "1"]
+        ),
+        "README.md's `qsa explain` example differs from what qsa prints"
+    );
+}

@@ -28,6 +28,9 @@ pub enum ExplainFormat {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "The question: --table T --row N (T an app table, N its 1-based row in the order the script leaves it) or --value FIELD=VALUE. `--table` also supplies tables: a value with `=` (NAME=FILE) supplies one, a value without `=` names the table to explain."
+)]
 pub struct ExplainArgs {
     pub script: PathBuf,
     #[command(flatten)]
