@@ -14,18 +14,9 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-fn qsa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the qsa binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::qsa;
 
 const EXAMPLE: &[&str] = &[
     "fixtures/example/sales.qvs",
@@ -90,6 +81,15 @@ fn blocking<'a>(why: &'a Value, field: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("a blocking neighbour across {field} in {why:#}"))
 }
 
+/// The answer of a row dropped through the link on `field`, checking which table and selection blocked it;
+/// returns the blocking neighbour.
+fn dropped_through<'a>(why: &'a Value, field: &str, table: &str, selection_in: &str) -> &'a Value {
+    let n = blocking(why, field);
+    assert_eq!(n["table"], table, "{why:#}");
+    assert_eq!(n["selection_in"], selection_in, "{why:#}");
+    n
+}
+
 #[test]
 fn kept_row_by_its_own_value() {
     // Ada: `USER, *, ada@example.org, *, EU` applies by e-mail (I1, I5): REGION = {EU} (R1). Sales row 1
@@ -144,9 +144,7 @@ fn row_dropped_through_a_link_one_hop() {
     let v = row(EXAMPLE, "ken@example.org", "Products", 1);
     let a = &v["answer"];
     assert_eq!(a["verdict"], "DROPPED");
-    let sales = blocking(&a["why"], "ProductId");
-    assert_eq!(sales["table"], "Sales");
-    assert_eq!(sales["selection_in"], "REGION in Sales");
+    let sales = dropped_through(&a["why"], "ProductId", "Sales", "REGION in Sales");
     assert_eq!(
         (&sales["rows_with_value"], &sales["kept_with_value"]),
         (&serde_json::json!(2), &serde_json::json!(0))
@@ -176,13 +174,10 @@ fn row_dropped_through_a_link_two_hops() {
     let v = row(CHAIN, "alice", "OrderLines", 2);
     let a = &v["answer"];
     assert_eq!(a["verdict"], "DROPPED");
-    let orders = blocking(&a["why"], "OrderId");
-    assert_eq!(orders["table"], "Orders");
-    assert_eq!(orders["selection_in"], "REGION in Customers");
+    let orders = dropped_through(&a["why"], "OrderId", "Orders", "REGION in Customers");
     let o2 = &orders["dropped"][0];
     assert_eq!((&o2["table"], &o2["row"]), (&"Orders".into(), &2.into()));
-    let customers = blocking(o2, "CustomerId");
-    assert_eq!(customers["table"], "Customers");
+    let customers = dropped_through(o2, "CustomerId", "Customers", "REGION in Customers");
     let c2 = &customers["dropped"][0];
     assert_eq!((&c2["table"], &c2["row"]), (&"Customers".into(), &2.into()));
     assert_eq!(failing_checks(c2)[0]["value"], "US");
@@ -589,17 +584,8 @@ fn every_row_verdict_is_the_engines_and_the_references() {
                     let Answer::Row(a) = &e.answer else {
                         panic!("a row answer")
                     };
-                    let engine = res.access != Access::Denied
-                        && res
-                            .kept
-                            .as_ref()
-                            .and_then(|k| k.get(ti))
-                            .is_some_and(|k| k.contains(r));
-                    let reference = want.access != Access::Denied
-                        && want
-                            .kept
-                            .get(&t.name)
-                            .is_some_and(|k| k.contains(&(r as u32)));
+                    let engine = res.keeps(ti, r);
+                    let reference = want.keeps(&t.name, r);
                     let ctx = format!("{} {} {} row {}", f.script, u.report_id(), t.name, r + 1);
                     assert_eq!(a.verdict == "KEPT", engine, "{ctx}: {}", a.headline);
                     assert_eq!(engine, reference, "{ctx}");
@@ -633,12 +619,7 @@ fn every_row_verdict_through_the_binary() {
             for (ti, t) in run.app.tables.iter().enumerate() {
                 for r in 0..t.row_count() {
                     let v = row(&[f.script, "--directory", dir], &id, &t.name, r + 1);
-                    let engine = res.access != Access::Denied
-                        && res
-                            .kept
-                            .as_ref()
-                            .and_then(|k| k.get(ti))
-                            .is_some_and(|k| k.contains(r));
+                    let engine = res.keeps(ti, r);
                     assert_eq!(
                         v["answer"]["verdict"] == "KEPT",
                         engine,

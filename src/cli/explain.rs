@@ -6,16 +6,12 @@
 //! value without `=` names the app table to explain (so a table whose name contains `=` cannot be
 //! explained by name).
 
-use super::report_cmd::{eprint_diagnostics, load};
+use super::report_cmd::{eprint_diagnostics, load_one_user, prepare_or_refuse};
 use super::{DirectoryArgs, Exit, RunArgs, UserArgs};
-use crate::access::directory::{Directory, User};
-use crate::access::model::near_misses;
 use crate::access::Target;
-use crate::diag::{codes, Diagnostic};
 use crate::reduce::{self, explain::Question};
 use crate::report::explain as render;
 use clap::{Args, ValueEnum};
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -96,52 +92,7 @@ fn question(args: &ExplainArgs) -> Result<(Question, RunArgs), String> {
     Ok((q, run))
 }
 
-/// `who` among the directory's users, or a message naming the near misses.
-fn find_user(dir: &Directory, who: &str) -> Result<User, Box<Diagnostic>> {
-    if let Some(u) = dir.find(who) {
-        return Ok(u.clone());
-    }
-    let known: BTreeSet<String> = dir
-        .users
-        .iter()
-        .flat_map(|u| u.subject.iter().chain(u.email.iter()).cloned())
-        .collect();
-    let near = near_misses(who, &known);
-    let shown: Vec<String> = known.iter().take(10).map(|k| format!("`{k}`")).collect();
-    let mut d = Diagnostic::error(
-        codes::USER_NOT_FOUND,
-        format!(
-            "user `{who}` is not in the directory (looked up by subject, e-mail and id; {} users)",
-            dir.users.len()
-        ),
-    );
-    d = if near.is_empty() {
-        d.with_help(format!(
-            "users include {}{}",
-            shown.join(", "),
-            if known.len() > shown.len() {
-                ", …"
-            } else {
-                ""
-            }
-        ))
-    } else {
-        d.with_help(format!(
-            "did you mean {}?",
-            near.iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    };
-    Err(Box::new(d))
-}
-
 pub fn run(args: ExplainArgs) -> Exit {
-    let Some(who) = args.user.user.clone() else {
-        errln!("qsa: explain needs --user ID");
-        return Exit::CouldNotRun;
-    };
     let (q, run_args) = match question(&args) {
         Ok(x) => x,
         Err(m) => {
@@ -149,39 +100,20 @@ pub fn run(args: ExplainArgs) -> Exit {
             return Exit::CouldNotRun;
         }
     };
-    let with_dir = !args.directory.directory.is_empty();
-    let (run, dir, _catalog, dir_diags) = match load(
+    let (run, user, dir_diags) = match load_one_user(
         &args.script,
         &run_args,
         &args.directory,
         &args.user,
-        !with_dir,
+        "explain",
     ) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let user = if with_dir {
-        match find_user(&dir, &who) {
-            Ok(u) => u,
-            Err(d) => {
-                eprint_diagnostics(&[*d], &run.sources);
-                return Exit::CouldNotRun;
-            }
-        }
-    } else {
-        match args.user.to_user() {
-            Some(u) => u,
-            None => return Exit::CouldNotRun,
-        }
-    };
     let target: Target = run_args.target.into();
-    let prepared = match reduce::prepare(&run, target) {
+    let prepared = match prepare_or_refuse(&run, target, "explain") {
         Ok(p) => p,
-        Err(diags) => {
-            errln!("qsa: the Section Access cannot be evaluated faithfully; refusing to explain");
-            eprint_diagnostics(&diags, &run.sources);
-            return Exit::CouldNotRun;
-        }
+        Err(e) => return e,
     };
     let results = prepared.evaluate(std::slice::from_ref(&user), true);
     let Some(result) = results.first() else {

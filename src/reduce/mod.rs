@@ -101,6 +101,19 @@ pub struct UserResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl UserResult {
+    /// Does the user keep row `row` of app table `table` (model order)? Needs a result evaluated with
+    /// `detail`; a denied user keeps nothing.
+    pub fn keeps(&self, table: usize, row: usize) -> bool {
+        self.access != Access::Denied
+            && self
+                .kept
+                .as_ref()
+                .and_then(|k| k.get(table))
+                .is_some_and(|k| k.contains(row))
+    }
+}
+
 /// A run ready to evaluate.
 pub struct Prepared<'a> {
     pub run: &'a RunResult,
@@ -900,6 +913,11 @@ impl<'a> Prepared<'a> {
     /// The app data model.
     pub fn app_model(&self) -> &DataModel {
         &self.run.app
+    }
+
+    /// Every app field name.
+    pub fn app_fields(&self) -> &BTreeSet<String> {
+        &self.app_fields
     }
 }
 

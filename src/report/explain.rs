@@ -9,8 +9,17 @@ use crate::reduce::explain::{
     headline, Answer, Check, Explanation, Failure, LinkWhy, RowAnswer, RowRef, RowWhy, SecRow,
     ValueAnswer,
 };
-use crate::report::users::rule_text;
+use crate::report::users::dec_rules_block;
 use std::fmt::Write;
+
+/// The items joined with `, `, or `none`.
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
 
 fn rules(r: &[&str]) -> String {
     if r.is_empty() {
@@ -26,6 +35,11 @@ fn at(a: &str) -> String {
     } else {
         format!("  ({a})")
     }
+}
+
+/// `TABLE row N  (where it came from)`.
+fn row_label(table: &str, row: usize, at_: &str) -> String {
+    format!("{table} row {row}{}", at(at_))
 }
 
 fn check_line(c: &Check) -> String {
@@ -60,10 +74,8 @@ fn nested(out: &mut String, w: &RowWhy, indent: usize) {
     let pad = " ".repeat(indent);
     let _ = writeln!(
         out,
-        "{pad}{} row {}{}: {}",
-        w.table,
-        w.row,
-        at(&w.at),
+        "{pad}{}: {}",
+        row_label(&w.table, w.row, &w.at),
         headline(w)
     );
     if let Some(Failure::Link(_, n)) = w.first_failure() {
@@ -146,7 +158,7 @@ fn row_detail(out: &mut String, checks: &[Check], links: &[LinkWhy], indent: usi
 }
 
 fn sec_row(out: &mut String, s: &SecRow) {
-    let _ = writeln!(out, "     {} row {}{}", s.table, s.row, at(&s.at));
+    let _ = writeln!(out, "     {}", row_label(&s.table, s.row, &s.at));
     let cells: Vec<String> = s
         .cells
         .iter()
@@ -381,10 +393,8 @@ pub fn render_human(e: &Explanation) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "     from {} row {}{}: {gives}  [{}]",
-                    c.table,
-                    c.row,
-                    at(&c.at),
+                    "     from {}: {gives}  [{}]",
+                    row_label(&c.table, c.row, &c.at),
                     c.rule
                 );
             }
@@ -419,20 +429,14 @@ pub fn render_human(e: &Explanation) -> String {
         let _ = writeln!(
             out,
             "   omitted fields: {}{}",
-            if o.omitted.is_empty() {
-                "none".to_string()
-            } else {
-                o.omitted.join(", ")
-            },
+            list_or_none(&o.omitted),
             rules(&["O1"])
         );
         for c in o.from.iter().filter(|c| !c.gives.is_empty()) {
             let _ = writeln!(
                 out,
-                "     from {} row {}{}: `{}` omits {}",
-                c.table,
-                c.row,
-                at(&c.at),
+                "     from {}: `{}` omits {}",
+                row_label(&c.table, c.row, &c.at),
                 c.cell,
                 c.gives.join(", ")
             );
@@ -452,18 +456,7 @@ pub fn render_human(e: &Explanation) -> String {
         Answer::Value(a) => value_answer(&mut out, a),
     }
 
-    let _ = writeln!(
-        out,
-        "\n[dec] rules this result depends on: {}",
-        if e.dec_rules.is_empty() {
-            "none".to_string()
-        } else {
-            e.dec_rules.join(", ")
-        }
-    );
-    for r in &e.dec_rules {
-        let _ = writeln!(out, "  {r}: {}", rule_text(r));
-    }
+    out.push_str(&dec_rules_block(&e.dec_rules));
     out
 }
 

@@ -7,26 +7,18 @@
 //! is not omitted. The security rows explain lists as applied are the engine's.
 //! `PROPTEST_CASES` overrides the default (a quarter of the differential test's).
 
-use crate::common::*;
-use crate::differential::{cases, gen_case};
+use crate::differential::{case_run, cases, engine_and_reference, gen_case, prepared};
 use proptest::prelude::*;
 use qsa::reduce::explain::{explain, Answer, Question};
-use qsa::reduce::{prepare, reference, Access};
+use qsa::reduce::Access;
 use std::collections::BTreeSet;
 
 fn check(seed: u64) -> Result<(), TestCaseError> {
     let c = gen_case(seed);
-    let mode_s = c.mode.number().to_string();
-    let r = run_vars(
-        c.app.clone(),
-        c.security.clone(),
-        &[("QlikCloudGroupMode", &mode_s)],
-    );
-    let p = prepare(&r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))?;
-    let got = p.evaluate(&c.users, true);
-    for (u, g) in c.users.iter().zip(&got) {
-        let want = reference::evaluate(&r.app, &r.security, c.target, c.mode, u)
-            .map_err(|e| TestCaseError::fail(format!("polars: {e}")))?;
+    let r = case_run(&c);
+    let p = prepared(&c, &r)?;
+    let (got, wanted) = engine_and_reference(&c, &r, &p)?;
+    for ((u, g), want) in c.users.iter().zip(&got).zip(wanted) {
         let ctx = |what: String| {
             format!(
                 "seed {seed} user {} {what}\napp {:#?}\nsecurity {:#?}",
@@ -48,16 +40,8 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
                 let Answer::Row(a) = &e.answer else {
                     return Err(TestCaseError::fail("not a row answer"));
                 };
-                let engine = granted
-                    && g.kept
-                        .as_ref()
-                        .and_then(|k| k.get(ti))
-                        .is_some_and(|k| k.contains(row));
-                let refer = want.access != Access::Denied
-                    && want
-                        .kept
-                        .get(&t.name)
-                        .is_some_and(|k| k.contains(&(row as u32)));
+                let engine = g.keeps(ti, row);
+                let refer = want.keeps(&t.name, row);
                 let here = || ctx(format!("{} row {}: {a:#?}", t.name, row + 1));
                 prop_assert_eq!(a.verdict == "KEPT", engine, "{}", here());
                 prop_assert_eq!(engine, refer, "{}", here());
@@ -109,10 +93,7 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
                     t.column(&field).is_some_and(|c| {
                         (0..t.row_count()).any(|row| {
                             c.get(row).and_then(|v| v.text()).as_deref() == Some(value.as_str())
-                                && g.kept
-                                    .as_ref()
-                                    .and_then(|k| k.get(ti))
-                                    .is_some_and(|k| k.contains(row))
+                                && g.keeps(ti, row)
                         })
                     })
                 });

@@ -1,7 +1,7 @@
 //! Step 5: the asked row (KEPT or DROPPED, and through which link) or value (visible or not, and why),
 //! and checking that the question names an app table, row, field and value.
 
-use super::rows::{cells_of, row_at, text_at, CheckFn, Side};
+use super::rows::{cells_of, row_at, text_at, Side};
 use super::{
     inconsistent, quoted, some_of, Check, ExplainError, Failure, Question, RowAnswer, RowWhy,
     ValueAnswer, ValueTable, SAMPLES,
@@ -9,7 +9,6 @@ use super::{
 use crate::access::model::near_misses;
 use crate::model::engine::Kept;
 use crate::reduce::{Access, Prepared, UserResult};
-use crate::script::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the question names, checked against the app (exit 2 when it names nothing).
@@ -18,7 +17,8 @@ pub(super) enum Resolved {
     Value(String, String),
 }
 
-pub(super) fn resolve(run: &RunResult, q: &Question) -> Result<Resolved, ExplainError> {
+pub(super) fn resolve(p: &Prepared, q: &Question) -> Result<Resolved, ExplainError> {
+    let run = p.run;
     let app = &run.app;
     match q {
         Question::Row { table, row } => {
@@ -49,15 +49,11 @@ pub(super) fn resolve(run: &RunResult, q: &Question) -> Result<Resolved, Explain
                 .filter(|t| t.field_index(field).is_some())
                 .collect();
             if holders.is_empty() {
-                let fields: BTreeSet<String> = app
-                    .tables
-                    .iter()
-                    .flat_map(|t| t.fields.iter().cloned())
-                    .collect();
+                let fields = p.app_fields();
                 return Err(ExplainError::UnknownField {
                     name: field.clone(),
-                    near: near_misses(field, &fields),
-                    fields: fields.into_iter().collect(),
+                    near: near_misses(field, fields),
+                    fields: fields.iter().cloned().collect(),
                 });
             }
             let mut texts: BTreeSet<String> = BTreeSet::new();
@@ -93,20 +89,25 @@ pub(super) fn resolve(run: &RunResult, q: &Question) -> Result<Resolved, Explain
     }
 }
 
-/// The app side, for a user who was granted access.
+/// The app side of a user who was granted access: the engine's kept rows, and the cells checked against
+/// the engine's selections.
 fn app_side<'a>(
     p: &'a Prepared,
-    result: &UserResult,
-    kept: &'a [Kept],
-    check: &'a CheckFn<'a>,
-) -> Side<'a> {
+    result: &'a UserResult,
+) -> Result<Side<'a, impl Fn(usize, usize, usize) -> Check + 'a>, ExplainError> {
+    let kept = result
+        .kept
+        .as_deref()
+        .ok_or_else(|| inconsistent("the evaluation kept no row detail".into()))?;
     let selected = result
         .reduction
         .iter()
         .filter(|(_, v)| v.is_some())
         .filter_map(|(f, _)| p.app.field_id(f))
         .collect();
-    Side::new(p.run, &p.run.app, &p.app, kept, selected, check)
+    let sels = Selections::of(result);
+    let check = move |t: usize, ci: usize, r: usize| sels.check(p, t, ci, r);
+    Ok(Side::new(p.run, &p.run.app, &p.app, kept, selected, check))
 }
 
 /// The engine's selections as texts, per reduction field: (values, as shown).
@@ -219,13 +220,8 @@ pub(super) fn row_answer(
         ans.rules = denied_rules.to_vec();
         return Ok(ans);
     }
-    let Some(kept) = result.kept.as_deref() else {
-        return Err(inconsistent("the evaluation kept no row detail".into()));
-    };
-    let engine_kept = kept.get(t).map(|k| k.contains(r)).unwrap_or(false);
-    let sels = Selections::of(result);
-    let check = |t: usize, ci: usize, r: usize| sels.check(p, t, ci, r);
-    let side = app_side(p, result, kept, &check);
+    let side = app_side(p, result)?;
+    let engine_kept = side.is_kept(t, r);
     if side.derived_kept(t, r) != engine_kept {
         return Err(inconsistent(format!(
             "row {} of `{}`: its cells and links do not give the engine's verdict",
@@ -234,7 +230,7 @@ pub(super) fn row_answer(
         )));
     }
     ans.verdict = if engine_kept { "KEPT" } else { "DROPPED" };
-    if matches!(kept.get(t), Some(Kept::All)) {
+    if matches!(side.table_kept(t), Some(Kept::All)) {
         ans.headline = if run.security.tables.is_empty() {
             "KEPT: the script loads no Section Access, so nothing is reduced".into()
         } else {
@@ -279,12 +275,7 @@ pub(super) fn value_answer(
         ans.rules = denied_rules.to_vec();
         return Ok(ans);
     }
-    let Some(kept) = result.kept.as_deref() else {
-        return Err(inconsistent("the evaluation kept no row detail".into()));
-    };
-    let sels = Selections::of(result);
-    let check = |t: usize, ci: usize, r: usize| sels.check(p, t, ci, r);
-    let side = app_side(p, result, kept, &check);
+    let side = app_side(p, result)?;
     for (t, tab) in run.app.tables.iter().enumerate() {
         let Some(ci) = tab.field_index(field) else {
             continue;

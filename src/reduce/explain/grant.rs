@@ -114,15 +114,7 @@ pub(super) fn grant_steps(
                 note: format!(
                     "no app field is named exactly `{}`: it reduces nothing{}",
                     red.name,
-                    {
-                        let app: BTreeSet<String> = run
-                            .app
-                            .tables
-                            .iter()
-                            .flat_map(|t| t.fields.iter().cloned())
-                            .collect();
-                        super::did_you_mean(&near_misses(&red.name, &app))
-                    }
+                    super::did_you_mean(&near_misses(&red.name, p.app_fields()))
                 ),
                 rules: vec!["A2"],
             });
@@ -197,16 +189,10 @@ pub(super) fn grant_steps(
     let cross = cross_product(p, applicable, &fields);
     if sec.has_omit_field() {
         omit.from = contributions(p, applicable, OMIT, &sec.omit_star, "O1");
-        let app_fields: BTreeSet<&String> = run
-            .app
-            .tables
-            .iter()
-            .flat_map(|t| t.fields.iter())
-            .collect();
         omit.no_such_field = grant
             .omit
             .iter()
-            .filter(|f| !app_fields.contains(f))
+            .filter(|f| !p.app_fields().contains(*f))
             .cloned()
             .collect();
     }

@@ -465,7 +465,7 @@ pub fn explain(
     result: &UserResult,
     q: &Question,
 ) -> Result<Explanation, ExplainError> {
-    let resolved = answer::resolve(p.run, q)?;
+    let resolved = answer::resolve(p, q)?;
     let (security, applicable) = security::security_step(p, user, result)?;
     let (access, selections, cross_product, omit) =
         grant::grant_steps(p, user, result, applicable.as_deref(), security.near.len())?;

@@ -53,30 +53,29 @@ pub(super) fn cells_of(model: &DataModel, t: usize, r: usize) -> Vec<Cell> {
 /// Where a selection lies: (table, field id); `None`: no selection.
 type Constraint = Option<(usize, usize)>;
 
-pub(super) type CheckFn<'a> = dyn Fn(usize, usize, usize) -> Check + 'a;
-
 /// One model (app or security) as the engine evaluated it for this user.
-pub(super) struct Side<'a> {
+pub(super) struct Side<'a, C> {
     run: &'a RunResult,
     model: &'a DataModel,
     engine: &'a Engine,
     kept: &'a [Kept],
     /// Field ids that carry a selection.
     selected: BTreeSet<usize>,
-    check: &'a CheckFn<'a>,
+    /// The check of an own cell (table, column, row) of a field with a selection.
+    check: C,
     /// Per (table, link): the (table, field) of the nearest selection across the link, if any.
     constrained: RefCell<HashMap<(usize, usize), Constraint>>,
     kept_keys: RefCell<HashMap<(usize, usize), Bitset>>,
 }
 
-impl<'a> Side<'a> {
+impl<'a, C: Fn(usize, usize, usize) -> Check> Side<'a, C> {
     pub(super) fn new(
         run: &'a RunResult,
         model: &'a DataModel,
         engine: &'a Engine,
         kept: &'a [Kept],
         selected: BTreeSet<usize>,
-        check: &'a CheckFn<'a>,
+        check: C,
     ) -> Self {
         Side {
             run,
@@ -88,6 +87,11 @@ impl<'a> Side<'a> {
             constrained: RefCell::default(),
             kept_keys: RefCell::default(),
         }
+    }
+
+    /// What the engine keeps of table `t`.
+    pub(super) fn table_kept(&self, t: usize) -> Option<&Kept> {
+        self.kept.get(t)
     }
 
     pub(super) fn is_kept(&self, t: usize, r: usize) -> bool {

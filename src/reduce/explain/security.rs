@@ -291,7 +291,7 @@ pub(super) fn security_step(
         }
     };
     let selected: BTreeSet<usize> = sec.identities.iter().map(|&(_, f)| f).collect();
-    let side = Side::new(run, model, &sec.engine, &applicable, selected, &check);
+    let side = Side::new(run, model, &sec.engine, &applicable, selected, check);
     let mut others: BTreeMap<String, usize> = BTreeMap::new();
     let mut near_hidden = 0usize;
     for (ti, t) in model.tables.iter().enumerate() {
