@@ -4,9 +4,18 @@
 use serde_json::Value;
 use std::process::Command;
 
-#[path = "support/mod.rs"]
-mod support;
-use support::qsa;
+fn qsa(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the qsa binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 fn report_json() -> Value {
     let (code, stdout, stderr) = qsa(&[

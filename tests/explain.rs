@@ -12,11 +12,11 @@ use qsa::reduce::{prepare, reference, Access};
 use qsa::script::{run_file, RunOptions};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
-#[path = "support/mod.rs"]
-mod support;
-use support::qsa;
+#[path = "common/binary.rs"]
+mod binary;
+
+use binary::{qsa, qsa_env};
 
 const EXAMPLE: &[&str] = &[
     "fixtures/example/sales.qvs",
@@ -455,13 +455,8 @@ fn output_is_deterministic() {
         let mut args = vec!["explain"];
         args.extend_from_slice(CHAIN);
         args.extend(["--user", "alice", "--table", "OrderLines", "--row", "2"]);
-        let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
-            .args(&args)
-            .env("RAYON_NUM_THREADS", threads)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("the qsa binary runs");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), a);
+        let (code, out, _) = qsa_env(&args, &[("RAYON_NUM_THREADS", threads)]);
+        assert_eq!((code, out.as_str()), (0, a.as_str()));
     }
 }
 

@@ -527,7 +527,7 @@ pub fn render_preview(
     out
 }
 
-/// The closing block of `preview` and `explain`: the [dec] rules a result depends on, with their meaning.
+/// The closing block of `preview` and `explain`: the \[dec\] rules a result depends on, with their meaning.
 pub fn dec_rules_block(rules: &[&str]) -> String {
     let mut out = String::new();
     let _ = writeln!(

@@ -1,15 +1,16 @@
 //! `qsa explain`: the chain of reasons behind one user's result, for one app row or one field value.
 //!
-//! Every verdict here is the engine's: which security rows apply is [`SecurityModel::applicable_for`]
-//! (the bitsets [`Prepared::evaluate`] uses), what they grant is [`SecurityModel::grant`], the selections
-//! and the kept rows are the [`UserResult`] of `evaluate(…, detail = true)`. This module only says *why*:
+//! Every verdict here is the engine's: the security rows that apply, the selections and the kept rows are
+//! the [`UserResult`] of [`Prepared::evaluate`] with `detail = true`, and what the applied rows grant is
+//! [`crate::access::model::SecurityModel::grant`] of those rows. This module only says *why*:
 //! for a row, which of its own cells fail a selection, and for each link (R4), the key value, whether the
 //! far side constrains the row, and which of the far side's kept rows hold the value (or why the ones that
 //! hold it were dropped, a few hops deep).
 //!
 //! The reasons are checked against the verdicts: a row's reasons must give back the engine's
 //! KEPT/DROPPED (own cells all in the selections, and no constraining link whose far side keeps no row
-//! with the row's key). A disagreement is an error ([`ExplainError::Inconsistent`]): qsa refuses rather
+//! with the row's key); for security rows, own cells are the identity cells against the user's values
+//! ([`crate::access::model::SecurityModel::identity_key`]), checked for every security row. A disagreement is an error ([`ExplainError::Inconsistent`]): qsa refuses rather
 //! than print an explanation of a verdict it did not reach.
 //!
 //! # Rows
@@ -449,7 +450,7 @@ pub struct Explanation {
     pub cross_product: Option<CrossProduct>,
     pub omit: OmitStep,
     pub answer: Answer,
-    /// The [dec] rules the user's result depends on (the engine's list).
+    /// The \[dec\] rules the user's result depends on (the engine's list).
     pub dec_rules: Vec<&'static str>,
 }
 
