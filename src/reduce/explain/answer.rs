@@ -221,14 +221,7 @@ pub(super) fn row_answer(
         return Ok(ans);
     }
     let side = app_side(p, result)?;
-    let engine_kept = side.is_kept(t, r);
-    if side.derived_kept(t, r) != engine_kept {
-        return Err(inconsistent(format!(
-            "row {} of `{}`: its cells and links do not give the engine's verdict",
-            r + 1,
-            tab.name
-        )));
-    }
+    let engine_kept = side.verdict(t, r)?;
     ans.verdict = if engine_kept { "KEPT" } else { "DROPPED" };
     if matches!(side.table_kept(t), Some(Kept::All)) {
         ans.headline = if run.security.tables.is_empty() {
@@ -294,15 +287,7 @@ pub(super) fn value_answer(
                 continue;
             }
             vt.rows_with_value += 1;
-            let k = side.is_kept(t, r);
-            if side.derived_kept(t, r) != k {
-                return Err(inconsistent(format!(
-                    "row {} of `{}`: its cells and links do not give the engine's verdict",
-                    r + 1,
-                    tab.name
-                )));
-            }
-            if k {
+            if side.verdict(t, r)? {
                 vt.kept_with_value += 1;
                 if vt.kept_example.is_none() {
                     vt.kept_example = Some(side.row_ref(t, r));

@@ -3,7 +3,7 @@
 //! security tables), the row's key value, whether the far side constrains the row, and which of the far
 //! side's kept rows hold the key (or why the rows that hold it were dropped, a few hops deep).
 
-use super::{Cell, Check, LinkWhy, Neighbour, RowRef, RowWhy, MAX_DEPTH, SAMPLES};
+use super::{Cell, Check, ExplainError, LinkWhy, Neighbour, RowRef, RowWhy, MAX_DEPTH, SAMPLES};
 use crate::model::bitset::Bitset;
 use crate::model::engine::{Engine, Kept, NULL};
 use crate::model::{DataModel, RowOrigin};
@@ -219,8 +219,22 @@ impl<'a, C: Fn(usize, usize, usize) -> Check> Side<'a, C> {
             .collect()
     }
 
+    /// The engine's verdict on row `r` of `t`, once the reasons give it back; otherwise
+    /// [`ExplainError::Inconsistent`] (qsa does not explain a verdict its reasons do not reach).
+    pub(super) fn verdict(&self, t: usize, r: usize) -> Result<bool, ExplainError> {
+        let kept = self.is_kept(t, r);
+        if self.derived_kept(t, r) != kept {
+            return Err(ExplainError::Inconsistent(format!(
+                "row {} of `{}`: its own cells and links do not give the engine's verdict",
+                r + 1,
+                self.engine.tables[t].name
+            )));
+        }
+        Ok(kept)
+    }
+
     /// The verdict the reasons give: every own cell passes, and no constraining link lacks the key.
-    pub(super) fn derived_kept(&self, t: usize, r: usize) -> bool {
+    fn derived_kept(&self, t: usize, r: usize) -> bool {
         if self.own_checks(t, r).iter().any(|c| !c.ok) {
             return false;
         }

@@ -3,8 +3,7 @@
 
 use super::rows::{cells_of, text_at, Side};
 use super::{
-    inconsistent, Check, Compared, ExplainError, HeldGroup, OtherRows, SecRow, SecurityStep, Who,
-    NEAR_LIMIT,
+    Check, Compared, ExplainError, HeldGroup, OtherRows, SecRow, SecurityStep, Who, NEAR_LIMIT,
 };
 use crate::access::directory::{Provider, User};
 use crate::access::model::{is_blank, Identity, SecurityModel, ACCESS};
@@ -315,14 +314,7 @@ pub(super) fn security_step(
             .collect();
         let access_c = t.field_index(ACCESS);
         for r in 0..t.row_count() {
-            let applied = side.is_kept(ti, r);
-            if side.derived_kept(ti, r) != applied {
-                return Err(inconsistent(format!(
-                    "security row {} of `{}`: its identity cells and links do not give the engine's verdict",
-                    r + 1,
-                    t.name
-                )));
-            }
+            let applied = side.verdict(ti, r)?;
             let checks = side.own_checks(ti, r);
             let failing: Vec<&Check> = checks.iter().filter(|c| !c.ok).collect();
             let named = ids
