@@ -1,5 +1,6 @@
 //! Section Access evaluation: worked examples (section-access.md §8), one test per rule id, directory
-//! formats, the differential property test against the polars reference, and the CLI report contract.
+//! formats, the differential property test against the polars reference, `qsa explain` against both on the same
+//! random models, and the CLI report contract.
 
 #[path = "evaluate/applied.rs"]
 mod applied;
@@ -13,5 +14,7 @@ mod differential;
 mod directory;
 #[path = "evaluate/examples.rs"]
 mod examples;
+#[path = "evaluate/explain.rs"]
+mod explain;
 #[path = "evaluate/rules.rs"]
 mod rules;

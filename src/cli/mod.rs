@@ -25,6 +25,7 @@ macro_rules! errp {
 
 mod check;
 mod diff;
+mod explain;
 mod model_cmd;
 mod preview;
 mod progress;
@@ -73,6 +74,8 @@ pub enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// Who gains or loses access, rows or fields between two scripts or snapshots. Exit 0 same, 1 changed.
     Diff(diff::DiffArgs),
+    /// Why one user keeps or loses an app row (--table T --row N) or a value (--value FIELD=VALUE).
+    Explain(explain::ExplainArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -264,6 +267,7 @@ pub fn main() -> ExitCode {
         Command::Report(a) => report_cmd::run(a),
         Command::Snapshot(a) => snapshot::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Explain(a) => explain::run(a),
     };
     exit.into()
 }

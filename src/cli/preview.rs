@@ -2,7 +2,7 @@
 //! kept per table, omitted fields, sample rows, the [dec] rules the result depends on; `--export DIR`
 //! writes the user's reduced tables (CSV or Parquet, omitted fields removed).
 
-use super::report_cmd::{eprint_diagnostics, load};
+use super::report_cmd::{eprint_diagnostics, load_one_user, prepare_or_refuse};
 use super::{Exit, ExportFormat, PreviewArgs, TableFormat};
 use crate::access::Target;
 use crate::diag::{codes, Diagnostic};
@@ -14,47 +14,20 @@ use polars::prelude::*;
 use std::path::Path;
 
 pub fn run(args: PreviewArgs) -> Exit {
-    let Some(who) = args.user.user.clone() else {
-        errln!("qsa: preview needs --user ID");
-        return Exit::CouldNotRun;
-    };
-    let with_dir = !args.directory.directory.is_empty();
-    let (run, dir, _catalog, dir_diags) = match load(
+    let (run, user, dir_diags) = match load_one_user(
         &args.script,
         &args.run,
         &args.directory,
         &args.user,
-        !with_dir,
+        "preview",
     ) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let user = if with_dir {
-        match dir.find(&who) {
-            Some(u) => u.clone(),
-            None => {
-                let d = Diagnostic::error(
-                    codes::USER_NOT_FOUND,
-                    format!("user `{who}` is not in the directory (looked up by subject, e-mail and id)"),
-                );
-                eprint_diagnostics(&[d], &run.sources);
-                return Exit::CouldNotRun;
-            }
-        }
-    } else {
-        match args.user.to_user() {
-            Some(u) => u,
-            None => return Exit::CouldNotRun,
-        }
-    };
     let target: Target = args.run.target.into();
-    let prepared = match reduce::prepare(&run, target) {
+    let prepared = match prepare_or_refuse(&run, target, "preview") {
         Ok(p) => p,
-        Err(diags) => {
-            errln!("qsa: the Section Access cannot be evaluated faithfully; refusing to preview");
-            eprint_diagnostics(&diags, &run.sources);
-            return Exit::CouldNotRun;
-        }
+        Err(e) => return e,
     };
     let results = prepared.evaluate(std::slice::from_ref(&user), true);
     let Some(result) = results.first() else {

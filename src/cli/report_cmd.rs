@@ -2,11 +2,13 @@
 //! tables): access, reduction, omitted fields, rows per table, [dec] rules.
 
 use super::{Exit, ReportArgs, TableFormat};
-use crate::access::directory;
+use crate::access::directory::{self, Directory, User};
+use crate::access::model::near_misses;
 use crate::access::Target;
-use crate::diag::{Diagnostic, SourceMap};
+use crate::diag::{codes, Diagnostic, SourceMap};
 use crate::reduce;
 use crate::report::users;
+use std::collections::BTreeSet;
 
 /// Print diagnostics to stderr.
 pub(super) fn eprint_diagnostics(diags: &[Diagnostic], sources: &SourceMap) {
@@ -16,6 +18,20 @@ pub(super) fn eprint_diagnostics(diags: &[Diagnostic], sources: &SourceMap) {
             crate::report::diagnostics::render_human(diags, sources, false)
         );
     }
+}
+
+/// Prepare the evaluation, or refuse (exit 2) with the reasons when the Section Access cannot be evaluated
+/// faithfully; `what` completes "refusing to …".
+pub(super) fn prepare_or_refuse<'a>(
+    run: &'a crate::script::RunResult,
+    target: Target,
+    what: &str,
+) -> Result<reduce::Prepared<'a>, Exit> {
+    reduce::prepare(run, target).map_err(|diags| {
+        errln!("qsa: the Section Access cannot be evaluated faithfully; refusing to {what}");
+        eprint_diagnostics(&diags, &run.sources);
+        Exit::CouldNotRun
+    })
 }
 
 /// Run the script and load the directory; `Err` = exit 2 (already reported).
@@ -73,6 +89,74 @@ pub(super) fn load(
         return Err(Exit::CouldNotRun);
     }
     Ok((run, dir, catalog, diags))
+}
+
+/// `who` among the directory's users, or a message naming the near misses.
+fn find_user(dir: &Directory, who: &str) -> Result<User, Box<Diagnostic>> {
+    if let Some(u) = dir.find(who) {
+        return Ok(u.clone());
+    }
+    let known: BTreeSet<String> = dir
+        .users
+        .iter()
+        .flat_map(|u| u.subject.iter().chain(u.email.iter()).cloned())
+        .collect();
+    let near = near_misses(who, &known);
+    let shown: Vec<String> = known.iter().take(10).map(|k| format!("`{k}`")).collect();
+    let mut d = Diagnostic::error(
+        codes::USER_NOT_FOUND,
+        format!(
+            "user `{who}` is not in the directory (looked up by subject, e-mail and id; {} users)",
+            dir.users.len()
+        ),
+    );
+    d = if near.is_empty() {
+        d.with_help(format!(
+            "users include {}{}",
+            shown.join(", "),
+            if known.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        ))
+    } else {
+        d.with_help(format!(
+            "did you mean {}?",
+            near.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    };
+    Err(Box::new(d))
+}
+
+/// Run the script and find the one user of `--user`: in the directory when one is given (by subject,
+/// e-mail or id; near misses when not found), else the command-line user. `Err` = exit 2 (already
+/// reported); `command` names the command in the message for a missing `--user`.
+pub(super) fn load_one_user(
+    script: &std::path::Path,
+    run_args: &super::RunArgs,
+    dir_args: &super::DirectoryArgs,
+    user_args: &super::UserArgs,
+    command: &str,
+) -> Result<(crate::script::RunResult, User, Vec<Diagnostic>), Exit> {
+    let Some(who) = user_args.user.clone() else {
+        errln!("qsa: {command} needs --user ID");
+        return Err(Exit::CouldNotRun);
+    };
+    let with_dir = !dir_args.directory.is_empty();
+    let (run, dir, _catalog, dir_diags) = load(script, run_args, dir_args, user_args, !with_dir)?;
+    let user = if with_dir {
+        find_user(&dir, &who).map_err(|d| {
+            eprint_diagnostics(&[*d], &run.sources);
+            Exit::CouldNotRun
+        })?
+    } else {
+        user_args.to_user().ok_or(Exit::CouldNotRun)?
+    };
+    Ok((run, user, dir_diags))
 }
 
 pub fn run(args: ReportArgs) -> Exit {

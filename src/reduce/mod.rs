@@ -23,6 +23,7 @@
 //! `R5` never appears: a loop refuses the whole evaluation.
 
 mod applied;
+pub mod explain;
 pub mod reference;
 
 pub use applied::{AppliedProfiles, GroupGrant};
@@ -101,6 +102,19 @@ pub struct UserResult {
     pub kept: Option<Vec<Kept>>,
     /// Findings about this user (I6 collisions, R6 empty app).
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl UserResult {
+    /// Does the user keep row `row` of app table `table` (model order)? Needs a result evaluated with
+    /// `detail`; a denied user keeps nothing.
+    pub fn keeps(&self, table: usize, row: usize) -> bool {
+        self.access != Access::Denied
+            && self
+                .kept
+                .as_ref()
+                .and_then(|k| k.get(table))
+                .is_some_and(|k| k.contains(row))
+    }
 }
 
 /// A run ready to evaluate.
@@ -892,6 +906,11 @@ impl<'a> Prepared<'a> {
     /// The app data model.
     pub fn app_model(&self) -> &DataModel {
         &self.run.app
+    }
+
+    /// Every app field name.
+    pub fn app_fields(&self) -> &BTreeSet<String> {
+        &self.app_fields
     }
 }
 

@@ -27,6 +27,17 @@ pub struct RefResult {
     pub omitted: Vec<String>,
 }
 
+impl RefResult {
+    /// Does the user keep row `row` of app table `table`? A denied user keeps nothing.
+    pub fn keeps(&self, table: &str, row: usize) -> bool {
+        self.access != Access::Denied
+            && self
+                .kept
+                .get(table)
+                .is_some_and(|k| k.binary_search(&(row as u32)).is_ok())
+    }
+}
+
 fn frame(t: &Table) -> PolarsResult<DataFrame> {
     let mut cols: Vec<Column> = t
         .fields

@@ -4,6 +4,7 @@
 pub mod diagnostics;
 pub mod diff;
 pub mod html;
+pub mod explain;
 pub mod model;
 pub mod snapshot;
 pub mod users;

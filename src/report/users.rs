@@ -541,16 +541,23 @@ pub fn render_preview(
             }
         }
     }
+    out.push_str(&dec_rules_block(&u.rules));
+    out
+}
+
+/// The closing block of `preview` and `explain`: the \[dec\] rules a result depends on, with their meaning.
+pub fn dec_rules_block(rules: &[&str]) -> String {
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "\n[dec] rules this result depends on: {}",
-        if u.rules.is_empty() {
+        if rules.is_empty() {
             "none".to_string()
         } else {
-            u.rules.join(", ")
+            rules.join(", ")
         }
     );
-    for r in &u.rules {
+    for r in rules {
         let _ = writeln!(out, "  warning: depends on {r} [dec]: {}", rule_text(r));
     }
     out

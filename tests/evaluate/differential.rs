@@ -52,15 +52,16 @@ fn gen_table(rng: &mut Rng, name: &str, fields: &[String], vals: &[&str]) -> Tab
     t
 }
 
-struct Case {
-    app: Vec<Table>,
-    security: Vec<Table>,
-    target: Target,
-    mode: GroupMode,
-    users: Vec<User>,
+/// A random model, security tables and users (also used by `explain.rs`).
+pub(crate) struct Case {
+    pub(crate) app: Vec<Table>,
+    pub(crate) security: Vec<Table>,
+    pub(crate) target: Target,
+    pub(crate) mode: GroupMode,
+    pub(crate) users: Vec<User>,
 }
 
-fn gen_case(seed: u64) -> Case {
+pub(crate) fn gen_case(seed: u64) -> Case {
     let mut rng = Rng(seed | 1);
     let nt = 1 + rng.below(4);
     let mut fields: Vec<Vec<String>> = vec![vec![]; nt];
@@ -198,19 +199,47 @@ fn kept_rows(k: &Kept, total: usize) -> Vec<u32> {
         .collect()
 }
 
-fn check(seed: u64) -> Result<(), TestCaseError> {
-    let c = gen_case(seed);
+/// The case's run prepared for evaluation.
+pub(crate) fn prepared<'a>(
+    c: &Case,
+    r: &'a qsa::script::RunResult,
+) -> Result<qsa::reduce::Prepared<'a>, TestCaseError> {
+    prepare(r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))
+}
+
+/// Every user of the case evaluated by the engine (with detail) and by the reference.
+pub(crate) fn engine_and_reference(
+    c: &Case,
+    r: &qsa::script::RunResult,
+    p: &qsa::reduce::Prepared,
+) -> Result<(Vec<qsa::reduce::UserResult>, Vec<reference::RefResult>), TestCaseError> {
+    let got = p.evaluate(&c.users, true);
+    let wanted = c
+        .users
+        .iter()
+        .map(|u| {
+            reference::evaluate(&r.app, &r.security, c.target, c.mode, u)
+                .map_err(|e| TestCaseError::fail(format!("polars: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((got, wanted))
+}
+
+/// The case as a run, its group mode set by the script.
+pub(crate) fn case_run(c: &Case) -> qsa::script::RunResult {
     let mode_s = c.mode.number().to_string();
-    let r = run_vars(
+    run_vars(
         c.app.clone(),
         c.security.clone(),
         &[("QlikCloudGroupMode", &mode_s)],
-    );
-    let p = prepare(&r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))?;
-    let got = p.evaluate(&c.users, true);
-    for (u, g) in c.users.iter().zip(&got) {
-        let want = reference::evaluate(&r.app, &r.security, c.target, c.mode, u)
-            .map_err(|e| TestCaseError::fail(format!("polars: {e}")))?;
+    )
+}
+
+fn check(seed: u64) -> Result<(), TestCaseError> {
+    let c = gen_case(seed);
+    let r = case_run(&c);
+    let (got, wanted) = engine_and_reference(&c, &r, &prepared(&c, &r)?)?;
+    for ((u, g), want) in c.users.iter().zip(&got).zip(wanted) {
         let ctx = || {
             format!(
                 "seed {seed} user {}\napp {:#?}\nsecurity {:#?}",
@@ -240,11 +269,9 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     }
     // The factorized model (many selections per pass) against message passing and the reference: every
     // field of every user, R4's markers included.
-    let mut fast =
-        prepare(&r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))?;
+    let mut fast = prepared(&c, &r)?;
     fast.factorize_from(0);
-    let mut slow =
-        prepare(&r, c.target).map_err(|d| TestCaseError::fail(format!("refused: {d:?}")))?;
+    let mut slow = prepared(&c, &r)?;
     slow.factorize_from(usize::MAX);
     let f = fast.evaluate(&c.users, false);
     let s = slow.evaluate(&c.users, false);
@@ -265,7 +292,7 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
+pub(crate) fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
