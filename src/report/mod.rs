@@ -3,8 +3,8 @@
 
 pub mod diagnostics;
 pub mod diff;
-pub mod html;
 pub mod explain;
+pub mod html;
 pub mod model;
 pub mod snapshot;
 pub mod users;

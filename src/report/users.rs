@@ -156,7 +156,7 @@ pub fn write_json(
     let (Some(at), false) = (s.find(marker), users.is_empty()) else {
         return writeln!(w, "{s}");
     };
-    w.write_all(s[..at].as_bytes())?;
+    w.write_all(&s.as_bytes()[..at])?;
     w.write_all(b"\"users\": [\n")?;
     // Users are written on all cores, each as serde_json would print it two levels deep. The reduction
     // and table maps are shared by the users of one profile: each distinct map is printed once.
@@ -180,7 +180,7 @@ pub fn write_json(
         }
     }
     w.write_all(b"\n  ]")?;
-    w.write_all(s[at + marker.len()..].as_bytes())?;
+    w.write_all(&s.as_bytes()[at + marker.len()..])?;
     w.write_all(b"\n")
 }
 
