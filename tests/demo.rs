@@ -14,18 +14,16 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/demo_app.rs"]
+mod demo_app;
 #[path = "demo/generate.rs"]
 mod generate;
 
 use binary::{qsa, qsa_env, rows, user};
+use demo_app::{demo_dir, plain_kept, ALL_CATEGORIES, ALL_REGIONS, GROUPS, LIB, SCRIPT, USERS};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-
-const SCRIPT: &str = "fixtures/demo/sales_analytics.qvs";
-const LIB: &str = "DataFiles=fixtures/demo/data";
-const USERS: &str = "fixtures/demo/users.json";
-const GROUPS: &str = "fixtures/demo/groups.json";
 
 /// Line of the `SecurityMatrix:` label, where the load of `section_access.csv` starts.
 const SECURITY_LOAD_LINE: u64 = 74;
@@ -48,10 +46,6 @@ const KATRIN: &str = "00u3lNOmCnyYYRJCa5jQ"; // Supply Chain + CG-EMEA-Data-Stew
 const OLIVER: &str = "00u0CgSNldMUuHWt822z"; // Supply Chain; granted by USERID
 const TOM: &str = "00u4Vk45vEL5ToOUQJuq"; // All Employees only
 const BEN: &str = "00un2yIJNXhvqxfLtgfd"; // invited
-
-fn demo_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
-}
 
 fn report_args(format: &str) -> Vec<&str> {
     vec![
@@ -92,9 +86,6 @@ fn codes_and_lines(diagnostics: &Value) -> Vec<(String, Option<u64>)> {
         })
         .collect()
 }
-
-const ALL_CATEGORIES: [&str; 4] = ["COFFEE", "EQUIPMENT", "SUPPLIES", "TEA"];
-const ALL_REGIONS: [&str; 3] = ["AMERICAS", "APAC", "EMEA"];
 
 // ------------------------------------------------------------------------------------ the data files
 
@@ -152,60 +143,10 @@ fn users_export_is_a_qlik_user_ls_array_of_50() {
 }
 
 /// Orders and order lines kept for a selection of regions and categories (`None`: not reduced),
-/// counted with plain loops over the files as the `qvd` crate and the `csv` crate read them. The
-/// schema is a tree (Customers - Orders - OrderLines - Products), so R4 comes down to: a line is kept
-/// when its product and its order's customer are kept; an order when its customer is kept and, if
-/// categories are reduced, it has a kept line.
+/// counted with plain loops over the files (`tests/common/demo_app.rs`).
 fn plain_count(regions: Option<&[&str]>, categories: Option<&[&str]>) -> (usize, usize) {
-    let data = demo_dir().join("data");
-    let column = |file: &str, name: &str| -> Vec<String> {
-        let t = qvd::read_qvd_file(&data.join("qvd").join(file).display().to_string()).unwrap();
-        let c = t.column_index(name).unwrap();
-        t.column_strings(c)
-            .into_iter()
-            .map(|s| s.unwrap())
-            .collect()
-    };
-    let csv_rows = |file: &str| -> Vec<csv::StringRecord> {
-        csv::Reader::from_path(data.join("csv").join(file))
-            .unwrap()
-            .records()
-            .map(|r| r.unwrap())
-            .collect()
-    };
-    let region_of: BTreeMap<String, String> = csv_rows("countries.csv")
-        .iter()
-        .map(|r| (r[0].to_string(), r[2].to_uppercase()))
-        .collect();
-    let customers: BTreeSet<String> = csv_rows("customers.csv")
-        .iter()
-        .filter(|r| regions.is_none_or(|rs| rs.contains(&region_of[&r[3]].as_str())))
-        .map(|r| r[0].to_string())
-        .collect();
-    let products: BTreeSet<String> = column("Products.qvd", "ProductID")
-        .into_iter()
-        .zip(column("Products.qvd", "Category"))
-        .filter(|(_, c)| categories.is_none_or(|cs| cs.contains(&c.to_uppercase().as_str())))
-        .map(|(p, _)| p)
-        .collect();
-    let order_customer: BTreeMap<String, String> = column("Orders.qvd", "OrderID")
-        .into_iter()
-        .zip(column("Orders.qvd", "CustomerID"))
-        .collect();
-    let kept_lines: Vec<String> = column("OrderLines.qvd", "OrderID")
-        .into_iter()
-        .zip(column("OrderLines.qvd", "ProductID"))
-        .filter(|(o, p)| products.contains(p) && customers.contains(&order_customer[o]))
-        .map(|(o, _)| o)
-        .collect();
-    let with_kept_line: BTreeSet<&String> = kept_lines.iter().collect();
-    let kept_orders = order_customer
-        .iter()
-        .filter(|(o, c)| {
-            customers.contains(*c) && (categories.is_none() || with_kept_line.contains(o))
-        })
-        .count();
-    (kept_orders, kept_lines.len())
+    let k = plain_kept(regions, categories);
+    (k.orders, k.lines)
 }
 
 #[test]
@@ -227,6 +168,18 @@ fn hand_counts_agree_with_a_plain_count_of_the_files() {
         (223, 315)
     );
     assert_eq!(plain_count(Some(&["APAC"]), Some(&["EQUIPMENT"])), (17, 19));
+    // Customers, calendar days and regions (the days with a kept order).
+    let kept = |r: Option<&[&str]>, c: Option<&[&str]>| {
+        let k = plain_kept(r, c);
+        (k.customers, k.days, k.regions)
+    };
+    assert_eq!(kept(None, None), (48, 228, 3));
+    assert_eq!(kept(Some(&["EMEA"]), None), (25, 138, 1));
+    assert_eq!(kept(Some(&["AMERICAS"]), None), (15, 85, 1));
+    assert_eq!(kept(Some(&["APAC"]), Some(&ALL_CATEGORIES)), (8, 61, 1));
+    assert_eq!(kept(Some(&ALL_REGIONS), Some(&["COFFEE"])), (47, 184, 3));
+    assert_eq!(kept(Some(&ALL_REGIONS), Some(&["TEA"])), (48, 132, 3));
+    assert_eq!(kept(Some(&["APAC"]), Some(&["EQUIPMENT"])), (8, 17, 1));
 }
 
 // ------------------------------------------------------------------------------------ check
