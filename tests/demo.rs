@@ -14,18 +14,19 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/demo_app.rs"]
+mod demo_app;
 #[path = "demo/generate.rs"]
 mod generate;
+#[path = "common/scratch.rs"]
+mod scratch;
 
 use binary::{qsa, qsa_env, rows, user};
+use demo_app::{demo_dir, plain_kept, ALL_CATEGORIES, ALL_REGIONS, GROUPS, LIB, SCRIPT, USERS};
+use scratch::Scratch;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-
-const SCRIPT: &str = "fixtures/demo/sales_analytics.qvs";
-const LIB: &str = "DataFiles=fixtures/demo/data";
-const USERS: &str = "fixtures/demo/users.json";
-const GROUPS: &str = "fixtures/demo/groups.json";
 
 /// Line of the `SecurityMatrix:` label, where the load of `section_access.csv` starts.
 const SECURITY_LOAD_LINE: u64 = 74;
@@ -48,10 +49,6 @@ const KATRIN: &str = "00u3lNOmCnyYYRJCa5jQ"; // Supply Chain + CG-EMEA-Data-Stew
 const OLIVER: &str = "00u0CgSNldMUuHWt822z"; // Supply Chain; granted by USERID
 const TOM: &str = "00u4Vk45vEL5ToOUQJuq"; // All Employees only
 const BEN: &str = "00un2yIJNXhvqxfLtgfd"; // invited
-
-fn demo_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
-}
 
 fn report_args(format: &str) -> Vec<&str> {
     vec![
@@ -92,9 +89,6 @@ fn codes_and_lines(diagnostics: &Value) -> Vec<(String, Option<u64>)> {
         })
         .collect()
 }
-
-const ALL_CATEGORIES: [&str; 4] = ["COFFEE", "EQUIPMENT", "SUPPLIES", "TEA"];
-const ALL_REGIONS: [&str; 3] = ["AMERICAS", "APAC", "EMEA"];
 
 // ------------------------------------------------------------------------------------ the data files
 
@@ -152,60 +146,10 @@ fn users_export_is_a_qlik_user_ls_array_of_50() {
 }
 
 /// Orders and order lines kept for a selection of regions and categories (`None`: not reduced),
-/// counted with plain loops over the files as the `qvd` crate and the `csv` crate read them. The
-/// schema is a tree (Customers - Orders - OrderLines - Products), so R4 comes down to: a line is kept
-/// when its product and its order's customer are kept; an order when its customer is kept and, if
-/// categories are reduced, it has a kept line.
+/// counted with plain loops over the files (`tests/common/demo_app.rs`).
 fn plain_count(regions: Option<&[&str]>, categories: Option<&[&str]>) -> (usize, usize) {
-    let data = demo_dir().join("data");
-    let column = |file: &str, name: &str| -> Vec<String> {
-        let t = qvd::read_qvd_file(&data.join("qvd").join(file).display().to_string()).unwrap();
-        let c = t.column_index(name).unwrap();
-        t.column_strings(c)
-            .into_iter()
-            .map(|s| s.unwrap())
-            .collect()
-    };
-    let csv_rows = |file: &str| -> Vec<csv::StringRecord> {
-        csv::Reader::from_path(data.join("csv").join(file))
-            .unwrap()
-            .records()
-            .map(|r| r.unwrap())
-            .collect()
-    };
-    let region_of: BTreeMap<String, String> = csv_rows("countries.csv")
-        .iter()
-        .map(|r| (r[0].to_string(), r[2].to_uppercase()))
-        .collect();
-    let customers: BTreeSet<String> = csv_rows("customers.csv")
-        .iter()
-        .filter(|r| regions.is_none_or(|rs| rs.contains(&region_of[&r[3]].as_str())))
-        .map(|r| r[0].to_string())
-        .collect();
-    let products: BTreeSet<String> = column("Products.qvd", "ProductID")
-        .into_iter()
-        .zip(column("Products.qvd", "Category"))
-        .filter(|(_, c)| categories.is_none_or(|cs| cs.contains(&c.to_uppercase().as_str())))
-        .map(|(p, _)| p)
-        .collect();
-    let order_customer: BTreeMap<String, String> = column("Orders.qvd", "OrderID")
-        .into_iter()
-        .zip(column("Orders.qvd", "CustomerID"))
-        .collect();
-    let kept_lines: Vec<String> = column("OrderLines.qvd", "OrderID")
-        .into_iter()
-        .zip(column("OrderLines.qvd", "ProductID"))
-        .filter(|(o, p)| products.contains(p) && customers.contains(&order_customer[o]))
-        .map(|(o, _)| o)
-        .collect();
-    let with_kept_line: BTreeSet<&String> = kept_lines.iter().collect();
-    let kept_orders = order_customer
-        .iter()
-        .filter(|(o, c)| {
-            customers.contains(*c) && (categories.is_none() || with_kept_line.contains(o))
-        })
-        .count();
-    (kept_orders, kept_lines.len())
+    let k = plain_kept(regions, categories);
+    (k.orders, k.lines)
 }
 
 #[test]
@@ -227,6 +171,18 @@ fn hand_counts_agree_with_a_plain_count_of_the_files() {
         (223, 315)
     );
     assert_eq!(plain_count(Some(&["APAC"]), Some(&["EQUIPMENT"])), (17, 19));
+    // Customers, calendar days and regions (the days with a kept order).
+    let kept = |r: Option<&[&str]>, c: Option<&[&str]>| {
+        let k = plain_kept(r, c);
+        (k.customers, k.days, k.regions)
+    };
+    assert_eq!(kept(None, None), (48, 228, 3));
+    assert_eq!(kept(Some(&["EMEA"]), None), (25, 138, 1));
+    assert_eq!(kept(Some(&["AMERICAS"]), None), (15, 85, 1));
+    assert_eq!(kept(Some(&["APAC"]), Some(&ALL_CATEGORIES)), (8, 61, 1));
+    assert_eq!(kept(Some(&ALL_REGIONS), Some(&["COFFEE"])), (47, 184, 3));
+    assert_eq!(kept(Some(&ALL_REGIONS), Some(&["TEA"])), (48, 132, 3));
+    assert_eq!(kept(Some(&["APAC"]), Some(&["EQUIPMENT"])), (8, 17, 1));
 }
 
 // ------------------------------------------------------------------------------------ check
@@ -527,8 +483,15 @@ fn report_is_the_same_on_one_thread() {
 
 // ------------------------------------------------------------------------------------ README
 
-/// The `console` blocks of README.md: (command line with continuations joined, expected output).
-fn readme_console_blocks() -> Vec<(String, String)> {
+/// A `console` block of README.md: the command (continuation lines joined), the output shown, and the
+/// exit code shown by a closing `$ echo $?`.
+struct ConsoleBlock {
+    command: String,
+    output: String,
+    exit: Option<i32>,
+}
+
+fn readme_console_blocks() -> Vec<ConsoleBlock> {
     let readme =
         std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
             .unwrap();
@@ -543,28 +506,101 @@ fn readme_console_blocks() -> Vec<(String, String)> {
             command.pop();
             command.push_str(lines.next().unwrap().trim_start());
         }
-        let output: Vec<&str> = lines.collect();
-        blocks.push((command, output.join("\n") + "\n"));
+        let mut output: Vec<&str> = lines.collect();
+        let exit = match output[..] {
+            [.., "$ echo $?", code] => Some(code.parse().expect("an exit code after `echo $?`")),
+            _ => None,
+        };
+        if exit.is_some() {
+            output.truncate(output.len() - 2);
+        }
+        blocks.push(ConsoleBlock {
+            command,
+            output: output.join("\n") + "\n",
+            exit,
+        });
         rest = &body[end..];
     }
     blocks
 }
 
-/// Every qsa command the README shows with its output prints exactly that output today (stdout,
-/// then stderr unless the command sends it to /dev/null). Commands piped into other tools are not run.
+/// A line of a README output that stands for lines left out: it starts with `…` (after indentation).
+fn is_elision(line: &str) -> bool {
+    line.trim_start().starts_with('…')
+}
+
+/// Whether `actual` is the output `shown`, where each elision line of `shown` stands for one or more
+/// lines of `actual`. Without elisions, the text must be the same to the byte.
+fn shows(shown: &str, actual: &str) -> bool {
+    fn lines_match(shown: &[&str], actual: &[&str]) -> bool {
+        match shown.split_first() {
+            None => actual.is_empty(),
+            Some((line, rest)) if is_elision(line) => {
+                (1..=actual.len()).any(|n| lines_match(rest, &actual[n..]))
+            }
+            Some((line, rest)) => actual.first() == Some(line) && lines_match(rest, &actual[1..]),
+        }
+    }
+    let shown_lines: Vec<&str> = shown.lines().collect();
+    if !shown_lines.iter().any(|l| is_elision(l)) {
+        return shown == actual;
+    }
+    actual.ends_with('\n') && lines_match(&shown_lines, &actual.lines().collect::<Vec<_>>())
+}
+
+#[test]
+fn elided_outputs_match_only_what_they_show() {
+    let actual = "a\nb\nc\nd\n";
+    assert!(shows("a\nb\nc\nd\n", actual));
+    assert!(shows("a\n… (2 more)\nd\n", actual));
+    assert!(shows("a\n  …\n", actual));
+    assert!(
+        !shows("a\n… (2 more)\nc\nd\n", "a\nc\nd\n"),
+        "… stands for at least one line"
+    );
+    assert!(!shows("a\n…\nx\n", actual));
+    assert!(
+        !shows("…\nc\n", actual),
+        "the lines after the last elision end the output"
+    );
+    assert!(!shows("a\nb\nc\n", actual));
+}
+
+/// Every command the README shows with its output prints exactly that output today (stdout, then
+/// stderr unless the command sends it to /dev/null), and exits with the code shown after `echo $?`.
+/// Commands piped into other tools are not run. `cat FILE` shows a committed file. A snapshot written
+/// with `--out FILE` goes to a scratch folder (FILE in the output stands for it) and must be the
+/// committed `fixtures/demo/FILE`.
 #[test]
 fn readme_outputs_are_what_qsa_prints() {
     let blocks = readme_console_blocks();
     assert!(
         blocks[0]
-            .0
+            .command
             .starts_with("cargo run -- report fixtures/demo/"),
         "the README's first command reports on the demo: {}",
-        blocks[0].0
+        blocks[0].command
     );
-    let mut ran = 0;
-    for (command, expected) in &blocks {
+    let scratch = Scratch::new("demo", "readme");
+    let mut ran = vec![];
+    for ConsoleBlock {
+        command,
+        output: expected,
+        exit,
+    } in &blocks
+    {
         if command.contains('|') {
+            continue;
+        }
+        if let Some(file) = command.strip_prefix("cat ") {
+            let text =
+                std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file))
+                    .unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert!(
+                shows(expected, &text),
+                "README shows `{command}` as it is not:\n{text}"
+            );
+            ran.push("cat".to_string());
             continue;
         }
         let args = command
@@ -575,20 +611,54 @@ fn readme_outputs_are_what_qsa_prints() {
             Some(a) => (a, false),
             None => (args, true),
         };
-        let args: Vec<&str> = args.split_whitespace().collect();
-        let (_, stdout, stderr) = qsa(&args);
-        let actual = if keep_stderr {
+        let mut args: Vec<String> = args.split_whitespace().map(String::from).collect();
+        // (FILE, the scratch path written instead)
+        let mut out = None;
+        if let Some(i) = args.iter().position(|a| a == "--out") {
+            let file = args[i + 1].clone();
+            args[i + 1] = scratch.arg(&file);
+            out = Some((file, args[i + 1].clone()));
+        }
+        let (code, stdout, stderr) = qsa(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut actual = if keep_stderr {
             stdout + &stderr
         } else {
             stdout
         };
+        if let Some((file, path)) = &out {
+            actual = actual.replace(path.as_str(), file);
+            let written = std::fs::read_to_string(path).expect("the snapshot is written");
+            let committed = std::fs::read_to_string(demo_dir().join(file))
+                .unwrap_or_else(|e| panic!("fixtures/demo/{file}: {e}"));
+            assert!(
+                written == committed,
+                "fixtures/demo/{file} is out of date; it is now:\n{written}"
+            );
+        }
         assert!(
-            actual == *expected,
+            shows(expected, &actual),
             "README output of `{command}` is out of date; it prints:\n{actual}"
         );
-        ran += 1;
+        if let Some(exit) = exit {
+            assert_eq!(code, *exit, "exit code of `{command}`");
+        }
+        ran.push(args[..2].join(" "));
     }
-    assert_eq!(ran, 4, "report, check, model, preview");
+    assert_eq!(
+        ran,
+        [
+            "report fixtures/demo/sales_analytics.qvs",
+            "check fixtures/demo/sales_analytics.qvs",
+            "model fixtures/demo/sales_analytics.qvs",
+            "preview fixtures/demo/sales_analytics.qvs",
+            "snapshot fixtures/demo/sales_analytics.qvs",
+            "cat",
+            "snapshot fixtures/demo/sales_analytics.qvs",
+            "snapshot fixtures/demo/edits/fixed.qvs",
+            "diff fixtures/demo/sales_analytics.qvs",
+            "explain fixtures/demo/sales_analytics.qvs",
+        ]
+    );
 }
 
 /// The workflow shown in the README is `docs/qsa-workflow.yml`, and it has the parts a team needs.

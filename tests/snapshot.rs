@@ -9,65 +9,20 @@
 //! - `refused.qvs`: the SALES-EU region comes from a variable the script never sets (fail closed);
 //! - `users-lost.json`: the directory without Grace.
 
+#[path = "common/binary.rs"]
+mod binary;
+#[path = "common/scratch.rs"]
+mod scratch;
+
+use binary::{qsa, qsa_env, users_by_id};
 use proptest::prelude::*;
+use scratch::Scratch;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 const BASE: &str = "fixtures/snapshot/base.qvs";
 const STORED: &str = "fixtures/snapshot/base.snapshot";
 const USERS: &str = "fixtures/snapshot/users.json";
-
-fn qsa_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qsa"));
-    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("the qsa binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn qsa(args: &[&str]) -> (i32, String, String) {
-    qsa_env(args, &[])
-}
-
-/// A fresh folder under the system's temporary folder, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("qsa-snapshot-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a scratch folder");
-        Scratch(dir)
-    }
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-    fn arg(&self, file: &str) -> String {
-        self.path(file).display().to_string()
-    }
-    fn files(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .expect("the scratch folder lists")
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
@@ -87,7 +42,7 @@ fn check(script: &str, directory: &str) -> (i32, String, String) {
 
 #[test]
 fn snapshots_are_byte_identical_across_runs_thread_counts_and_machines() {
-    let dir = Scratch::new("identical");
+    let dir = Scratch::new("snapshot", "identical");
     for (script, users) in [
         (BASE, USERS),
         ("fixtures/example/sales.qvs", "fixtures/example/users.json"),
@@ -279,7 +234,7 @@ fn a_lost_user_is_named() {
     );
     assert_eq!(named(&stdout, &["auth0|grace0003"]), Vec::<String>::new());
     // The other way round, a new user.
-    let dir = Scratch::new("lost");
+    let dir = Scratch::new("snapshot", "lost");
     let lost = dir.arg("lost.snapshot");
     let (code, _, _) = qsa(&[
         "snapshot",
@@ -313,7 +268,7 @@ fn diff_json(old: &str, new: &str) -> Value {
 
 #[test]
 fn diff_takes_scripts_and_snapshots_on_either_side() {
-    let dir = Scratch::new("sides");
+    let dir = Scratch::new("snapshot", "sides");
     let widen = dir.arg("widen.snapshot");
     let (code, _, stderr) = qsa(&[
         "snapshot",
@@ -391,7 +346,7 @@ fn check_prints_the_change_in_the_chosen_format() {
 
 /// Write `text` as a snapshot file and run `--check` and `diff` on it: both exit 2; stderr is returned.
 fn malformed(name: &str, text: &[u8]) -> Vec<String> {
-    let dir = Scratch::new(name);
+    let dir = Scratch::new("snapshot", name);
     let bad = dir.path("bad.snapshot");
     std::fs::write(&bad, text).expect("write the file");
     let bad = bad.display().to_string();
@@ -464,7 +419,7 @@ fn a_malformed_snapshot_exits_2_with_its_location_and_what_was_expected() {
 
 #[test]
 fn a_run_that_cannot_evaluate_writes_nothing() {
-    let dir = Scratch::new("refused");
+    let dir = Scratch::new("snapshot", "refused");
     let out = dir.path("access.snapshot");
     std::fs::write(&out, "the previous snapshot\n").expect("write");
     let args = |out: &str| {
@@ -554,19 +509,13 @@ fn edited(mask: u8) -> String {
 fn report_users(script: &str) -> std::collections::BTreeMap<String, Value> {
     let (code, stdout, stderr) = qsa(&["report", script, "--directory", USERS, "--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
-    let v: Value = serde_json::from_str(&stdout).expect("JSON");
-    v["users"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .map(|u| (u["id"].as_str().unwrap_or_default().to_string(), u.clone()))
-        .collect()
+    users_by_id(&stdout)
 }
 
 /// Between two edits of the script: the users `diff` names, the users whose report entry differs
 /// (computed independently, one script at a time), and whether `diff` says anything changed.
 fn named_and_expected(tag: &str, old: u8, new: u8) -> (Vec<String>, Vec<String>, bool, bool) {
-    let dir = Scratch::new(&format!("{tag}-{old}-{new}"));
+    let dir = Scratch::new("snapshot", &format!("{tag}-{old}-{new}"));
     let (a, b) = (dir.arg("old.qvs"), dir.arg("new.qvs"));
     std::fs::write(&a, edited(old)).expect("write");
     std::fs::write(&b, edited(new)).expect("write");

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::process::Command;
 
 /// Run the binary from the repository root: (exit code, stdout, stderr).
@@ -40,4 +41,15 @@ pub fn rows(u: &Value, table: &str) -> (u64, u64) {
         t["rows"].as_u64().unwrap_or(u64::MAX),
         t["total_rows"].as_u64().unwrap_or(u64::MAX),
     )
+}
+
+/// The users of a `report --format json` output, by id.
+pub fn users_by_id(report_json: &str) -> BTreeMap<String, Value> {
+    let v: Value = serde_json::from_str(report_json).expect("report --format json prints JSON");
+    v["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| (u["id"].as_str().expect("an id").to_string(), u.clone()))
+        .collect()
 }
