@@ -1062,28 +1062,55 @@ fn bfs_path(adj: &[Vec<usize>], from: usize, to: usize) -> Vec<usize> {
 /// first appearance in the rows; the rows are then translated through that lookup. No hashing and no
 /// `Value` clone per cell.
 fn field_ids_of_column(f: &mut Field, dict: &[Value], ids: &[u32]) -> Vec<u32> {
-    const UNSEEN: u32 = u32::MAX - 1;
+    use rayon::prelude::*;
+    const UNSEEN: usize = usize::MAX;
+    // Rows per task of the two passes over the column (100M rows: on all cores).
+    const CHUNK: usize = 1 << 20;
     // A field's first column finds few texts already there: look up and insert with one hash.
     let fresh = f.values.is_empty();
+    // The first row holding each dict entry: entries get their symbols in that order, as one pass over
+    // the rows in order would give them (entries no row holds get none).
+    let first: Vec<usize> = ids
+        .par_chunks(CHUNK)
+        .enumerate()
+        .fold(
+            || vec![UNSEEN; dict.len()],
+            |mut first, (c, chunk)| {
+                for (i, &id) in chunk.iter().enumerate() {
+                    if let Some(at) = first.get_mut(id as usize) {
+                        *at = (*at).min(c * CHUNK + i);
+                    }
+                }
+                first
+            },
+        )
+        .reduce(
+            || vec![UNSEEN; dict.len()],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = (*x).min(y);
+                }
+                a
+            },
+        );
+    let mut met: Vec<(usize, usize)> = first
+        .iter()
+        .enumerate()
+        .filter(|&(_, &row)| row != UNSEEN)
+        .map(|(entry, &row)| (row, entry))
+        .collect();
+    met.sort_unstable();
     // At most one new symbol per dict value: reserve once rather than grow (and rehash) by doubling.
-    f.values.reserve(dict.len());
-    f.by_text.reserve(dict.len());
-    let mut local = vec![UNSEEN; dict.len()];
-    let mut out = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let Some(slot) = local.get_mut(id as usize) else {
-            out.push(NULL);
-            continue;
-        };
-        if *slot == UNSEEN {
-            *slot = match dict.get(id as usize) {
-                None => NULL,
-                Some(v) => field_symbol(f, v, fresh),
-            };
-        }
-        out.push(*slot);
+    f.values.reserve(met.len());
+    f.by_text.reserve(met.len());
+    let mut local = vec![NULL; dict.len()];
+    for &(_, entry) in &met {
+        local[entry] = dict.get(entry).map_or(NULL, |v| field_symbol(f, v, fresh));
     }
-    out
+    ids.par_iter()
+        .with_min_len(CHUNK)
+        .map(|&id| local.get(id as usize).copied().unwrap_or(NULL))
+        .collect()
 }
 
 /// The field's symbol for a value's text (NULL for NULL), added when new. A text value's `Arc` is shared
