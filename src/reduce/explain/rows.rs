@@ -49,7 +49,6 @@ pub(super) fn cells_of(model: &DataModel, t: usize, r: usize) -> Vec<Cell> {
         .collect()
 }
 
-/// A check of one own cell (table, column, row).
 /// Where a selection lies: (table, field id); `None`: no selection.
 type Constraint = Option<(usize, usize)>;
 
