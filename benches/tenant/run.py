@@ -266,7 +266,9 @@ def main():
                                            "--model", model, "--out", alt], env={**os.environ, **env},
                                           stderr=subprocess.DEVNULL)
                     _, _, agreed = agreement(load_lines(alt), duck, "forced",
-                                             f"[{tag}] baseline self-check {env}: {{}} agree")
+                                             f"[{tag}] baseline self-check "
+                                             + " ".join(f"{k}={v}" for k, v in env.items())
+                                             + ": {} agree")
                     failed |= not agreed
             if a.skip_qsa:
                 results.append(row)
