@@ -888,14 +888,32 @@ impl<'a> Prepared<'a> {
             .iter()
             .filter(|g| !held.contains(*g) && !catalog_upper.contains(*g))
             .map(|g| {
-                Diagnostic::info(
+                let d = Diagnostic::info(
                     codes::SA_GROUP_UNKNOWN,
                     format!("GROUP `{g}` matches no group held by a directory user (group mode {}): its rows apply to nobody here", self.mode.number()),
                 )
                 .with_help("check the spelling, that the group name (not its id) is used, and QlikCloudGroupMode")
-                .with_rule("I6")
+                .with_rule("I6");
+                match self.group_row(g) {
+                    Some((source, span)) => d.at(source, span, "the first row naming it"),
+                    None => d,
+                }
             })
             .collect()
+    }
+
+    /// Where the first security row whose GROUP is `upper` (upper-cased) comes from.
+    fn group_row(&self, upper: &str) -> Option<(crate::diag::SourceId, crate::diag::Span)> {
+        self.run.security.tables.iter().find_map(|t| {
+            let c = t.field_index(crate::access::model::GROUP)?;
+            (0..t.row_count())
+                .find(|&r| {
+                    t.cell(c, r)
+                        .text()
+                        .is_some_and(|x| x.to_uppercase() == upper)
+                })
+                .and_then(|r| crate::access::model::row_origin(t, r))
+        })
     }
 
     /// The users to evaluate when no directory is given: identities listed in the security tables.
