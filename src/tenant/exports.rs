@@ -275,11 +275,11 @@ const OAUTH: (&str, &str) = ("oauth-client.json", "qlik oauth-client get <client
 const ASSIGNMENTS_CMD: &str = "for s in $(qlik space ls --limit 100000 -q); do qlik space assignment ls --spaceId \"$s\" --limit 100000 > \"assignments/$s.json\"; done";
 const SHARES_CMD: &str = "for s in $(qlik space ls --limit 100000 -q); do qlik space share ls --spaceId \"$s\" --resourceType app --limit 100000 > \"shares/$s.json\"; done";
 
-fn missing(file: &str, command: &str, why: &str) -> Diagnostic {
-    Diagnostic::error(
+fn missing(file: &str, command: &str, why: &str) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(
         codes::TENANT_INPUT,
         format!("tenant export `{file}` {why}; write it with `{command}`"),
-    )
+    ))
 }
 
 /// Read one file's text into `sources`. `Ok(None)`: the file does not exist.
@@ -288,7 +288,7 @@ fn read_text(
     file: &str,
     command: &str,
     sources: &mut SourceMap,
-) -> Result<Option<(SourceId, String)>, Diagnostic> {
+) -> Result<Option<(SourceId, String)>, Box<Diagnostic>> {
     match std::fs::read(path) {
         Ok(bytes) => {
             let text = crate::diag::decode_script_bytes(&bytes);
@@ -311,16 +311,18 @@ fn located(
     file: &str,
     command: &str,
     msg: String,
-) -> Diagnostic {
+) -> Box<Diagnostic> {
     let sf = SourceFile::new("", None, text);
     let (line, col) = sf.line_col(offset);
     let end = (offset + 1).min(text.len()).max(offset);
-    Diagnostic::error(
-        codes::TENANT_INPUT,
-        format!("tenant export `{file}` line {line} column {col}: {msg}"),
+    Box::new(
+        Diagnostic::error(
+            codes::TENANT_INPUT,
+            format!("tenant export `{file}` line {line} column {col}: {msg}"),
+        )
+        .at(src, Span::new(offset, end), "here")
+        .with_help(format!("write it with `{command}`")),
     )
-    .at(src, Span::new(offset, end), "here")
-    .with_help(format!("write it with `{command}`"))
 }
 
 /// Byte offset of 1-based (line, column) of a serde_json error.
@@ -342,7 +344,7 @@ fn parse_items<T: DeserializeOwned>(
     text: &str,
     file: &str,
     command: &str,
-) -> Result<Vec<T>, Diagnostic> {
+) -> Result<Vec<T>, Box<Diagnostic>> {
     let mut out = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
     loop {
@@ -401,7 +403,7 @@ fn required<T: DeserializeOwned>(
     dir: &Path,
     (file, command): (&str, &str),
     sources: &mut SourceMap,
-) -> Result<Vec<T>, Diagnostic> {
+) -> Result<Vec<T>, Box<Diagnostic>> {
     match read_text(&dir.join(file), file, command, sources)? {
         Some((src, text)) => parse_items(src, &text, file, command),
         None => Err(missing(file, command, "is missing")),
@@ -415,7 +417,7 @@ fn per_space<T: DeserializeOwned>(
     command: &str,
     sources: &mut SourceMap,
     set_space: impl Fn(&mut T, &str),
-) -> Result<Vec<T>, Diagnostic> {
+) -> Result<Vec<T>, Box<Diagnostic>> {
     let one = format!("{name}.json");
     if let Some((src, text)) = read_text(&dir.join(&one), &one, command, sources)? {
         return parse_items(src, &text, &one, command);
@@ -471,12 +473,12 @@ fn per_space<T: DeserializeOwned>(
 }
 
 /// Read the whole `--tenant DIR` folder (tenant.md §1). The first problem is returned as an error.
-pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Diagnostic> {
+pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnostic>> {
     if !dir.is_dir() {
-        return Err(Diagnostic::error(
+        return Err(Box::new(Diagnostic::error(
             codes::TENANT_INPUT,
             format!("--tenant `{}` is not a directory", dir.display()),
-        ));
+        )));
     }
     let users = required::<User>(dir, USERS, sources)?;
     let groups = required::<Group>(dir, GROUPS, sources)?;
@@ -509,13 +511,13 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Diagnostic> 
         },
     };
     if !system_groups.iter().any(|g| g.id == EVERYONE_ID) {
-        return Err(Diagnostic::error(
+        return Err(Box::new(Diagnostic::error(
             codes::TENANT_INPUT,
             format!(
                 "the system groups export has no Everyone group (id {EVERYONE_ID}); write it with `{}`",
                 SYSTEM_GROUPS.1
             ),
-        ));
+        )));
     }
     let roles = required::<Role>(dir, ROLES, sources)?;
     let spaces = required::<Space>(dir, SPACES, sources)?;
@@ -539,13 +541,13 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Diagnostic> 
                 0 => None,
                 1 => clients.pop(),
                 n => {
-                    return Err(Diagnostic::error(
+                    return Err(Box::new(Diagnostic::error(
                         codes::TENANT_INPUT,
                         format!(
                             "tenant export `{}` holds {n} OAuth clients; keep the one to model",
                             OAUTH.0
                         ),
-                    ))
+                    )))
                 }
             }
         }
@@ -565,7 +567,7 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Diagnostic> 
 
 /// The app `--app X` names: an item whose `resourceId`, then `id`, then exact `name` is `X` (tenant.md
 /// §1). None or several at the first level that matches: an error.
-pub fn select_app<'a>(items: &'a [Item], query: &str) -> Result<&'a Item, Diagnostic> {
+pub fn select_app<'a>(items: &'a [Item], query: &str) -> Result<&'a Item, Box<Diagnostic>> {
     type Key = fn(&Item) -> &str;
     let keys: [(&str, Key); 3] = [
         ("resourceId", |i| i.resource_id.as_str()),
@@ -580,19 +582,19 @@ pub fn select_app<'a>(items: &'a [Item], query: &str) -> Result<&'a Item, Diagno
             many => {
                 let mut ids: Vec<&str> = many.iter().map(|i| i.resource_id.as_str()).collect();
                 ids.sort();
-                return Err(Diagnostic::error(
+                return Err(Box::new(Diagnostic::error(
                     codes::TENANT_APP,
                     format!(
                         "--app `{query}` matches {} apps by {what} in items.json ({}); name one by its resourceId",
                         many.len(),
                         ids.join(", ")
                     ),
-                ));
+                )));
             }
         }
     }
-    Err(Diagnostic::error(
+    Err(Box::new(Diagnostic::error(
         codes::TENANT_APP,
         format!("--app `{query}` matches no app of items.json by resourceId, id or name"),
-    ))
+    )))
 }

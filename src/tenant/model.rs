@@ -216,7 +216,7 @@ struct HeldGroup<'a> {
 
 impl<'a> Tenant<'a> {
     /// Index the exports. Errors: no `UserDefault` in roles.json (T4).
-    pub fn new(ex: &'a Exports) -> Result<Self, Diagnostic> {
+    pub fn new(ex: &'a Exports) -> Result<Self, Box<Diagnostic>> {
         let mut roles_by_id = FxHashMap::default();
         let mut roles_by_name = FxHashMap::default();
         for r in &ex.roles {
@@ -263,7 +263,11 @@ impl<'a> Tenant<'a> {
     /// `--app X` and its space (tenant.md §1). Errors: no or several apps; a space spaces.json lacks; a
     /// data space (T12). Warnings (T12): space roles the space type lacks, `meta.assignableRoles`
     /// disagreeing with T12's table.
-    pub fn app(&self, query: &str, warnings: &mut Vec<Diagnostic>) -> Result<App<'a>, Diagnostic> {
+    pub fn app(
+        &self,
+        query: &str,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> Result<App<'a>, Box<Diagnostic>> {
         let item = super::exports::select_app(&self.ex.items, query)?;
         let Some(space_id) = item.space() else {
             return Ok(App {
@@ -282,17 +286,19 @@ impl<'a> Tenant<'a> {
             "shared" => SpaceType::Shared,
             "managed" => SpaceType::Managed,
             "data" => {
-                return Err(not_evaluable(format!(
-                    "app `{}` is in data space `{}`, which holds no apps (T12)",
-                    item.name, space.name
+                return Err(Box::new(
+                    not_evaluable(format!(
+                        "app `{}` is in data space `{}`, which holds no apps (T12)",
+                        item.name, space.name
+                    ))
+                    .with_rule("T12"),
                 ))
-                .with_rule("T12"))
             }
             other => {
-                return Err(not_evaluable(format!(
+                return Err(Box::new(not_evaluable(format!(
                     "space `{}` has unknown type `{other}`",
                     space.name
-                )))
+                ))))
             }
         };
         let assignable = space_type.assignable();
@@ -367,17 +373,19 @@ impl<'a> Tenant<'a> {
         }
     }
 
-    fn role(&self, r: &RoleRef, holder: &str) -> Result<&'a Role, Diagnostic> {
+    fn role(&self, r: &RoleRef, holder: &str) -> Result<&'a Role, Box<Diagnostic>> {
         self.roles_by_id
             .get(r.id.as_str())
             .or_else(|| self.roles_by_name.get(r.name.as_str()))
             .copied()
             .ok_or_else(|| {
-                not_evaluable(format!(
-                    "role `{}` (id {}) held by {holder} is not in roles.json (T4)",
-                    r.name, r.id
-                ))
-                .with_rule("T4")
+                Box::new(
+                    not_evaluable(format!(
+                        "role `{}` (id {}) held by {holder} is not in roles.json (T4)",
+                        r.name, r.id
+                    ))
+                    .with_rule("T4"),
+                )
             })
     }
 
@@ -417,7 +425,7 @@ impl<'a> Tenant<'a> {
         &self,
         app: &App,
         warnings: &mut Vec<Diagnostic>,
-    ) -> Result<Vec<UserTenant>, Diagnostic> {
+    ) -> Result<Vec<UserTenant>, Box<Diagnostic>> {
         let mut out = Vec::with_capacity(self.ex.users.len());
         let mut disabled: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for u in &self.ex.users {
@@ -450,7 +458,7 @@ impl<'a> Tenant<'a> {
     }
 
     /// T1–T18 for one user and the app.
-    pub fn evaluate(&self, app: &App, user: &'a User) -> Result<UserTenant, Diagnostic> {
+    pub fn evaluate(&self, app: &App, user: &'a User) -> Result<UserTenant, Box<Diagnostic>> {
         let holder = format!("user `{}`", user.subject);
         let mut rules: BTreeSet<&'static str> = BTreeSet::new();
         let groups = self.held_groups(user);
