@@ -549,7 +549,9 @@ fn reader_accepts_each_form() {
     let users: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixture().join("users.json")).expect("read"))
             .expect("json");
-    let ndjson: String = users.iter().map(|u| format!("{u}\n")).collect();
+    // NDJSON, ben listed twice (kept once, with a warning)
+    let mut ndjson: String = users.iter().map(|u| format!("{u}\n")).collect();
+    ndjson.push_str(&format!("{}\n", users[1]));
     std::fs::write(dir.join("users.json"), ndjson).expect("write");
     std::fs::remove_file(dir.join("system-groups.json")).expect("rm");
     std::fs::write(
@@ -564,6 +566,8 @@ fn reader_accepts_each_form() {
     .expect("write");
     let ex = exports::load(&dir, &mut SourceMap::default()).expect("loads");
     assert_eq!(ex.users.len(), 5);
+    assert_eq!(ex.warnings.len(), 1);
+    assert!(ex.warnings[0].message.contains("twice"));
     assert_eq!(ex.assignments.len(), 3);
     assert_eq!(ex.system_groups.len(), 1);
     assert_eq!(

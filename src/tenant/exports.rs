@@ -259,6 +259,8 @@ pub struct Exports {
     pub shares: Vec<Share>,
     pub items: Vec<Item>,
     pub oauth_client: Option<OAuthClient>,
+    /// Warnings from reading (a user id listed twice: the first is kept, TM §5 rule 5).
+    pub warnings: Vec<Diagnostic>,
 }
 
 const USERS: (&str, &str) = ("users.json", "qlik user ls --limit 100000");
@@ -289,14 +291,12 @@ fn read_text(
     command: &str,
     sources: &mut SourceMap,
 ) -> Result<Option<(SourceId, String)>, Box<Diagnostic>> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = crate::diag::decode_script_bytes(&bytes);
-            let id = sources.add(SourceFile::new(
-                path.display().to_string(),
-                Some(path.to_path_buf()),
-                text.as_str(),
-            ));
+    match sources.load(path) {
+        Ok(id) => {
+            let text = sources
+                .get(id)
+                .map(|f| f.text.to_string())
+                .unwrap_or_default();
             Ok(Some((id, text)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -480,7 +480,19 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
             format!("--tenant `{}` is not a directory", dir.display()),
         )));
     }
-    let users = required::<User>(dir, USERS, sources)?;
+    let mut warnings = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut users = required::<User>(dir, USERS, sources)?;
+    users.retain(|u| {
+        let first = seen.insert(u.id.clone());
+        if !first {
+            warnings.push(Diagnostic::warning(
+                codes::DIRECTORY_DUPLICATE,
+                format!("users.json lists user id {} twice; the first is kept", u.id),
+            ));
+        }
+        first
+    });
     let groups = required::<Group>(dir, GROUPS, sources)?;
     let system_groups = match read_text(
         &dir.join(SYSTEM_GROUPS.0),
@@ -562,6 +574,7 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         shares,
         items,
         oauth_client,
+        warnings,
     })
 }
 
