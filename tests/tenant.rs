@@ -499,6 +499,31 @@ fn json_shape_section3() {
     assert!(json["entitlement"]["full"].as_bool().unwrap_or(false));
 }
 
+// Deterministic output: the exports in another order give byte-identical JSON.
+#[test]
+fn output_does_not_depend_on_export_order() {
+    let mut ex = with_client(shared_variant(), &["user_default"]);
+    let eve = user_id(&ex, "eve");
+    ex.shares.push(share(&eve, "user", &["consumer"], false));
+    let ana = user_id(&ex, "ana");
+    ex.shares.push(share(&ana, "user", &["contributor"], false));
+    let json = |ex: &Exports| {
+        let (users, _, warnings) = run(ex);
+        let users: Vec<&UserTenant> = users.iter().map(|(_, u)| u).collect();
+        (serde_json::to_string(&users).unwrap_or_default(), warnings)
+    };
+    let a = json(&ex);
+    ex.users.reverse();
+    ex.roles.reverse();
+    ex.groups.reverse();
+    ex.assignments.reverse();
+    ex.shares.reverse();
+    for u in ex.users.iter_mut() {
+        u.assigned_groups.reverse();
+    }
+    assert_eq!(a, json(&ex));
+}
+
 // ---- readers (tenant.md §1)
 
 fn temp_copy(name: &str) -> PathBuf {

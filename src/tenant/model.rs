@@ -180,6 +180,8 @@ pub struct Tenant<'a> {
     everyone: &'a Group,
     user_default: &'a Role,
     spaces: FxHashMap<&'a str, &'a Space>,
+    /// Spaces by `ownerId` (T18).
+    owned: FxHashMap<&'a str, Vec<&'a Space>>,
     assignments: FxHashMap<&'a str, Vec<&'a Assignment>>,
     shares: FxHashMap<&'a str, Vec<&'a Share>>,
 }
@@ -236,6 +238,10 @@ impl<'a> Tenant<'a> {
             ))
         })?;
         let spaces = ex.spaces.iter().map(|s| (s.id.as_str(), s)).collect();
+        let mut owned: FxHashMap<&str, Vec<&Space>> = FxHashMap::default();
+        for s in &ex.spaces {
+            owned.entry(s.owner_id.as_str()).or_default().push(s);
+        }
         let mut assignments: FxHashMap<&str, Vec<&Assignment>> = FxHashMap::default();
         for a in &ex.assignments {
             assignments
@@ -255,6 +261,7 @@ impl<'a> Tenant<'a> {
             everyone,
             user_default,
             spaces,
+            owned,
             assignments,
             shares,
         })
@@ -669,10 +676,8 @@ impl<'a> Tenant<'a> {
                 because.insert(format!("{name} via {v}"));
             }
         }
-        for s in &self.ex.spaces {
-            if s.owner_id == user.id {
-                because.insert(format!("owner of space {}", s.name));
-            }
+        for s in self.owned.get(user.id.as_str()).into_iter().flatten() {
+            because.insert(format!("owner of space {}", s.name));
         }
         for (id, grantee) in &grantees {
             for a in self.assignments.get(id).into_iter().flatten() {
