@@ -521,7 +521,7 @@ pub mod codes {
     /// data space (T12) or in a space spaces.json lacks (fail closed).
     pub const TENANT_NOT_EVALUABLE: &str = "QSA422";
     /// A tenant configuration qsa ignores or doubts: a disabled group that would grant (T6), a space role
-    /// the space type lacks (T12), `meta.assignableRoles` disagreeing with T12's table (warning).
+    /// the space type lacks (T12), `meta.assignableRoles` disagreeing with T12's table (warning); an anonymous link share (T14, info).
     pub const TENANT_IGNORED: &str = "QSA423";
     /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
     /// script runs, so `--syntax-only` cannot check it.

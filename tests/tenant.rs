@@ -330,10 +330,21 @@ fn example5_share_t14() {
 
     let mut ex = load_fixture();
     ex.shares.push(share(&eve, "user", &["consumer"], true));
-    let (users, _, _) = run(&ex);
+    // an anonymous link share opens nothing for directory users: info only
+    ex.shares.push(share("", "link", &["consumer"], false));
+    let (users, _, warnings) = run(&ex);
     let e = get(&users, "eve");
     assert!(!e.open.can);
     assert_eq!(e.rules, ["T6", "T14"]);
+    assert!(get(&users, "ben")
+        .open
+        .via
+        .iter()
+        .all(|v| !v.starts_with("share")));
+    assert!(
+        warnings.iter().any(|w| w.contains("anonymous link share")),
+        "{warnings:?}"
+    );
 }
 
 // Example 5 variant: Budget in ana's personal space: only ana opens (T10); shares and admins do not

@@ -336,6 +336,25 @@ impl<'a> Tenant<'a> {
                 .with_rule("T12"),
             );
         }
+        // T14: anonymous `link` shares open nothing for a directory user: info only.
+        let links = self
+            .ex
+            .shares
+            .iter()
+            .filter(|s| s.kind == "link" && !s.disabled && self.is_app(item, s))
+            .count();
+        if links > 0 {
+            warnings.push(
+                Diagnostic::info(
+                    codes::TENANT_IGNORED,
+                    format!(
+                        "app `{}` has {links} anonymous link share(s); qsa evaluates directory users only (T14)",
+                        item.name
+                    ),
+                )
+                .with_rule("T14"),
+            );
+        }
         if let Some(meta) = &space.meta.assignable_roles {
             let theirs: BTreeSet<&str> = meta.iter().map(String::as_str).collect();
             let ours: BTreeSet<&str> = assignable.iter().copied().collect();
