@@ -674,10 +674,31 @@ fn reader_malformed_json_is_located() {
     assert!(err.primary.is_some());
     // A wrong shape (a user without `id`) is located too, and names the command.
     std::fs::copy(fixture().join("spaces.json"), dir.join("spaces.json")).expect("copy");
-    std::fs::write(dir.join("users.json"), "\n\n[{\"subject\": \"x\"}]").expect("write");
+    std::fs::write(
+        dir.join("users.json"),
+        "\n\n[{\"id\": \"u1\"},\n {\"subject\": \"x\"}]",
+    )
+    .expect("write");
     let err = load_err(&dir);
     assert!(
-        err.message.contains("`users.json` line 3 column 1"),
+        err.message.contains("`users.json` line 4 column"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("item 2") && err.message.contains("`id`"),
+        "{}",
+        err.message
+    );
+    // in a {data, links} page, too
+    std::fs::write(
+        dir.join("users.json"),
+        "{\"data\": [\n {\"id\": \"u1\", \"status\": 7}\n], \"links\": {}}",
+    )
+    .expect("write");
+    let err = load_err(&dir);
+    assert!(
+        err.message.contains("`users.json` line 2 column"),
         "{}",
         err.message
     );

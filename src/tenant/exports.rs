@@ -379,23 +379,44 @@ fn parse_items<T: DeserializeOwned>(
                 ))
             }
         };
+        let end = stream.byte_offset();
         for (i, v) in list.into_iter().enumerate() {
             match serde_json::from_value::<T>(v) {
                 Ok(t) => out.push(t),
                 Err(e) => {
+                    let at = start + item_error_offset::<T>(text.get(start..end).unwrap_or(""));
                     return Err(located(
                         src,
                         text,
-                        start,
+                        at,
                         file,
                         command,
-                        format!("item {} of the document starting here: {e}", i + 1),
-                    ))
+                        format!("item {}: {e}", i + 1),
+                    ));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// Where in one document (`doc`, its text) the typed parse of its items fails: serde_json values carry no
+/// positions, so the document is parsed again in its typed shape (array, page or object). 0 when that
+/// parse does not fail.
+fn item_error_offset<T: DeserializeOwned>(doc: &str) -> usize {
+    #[derive(Deserialize)]
+    struct Page<T> {
+        #[allow(dead_code)]
+        data: Vec<T>,
+    }
+    let err = if doc.starts_with('[') {
+        serde_json::from_str::<Vec<T>>(doc).err()
+    } else if serde_json::from_str::<Page<serde_json::Value>>(doc).is_ok() {
+        serde_json::from_str::<Page<T>>(doc).err()
+    } else {
+        serde_json::from_str::<T>(doc).err()
+    };
+    err.map_or(0, |e| offset_of(doc, e.line(), e.column()))
 }
 
 /// A required list file of the tenant folder.
