@@ -511,6 +511,18 @@ pub mod codes {
     /// A stored snapshot (`snapshot --check`, `diff`) that is not a well-formed snapshot this qsa reads;
     /// located at the file, line and column, saying what was expected.
     pub const SNAPSHOT_MALFORMED: &str = "QSA404";
+    // --- tenant exports and the tenant stage (QSA42x; tenant.md)
+    /// A `--tenant DIR` export that is missing, unreadable or malformed; names the file and the `qlik`
+    /// command that writes it, located at line and column for JSON errors.
+    pub const TENANT_INPUT: &str = "QSA420";
+    /// `--app` matches no app, or several, in items.json.
+    pub const TENANT_APP: &str = "QSA421";
+    /// The tenant exports cannot be evaluated faithfully: a role missing from roles.json (T4), the app in a
+    /// data space (T12) or in a space spaces.json lacks (fail closed).
+    pub const TENANT_NOT_EVALUABLE: &str = "QSA422";
+    /// A tenant configuration qsa ignores or doubts: a disabled group that would grant (T6), a space role
+    /// the space type lacks (T12), `meta.assignableRoles` disagreeing with T12's table (warning); an anonymous link share (T14, info).
+    pub const TENANT_IGNORED: &str = "QSA423";
     /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
     /// script runs, so `--syntax-only` cannot check it.
     pub const DEFERRED: &str = "QSA006";

@@ -14,6 +14,8 @@
 //! - [`model`]: tables and values (Qlik duals) as the runner produces them; the associative engine
 //!   (symbol tables, id columns, the link graph, selections and propagation) that `access` and `reduce` share.
 //! - [`access`]: the security model (rules S7, A, I, L) and the user directory.
+//! - [`tenant`]: Qlik Cloud tenant exports and rules T1–T18 (roles, opening the app, download), beside
+//!   `access`.
 //! - [`reduce`]: what every user sees (rules L, R, O, U) and a simple polars reference evaluator.
 //! - [`report`]: renders results and diagnostics (human, JSON, CSV, HTML, SARIF, snapshots).
 //! - [`progress`]: the observer the file readers and `reduce` report long phases to (no-op by default).
@@ -30,3 +32,4 @@ pub mod reduce;
 pub mod report;
 pub mod script;
 pub mod syntax;
+pub mod tenant;

@@ -1,0 +1,634 @@
+//! Readers for the `--tenant DIR` folder (tenant.md §1; shapes in tenant-model.md §1–§5).
+//!
+//! Every file may be a bare array (`qlik … ls`), a `{data, links}` page (`--raw`) or several such
+//! documents concatenated (NDJSON included). Unknown fields are ignored; every field the rules do not need
+//! is optional. A missing, unreadable or malformed required file is an error diagnostic
+//! ([`codes::TENANT_INPUT`]) naming the file and the `qlik` command that writes it, located at line and
+//! column for JSON errors. Nothing here prints.
+
+use crate::diag::{codes, Diagnostic, SourceFile, SourceId, SourceMap, Span};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The id of the system group Everyone ("Anyone at <tenant>") in every tenant (TM §2.3, T3).
+pub const EVERYONE_ID: &str = "000000000000000000000001";
+
+/// A role reference on a user or group (`AssignedRole`, TM §1.3).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct RoleRef {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub level: String,
+}
+
+/// A group reference on a user (`AssignedGroup`, TM §1.3).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GroupRef {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "providerType")]
+    pub provider_type: Option<String>,
+    #[serde(rename = "assignedRoles")]
+    pub assigned_roles: Option<Vec<RoleRef>>,
+}
+
+/// A user of `users.json` (TM §1.2).
+#[derive(Clone, Debug, Deserialize)]
+pub struct User {
+    pub id: String,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `active | invited | disabled | deleted | provisioned`; `None` when absent (T7: unknown).
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, rename = "assignedRoles")]
+    pub assigned_roles: Vec<RoleRef>,
+    #[serde(default, rename = "assignedGroups")]
+    pub assigned_groups: Vec<GroupRef>,
+}
+
+/// Where a group comes from (TM §2.2; a missing `providerType` is `idp`, TM §1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Provider {
+    Idp,
+    Custom,
+    System,
+}
+
+/// A group of `groups.json` or a system group (TM §2.2).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Group {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// `active` or `disabled` (T6).
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, rename = "providerType")]
+    pub provider_type: Option<String>,
+    #[serde(default, rename = "assignedRoles")]
+    pub assigned_roles: Vec<RoleRef>,
+    /// Only in group settings (`systemGroups.*.enabled`).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+impl Group {
+    pub fn provider(&self) -> Provider {
+        if self.id == EVERYONE_ID {
+            return Provider::System;
+        }
+        match self.provider_type.as_deref().map(str::to_ascii_lowercase) {
+            Some(p) if p == "custom" => Provider::Custom,
+            Some(p) if p == "system" => Provider::System,
+            _ => Provider::Idp,
+        }
+    }
+    /// T6: a disabled group grants nothing.
+    pub fn is_disabled(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("disabled"))
+            || self.enabled == Some(false)
+    }
+}
+
+/// A role of `roles.json` (TM §4.3).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    /// `default` (system roles and `UserDefault`) or `custom`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// `admin` or `user`.
+    #[serde(default)]
+    pub level: String,
+    #[serde(default, rename = "assignedScopes")]
+    pub assigned_scopes: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+/// `meta` of a space (TM §4.7).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SpaceMeta {
+    #[serde(rename = "assignableRoles")]
+    pub assignable_roles: Option<Vec<String>>,
+}
+
+/// A space of `spaces.json` (TM §4.7).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Space {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// `shared`, `managed` or `data`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default, rename = "ownerId")]
+    pub owner_id: String,
+    #[serde(default)]
+    pub meta: SpaceMeta,
+}
+
+/// A space assignment (TM §4.7): `type` user, group or bot.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Assignment {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(rename = "assigneeId")]
+    pub assignee_id: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Filled from the file name (`assignments/<spaceId>.json`) when absent.
+    #[serde(default, rename = "spaceId")]
+    pub space_id: String,
+}
+
+/// A fine-grained app share (TM §4.7): `type` user, group or link.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Share {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default, rename = "assigneeId")]
+    pub assignee_id: String,
+    #[serde(default, rename = "resourceId")]
+    pub resource_id: String,
+    #[serde(default, rename = "resourceName")]
+    pub resource_name: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default, rename = "spaceId")]
+    pub space_id: String,
+}
+
+/// `resourceAttributes` of an item.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResourceAttributes {
+    #[serde(rename = "spaceId")]
+    pub space_id: Option<String>,
+}
+
+/// An item of `items.json` (`qlik item ls --resourceType app`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Item {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, rename = "resourceId")]
+    pub resource_id: String,
+    #[serde(default, rename = "resourceType")]
+    pub resource_type: Option<String>,
+    #[serde(default, rename = "spaceId")]
+    pub space_id: Option<String>,
+    #[serde(default, rename = "ownerId")]
+    pub owner_id: String,
+    #[serde(default, rename = "resourceAttributes")]
+    pub resource_attributes: ResourceAttributes,
+}
+
+impl Item {
+    /// The app's space: `resourceAttributes.spaceId`, else `spaceId`; `None` (empty) = personal space.
+    pub fn space(&self) -> Option<&str> {
+        let ra = self.resource_attributes.space_id.as_deref();
+        let s = match ra {
+            Some(s) if !s.is_empty() => s,
+            _ => self.space_id.as_deref().unwrap_or(""),
+        };
+        (!s.is_empty()).then_some(s)
+    }
+}
+
+/// `oauth-client.json` (`qlik oauth-client get`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct OAuthClient {
+    #[serde(default, rename = "clientId")]
+    pub client_id: Option<String>,
+    #[serde(default, rename = "clientName")]
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "allowedScopes")]
+    pub allowed_scopes: Vec<String>,
+}
+
+impl OAuthClient {
+    /// The name shown in reports: `clientName`, else `name`, else `clientId`.
+    pub fn display_name(&self) -> String {
+        self.client_name
+            .clone()
+            .or_else(|| self.name.clone())
+            .or_else(|| self.client_id.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// `group-settings.json` (`qlik group settings ls`, TM §2.3).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+struct GroupSettings {
+    #[serde(rename = "systemGroups")]
+    system_groups: BTreeMap<String, Group>,
+}
+
+/// Everything read from `--tenant DIR`.
+#[derive(Clone, Debug, Default)]
+pub struct Exports {
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    /// System groups (Everyone) from `system-groups.json` or `group-settings.json`.
+    pub system_groups: Vec<Group>,
+    pub roles: Vec<Role>,
+    pub spaces: Vec<Space>,
+    pub assignments: Vec<Assignment>,
+    pub shares: Vec<Share>,
+    pub items: Vec<Item>,
+    pub oauth_client: Option<OAuthClient>,
+    /// Warnings from reading (a user id listed twice: the first is kept, TM §5 rule 5).
+    pub warnings: Vec<Diagnostic>,
+}
+
+const USERS: (&str, &str) = ("users.json", "qlik user ls --limit 100000");
+const GROUPS: (&str, &str) = ("groups.json", "qlik group ls --limit 100000");
+const SYSTEM_GROUPS: (&str, &str) = ("system-groups.json", "qlik group ls --systemGroups");
+const GROUP_SETTINGS: (&str, &str) = ("group-settings.json", "qlik group settings ls");
+const ROLES: (&str, &str) = ("roles.json", "qlik role ls --limit 1000");
+const SPACES: (&str, &str) = ("spaces.json", "qlik space ls --limit 100000");
+const ITEMS: (&str, &str) = (
+    "items.json",
+    "qlik item ls --resourceType app --limit 100000",
+);
+const OAUTH: (&str, &str) = ("oauth-client.json", "qlik oauth-client get <clientId>");
+const ASSIGNMENTS_CMD: &str = "for s in $(qlik space ls --limit 100000 -q); do qlik space assignment ls --spaceId \"$s\" --limit 100000 > \"assignments/$s.json\"; done";
+const SHARES_CMD: &str = "for s in $(qlik space ls --limit 100000 -q); do qlik space share ls --spaceId \"$s\" --resourceType app --limit 100000 > \"shares/$s.json\"; done";
+
+fn missing(file: &str, command: &str, why: &str) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(
+        codes::TENANT_INPUT,
+        format!("tenant export `{file}` {why}; write it with `{command}`"),
+    ))
+}
+
+/// Read one file's text into `sources`. `Ok(None)`: the file does not exist.
+fn read_text(
+    path: &Path,
+    file: &str,
+    command: &str,
+    sources: &mut SourceMap,
+) -> Result<Option<(SourceId, String)>, Box<Diagnostic>> {
+    match sources.load(path) {
+        Ok(id) => {
+            let text = sources
+                .get(id)
+                .map(|f| f.text.to_string())
+                .unwrap_or_default();
+            Ok(Some((id, text)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(missing(file, command, &format!("cannot be read ({e})"))),
+    }
+}
+
+fn located(
+    src: SourceId,
+    text: &str,
+    offset: usize,
+    file: &str,
+    command: &str,
+    msg: String,
+) -> Box<Diagnostic> {
+    let sf = SourceFile::new("", None, text);
+    let (line, col) = sf.line_col(offset);
+    let end = (offset + 1).min(text.len()).max(offset);
+    Box::new(
+        Diagnostic::error(
+            codes::TENANT_INPUT,
+            format!("tenant export `{file}` line {line} column {col}: {msg}"),
+        )
+        .at(src, Span::new(offset, end), "here")
+        .with_help(format!("write it with `{command}`")),
+    )
+}
+
+/// Byte offset of 1-based (line, column) of a serde_json error.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut off = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return off + column.saturating_sub(1).min(l.len());
+        }
+        off += l.len();
+    }
+    text.len()
+}
+
+/// Parse the documents of `text` (one, or several concatenated), each a bare array, a `{data, …}` page,
+/// or (when `single` is allowed) one object, into items of `T`.
+fn parse_items<T: DeserializeOwned>(
+    src: SourceId,
+    text: &str,
+    file: &str,
+    command: &str,
+) -> Result<Vec<T>, Box<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    loop {
+        // Where the next document starts (after whitespace), for locating shape errors.
+        let consumed = stream.byte_offset();
+        let start = consumed
+            + text
+                .get(consumed..)
+                .map(|r| r.len() - r.trim_start().len())
+                .unwrap_or(0);
+        let Some(doc) = stream.next() else { break };
+        let doc = doc.map_err(|e| {
+            let at = offset_of(text, e.line(), e.column());
+            located(src, text, at, file, command, format!("not valid JSON: {e}"))
+        })?;
+        let list = match doc {
+            serde_json::Value::Array(a) => a,
+            serde_json::Value::Object(mut m) if m.contains_key("data") => match m.remove("data") {
+                Some(serde_json::Value::Array(a)) => a,
+                Some(other) => vec![other],
+                None => Vec::new(),
+            },
+            other @ serde_json::Value::Object(_) => vec![other],
+            _ => {
+                return Err(located(
+                    src,
+                    text,
+                    start,
+                    file,
+                    command,
+                    "expected an array, a {data, links} page or an object".into(),
+                ))
+            }
+        };
+        let end = stream.byte_offset();
+        for (i, v) in list.into_iter().enumerate() {
+            match serde_json::from_value::<T>(v) {
+                Ok(t) => out.push(t),
+                Err(e) => {
+                    let at = start + item_error_offset::<T>(text.get(start..end).unwrap_or(""));
+                    return Err(located(
+                        src,
+                        text,
+                        at,
+                        file,
+                        command,
+                        format!("item {}: {e}", i + 1),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Where in one document (`doc`, its text) the typed parse of its items fails: serde_json values carry no
+/// positions, so the document is parsed again in its typed shape (array, page or object). 0 when that
+/// parse does not fail.
+fn item_error_offset<T: DeserializeOwned>(doc: &str) -> usize {
+    #[derive(Deserialize)]
+    struct Page<T> {
+        #[allow(dead_code)]
+        data: Vec<T>,
+    }
+    let err = if doc.starts_with('[') {
+        serde_json::from_str::<Vec<T>>(doc).err()
+    } else if serde_json::from_str::<Page<serde_json::Value>>(doc).is_ok() {
+        serde_json::from_str::<Page<T>>(doc).err()
+    } else {
+        serde_json::from_str::<T>(doc).err()
+    };
+    err.map_or(0, |e| offset_of(doc, e.line(), e.column()))
+}
+
+/// A required list file of the tenant folder.
+fn required<T: DeserializeOwned>(
+    dir: &Path,
+    (file, command): (&str, &str),
+    sources: &mut SourceMap,
+) -> Result<Vec<T>, Box<Diagnostic>> {
+    match read_text(&dir.join(file), file, command, sources)? {
+        Some((src, text)) => parse_items(src, &text, file, command),
+        None => Err(missing(file, command, "is missing")),
+    }
+}
+
+/// `assignments/<spaceId>.json` files or one `assignments.json` (likewise shares).
+fn per_space<T: DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    command: &str,
+    sources: &mut SourceMap,
+    set_space: impl Fn(&mut T, &str),
+) -> Result<Vec<T>, Box<Diagnostic>> {
+    let one = format!("{name}.json");
+    if let Some((src, text)) = read_text(&dir.join(&one), &one, command, sources)? {
+        return parse_items(src, &text, &one, command);
+    }
+    let folder = dir.join(name);
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(missing(
+                &format!("{name}/<spaceId>.json` (or `{one}"),
+                command,
+                "is missing",
+            ))
+        }
+        Err(e) => {
+            return Err(missing(
+                &format!("{name}/"),
+                command,
+                &format!("cannot be read ({e})"),
+            ))
+        }
+    };
+    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            missing(
+                &format!("{name}/"),
+                command,
+                &format!("cannot be read ({e})"),
+            )
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push((stem, path));
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for (space, path) in files {
+        let file = format!("{name}/{space}.json");
+        if let Some((src, text)) = read_text(&path, &file, command, sources)? {
+            for mut t in parse_items::<T>(src, &text, &file, command)? {
+                set_space(&mut t, &space);
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Read the whole `--tenant DIR` folder (tenant.md §1). The first problem is returned as an error.
+pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnostic>> {
+    if !dir.is_dir() {
+        return Err(Box::new(Diagnostic::error(
+            codes::TENANT_INPUT,
+            format!("--tenant `{}` is not a directory", dir.display()),
+        )));
+    }
+    let mut warnings = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut users = required::<User>(dir, USERS, sources)?;
+    users.retain(|u| {
+        let first = seen.insert(u.id.clone());
+        if !first {
+            warnings.push(Diagnostic::warning(
+                codes::DIRECTORY_DUPLICATE,
+                format!("users.json lists user id {} twice; the first is kept", u.id),
+            ));
+        }
+        first
+    });
+    let groups = required::<Group>(dir, GROUPS, sources)?;
+    let system_groups = match read_text(
+        &dir.join(SYSTEM_GROUPS.0),
+        SYSTEM_GROUPS.0,
+        SYSTEM_GROUPS.1,
+        sources,
+    )? {
+        Some((src, text)) => parse_items::<Group>(src, &text, SYSTEM_GROUPS.0, SYSTEM_GROUPS.1)?,
+        None => match read_text(
+            &dir.join(GROUP_SETTINGS.0),
+            GROUP_SETTINGS.0,
+            GROUP_SETTINGS.1,
+            sources,
+        )? {
+            Some((src, text)) => {
+                parse_items::<GroupSettings>(src, &text, GROUP_SETTINGS.0, GROUP_SETTINGS.1)?
+                    .into_iter()
+                    .flat_map(|s| s.system_groups.into_values())
+                    .collect()
+            }
+            None => {
+                return Err(missing(
+                    &format!("{}` (or `{}", SYSTEM_GROUPS.0, GROUP_SETTINGS.0),
+                    &format!("{}` (or `{}", SYSTEM_GROUPS.1, GROUP_SETTINGS.1),
+                    "is missing",
+                ))
+            }
+        },
+    };
+    if !system_groups.iter().any(|g| g.id == EVERYONE_ID) {
+        return Err(Box::new(Diagnostic::error(
+            codes::TENANT_INPUT,
+            format!(
+                "the system groups export has no Everyone group (id {EVERYONE_ID}); write it with `{}`",
+                SYSTEM_GROUPS.1
+            ),
+        )));
+    }
+    let roles = required::<Role>(dir, ROLES, sources)?;
+    let spaces = required::<Space>(dir, SPACES, sources)?;
+    let assignments =
+        per_space::<Assignment>(dir, "assignments", ASSIGNMENTS_CMD, sources, |a, s| {
+            if a.space_id.is_empty() {
+                a.space_id = s.to_string();
+            }
+        })?;
+    let shares = per_space::<Share>(dir, "shares", SHARES_CMD, sources, |a, s| {
+        if a.space_id.is_empty() {
+            a.space_id = s.to_string();
+        }
+    })?;
+    let items = required::<Item>(dir, ITEMS, sources)?;
+    let oauth_client = match read_text(&dir.join(OAUTH.0), OAUTH.0, OAUTH.1, sources)? {
+        None => None,
+        Some((src, text)) => {
+            let mut clients = parse_items::<OAuthClient>(src, &text, OAUTH.0, OAUTH.1)?;
+            match clients.len() {
+                0 => None,
+                1 => clients.pop(),
+                n => {
+                    return Err(Box::new(Diagnostic::error(
+                        codes::TENANT_INPUT,
+                        format!(
+                            "tenant export `{}` holds {n} OAuth clients; keep the one to model",
+                            OAUTH.0
+                        ),
+                    )))
+                }
+            }
+        }
+    };
+    Ok(Exports {
+        users,
+        groups,
+        system_groups,
+        roles,
+        spaces,
+        assignments,
+        shares,
+        items,
+        oauth_client,
+        warnings,
+    })
+}
+
+/// The app `--app X` names: an item whose `resourceId`, then `id`, then exact `name` is `X` (tenant.md
+/// §1). None or several at the first level that matches: an error.
+pub fn select_app<'a>(items: &'a [Item], query: &str) -> Result<&'a Item, Box<Diagnostic>> {
+    type Key = fn(&Item) -> &str;
+    let keys: [(&str, Key); 3] = [
+        ("resourceId", |i| i.resource_id.as_str()),
+        ("id", |i| i.id.as_str()),
+        ("name", |i| i.name.as_str()),
+    ];
+    for (what, key) in keys {
+        let found: Vec<&Item> = items.iter().filter(|i| key(i) == query).collect();
+        match found.as_slice() {
+            [] => continue,
+            [one] => return Ok(one),
+            many => {
+                let mut ids: Vec<&str> = many.iter().map(|i| i.resource_id.as_str()).collect();
+                ids.sort();
+                return Err(Box::new(Diagnostic::error(
+                    codes::TENANT_APP,
+                    format!(
+                        "--app `{query}` matches {} apps by {what} in items.json ({}); name one by its resourceId",
+                        many.len(),
+                        ids.join(", ")
+                    ),
+                )));
+            }
+        }
+    }
+    Err(Box::new(Diagnostic::error(
+        codes::TENANT_APP,
+        format!("--app `{query}` matches no app of items.json by resourceId, id or name"),
+    )))
+}
