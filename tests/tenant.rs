@@ -3,11 +3,15 @@
 //! example says). Every rule T1–T18 is cited by a test below. Section Access is not joined yet: the
 //! examples' SA results are not asserted here.
 
+#[path = "common/scratch.rs"]
+mod scratch;
+
 use qsa::diag::{codes, SourceMap};
 use qsa::tenant::exports::{self, Assignment, Exports, OAuthClient, Share};
 use qsa::tenant::model::{
     Export, SpaceType, Tenant, UserTenant, DENIED_CANNOT_OPEN, DENIED_STATUS,
 };
+use scratch::copy_dir;
 use std::path::{Path, PathBuf};
 
 const FIN: &str = "66f0000000000000000055aa";
@@ -542,18 +546,6 @@ fn temp_copy(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&fixture(), &dir);
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 fn load_err(dir: &Path) -> qsa::diag::Diagnostic {

@@ -31,6 +31,7 @@ mod preview;
 mod progress;
 mod report_cmd;
 mod snapshot;
+mod tenant;
 
 /// Exit codes of product.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,6 +243,8 @@ pub struct ReportArgs {
     /// (factorized or message passing) and the time of each phase. Never changes the output.
     #[arg(long)]
     pub stats: bool,
+    #[command(flatten)]
+    pub tenant: tenant::TenantArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }

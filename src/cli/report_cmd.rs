@@ -160,12 +160,27 @@ pub(super) fn load_one_user(
 }
 
 pub fn run(args: ReportArgs) -> Exit {
+    if let Some(m) = super::tenant::conflicts(&args.tenant, &args.directory, &args.user) {
+        errln!("qsa: {m}");
+        return Exit::CouldNotRun;
+    }
+    if args.tenant.tenant.is_some() && matches!(args.format, TableFormat::Csv | TableFormat::Html) {
+        errln!("qsa: --tenant is not supported with --format csv or html yet; use human or json");
+        return Exit::CouldNotRun;
+    }
     let started = std::time::Instant::now();
-    let (run, dir, catalog, dir_diags) =
+    let (mut run, dir, mut catalog, dir_diags) =
         match load(&args.script, &args.run, &args.directory, &args.user, true) {
             Ok(x) => x,
             Err(e) => return e,
         };
+    let mut tenant = match &args.tenant.tenant {
+        None => None,
+        Some(d) => match super::tenant::load(&args.tenant, d, &mut run.sources) {
+            Ok(t) => Some(t),
+            Err(diags) => return super::tenant::refuse(&diags, &run.sources),
+        },
+    };
     let loaded = started.elapsed();
     let target: Target = args.run.target.into();
     let mut prepared = match reduce::prepare(&run, target) {
@@ -176,32 +191,68 @@ pub fn run(args: ReportArgs) -> Exit {
             return Exit::CouldNotRun;
         }
     };
-    let users_in = if dir.users.is_empty() && args.directory.directory.is_empty() {
+    let users_in = if let Some(t) = &mut tenant {
+        catalog = std::mem::take(&mut t.catalog);
+        std::mem::take(&mut t.users)
+    } else if dir.users.is_empty() && args.directory.directory.is_empty() {
         prepared.listed_users()
     } else {
         dir.users.clone()
     };
     let prepared_at = started.elapsed();
     prepared.set_progress(super::progress::stderr(args.run.quiet));
-    let results = prepared.evaluate(&users_in, false);
+    let mut results = prepared.evaluate(&users_in, false);
     let evaluated = started.elapsed();
     let mut diags = prepared.diagnostics.clone();
     diags.extend(dir_diags);
-    if !args.directory.directory.is_empty() {
-        diags.extend(prepared.unknown_groups(&dir.users, &catalog.upper_names()));
+    if !args.directory.directory.is_empty() || tenant.is_some() {
+        diags.extend(prepared.unknown_groups(&users_in, &catalog.upper_names()));
     }
+    let tenant = match tenant {
+        None => None,
+        Some(t) => {
+            diags.extend(t.diagnostics);
+            let keys: Vec<&str> = users_in.iter().map(|u| u.key.as_str()).collect();
+            match reduce::tenant::join(&mut results, &keys, t.tenant_users) {
+                Ok(per_user) => Some((t.summary, per_user)),
+                Err(who) => {
+                    errln!("qsa: user `{who}` of users.json has no id the tenant model knows; refusing to report what users see");
+                    return Exit::CouldNotRun;
+                }
+            }
+        }
+    };
+    let tenant_view = tenant
+        .as_ref()
+        .map(|(summary, per_user)| users::TenantView {
+            summary,
+            users: per_user,
+        });
     crate::diag::sort_diagnostics(&mut diags);
     let mode = prepared.group_mode();
     match args.format {
-        TableFormat::Json => {
-            super::out_with(|w| users::write_json(w, &results, target, mode, &diags, &run.sources))
-        }
+        TableFormat::Json => super::out_with(|w| {
+            users::write_json(
+                w,
+                &results,
+                target,
+                mode,
+                &diags,
+                &run.sources,
+                tenant_view.as_ref(),
+            )
+        }),
         TableFormat::Csv => super::out(&users::render_csv(&results)),
         TableFormat::Html => {
             super::out(&html_report(&args, &prepared, &users_in, &results, &diags))
         }
         TableFormat::Human => {
-            super::out(&users::render_human(&results, target, mode));
+            super::out(&users::render_human(
+                &results,
+                target,
+                mode,
+                tenant_view.as_ref(),
+            ));
             eprint_diagnostics(&users::all_diagnostics(&results, &diags), &run.sources);
         }
     }

@@ -25,6 +25,7 @@
 mod applied;
 pub mod explain;
 pub mod reference;
+pub mod tenant;
 
 pub use applied::{AppliedProfiles, GroupGrant};
 

@@ -8,6 +8,7 @@ use crate::diag::{Diagnostic, SourceMap};
 use crate::model::engine::Kept;
 use crate::model::DataModel;
 use crate::reduce::UserResult;
+use crate::tenant::{TenantSummary, UserTenant};
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value as J};
 use std::fmt::Write;
@@ -62,9 +63,30 @@ pub fn render_diagnostics_plain(diags: &[Diagnostic], sources: &SourceMap) -> St
 }
 
 fn sorted(results: &[UserResult]) -> Vec<&UserResult> {
-    let mut v: Vec<&UserResult> = results.iter().collect();
-    v.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.email.cmp(&b.email)));
+    sorted_indexed(results)
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect()
+}
+
+/// The users in report order, each with its index in `results`.
+fn sorted_indexed(results: &[UserResult]) -> Vec<(usize, &UserResult)> {
+    let mut v: Vec<(usize, &UserResult)> = results.iter().enumerate().collect();
+    v.sort_by(|(_, a), (_, b)| a.id.cmp(&b.id).then_with(|| a.email.cmp(&b.email)));
     v
+}
+
+/// The tenant tier of a `--tenant` report (tenant.md §3): the top-level object, and each user's object
+/// aligned with the results.
+pub struct TenantView<'a> {
+    pub summary: &'a TenantSummary,
+    pub users: &'a [Option<UserTenant>],
+}
+
+impl TenantView<'_> {
+    fn user(&self, index: usize) -> Option<&UserTenant> {
+        self.users.get(index).and_then(Option::as_ref)
+    }
 }
 
 /// One user as JSON, serialised straight from the result (no intermediate tree: 100k users).
@@ -98,6 +120,8 @@ struct ReportJson<'a> {
     schema: &'static str,
     target: &'static str,
     group_mode: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<&'a TenantSummary>,
     users: Vec<UserJson<'a>>,
     diagnostics: Vec<J>,
 }
@@ -123,7 +147,7 @@ pub fn render_json(
 ) -> String {
     let mut out = Vec::new();
     // Writing to memory cannot fail, and every piece written is UTF-8.
-    let _ = write_json(&mut out, results, target, mode, diagnostics, sources);
+    let _ = write_json(&mut out, results, target, mode, diagnostics, sources, None);
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -139,11 +163,13 @@ pub fn write_json(
     mode: GroupMode,
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
+    tenant: Option<&TenantView>,
 ) -> std::io::Result<()> {
     let doc = ReportJson {
         schema: "qsa.report/1",
         target: target.as_str(),
         group_mode: mode.number(),
+        tenant: tenant.map(|t| t.summary),
         users: vec![],
         diagnostics: all_diagnostics(results, diagnostics)
             .iter()
@@ -152,7 +178,8 @@ pub fn write_json(
     };
     let s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     let marker = "\"users\": []";
-    let users = sorted(results);
+    let indexed = sorted_indexed(results);
+    let users: Vec<&UserResult> = indexed.iter().map(|(_, u)| *u).collect();
     let (Some(at), false) = (s.find(marker), users.is_empty()) else {
         return writeln!(w, "{s}");
     };
@@ -169,7 +196,8 @@ pub fn write_json(
             .enumerate()
             .map(|(k, u)| {
                 let i = b * JSON_BATCH + k;
-                user_text(u, &reductions[reduction_of[i]], &tables[tables_of[i]])
+                let t = tenant.and_then(|t| t.user(indexed[i].0));
+                user_text(u, &reductions[reduction_of[i]], &tables[tables_of[i]], t)
             })
             .collect();
         for (k, t) in texts.iter().enumerate() {
@@ -222,8 +250,9 @@ fn pretty_at<T: serde::Serialize + ?Sized>(value: &T, indent: usize) -> String {
     out
 }
 
-/// One user of the report, four spaces deep, with its reduction and tables already printed.
-fn user_text(u: &UserResult, reduction: &str, tables: &str) -> String {
+/// One user of the report, four spaces deep, with its reduction and tables already printed; the `tenant`
+/// object last, only with `--tenant`.
+fn user_text(u: &UserResult, reduction: &str, tables: &str, tenant: Option<&UserTenant>) -> String {
     let mut out = String::with_capacity(256 + reduction.len() + tables.len());
     out.push_str("    {\n      \"id\": ");
     out.push_str(&js(&u.id));
@@ -241,6 +270,10 @@ fn user_text(u: &UserResult, reduction: &str, tables: &str) -> String {
     out.push_str(tables);
     out.push_str(",\n      \"rules\": ");
     out.push_str(&pretty_at(&u.rules, 6));
+    if let Some(t) = tenant {
+        out.push_str(",\n      \"tenant\": ");
+        out.push_str(&pretty_at(t, 6));
+    }
     out.push_str("\n    }");
     out
 }
@@ -280,38 +313,68 @@ fn or_dash(s: String) -> String {
     }
 }
 
-/// `qsa report` (default): a readable terminal table, then the denied reasons.
-pub fn render_human(results: &[UserResult], target: Target, mode: GroupMode) -> String {
-    let header = [
-        "USER",
+/// The OPEN, ROLES, EXPORT and FULL cells of a `--tenant` report (tenant.md §3).
+fn tenant_cells(t: Option<&UserTenant>) -> [String; 4] {
+    let Some(t) = t else {
+        return ["?".into(), "-".into(), "?".into(), "?".into()];
+    };
+    let open = match (t.open.can, t.open.via.first()) {
+        (true, Some(via)) => format!("yes ({via})"),
+        (true, None) => "yes".into(),
+        (false, _) => "no".into(),
+    };
+    let roles: Vec<&str> = t.roles.iter().map(|r| r.name.as_str()).collect();
+    let export = serde_json::to_value(t.export)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let full = if t.entitlement.full { "yes" } else { "no" };
+    [open, or_dash(roles.join(", ")), export, full.into()]
+}
+
+/// `qsa report` (default): a readable terminal table, then the denied reasons. With `--tenant`, the
+/// columns OPEN, ROLES, EXPORT, FULL come before ACCESS.
+pub fn render_human(
+    results: &[UserResult],
+    target: Target,
+    mode: GroupMode,
+    tenant: Option<&TenantView>,
+) -> String {
+    let mut header = vec!["USER"];
+    if tenant.is_some() {
+        header.extend(["OPEN", "ROLES", "EXPORT", "FULL"]);
+    }
+    header.extend([
         "ACCESS",
         "REDUCTION",
         "OMITTED",
         "ROWS (kept/total)",
         "[dec] RULES",
-    ];
-    let rows: Vec<[String; 6]> = sorted(results)
+    ]);
+    let header: Vec<String> = header.into_iter().map(String::from).collect();
+    let rows: Vec<Vec<String>> = sorted_indexed(results)
         .into_iter()
-        .map(|u| {
-            [
-                u.id.clone(),
+        .map(|(i, u)| {
+            let denied = u.access == crate::reduce::Access::Denied;
+            let mut row = vec![u.id.clone()];
+            if let Some(t) = tenant {
+                row.extend(tenant_cells(t.user(i)));
+            }
+            row.extend([
                 u.access.as_str().to_string(),
-                if u.access == crate::reduce::Access::Denied {
+                if denied {
                     "-".into()
                 } else {
                     reduction_text(u)
                 },
                 or_dash(u.omitted_fields.join(", ")),
-                if u.access == crate::reduce::Access::Denied {
-                    "-".into()
-                } else {
-                    tables_text(u)
-                },
+                if denied { "-".into() } else { tables_text(u) },
                 or_dash(u.rules.join(", ")),
-            ]
+            ]);
+            row
         })
         .collect();
-    let mut widths = header.map(|h| h.chars().count());
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
@@ -335,8 +398,9 @@ pub fn render_human(results: &[UserResult], target: Target, mode: GroupMode) -> 
             .trim_end()
             .to_string()
     };
-    let _ = writeln!(out, "{}", line(&header.map(String::from)));
-    let _ = writeln!(out, "{}", line(&widths.map(|w| "-".repeat(w))));
+    let _ = writeln!(out, "{}", line(&header));
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    let _ = writeln!(out, "{}", line(&rule));
     for r in &rows {
         let _ = writeln!(out, "{}", line(r));
     }
@@ -645,6 +709,7 @@ mod tests {
             target: Target::Cloud.as_str(),
             group_mode: GroupMode::Both.number(),
             users: sorted(&results).into_iter().map(user_json).collect(),
+            tenant: None,
             diagnostics: vec![],
         };
         let want = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";

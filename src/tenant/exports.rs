@@ -566,25 +566,7 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         }
     })?;
     let items = required::<Item>(dir, ITEMS, sources)?;
-    let oauth_client = match read_text(&dir.join(OAUTH.0), OAUTH.0, OAUTH.1, sources)? {
-        None => None,
-        Some((src, text)) => {
-            let mut clients = parse_items::<OAuthClient>(src, &text, OAUTH.0, OAUTH.1)?;
-            match clients.len() {
-                0 => None,
-                1 => clients.pop(),
-                n => {
-                    return Err(Box::new(Diagnostic::error(
-                        codes::TENANT_INPUT,
-                        format!(
-                            "tenant export `{}` holds {n} OAuth clients; keep the one to model",
-                            OAUTH.0
-                        ),
-                    )))
-                }
-            }
-        }
-    };
+    let oauth_client = oauth_client_at(&dir.join(OAUTH.0), OAUTH.0, sources)?;
     Ok(Exports {
         users,
         groups,
@@ -597,6 +579,26 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         oauth_client,
         warnings,
     })
+}
+
+/// The OAuth client of `oauth-client.json` or `--oauth-client FILE` (`file` names it in messages):
+/// `None` when the file is absent or holds an empty array; several clients: an error.
+pub fn oauth_client_at(
+    path: &Path,
+    file: &str,
+    sources: &mut SourceMap,
+) -> Result<Option<OAuthClient>, Box<Diagnostic>> {
+    let Some((src, text)) = read_text(path, file, OAUTH.1, sources)? else {
+        return Ok(None);
+    };
+    let mut clients = parse_items::<OAuthClient>(src, &text, file, OAUTH.1)?;
+    match clients.len() {
+        0 | 1 => Ok(clients.pop()),
+        n => Err(Box::new(Diagnostic::error(
+            codes::TENANT_INPUT,
+            format!("tenant export `{file}` holds {n} OAuth clients; keep the one to model"),
+        ))),
+    }
 }
 
 /// The app `--app X` names: an item whose `resourceId`, then `id`, then exact `name` is `X` (tenant.md

@@ -16,7 +16,8 @@
 //!   - the [dec] rules a user's result depends on (T6, T7, T10, T12, T13, T14) in [`model::UserTenant`]'s
 //!     `rules`; rules shaping every user alike (T3, T4, T8, T9, T16) once in [`model::TenantSummary`].
 //!
-//! Not here yet: joining with Section Access (`section_access` stays `None`), the `--tenant` options.
+//! Joining with Section Access (T15, `section_access`) is `reduce::tenant::join`; `qsa report --tenant DIR
+//! --app X` uses it (not yet preview, snapshot, diff or explain).
 
 pub mod exports;
 pub mod model;

@@ -231,7 +231,7 @@ fn report_json_snapshot_from_models() {
         &r.sources,
     );
     insta::assert_snapshot!("report_regional_models_json", out);
-    let human = qsa::report::users::render_human(&res, Target::Cloud, p.group_mode());
+    let human = qsa::report::users::render_human(&res, Target::Cloud, p.group_mode(), None);
     insta::assert_snapshot!("report_regional_models_human", human);
 }
 

@@ -1,0 +1,350 @@
+//! `qsa report --tenant DIR --app ID|NAME` through the binary (shared/spec/tenant.md §1, T15, §3): the
+//! worked examples 1 and 3 of §4 end to end on `fixtures/tenant/examples/budget/` (its `budget.qvs`
+//! holds the example's Section Access), the flag errors, and the output without `--tenant` unchanged.
+
+#[path = "common/binary.rs"]
+mod binary;
+#[path = "common/scratch.rs"]
+mod scratch;
+
+use binary::{qsa, rows, user};
+use scratch::{copy_dir, Scratch};
+use serde_json::{json, Value};
+use std::path::Path;
+
+const DIR: &str = "fixtures/tenant/examples/budget";
+const SCRIPT: &str = "fixtures/tenant/examples/budget/budget.qvs";
+const ANA: &str = "00uana0000000000000";
+const BEN: &str = "00uben0000000000000";
+const CY: &str = "00ucy0000000000000";
+const DEE: &str = "00udee0000000000000";
+const EVE: &str = "00ueve0000000000000";
+const FINANCE: &str = "66aa00000000000000000b01";
+
+/// `report --format json` with `--tenant dir --app Budget`; exits 0.
+fn report(dir: &str) -> Value {
+    let (code, out, err) = qsa(&[
+        "report", SCRIPT, "--tenant", dir, "--app", "Budget", "--format", "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("report --format json prints JSON")
+}
+
+fn strs(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Access, denied reason, reduction, tenant.open.can, tenant.export, tenant.section_access of one user.
+fn summary(r: &Value, id: &str) -> (String, Value, Value, bool, String, String) {
+    let u = user(r, id);
+    let t = &u["tenant"];
+    (
+        u["access"].as_str().unwrap_or("?").to_string(),
+        u["denied_reason"].clone(),
+        u["reduction"].clone(),
+        t["open"]["can"].as_bool().unwrap_or(false),
+        t["export"].as_str().unwrap_or("?").to_string(),
+        t["section_access"].as_str().unwrap_or("?").to_string(),
+    )
+}
+
+/// `id` opens the app and Section Access grants USER with `reduction`; the tenant's download is `export`.
+fn opens_as_user(r: &Value, id: &str, export: &str, reduction: Value) {
+    let want = (
+        "USER".into(),
+        Value::Null,
+        reduction,
+        true,
+        export.into(),
+        "USER".into(),
+    );
+    assert_eq!(summary(r, id), want, "{id}");
+}
+
+/// The tenant denies `id` (T15) with `reason`: DENIED, empty reduction, 0 rows, no download; Section
+/// Access alone gave `section_access`.
+fn tenant_denies(r: &Value, id: &str, reason: &str, section_access: &str) {
+    let want = (
+        "DENIED".into(),
+        json!(reason),
+        json!({}),
+        false,
+        "not-allowed".into(),
+        section_access.into(),
+    );
+    assert_eq!(summary(r, id), want, "{id}");
+    assert_eq!(rows(user(r, id), "Budget"), (0, 2), "{id}");
+}
+
+// Example 1 (managed space Fin): T11 opening, T16 download, T18, T15 joined with Section Access.
+#[test]
+fn example1_managed_joined_with_section_access() {
+    let r = report(DIR);
+    assert_eq!(r["schema"], "qsa.report/1");
+    assert_eq!(
+        r["tenant"]["app"],
+        json!({"id": "b0d9e700-0000-4000-8000-000000000001", "name": "Budget",
+               "space_id": "66f0000000000000000055aa", "space_type": "managed"})
+    );
+    assert_eq!(r["tenant"]["oauth_client"], Value::Null);
+    assert_eq!(strs(&r["tenant"]["rules"]), ["T3", "T4", "T16"]);
+    let eu = json!({"REGION": ["EU"]});
+
+    // ana: opens (owner; consumer via Finance), allowed, full, USER EU.
+    opens_as_user(&r, ANA, "allowed", eu.clone());
+    let ana = &user(&r, ANA)["tenant"];
+    assert_eq!(
+        strs(&ana["open"]["via"]),
+        ["consumer via group Finance", "owner"]
+    );
+    assert_eq!(ana["entitlement"]["full"], true);
+    assert_eq!(rows(user(&r, ANA), "Budget"), (1, 2));
+    // ben: consumer via Finance, no-data, full, USER EU.
+    opens_as_user(&r, BEN, "no-data", eu);
+    assert_eq!(user(&r, BEN)["tenant"]["entitlement"]["full"], true);
+    // cy: TenantAdmin has no route into a managed space (T13): DENIED; Section Access alone: ADMIN.
+    tenant_denies(&r, CY, "tenant: cannot open the app", "ADMIN");
+    // dee: disabled (T7): DENIED "status"; Section Access is still evaluated (USER through FINANCE).
+    tenant_denies(&r, DEE, "status", "USER");
+    assert_eq!(user(&r, DEE)["tenant"]["status"], "disabled");
+    // eve: Sales is disabled (T6, in rules) and publisher does not open (T12): DENIED, SA alone USER.
+    tenant_denies(&r, EVE, "tenant: cannot open the app", "USER");
+    assert!(strs(&user(&r, EVE)["rules"]).contains(&"T6"));
+    for id in [ANA, BEN, CY, DEE, EVE] {
+        let rules = strs(&user(&r, id)["rules"]);
+        let mut sorted = rules.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(rules, sorted, "{id}: rules sorted and deduplicated");
+        assert!(user(&r, id)["tenant"]["oauth"].is_null());
+    }
+    // T6's warning names eve.
+    let diags = r["diagnostics"].as_array().expect("diagnostics");
+    assert!(diags
+        .iter()
+        .any(|d| d["code"] == "QSA423" && d["message"].as_str().unwrap_or("").contains(EVE)));
+}
+
+// Example 1, with Section Access alone (tenant.md: SA shown in `tenant.section_access`): the same script
+// without --tenant grants cy ADMIN over {EU, US} and eve USER {US}.
+#[test]
+fn example1_section_access_alone_matches_tenant_section_access() {
+    let (code, out, err) = qsa(&[
+        "report",
+        SCRIPT,
+        "--directory",
+        &format!("{DIR}/users.json"),
+        "--groups",
+        &format!("{DIR}/groups.json"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).expect("JSON");
+    assert!(r.get("tenant").is_none());
+    assert_eq!(user(&r, CY)["access"], "ADMIN");
+    assert_eq!(user(&r, CY)["reduction"], json!({"REGION": ["EU", "US"]}));
+    assert_eq!(user(&r, EVE)["access"], "USER");
+    assert_eq!(user(&r, EVE)["reduction"], json!({"REGION": ["US"]}));
+    assert!(user(&r, EVE).get("tenant").is_none());
+}
+
+/// Copy the fixture folder (with assignments/ and shares/) to a scratch folder.
+fn copy_fixture(scratch: &Scratch) {
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR),
+        scratch.dir(),
+    );
+}
+
+/// Rewrite a JSON export (one or several concatenated documents) through `edit`, called on every
+/// object of it.
+fn edit_json(path: &Path, edit: &dyn Fn(&mut serde_json::Map<String, Value>)) {
+    fn walk(v: &mut Value, edit: &dyn Fn(&mut serde_json::Map<String, Value>)) {
+        match v {
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, edit)),
+            Value::Object(o) => {
+                edit(o);
+                o.values_mut().for_each(|x| walk(x, edit));
+            }
+            _ => {}
+        }
+    }
+    let text = std::fs::read_to_string(path).expect("read");
+    let mut out = String::new();
+    for doc in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+        let mut doc = doc.expect("JSON");
+        walk(&mut doc, edit);
+        out.push_str(&serde_json::to_string_pretty(&doc).expect("print"));
+        out.push('\n');
+    }
+    std::fs::write(path, out).expect("write");
+}
+
+/// Example 3's tenant: example 1 with UserDefault `user_default`, Everyone EmbeddedAnalyticsUser only,
+/// Finance → basicconsumer.
+fn no_download_variant(scratch: &Scratch, user_default: &[&str]) {
+    copy_fixture(scratch);
+    let scopes = json!(user_default);
+    edit_json(&scratch.path("roles.json"), &|o| {
+        if o.get("name") == Some(&json!("UserDefault")) && o.contains_key("assignedScopes") {
+            o.insert("assignedScopes".into(), scopes.clone());
+        }
+    });
+    edit_json(&scratch.path("system-groups.json"), &|o| {
+        if o.get("id") == Some(&json!("000000000000000000000001")) {
+            o.insert(
+                "assignedRoles".into(),
+                json!([{"id": "6500000000000000000000e2", "name": "EmbeddedAnalyticsUser",
+                        "type": "default", "level": "user"}]),
+            );
+        }
+    });
+    edit_json(
+        &scratch.path("assignments/66f0000000000000000055aa.json"),
+        &|o| {
+            if o.get("assigneeId") == Some(&json!(FINANCE)) {
+                o.insert("roles".into(), json!(["basicconsumer"]));
+            }
+        },
+    );
+}
+
+// Example 3 (no download): basicconsumer opens but does not restrict download (T17); the scopes decide
+// (T4, T16); no Full User trigger (T18). Section Access unchanged: USER EU.
+#[test]
+fn example3_no_download() {
+    let scratch = Scratch::new("tenant-report", "example3");
+    no_download_variant(&scratch, &[]);
+    let r = report(&scratch.dir().display().to_string());
+    let eu = json!({"REGION": ["EU"]});
+    opens_as_user(&r, BEN, "not-allowed", eu.clone());
+    let ben = &user(&r, BEN)["tenant"];
+    assert_eq!(
+        strs(&ben["open"]["via"]),
+        ["basicconsumer via group Finance"]
+    );
+    assert_eq!(ben["entitlement"]["full"], false);
+    assert_eq!(rows(user(&r, BEN), "Budget"), (1, 2));
+    opens_as_user(&r, ANA, "allowed", eu.clone());
+    assert_eq!(user(&r, ANA)["tenant"]["entitlement"]["full"], true);
+
+    // With UserDefault *No data*: ben downloads images and PDFs.
+    let scratch = Scratch::new("tenant-report", "example3-nodata");
+    no_download_variant(&scratch, &["apps.image:export"]);
+    let r = report(&scratch.dir().display().to_string());
+    opens_as_user(&r, BEN, "no-data", eu);
+}
+
+// The human table gains OPEN, ROLES, EXPORT, FULL before ACCESS, only with --tenant.
+#[test]
+fn human_output_has_tenant_columns() {
+    let (code, out, err) = qsa(&["report", SCRIPT, "--tenant", DIR, "--app", "Budget"]);
+    assert_eq!(code, 0, "{err}");
+    let header = out.lines().nth(1).expect("a header");
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        cols[..6],
+        ["USER", "OPEN", "ROLES", "EXPORT", "FULL", "ACCESS"]
+    );
+    let ana = out.lines().find(|l| l.starts_with(ANA)).expect("ana");
+    assert!(
+        ana.contains("yes (consumer via group Finance)") && ana.contains("allowed"),
+        "{ana}"
+    );
+    let cy = out.lines().find(|l| l.starts_with(CY)).expect("cy");
+    assert!(cy.contains(" no ") && cy.contains("DENIED"), "{cy}");
+    assert!(
+        out.contains(&format!("{CY}: tenant: cannot open the app")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{DEE}: status")), "{out}");
+
+    let (code, plain, _) = qsa(&[
+        "report",
+        SCRIPT,
+        "--directory",
+        &format!("{DIR}/users.json"),
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        !plain.contains("OPEN") && !plain.contains("EXPORT"),
+        "{plain}"
+    );
+}
+
+/// `qsa args` exits 2 with nothing on stdout and every one of `needles` on stderr.
+fn refuses(args: &[&str], needles: &[&str]) {
+    let (code, out, err) = qsa(args);
+    assert_eq!(code, 2, "{args:?}: {out}");
+    assert!(out.is_empty(), "{args:?}: {out}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: `{n}` not in {err}");
+    }
+}
+
+// tenant.md §1: --tenant is the directory; with --directory, exit 2.
+#[test]
+fn tenant_with_directory_exits_2() {
+    let users = format!("{DIR}/users.json");
+    let args = ["report", SCRIPT, "--tenant", DIR, "--app", "Budget"];
+    refuses(
+        &[&args[..], &["--directory", &users]].concat(),
+        &["--tenant", "--directory"],
+    );
+    // A command-line user is not one of the tenant's users either.
+    refuses(&[&args[..], &["--user", "x"]].concat(), &["--user"]);
+}
+
+// --tenant and --app go together.
+#[test]
+fn tenant_without_app_exits_2() {
+    refuses(&["report", SCRIPT, "--tenant", DIR], &["--app"]);
+    refuses(&["report", SCRIPT, "--app", "Budget"], &["--tenant"]);
+}
+
+// tenant.md §1: a missing export: exit 2 naming the file and the command that writes it.
+#[test]
+fn missing_export_exits_2_naming_file_and_command() {
+    let scratch = Scratch::new("tenant-report", "missing");
+    copy_fixture(&scratch);
+    std::fs::remove_file(scratch.path("roles.json")).expect("rm");
+    let dir = scratch.dir().display().to_string();
+    refuses(
+        &[
+            "report", SCRIPT, "--tenant", &dir, "--app", "Budget", "--format", "json",
+        ],
+        &["roles.json", "qlik role ls --limit 1000"],
+    );
+}
+
+// An --app that matches no app, or a format that cannot show the tenant tier yet: exit 2.
+#[test]
+fn unknown_app_or_unsupported_format_exits_2() {
+    let args = ["report", SCRIPT, "--tenant", DIR, "--app"];
+    refuses(&[&args[..], &["Nope"]].concat(), &["--app `Nope`"]);
+    for format in ["csv", "html"] {
+        refuses(
+            &[&args[..], &["Budget", "--format", format]].concat(),
+            &["--tenant", format],
+        );
+    }
+}
+
+// Without --tenant the JSON report has no `tenant` key anywhere (the existing e2e tests and the README
+// guard check the rest byte for byte).
+#[test]
+fn without_tenant_no_tenant_keys() {
+    let (code, out, err) = qsa(&[
+        "report",
+        SCRIPT,
+        "--directory",
+        &format!("{DIR}/users.json"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("\"tenant\""), "{out}");
+}
