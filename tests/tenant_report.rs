@@ -20,12 +20,18 @@ const CY: &str = "00ucy0000000000000";
 const DEE: &str = "00udee0000000000000";
 const EVE: &str = "00ueve0000000000000";
 const FINANCE: &str = "66aa00000000000000000b01";
+/// `report` of the fixture's script with the fixture's tenant and app.
+const BUDGET_ARGS: [&str; 6] = ["report", SCRIPT, "--tenant", DIR, "--app", "Budget"];
 
 /// `report --format json` with `--tenant dir --app Budget`; exits 0.
 fn report(dir: &str) -> Value {
-    let (code, out, err) = qsa(&[
-        "report", SCRIPT, "--tenant", dir, "--app", "Budget", "--format", "json",
-    ]);
+    report_with(dir, &[])
+}
+
+/// [`report`] with more arguments.
+fn report_with(dir: &str, more: &[&str]) -> Value {
+    let args = ["report", SCRIPT, "--tenant", dir, "--app", "Budget"];
+    let (code, out, err) = qsa(&[&args[..], more, &["--format", "json"]].concat());
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).expect("report --format json prints JSON")
 }
@@ -238,10 +244,37 @@ fn example3_no_download() {
     opens_as_user(&r, BEN, "no-data", eu);
 }
 
+// --oauth-client FILE (tenant.md T8): the client's scopes intersect the user's; access is unchanged (the
+// `oauth` object reports what an integration acting as the user gets). Example 4's second variant, on 1.
+#[test]
+fn oauth_client_file_intersects_scopes() {
+    let scratch = Scratch::new("tenant-report", "oauth");
+    std::fs::write(
+        scratch.path("client.json"),
+        r#"{"clientId": "c0ffee", "clientName": "reporting-bot", "allowedScopes": ["apps.image:export"]}"#,
+    )
+    .expect("write");
+    let client = scratch.arg("client.json");
+    let r = report_with(DIR, &["--oauth-client", &client]);
+    assert_eq!(r["tenant"]["oauth_client"], "reporting-bot");
+    assert_eq!(strs(&r["tenant"]["rules"]), ["T3", "T4", "T8", "T9", "T16"]);
+    opens_as_user(&r, ANA, "allowed", json!({"REGION": ["EU"]}));
+    assert_eq!(
+        user(&r, ANA)["tenant"]["oauth"],
+        json!({"open": true, "export": "no-data", "scopes_missing_for_oauth": ["apps.data:export"]})
+    );
+    // A --oauth-client file that does not exist: exit 2 naming it.
+    let missing = scratch.arg("nope.json");
+    refuses(
+        &[&BUDGET_ARGS[..], &["--oauth-client", &missing]].concat(),
+        &["nope.json", "qlik oauth-client get"],
+    );
+}
+
 // The human table gains OPEN, ROLES, EXPORT, FULL before ACCESS, only with --tenant.
 #[test]
 fn human_output_has_tenant_columns() {
-    let (code, out, err) = qsa(&["report", SCRIPT, "--tenant", DIR, "--app", "Budget"]);
+    let (code, out, err) = qsa(&BUDGET_ARGS);
     assert_eq!(code, 0, "{err}");
     let header = out.lines().nth(1).expect("a header");
     let cols: Vec<&str> = header.split_whitespace().collect();
@@ -289,7 +322,7 @@ fn refuses(args: &[&str], needles: &[&str]) {
 #[test]
 fn tenant_with_directory_exits_2() {
     let users = format!("{DIR}/users.json");
-    let args = ["report", SCRIPT, "--tenant", DIR, "--app", "Budget"];
+    let args = BUDGET_ARGS;
     refuses(
         &[&args[..], &["--directory", &users]].concat(),
         &["--tenant", "--directory"],

@@ -71,3 +71,97 @@ pub fn join(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenant::model::{Entitlement, Export, Open, DENIED_CANNOT_OPEN};
+
+    fn sa_user(id: &str) -> UserResult {
+        UserResult {
+            id: id.into(),
+            email: None,
+            name: None,
+            access: Access::Admin,
+            denied_reason: None,
+            reduction: Arc::new(BTreeMap::from([("REGION".into(), None)])),
+            omitted_fields: vec!["COST".into()],
+            tables: Arc::new(BTreeMap::from([(
+                "T".into(),
+                TableCount {
+                    rows: 4,
+                    total_rows: 4,
+                },
+            )])),
+            rules: vec!["S7", "I4"],
+            applied: vec![],
+            kept: None,
+            diagnostics: vec![],
+        }
+    }
+
+    fn tenant_user(qlik_id: &str, denied: Option<&'static str>) -> UserTenant {
+        UserTenant {
+            qlik_id: qlik_id.into(),
+            status: "active".into(),
+            roles: vec![],
+            scopes: vec![],
+            open: Open {
+                can: denied.is_none(),
+                via: vec![],
+            },
+            export: Export::NotAllowed,
+            entitlement: Entitlement {
+                full: false,
+                because: vec![],
+            },
+            section_access: None,
+            oauth: None,
+            subject: qlik_id.into(),
+            rules: vec!["T13", "S7"],
+            denied_reason: denied,
+        }
+    }
+
+    // T15: the tenant's denial wins over an ADMIN grant; SA alone is kept in `section_access`; rules merge.
+    #[test]
+    fn tenant_denial_wins_and_keeps_section_access() {
+        let mut results = vec![sa_user("a"), sa_user("b")];
+        let joined = join(
+            &mut results,
+            &["1", "2"],
+            vec![
+                tenant_user("2", None),
+                tenant_user("1", Some(DENIED_CANNOT_OPEN)),
+            ],
+        );
+        let joined = joined.unwrap_or_default();
+        assert_eq!(joined.len(), 2);
+        let a = &results[0];
+        assert_eq!(a.access, Access::Denied);
+        assert_eq!(a.denied_reason.as_deref(), Some(DENIED_CANNOT_OPEN));
+        assert!(a.reduction.is_empty() && a.omitted_fields.is_empty());
+        assert_eq!(a.tables["T"].rows, 0);
+        assert_eq!(a.tables["T"].total_rows, 4);
+        assert_eq!(a.rules, ["I4", "S7", "T13"]);
+        assert_eq!(
+            joined[0].as_ref().and_then(|t| t.section_access.as_deref()),
+            Some("ADMIN")
+        );
+        assert_eq!(results[1].access, Access::Admin);
+        assert_eq!(results[1].tables["T"].rows, 4);
+    }
+
+    // Fail closed: a user the tenant model does not have is an error, never Section Access alone.
+    #[test]
+    fn unknown_user_is_refused() {
+        let mut results = vec![sa_user("a")];
+        assert_eq!(
+            join(&mut results, &["1"], vec![tenant_user("2", None)]),
+            Err("a".to_string())
+        );
+        let mut twice = vec![sa_user("a"), sa_user("a2")];
+        assert!(join(&mut twice, &["1", "1"], vec![tenant_user("1", None)]).is_err());
+        assert!(join(&mut twice, &["1"], vec![tenant_user("1", None)]).is_err());
+    }
+}
