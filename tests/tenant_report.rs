@@ -353,17 +353,37 @@ fn missing_export_exits_2_naming_file_and_command() {
     );
 }
 
-// An --app that matches no app, or a format that cannot show the tenant tier yet: exit 2.
+// An --app that matches no app, or the HTML page (no tenant columns yet): exit 2.
 #[test]
-fn unknown_app_or_unsupported_format_exits_2() {
+fn unknown_app_or_html_exits_2() {
     let args = ["report", SCRIPT, "--tenant", DIR, "--app"];
     refuses(&[&args[..], &["Nope"]].concat(), &["--app `Nope`"]);
-    for format in ["csv", "html"] {
-        refuses(
-            &[&args[..], &["Budget", "--format", format]].concat(),
-            &["--tenant", format],
-        );
-    }
+    refuses(
+        &[&args[..], &["Budget", "--format", "html"]].concat(),
+        &["--tenant", "html"],
+    );
+}
+
+// CSV (tenant.md §3 "CSV likewise"): open, roles, export, full before access.
+#[test]
+fn csv_has_tenant_columns() {
+    let (code, out, err) = qsa(&[&BUDGET_ARGS[..], &["--format", "csv"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,email,open,roles,export,full,access,denied_reason,reduction,omitted_fields,tables,rules")
+    );
+    let ana = lines.next().unwrap_or_default();
+    assert_eq!(
+        ana,
+        "00uana0000000000000,ana@example.org,yes (consumer via group Finance),Exporters;SharedSpaceCreator;UserDefault,allowed,yes,USER,,REGION=EU,,Budget 1/2,S7"
+    );
+    let cy = out.lines().find(|l| l.starts_with(CY)).unwrap_or_default();
+    assert!(
+        cy.contains(",no,") && cy.contains(",DENIED,tenant: cannot open the app,"),
+        "{cy}"
+    );
 }
 
 // Without --tenant the JSON report has no `tenant` key anywhere (the existing e2e tests and the README

@@ -164,8 +164,8 @@ pub fn run(args: ReportArgs) -> Exit {
         errln!("qsa: {m}");
         return Exit::CouldNotRun;
     }
-    if args.tenant.tenant.is_some() && matches!(args.format, TableFormat::Csv | TableFormat::Html) {
-        errln!("qsa: --tenant is not supported with --format csv or html yet; use human or json");
+    if args.tenant.tenant.is_some() && args.format == TableFormat::Html {
+        errln!("qsa: --tenant is not supported with --format html yet; use human, json or csv");
         return Exit::CouldNotRun;
     }
     let started = std::time::Instant::now();
@@ -242,7 +242,7 @@ pub fn run(args: ReportArgs) -> Exit {
                 tenant_view.as_ref(),
             )
         }),
-        TableFormat::Csv => super::out(&users::render_csv(&results)),
+        TableFormat::Csv => super::out(&users::render_csv(&results, tenant_view.as_ref())),
         TableFormat::Html => {
             super::out(&html_report(&args, &prepared, &users_in, &results, &diags))
         }

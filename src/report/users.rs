@@ -313,8 +313,8 @@ fn or_dash(s: String) -> String {
     }
 }
 
-/// The OPEN, ROLES, EXPORT and FULL cells of a `--tenant` report (tenant.md §3).
-fn tenant_cells(t: Option<&UserTenant>) -> [String; 4] {
+/// The OPEN, ROLES, EXPORT and FULL cells of a `--tenant` report (tenant.md §3); roles joined by `sep`.
+fn tenant_cells(t: Option<&UserTenant>, sep: &str) -> [String; 4] {
     let Some(t) = t else {
         return ["?".into(), "-".into(), "?".into(), "?".into()];
     };
@@ -329,7 +329,16 @@ fn tenant_cells(t: Option<&UserTenant>) -> [String; 4] {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     let full = if t.entitlement.full { "yes" } else { "no" };
-    [open, or_dash(roles.join(", ")), export, full.into()]
+    [open, or_dash(roles.join(sep)), export, full.into()]
+}
+
+/// A table's header: `lead`, the tenant columns when there are any, then `rest`.
+fn columns(lead: &[&str], tenant: Option<[&str; 4]>, rest: &[&str]) -> Vec<String> {
+    lead.iter()
+        .chain(tenant.iter().flatten())
+        .chain(rest)
+        .map(|c| c.to_string())
+        .collect()
 }
 
 /// `qsa report` (default): a readable terminal table, then the denied reasons. With `--tenant`, the
@@ -340,25 +349,24 @@ pub fn render_human(
     mode: GroupMode,
     tenant: Option<&TenantView>,
 ) -> String {
-    let mut header = vec!["USER"];
-    if tenant.is_some() {
-        header.extend(["OPEN", "ROLES", "EXPORT", "FULL"]);
-    }
-    header.extend([
-        "ACCESS",
-        "REDUCTION",
-        "OMITTED",
-        "ROWS (kept/total)",
-        "[dec] RULES",
-    ]);
-    let header: Vec<String> = header.into_iter().map(String::from).collect();
+    let header = columns(
+        &["USER"],
+        tenant.map(|_| ["OPEN", "ROLES", "EXPORT", "FULL"]),
+        &[
+            "ACCESS",
+            "REDUCTION",
+            "OMITTED",
+            "ROWS (kept/total)",
+            "[dec] RULES",
+        ],
+    );
     let rows: Vec<Vec<String>> = sorted_indexed(results)
         .into_iter()
         .map(|(i, u)| {
             let denied = u.access == crate::reduce::Access::Denied;
             let mut row = vec![u.id.clone()];
             if let Some(t) = tenant {
-                row.extend(tenant_cells(t.user(i)));
+                row.extend(tenant_cells(t.user(i), ", "));
             }
             row.extend([
                 u.access.as_str().to_string(),
@@ -436,26 +444,22 @@ fn csv_line(cells: &[String]) -> String {
         .join(",")
 }
 
-/// `qsa report --format csv`: one line per user.
-pub fn render_csv(results: &[UserResult]) -> String {
-    let mut out = csv_line(
-        &[
-            "id",
-            "email",
-            "access",
-            "denied_reason",
-            "reduction",
-            "omitted_fields",
-            "tables",
-            "rules",
-        ]
-        .map(String::from),
-    );
+/// `qsa report --format csv`: one line per user; with `--tenant`, the columns open, roles, export, full
+/// before access.
+pub fn render_csv(results: &[UserResult], tenant: Option<&TenantView>) -> String {
+    let mut out = csv_line(&columns(
+        &["id", "email"],
+        tenant.map(|_| ["open", "roles", "export", "full"]),
+        &["access", "denied_reason", "reduction"],
+    ));
+    out.push_str(",omitted_fields,tables,rules");
     out.push('\n');
-    for u in sorted(results) {
-        out.push_str(&csv_line(&[
-            u.id.clone(),
-            u.email.clone().unwrap_or_default(),
+    for (i, u) in sorted_indexed(results) {
+        let mut row = vec![u.id.clone(), u.email.clone().unwrap_or_default()];
+        if let Some(t) = tenant {
+            row.extend(tenant_cells(t.user(i), ";"));
+        }
+        row.extend([
             u.access.as_str().into(),
             u.denied_reason.clone().unwrap_or_default(),
             if u.reduction.is_empty() {
@@ -466,7 +470,8 @@ pub fn render_csv(results: &[UserResult]) -> String {
             u.omitted_fields.join(";"),
             tables_text(u),
             u.rules.join(";"),
-        ]));
+        ]);
+        out.push_str(&csv_line(&row));
         out.push('\n');
     }
     out
