@@ -884,6 +884,7 @@ impl<'a> Prepared<'a> {
             .group_values(self.target, self.mode)
             .into_iter()
             .collect();
+        let rows = self.group_rows();
         self.security
             .group_values
             .iter()
@@ -895,26 +896,35 @@ impl<'a> Prepared<'a> {
                 )
                 .with_help("check the spelling, that the group name (not its id) is used, and QlikCloudGroupMode")
                 .with_rule("I6");
-                match self.group_row(g) {
-                    Some((source, span)) => d.at(source, span, "the first row naming it"),
+                match rows.get(g.as_str()) {
+                    Some(&(source, span)) => d.at(source, span, "the first row naming it"),
                     None => d,
                 }
             })
             .collect()
     }
 
-    /// Where the first security row whose GROUP is `upper` (upper-cased) comes from.
-    fn group_row(&self, upper: &str) -> Option<(crate::diag::SourceId, crate::diag::Span)> {
-        self.run.security.tables.iter().find_map(|t| {
-            let c = t.field_index(crate::access::model::GROUP)?;
-            (0..t.row_count())
-                .find(|&r| {
-                    t.cell(c, r)
-                        .text()
-                        .is_some_and(|x| x.to_uppercase() == upper)
-                })
-                .and_then(|r| crate::access::model::row_origin(t, r))
-        })
+    /// Where the first security row holding each GROUP value (upper-cased) comes from: one pass.
+    fn group_rows(
+        &self,
+    ) -> std::collections::HashMap<String, (crate::diag::SourceId, crate::diag::Span)> {
+        let mut at = std::collections::HashMap::new();
+        for t in &self.run.security.tables {
+            let Some(c) = t.field_index(crate::access::model::GROUP) else {
+                continue;
+            };
+            for r in 0..t.row_count() {
+                if let Some(x) = t.cell(c, r).text() {
+                    if let (std::collections::hash_map::Entry::Vacant(e), Some(o)) = (
+                        at.entry(x.to_uppercase()),
+                        crate::access::model::row_origin(t, r),
+                    ) {
+                        e.insert(o);
+                    }
+                }
+            }
+        }
+        at
     }
 
     /// The users to evaluate when no directory is given: identities listed in the security tables.
