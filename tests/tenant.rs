@@ -163,6 +163,16 @@ fn example1_managed_admin_cannot_open_t13_t15() {
     assert_eq!(role_vias(cy, "TenantAdmin"), ["direct"]);
     assert!(cy.rules.is_empty());
     assert!(cy.entitlement.full); // T18: TenantAdmin held
+                                  // Why not, route by route (for explain and the HTML report).
+    assert_eq!(
+        cy.open.why_not,
+        [
+            "not the owner of managed space `Fin` (its owner is `00uana0000000000000`) (T11)",
+            "no space role on `Fin` for the user (who holds no enabled group) or Everyone (T11)",
+            "no share of the app with the user (who holds no enabled group) or Everyone (T14)",
+            "admin TenantAdmin: admins open apps without a space role only in shared spaces; `Fin` is managed (T13)",
+        ]
+    );
 }
 
 // Example 1: dee is disabled: cannot open whatever her roles (T7), DENIED "status" (T15).
@@ -175,6 +185,10 @@ fn example1_disabled_user_denied_by_status_t7() {
     assert_eq!(dee.denied_reason, Some(DENIED_STATUS));
     assert_eq!(dee.export, Export::NotAllowed);
     assert!(dee.rules.is_empty()); // `disabled` is [doc]
+    assert_eq!(
+        dee.open.why_not,
+        ["the user is disabled: a disabled user cannot open apps (T7)"]
+    );
 }
 
 // Example 1: eve's group Sales is disabled (T6, in her rules, warning naming her); publisher does not open
@@ -186,6 +200,15 @@ fn example1_disabled_group_and_publisher_t6_t12() {
     assert!(!eve.open.can);
     assert_eq!(eve.denied_reason, Some(DENIED_CANNOT_OPEN));
     assert_eq!(eve.rules, ["T6"]);
+    assert_eq!(
+        eve.open.why_not,
+        [
+            "not the owner of managed space `Fin` (its owner is `00uana0000000000000`) (T11)",
+            "space role publisher via user: it does not open apps in a managed space (T12)",
+            "group Sales would open it (space role), but the group is disabled and grants nothing (T6)",
+            "no share of the app with the user (who holds no enabled group) or Everyone (T14)",
+        ]
+    );
     assert!(
         warnings
             .iter()
@@ -372,7 +395,13 @@ fn example5_personal_space_t10() {
         let u = get(&users, name);
         assert!(!u.open.can, "{name}");
         assert_eq!(u.denied_reason, Some(DENIED_CANNOT_OPEN), "{name}");
+        assert_eq!(
+            u.open.why_not,
+            ["the app is in the personal space of `00uana0000000000000`: only its owner opens it, it cannot be shared and admins cannot open it (T10)"],
+            "{name}"
+        );
     }
+    assert!(get(&users, "ana").open.why_not.is_empty());
     assert_eq!(get(&users, "cy").rules, ["T10"]);
 }
 

@@ -109,6 +109,7 @@ mod tests {
             open: Open {
                 can: denied.is_none(),
                 via: vec![],
+                why_not: vec![],
             },
             export: Export::NotAllowed,
             entitlement: Entitlement {

@@ -117,6 +117,10 @@ pub struct RoleGrant {
 pub struct Open {
     pub can: bool,
     pub via: Vec<String>,
+    /// When `can` is false: every route that was checked and why it does not open the app, each ending
+    /// with its rule id (for `explain` and the HTML report; not part of the JSON contract).
+    #[serde(skip)]
+    pub why_not: Vec<String>,
 }
 
 /// "In-app content download" (T16).
@@ -184,6 +188,8 @@ pub struct Tenant<'a> {
     owned: FxHashMap<&'a str, Vec<&'a Space>>,
     assignments: FxHashMap<&'a str, Vec<&'a Assignment>>,
     shares: FxHashMap<&'a str, Vec<&'a Share>>,
+    /// Subjects by user id (to name owners in `Open::why_not`).
+    subjects: FxHashMap<&'a str, &'a str>,
 }
 
 fn not_evaluable(msg: String) -> Diagnostic {
@@ -253,8 +259,15 @@ impl<'a> Tenant<'a> {
         for s in &ex.shares {
             shares.entry(s.assignee_id.as_str()).or_default().push(s);
         }
+        let subjects = ex
+            .users
+            .iter()
+            .rev()
+            .map(|u| (u.id.as_str(), u.subject.as_str()))
+            .collect();
         Ok(Tenant {
             ex,
+            subjects,
             roles_by_id,
             roles_by_name,
             groups,
@@ -572,21 +585,39 @@ impl<'a> Tenant<'a> {
         let mut uncertain_only = BTreeSet::new(); // vias that are [dec]: operator in managed (T12)
         let mut admin_vias = BTreeSet::new(); // T13
         let mut would_open_otherwise: BTreeSet<&'static str> = BTreeSet::new();
+        // Why each route that was found does not open the app (`Open::why_not`).
+        let mut why_not: Vec<String> = Vec::new();
+        let owner_name = |id: &str| format!("`{}`", self.subjects.get(id).copied().unwrap_or(id));
         match app.space {
             None => {
                 // T10: personal space: only its owner; no shares, no admins.
                 if app.item.owner_id == user.id {
                     vias.insert("personal owner".to_string());
-                } else if !admin_roles.is_empty() {
-                    would_open_otherwise.insert("T10");
+                } else {
+                    why_not.push(format!(
+                        "the app is in the personal space of {}: only its owner opens it, it cannot be shared and admins cannot open it (T10)",
+                        owner_name(&app.item.owner_id)
+                    ));
+                    if !admin_roles.is_empty() {
+                        would_open_otherwise.insert("T10");
+                    }
                 }
             }
             Some(space) => {
                 let opening = app.space_type.opening();
                 let assignable = app.space_type.assignable();
+                let kind = app.space_type.as_str();
                 if space.owner_id == user.id {
                     vias.insert("owner".into());
+                } else {
+                    why_not.push(format!(
+                        "not the owner of {kind} space `{}` (its owner is {}) (T11)",
+                        space.name,
+                        owner_name(&space.owner_id)
+                    ));
                 }
+                let mut space_roles = 0usize;
+                let mut shares_found = 0usize;
                 for (id, grantee) in &grantees {
                     for a in self.assignments.get(id).into_iter().flatten() {
                         if a.space_id != space.id || !matches!(a.kind.as_str(), "user" | "group") {
@@ -594,6 +625,14 @@ impl<'a> Tenant<'a> {
                         }
                         for r in &a.roles {
                             let r = r.as_str();
+                            space_roles += 1;
+                            if !opening.contains(&r) {
+                                why_not.push(if assignable.contains(&r) {
+                                    format!("space role {r} via {}: it does not open apps in a {kind} space (T12)", grantee.via())
+                                } else {
+                                    format!("space role {r} via {}: a {kind} space has no such role; ignored (T12)", grantee.via())
+                                });
+                            }
                             if opening.contains(&r) {
                                 let via = format!("{r} via {}", grantee.via());
                                 if app.space_type == SpaceType::Managed && r == "operator" {
@@ -614,12 +653,25 @@ impl<'a> Tenant<'a> {
                         {
                             continue;
                         }
+                        shares_found += 1;
+                        for r in &s.roles {
+                            if !SHARE_OPENING.contains(&r.as_str()) {
+                                why_not.push(format!(
+                                    "share {r} via {}: the role does not open the app (T14)",
+                                    grantee.via()
+                                ));
+                            }
+                        }
                         for r in s
                             .roles
                             .iter()
                             .filter(|r| SHARE_OPENING.contains(&r.as_str()))
                         {
                             if s.disabled {
+                                why_not.push(format!(
+                                    "share {r} via {}: the share is disabled (T14)",
+                                    grantee.via()
+                                ));
                                 would_open_otherwise.insert("T14");
                             } else {
                                 vias.insert(format!("share {r} via {}", grantee.via()));
@@ -640,6 +692,41 @@ impl<'a> Tenant<'a> {
                     });
                     if space_role || share {
                         would_open_otherwise.insert("T6");
+                        let name = groups.iter().find(|g| g.id == *id).map_or(*id, |g| g.name);
+                        why_not.push(format!(
+                            "group {name} would open it ({}), but the group is disabled and grants nothing (T6)",
+                            if space_role { "space role" } else { "share" }
+                        ));
+                    }
+                }
+                let held_names = || {
+                    let names: Vec<&str> = groups
+                        .iter()
+                        .filter(|g| !g.disabled)
+                        .map(|g| g.name)
+                        .collect();
+                    if names.is_empty() {
+                        "the user (who holds no enabled group) or Everyone".to_string()
+                    } else {
+                        format!("the user, their groups ({}) or Everyone", names.join(", "))
+                    }
+                };
+                if space_roles == 0 {
+                    why_not.push(format!(
+                        "no space role on `{}` for {} (T11)",
+                        space.name,
+                        held_names()
+                    ));
+                }
+                if shares_found == 0 {
+                    why_not.push(format!("no share of the app with {} (T14)", held_names()));
+                }
+                if app.space_type == SpaceType::Managed {
+                    for r in &admin_roles {
+                        why_not.push(format!(
+                            "admin {r}: admins open apps without a space role only in shared spaces; `{}` is managed (T13)",
+                            space.name
+                        ));
                     }
                 }
                 // T13: the admin route, in shared spaces only.
@@ -667,6 +754,16 @@ impl<'a> Tenant<'a> {
             }
         }
         let can = status_ok && !vias.is_empty();
+        if !status_ok {
+            why_not = vec![match status.to_ascii_lowercase().as_str() {
+                "disabled" => "the user is disabled: a disabled user cannot open apps (T7)".to_string(),
+                "invited" => "the user is invited and has not registered yet: they cannot open apps until they do (T7)".to_string(),
+                _ => format!("status `{status}`: only active and provisioned users are evaluated as able to open apps (T7)"),
+            }];
+        }
+        if can {
+            why_not.clear();
+        }
         let denied_reason = if !status_ok {
             Some(DENIED_STATUS)
         } else if !can {
@@ -770,6 +867,7 @@ impl<'a> Tenant<'a> {
                 } else {
                     Vec::new()
                 },
+                why_not,
             },
             export,
             entitlement: Entitlement {
