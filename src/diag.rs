@@ -511,6 +511,10 @@ pub mod codes {
     /// A stored snapshot (`snapshot --check`, `diff`) that is not a well-formed snapshot this qsa reads;
     /// located at the file, line and column, saying what was expected.
     pub const SNAPSHOT_MALFORMED: &str = "QSA404";
+    /// A lint setting that cannot be applied: `qsa.toml` that does not parse, an unknown key, an unknown
+    /// code or name, a code set to two levels, a code that cannot be silenced; or a `// qsa: allow(…)`
+    /// comment with such a code or with no statement after it. Located at the entry.
+    pub const CONFIG_INVALID: &str = "QSA405";
     // --- tenant exports and the tenant stage (QSA42x; tenant.md)
     /// A `--tenant DIR` export that is missing, unreadable or malformed; names the file and the `qlik`
     /// command that writes it, located at line and column for JSON errors.

@@ -6,5 +6,6 @@ pub mod diff;
 pub mod explain;
 pub mod html;
 pub mod model;
+pub mod rules;
 pub mod snapshot;
 pub mod users;

@@ -1,0 +1,219 @@
+//! Lint control through the binary (issue 11): `--deny/--warn/--allow CODE|NAME`, `qsa.toml` beside or
+//! above the script, `// qsa: allow(…)` comments, and `qsa rules`. Codes that mean qsa could not run or
+//! could not evaluate faithfully are never silenced (fail-closed.md).
+
+#[path = "common/binary.rs"]
+mod binary;
+#[path = "common/scratch.rs"]
+mod scratch;
+
+use binary::qsa;
+use scratch::Scratch;
+use serde_json::Value;
+
+/// I2 (a blank USERID: QSA202 blank-identity, warning) and R2 (`XX` not in REGION: QSA208
+/// value-not-in-data, warning).
+const SCRIPT: &str = "Section Access;
+LOAD * INLINE [
+ACCESS, USERID, REGION
+ADMIN, ADMIN1, *
+USER, , EU
+USER, U2, XX
+];
+Section Application;
+LOAD * INLINE [
+REGION, X
+EU, 1
+US, 2
+];
+";
+
+fn codes(json: &str) -> Vec<(String, String)> {
+    let v: Value = serde_json::from_str(json).expect("json");
+    let mut out: Vec<(String, String)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or_default().to_string(),
+                d["severity"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn pair(code: &str, sev: &str) -> (String, String) {
+    (code.to_string(), sev.to_string())
+}
+
+fn check(dir: &Scratch, script: &str, extra: &[&str]) -> (i32, String, String) {
+    let path = dir.arg(script);
+    let mut args = vec!["check", path.as_str(), "--format", "json"];
+    args.extend_from_slice(extra);
+    qsa(&args)
+}
+
+#[test]
+fn flags_deny_warn_allow_by_code_or_name() {
+    let dir = Scratch::new("lints", "flags");
+    std::fs::write(dir.path("s.qvs"), SCRIPT).unwrap();
+    let (code, out, err) = check(&dir, "s.qvs", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        codes(&out),
+        [pair("QSA202", "warning"), pair("QSA208", "warning")]
+    );
+
+    let (code, out, _) = check(
+        &dir,
+        "s.qvs",
+        &["--deny", "blank-identity", "--allow", "QSA208"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(codes(&out), [pair("QSA202", "error")]);
+
+    let (code, out, _) = check(&dir, "s.qvs", &["--deny", "warnings"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&out),
+        [pair("QSA202", "warning"), pair("QSA208", "warning")]
+    );
+
+    let (code, _, _) = check(
+        &dir,
+        "s.qvs",
+        &["--deny", "warnings", "--allow", "qsa202,value-not-in-data"],
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn flags_that_cannot_apply_exit_2() {
+    let dir = Scratch::new("lints", "badflags");
+    std::fs::write(dir.path("s.qvs"), SCRIPT).unwrap();
+    let (code, out, err) = check(&dir, "s.qvs", &["--allow", "not-evaluable"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("QSA215 (not-evaluable) cannot be set to `allow`"),
+        "{err}"
+    );
+    let (code, _, err) = check(&dir, "s.qvs", &["--warn", "blank-identty"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean blank-identity"), "{err}");
+    let (code, _, err) = check(&dir, "s.qvs", &["--deny", "QSA202", "--allow", "QSA202"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("both"), "{err}");
+}
+
+#[test]
+fn qsa_toml_above_the_script_then_flags_win() {
+    let dir = Scratch::new("lints", "toml");
+    std::fs::create_dir_all(dir.path("app/scripts")).unwrap();
+    std::fs::write(dir.path("app/scripts/s.qvs"), SCRIPT).unwrap();
+    std::fs::write(
+        dir.path("app/qsa.toml"),
+        "[lints]\ndeny = [\"QSA202\"]\nallow = [\"value-not-in-data\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = check(&dir, "app/scripts/s.qvs", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(codes(&out), [pair("QSA202", "error")]);
+    // A flag wins over the file for the same code.
+    let (code, out, _) = check(&dir, "app/scripts/s.qvs", &["--warn", "QSA202"]);
+    assert_eq!(code, 0);
+    assert_eq!(codes(&out), [pair("QSA202", "warning")]);
+    // --no-config ignores the file.
+    let (_, out, _) = check(&dir, "app/scripts/s.qvs", &["--no-config"]);
+    assert_eq!(
+        codes(&out),
+        [pair("QSA202", "warning"), pair("QSA208", "warning")]
+    );
+}
+
+#[test]
+fn qsa_toml_errors_are_located_exit_2() {
+    let dir = Scratch::new("lints", "badtoml");
+    std::fs::write(dir.path("s.qvs"), SCRIPT).unwrap();
+    std::fs::write(
+        dir.path("qsa.toml"),
+        "[lints]\ndeny = [\"QSA202\"]\nignore = [\"QSA208\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = check(&dir, "s.qvs", &[]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("QSA405") && err.contains("ignore"), "{err}");
+    assert!(err.contains("qsa.toml:3:1"), "{err}");
+    std::fs::write(
+        dir.path("qsa.toml"),
+        "[lints]\nallow = [\"source-missing\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = check(&dir, "s.qvs", &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("never silenced") && err.contains("qsa.toml:2:10"),
+        "{err}"
+    );
+}
+
+#[test]
+fn allow_comment_covers_the_next_statement() {
+    let dir = Scratch::new("lints", "comment");
+    let script = SCRIPT.replace(
+        "Section Access;\n",
+        "Section Access;\n// qsa: allow(blank-identity) the blank row is a placeholder\n",
+    );
+    std::fs::write(dir.path("s.qvs"), script).unwrap();
+    let (code, out, _) = check(&dir, "s.qvs", &[]);
+    assert_eq!(code, 0);
+    assert_eq!(codes(&out), [pair("QSA208", "warning")]);
+    // A comment that names a refusal is an error of the check, and silences nothing.
+    let script = SCRIPT.replace(
+        "Section Access;\n",
+        "Section Access;\n// qsa: allow(QSA215, QSA202)\n",
+    );
+    std::fs::write(dir.path("s.qvs"), script).unwrap();
+    let (code, out, _) = check(&dir, "s.qvs", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&out),
+        [
+            pair("QSA202", "warning"),
+            pair("QSA208", "warning"),
+            pair("QSA405", "error")
+        ]
+    );
+}
+
+#[test]
+fn rules_lists_the_catalogue_and_documents_one() {
+    let (code, out, _) = qsa(&["rules"]);
+    assert_eq!(code, 0);
+    for needle in [
+        "QSA204  cross-product",
+        "QSA215  not-evaluable",
+        "QSA405  config-invalid",
+    ] {
+        assert!(out.contains(needle), "{needle}\n{out}");
+    }
+    let (code, out, _) = qsa(&["rules", "cross-product"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("# QSA204 cross-product"), "{out}");
+    assert!(out.contains("- rules: R3"), "{out}");
+    let (code, out, _) = qsa(&["rules", "qsa204", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["name"], "cross-product");
+    assert_eq!(v["configurable"], true);
+    let (code, out, err) = qsa(&["rules", "QSA999"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty() && err.contains("not a qsa code"), "{err}");
+    let (_, out, _) = qsa(&["rules", "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert!(v["rules"].as_array().map_or(0, Vec::len) >= 50);
+}
