@@ -8,7 +8,7 @@ mod binary;
 mod scratch;
 
 use binary::{qsa, rows, user};
-use scratch::{copy_dir, Scratch};
+use scratch::{copy_dir, edit_json, Scratch};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -163,30 +163,6 @@ fn copy_fixture(scratch: &Scratch) {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR),
         scratch.dir(),
     );
-}
-
-/// Rewrite a JSON export (one or several concatenated documents) through `edit`, called on every
-/// object of it.
-fn edit_json(path: &Path, edit: &dyn Fn(&mut serde_json::Map<String, Value>)) {
-    fn walk(v: &mut Value, edit: &dyn Fn(&mut serde_json::Map<String, Value>)) {
-        match v {
-            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, edit)),
-            Value::Object(o) => {
-                edit(o);
-                o.values_mut().for_each(|x| walk(x, edit));
-            }
-            _ => {}
-        }
-    }
-    let text = std::fs::read_to_string(path).expect("read");
-    let mut out = String::new();
-    for doc in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
-        let mut doc = doc.expect("JSON");
-        walk(&mut doc, edit);
-        out.push_str(&serde_json::to_string_pretty(&doc).expect("print"));
-        out.push('\n');
-    }
-    std::fs::write(path, out).expect("write");
 }
 
 /// Example 3's tenant: example 1 with UserDefault `user_default`, Everyone EmbeddedAnalyticsUser only,

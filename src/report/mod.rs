@@ -7,4 +7,6 @@ pub mod explain;
 pub mod html;
 pub mod model;
 pub mod snapshot;
+pub mod tenant;
+pub mod tenant_diff;
 pub mod users;
