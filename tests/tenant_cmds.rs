@@ -5,23 +5,19 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/budget.rs"]
+mod budget;
 #[path = "common/scratch.rs"]
 mod scratch;
 
 use binary::qsa;
-use scratch::{copy_dir, edit_json, Scratch};
+use budget::{copy_fixture, make_no_download, refuses, strs, ANA, BEN, CY, DIR, EVE, FIN, SCRIPT};
+use scratch::{edit_json, Scratch};
 use serde_json::{json, Value};
 use std::path::Path;
 
-const DIR: &str = "fixtures/tenant/examples/budget";
-const SCRIPT: &str = "fixtures/tenant/examples/budget/budget.qvs";
-const ANA: &str = "00uana0000000000000";
-const BEN: &str = "00uben0000000000000";
-const CY: &str = "00ucy0000000000000";
-const EVE: &str = "00ueve0000000000000";
 /// eve's Qlik user id (the assignee of space roles and shares).
 const EVE_ID: &str = "65f1c0ffee0000000000a005";
-const FIN: &str = "66f0000000000000000055aa";
 const BUDGET: &str = "b0d9e700-0000-4000-8000-000000000001";
 /// cy's reason in example 1: a managed space has no admin route (T13).
 const CY_T13: &str = "admin TenantAdmin: admins open apps without a space role only in shared spaces; `Fin` is managed (T13)";
@@ -46,7 +42,7 @@ enum Variant {
 /// The fixture's tenant folder, edited into `variant`, in a scratch folder.
 fn tenant(variant: Variant, name: &str) -> Scratch {
     let s = Scratch::new("tenant-cmds", name);
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR), s.dir());
+    copy_fixture(&s);
     let assignments = s.path(&format!("assignments/{FIN}.json"));
     match variant {
         Variant::Managed => {}
@@ -63,28 +59,7 @@ fn tenant(variant: Variant, name: &str) -> Scratch {
                 }
             });
         }
-        Variant::NoDownload => {
-            edit_json(&s.path("roles.json"), &|o| {
-                if o.get("name") == Some(&json!("UserDefault")) && o.contains_key("assignedScopes")
-                {
-                    o.insert("assignedScopes".into(), json!([]));
-                }
-            });
-            edit_json(&s.path("system-groups.json"), &|o| {
-                if o.get("id") == Some(&json!("000000000000000000000001")) {
-                    o.insert(
-                        "assignedRoles".into(),
-                        json!([{"id": "6500000000000000000000e2", "name": "EmbeddedAnalyticsUser",
-                                "type": "default", "level": "user"}]),
-                    );
-                }
-            });
-            edit_json(&assignments, &|o| {
-                if o.get("assigneeId") == Some(&json!("66aa00000000000000000b01")) {
-                    o.insert("roles".into(), json!(["basicconsumer"]));
-                }
-            });
-        }
+        Variant::NoDownload => make_no_download(&s, &[]),
         Variant::Share => {
             let share = json!([{"type": "user", "assigneeId": EVE_ID, "resourceId": BUDGET,
                                 "resourceName": "Budget", "roles": ["consumer"], "spaceId": FIN}]);
@@ -102,36 +77,15 @@ fn tenant(variant: Variant, name: &str) -> Scratch {
     s
 }
 
-/// `qsa args`: exit code, stdout, stderr.
-fn run(args: &[&str]) -> (i32, String, String) {
-    qsa(args)
-}
-
 /// `qsa args` exits 0; its stdout.
 fn ok(args: &[&str]) -> String {
-    let (code, out, err) = run(args);
+    let (code, out, err) = qsa(args);
     assert_eq!(code, 0, "{args:?}: {err}");
     out
 }
 
-/// `qsa args` exits 2 with nothing on stdout and each of `needles` on stderr.
-fn refuses(args: &[&str], needles: &[&str]) {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 2, "{args:?}: {out}");
-    assert!(out.is_empty(), "{args:?}: {out}");
-    for n in needles {
-        assert!(err.contains(n), "{args:?}: `{n}` not in {err}");
-    }
-}
-
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).expect("JSON")
-}
-
-fn strs(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -291,7 +245,7 @@ fn take(dir: &str, out: &Path) -> String {
     let args = [
         "snapshot", SCRIPT, "--tenant", dir, "--app", "Budget", "--out", &o,
     ];
-    let (code, _, err) = run(&args);
+    let (code, _, err) = qsa(&args);
     assert_eq!(code, 0, "{err}");
     std::fs::read_to_string(out).expect("the snapshot is written")
 }
@@ -347,7 +301,7 @@ fn snapshot_example1_records_the_tenant_tier() {
     let ben = block(&text, BEN);
     assert!(ben.contains("  export: no-data\n"), "{ben}");
 
-    let (code, out, err) = run(&[
+    let (code, out, err) = qsa(&[
         "snapshot",
         SCRIPT,
         "--tenant",
@@ -390,7 +344,7 @@ fn snapshot_check_reports_tenant_changes() {
     let s = Scratch::new("tenant-cmds", "snapshot-check");
     take(DIR, &s.path("managed.snapshot"));
     let dir = t.dir().display().to_string();
-    let (code, out, err) = run(&[
+    let (code, out, err) = qsa(&[
         "snapshot",
         SCRIPT,
         "--tenant",
@@ -417,7 +371,7 @@ fn diff_of(old: Variant, new: Variant, name: &str, more: &[&str]) -> (i32, Strin
     let s = Scratch::new("tenant-cmds", name);
     take(&a.dir().display().to_string(), &s.path("old.snapshot"));
     take(&b.dir().display().to_string(), &s.path("new.snapshot"));
-    let (code, out, err) = run(&[
+    let (code, out, err) = qsa(&[
         &["diff", &s.arg("old.snapshot"), &s.arg("new.snapshot")][..],
         more,
     ]
@@ -525,7 +479,7 @@ fn diff_tenant_against_plain_says_so() {
     let users = format!("{DIR}/users.json");
     let plain = s.arg("plain.snapshot");
     ok(&["snapshot", SCRIPT, "--directory", &users, "--out", &plain]);
-    let (code, out, err) = run(&["diff", &plain, &s.arg("tenant.snapshot")]);
+    let (code, out, err) = qsa(&["diff", &plain, &s.arg("tenant.snapshot")]);
     assert_eq!(code, 1, "{err}");
     assert!(
         out.contains("not compared: one side has the tenant tier"),
@@ -537,7 +491,7 @@ fn diff_tenant_against_plain_says_so() {
     );
     assert!(!out.contains("per user:"), "{out}");
     // Scripts on both sides with --tenant: the same tenant, so no change.
-    let (code, out, err) = run(&["diff", SCRIPT, SCRIPT, "--tenant", DIR, "--app", "Budget"]);
+    let (code, out, err) = qsa(&["diff", SCRIPT, SCRIPT, "--tenant", DIR, "--app", "Budget"]);
     assert_eq!(code, 0, "{out}{err}");
 }
 

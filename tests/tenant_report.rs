@@ -4,22 +4,15 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/budget.rs"]
+mod budget;
 #[path = "common/scratch.rs"]
 mod scratch;
 
 use binary::{qsa, rows, user};
-use scratch::{copy_dir, edit_json, Scratch};
+use budget::{copy_fixture, make_no_download, refuses, strs, ANA, BEN, CY, DEE, DIR, EVE, SCRIPT};
+use scratch::Scratch;
 use serde_json::{json, Value};
-use std::path::Path;
-
-const DIR: &str = "fixtures/tenant/examples/budget";
-const SCRIPT: &str = "fixtures/tenant/examples/budget/budget.qvs";
-const ANA: &str = "00uana0000000000000";
-const BEN: &str = "00uben0000000000000";
-const CY: &str = "00ucy0000000000000";
-const DEE: &str = "00udee0000000000000";
-const EVE: &str = "00ueve0000000000000";
-const FINANCE: &str = "66aa00000000000000000b01";
 /// `report` of the fixture's script with the fixture's tenant and app.
 const BUDGET_ARGS: [&str; 6] = ["report", SCRIPT, "--tenant", DIR, "--app", "Budget"];
 
@@ -34,12 +27,6 @@ fn report_with(dir: &str, more: &[&str]) -> Value {
     let (code, out, err) = qsa(&[&args[..], more, &["--format", "json"]].concat());
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).expect("report --format json prints JSON")
-}
-
-fn strs(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 /// Access, denied reason, reduction, tenant.open.can, tenant.export, tenant.section_access of one user.
@@ -157,41 +144,11 @@ fn example1_section_access_alone_matches_tenant_section_access() {
     assert!(user(&r, EVE).get("tenant").is_none());
 }
 
-/// Copy the fixture folder (with assignments/ and shares/) to a scratch folder.
-fn copy_fixture(scratch: &Scratch) {
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR),
-        scratch.dir(),
-    );
-}
-
 /// Example 3's tenant: example 1 with UserDefault `user_default`, Everyone EmbeddedAnalyticsUser only,
 /// Finance → basicconsumer.
 fn no_download_variant(scratch: &Scratch, user_default: &[&str]) {
     copy_fixture(scratch);
-    let scopes = json!(user_default);
-    edit_json(&scratch.path("roles.json"), &|o| {
-        if o.get("name") == Some(&json!("UserDefault")) && o.contains_key("assignedScopes") {
-            o.insert("assignedScopes".into(), scopes.clone());
-        }
-    });
-    edit_json(&scratch.path("system-groups.json"), &|o| {
-        if o.get("id") == Some(&json!("000000000000000000000001")) {
-            o.insert(
-                "assignedRoles".into(),
-                json!([{"id": "6500000000000000000000e2", "name": "EmbeddedAnalyticsUser",
-                        "type": "default", "level": "user"}]),
-            );
-        }
-    });
-    edit_json(
-        &scratch.path("assignments/66f0000000000000000055aa.json"),
-        &|o| {
-            if o.get("assigneeId") == Some(&json!(FINANCE)) {
-                o.insert("roles".into(), json!(["basicconsumer"]));
-            }
-        },
-    );
+    make_no_download(scratch, user_default);
 }
 
 // Example 3 (no download): basicconsumer opens but does not restrict download (T17); the scopes decide
@@ -282,16 +239,6 @@ fn human_output_has_tenant_columns() {
         !plain.contains("OPEN") && !plain.contains("EXPORT"),
         "{plain}"
     );
-}
-
-/// `qsa args` exits 2 with nothing on stdout and every one of `needles` on stderr.
-fn refuses(args: &[&str], needles: &[&str]) {
-    let (code, out, err) = qsa(args);
-    assert_eq!(code, 2, "{args:?}: {out}");
-    assert!(out.is_empty(), "{args:?}: {out}");
-    for n in needles {
-        assert!(err.contains(n), "{args:?}: `{n}` not in {err}");
-    }
 }
 
 // tenant.md §1: --tenant is the directory; with --directory, exit 2.
