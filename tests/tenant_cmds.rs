@@ -316,6 +316,45 @@ fn snapshot_example1_records_the_tenant_tier() {
     insta::assert_snapshot!("snapshot_example1", text);
 }
 
+// Example 4's variant with --oauth-client (T8): the client in the header, each user's `oauth` lines;
+// `--check` with the same client is clean, without it the OAuth change is reported (exit 1).
+#[test]
+fn snapshot_with_oauth_client() {
+    let s = Scratch::new("tenant-cmds", "snapshot-oauth");
+    std::fs::write(
+        s.path("client.json"),
+        r#"{"clientId": "c0ffee", "clientName": "reporting-bot", "allowedScopes": ["apps.image:export"]}"#,
+    )
+    .expect("write");
+    let (client, out) = (s.arg("client.json"), s.arg("oauth.snapshot"));
+    let args = ["snapshot", SCRIPT, "--tenant", DIR, "--app", "Budget"];
+    ok(&[&args[..], &["--oauth-client", &client, "--out", &out]].concat());
+    let text = std::fs::read_to_string(s.path("oauth.snapshot")).expect("written");
+    assert!(
+        text.contains("\ntenant oauth client: reporting-bot\n"),
+        "{text}"
+    );
+    assert!(
+        block(&text, ANA).contains(
+            "  oauth open: yes\n  oauth export: no-data\n  oauth missing: apps.data:export\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        block(&text, CY)
+            .contains("  oauth open: no\n  oauth export: not-allowed\n  oauth missing: (none)\n"),
+        "{text}"
+    );
+    ok(&[&args[..], &["--oauth-client", &client, "--check", &out]].concat());
+    let (code, diff, err) = qsa(&[&args[..], &["--check", &out]].concat());
+    assert_eq!(code, 1, "{err}");
+    assert!(diff.contains("tenant app changed from Budget"), "{diff}");
+    assert!(
+        diff.contains("5 users get something else through the OAuth client"),
+        "{diff}"
+    );
+}
+
 // Without --tenant the snapshot is format 1, with no tenant key (the committed demo snapshot's
 // `--check` in tests/demo_snapshot.rs checks the bytes).
 #[test]

@@ -76,10 +76,10 @@
 //! DENIED one is an error with line and column and what was expected. It never panics.
 //!
 //! # Adding to the format
-//! A new fact per user (the tenant tier: roles, whether the app opens, download) is a new field of
-//! [`UserSnapshot`], a new key in `USER_KEYS` and `render_user`, and a new [`VERSION`]: a qsa that reads
-//! only older formats then refuses the file by its first line, naming the version, and this reader keeps
-//! reading the older formats from `OLDEST` on (a key they lack is simply absent).
+//! A new fact per user is a new field of [`UserSnapshot`], a new key in the reader's key lists and in
+//! `render_user`, and a new [`VERSION`] (as format 2 did for the tenant tier, `TENANT_KEYS`): a qsa that
+//! reads only older formats then refuses the file by its first line, naming the version, and this reader
+//! keeps reading the older formats from `OLDEST` on (a key they lack is simply absent, and unknown).
 
 use crate::access::{GroupMode, Target};
 use crate::reduce::{Access, TableCount, UserResult};
