@@ -11,7 +11,10 @@ mod budget;
 mod scratch;
 
 use binary::qsa;
-use budget::{copy_fixture, make_no_download, refuses, strs, ANA, BEN, CY, DIR, EVE, FIN, SCRIPT};
+use budget::{
+    copy_fixture, make_no_download, refuses, strs, write_oauth_client, ANA, BEN, CY, DIR, EVE, FIN,
+    SCRIPT,
+};
 use scratch::{edit_json, Scratch};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -321,12 +324,7 @@ fn snapshot_example1_records_the_tenant_tier() {
 #[test]
 fn snapshot_with_oauth_client() {
     let s = Scratch::new("tenant-cmds", "snapshot-oauth");
-    std::fs::write(
-        s.path("client.json"),
-        r#"{"clientId": "c0ffee", "clientName": "reporting-bot", "allowedScopes": ["apps.image:export"]}"#,
-    )
-    .expect("write");
-    let (client, out) = (s.arg("client.json"), s.arg("oauth.snapshot"));
+    let (client, out) = (write_oauth_client(&s), s.arg("oauth.snapshot"));
     let args = ["snapshot", SCRIPT, "--tenant", DIR, "--app", "Budget"];
     ok(&[&args[..], &["--oauth-client", &client, "--out", &out]].concat());
     let text = std::fs::read_to_string(s.path("oauth.snapshot")).expect("written");

@@ -10,7 +10,10 @@ mod budget;
 mod scratch;
 
 use binary::{qsa, rows, user};
-use budget::{copy_fixture, make_no_download, refuses, strs, ANA, BEN, CY, DEE, DIR, EVE, SCRIPT};
+use budget::{
+    copy_fixture, make_no_download, refuses, strs, write_oauth_client, ANA, BEN, CY, DEE, DIR, EVE,
+    SCRIPT,
+};
 use scratch::Scratch;
 use serde_json::{json, Value};
 /// `report` of the fixture's script with the fixture's tenant and app.
@@ -182,12 +185,7 @@ fn example3_no_download() {
 #[test]
 fn oauth_client_file_intersects_scopes() {
     let scratch = Scratch::new("tenant-report", "oauth");
-    std::fs::write(
-        scratch.path("client.json"),
-        r#"{"clientId": "c0ffee", "clientName": "reporting-bot", "allowedScopes": ["apps.image:export"]}"#,
-    )
-    .expect("write");
-    let client = scratch.arg("client.json");
+    let client = write_oauth_client(&scratch);
     let r = report_with(DIR, &["--oauth-client", &client]);
     assert_eq!(r["tenant"]["oauth_client"], "reporting-bot");
     assert_eq!(strs(&r["tenant"]["rules"]), ["T3", "T4", "T8", "T9", "T16"]);

@@ -54,6 +54,17 @@ pub fn make_no_download(scratch: &Scratch, user_default: &[&str]) {
     });
 }
 
+/// Write example 4's OAuth client `reporting-bot` (allowed scopes: `apps.image:export`) to
+/// `client.json` in the scratch folder; its path as an argument.
+pub fn write_oauth_client(scratch: &Scratch) -> String {
+    std::fs::write(
+        scratch.path("client.json"),
+        r#"{"clientId": "c0ffee", "clientName": "reporting-bot", "allowedScopes": ["apps.image:export"]}"#,
+    )
+    .expect("write");
+    scratch.arg("client.json")
+}
+
 /// The strings of a JSON array.
 pub fn strs(v: &Value) -> Vec<&str> {
     v.as_array()
