@@ -2100,13 +2100,30 @@ user: cy
         fn the_reader_never_panics(text in any::<String>(), at in any::<usize>(), cut in any::<usize>(), insert in any::<String>()) {
             let _ = read(&text);
             let _ = read(&format!("{MAGIC} 1\n{text}"));
-            let real = render(&snapshot(vec![user("a"), user("b, c")]));
-            let mut at = at % (real.len() + 1);
-            while !real.is_char_boundary(at) { at -= 1; }
-            let mut end = (at + cut % 8).min(real.len());
-            while !real.is_char_boundary(end) { end -= 1; }
-            let edited = format!("{}{}{}", &real[..at], insert, &real[end.max(at)..]);
-            let _ = read(&edited);
+            let _ = read(&format!("{MAGIC} 2\n{text}"));
+            let tier = TenantTier {
+                status: "active".into(),
+                open: false,
+                open_via: vec![],
+                why_not: vec!["no share (T14)".into()],
+                roles: BTreeMap::from([("UserDefault".into(), vec!["default".into()])]),
+                export: Export::NoData,
+                full: false,
+                oauth: Some(OAuthTier { open: true, export: Export::Allowed, missing: vec!["x".into()] }),
+                section_access: None,
+            };
+            let app = ("app".into(), "A".into(), Some("s".into()), 1, Some("c".into()));
+            for real in [
+                render(&snapshot(vec![user("a"), user("b, c")])),
+                render(&tenant_snapshot(vec![(user("a"), tier.clone()), (user("b"), tier)], app)),
+            ] {
+                let mut at = at % (real.len() + 1);
+                while !real.is_char_boundary(at) { at -= 1; }
+                let mut end = (at + cut % 8).min(real.len());
+                while !real.is_char_boundary(end) { end -= 1; }
+                let edited = format!("{}{}{}", &real[..at], insert, &real[end.max(at)..]);
+                let _ = read(&edited);
+            }
         }
     }
 }
