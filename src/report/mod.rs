@@ -7,6 +7,7 @@ pub mod explain;
 pub mod html;
 pub mod model;
 pub mod snapshot;
+mod snapshot_tenant;
 pub mod tenant;
 pub mod tenant_diff;
 pub mod users;
