@@ -353,6 +353,41 @@ fn snapshot_with_oauth_client() {
     );
 }
 
+// Example 5: the share opens Budget for eve (T14); in ana's personal space only ana opens (T10), the
+// others are denied with the T10 reason.
+#[test]
+fn snapshot_example5_share_and_personal_space() {
+    let s = Scratch::new("tenant-cmds", "snapshot5");
+    let t = tenant(Variant::Share, "snapshot5-share");
+    let text = take(&t.dir().display().to_string(), &s.path("share.snapshot"));
+    let eve = block(&text, EVE);
+    assert!(
+        eve.contains("  open: yes\n  open via: share consumer via user\n"),
+        "{eve}"
+    );
+    assert!(
+        eve.contains("  access: USER\n  reduction:\n    REGION: US\n"),
+        "{eve}"
+    );
+
+    let t = tenant(Variant::Personal, "snapshot5-personal");
+    let text = take(&t.dir().display().to_string(), &s.path("personal.snapshot"));
+    assert!(text.contains("\ntenant space type: personal\n"), "{text}");
+    assert!(!text.contains("\ntenant space: "), "{text}");
+    assert!(
+        block(&text, ANA).contains("  open via: personal owner\n"),
+        "{text}"
+    );
+    for id in [BEN, CY, EVE] {
+        let b = block(&text, id);
+        assert!(
+            b.contains(&format!("  why not:\n    - {PERSONAL_T10}\n")),
+            "{b}"
+        );
+        assert!(b.contains("  denied: tenant: cannot open the app\n"), "{b}");
+    }
+}
+
 // Without --tenant the snapshot is format 1, with no tenant key (the committed demo snapshot's
 // `--check` in tests/demo_snapshot.rs checks the bytes).
 #[test]
@@ -500,6 +535,32 @@ fn diff_download_and_roles() {
     insta::assert_snapshot!("diff_example1_to_example3", out);
 }
 
+// Example 1 → example 5's share: eve can now open the app (T14) and gains access (DENIED → USER).
+#[test]
+fn diff_managed_to_share() {
+    let (code, out) = diff_of(Variant::Managed, Variant::Share, "diff-share", &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 of 5 users changed: 1 gains"), "{out}");
+    assert!(
+        out.contains(&format!("+ 1 user can now open the app: {EVE}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("+ 1 user gains access (DENIED → USER): {EVE}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "~ 1 user is no longer denied by the tenant (T15): {EVE}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("    opens via: + share consumer via user\n"),
+        "{out}"
+    );
+}
+
 // The same tenant on both sides: no change, exit 0.
 #[test]
 fn diff_same_tenant_exit_0() {
@@ -587,6 +648,22 @@ fn explain_example2_and_5_open() {
     let out = explain(&t.dir().display().to_string(), EVE, &[]);
     assert!(
         out.contains("0. tenant tier: opens the app, by share consumer via user"),
+        "{out}"
+    );
+}
+
+// Example 5's personal space: ben cannot open ana's app (T10), whatever Section Access gives.
+#[test]
+fn explain_example5_personal_space() {
+    let t = tenant(Variant::Personal, "explain-personal");
+    let out = explain(&t.dir().display().to_string(), "ben@example.org", &[]);
+    assert!(
+        out.contains("answer:  no, the user cannot open the app (DENIED, T15)"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("     - {PERSONAL_T10}\n")), "{out}");
+    assert!(
+        out.contains("Section Access alone would give USER (REGION: EU)"),
         "{out}"
     );
 }
