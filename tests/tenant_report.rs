@@ -4,22 +4,18 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/budget.rs"]
+mod budget;
 #[path = "common/scratch.rs"]
 mod scratch;
 
 use binary::{qsa, rows, user};
-use scratch::{copy_dir, Scratch};
+use budget::{
+    copy_fixture, make_no_download, refuses, strs, write_oauth_client, ANA, BEN, CY, DEE, DIR, EVE,
+    SCRIPT,
+};
+use scratch::Scratch;
 use serde_json::{json, Value};
-use std::path::Path;
-
-const DIR: &str = "fixtures/tenant/examples/budget";
-const SCRIPT: &str = "fixtures/tenant/examples/budget/budget.qvs";
-const ANA: &str = "00uana0000000000000";
-const BEN: &str = "00uben0000000000000";
-const CY: &str = "00ucy0000000000000";
-const DEE: &str = "00udee0000000000000";
-const EVE: &str = "00ueve0000000000000";
-const FINANCE: &str = "66aa00000000000000000b01";
 /// `report` of the fixture's script with the fixture's tenant and app.
 const BUDGET_ARGS: [&str; 6] = ["report", SCRIPT, "--tenant", DIR, "--app", "Budget"];
 
@@ -34,12 +30,6 @@ fn report_with(dir: &str, more: &[&str]) -> Value {
     let (code, out, err) = qsa(&[&args[..], more, &["--format", "json"]].concat());
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).expect("report --format json prints JSON")
-}
-
-fn strs(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 /// Access, denied reason, reduction, tenant.open.can, tenant.export, tenant.section_access of one user.
@@ -157,65 +147,11 @@ fn example1_section_access_alone_matches_tenant_section_access() {
     assert!(user(&r, EVE).get("tenant").is_none());
 }
 
-/// Copy the fixture folder (with assignments/ and shares/) to a scratch folder.
-fn copy_fixture(scratch: &Scratch) {
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR),
-        scratch.dir(),
-    );
-}
-
-/// Rewrite a JSON export (one or several concatenated documents) through `edit`, called on every
-/// object of it.
-fn edit_json(path: &Path, edit: &dyn Fn(&mut serde_json::Map<String, Value>)) {
-    fn walk(v: &mut Value, edit: &dyn Fn(&mut serde_json::Map<String, Value>)) {
-        match v {
-            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, edit)),
-            Value::Object(o) => {
-                edit(o);
-                o.values_mut().for_each(|x| walk(x, edit));
-            }
-            _ => {}
-        }
-    }
-    let text = std::fs::read_to_string(path).expect("read");
-    let mut out = String::new();
-    for doc in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
-        let mut doc = doc.expect("JSON");
-        walk(&mut doc, edit);
-        out.push_str(&serde_json::to_string_pretty(&doc).expect("print"));
-        out.push('\n');
-    }
-    std::fs::write(path, out).expect("write");
-}
-
 /// Example 3's tenant: example 1 with UserDefault `user_default`, Everyone EmbeddedAnalyticsUser only,
 /// Finance → basicconsumer.
 fn no_download_variant(scratch: &Scratch, user_default: &[&str]) {
     copy_fixture(scratch);
-    let scopes = json!(user_default);
-    edit_json(&scratch.path("roles.json"), &|o| {
-        if o.get("name") == Some(&json!("UserDefault")) && o.contains_key("assignedScopes") {
-            o.insert("assignedScopes".into(), scopes.clone());
-        }
-    });
-    edit_json(&scratch.path("system-groups.json"), &|o| {
-        if o.get("id") == Some(&json!("000000000000000000000001")) {
-            o.insert(
-                "assignedRoles".into(),
-                json!([{"id": "6500000000000000000000e2", "name": "EmbeddedAnalyticsUser",
-                        "type": "default", "level": "user"}]),
-            );
-        }
-    });
-    edit_json(
-        &scratch.path("assignments/66f0000000000000000055aa.json"),
-        &|o| {
-            if o.get("assigneeId") == Some(&json!(FINANCE)) {
-                o.insert("roles".into(), json!(["basicconsumer"]));
-            }
-        },
-    );
+    make_no_download(scratch, user_default);
 }
 
 // Example 3 (no download): basicconsumer opens but does not restrict download (T17); the scopes decide
@@ -249,12 +185,7 @@ fn example3_no_download() {
 #[test]
 fn oauth_client_file_intersects_scopes() {
     let scratch = Scratch::new("tenant-report", "oauth");
-    std::fs::write(
-        scratch.path("client.json"),
-        r#"{"clientId": "c0ffee", "clientName": "reporting-bot", "allowedScopes": ["apps.image:export"]}"#,
-    )
-    .expect("write");
-    let client = scratch.arg("client.json");
+    let client = write_oauth_client(&scratch);
     let r = report_with(DIR, &["--oauth-client", &client]);
     assert_eq!(r["tenant"]["oauth_client"], "reporting-bot");
     assert_eq!(strs(&r["tenant"]["rules"]), ["T3", "T4", "T8", "T9", "T16"]);
@@ -306,16 +237,6 @@ fn human_output_has_tenant_columns() {
         !plain.contains("OPEN") && !plain.contains("EXPORT"),
         "{plain}"
     );
-}
-
-/// `qsa args` exits 2 with nothing on stdout and every one of `needles` on stderr.
-fn refuses(args: &[&str], needles: &[&str]) {
-    let (code, out, err) = qsa(args);
-    assert_eq!(code, 2, "{args:?}: {out}");
-    assert!(out.is_empty(), "{args:?}: {out}");
-    for n in needles {
-        assert!(err.contains(n), "{args:?}: `{n}` not in {err}");
-    }
 }
 
 // tenant.md §1: --tenant is the directory; with --directory, exit 2.

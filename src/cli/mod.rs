@@ -33,6 +33,7 @@ mod report_cmd;
 mod rules;
 mod snapshot;
 mod tenant;
+mod tenant_one;
 
 /// Exit codes of product.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,6 +241,8 @@ pub struct PreviewArgs {
     pub rows: usize,
     #[arg(long, value_enum, default_value_t = TableFormat::Human)]
     pub format: TableFormat,
+    #[command(flatten)]
+    pub tenant: tenant::TenantArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }

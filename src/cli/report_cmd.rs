@@ -92,7 +92,7 @@ pub(super) fn load(
 }
 
 /// `who` among the directory's users, or a message naming the near misses.
-fn find_user(dir: &Directory, who: &str) -> Result<User, Box<Diagnostic>> {
+pub(super) fn find_user(dir: &Directory, who: &str) -> Result<User, Box<Diagnostic>> {
     if let Some(u) = dir.find(who) {
         return Ok(u.clone());
     }

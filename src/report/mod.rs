@@ -8,4 +8,7 @@ pub mod html;
 pub mod model;
 pub mod rules;
 pub mod snapshot;
+mod snapshot_tenant;
+pub mod tenant;
+pub mod tenant_diff;
 pub mod users;
