@@ -284,6 +284,50 @@ fn example3_no_download_t17_t18() {
     assert_eq!(get(&users, "ben").export, Export::NoData);
 }
 
+// T18: a role auto-assigned to Everyone makes every user a Full User unless it is EmbeddedAnalyticsUser:
+// CollaborationPlatformUser is excepted only when held otherwise (direct or through a group).
+#[test]
+fn t18_collaboration_platform_user_through_everyone_triggers_full() {
+    let mut ex = no_download_variant(&[]);
+    let cpu = ex
+        .roles
+        .iter()
+        .find(|r| r.name == "CollaborationPlatformUser")
+        .map(|r| qsa::tenant::exports::RoleRef {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            kind: r.kind.clone(),
+            level: r.level.clone(),
+        })
+        .expect("role");
+    // Held directly by ben: no trigger (example 3 leaves him none).
+    let ben = user_id(&ex, "ben");
+    for u in ex.users.iter_mut().filter(|u| u.id == ben) {
+        u.assigned_roles = vec![cpu.clone()];
+    }
+    let (users, _, _) = run(&ex);
+    assert!(!get(&users, "ben").entitlement.full);
+    // Auto-assigned to Everyone: every user, ben included.
+    for g in ex.system_groups.iter_mut() {
+        g.assigned_roles = vec![cpu.clone()];
+    }
+    let (users, _, _) = run(&ex);
+    for (name, u) in &users {
+        assert!(u.entitlement.full, "{name}");
+        assert!(
+            u.entitlement
+                .because
+                .contains(&"CollaborationPlatformUser via everyone".to_string()),
+            "{name}: {:?}",
+            u.entitlement.because
+        );
+    }
+    assert!(!get(&users, "ben")
+        .entitlement
+        .because
+        .contains(&"CollaborationPlatformUser via direct".to_string()));
+}
+
 fn with_client(mut ex: Exports, scopes: &[&str]) -> Exports {
     ex.oauth_client = Some(OAuthClient {
         client_id: Some("c0ffee".into()),
