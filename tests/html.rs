@@ -407,6 +407,181 @@ fn hostile_values_stay_text_in_chromium() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `qsa report` of the tenant example (tenant.md §4, example 1) with `--tenant --app Budget --format html`.
+fn tenant_html(threads: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .current_dir(root())
+        .env("RAYON_NUM_THREADS", threads)
+        .args([
+            "report",
+            "fixtures/tenant/examples/budget/budget.qvs",
+            "--tenant",
+            "fixtures/tenant/examples/budget",
+            "--app",
+            "Budget",
+            "--format",
+            "html",
+        ])
+        .output()
+        .expect("qsa runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 page")
+}
+
+const ANA: &str = "00uana0000000000000";
+const BEN: &str = "00uben0000000000000";
+const CY: &str = "00ucy0000000000000";
+const DEE: &str = "00udee0000000000000";
+const EVE: &str = "00ueve0000000000000";
+
+/// The text of the `<li>` items of the first `<ul class="why-not">` in `html`.
+fn why_not_items(html: &str) -> Vec<String> {
+    let list = block(html, "<ul class=\"why-not\">", "</ul>");
+    list.split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap_or("").to_string())
+        .collect()
+}
+
+// `--tenant` in the HTML page (tenant.md §3): OPEN, ROLES, EXPORT, FULL before ACCESS, filterable and
+// sortable; a user's details start at the tenant tier (status, roles with vias, why the app does not open,
+// each reason with its rule id, download, Full User, Section Access alone), then Section Access.
+#[test]
+fn tenant_report_in_chromium() {
+    let html = tenant_html("2");
+    assert_eq!(
+        html,
+        tenant_html("1"),
+        "the same bytes whatever the thread count"
+    );
+    assert!(
+        html.contains("app <b id=\"tenant-app\">Budget</b> · <b id=\"tenant-space\">managed</b>")
+    );
+    let Some(chromium) = chromium() else { return };
+    let dir = scratch("tenant");
+    let page = write_page(&dir, &html);
+    let all = dom(&chromium, &dir, &page, "");
+    assert_eq!(shown_users(&all), [ANA, BEN, CY, DEE, EVE]);
+    // The columns, in order, each sortable.
+    let head = block(&all, "<thead>", "</thead>");
+    let sorts: Vec<&str> = head
+        .match_indices("data-sort=\"")
+        .filter_map(|(at, m)| head[at + m.len()..].split('"').next())
+        .collect();
+    assert_eq!(
+        sorts[..7],
+        ["user", "email", "open", "roles", "export", "full", "access"]
+    );
+    // ana opens (first route shown), holds three roles, downloads everything, is a Full User.
+    let ana = user_row(&all, ANA);
+    assert!(ana.contains("<span class=\"yn yes\">yes</span><span class=\"via\">consumer via group Finance +1</span>"), "{ana}");
+    assert!(
+        ana.contains("<td class=\"tenant roles\">Exporters, SharedSpaceCreator, UserDefault</td>"),
+        "{ana}"
+    );
+    assert!(
+        ana.contains("<span class=\"export allowed\">allowed</span>"),
+        "{ana}"
+    );
+    let cy = user_row(&all, CY);
+    assert!(cy.contains("<span class=\"yn no\">no</span>"), "{cy}");
+    assert!(cy.contains("<span class=\"badge DENIED\">DENIED</span><span class=\"reason\">tenant: cannot open the app</span>"), "{cy}");
+    let dee = user_row(&all, DEE);
+    assert!(dee.contains("<span class=\"via\">disabled</span>"), "{dee}");
+
+    // Filters on the tenant columns.
+    let f = dom(&chromium, &dir, &page, "filter=open:no");
+    assert_eq!(shown_users(&f), [CY, DEE, EVE]);
+    let f = dom(&chromium, &dir, &page, "filter=export:allowed");
+    assert_eq!(shown_users(&f), [ANA]);
+    let f = dom(&chromium, &dir, &page, "filter=export:no-data%20open:yes");
+    assert_eq!(shown_users(&f), [BEN]);
+    let f = dom(&chromium, &dir, &page, "filter=role:tenantadmin");
+    assert_eq!(shown_users(&f), [CY]);
+    let f = dom(&chromium, &dir, &page, "filter=status:disabled");
+    assert_eq!(shown_users(&f), [DEE]);
+    // Sorted by OPEN: those who open first, then by id.
+    let s = dom(&chromium, &dir, &page, "sort=open");
+    assert_eq!(shown_users(&s), [ANA, BEN, CY, DEE, EVE]);
+    let s = dom(&chromium, &dir, &page, "sort=open&dir=desc");
+    assert_eq!(shown_users(&s), [CY, DEE, EVE, ANA, BEN]);
+
+    // cy's "why": the tenant tier first, every route checked with its rule, then Section Access alone.
+    let d = details_of(&chromium, &dir, &page, CY);
+    let tenant_at = d.find("tenant-why").expect("a tenant section");
+    let access_at = d.find("<h3>Access</h3>").expect("the Section Access part");
+    assert!(tenant_at < access_at, "the tenant tier comes first");
+    assert!(
+        d.contains("<p class=\"t-status\"><b>status: </b>active</p>"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<span class=\"value\" title=\"via direct\">TenantAdmin</span>"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<p class=\"t-open no\"><b>cannot open the app: </b></p>"),
+        "{d}"
+    );
+    let why = why_not_items(&d);
+    assert!(why.len() >= 3, "{why:?}");
+    for w in &why {
+        let rule = w.rsplit('(').next().unwrap_or("");
+        assert!(
+            rule.starts_with('T') && rule.ends_with(')'),
+            "each reason ends with its rule id: {w}"
+        );
+    }
+    assert!(
+        why.iter().any(|w| w.starts_with(
+            "admin TenantAdmin: admins open apps without a space role only in shared spaces"
+        ) && w.ends_with("(T13)")),
+        "{why:?}"
+    );
+    assert!(
+        why.iter().any(|w| w.starts_with("no space role on `Fin`")),
+        "{why:?}"
+    );
+    assert!(
+        d.contains("<p class=\"t-export\"><b>download: </b>not-allowed"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<p class=\"t-sa\"><b>Section Access alone: </b>ADMIN</p>"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<td class=\"at\">fixtures/tenant/examples/budget/budget.qvs:"),
+        "the security row that applied: {d}"
+    );
+    // ana opens: her routes, no "why not", no "Section Access alone".
+    let d = details_of(&chromium, &dir, &page, ANA);
+    assert!(d.contains("<b>opens the app: </b><span class=\"value\">consumer via group Finance</span><span class=\"value\">owner</span>"), "{d}");
+    assert!(
+        !d.contains("why-not") && !d.contains("Section Access alone"),
+        "{d}"
+    );
+    assert!(d.contains("<b>Full User: </b>yes"), "{d}");
+    // eve: the disabled group's route, with T6, and the T6 rule explained among the [dec] rules.
+    let d = details_of(&chromium, &dir, &page, EVE);
+    let why = why_not_items(&d);
+    assert!(
+        why.iter()
+            .any(|w| w.contains("group Sales would open it") && w.ends_with("(T6)")),
+        "{why:?}"
+    );
+    assert!(
+        d.contains("<span class=\"rule\">T6</span>a disabled group grants nothing"),
+        "{d}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn html_is_byte_identical_across_runs_and_threads() {
     let one = report_html(

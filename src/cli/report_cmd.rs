@@ -164,10 +164,6 @@ pub fn run(args: ReportArgs) -> Exit {
         errln!("qsa: {m}");
         return Exit::CouldNotRun;
     }
-    if args.tenant.tenant.is_some() && args.format == TableFormat::Html {
-        errln!("qsa: --tenant is not supported with --format html yet; use human, json or csv");
-        return Exit::CouldNotRun;
-    }
     let started = std::time::Instant::now();
     let (mut run, dir, mut catalog, dir_diags) =
         match load(&args.script, &args.run, &args.directory, &args.user, true) {
@@ -243,9 +239,14 @@ pub fn run(args: ReportArgs) -> Exit {
             )
         }),
         TableFormat::Csv => super::out(&users::render_csv(&results, tenant_view.as_ref())),
-        TableFormat::Html => {
-            super::out(&html_report(&args, &prepared, &users_in, &results, &diags))
-        }
+        TableFormat::Html => super::out(&html_report(
+            &args,
+            &prepared,
+            &users_in,
+            &results,
+            &diags,
+            tenant_view.as_ref(),
+        )),
         TableFormat::Human => {
             super::out(&users::render_human(
                 &results,
@@ -302,6 +303,7 @@ fn html_report(
     users: &[directory::User],
     results: &[reduce::UserResult],
     diags: &[Diagnostic],
+    tenant: Option<&users::TenantView>,
 ) -> String {
     let script = args
         .script
@@ -321,5 +323,6 @@ fn html_report(
         groups: &groups,
         diagnostics: diags,
         sources: &prepared.run.sources,
+        tenant,
     })
 }

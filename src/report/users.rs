@@ -84,7 +84,8 @@ pub struct TenantView<'a> {
 }
 
 impl TenantView<'_> {
-    fn user(&self, index: usize) -> Option<&UserTenant> {
+    /// The tenant object of the user at `index` of the results.
+    pub fn user(&self, index: usize) -> Option<&UserTenant> {
         self.users.get(index).and_then(Option::as_ref)
     }
 }
@@ -490,6 +491,12 @@ pub fn rule_text(rule: &str) -> &'static str {
         }
         "R6" => "access is granted although every reduced table is empty",
         "S7" => "QlikCloudGroupMode is read as its value at the end of the script",
+        "T6" => "a disabled group grants nothing: no roles, space roles or shares (tenant)",
+        "T7" => "a deleted user, or one of unknown status, cannot open apps (tenant)",
+        "T10" => "an app in a personal space opens for its owner only, not for admins (tenant)",
+        "T12" => "which space roles open an app: operator in a managed space, roles the space type lacks (tenant)",
+        "T13" => "TenantAdmin and AnalyticsAdmin open apps in shared spaces without a space role (tenant)",
+        "T14" => "a disabled share of the app opens nothing (tenant)",
         _ => "",
     }
 }
