@@ -7,6 +7,9 @@
 //! Without chromium the browser tests print that they skipped, unless `QSA_REQUIRE_CHROMIUM=1` (set by
 //! `.ci/run`, which installs chromium): then they fail.
 
+#[path = "common/scratch.rs"]
+mod scratch_dir;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -409,6 +412,11 @@ fn hostile_values_stay_text_in_chromium() {
 
 /// `qsa report` of the tenant example (tenant.md §4, example 1) with `--tenant --app Budget --format html`.
 fn tenant_html(threads: &str) -> String {
+    tenant_html_of("fixtures/tenant/examples/budget", "Budget", threads)
+}
+
+/// `qsa report budget.qvs --tenant DIR --app APP --format html`, as bytes (exit 0 required).
+fn tenant_html_of(dir: &str, app: &str, threads: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
         .current_dir(root())
         .env("RAYON_NUM_THREADS", threads)
@@ -416,9 +424,9 @@ fn tenant_html(threads: &str) -> String {
             "report",
             "fixtures/tenant/examples/budget/budget.qvs",
             "--tenant",
-            "fixtures/tenant/examples/budget",
+            dir,
             "--app",
-            "Budget",
+            app,
             "--format",
             "html",
         ])
@@ -552,7 +560,7 @@ fn tenant_report_in_chromium() {
         "{d}"
     );
     assert!(
-        d.contains("<p class=\"t-sa\"><b>Section Access alone: </b>ADMIN</p>"),
+        d.contains("<p class=\"t-sa\"><b>Section Access alone: </b>ADMIN<span class=\"muted\">  REGION: </span><span class=\"value\">EU</span><span class=\"value\">US</span></p>"),
         "{d}"
     );
     assert!(
@@ -577,6 +585,57 @@ fn tenant_report_in_chromium() {
     );
     assert!(
         d.contains("<span class=\"rule\">T6</span>a disabled group grants nothing"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<b>Section Access alone: </b>USER<span class=\"muted\">  REGION: </span><span class=\"value\">US</span></p>"),
+        "{d}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// Names from the tenant's exports (an app, a role) are data too: text in the page, never markup.
+#[test]
+fn hostile_tenant_names_stay_text() {
+    let dir = scratch("tenant-hostile");
+    let tenant = dir.join("tenant");
+    scratch_dir::copy_dir(&root().join("fixtures/tenant/examples/budget"), &tenant);
+    let hostile = |file: &str, from: &str, to: &str| {
+        let path = tenant.join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{file}");
+        std::fs::write(&path, text.replace(from, to)).expect("write");
+    };
+    let img = "<img src=x onerror=document.body.dataset.pwned=1>";
+    let svg = "</script><svg onload=document.body.dataset.pwned=2>";
+    hostile(
+        "roles.json",
+        "\"name\": \"Exporters\"",
+        &format!("\"name\": \"{img}\""),
+    );
+    hostile(
+        "items.json",
+        "\"name\": \"Budget\"",
+        &format!("\"name\": \"{svg}\""),
+    );
+    let html = tenant_html_of(
+        &tenant.display().to_string(),
+        "b0d9e700-0000-4000-8000-000000000001",
+        "2",
+    );
+    assert!(
+        !html.contains("<img") && !html.contains("<svg"),
+        "markup from the exports"
+    );
+    assert_eq!(html.matches("</script>").count(), 2);
+    assert!(html.contains("&lt;/script&gt;&lt;svg onload=document.body.dataset.pwned=2&gt;"));
+    let Some(chromium) = chromium() else { return };
+    let page = write_page(&dir, &html);
+    let d = dom(&chromium, &dir, &page, "open=00uana0000000000000");
+    assert!(!d.contains("data-pwned"), "a name ran as script:\n{d}");
+    assert!(!d.contains("<img") && !d.contains("<svg"));
+    assert!(
+        d.contains("&lt;img src=x onerror=document.body.dataset.pwned=1&gt;, SharedSpaceCreator, UserDefault"),
         "{d}"
     );
     let _ = std::fs::remove_dir_all(&dir);

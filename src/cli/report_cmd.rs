@@ -204,6 +204,16 @@ pub fn run(args: ReportArgs) -> Exit {
     if !args.directory.directory.is_empty() || tenant.is_some() {
         diags.extend(prepared.unknown_groups(&users_in, &catalog.upper_names()));
     }
+    // The HTML page shows what Section Access alone gives a user the tenant denies (T15 empties it).
+    let sa_alone: Vec<crate::report::html::SectionAccessAlone> =
+        if tenant.is_some() && args.format == TableFormat::Html {
+            results
+                .iter()
+                .map(|r| (r.reduction.clone(), r.omitted_fields.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
     let tenant = match tenant {
         None => None,
         Some(t) => {
@@ -246,6 +256,7 @@ pub fn run(args: ReportArgs) -> Exit {
             &results,
             &diags,
             tenant_view.as_ref(),
+            &sa_alone,
         )),
         TableFormat::Human => {
             super::out(&users::render_human(
@@ -304,6 +315,7 @@ fn html_report(
     results: &[reduce::UserResult],
     diags: &[Diagnostic],
     tenant: Option<&users::TenantView>,
+    sa_alone: &[crate::report::html::SectionAccessAlone],
 ) -> String {
     let script = args
         .script
@@ -324,5 +336,6 @@ fn html_report(
         diagnostics: diags,
         sources: &prepared.run.sources,
         tenant,
+        sa_alone,
     })
 }

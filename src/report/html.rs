@@ -52,7 +52,16 @@ pub struct HtmlInput<'a> {
     pub sources: &'a SourceMap,
     /// With `--tenant`: the tenant tier of every user, aligned with `results` (tenant.md §3).
     pub tenant: Option<&'a crate::report::users::TenantView<'a>>,
+    /// With `--tenant`: each user's Section Access reduction and omitted fields before the tenant's
+    /// denial emptied them (T15), aligned with `results`; may be empty.
+    pub sa_alone: &'a [SectionAccessAlone],
 }
+
+/// A user's reduction and omitted fields under Section Access alone.
+pub type SectionAccessAlone = (
+    std::sync::Arc<BTreeMap<String, Option<Vec<String>>>>,
+    Vec<String>,
+);
 
 /// Text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -463,7 +472,7 @@ fn page_data(input: &HtmlInput<'_>, order: &[usize]) -> String {
         groups: groups_json,
         diagnostics: diags,
         rules,
-        tenant: input.tenant.map(|t| tenant::page(t, order)),
+        tenant: input.tenant.map(|t| tenant::page(t, input.sa_alone, order)),
     };
     serde_json::to_string(&page).unwrap_or_else(|_| "null".into())
 }

@@ -291,7 +291,20 @@
       line("OAuth client " + (T.oauth_client || ""), (t.oauth.open ? "opens" : "does not open") + ", download " + t.oauth.export +
         (t.oauth.missing.length ? ", scopes the client does not allow: " + t.oauth.missing.join(", ") : ""), "t-oauth");
     }
-    if (t.denied) line("Section Access alone", t.section_access || "?", "t-sa");
+    if (t.denied) {
+      var sa = line("Section Access alone", t.section_access || "?", "t-sa");
+      if (t.section_access !== "DENIED") {
+        (t.sa_reduction || []).forEach(function (r) {
+          add(sa, el("span", "muted", "  " + r[0] + ": "));
+          if (r[1] === null) sa.appendChild(el("span", "muted", "not reduced"));
+          else r[1].forEach(function (v) { sa.appendChild(el("span", "value", v)); });
+        });
+        if (t.sa_omitted && t.sa_omitted.length) {
+          add(sa, el("span", "muted", "  omits "));
+          t.sa_omitted.forEach(function (f) { sa.appendChild(el("span", "value omit", f)); });
+        }
+      }
+    }
   }
 
   function section(parent, title, wide) {

@@ -8,6 +8,7 @@
 //! written once (`profiles`) and users point at it (`users`, in page order), as the Section Access
 //! profiles are. Deterministic: profiles are numbered in page order.
 
+use super::SectionAccessAlone;
 use crate::report::users::TenantView;
 use crate::tenant::model::Export;
 use crate::tenant::UserTenant;
@@ -37,8 +38,9 @@ pub(super) fn export_text(e: Export) -> &'static str {
     }
 }
 
-/// One user's tenant object as the page reads it (no ids: users with the same answer share it).
-fn profile(t: &UserTenant) -> J {
+/// One user's tenant object as the page reads it (no ids: users with the same answer share it); for a
+/// user the tenant denies, what Section Access alone selects and omits.
+fn profile(t: &UserTenant, sa_alone: Option<&SectionAccessAlone>) -> J {
     let roles: Vec<J> = t.roles.iter().map(|r| json!([r.name, r.via])).collect();
     let oauth = t.oauth.as_ref().map(|o| {
         json!({
@@ -61,17 +63,25 @@ fn profile(t: &UserTenant) -> J {
         "denied": t.denied_reason,
         "oauth": oauth,
         "rules": t.rules,
+        "sa_reduction": sa_alone.filter(|_| t.denied_reason.is_some()).map(|(r, _)| {
+            r.iter().map(|(f, v)| json!([f, v])).collect::<Vec<J>>()
+        }),
+        "sa_omitted": sa_alone.filter(|_| t.denied_reason.is_some()).map(|(_, o)| o),
     })
 }
 
 /// The page's `tenant` data for the users in `order` (indices into the view's users).
-pub(super) fn page(view: &TenantView<'_>, order: &[usize]) -> TenantPage {
+pub(super) fn page(
+    view: &TenantView<'_>,
+    sa_alone: &[SectionAccessAlone],
+    order: &[usize],
+) -> TenantPage {
     let mut profiles: Vec<J> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let users = order
         .iter()
         .map(|&i| {
-            let p = profile(view.user(i)?);
+            let p = profile(view.user(i)?, sa_alone.get(i));
             let key = p.to_string();
             let next = profiles.len();
             let n = *index.entry(key).or_insert(next);
