@@ -78,6 +78,20 @@ fn role_vias(u: &UserTenant, role: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A reference to the role `name` of roles.json, as users and groups hold it.
+fn role_ref(ex: &Exports, name: &str) -> qsa::tenant::exports::RoleRef {
+    ex.roles
+        .iter()
+        .find(|r| r.name == name)
+        .map(|r| qsa::tenant::exports::RoleRef {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            kind: r.kind.clone(),
+            level: r.level.clone(),
+        })
+        .expect("role")
+}
+
 fn set_space_type(ex: &mut Exports, kind: &str) {
     for s in ex.spaces.iter_mut() {
         s.kind = kind.into();
@@ -248,17 +262,7 @@ fn no_download_variant(user_default: &[&str]) -> Exports {
     for r in ex.roles.iter_mut().filter(|r| r.name == "UserDefault") {
         r.assigned_scopes = user_default.iter().map(|s| s.to_string()).collect();
     }
-    let eau = ex
-        .roles
-        .iter()
-        .find(|r| r.name == "EmbeddedAnalyticsUser")
-        .map(|r| qsa::tenant::exports::RoleRef {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            kind: r.kind.clone(),
-            level: r.level.clone(),
-        })
-        .expect("role");
+    let eau = role_ref(&ex, "EmbeddedAnalyticsUser");
     for g in ex.system_groups.iter_mut() {
         g.assigned_roles = vec![eau.clone()];
     }
@@ -289,17 +293,7 @@ fn example3_no_download_t17_t18() {
 #[test]
 fn t18_collaboration_platform_user_through_everyone_triggers_full() {
     let mut ex = no_download_variant(&[]);
-    let cpu = ex
-        .roles
-        .iter()
-        .find(|r| r.name == "CollaborationPlatformUser")
-        .map(|r| qsa::tenant::exports::RoleRef {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            kind: r.kind.clone(),
-            level: r.level.clone(),
-        })
-        .expect("role");
+    let cpu = role_ref(&ex, "CollaborationPlatformUser");
     // Held directly by ben: no trigger (example 3 leaves him none).
     let ben = user_id(&ex, "ben");
     for u in ex.users.iter_mut().filter(|u| u.id == ben) {

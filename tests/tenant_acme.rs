@@ -11,7 +11,7 @@ mod binary;
 #[path = "common/scratch.rs"]
 mod scratch;
 
-use binary::{qsa, rows, user};
+use binary::{assert_tenant_header, qsa, rows, user};
 use scratch::Scratch;
 use serde_json::{json, Value};
 
@@ -568,12 +568,7 @@ fn human_and_csv_outputs() {
     let args = ["report", SCRIPT, "--tenant", DIR, "--app", "Revenue"];
     let (code, out, err) = qsa(&args);
     assert_eq!(code, 0, "{err}");
-    let header = out.lines().nth(1).expect("a header");
-    let cols: Vec<&str> = header.split_whitespace().collect();
-    assert_eq!(
-        cols[..6],
-        ["USER", "OPEN", "ROLES", "EXPORT", "FULL", "ACCESS"]
-    );
+    assert_tenant_header(&out);
     let otto = out
         .lines()
         .find(|l| l.starts_with(&subject("otto")))

@@ -7,7 +7,7 @@ mod binary;
 #[path = "common/scratch.rs"]
 mod scratch;
 
-use binary::{qsa, rows, user};
+use binary::{assert_tenant_header, qsa, rows, user};
 use scratch::{copy_dir, Scratch};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -432,12 +432,7 @@ fn oauth_client_file_intersects_scopes() {
 fn human_output_has_tenant_columns() {
     let (code, out, err) = qsa(&BUDGET_ARGS);
     assert_eq!(code, 0, "{err}");
-    let header = out.lines().nth(1).expect("a header");
-    let cols: Vec<&str> = header.split_whitespace().collect();
-    assert_eq!(
-        cols[..6],
-        ["USER", "OPEN", "ROLES", "EXPORT", "FULL", "ACCESS"]
-    );
+    assert_tenant_header(&out);
     let ana = out.lines().find(|l| l.starts_with(ANA)).expect("ana");
     assert!(
         ana.contains("yes (consumer via group Finance)") && ana.contains("allowed"),
