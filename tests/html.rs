@@ -2,7 +2,9 @@
 //! rendered from `fixtures/example/` and from `fixtures/html/` (values that look like markup), loaded from
 //! a file, and the test asserts on the DOM after the page's script ran: user rows, the kept/total numbers
 //! of the bars, a filter given in the URL hash, a user's details, the group view, the diagnostics, and
-//! that no data value became markup or ran. A screenshot is saved to `target/artifacts/report.png`.
+//! that no data value became markup or ran. A screenshot is saved to `target/artifacts/report.png`. With
+//! `--tenant` (the budget example and `fixtures/tenant/acme`): the OPEN, ROLES, EXPORT, FULL columns,
+//! their filters and sorting, a user's tenant "why"; its screenshot is `target/artifacts/report-tenant.png`.
 //!
 //! Without chromium the browser tests print that they skipped, unless `QSA_REQUIRE_CHROMIUM=1` (set by
 //! `.ci/run`, which installs chromium): then they fail.
@@ -591,6 +593,77 @@ fn tenant_report_in_chromium() {
         d.contains("<b>Section Access alone: </b>USER<span class=\"muted\">  REGION: </span><span class=\"value\">US</span></p>"),
         "{d}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// The acme tenant's page (fixtures/tenant/acme): users who open the app but whom Section Access denies are
+// found by `open:yes access:denied`, and their details say so.
+#[test]
+fn acme_tenant_page_in_chromium() {
+    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .current_dir(root())
+        .args([
+            "report",
+            "fixtures/tenant/acme/acme.qvs",
+            "--tenant",
+            "fixtures/tenant/acme",
+            "--app",
+            "Revenue",
+            "--format",
+            "html",
+        ])
+        .output()
+        .expect("qsa runs");
+    assert_eq!(out.status.code(), Some(0));
+    let html = String::from_utf8(out.stdout).expect("UTF-8 page");
+    assert!(html.contains("OAuth client <b id=\"tenant-oauth\">Reporting Portal</b>"));
+    let Some(chromium) = chromium() else { return };
+    let dir = scratch("acme");
+    let page = write_page(&dir, &html);
+    let rita = "auth0|65f1ac3e00000000000a0d02";
+    let sven = "auth0|65f1ac3e00000000000a0d03";
+    let f = dom(&chromium, &dir, &page, "filter=open:yes%20access:denied");
+    assert_eq!(shown_users(&f), [rita, sven]);
+    let f = dom(&chromium, &dir, &page, "filter=export:allowed");
+    assert_eq!(
+        shown_users(&f),
+        [
+            "00uesme000000000000",
+            "00umara000000000000",
+            "00uwalt000000000000"
+        ]
+    );
+    let f = dom(&chromium, &dir, &page, "filter=open:no");
+    assert!(
+        f.contains("Showing 10 of 10 matching users (46 in all)"),
+        "{f}"
+    );
+    let d = details_of(&chromium, &dir, &page, rita);
+    assert!(d.contains("<b>opens the app: </b><span class=\"value\">share basicconsumer via group CG-Auditors</span>"), "{d}");
+    assert!(
+        d.contains("the tenant lets the user open the app, but Section Access denies them"),
+        "{d}"
+    );
+    assert!(!d.contains("Section Access alone"), "{d}");
+    // A screenshot for people: the users who cannot open the app, olivia's "why" open.
+    let shot = root().join("target/artifacts/report-tenant.png");
+    std::fs::create_dir_all(root().join("target/artifacts")).expect("artifacts dir");
+    let _ = std::fs::remove_file(&shot);
+    let url = format!(
+        "file://{}#filter=open:no&open=00uolivia0000000000",
+        page.display()
+    );
+    browser(
+        &chromium,
+        &dir,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1500,1300".to_string(),
+        ],
+        &url,
+    );
+    let png = std::fs::read(&shot).unwrap_or_default();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

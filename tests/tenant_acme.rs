@@ -12,7 +12,7 @@ mod binary;
 mod scratch;
 
 use binary::{assert_tenant_header, qsa, rows, user};
-use scratch::Scratch;
+use scratch::{copy_dir, Scratch};
 use serde_json::{json, Value};
 
 const DIR: &str = "fixtures/tenant/acme";
@@ -535,6 +535,68 @@ fn pipeline_shared_space() {
         let m = d["message"].as_str().unwrap_or("");
         m.contains("basicconsumer") && m.contains("Sales Team")
     }));
+}
+
+// Auto-assign through Everyone reaches space roles too (T11): with Everyone → consumer on Sales Team,
+// every active user opens *Pipeline* (`consumer via everyone`), gus included; status still decides (T7).
+#[test]
+fn everyone_space_role_opens_for_every_active_user() {
+    let scratch = Scratch::new("tenant-acme", "everyone");
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR),
+        scratch.dir(),
+    );
+    let file = scratch.path("assignments/66f0ac3e0000000000000501.json");
+    let mut list: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("JSON");
+    list.push(json!({"id": "67b0ac3e00000000000affff", "type": "group",
+                     "assigneeId": "000000000000000000000001", "roles": ["consumer"],
+                     "spaceId": "66f0ac3e0000000000000501"}));
+    std::fs::write(&file, serde_json::to_string_pretty(&list).expect("print")).expect("write");
+    let dir = scratch.dir().display().to_string();
+    let args = [
+        "report", SCRIPT, "--tenant", &dir, "--app", "Pipeline", "--format", "json",
+    ];
+    let (code, out, err) = qsa(&args);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).expect("JSON");
+    let gus = user(&r, &subject("gus"));
+    assert_eq!(
+        strs(&gus["tenant"]["open"]["via"]),
+        ["consumer via everyone"]
+    );
+    assert_eq!(
+        gus["access"], "DENIED",
+        "Section Access lists no row for gus"
+    );
+    assert_eq!(gus["tenant"]["section_access"], "DENIED");
+    let omar = user(&r, &subject("omar"));
+    assert_eq!(
+        strs(&omar["tenant"]["open"]["via"]),
+        ["consumer via everyone"]
+    );
+    assert_eq!(omar["access"], "USER");
+    assert!(
+        t_rules(omar).is_empty(),
+        "Finance's ignored role no longer decides"
+    );
+    assert_eq!(
+        strs(&user(&r, &subject("emil"))["tenant"]["open"]["via"]),
+        ["consumer via everyone", "consumer via group Sales EMEA"]
+    );
+    for name in ["dina", "ivy"] {
+        assert_eq!(
+            user(&r, &subject(name))["denied_reason"],
+            "status",
+            "{name}"
+        );
+    }
+    let users = r["users"].as_array().expect("users");
+    let opening = users
+        .iter()
+        .filter(|x| x["tenant"]["open"]["can"] == true)
+        .count();
+    assert_eq!(opening, 44, "all but the disabled and the invited user");
 }
 
 // *Revenue (draft)* in priya's personal space: only she opens it (T10); the admins would under the

@@ -374,7 +374,10 @@
     add(acc, add(el("p"), el("span", "badge " + p.access, p.access)));
     if (p.reason) add(acc, el("p", "reason", p.reason));
     var sel = section(box, "Selections");
-    if (p.access === "DENIED") sel.appendChild(el("p", "muted", "none: the user cannot open the app"));
+    var opensAnyway = T && tenantOf(i) && tenantOf(i).open;
+    if (p.access === "DENIED") sel.appendChild(el("p", "muted", opensAnyway ?
+      "none: the tenant lets the user open the app, but Section Access denies them (they get an access error)" :
+      "none: the user cannot open the app"));
     else if (!p.reduction.length) sel.appendChild(el("p", "muted", "no reduction field: every row"));
     p.reduction.forEach(function (r) {
       var line = el("p", "selection");
