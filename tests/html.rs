@@ -419,18 +419,21 @@ fn tenant_html(threads: &str) -> String {
 
 /// `qsa report budget.qvs --tenant DIR --app APP --format html`, as bytes (exit 0 required).
 fn tenant_html_of(dir: &str, app: &str, threads: &str) -> String {
+    tenant_page(
+        "fixtures/tenant/examples/budget/budget.qvs",
+        dir,
+        app,
+        threads,
+    )
+}
+
+/// `qsa report SCRIPT --tenant DIR --app APP --format html`, as bytes (exit 0 required).
+fn tenant_page(script: &str, dir: &str, app: &str, threads: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
         .current_dir(root())
         .env("RAYON_NUM_THREADS", threads)
         .args([
-            "report",
-            "fixtures/tenant/examples/budget/budget.qvs",
-            "--tenant",
-            dir,
-            "--app",
-            app,
-            "--format",
-            "html",
+            "report", script, "--tenant", dir, "--app", app, "--format", "html",
         ])
         .output()
         .expect("qsa runs");
@@ -600,22 +603,12 @@ fn tenant_report_in_chromium() {
 // found by `open:yes access:denied`, and their details say so.
 #[test]
 fn acme_tenant_page_in_chromium() {
-    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
-        .current_dir(root())
-        .args([
-            "report",
-            "fixtures/tenant/acme/acme.qvs",
-            "--tenant",
-            "fixtures/tenant/acme",
-            "--app",
-            "Revenue",
-            "--format",
-            "html",
-        ])
-        .output()
-        .expect("qsa runs");
-    assert_eq!(out.status.code(), Some(0));
-    let html = String::from_utf8(out.stdout).expect("UTF-8 page");
+    let html = tenant_page(
+        "fixtures/tenant/acme/acme.qvs",
+        "fixtures/tenant/acme",
+        "Revenue",
+        "2",
+    );
     assert!(html.contains("OAuth client <b id=\"tenant-oauth\">Reporting Portal</b>"));
     let Some(chromium) = chromium() else { return };
     let dir = scratch("acme");
