@@ -164,10 +164,6 @@ pub fn run(args: ReportArgs) -> Exit {
         errln!("qsa: {m}");
         return Exit::CouldNotRun;
     }
-    if args.tenant.tenant.is_some() && args.format == TableFormat::Html {
-        errln!("qsa: --tenant is not supported with --format html yet; use human, json or csv");
-        return Exit::CouldNotRun;
-    }
     let started = std::time::Instant::now();
     let (mut run, dir, mut catalog, dir_diags) =
         match load(&args.script, &args.run, &args.directory, &args.user, true) {
@@ -208,6 +204,16 @@ pub fn run(args: ReportArgs) -> Exit {
     if !args.directory.directory.is_empty() || tenant.is_some() {
         diags.extend(prepared.unknown_groups(&users_in, &catalog.upper_names()));
     }
+    // The HTML page shows what Section Access alone gives a user the tenant denies (T15 empties it).
+    let sa_alone: Vec<crate::report::html::SectionAccessAlone> =
+        if tenant.is_some() && args.format == TableFormat::Html {
+            results
+                .iter()
+                .map(|r| (r.reduction.clone(), r.omitted_fields.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
     let tenant = match tenant {
         None => None,
         Some(t) => {
@@ -243,9 +249,15 @@ pub fn run(args: ReportArgs) -> Exit {
             )
         }),
         TableFormat::Csv => super::out(&users::render_csv(&results, tenant_view.as_ref())),
-        TableFormat::Html => {
-            super::out(&html_report(&args, &prepared, &users_in, &results, &diags))
-        }
+        TableFormat::Html => super::out(&html_report(
+            &args,
+            &prepared,
+            &users_in,
+            &results,
+            &diags,
+            tenant_view.as_ref(),
+            &sa_alone,
+        )),
         TableFormat::Human => {
             super::out(&users::render_human(
                 &results,
@@ -302,6 +314,8 @@ fn html_report(
     users: &[directory::User],
     results: &[reduce::UserResult],
     diags: &[Diagnostic],
+    tenant: Option<&users::TenantView>,
+    sa_alone: &[crate::report::html::SectionAccessAlone],
 ) -> String {
     let script = args
         .script
@@ -321,5 +335,7 @@ fn html_report(
         groups: &groups,
         diagnostics: diags,
         sources: &prepared.run.sources,
+        tenant,
+        sa_alone,
     })
 }

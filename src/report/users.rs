@@ -84,7 +84,8 @@ pub struct TenantView<'a> {
 }
 
 impl TenantView<'_> {
-    fn user(&self, index: usize) -> Option<&UserTenant> {
+    /// The tenant object of the user at `index` of the results.
+    pub fn user(&self, index: usize) -> Option<&UserTenant> {
         self.users.get(index).and_then(Option::as_ref)
     }
 }

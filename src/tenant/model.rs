@@ -782,14 +782,21 @@ impl<'a> Tenant<'a> {
         // T18: Full User triggers.
         let mut because: BTreeSet<String> = BTreeSet::new();
         for (name, (_, via)) in &held {
-            if matches!(
-                *name,
-                USER_DEFAULT | "EmbeddedAnalyticsUser" | "CollaborationPlatformUser"
-            ) {
-                continue;
-            }
             for v in via {
-                because.insert(format!("{name} via {v}"));
+                // A role auto-assigned to Everyone triggers unless it is EmbeddedAnalyticsUser; any other
+                // held role unless it is UserDefault, EmbeddedAnalyticsUser or CollaborationPlatformUser.
+                let excepted: &[&str] = if v == "everyone" {
+                    &["EmbeddedAnalyticsUser"]
+                } else {
+                    &[
+                        USER_DEFAULT,
+                        "EmbeddedAnalyticsUser",
+                        "CollaborationPlatformUser",
+                    ]
+                };
+                if !excepted.contains(name) {
+                    because.insert(format!("{name} via {v}"));
+                }
             }
         }
         for s in self.owned.get(user.id.as_str()).into_iter().flatten() {
