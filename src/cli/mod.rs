@@ -160,6 +160,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "warnings")]
     pub deny: Option<String>,
     #[command(flatten)]
+    pub tenant: tenant::TenantArgs,
+    #[command(flatten)]
     pub run: RunArgs,
 }
 
