@@ -35,7 +35,10 @@ fn check(script: &str, dir: &str) -> (i32, Vec<Value>) {
         "check", script, "--tenant", dir, "--app", "Budget", "--format", "json",
     ]);
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
-    (code, v["diagnostics"].as_array().cloned().unwrap_or_default())
+    (
+        code,
+        v["diagnostics"].as_array().cloned().unwrap_or_default(),
+    )
 }
 
 /// The diagnostics with `code`.
@@ -156,8 +159,14 @@ fn qsa430_granted_but_cannot_open_t13_t12_t7() {
     let cy = about("`00ucy0000000000000` (Cy) is granted ADMIN");
     assert_eq!(cy["severity"], "warning");
     assert!(rules(cy).contains(&"T13") && rules(cy).contains(&"T15"));
-    assert!(cy["message"].as_str().unwrap_or("").contains("`Fin` is managed (T13)"));
-    assert_eq!((cy["file"].as_str(), cy["line"].as_u64()), (Some(SCRIPT), Some(12)));
+    assert!(cy["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("`Fin` is managed (T13)"));
+    assert_eq!(
+        (cy["file"].as_str(), cy["line"].as_u64()),
+        (Some(SCRIPT), Some(12))
+    );
     let eve = about("`00ueve0000000000000` (Eve) is granted USER");
     assert_eq!(eve["severity"], "warning");
     assert!(rules(eve).contains(&"T6") && rules(eve).contains(&"T12"));
@@ -201,15 +210,29 @@ fn qsa431_qsa433_space_role_to_unlisted_group_t15_l1() {
     let denied = with_code(&diags, "QSA431");
     assert_eq!(denied.len(), 1);
     let m = denied[0]["message"].as_str().unwrap_or("");
-    assert!(m.starts_with("1 user(s) open the app `Budget` but Section Access denies them (not listed"), "{m}");
-    assert!(m.contains("`00ufay0000000000000` (Fay) opens it as consumer via group Ops"), "{m}");
+    assert!(
+        m.starts_with("1 user(s) open the app `Budget` but Section Access denies them (not listed"),
+        "{m}"
+    );
+    assert!(
+        m.contains("`00ufay0000000000000` (Fay) opens it as consumer via group Ops"),
+        "{m}"
+    );
     assert_eq!(denied[0]["severity"], "error");
     assert_eq!(rules(denied[0]), ["T15", "L1"]);
-    assert!(denied[0]["file"].as_str().unwrap_or("").ends_with("budget.qvs"));
+    assert!(denied[0]["file"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("budget.qvs"));
     let unlisted = with_code(&diags, "QSA433");
     assert_eq!(unlisted.len(), 1);
     let m = unlisted[0]["message"].as_str().unwrap_or("");
-    assert!(m.starts_with(&format!("{ASSIGNMENTS}: space role consumer on space `Fin` is given to IdP group `Ops`")), "{m}");
+    assert!(
+        m.starts_with(&format!(
+            "{ASSIGNMENTS}: space role consumer on space `Fin` is given to IdP group `Ops`"
+        )),
+        "{m}"
+    );
     assert!(m.contains("`00ufay0000000000000` (Fay)"), "{m}");
     assert_eq!(unlisted[0]["severity"], "warning");
     // Located at the assignment in the export file.
@@ -224,7 +247,14 @@ fn qsa431_qsa433_space_role_to_unlisted_group_t15_l1() {
     assert!(at[col - 1..].starts_with(&format!("\"{OPS}\"")));
     // `report --tenant` prints the same findings; its exit code stays 0.
     let (code, out, err) = qsa(&[
-        "report", &v.script(), "--tenant", &v.dir(), "--app", "Budget", "--format", "json",
+        "report",
+        &v.script(),
+        "--tenant",
+        &v.dir(),
+        "--app",
+        "Budget",
+        "--format",
+        "json",
     ]);
     assert_eq!(code, 0, "{err}");
     let r: Value = serde_json::from_str(&out).expect("JSON");
@@ -232,7 +262,10 @@ fn qsa431_qsa433_space_role_to_unlisted_group_t15_l1() {
         .as_array()
         .map(|a| a.iter().filter_map(|d| d["code"].as_str()).collect())
         .unwrap_or_default();
-    assert!(codes.contains(&"QSA431") && codes.contains(&"QSA433"), "{codes:?}");
+    assert!(
+        codes.contains(&"QSA431") && codes.contains(&"QSA433"),
+        "{codes:?}"
+    );
 }
 
 // QSA431/QSA433 quiet: fay is covered by a USERID row, or every user by a `*` row (I1): the space role
@@ -250,7 +283,10 @@ fn qsa431_qsa433_quiet_when_userid_or_star_row_covers_i1() {
         v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
         let (_, diags) = v.check();
         let codes = lint_codes(&diags);
-        assert!(!codes.contains(&"QSA431") && !codes.contains(&"QSA433"), "{name}: {diags:#?}");
+        assert!(
+            !codes.contains(&"QSA431") && !codes.contains(&"QSA433"),
+            "{name}: {diags:#?}"
+        );
     }
 }
 
@@ -272,9 +308,10 @@ fn qsa432_group_used_without_space_role_t11() {
     assert_eq!(found[0]["line"], 10, "the OPS row");
     assert!(rules(found[0]).contains(&"T11") && rules(found[0]).contains(&"I6"));
     // fay herself: granted USER, cannot open (QSA430).
-    assert!(with_code(&diags, "QSA430")
-        .iter()
-        .any(|d| d["message"].as_str().unwrap_or("").contains("(Fay) is granted USER")));
+    assert!(with_code(&diags, "QSA430").iter().any(|d| d["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("(Fay) is granted USER")));
 
     for (name, kind, assignee) in [("ops-role", "group", OPS), ("fay-role", "user", FAY_ID)] {
         let v = Variant::new(name);
@@ -304,14 +341,20 @@ fn qsa434_custom_group_under_mode_0_s7() {
     assert_eq!(found[0]["severity"], "warning");
     assert_eq!(rules(found[0]), ["S7", "I6", "T2"]);
     // Line 10 `USER, *, CG-EXPORT, US`: the cell starts at column 10.
-    assert_eq!((found[0]["line"].as_u64(), found[0]["column"].as_u64()), (Some(10), Some(10)));
+    assert_eq!(
+        (found[0]["line"].as_u64(), found[0]["column"].as_u64()),
+        (Some(10), Some(10))
+    );
     assert_eq!(found[0]["end_column"], 19);
 
     let v = Variant::new("mode2");
     v.sa(2, "ACCESS, USERID, GROUP, REGION", &rows);
     let (_, diags) = v.check();
     let codes = lint_codes(&diags);
-    assert!(!codes.contains(&"QSA434") && !codes.contains(&"QSA432"), "{diags:#?}");
+    assert!(
+        !codes.contains(&"QSA434") && !codes.contains(&"QSA432"),
+        "{diags:#?}"
+    );
 }
 
 // QSA435 (O1, T16, T17): OMIT hides AMOUNT from eve, so AMOUNT is sensitive; ana keeps it and her
@@ -358,12 +401,57 @@ fn qsa435_download_of_omitted_field_o1_t16() {
 #[test]
 fn check_tenant_flag_errors_exit_2() {
     for args in [
-        vec!["check", SCRIPT, "--tenant", DIR, "--app", "Budget", "--syntax-only"],
+        vec![
+            "check",
+            SCRIPT,
+            "--tenant",
+            DIR,
+            "--app",
+            "Budget",
+            "--syntax-only",
+        ],
         vec!["check", SCRIPT, SCRIPT, "--tenant", DIR, "--app", "Budget"],
         vec!["check", SCRIPT, "--tenant", DIR, "--app", "NoSuchApp"],
-        vec!["check", SCRIPT, "--tenant", "fixtures/tenant/none", "--app", "Budget"],
+        vec![
+            "check",
+            SCRIPT,
+            "--tenant",
+            "fixtures/tenant/none",
+            "--app",
+            "Budget",
+        ],
     ] {
         let (code, _, err) = qsa(&args);
         assert_eq!(code, 2, "{args:?}: {err}");
     }
+}
+
+// QSA430 at scale: one finding per user for the first 50 (by subject), the rest in one finding per kind;
+// here 52 more disabled Finance users (T7): cy, dee, eve and 47 of them one each, 5 in one info.
+#[test]
+fn qsa430_bounded_beyond_50_users_t7() {
+    let v = Variant::new("many");
+    for i in 0..52 {
+        v.push(
+            "users.json",
+            json!({"id": format!("65f1c0ffee00000000{i:06}"), "subject": format!("00uzz{i:014}"),
+                   "name": format!("Z{i}"), "status": "disabled",
+                   "assignedGroups": [{"id": "66aa00000000000000000b01", "name": "Finance",
+                                       "providerType": "idp"}]}),
+        );
+    }
+    let (_, diags) = v.check();
+    let found = with_code(&diags, "QSA430");
+    assert_eq!(found.len(), 51, "{diags:#?}");
+    let rest: Vec<&&Value> = found
+        .iter()
+        .filter(|d| d["message"].as_str().unwrap_or("").starts_with("and "))
+        .collect();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(
+        rest[0]["message"],
+        "and 5 more user(s) Section Access grants cannot open the app `Budget`: their status keeps them out (T7): `00uzz00000000000047` (Z47), `00uzz00000000000048` (Z48), `00uzz00000000000049` (Z49), `00uzz00000000000050` (Z50), `00uzz00000000000051` (Z51)"
+    );
+    assert_eq!(rest[0]["severity"], "info");
+    assert_eq!(rules(rest[0]), ["T7", "T15"]);
 }

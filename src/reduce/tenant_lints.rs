@@ -25,7 +25,9 @@
 //! - "Sensitive" (QSA435) is what the script's author marked so: every app field named in the OMIT column
 //!   (O1, what `*` in OMIT stands for), whichever users those rows reach. The spec has no finer notion.
 //! - Users are named by subject (and name); a finding lists at most [`LISTED`] of them, by subject, and
-//!   says how many more there are (the report lists every user).
+//!   says how many more there are (the report lists every user). QSA430 gives one finding per user, with
+//!   that user's reasons, for the first [`LISTED`] users; the rest share one finding per kind (status,
+//!   route), so that output stays bounded on a tenant of 100k users.
 
 use super::{Access, Prepared, UserResult};
 use crate::access::directory::User;
@@ -268,18 +270,26 @@ fn cell_span(sources: &SourceMap, source: SourceId, row: Span, cell: &str) -> Op
 
 /// QSA430: Section Access grants users who cannot open the app.
 fn granted_cannot_open(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
-    let hit: Vec<&Joined> = joined
+    let mut hit: Vec<&Joined> = joined
         .iter()
         .filter(|j| j.sa.access != Access::Denied && !j.t.open.can)
         .collect();
     if hit.is_empty() {
         return vec![];
     }
+    hit.sort_by(|a, b| {
+        a.sa.id
+            .cmp(&b.sa.id)
+            .then_with(|| a.t.qlik_id.cmp(&b.t.qlik_id))
+    });
+    // One finding per user for the first LISTED; the rest in one finding per kind (status or route).
+    let rest = hit.split_off(hit.len().min(LISTED));
+    let mut out = granted_rest(cx, &rest);
     // The rows that grant them: one evaluation of the security model per distinct identity.
     let subset: Vec<User> = hit.iter().map(|j| j.user.clone()).collect();
     let applied = cx.p.applied_profiles(&subset);
     let tables = &cx.p.run.security.tables;
-    hit.iter()
+    out.extend(hit.iter()
         .enumerate()
         .map(|(k, j)| {
             let level = j.sa.access.as_str();
@@ -321,8 +331,57 @@ fn granted_cannot_open(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
                 Some((s, sp)) => d.at(s, sp, format!("granted {level} here")),
                 None => d,
             }
-        })
-        .collect()
+        }));
+    out
+}
+
+/// QSA430 beyond the first [`LISTED`] users (by subject): one finding for those kept out by their status
+/// (T7), one for those no route lets in, each naming the users, with the rule ids of all their reasons;
+/// output stays bounded on a large tenant.
+fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
+    let (status, route): (Vec<&Joined>, Vec<&Joined>) = rest
+        .iter()
+        .partition(|j| j.t.denied_reason == Some(DENIED_STATUS));
+    let at = table_at(cx.p, ACCESS);
+    let mut out = vec![];
+    for (users, by_status) in [(status, true), (route, false)] {
+        if users.is_empty() {
+            continue;
+        }
+        let n = users.len();
+        let mut reasons: Vec<String> = users
+            .iter()
+            .flat_map(|j| j.t.open.why_not.iter().cloned())
+            .collect();
+        reasons.sort();
+        reasons.dedup();
+        let names: Vec<(String, String)> =
+            users.iter().map(|j| (j.sa.id.clone(), j.who())).collect();
+        let why = if by_status {
+            "their status keeps them out (T7)"
+        } else {
+            "no route opens the app for them"
+        };
+        let msg = format!(
+            "and {n} more user(s) Section Access grants cannot open the app `{}`: {why}: {}",
+            cx.app(),
+            listing(names)
+        );
+        let mut d = if by_status {
+            Diagnostic::info(codes::TENANT_GRANTED_CANNOT_OPEN, msg)
+        } else {
+            Diagnostic::warning(codes::TENANT_GRANTED_CANNOT_OPEN, msg)
+        };
+        for r in cited(&reasons) {
+            d = d.with_rule(r);
+        }
+        d = d.with_rule("T15");
+        out.push(match at {
+            Some((s, sp)) => d.at(s, sp, "Section Access loaded here"),
+            None => d,
+        });
+    }
+    out
 }
 
 /// QSA431: users who open the app but whom Section Access denies, one finding per reason.
@@ -418,7 +477,11 @@ fn group_without_space_role(cx: &Cx<'_>) -> Vec<Diagnostic> {
 
 /// Where the assignment of `assignee` on `space` is in the exports: `assignments.json` or
 /// `assignments/<space>.json` among the loaded sources, at the `"assigneeId": "<id>"` value.
-fn assignment_at(sources: &SourceMap, space: &str, assignee: &str) -> (String, Option<(SourceId, Span)>) {
+fn assignment_at(
+    sources: &SourceMap,
+    space: &str,
+    assignee: &str,
+) -> (String, Option<(SourceId, Span)>) {
     let per_space = format!("assignments/{space}.json");
     for (i, f) in sources.files.iter().enumerate() {
         let Some(path) = &f.path else { continue };
@@ -433,7 +496,11 @@ fn assignment_at(sources: &SourceMap, space: &str, assignee: &str) -> (String, O
             continue;
         }
         if let Some(span) = find_assignee(&f.text, assignee) {
-            let name = if one { "assignments.json".to_string() } else { per_space };
+            let name = if one {
+                "assignments.json".to_string()
+            } else {
+                per_space
+            };
             return (name, Some((SourceId(i as u32), span)));
         }
     }
@@ -570,14 +637,13 @@ fn group_mode_excludes(cx: &Cx<'_>) -> Vec<Diagnostic> {
 /// QSA435: users who keep fields OMIT hides from others and whose download is allowed.
 fn download_sensitive(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
     let fields = cx.p.app_fields();
-    let sensitive: BTreeSet<&str> = cx
-        .p
-        .security
-        .omit_star
-        .iter()
-        .filter(|f| fields.contains(*f))
-        .map(String::as_str)
-        .collect();
+    let sensitive: BTreeSet<&str> =
+        cx.p.security
+            .omit_star
+            .iter()
+            .filter(|f| fields.contains(*f))
+            .map(String::as_str)
+            .collect();
     if sensitive.is_empty() {
         return vec![];
     }
@@ -645,7 +711,11 @@ mod tests {
     fn cell_found_as_a_whole_word_ignoring_case() {
         let mut m = SourceMap::default();
         let line = "USER, *, cg-export, cg";
-        let id = m.add(crate::diag::SourceFile::new("t", None, format!("x\n{line}\n")));
+        let id = m.add(crate::diag::SourceFile::new(
+            "t",
+            None,
+            format!("x\n{line}\n"),
+        ));
         let row = Span::new(2, 2 + line.len());
         let cell = cell_span(&m, id, row, "CG").map(|s| s.start - 2);
         assert_eq!(cell, Some(20));

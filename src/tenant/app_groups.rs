@@ -27,7 +27,7 @@ pub struct GroupRoutes {
 impl GroupRoutes {
     /// Does the group open the app for its members (T6, T11, T14)?
     pub fn opens(&self) -> bool {
-        !self.disabled && !(self.space_roles.is_empty() && self.share_roles.is_empty())
+        !self.disabled && (!self.space_roles.is_empty() || !self.share_roles.is_empty())
     }
 }
 
@@ -69,7 +69,10 @@ pub fn app_groups(ex: &Exports, app: &App<'_>) -> AppGroups {
             .iter()
             .filter(|s| s.kind == "group" && !s.disabled && share_is_of(app.item, s))
         {
-            let roles = s.roles.iter().filter(|r| SHARE_OPENING.contains(&r.as_str()));
+            let roles = s
+                .roles
+                .iter()
+                .filter(|r| SHARE_OPENING.contains(&r.as_str()));
             share_roles
                 .entry(s.assignee_id.as_str())
                 .or_default()
