@@ -55,6 +55,17 @@ fn lint_codes(diags: &[Value]) -> Vec<&str> {
         .collect()
 }
 
+/// None of `codes` fires on the variant.
+fn assert_quiet(v: &Variant, codes: &[&str]) {
+    let (_, diags) = v.check();
+    let fired = lint_codes(&diags);
+    assert!(
+        !codes.iter().any(|c| fired.contains(c)),
+        "{}: {diags:#?}",
+        v.dir()
+    );
+}
+
 fn rules(d: &Value) -> Vec<&str> {
     d["rules"]
         .as_array()
@@ -281,12 +292,7 @@ fn qsa431_qsa433_quiet_when_userid_or_star_row_covers_i1() {
         v.assign("group", OPS, "consumer");
         let rows = [BUDGET_ROWS.as_slice(), &[extra]].concat();
         v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
-        let (_, diags) = v.check();
-        let codes = lint_codes(&diags);
-        assert!(
-            !codes.contains(&"QSA431") && !codes.contains(&"QSA433"),
-            "{name}: {diags:#?}"
-        );
+        assert_quiet(&v, &["QSA431", "QSA433"]);
     }
 }
 
@@ -349,12 +355,7 @@ fn qsa434_custom_group_under_mode_0_s7() {
 
     let v = Variant::new("mode2");
     v.sa(2, "ACCESS, USERID, GROUP, REGION", &rows);
-    let (_, diags) = v.check();
-    let codes = lint_codes(&diags);
-    assert!(
-        !codes.contains(&"QSA434") && !codes.contains(&"QSA432"),
-        "{diags:#?}"
-    );
+    assert_quiet(&v, &["QSA432", "QSA434"]);
 }
 
 // QSA435 (O1, T16, T17): OMIT hides AMOUNT from eve, so AMOUNT is sensitive; ana keeps it and her
@@ -454,4 +455,17 @@ fn qsa430_bounded_beyond_50_users_t7() {
     );
     assert_eq!(rest[0]["severity"], "info");
     assert_eq!(rules(rest[0]), ["T7", "T15"]);
+}
+
+// Fail closed: when Section Access cannot be evaluated (S7: an invalid QlikCloudGroupMode), check reports
+// the errors (exit 1) and the tenant's own warnings (QSA423, T6), and no tenant × Section Access lint.
+#[test]
+fn no_lints_when_section_access_cannot_be_evaluated_s7() {
+    let v = Variant::new("bad-mode");
+    v.sa(7, "ACCESS, USERID, GROUP, REGION", &BUDGET_ROWS);
+    let (code, diags) = v.check();
+    assert_eq!(code, 1);
+    assert_eq!(with_code(&diags, "QSA211").len(), 1, "{diags:#?}");
+    assert_eq!(with_code(&diags, "QSA423").len(), 1, "{diags:#?}");
+    assert_eq!(lint_codes(&diags), Vec::<&str>::new());
 }

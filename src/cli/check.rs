@@ -103,7 +103,7 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
                     d.extend(prepared.check_reload_user(&user));
                 }
                 if let Some(t) = &tenant {
-                    tenant_found = tenant_lints(&prepared, t);
+                    tenant_found = tenant_lints(&prepared, t)?;
                 }
                 if last {
                     // The process ends after the last script: freeing the engines' symbol tables one
@@ -112,7 +112,14 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
                 }
                 d
             }
-            Err(d) => d,
+            Err(d) => {
+                // Section Access cannot be evaluated (the errors say why): the tenant's own findings
+                // still stand.
+                if let Some(t) = &tenant {
+                    tenant_found = t.diagnostics.clone();
+                }
+                d
+            }
         };
         // The runner parsed every deferred statement after expansion; the parse-time note is moot.
         found.retain(|d| d.code != crate::diag::codes::DEFERRED);
@@ -137,11 +144,21 @@ fn run_and_lint(args: &CheckArgs) -> Result<(SourceMap, Vec<Diagnostic>), Exit> 
 }
 
 /// `--tenant`: the tenant's warnings, GROUP values no group matches (QSA217), the users' own findings
-/// (I6, R6) and the lints where the tenant tier and Section Access disagree (QSA43x).
+/// (I6, R6) and the lints where the tenant tier and Section Access disagree (QSA43x). A user of users.json
+/// the tenant model does not have: exit 2, as `report --tenant` refuses (fail closed).
 fn tenant_lints(
     prepared: &crate::reduce::Prepared<'_>,
     t: &super::tenant::Loaded,
-) -> Vec<Diagnostic> {
+) -> Result<Vec<Diagnostic>, Exit> {
+    let known: std::collections::HashSet<&str> =
+        t.tenant_users.iter().map(|u| u.qlik_id.as_str()).collect();
+    if let Some(u) = t.users.iter().find(|u| !known.contains(u.key.as_str())) {
+        errln!(
+            "qsa: user `{}` of users.json has no id the tenant model knows; refusing to check the tenant tier",
+            u.report_id()
+        );
+        return Err(Exit::CouldNotRun);
+    }
     let results = prepared.evaluate(&t.users, false);
     let mut d = t.diagnostics.clone();
     d.extend(prepared.unknown_groups(&t.users, &t.catalog.upper_names()));
@@ -152,7 +169,7 @@ fn tenant_lints(
         &t.tenant_users,
         &t.groups,
     ));
-    crate::report::users::all_diagnostics(&results, &d)
+    Ok(crate::report::users::all_diagnostics(&results, &d))
 }
 
 /// Render in the requested format, with a one-line summary for humans.
