@@ -571,7 +571,8 @@ pub mod codes {
     /// column, O1) is sensitive; users who keep it (Section Access does not omit it for them) and whose
     /// "In-app content download" is *Allowed* (T16; space roles do not restrict it, T17) can take its
     /// values out of the governed app into files. One finding per set of sensitive fields kept, listing
-    /// the users, located at the security table holding OMIT. Warning: the user may see the field; the
+    /// the users, located at the security table holding OMIT. *No data* (images and PDFs only) is not
+    /// counted: it is the setting that keeps data in the app. Warning: the user may see the field; the
     /// finding is about its leaving the app, a policy decision rather than a broken configuration.
     /// Reading: the spec has no finer notion of "sensitive" than OMIT itself, so this is the issue's
     /// reading. Fix: omit the field for them too, or take `apps.data:export` away (User Default and

@@ -469,3 +469,47 @@ fn no_lints_when_section_access_cannot_be_evaluated_s7() {
     assert_eq!(with_code(&diags, "QSA423").len(), 1, "{diags:#?}");
     assert_eq!(lint_codes(&diags), Vec::<&str>::new());
 }
+
+// QSA432 with T6: Section Access lists SALES, whose consumer role on Fin counts for nothing because the
+// group is disabled; its member eve cannot open the app.
+#[test]
+fn qsa432_disabled_group_role_counts_for_nothing_t6() {
+    let rows = [BUDGET_ROWS.as_slice(), &["USER, *, SALES, US"]].concat();
+    let v = Variant::new("sales");
+    v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
+    let (_, diags) = v.check();
+    let found = with_code(&diags, "QSA432");
+    assert_eq!(found.len(), 1, "{diags:#?}");
+    let m = found[0]["message"].as_str().unwrap_or("");
+    assert!(m.contains("(its roles count for nothing: the group is disabled, T6): 1 of its 1 member(s) cannot open the app: `00ueve0000000000000` (Eve)"), "{m}");
+    assert!(rules(found[0]).contains(&"T6"));
+}
+
+// QSA433 for Everyone (T3, T11): consumer on Fin for Everyone lets fay in, whom Section Access does not
+// list; cy and eve now open too and are granted, so QSA430 is quiet for them.
+#[test]
+fn qsa433_everyone_space_role_t11() {
+    let v = Variant::new("everyone");
+    v.add_ops_and_fay();
+    v.assign("group", "000000000000000000000001", "consumer");
+    let (code, diags) = v.check();
+    assert_eq!(code, 1);
+    let found = with_code(&diags, "QSA433");
+    assert_eq!(found.len(), 1, "{diags:#?}");
+    let m = found[0]["message"].as_str().unwrap_or("");
+    assert!(
+        m.contains("is given to Everyone (every user of the tenant)"),
+        "{m}"
+    );
+    assert!(m.ends_with("`00ufay0000000000000` (Fay)"), "{m}");
+    let open_denied = with_code(&diags, "QSA431");
+    assert_eq!(open_denied.len(), 1);
+    assert!(open_denied[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("`00ufay0000000000000` (Fay) opens it as consumer via everyone"));
+    // Only dee (disabled) is still granted but kept out.
+    let granted = with_code(&diags, "QSA430");
+    assert_eq!(granted.len(), 1);
+    assert_eq!(granted[0]["severity"], "info");
+}
