@@ -513,3 +513,26 @@ fn qsa433_everyone_space_role_t11() {
     assert_eq!(granted.len(), 1);
     assert_eq!(granted[0]["severity"], "info");
 }
+
+// I3, S4: a GROUP cell `Ops` loaded from a file keeps its lower-case letters and matches nobody, so it
+// does not list group Ops: QSA433 still fires for Ops' space role (and QSA111 names the cell).
+#[test]
+fn lower_case_group_cell_lists_no_group_i3() {
+    let v = Variant::new("lower");
+    v.add_ops_and_fay();
+    v.assign("group", OPS, "consumer");
+    std::fs::write(
+        v.0.path("sa.csv"),
+        "ACCESS,USERID,GROUP,REGION\nUSER,*,FINANCE,EU\nADMIN,00UCY0000000000000,*,*\nUSER,*,Ops,US\n",
+    )
+    .expect("write");
+    std::fs::write(
+        v.0.path("budget.qvs"),
+        "Section Access;\nAccess:\nLOAD * FROM [sa.csv] (txt, utf8, embedded labels, delimiter is ',');\nSection Application;\nBudget:\nLOAD * INLINE [\nREGION, AMOUNT\nEU, 100\nUS, 200\n];\n",
+    )
+    .expect("write");
+    let (_, diags) = v.check();
+    assert_eq!(with_code(&diags, "QSA111").len(), 1, "{diags:#?}");
+    assert_eq!(with_code(&diags, "QSA433").len(), 1, "{diags:#?}");
+    assert!(with_code(&diags, "QSA432").is_empty());
+}

@@ -16,6 +16,9 @@
 //! | QSA435 | users keep fields OMIT hides from others and may download data (O1, T16, T17) | warning |
 //!
 //! Decisions (documented here and beside the codes):
+//! - A group is *listed* in Section Access when a GROUP cell equals its upper-cased name and
+//!   `QlikCloudGroupMode` selects its provider (I6, S7). A cell with lower-case letters (from a file or a
+//!   resident table, S4) matches nobody (I3) and lists no group; QSA111 reports it.
 //! - QSA432 and QSA433 are about groups; they fire only when the disagreement changes what some member
 //!   gets. QSA432 stays quiet when every member of the group opens the app by another route (Everyone,
 //!   their own role, another group, ownership): the group's rows then work. QSA433 stays quiet when every
@@ -107,7 +110,7 @@ struct Cx<'a> {
     p: &'a Prepared<'a>,
     groups: &'a AppGroups,
     by_qlik: FxHashMap<&'a str, &'a Joined<'a>>,
-    /// Per upper-cased GROUP value: where each row naming it comes from.
+    /// Per GROUP value that can match (stored upper-case, I3): where each row naming it comes from.
     rows: BTreeMap<String, Vec<GroupCell>>,
 }
 
@@ -143,12 +146,7 @@ impl Cx<'_> {
     }
     /// Is the group listed in GROUP under the mode?
     fn listed(&self, g: &GroupRoutes) -> bool {
-        self.selects(g.provider)
-            && self
-                .p
-                .security
-                .group_values
-                .contains(&g.name.to_uppercase())
+        self.selects(g.provider) && self.rows.contains_key(&g.name.to_uppercase())
     }
     /// The members of `g` whom both layers know.
     fn members(&self, g: &GroupRoutes) -> Vec<&Joined<'_>> {
@@ -219,7 +217,8 @@ fn table_at(p: &Prepared<'_>, field: &str) -> Option<(SourceId, Span)> {
         .and_then(|t| t.source)
 }
 
-/// Per upper-cased GROUP value (not `*`, not blank), the rows naming it, in table and row order.
+/// Per GROUP value that can match (not `*`, not blank, stored upper-case: I3), the rows naming it, in
+/// table and row order.
 fn group_rows(p: &Prepared<'_>) -> BTreeMap<String, Vec<GroupCell>> {
     let mut out: BTreeMap<String, Vec<GroupCell>> = BTreeMap::new();
     for t in &p.run.security.tables {
@@ -232,9 +231,11 @@ fn group_rows(p: &Prepared<'_>) -> BTreeMap<String, Vec<GroupCell>> {
                 continue;
             };
             let up = text.to_uppercase();
-            if !p.security.group_values.contains(&up) {
+            // A cell with lower-case letters never matches (I3; QSA111 says so): it lists no group.
+            if up != *text || !p.security.group_values.contains(&up) {
                 continue;
             }
+            let rows = out.entry(up).or_default();
             let Some((source, row)) = row_origin(t, r) else {
                 continue;
             };
@@ -242,9 +243,7 @@ fn group_rows(p: &Prepared<'_>) -> BTreeMap<String, Vec<GroupCell>> {
                 Some(RowOrigin::Script { .. }) => cell_span(&p.run.sources, source, row, &text),
                 _ => None,
             };
-            out.entry(up)
-                .or_default()
-                .push(GroupCell { source, row, cell });
+            rows.push(GroupCell { source, row, cell });
         }
     }
     out
@@ -594,7 +593,7 @@ fn group_mode_excludes(cx: &Cx<'_>) -> Vec<Diagnostic> {
     let mut by_value: BTreeMap<String, Vec<&GroupRoutes>> = BTreeMap::new();
     for g in &cx.groups.groups {
         let up = g.name.to_uppercase();
-        if cx.p.security.group_values.contains(&up) {
+        if cx.rows.contains_key(&up) {
             by_value.entry(up).or_default().push(g);
         }
     }
