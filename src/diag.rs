@@ -548,7 +548,7 @@ pub mod codes {
     /// space and no share of the app (T11, T12, T14; a disabled group's roles count for nothing, T6), and
     /// some of its members cannot open the app by another route. Located at the security rows naming the
     /// group. Quiet when every member opens the app anyway (through Everyone, their own role, another
-    /// group, ownership): the rows then work. Warning: the rows written for the group reach nobody who
+    /// group, ownership): the rows then work; fires for a group no user holds yet. Warning: the rows written for the group reach nobody who
     /// lacks another way in. Fix: give the group an opening space role (or share the app with it).
     pub const TENANT_SA_GROUP_NO_SPACE_ROLE: &str = "QSA432";
     /// A space role that opens apps (T12) is given on the app's space to a group (or Everyone) that

@@ -536,3 +536,23 @@ fn lower_case_group_cell_lists_no_group_i3() {
     assert_eq!(with_code(&diags, "QSA433").len(), 1, "{diags:#?}");
     assert!(with_code(&diags, "QSA432").is_empty());
 }
+
+// QSA432 for a group nobody holds yet (IdP groups appear at login): Ops is in groups.json and listed in
+// GROUP, without a space role and without members.
+#[test]
+fn qsa432_group_without_members_t11() {
+    let v = Variant::new("ops-empty");
+    v.push(
+        "groups.json",
+        json!({"id": OPS, "name": "Ops", "status": "active", "providerType": "idp"}),
+    );
+    let rows = [BUDGET_ROWS.as_slice(), &["USER, *, OPS, US"]].concat();
+    v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
+    let (_, diags) = v.check();
+    let found = with_code(&diags, "QSA432");
+    assert_eq!(found.len(), 1, "{diags:#?}");
+    assert!(found[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with(": no user of users.json holds it yet; whoever does later opens the app only by another route"));
+}

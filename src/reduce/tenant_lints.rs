@@ -21,7 +21,8 @@
 //!   resident table, S4) matches nobody (I3) and lists no group; QSA111 reports it.
 //! - QSA432 and QSA433 are about groups; they fire only when the disagreement changes what some member
 //!   gets. QSA432 stays quiet when every member of the group opens the app by another route (Everyone,
-//!   their own role, another group, ownership): the group's rows then work. QSA433 stays quiet when every
+//!   their own role, another group, ownership): the group's rows then work; it fires for a group no user
+//!   holds yet (IdP groups appear at login, TM §3.5), whose future members would be turned away. QSA433 stays quiet when every
 //!   member who opens the app is granted by Section Access some other way (a `*` row, USERID or
 //!   USER.EMAIL rows, another group): the space role then does no harm. A disabled group's space roles
 //!   open nothing (T6) and are left to QSA423.
@@ -437,23 +438,31 @@ fn group_without_space_role(cx: &Cx<'_>) -> Vec<Diagnostic> {
             .filter(|j| j.t.denied_reason == Some(DENIED_CANNOT_OPEN))
             .map(|j| (j.sa.id.clone(), j.who()))
             .collect();
-        if stuck.is_empty() {
+        let members = g.members.len();
+        // Every member opens the app another way: the group's rows work.
+        if stuck.is_empty() && members > 0 {
             continue;
         }
         let up = g.name.to_uppercase();
         let ignored = g.disabled && !(g.space_roles.is_empty() && g.share_roles.is_empty());
-        let members = g.members.len();
+        let who = if members == 0 {
+            "no user of users.json holds it yet; whoever does later opens the app only by another route".to_string()
+        } else {
+            format!(
+                "{} of its {members} member(s) cannot open the app: {}",
+                stuck.len(),
+                listing(stuck)
+            )
+        };
         let mut d = Diagnostic::warning(
             codes::TENANT_SA_GROUP_NO_SPACE_ROLE,
             format!(
-                "GROUP `{up}` ({} group `{}`) is used in Section Access, but the group holds no space role that opens apps on {} and no share of the app `{}`{}: {} of its {members} member(s) cannot open the app: {}",
+                "GROUP `{up}` ({} group `{}`) is used in Section Access, but the group holds no space role that opens apps on {} and no share of the app `{}`{}: {who}",
                 provider_name(g.provider),
                 g.name,
                 cx.space(),
                 cx.app(),
                 if ignored { " (its roles count for nothing: the group is disabled, T6)" } else { "" },
-                stuck.len(),
-                listing(stuck)
             ),
         )
         .with_help(match &cx.groups.space_name {
