@@ -6,6 +6,7 @@
 
 use super::exports::{Exports, Provider, EVERYONE_ID};
 use super::model::{share_is_of, App, SHARE_OPENING};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One group and what it is given on the app.
@@ -79,13 +80,13 @@ pub fn app_groups(ex: &Exports, app: &App<'_>) -> AppGroups {
                 .extend(roles.map(String::as_str));
         }
     }
-    let mut members: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut members: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
     // Groups users.json names but groups.json lacks: (name, providerType) of the first mention.
     let mut only_on_users: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
     let known: BTreeSet<&str> = ex.groups.iter().map(|g| g.id.as_str()).collect();
     for u in &ex.users {
         for g in u.assigned_groups.iter().filter(|g| !g.id.is_empty()) {
-            members.entry(g.id.as_str()).or_default().insert(&u.id);
+            members.entry(g.id.as_str()).or_default().push(&u.id);
             if !known.contains(g.id.as_str()) && g.id != EVERYONE_ID {
                 only_on_users
                     .entry(g.id.as_str())
@@ -96,6 +97,17 @@ pub fn app_groups(ex: &Exports, app: &App<'_>) -> AppGroups {
     let sorted = |m: Option<&BTreeSet<&str>>| -> Vec<String> {
         m.into_iter().flatten().map(|s| s.to_string()).collect()
     };
+    let member_ids = |id: &str| -> Vec<String> {
+        let mut v: Vec<String> = members
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|s| s.to_string())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
     let routes = |id: &str, name: &str, provider: Provider, disabled: bool| GroupRoutes {
         id: id.to_string(),
         name: name.to_string(),
@@ -103,7 +115,7 @@ pub fn app_groups(ex: &Exports, app: &App<'_>) -> AppGroups {
         disabled,
         space_roles: sorted(space_roles.get(id)),
         share_roles: sorted(share_roles.get(id)),
-        members: sorted(members.get(id)),
+        members: member_ids(id),
     };
     let mut groups: Vec<GroupRoutes> = Vec::new();
     let mut seen = BTreeSet::new();
