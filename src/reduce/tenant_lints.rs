@@ -483,55 +483,62 @@ fn group_without_space_role(cx: &Cx<'_>) -> Vec<Diagnostic> {
     out
 }
 
-/// Where the assignment of `assignee` on `space` is in the exports: `assignments.json` or
-/// `assignments/<space>.json` among the loaded sources, at the `"assigneeId": "<id>"` value.
-fn assignment_at(
-    sources: &SourceMap,
-    space: &str,
-    assignee: &str,
-) -> (String, Option<(SourceId, Span)>) {
-    let per_space = format!("assignments/{space}.json");
-    for (i, f) in sources.files.iter().enumerate() {
-        let Some(path) = &f.path else { continue };
-        let one = path.file_name().is_some_and(|n| n == "assignments.json");
-        let in_folder = path.file_stem().is_some_and(|s| s == space)
-            && path.extension().is_some_and(|e| e == "json")
-            && path
-                .parent()
-                .and_then(|d| d.file_name())
-                .is_some_and(|d| d == "assignments");
-        if !(one || in_folder) {
-            continue;
-        }
-        if let Some(span) = find_assignee(&f.text, assignee) {
-            let name = if one {
-                "assignments.json".to_string()
-            } else {
-                per_space
-            };
-            return (name, Some((SourceId(i as u32), span)));
-        }
-    }
-    (per_space, None)
+/// Where each assignee's assignment on `space` is in the exports: the file's name as the message shows
+/// it (`assignments.json` or `assignments/<space>.json`) and, per assignee id, the first
+/// `"assigneeId": "<id>"` value among the loaded sources. One pass over each such file.
+struct Assignments {
+    file: String,
+    at: FxHashMap<String, (SourceId, Span)>,
 }
 
-/// The span of `"<id>"` as the value of an `"assigneeId"` key in JSON text.
-fn find_assignee(text: &str, id: &str) -> Option<Span> {
-    const KEY: &str = "\"assigneeId\"";
-    let quoted = format!("\"{id}\"");
-    let mut from = 0;
-    while let Some(k) = text.get(from..)?.find(KEY) {
-        let after = from + k + KEY.len();
-        let rest = text.get(after..)?.trim_start();
-        if let Some(value) = rest.strip_prefix(':').map(str::trim_start) {
-            if value.starts_with(&quoted) {
-                let start = text.len() - value.len();
-                return Some(Span::new(start, start + quoted.len()));
+impl Assignments {
+    fn index(sources: &SourceMap, space: &str) -> Assignments {
+        let mut file = format!("assignments/{space}.json");
+        let mut at = FxHashMap::default();
+        for (i, f) in sources.files.iter().enumerate() {
+            let Some(path) = &f.path else { continue };
+            let one = path.file_name().is_some_and(|n| n == "assignments.json");
+            let in_folder = path.file_stem().is_some_and(|s| s == space)
+                && path.extension().is_some_and(|e| e == "json")
+                && path
+                    .parent()
+                    .and_then(|d| d.file_name())
+                    .is_some_and(|d| d == "assignments");
+            if !(one || in_folder) {
+                continue;
+            }
+            if one {
+                file = "assignments.json".to_string();
+            }
+            for (id, span) in assignees(&f.text) {
+                at.entry(id.to_string())
+                    .or_insert((SourceId(i as u32), span));
             }
         }
-        from = after;
+        Assignments { file, at }
     }
-    None
+}
+
+/// Every `"assigneeId": "<id>"` of JSON text: the id and the span of its quoted value.
+fn assignees(text: &str) -> Vec<(&str, Span)> {
+    const KEY: &str = "\"assigneeId\"";
+    let mut out = vec![];
+    let mut from = 0;
+    while let Some(k) = text.get(from..).and_then(|t| t.find(KEY)) {
+        let after = from + k + KEY.len();
+        from = after;
+        let Some(rest) = text.get(after..) else { break };
+        let Some(value) = rest.trim_start().strip_prefix(':').map(str::trim_start) else {
+            continue;
+        };
+        let Some(inner) = value.strip_prefix('"') else {
+            continue;
+        };
+        let Some(len) = inner.find('"') else { continue };
+        let start = text.len() - value.len();
+        out.push((&inner[..len], Span::new(start, start + len + 2)));
+    }
+    out
 }
 
 /// QSA433: opening space roles given to groups (or Everyone) GROUP never lists, some of whose members
@@ -541,6 +548,7 @@ fn space_role_to_unlisted_group(cx: &Cx<'_>) -> Vec<Diagnostic> {
         return vec![];
     };
     let mut out = vec![];
+    let assignments = Assignments::index(&cx.p.run.sources, space_id);
     let all = cx.groups.groups.iter().chain([&cx.groups.everyone]);
     for g in all {
         if g.disabled || g.space_roles.is_empty() || cx.listed(g) {
@@ -556,7 +564,8 @@ fn space_role_to_unlisted_group(cx: &Cx<'_>) -> Vec<Diagnostic> {
             continue;
         }
         let everyone = g.provider == Provider::System;
-        let (file, at) = assignment_at(&cx.p.run.sources, space_id, &g.id);
+        let at = assignments.at.get(&g.id).copied();
+        let file = &assignments.file;
         let whom = if everyone {
             "Everyone (every user of the tenant)".to_string()
         } else {
@@ -705,14 +714,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn assignee_found_in_json_text() {
-        let text = "[{\"id\": \"a1\", \"assigneeId\" :  \"g1\"}, {\"assigneeId\":\"g2\"}]";
-        let at = find_assignee(text, "g2").map(|s| &text[s.range()]);
-        assert_eq!(at, Some("\"g2\""));
-        let at = find_assignee(text, "g1").map(|s| &text[s.range()]);
-        assert_eq!(at, Some("\"g1\""));
-        assert_eq!(find_assignee(text, "a1"), None);
-        assert_eq!(find_assignee(text, "g"), None);
+    fn assignees_found_in_json_text() {
+        let text = "[{\"id\": \"a1\", \"assigneeId\" :  \"g1\"}, {\"assigneeId\":\"g2\"}, {\"assigneeId\": 3}, \"assigneeId\"";
+        let found: Vec<(&str, &str)> = assignees(text)
+            .into_iter()
+            .map(|(id, s)| (id, &text[s.range()]))
+            .collect();
+        assert_eq!(found, [("g1", "\"g1\""), ("g2", "\"g2\"")]);
     }
 
     #[test]
