@@ -66,6 +66,26 @@ fn assert_quiet(v: &Variant, codes: &[&str]) {
     );
 }
 
+/// The budget variant `name` with one more Section Access row `extra` under `mode`, after `setup`: its
+/// diagnostics, and the one finding with `code` (asserted to be the only one).
+fn one_finding(
+    name: &str,
+    mode: u8,
+    extra: &str,
+    setup: &dyn Fn(&Variant),
+    code: &str,
+) -> (Vec<Value>, Value) {
+    let v = Variant::new(name);
+    setup(&v);
+    let rows = [BUDGET_ROWS.as_slice(), &[extra]].concat();
+    v.sa(mode, "ACCESS, USERID, GROUP, REGION", &rows);
+    let (_, diags) = v.check();
+    let found: Vec<Value> = with_code(&diags, code).into_iter().cloned().collect();
+    assert_eq!(found.len(), 1, "{name}: {diags:#?}");
+    let one = found[0].clone();
+    (diags, one)
+}
+
 fn rules(d: &Value) -> Vec<&str> {
     d["rules"]
         .as_array()
@@ -302,12 +322,14 @@ fn qsa431_qsa433_quiet_when_userid_or_star_row_covers_i1() {
 #[test]
 fn qsa432_group_used_without_space_role_t11() {
     let rows = [BUDGET_ROWS.as_slice(), &["USER, *, OPS, US"]].concat();
-    let v = Variant::new("ops-no-role");
-    v.add_ops_and_fay();
-    v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
-    let (_, diags) = v.check();
-    let found = with_code(&diags, "QSA432");
-    assert_eq!(found.len(), 1, "{diags:#?}");
+    let (diags, found) = one_finding(
+        "ops-no-role",
+        0,
+        "USER, *, OPS, US",
+        &|v| v.add_ops_and_fay(),
+        "QSA432",
+    );
+    let found = [&found];
     let m = found[0]["message"].as_str().unwrap_or("");
     assert!(m.starts_with("GROUP `OPS` (IdP group `Ops`) is used in Section Access, but the group holds no space role that opens apps on space `Fin` and no share of the app `Budget`: 1 of its 1 member(s) cannot open the app: `00ufay0000000000000` (Fay)"), "{m}");
     assert_eq!(found[0]["severity"], "warning");
@@ -335,11 +357,8 @@ fn qsa432_group_used_without_space_role_t11() {
 #[test]
 fn qsa434_custom_group_under_mode_0_s7() {
     let rows = [BUDGET_ROWS.as_slice(), &["USER, *, CG-EXPORT, US"]].concat();
-    let v = Variant::new("mode0");
-    v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
-    let (_, diags) = v.check();
-    let found = with_code(&diags, "QSA434");
-    assert_eq!(found.len(), 1, "{diags:#?}");
+    let (_, found) = one_finding("mode0", 0, "USER, *, CG-EXPORT, US", &|_| {}, "QSA434");
+    let found = [&found];
     assert_eq!(
         found[0]["message"],
         "GROUP `CG-EXPORT` names the custom group `CG-Export`, but QlikCloudGroupMode is 0 (IdP groups only): its rows never match the group's members"
@@ -474,15 +493,10 @@ fn no_lints_when_section_access_cannot_be_evaluated_s7() {
 // group is disabled; its member eve cannot open the app.
 #[test]
 fn qsa432_disabled_group_role_counts_for_nothing_t6() {
-    let rows = [BUDGET_ROWS.as_slice(), &["USER, *, SALES, US"]].concat();
-    let v = Variant::new("sales");
-    v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
-    let (_, diags) = v.check();
-    let found = with_code(&diags, "QSA432");
-    assert_eq!(found.len(), 1, "{diags:#?}");
-    let m = found[0]["message"].as_str().unwrap_or("");
+    let (_, found) = one_finding("sales", 0, "USER, *, SALES, US", &|_| {}, "QSA432");
+    let m = found["message"].as_str().unwrap_or("");
     assert!(m.contains("(its roles count for nothing: the group is disabled, T6): 1 of its 1 member(s) cannot open the app: `00ueve0000000000000` (Eve)"), "{m}");
-    assert!(rules(found[0]).contains(&"T6"));
+    assert!(rules(&found).contains(&"T6"));
 }
 
 // QSA433 for Everyone (T3, T11): consumer on Fin for Everyone lets fay in, whom Section Access does not
@@ -541,17 +555,14 @@ fn lower_case_group_cell_lists_no_group_i3() {
 // GROUP, without a space role and without members.
 #[test]
 fn qsa432_group_without_members_t11() {
-    let v = Variant::new("ops-empty");
-    v.push(
-        "groups.json",
-        json!({"id": OPS, "name": "Ops", "status": "active", "providerType": "idp"}),
-    );
-    let rows = [BUDGET_ROWS.as_slice(), &["USER, *, OPS, US"]].concat();
-    v.sa(0, "ACCESS, USERID, GROUP, REGION", &rows);
-    let (_, diags) = v.check();
-    let found = with_code(&diags, "QSA432");
-    assert_eq!(found.len(), 1, "{diags:#?}");
-    assert!(found[0]["message"]
+    let setup = |v: &Variant| {
+        v.push(
+            "groups.json",
+            json!({"id": OPS, "name": "Ops", "status": "active", "providerType": "idp"}),
+        )
+    };
+    let (_, found) = one_finding("ops-empty", 0, "USER, *, OPS, US", &setup, "QSA432");
+    assert!(found["message"]
         .as_str()
         .unwrap_or("")
         .ends_with(": no user of users.json holds it yet; whoever does later opens the app only by another route"));
