@@ -367,7 +367,8 @@ pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
 
 /// The diagnostic catalogue: one constant per code. Codes are grouped by stage:
 /// `QSA0xx` syntax, `QSA1xx` script running, `QSA2xx` security model, `QSA3xx` reduction and users,
-/// `QSA4xx` inputs (directory, data files).
+/// `QSA4xx` inputs (directory, data files; `QSA42x` tenant exports), `QSA43x` the tenant tier and Section
+/// Access disagreeing.
 pub mod codes {
     // --- syntax (QSA0xx)
     /// A statement that does not parse. Parsing resumes at the next statement boundary.
@@ -527,6 +528,60 @@ pub mod codes {
     /// A tenant configuration qsa ignores or doubts: a disabled group that would grant (T6), a space role
     /// the space type lacks (T12), `meta.assignableRoles` disagreeing with T12's table (warning); an anonymous link share (T14, info).
     pub const TENANT_IGNORED: &str = "QSA423";
+    // --- tenant × Section Access (QSA43x): the two layers disagree (`reduce::tenant_lints`; with
+    // `--tenant DIR --app X` on `check` and `report`). Section Access is read alone (as if everyone could
+    // open the app), the tenant tier alone (T1–T18), and the lints say where they disagree.
+    /// Section Access grants a user (USER or ADMIN) who cannot open the app (T15), one finding per user,
+    /// located at the first security row that applies to them ("granted ADMIN here"), with every reason
+    /// the tenant gives (`Open::why_not`). Warning when no route opens the app (T10–T14: no space role
+    /// that opens apps, no share, the admin route only in shared spaces): the grant is dead configuration
+    /// or a missing space role, and the user cannot reach the data they were meant to see. Info when the
+    /// user's status keeps them out (T7: disabled, invited, deleted): the usual trace of someone who left,
+    /// worth tidying, not a mistake. Never an error: nobody sees more than intended.
+    /// Fix: give the user (or a group of theirs) an opening space role or a share, or drop their rows.
+    pub const TENANT_GRANTED_CANNOT_OPEN: &str = "QSA430";
+    /// Users who open the app (T11–T14) but whom Section Access denies (L1 not listed, R2 strict
+    /// exclusion): they get an "access denied" error when they open it. One finding per denial reason,
+    /// naming the users and how each opens the app, located at the Section Access load. Error: the
+    /// tenant invites these users in and the app then fails for them, a broken configuration either way
+    /// round. Fix: add rows for them (USERID, or a GROUP they hold under `QlikCloudGroupMode`), or remove
+    /// the space role or share that opens the app for them.
+    pub const TENANT_OPENS_SA_DENIES: &str = "QSA431";
+    /// A group Section Access uses (a GROUP value equal to its upper-cased name, counting only the
+    /// providers `QlikCloudGroupMode` selects: I6, S7) holds no space role that opens apps on the app's
+    /// space and no share of the app (T11, T12, T14; a disabled group's roles count for nothing, T6), and
+    /// some of its members cannot open the app by another route. Located at the security rows naming the
+    /// group. Quiet when every member opens the app anyway (through Everyone, their own role, another
+    /// group, ownership): the rows then work; fires for a group no user holds yet. Warning: the rows written for the group reach nobody who
+    /// lacks another way in. Fix: give the group an opening space role (or share the app with it).
+    pub const TENANT_SA_GROUP_NO_SPACE_ROLE: &str = "QSA432";
+    /// A space role that opens apps (T12) is given on the app's space to a group (or Everyone) that
+    /// Section Access never lists under `QlikCloudGroupMode` (I6), and some of its members who open the
+    /// app get no access from Section Access (L1, R2). Named by the export file
+    /// `assignments/<spaceId>.json` (or `assignments.json`) and located at the assignment. Quiet when
+    /// every member who opens the app is granted by other rows (`*`, USERID, USER.EMAIL, another group):
+    /// the role then does no harm. A disabled group is left to QSA423 (T6). Warning: the space role
+    /// invites users in whom Section Access then turns away (they also appear in QSA431). Fix: add GROUP
+    /// rows for the group, or remove its space role.
+    pub const TENANT_SPACE_ROLE_GROUP_UNLISTED: &str = "QSA433";
+    /// A GROUP value names only groups of a provider `QlikCloudGroupMode` excludes: a custom group while
+    /// the mode is 0 (IdP groups; also when the variable is unset), or an IdP group while it is 1 (custom
+    /// groups). The rows never match its members (S7, I6; T2: the mode selects Section Access groups only,
+    /// roles and space roles still count). Located at the GROUP cell. Warning, like QSA111: rows that
+    /// silently apply to nobody. Fix: set `QlikCloudGroupMode` to 2 (both) or to the group's provider, or
+    /// use a group of the selected provider.
+    pub const TENANT_GROUP_MODE_EXCLUDES: &str = "QSA434";
+    /// Download of sensitive fields: a field Section Access omits for some users (named in the OMIT
+    /// column, O1) is sensitive; users who keep it (Section Access does not omit it for them) and whose
+    /// "In-app content download" is *Allowed* (T16; space roles do not restrict it, T17) can take its
+    /// values out of the governed app into files. One finding per set of sensitive fields kept, listing
+    /// the users, located at the security table holding OMIT. *No data* (images and PDFs only) is not
+    /// counted: it is the setting that keeps data in the app. Warning: the user may see the field; the
+    /// finding is about its leaving the app, a policy decision rather than a broken configuration.
+    /// Reading: the spec has no finer notion of "sensitive" than OMIT itself, so this is the issue's
+    /// reading. Fix: omit the field for them too, or take `apps.data:export` away (User Default and
+    /// custom roles).
+    pub const TENANT_DOWNLOAD_SENSITIVE: &str = "QSA435";
     /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
     /// script runs, so `--syntax-only` cannot check it.
     pub const DEFERRED: &str = "QSA006";

@@ -589,7 +589,9 @@ fn tenant_report_in_chromium() {
         "{why:?}"
     );
     assert!(
-        d.contains("<span class=\"rule\">T6</span>a disabled group grants nothing"),
+        d.contains(
+            "<span class=\"rule\">T6</span>a disabled group grants no roles, space roles or shares"
+        ),
         "{d}"
     );
     assert!(

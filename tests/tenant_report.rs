@@ -14,7 +14,7 @@ use budget::{
     copy_fixture, make_no_download, refuses, strs, write_oauth_client, ANA, BEN, CY, DEE, DIR, EVE,
     SCRIPT,
 };
-use scratch::Scratch;
+use scratch::{edit_json, Scratch};
 use serde_json::{json, Value};
 /// `report` of the fixture's script with the fixture's tenant and app.
 const BUDGET_ARGS: [&str; 6] = ["report", SCRIPT, "--tenant", DIR, "--app", "Budget"];

@@ -1,11 +1,17 @@
 //! `qsa check SCRIPT… [--format human|json|sarif|github] [--syntax-only] [--deny|--warn|--allow
-//! CODE|NAME] [--no-config] [--reload-user ID]`
+//! CODE|NAME] [--no-config] [--reload-user ID] [--tenant DIR --app ID|NAME [--oauth-client FILE]]`
 //!
 //! Reads every script (an unreadable one: message on stderr, exit 2), runs it (parse, expand, load),
 //! builds the security model and lints it, and prints the diagnostics of all scripts together. With
 //! `--syntax-only` it stops after parsing. Lint control (`crate::lints`): each script's nearest
 //! `qsa.toml`, then the flags, then its `// qsa: allow(…)` comments. Exit 0 without errors, 1 with errors
 //! (or warnings with `deny warnings`), 2 when it cannot run (including a setting that cannot be applied).
+//!
+//! With `--tenant DIR --app X` (one script, the app's): the tenant tier is read and evaluated as for
+//! `report --tenant` (exports that cannot be read or evaluated: exit 2), Section Access is evaluated for
+//! the users of its users.json, and the findings add the tenant's warnings (QSA42x), GROUP values no
+//! group matches (QSA217), the users' own findings (I6, R6) and the lints where the two layers disagree
+//! (QSA43x, `reduce::tenant_lints`).
 
 use super::{CheckArgs, DiagFormat, Exit};
 use crate::diag::{sort_diagnostics, Diagnostic, Label, Severity, SourceMap, Span};
@@ -17,6 +23,10 @@ use std::io::IsTerminal;
 pub fn run(args: CheckArgs) -> Exit {
     if let Err(e) = Policy::default().layer(&cli_settings(&args)) {
         errln!("qsa: {}", e.message);
+        return Exit::CouldNotRun;
+    }
+    if args.tenant.tenant.is_some() && (args.syntax_only || args.scripts.len() != 1) {
+        errln!("qsa: --tenant checks one script, the app's, run in full (not with --syntax-only)");
         return Exit::CouldNotRun;
     }
     let result = if args.syntax_only {
@@ -130,12 +140,24 @@ fn run_and_lint(args: &CheckArgs) -> Result<Found, Exit> {
             errln!("qsa: cannot read {}: {e}", path.display());
             Exit::CouldNotRun
         })?;
+        let tenant = match &args.tenant.tenant {
+            None => None,
+            Some(dir) => match super::tenant::load(&args.tenant, dir, &mut run.sources) {
+                Ok(t) => Some(t),
+                Err(d) => return Err(super::tenant::refuse(&d, &run.sources)),
+            },
+        };
+        // About the tenant and its users rather than the script: not pointed at the script.
+        let mut tenant_found = Vec::new();
         let mut found = match crate::reduce::prepare(&run, target) {
             Ok(prepared) => {
                 let mut d = prepared.diagnostics.clone();
                 if let Some(user) = args.run.reload_user.as_deref() {
                     let user = crate::access::directory::User::new(user);
                     d.extend(prepared.check_reload_user(&user));
+                }
+                if let Some(t) = &tenant {
+                    tenant_found = tenant_lints(&prepared, t)?;
                 }
                 if last {
                     // The process ends after the last script: freeing the engines' symbol tables one
@@ -144,7 +166,14 @@ fn run_and_lint(args: &CheckArgs) -> Result<Found, Exit> {
                 }
                 d
             }
-            Err(d) => d,
+            Err(d) => {
+                // Section Access cannot be evaluated (the errors say why): the tenant's own findings
+                // still stand.
+                if let Some(t) = &tenant {
+                    tenant_found = t.diagnostics.clone();
+                }
+                d
+            }
         };
         // The runner parsed every deferred statement after expansion; the parse-time note is moot.
         found.retain(|d| d.code != crate::diag::codes::DEFERRED);
@@ -153,6 +182,7 @@ fn run_and_lint(args: &CheckArgs) -> Result<Found, Exit> {
         for d in found.iter_mut().filter(|d| d.primary.is_none()) {
             d.primary = Some(Label::new(run.main, Span::empty(0), ""));
         }
+        found.extend(tenant_found);
         if last {
             std::mem::forget(std::mem::take(&mut run.app));
             std::mem::forget(std::mem::take(&mut run.security));
@@ -167,6 +197,35 @@ fn run_and_lint(args: &CheckArgs) -> Result<Found, Exit> {
     }
     diags.dedup();
     Ok((sources, diags, failing))
+}
+
+/// `--tenant`: the tenant's warnings, GROUP values no group matches (QSA217), the users' own findings
+/// (I6, R6) and the lints where the tenant tier and Section Access disagree (QSA43x). A user of users.json
+/// the tenant model does not have: exit 2, as `report --tenant` refuses (fail closed).
+fn tenant_lints(
+    prepared: &crate::reduce::Prepared<'_>,
+    t: &super::tenant::Loaded,
+) -> Result<Vec<Diagnostic>, Exit> {
+    let known: std::collections::HashSet<&str> =
+        t.tenant_users.iter().map(|u| u.qlik_id.as_str()).collect();
+    if let Some(u) = t.users.iter().find(|u| !known.contains(u.key.as_str())) {
+        errln!(
+            "qsa: user `{}` of users.json has no id the tenant model knows; refusing to check the tenant tier",
+            u.report_id()
+        );
+        return Err(Exit::CouldNotRun);
+    }
+    let results = prepared.evaluate(&t.users, false);
+    let mut d = t.diagnostics.clone();
+    d.extend(prepared.unknown_groups(&t.users, &t.catalog.upper_names()));
+    d.extend(crate::reduce::tenant_lints::lints(
+        prepared,
+        &t.users,
+        &results,
+        &t.tenant_users,
+        &t.groups,
+    ));
+    Ok(crate::report::users::all_diagnostics(&results, &d))
 }
 
 /// Render in the requested format, with a one-line summary for humans.

@@ -163,6 +163,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub lints: LintArgs,
     #[command(flatten)]
+    pub tenant: tenant::TenantArgs,
+    #[command(flatten)]
     pub run: RunArgs,
 }
 

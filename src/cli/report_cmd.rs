@@ -218,6 +218,14 @@ pub fn run(args: ReportArgs) -> Exit {
         None => None,
         Some(t) => {
             diags.extend(t.diagnostics);
+            // Section Access alone meets the tenant tier: where they disagree (before the join hides it).
+            diags.extend(reduce::tenant_lints::lints(
+                &prepared,
+                &users_in,
+                &results,
+                &t.tenant_users,
+                &t.groups,
+            ));
             let keys: Vec<&str> = users_in.iter().map(|u| u.key.as_str()).collect();
             match reduce::tenant::join(&mut results, &keys, t.tenant_users) {
                 Ok(per_user) => Some((t.summary, per_user)),

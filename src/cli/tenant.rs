@@ -34,6 +34,8 @@ pub(super) struct Loaded {
     pub catalog: directory::GroupCatalog,
     /// Warnings of the exports and the model (T6, T12, T14).
     pub diagnostics: Vec<Diagnostic>,
+    /// What each group is given on the app, for the tenant × Section Access lints.
+    pub groups: tenant::AppGroups,
 }
 
 /// `--tenant` with `--directory`: a message (exit 2).
@@ -80,6 +82,7 @@ pub(super) fn load(
     let app = model.app(&query, &mut diagnostics).map_err(one)?;
     let summary = model.summary(&app);
     let tenant_users = model.evaluate_all(&app, &mut diagnostics).map_err(one)?;
+    let groups = tenant::app_groups(&ex, &app);
     // The same users.json read as a directory: the Section Access identity of each user (subject,
     // e-mail, groups with their provider), exactly as `--directory users.json --groups groups.json`.
     let mut read = vec![];
@@ -109,6 +112,7 @@ pub(super) fn load(
         tenant_users,
         catalog,
         diagnostics,
+        groups,
     })
 }
 

@@ -540,6 +540,61 @@ pub static CATALOG: &[Lint] = &[
         ["T6", "T12", "T14"],
         "Tenant configuration qsa ignores or doubts."
     ),
+    // --- the tenant tier and Section Access disagree
+    lint!(
+        codes::TENANT_GRANTED_CANNOT_OPEN,
+        "QSA430",
+        "granted-cannot-open",
+        VARIES,
+        true,
+        ["T10", "T11", "T12", "T13", "T14", "T15"],
+        "Section Access grants a user who cannot open the app."
+    ),
+    lint!(
+        codes::TENANT_OPENS_SA_DENIES,
+        "QSA431",
+        "opens-but-denied",
+        E,
+        true,
+        ["T11", "T15", "L1", "R2"],
+        "Users open the app but Section Access denies them: they get an error."
+    ),
+    lint!(
+        codes::TENANT_SA_GROUP_NO_SPACE_ROLE,
+        "QSA432",
+        "group-without-space-role",
+        W,
+        true,
+        ["T11", "T12", "T14", "I6"],
+        "A group used in GROUP holds no space role or share that opens the app."
+    ),
+    lint!(
+        codes::TENANT_SPACE_ROLE_GROUP_UNLISTED,
+        "QSA433",
+        "space-role-group-unlisted",
+        W,
+        true,
+        ["T12", "I6"],
+        "An opening space role goes to a group Section Access never lists."
+    ),
+    lint!(
+        codes::TENANT_GROUP_MODE_EXCLUDES,
+        "QSA434",
+        "group-mode-excludes",
+        W,
+        true,
+        ["S7", "I6", "T2"],
+        "GROUP names a group of a provider `QlikCloudGroupMode` excludes."
+    ),
+    lint!(
+        codes::TENANT_DOWNLOAD_SENSITIVE,
+        "QSA435",
+        "download-sensitive",
+        W,
+        true,
+        ["O1", "T16", "T17"],
+        "Users who can download keep fields OMIT hides from others."
+    ),
 ];
 
 /// The entry of a code (`QSA204`, any case) or a name (`cross-product`).

@@ -26,6 +26,7 @@ mod applied;
 pub mod explain;
 pub mod reference;
 pub mod tenant;
+pub mod tenant_lints;
 
 pub use applied::{AppliedProfiles, GroupGrant};
 
