@@ -23,6 +23,7 @@
 //! `R5` never appears: a loop refuses the whole evaluation.
 
 mod applied;
+mod listed;
 pub mod explain;
 pub mod reference;
 pub mod tenant;
@@ -271,6 +272,11 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         ));
     }
     diags.extend(security.lints(&run.security, &run.app, &app));
+    diags.extend(crate::access::row_lints::lints(
+        &security,
+        &run.security,
+        &app,
+    ));
     let mut p = Prepared {
         run,
         target,
