@@ -86,9 +86,10 @@ impl Prepared<'_> {
             let mut d = Diagnostic::warning(
                 codes::SA_STRICT_EXCLUSION_DENIED,
                 format!(
-                    "{} listed {} ({shown}{more}) USER and denied by {reason}{groups_note}",
+                    "{} listed {} ({shown}{more}) {} USER and denied by {reason}{groups_note}",
                     ids.len(),
-                    if ids.len() == 1 { "identity is" } else { "identities are" }
+                    if ids.len() == 1 { "identity" } else { "identities" },
+                    if ids.len() == 1 { "is" } else { "are" }
                 ),
             )
             .with_help("allow values the app field holds (exact text), or give the identity ADMIN if it is meant to see the field unreduced")
