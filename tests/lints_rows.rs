@@ -194,7 +194,10 @@ USER, ANNA, EU, CATEGORY
     let (_, d) = check("dup-omit", &s, &[]);
     let found = of(&d, "QSA226");
     assert_eq!(found.len(), 1, "{d:?}");
-    assert!(found[0].2.contains("rows 3, 4") && found[0].3 == 7, "{found:?}");
+    assert!(
+        found[0].2.contains("rows 3, 4") && found[0].3 == 7,
+        "{found:?}"
+    );
 }
 
 /// L2: ADMIN and USER rows of one identity that differ in a reduction value are QSA203's, not

@@ -252,10 +252,18 @@ fn everyone_everything(sec: &SecurityModel, t: &Table) -> Vec<Diagnostic> {
     out
 }
 
-/// The number a text reads as (plain decimal notation, as the loader reads it), with -0 as 0.
+/// A number as a map key, with -0 as 0.
+fn num_key(n: f64) -> u64 {
+    if n == 0.0 {
+        0f64.to_bits()
+    } else {
+        n.to_bits()
+    }
+}
+
+/// The number a text reads as (plain decimal notation, as the loader reads it).
 fn number_of(text: &str) -> Option<u64> {
-    let n = crate::model::value::parse_number(text)?;
-    Some(if n == 0.0 { 0f64.to_bits() } else { n.to_bits() })
+    crate::model::value::parse_number(text).map(num_key)
 }
 
 /// QSA228 (R2): security values of a reduction field missing from the app field (exact text) whose
@@ -284,10 +292,8 @@ fn numeric_text(sec: &SecurityModel, security: &DataModel, app: &Engine) -> Vec<
         let mut app_texts: HashMap<u64, BTreeSet<String>> = HashMap::new();
         for v in &field.values {
             let text = v.text_or_empty();
-            let n = match v.as_num() {
-                Some(n) if n == 0.0 => 0f64.to_bits(),
-                Some(n) => n.to_bits(),
-                None => continue,
+            let Some(n) = v.as_num().map(num_key) else {
+                continue;
             };
             if numbers.contains(&n) {
                 let set = app_texts.entry(n).or_default();

@@ -58,7 +58,10 @@ impl Prepared<'_> {
                     .or_default()
                     .push(first_row(u));
             }
-            if r.diagnostics.iter().any(|d| d.code == codes::USER_EMPTY_APP) {
+            if r.diagnostics
+                .iter()
+                .any(|d| d.code == codes::USER_EMPTY_APP)
+            {
                 let (name, at) = first_row(u);
                 let d = Diagnostic::warning(
                     codes::USER_EMPTY_APP,
@@ -77,7 +80,12 @@ impl Prepared<'_> {
         }
         for (reason, ids) in denied {
             let names: Vec<&str> = ids.iter().map(|(n, _)| n.as_str()).collect();
-            let shown = names.iter().take(10).copied().collect::<Vec<_>>().join(", ");
+            let shown = names
+                .iter()
+                .take(10)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
             let more = if names.len() > 10 {
                 format!(" and {} more", names.len() - 10)
             } else {

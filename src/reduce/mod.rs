@@ -23,8 +23,8 @@
 //! `R5` never appears: a loop refuses the whole evaluation.
 
 mod applied;
-mod listed;
 pub mod explain;
+mod listed;
 pub mod reference;
 pub mod tenant;
 pub mod tenant_lints;
