@@ -48,10 +48,20 @@ fn at(d: Diagnostic, o: Option<(SourceId, Span)>, label: &str) -> Diagnostic {
     }
 }
 
+/// A secondary label, unless the place is already labelled (rows read from a file all point at their
+/// load).
 fn also(d: Diagnostic, o: Option<(SourceId, Span)>, label: &str) -> Diagnostic {
     match o {
-        Some((s, sp)) => d.with_secondary(s, sp, label),
-        None => d,
+        Some((s, sp))
+            if !d
+                .primary
+                .iter()
+                .chain(&d.secondary)
+                .any(|l| l.source == s && l.span == sp) =>
+        {
+            d.with_secondary(s, sp, label)
+        }
+        _ => d,
     }
 }
 

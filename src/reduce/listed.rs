@@ -102,12 +102,25 @@ impl Prepared<'_> {
             )
             .with_help("allow values the app field holds (exact text), or give the identity ADMIN if it is meant to see the field unreduced")
             .with_rule("R2");
-            let mut located = ids.iter().filter_map(|(n, at)| at.map(|a| (n, a)));
-            if let Some((n, (s, sp))) = located.next() {
-                d = d.at(s, sp, format!("{n} denied"));
+            // One label per place (rows read from a file all point at their load), in row order.
+            let mut places: Vec<((SourceId, Span), Vec<&str>)> = vec![];
+            for (n, at) in &ids {
+                let Some(at) = at else { continue };
+                match places.iter_mut().find(|(p, _)| p == at) {
+                    Some((_, names)) => names.push(n),
+                    None => places.push((*at, vec![n])),
+                }
             }
-            for (n, (s, sp)) in located.take(LABELS - 1) {
-                d = d.with_secondary(s, sp, format!("{n} denied"));
+            for (i, ((s, sp), names)) in places.into_iter().take(LABELS).enumerate() {
+                let label = match names.as_slice() {
+                    [one] => format!("{one} denied"),
+                    many => format!("{} of them denied here", many.len()),
+                };
+                d = if i == 0 {
+                    d.at(s, sp, label)
+                } else {
+                    d.with_secondary(s, sp, label)
+                };
             }
             out.push(d);
         }
