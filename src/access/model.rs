@@ -692,7 +692,10 @@ fn extra_combinations(
     listed: &BTreeSet<Vec<String>>,
     product: usize,
 ) -> String {
-    let fields: Vec<Vec<&String>> = per_field.iter().map(|s| s.iter().copied().collect()).collect();
+    let fields: Vec<Vec<&String>> = per_field
+        .iter()
+        .map(|s| s.iter().copied().collect())
+        .collect();
     let mut shown = vec![];
     // An odometer over the fields' values; it visits at most `listed.len() + EXTRA_SHOWN` combinations.
     let mut at = vec![0usize; fields.len()];
