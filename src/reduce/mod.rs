@@ -138,13 +138,37 @@ pub struct Prepared<'a> {
     progress: crate::progress::ProgressRef,
 }
 
-fn build_error(e: BuildError, what: &str) -> Diagnostic {
+/// R4/R5: a model that cannot be built, located at the load of the first table the error names (the
+/// first table of a loop, in the order the message gives).
+fn build_error(e: BuildError, what: &str, model: &crate::model::DataModel) -> Diagnostic {
+    let first = match &e {
+        BuildError::Circular { tables, .. } | BuildError::NestedSynthetic { tables, .. } => {
+            tables.first().cloned()
+        }
+    };
+    let at = first.and_then(|name| {
+        model
+            .tables
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.source)
+    });
+    let d = build_error_at(e, what);
+    match at {
+        Some((s, sp)) => d.at(s, sp, "this table"),
+        None => d,
+    }
+}
+
+fn build_error_at(e: BuildError, what: &str) -> Diagnostic {
     match e {
         BuildError::Circular { .. } => Diagnostic::error(codes::SA_CIRCULAR, format!("{what}: {e}"))
             .with_help("break the loop (rename or qualify a field, or join the tables); Qlik would loosen a table at reload")
             .with_rule("R5"),
         BuildError::NestedSynthetic { .. } => {
-            Diagnostic::error(codes::SA_NESTED_SYNTHETIC, format!("{what}: {e}")).with_rule("R4")
+            Diagnostic::error(codes::SA_NESTED_SYNTHETIC, format!("{what}: {e}"))
+                .with_help("link each pair of tables by one field or one combination: build an explicit key and rename or drop the other shared fields")
+                .with_rule("R4")
         }
     }
 }
@@ -200,7 +224,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         Ok(e) => Some(e),
         Err(e) => {
             refuse = true;
-            diags.push(build_error(e, "app data model"));
+            diags.push(build_error(e, "app data model", &run.app));
             None
         }
     };
@@ -214,7 +238,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         Ok(s) => Some(s),
         Err(e) => {
             refuse = true;
-            diags.push(build_error(e, "security model"));
+            diags.push(build_error(e, "security model", &run.security));
             None
         }
     };
