@@ -844,6 +844,11 @@ impl<'a> Prepared<'a> {
                                 names.join(" and ")
                             ),
                         )
+                        .with_help(if gs.iter().any(|g| g.provider != gs[0].provider) {
+                            "rename one of the groups, or choose the provider Section Access compares with QlikCloudGroupMode (0 IdP, 1 custom)"
+                        } else {
+                            "rename one of the groups so that the names differ after upper-casing"
+                        })
                         .with_rule("I6"),
                     );
                     if sec.group_values.contains(&upper) {
@@ -856,6 +861,7 @@ impl<'a> Prepared<'a> {
                             codes::USER_EMPTY_APP,
                             format!("user `{}` is granted access but keeps no row in any reduced table: the app opens empty", u.report_id()),
                         )
+                        .with_help("grant a combination of values that occurs in the data, or remove the user's rows")
                         .with_rule("R6"),
                     );
                 }
