@@ -524,6 +524,7 @@ impl SecurityModel {
                         codes::SA_INVALID_ACCESS,
                         format!("ACCESS value `{v}` in `{}` is neither ADMIN nor USER: the row grants no access", t.name),
                     )
+                    .with_help("use USER or ADMIN; values loaded from a file or a database are not upper-cased (S4): `Upper(ACCESS) AS ACCESS`")
                     .with_rule("L1");
                     out.push(locate(d, row_origin(t, r)));
                 }
@@ -637,6 +638,7 @@ impl SecurityModel {
                         codes::SA_OMIT_UNKNOWN,
                         format!("OMIT names `{name}`, which is no app field: it omits nothing"),
                     )
+                    .with_help("field names are case-sensitive: name the app field exactly like the OMIT value (upper case)")
                     .with_rule("O1"),
                     table_source(security, OMIT),
                 ));
@@ -652,6 +654,7 @@ impl SecurityModel {
                             "OMIT names the key field `{name}`: Qlik keeps the key without content"
                         ),
                     )
+                    .with_help("omit the sensitive non-key fields instead, or link the tables by a surrogate key")
                     .with_rule("O1"),
                     table_source(security, OMIT),
                 ));
@@ -665,6 +668,7 @@ impl SecurityModel {
                         codes::SA_NO_ADMIN,
                         "no Section Access row grants ADMIN".to_string(),
                     )
+                    .with_help("add an ADMIN row for the app's owner or a service account (e.g. `ADMIN, ADMIN1, *`)")
                     .with_rule("L2"),
                     table_source(security, ACCESS),
                 ));
