@@ -218,3 +218,46 @@ fn rules_lists_the_catalogue_and_documents_one() {
     let v: Value = serde_json::from_str(&out).expect("json");
     assert!(v["rules"].as_array().map_or(0, Vec::len) >= 50);
 }
+
+/// QSA301 depends-on-decision comes from `preview` (one user's result), not from `check`: BEN's rows mix
+/// ADMIN and USER, so his result rests on L2, a rule qsa decided.
+#[test]
+fn preview_says_when_a_result_depends_on_a_decision() {
+    let (code, _out, err) = qsa(&["preview", "fixtures/lints/QSA203.qvs", "--user", "BEN"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning[QSA301]") && err.contains("this result depends on rule L2 [dec]"),
+        "{err}"
+    );
+    // ADMIN1 matches one ADMIN row: nothing depends on a decision.
+    let (code, _out, err) = qsa(&["preview", "fixtures/lints/QSA203.qvs", "--user", "ADMIN1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("QSA301"), "{err}");
+}
+
+/// QSA216 is configurable for its info form (no Section Access at all), but its error form is a refusal
+/// (Section Access entered, no security table left: qsa does not guess): neither `--allow`/`--warn` nor a
+/// `// qsa: allow` comment silences or downgrades it (fail closed).
+#[test]
+fn the_refusal_form_of_no_section_access_is_never_silenced() {
+    let script = "fixtures/lints/QSA216-dropped.qvs";
+    for flag in ["--allow", "--warn"] {
+        let (code, out, err) = qsa(&["check", script, flag, "no-section-access"]);
+        assert_eq!(code, 1, "{flag}: {out}{err}");
+        assert!(out.contains("error[QSA216]"), "{flag}: {out}");
+    }
+    let s = Scratch::new("lints", "refusal-216");
+    let text = std::fs::read_to_string(script).expect("fixture");
+    let text = text.replace(
+        "Section Access;",
+        "// qsa: allow(no-section-access)\nSection Access;",
+    );
+    std::fs::write(s.path("app.qvs"), text).expect("write");
+    let (code, out, _) = qsa(&["check", &s.arg("app.qvs"), "--no-config"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[QSA216]"), "{out}");
+    // The info form is still a lint that can be allowed.
+    let (code, out, _) = qsa(&["check", "fixtures/lints/QSA216.qvs", "--allow", "QSA216"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("no problems found"), "{out}");
+}

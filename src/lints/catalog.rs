@@ -335,7 +335,7 @@ pub static CATALOG: &[Lint] = &[
         codes::SA_NO_ADMIN,
         "QSA209",
         "no-admin",
-        I,
+        W,
         true,
         ["L2"],
         "No row grants ADMIN."
@@ -407,7 +407,7 @@ pub static CATALOG: &[Lint] = &[
         codes::SA_GROUP_UNKNOWN,
         "QSA217",
         "unknown-group",
-        W,
+        I,
         true,
         ["I6"],
         "A GROUP value that matches no group of the directory."
@@ -472,7 +472,7 @@ pub static CATALOG: &[Lint] = &[
         codes::USER_DEPENDS_ON_DEC,
         "QSA301",
         "depends-on-decision",
-        I,
+        W,
         true,
         [],
         "A user's result depends on a rule qsa decided."

@@ -91,6 +91,9 @@ pub fn apply(directives: &[Directive], sources: &SourceMap, diags: &mut Vec<Diag
         return;
     }
     diags.retain(|d| {
+        if super::is_refusal(d) {
+            return true;
+        }
         let Some(p) = &d.primary else { return true };
         let (src, span) = sources.origin(p.source, p.span);
         !directives.iter().any(|x| {

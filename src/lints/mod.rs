@@ -153,6 +153,7 @@ impl Policy {
         }
         diags.retain_mut(|d| match self.levels.get(d.code) {
             None => true,
+            Some(_) if is_refusal(d) => true,
             Some(Level::Allow) => false,
             Some(Level::Warn) => {
                 if d.severity == Severity::Error {
@@ -166,6 +167,13 @@ impl Policy {
             }
         });
     }
+}
+
+/// A finding that means qsa refused to evaluate (fail closed) although its code is configurable: the
+/// error form of QSA216 (Section Access entered, no security table left). The policy and `// qsa: allow`
+/// comments never silence or downgrade it; they apply to the code's other (info) form only.
+pub fn is_refusal(d: &Diagnostic) -> bool {
+    d.is_error() && d.code == crate::diag::codes::SA_NO_SECTION_ACCESS
 }
 
 #[cfg(test)]

@@ -139,13 +139,37 @@ pub struct Prepared<'a> {
     progress: crate::progress::ProgressRef,
 }
 
-fn build_error(e: BuildError, what: &str) -> Diagnostic {
+/// R4/R5: a model that cannot be built, located at the load of the first table the error names (the
+/// first table of a loop, in the order the message gives).
+fn build_error(e: BuildError, what: &str, model: &crate::model::DataModel) -> Diagnostic {
+    let first = match &e {
+        BuildError::Circular { tables, .. } | BuildError::NestedSynthetic { tables, .. } => {
+            tables.first().cloned()
+        }
+    };
+    let at = first.and_then(|name| {
+        model
+            .tables
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.source)
+    });
+    let d = build_error_at(e, what);
+    match at {
+        Some((s, sp)) => d.at(s, sp, "this table"),
+        None => d,
+    }
+}
+
+fn build_error_at(e: BuildError, what: &str) -> Diagnostic {
     match e {
         BuildError::Circular { .. } => Diagnostic::error(codes::SA_CIRCULAR, format!("{what}: {e}"))
             .with_help("break the loop (rename or qualify a field, or join the tables); Qlik would loosen a table at reload")
             .with_rule("R5"),
         BuildError::NestedSynthetic { .. } => {
-            Diagnostic::error(codes::SA_NESTED_SYNTHETIC, format!("{what}: {e}")).with_rule("R4")
+            Diagnostic::error(codes::SA_NESTED_SYNTHETIC, format!("{what}: {e}"))
+                .with_help("link each pair of tables by one field or one combination: build an explicit key and rename or drop the other shared fields")
+                .with_rule("R4")
         }
     }
 }
@@ -201,7 +225,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         Ok(e) => Some(e),
         Err(e) => {
             refuse = true;
-            diags.push(build_error(e, "app data model"));
+            diags.push(build_error(e, "app data model", &run.app));
             None
         }
     };
@@ -215,7 +239,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         Ok(s) => Some(s),
         Err(e) => {
             refuse = true;
-            diags.push(build_error(e, "security model"));
+            diags.push(build_error(e, "security model", &run.security));
             None
         }
     };
@@ -826,6 +850,11 @@ impl<'a> Prepared<'a> {
                                 names.join(" and ")
                             ),
                         )
+                        .with_help(if gs.iter().any(|g| g.provider != gs[0].provider) {
+                            "rename one of the groups, or choose the provider Section Access compares with QlikCloudGroupMode (0 IdP, 1 custom)"
+                        } else {
+                            "rename one of the groups so that the names differ after upper-casing"
+                        })
                         .with_rule("I6"),
                     );
                     if sec.group_values.contains(&upper) {
@@ -838,6 +867,7 @@ impl<'a> Prepared<'a> {
                             codes::USER_EMPTY_APP,
                             format!("user `{}` is granted access but keeps no row in any reduced table: the app opens empty", u.report_id()),
                         )
+                        .with_help("grant a combination of values that occurs in the data, or remove the user's rows")
                         .with_rule("R6"),
                     );
                 }
