@@ -386,16 +386,16 @@ pub mod codes {
     /// `$(name)` of a variable that is not defined: Qlik expands it to nothing (rule S6). A warning when
     /// the statement loads, drops, renames or sets something; info elsewhere.
     pub const UNDEFINED_VARIABLE: &str = "QSA101";
-    /// `$(include=…)` whose file cannot be read (warning: Qlik skips it silently) or `$(must_include=…)`
-    /// whose file cannot be read (error: Qlik stops) — rule S6.
+    /// `$(must_include=…)` whose file cannot be read (error: Qlik stops) — rule S6. A `$(include=…)`
+    /// qsa cannot read is QSA116: Qlik skips it silently, but where the app reloads it may exist.
     pub const INCLUDE_MISSING: &str = "QSA102";
     /// `CALL` of a SUB that has not been defined when the CALL runs (error).
     pub const UNKNOWN_SUB: &str = "QSA103";
-    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE/WHILE:
-    /// the run stops (error) instead of hanging.
+    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE, WHILE
+    /// or SubField() row generation: the run stops (error) instead of hanging.
     pub const ITERATION_LIMIT: &str = "QSA104";
-    /// CALLs, includes or `$(…)` expansions nested too deep (a sub calling itself, a file including
-    /// itself): the run stops (error).
+    /// CALLs or includes nested too deep (a sub calling itself, a file including itself): the run stops
+    /// (error). `$(…)` expansions nested too deep are QSA114.
     pub const RECURSION_LIMIT: &str = "QSA105";
     /// An expression that cannot be evaluated: a missing field, a missing mapping table, a function
     /// called with the wrong arguments, or a control condition qsa cannot compute (error; for LET a
