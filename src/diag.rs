@@ -416,8 +416,9 @@ pub mod codes {
     /// (error: Qlik stops the reload).
     pub const TABLE_NOT_FOUND: &str = "QSA110";
     /// A security-table value from a non-INLINE source (file, RESIDENT, SQL) with lower-case letters:
-    /// only INLINE loads upper-case values in Section Access and identities are compared upper-cased, so
-    /// the row never matches (warning; rules S4, I3).
+    /// only INLINE loads upper-case values in Section Access (S4). Identities are compared upper-cased,
+    /// so such an identity never matches (I3); such an ACCESS value is invalid (L1); a reduction value
+    /// selects only app values written in the same case (R2). Warning.
     pub const LOWERCASE_SECURITY_VALUE: &str = "QSA111";
     /// A security-table value containing a tab or a non-breaking space: Qlik trims only ASCII spaces,
     /// so the value does not match what it looks like (warning; rule S5).

@@ -201,7 +201,7 @@ pub static CATALOG: &[Lint] = &[
         "lowercase-security-value",
         W,
         true,
-        ["S4", "I3"],
+        ["S4", "I3", "L1", "R2"],
         "A security value with lower-case letters that its load does not upper-case."
     ),
     lint!(
