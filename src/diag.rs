@@ -405,9 +405,10 @@ pub mod codes {
     /// `SQL SELECT` without `--table`. Error when the table feeds Section Access, holds a reduction field
     /// or links to a table that does (fail closed); warning elsewhere.
     pub const SOURCE_MISSING: &str = "QSA107";
-    /// Something qsa does not implement (a prefix such as `Generic`/`Hierarchy`/`IntervalMatch`, a
-    /// function, a source type): error when it feeds Section Access or a table linked to a reduction
-    /// field (fail closed), warning elsewhere.
+    /// A load qsa cannot run faithfully: something it does not implement (a prefix such as
+    /// `Generic`/`Hierarchy`/`IntervalMatch`, a function, a source type, a statement it does not model),
+    /// or a load that reads a variable the script never sets or a file read after `EXECUTE`: error when
+    /// it feeds Section Access or a table linked to a reduction field (fail closed), warning elsewhere.
     pub const UNSUPPORTED_LOAD: &str = "QSA108";
     /// `BINARY`: qsa cannot read a QVF/QVW, so the data model and Section Access it brings are unknown
     /// (error).

@@ -139,7 +139,7 @@ pub static CATALOG: &[Lint] = &[
         E,
         false,
         [],
-        "A loop or row generator ran past qsa's limits (`--max-iterations`, `STEP 0`); the run stops."
+        "A loop or row generator ran past qsa's limits; the run stops."
     ),
     lint!(
         codes::RECURSION_LIMIT,
@@ -175,7 +175,7 @@ pub static CATALOG: &[Lint] = &[
         VARIES,
         false,
         [],
-        "A load feature qsa does not implement."
+        "A load qsa cannot run faithfully: a prefix, function or source it does not implement, an unknown variable."
     ),
     lint!(
         codes::BINARY,

@@ -2206,11 +2206,19 @@ impl Runner {
                     // ACCESS or identity value with the user's upper-cased identity (I3).
                     let reduction = !SYSTEM_FIELDS.contains(&f.as_str());
                     let (why, rule, help) = if f == "ACCESS" {
-                        ("ACCESS must read ADMIN or USER, so these rows grant no access", "L1", "wrap the field in Upper() in the LOAD")
+                        (
+                            "ACCESS must read ADMIN or USER, so these rows grant no access",
+                            "L1",
+                            "wrap the field in Upper() in the LOAD",
+                        )
                     } else if reduction {
                         ("a reduction value is compared with the app field's values exactly, so these select only app values written in the same case", "R2", "upper-case the values in Section Access and in the app field alike (Upper() in both LOADs)")
                     } else {
-                        ("identities are compared upper-cased, so these never match", "I3", "wrap the field in Upper() in the LOAD")
+                        (
+                            "identities are compared upper-cased, so these never match",
+                            "I3",
+                            "wrap the field in Upper() in the LOAD",
+                        )
                     };
                     let mut d = Diagnostic::warning(
                         codes::LOWERCASE_SECURITY_VALUE,
