@@ -487,6 +487,27 @@ pub mod codes {
     /// I6: GROUP rows exist but the target/mode gives no group names to compare (e.g. a GROUP value that
     /// matches no group in the directory): possibly a typo or a group name vs id mismatch.
     pub const SA_GROUP_UNKNOWN: &str = "QSA217";
+    // --- security rows and listed identities (QSA225–QSA230; issue 11 items 8, 15, 18, 21, 22)
+    /// R2: identities listed in the security rows (USERID, USER.EMAIL) who are USER and whose allowed values
+    /// of a reduction field all miss the data (or who have none): strict exclusion denies them. One finding
+    /// per field, naming the identities, located at their rows (`qsa check`, no directory needed; evaluated
+    /// holding no group).
+    pub const SA_STRICT_EXCLUSION_DENIED: &str = "QSA225";
+    /// S4, S5: rows of one security table identical in every cell as Qlik stores them (after its
+    /// upper-casing and trimming); located at the repeat and at the first row.
+    pub const SA_DUPLICATE_ROW: &str = "QSA226";
+    /// L2: rows of one security table equal in every cell but ACCESS (same identity, reduction and OMIT
+    /// values) with different ACCESS values: the rows add up (ADMIN wins [dec]) and one of them is dead.
+    pub const SA_CONTRADICTING_ROWS: &str = "QSA227";
+    /// R2: a security value missing from its app field whose number the app field holds written otherwise
+    /// (`01` in Section Access, `1` in the data, or the reverse): matching is by exact text.
+    pub const SA_NUMERIC_TEXT: &str = "QSA228";
+    /// I1, R1: a row with `*` in every identity column and `*` in every reduction column (blank too on an
+    /// ADMIN row): every user, listed or not, gets every listed value.
+    pub const SA_EVERYONE_EVERYTHING: &str = "QSA229";
+    /// L1, S2: a security table with no rows. Error when every security table is empty (no row applies to
+    /// anyone: everyone is denied), warning otherwise.
+    pub const SA_EMPTY_TABLE: &str = "QSA230";
 
     // --- users and reduction results (QSA3xx)
     /// [dec] rules: the user's result depends on a rule qsa decided (not documented by Qlik); the message

@@ -12,13 +12,14 @@ use scratch::Scratch;
 use serde_json::Value;
 
 /// I2 (a blank USERID: QSA202 blank-identity, warning) and R2 (`XX` not in REGION: QSA208
-/// value-not-in-data, warning).
+/// value-not-in-data, warning; U2 keeps EU, so strict exclusion denies nobody: no QSA225).
 const SCRIPT: &str = "Section Access;
 LOAD * INLINE [
 ACCESS, USERID, REGION
 ADMIN, ADMIN1, *
 USER, , EU
 USER, U2, XX
+USER, U2, EU
 ];
 Section Application;
 LOAD * INLINE [

@@ -152,6 +152,10 @@ fn run_and_lint(args: &CheckArgs) -> Result<Found, Exit> {
         let mut found = match crate::reduce::prepare(&run, target) {
             Ok(prepared) => {
                 let mut d = prepared.diagnostics.clone();
+                if tenant.is_none() {
+                    // Without a directory: the identities the rows list (R2, R6).
+                    d.extend(prepared.listed_lints());
+                }
                 if let Some(user) = args.run.reload_user.as_deref() {
                     let user = crate::access::directory::User::new(user);
                     d.extend(prepared.check_reload_user(&user));

@@ -412,6 +412,61 @@ pub static CATALOG: &[Lint] = &[
         ["I6"],
         "A GROUP value that matches no group of the directory."
     ),
+    // --- security rows and listed identities (QSA225–QSA230)
+    lint!(
+        codes::SA_STRICT_EXCLUSION_DENIED,
+        "QSA225",
+        "strict-exclusion-denied",
+        W,
+        true,
+        ["R2"],
+        "Listed USER identities whose values of a reduction field all miss the data: denied."
+    ),
+    lint!(
+        codes::SA_DUPLICATE_ROW,
+        "QSA226",
+        "duplicate-row",
+        W,
+        true,
+        ["S4", "S5"],
+        "Security rows identical after Qlik's upper-casing and trimming."
+    ),
+    lint!(
+        codes::SA_CONTRADICTING_ROWS,
+        "QSA227",
+        "contradicting-rows",
+        W,
+        true,
+        ["L2"],
+        "Security rows equal in every cell but ACCESS: one of them is dead."
+    ),
+    lint!(
+        codes::SA_NUMERIC_TEXT,
+        "QSA228",
+        "numeric-text-mismatch",
+        W,
+        true,
+        ["R2"],
+        "A security value and an app value are one number written differently (`01` / `1`)."
+    ),
+    lint!(
+        codes::SA_EVERYONE_EVERYTHING,
+        "QSA229",
+        "everyone-everything",
+        W,
+        true,
+        ["I1", "R1"],
+        "A row grants every user every listed value (`*` identities, `*` reductions)."
+    ),
+    lint!(
+        codes::SA_EMPTY_TABLE,
+        "QSA230",
+        "empty-security-table",
+        VARIES,
+        true,
+        ["L1", "S2"],
+        "A security table with no rows; when all are empty, everyone is locked out."
+    ),
     // --- users and results
     lint!(
         codes::USER_DEPENDS_ON_DEC,

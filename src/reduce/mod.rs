@@ -24,6 +24,7 @@
 
 mod applied;
 pub mod explain;
+mod listed;
 pub mod reference;
 pub mod tenant;
 pub mod tenant_lints;
@@ -271,6 +272,11 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         ));
     }
     diags.extend(security.lints(&run.security, &run.app, &app));
+    diags.extend(crate::access::row_lints::lints(
+        &security,
+        &run.security,
+        &app,
+    ));
     let mut p = Prepared {
         run,
         target,
