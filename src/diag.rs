@@ -386,16 +386,16 @@ pub mod codes {
     /// `$(name)` of a variable that is not defined: Qlik expands it to nothing (rule S6). A warning when
     /// the statement loads, drops, renames or sets something; info elsewhere.
     pub const UNDEFINED_VARIABLE: &str = "QSA101";
-    /// `$(include=…)` whose file cannot be read (warning: Qlik skips it silently) or `$(must_include=…)`
-    /// whose file cannot be read (error: Qlik stops) — rule S6.
+    /// `$(must_include=…)` whose file cannot be read (error: Qlik stops) — rule S6. A `$(include=…)`
+    /// qsa cannot read is QSA116: Qlik skips it silently, but where the app reloads it may exist.
     pub const INCLUDE_MISSING: &str = "QSA102";
     /// `CALL` of a SUB that has not been defined when the CALL runs (error).
     pub const UNKNOWN_SUB: &str = "QSA103";
-    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE/WHILE:
-    /// the run stops (error) instead of hanging.
+    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE, WHILE
+    /// or SubField() row generation: the run stops (error) instead of hanging.
     pub const ITERATION_LIMIT: &str = "QSA104";
-    /// CALLs, includes or `$(…)` expansions nested too deep (a sub calling itself, a file including
-    /// itself): the run stops (error).
+    /// CALLs or includes nested too deep (a sub calling itself, a file including itself): the run stops
+    /// (error). `$(…)` expansions nested too deep are QSA114.
     pub const RECURSION_LIMIT: &str = "QSA105";
     /// An expression that cannot be evaluated: a missing field, a missing mapping table, a function
     /// called with the wrong arguments, or a control condition qsa cannot compute (error; for LET a
@@ -405,9 +405,10 @@ pub mod codes {
     /// `SQL SELECT` without `--table`. Error when the table feeds Section Access, holds a reduction field
     /// or links to a table that does (fail closed); warning elsewhere.
     pub const SOURCE_MISSING: &str = "QSA107";
-    /// Something qsa does not implement (a prefix such as `Generic`/`Hierarchy`/`IntervalMatch`, a
-    /// function, a source type): error when it feeds Section Access or a table linked to a reduction
-    /// field (fail closed), warning elsewhere.
+    /// A load qsa cannot run faithfully: something it does not implement (a prefix such as
+    /// `Generic`/`Hierarchy`/`IntervalMatch`, a function, a source type, a statement it does not model),
+    /// or a load that reads a variable the script never sets or a file read after `EXECUTE`: error when
+    /// it feeds Section Access or a table linked to a reduction field (fail closed), warning elsewhere.
     pub const UNSUPPORTED_LOAD: &str = "QSA108";
     /// `BINARY`: qsa cannot read a QVF/QVW, so the data model and Section Access it brings are unknown
     /// (error).
@@ -416,8 +417,9 @@ pub mod codes {
     /// (error: Qlik stops the reload).
     pub const TABLE_NOT_FOUND: &str = "QSA110";
     /// A security-table value from a non-INLINE source (file, RESIDENT, SQL) with lower-case letters:
-    /// only INLINE loads upper-case values in Section Access and identities are compared upper-cased, so
-    /// the row never matches (warning; rules S4, I3).
+    /// only INLINE loads upper-case values in Section Access (S4). Identities are compared upper-cased,
+    /// so such an identity never matches (I3); such an ACCESS value is invalid (L1); a reduction value
+    /// selects only app values written in the same case (R2). Warning.
     pub const LOWERCASE_SECURITY_VALUE: &str = "QSA111";
     /// A security-table value containing a tab or a non-breaking space: Qlik trims only ASCII spaces,
     /// so the value does not match what it looks like (warning; rule S5).

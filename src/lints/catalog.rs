@@ -54,7 +54,7 @@ pub static CATALOG: &[Lint] = &[
         codes::SYNTAX,
         "QSA001",
         "syntax-error",
-        E,
+        VARIES,
         false,
         [],
         "A statement that does not parse."
@@ -63,7 +63,7 @@ pub static CATALOG: &[Lint] = &[
         codes::UNTERMINATED,
         "QSA002",
         "unterminated",
-        E,
+        VARIES,
         false,
         [],
         "An unterminated string, bracketed name, comment or INLINE block."
@@ -81,7 +81,7 @@ pub static CATALOG: &[Lint] = &[
         codes::UNSUPPORTED_STATEMENT,
         "QSA004",
         "unsupported-statement",
-        VARIES,
+        W,
         false,
         [],
         "A statement qsa recognises but does not support."
@@ -118,10 +118,10 @@ pub static CATALOG: &[Lint] = &[
         codes::INCLUDE_MISSING,
         "QSA102",
         "include-missing",
-        VARIES,
+        E,
         false,
         ["S6"],
-        "An include whose file cannot be read."
+        "A `$(must_include=…)` whose file cannot be read: the reload fails."
     ),
     lint!(
         codes::UNKNOWN_SUB,
@@ -139,7 +139,7 @@ pub static CATALOG: &[Lint] = &[
         E,
         false,
         [],
-        "A loop ran past `--max-iterations`; the run stops."
+        "A loop or row generator ran past qsa's limits; the run stops."
     ),
     lint!(
         codes::RECURSION_LIMIT,
@@ -148,7 +148,7 @@ pub static CATALOG: &[Lint] = &[
         E,
         false,
         [],
-        "CALLs, includes or expansions nested too deep; the run stops."
+        "CALLs or includes nested too deep; the run stops."
     ),
     lint!(
         codes::EXPRESSION,
@@ -175,7 +175,7 @@ pub static CATALOG: &[Lint] = &[
         VARIES,
         false,
         [],
-        "A load feature qsa does not implement."
+        "A load qsa cannot run faithfully: a prefix, function or source it does not implement, an unknown variable."
     ),
     lint!(
         codes::BINARY,
@@ -190,7 +190,7 @@ pub static CATALOG: &[Lint] = &[
         codes::TABLE_NOT_FOUND,
         "QSA110",
         "table-not-found",
-        E,
+        VARIES,
         false,
         [],
         "A table or field that does not exist is named: the reload fails."
@@ -201,7 +201,7 @@ pub static CATALOG: &[Lint] = &[
         "lowercase-security-value",
         W,
         true,
-        ["S4", "I3"],
+        ["S4", "I3", "L1", "R2"],
         "A security value with lower-case letters that its load does not upper-case."
     ),
     lint!(

@@ -2202,17 +2202,35 @@ impl Runner {
                     }
                 };
                 if let Some((ri, example)) = lower {
+                    // A reduction value is compared with the app field's values as they are (R2); an
+                    // ACCESS or identity value with the user's upper-cased identity (I3).
+                    let reduction = !SYSTEM_FIELDS.contains(&f.as_str());
+                    let (why, rule, help) = if f == "ACCESS" {
+                        (
+                            "ACCESS must read ADMIN or USER, so these rows grant no access",
+                            "L1",
+                            "wrap the field in Upper() in the LOAD",
+                        )
+                    } else if reduction {
+                        ("a reduction value is compared with the app field's values exactly, so these select only app values written in the same case", "R2", "upper-case the values in Section Access and in the app field alike (Upper() in both LOADs)")
+                    } else {
+                        (
+                            "identities are compared upper-cased, so these never match",
+                            "I3",
+                            "wrap the field in Upper() in the LOAD",
+                        )
+                    };
                     let mut d = Diagnostic::warning(
                         codes::LOWERCASE_SECURITY_VALUE,
                         format!(
-                            "security table `{}`, field `{f}`: {lower_count} value(s) with lower-case letters (e.g. `{example}`, row {}); only INLINE loads upper-case values in Section Access, and identities are compared upper-cased, so these never match",
+                            "security table `{}`, field `{f}`: {lower_count} value(s) with lower-case letters (e.g. `{example}`, row {}); only INLINE loads upper-case values in Section Access, and {why}",
                             t.name,
                             ri + 1
                         ),
                     )
                     .with_rule("S4")
-                    .with_rule("I3")
-                    .with_help("wrap the field in Upper() in the LOAD");
+                    .with_rule(rule)
+                    .with_help(help);
                     if let Some((s, sp)) = at(ri) {
                         d = d.at(s, sp, "loaded here");
                     }
