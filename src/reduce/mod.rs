@@ -174,6 +174,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
     let mut diags: Vec<Diagnostic> = run.diagnostics.clone();
     let mut refuse = run.has_errors();
     let (mode, mode_set, mode_diag) = group_mode(&run.variables, target);
+    let mode_valid = mode_set && mode_diag.is_none();
     if let Some(d) = mode_diag {
         refuse |= d.is_error();
         diags.push(d);
@@ -271,6 +272,9 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         ));
     }
     diags.extend(security.lints(&run.security, &run.app, &app));
+    diags.extend(crate::access::model_lints::lints(
+        &security, run, &app, mode_valid,
+    ));
     let mut p = Prepared {
         run,
         target,
