@@ -511,7 +511,8 @@ pub mod codes {
     pub const SA_SYSTEM_FIELD_IN_APP: &str = "QSA223";
     /// `Star is` with a symbol is in force while app tables load (the application section) and the script
     /// has Section Access: Qlik recommends against it; in the app data the symbol then stands for every
-    /// value of its field, which data reduction does not support. Warning, at the `Star is` statement.
+    /// value of its field. At the `Star is` statement: info, or a warning when app data holds the symbol.
+    /// When a reduction field or a key field of a reduced table holds it, qsa refuses instead (QSA215).
     pub const SA_STAR_IN_APPLICATION: &str = "QSA224";
 
     // --- users and reduction results (QSA3xx)

@@ -369,4 +369,14 @@ Star is;
         fires(&codes_of("q224d", &other, &[]), "QSA224").as_deref(),
         Some("warning")
     );
+    // The star value in REGION, the reduction field: undefined in Qlik, so qsa refuses (fail closed).
+    let reduced = ended.replace("Star is;\n", "").replace("US, 20", "*, 20");
+    let found = codes_of("q224e", &reduced, &[]);
+    assert_eq!(fires(&found, "QSA215").as_deref(), Some("error"), "{found:?}");
+    let dir = Scratch::new("lints", "q224f");
+    std::fs::write(dir.path("s.qvs"), &reduced).unwrap();
+    let path = dir.arg("s.qvs");
+    let (code, _, err) = qsa(&["report", path.as_str()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("QSA215") && err.contains("Star is *"), "{err}");
 }

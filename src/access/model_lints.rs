@@ -82,7 +82,7 @@ pub fn lints(
     out.extend(star_misses_values(sec, &run.security, app_engine));
     out.extend(group_mode(sec, run, mode_valid));
     out.extend(system_fields_in_app(&run.app));
-    out.extend(star_in_application(&run.star_in_app, sec, &run.app));
+    out.extend(star_in_application(&run.star_in_app, &run.app));
     out
 }
 
@@ -321,23 +321,12 @@ pub fn system_fields_in_app(app: &DataModel) -> Vec<Diagnostic> {
 }
 
 /// QSA224: a `Star is` symbol in force while app tables loaded. Info when those tables do not hold the
-/// symbol as a value; warning when they do (it then stands for every value of its field); error when a
-/// reduction field holds it (Qlik does not support it there, and qsa's reading is a guess).
-pub fn star_in_application(
-    uses: &[StarInApp],
-    sec: &SecurityModel,
-    app: &DataModel,
-) -> Vec<Diagnostic> {
-    let reduced: BTreeSet<&str> = sec
-        .reductions
-        .iter()
-        .filter(|r| r.linked)
-        .map(|r| r.name.as_str())
-        .collect();
+/// symbol as a value; warning when they do (it then stands for every value of its field). When a
+/// reduction field or a key field of a reduced table holds it, [`star_refusals`] refuses instead.
+pub fn star_in_application(uses: &[StarInApp], app: &DataModel) -> Vec<Diagnostic> {
     let mut out = vec![];
     for u in uses {
         let mut holding: BTreeSet<String> = BTreeSet::new();
-        let mut in_reduction = false;
         for t in app.tables.iter().filter(|t| u.tables.contains(&t.name)) {
             for (ci, f) in t.fields.iter().enumerate() {
                 let has = t.columns.get(ci).is_some_and(|c| {
@@ -346,13 +335,7 @@ pub fn star_in_application(
                         .any(|v| v.text().as_deref() == Some(u.symbol.as_str()))
                 });
                 if has {
-                    let what = if reduced.contains(f.as_str()) {
-                        in_reduction = true;
-                        format!("`{f}` (a reduction field)")
-                    } else {
-                        format!("`{f}`")
-                    };
-                    holding.insert(what);
+                    holding.insert(format!("`{f}`"));
                 }
             }
         }
@@ -367,21 +350,79 @@ pub fn star_in_application(
             Diagnostic::info(codes::SA_STAR_IN_APPLICATION, msg)
         } else {
             msg.push_str(&format!(
-                "; the app value `{}` in {} then stands for every value of its field, which Qlik does not support in fields data reduction touches, and qsa reads it as the plain text `{}` [dec]",
+                "; the app value `{}` in {} then stands for every value of its field (qsa reads it as plain text: it is not linked to Section Access)",
                 u.symbol,
                 holding.into_iter().collect::<Vec<_>>().join(", "),
-                u.symbol
             ));
-            if in_reduction {
-                Diagnostic::error(codes::SA_STAR_IN_APPLICATION, msg)
-            } else {
-                Diagnostic::warning(codes::SA_STAR_IN_APPLICATION, msg)
-            }
+            Diagnostic::warning(codes::SA_STAR_IN_APPLICATION, msg)
         };
         let d = d
             .with_help("end it with `Star is;` before `Section Application;`, or remove it")
             .with_rule("R1");
         out.push(d.at(u.at.0, u.at.1, "star symbol set here"));
+    }
+    out
+}
+
+/// Fail closed (with QSA224): a `Star is` symbol in force while an app table linked to a reduction field
+/// loaded, and a reduction field or key field of that table holds the symbol. The star value then stands
+/// for every value of the field, which Qlik does not support in fields data reduction touches: which users
+/// keep those rows is unknown, so qsa refuses (QSA215). `reduced_comps`: the app engine's components
+/// holding a linked reduction field.
+pub fn star_refusals(
+    uses: &[StarInApp],
+    app: &DataModel,
+    app_engine: &Engine,
+    reduced_comps: &BTreeSet<usize>,
+    reductions: &BTreeSet<&str>,
+) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    for u in uses {
+        for (ti, t) in app.tables.iter().enumerate() {
+            if !u.tables.contains(&t.name) || !reduced_comps.contains(&app_engine.component_of(ti))
+            {
+                continue;
+            }
+            let fields: Vec<&str> = t
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| {
+                    reductions.contains(f.as_str())
+                        || app_engine
+                            .field_id(f)
+                            .is_some_and(|id| app_engine.is_key_field(id))
+                })
+                .filter(|(ci, _)| {
+                    t.columns.get(*ci).is_some_and(|c| {
+                        c.used_values()
+                            .iter()
+                            .any(|v| v.text().as_deref() == Some(u.symbol.as_str()))
+                    })
+                })
+                .map(|(_, f)| f.as_str())
+                .collect();
+            if fields.is_empty() {
+                continue;
+            }
+            let mut d = Diagnostic::error(
+                codes::SA_NOT_EVALUABLE,
+                format!(
+                    "`Star is {}` is in force while app table `{}` loads, and its field(s) {} hold `{}`: in app data the star symbol stands for every value of its field, which Qlik does not support in fields data reduction touches, so which users keep those rows is unknown: qsa refuses to evaluate users",
+                    u.symbol,
+                    t.name,
+                    name_values(&fields),
+                    u.symbol
+                ),
+            )
+            .with_help("remove `Star is`, or end it with `Star is;` before `Section Application;` (Section Access does not need it)")
+            .with_rule("R1")
+            .at(u.at.0, u.at.1, "star symbol set here");
+            if let Some((s, sp)) = t.source {
+                d = d.with_secondary(s, sp, "loaded while the star symbol is in force");
+            }
+            out.push(d);
+        }
     }
     out
 }

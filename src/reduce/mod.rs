@@ -228,6 +228,22 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             .filter_map(|r| app.field_id(&r.name))
             .flat_map(|f| app.fields[f].tables.iter().map(|&t| app.component_of(t)))
             .collect();
+        let reductions: BTreeSet<&str> = sec
+            .reductions
+            .iter()
+            .filter(|r| r.linked)
+            .map(|r| r.name.as_str())
+            .collect();
+        for d in crate::access::model_lints::star_refusals(
+            &run.star_in_app,
+            &run.app,
+            app,
+            &reduced_comps,
+            &reductions,
+        ) {
+            refuse = true;
+            diags.push(d);
+        }
         for (ti, t) in run.app.tables.iter().enumerate() {
             for inc in &t.incomplete {
                 if reduced_comps.contains(&app.component_of(ti)) {
