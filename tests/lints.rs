@@ -228,7 +228,10 @@ fn codes_of(tag: &str, script: &str, extra: &[&str]) -> Vec<(String, String)> {
 }
 
 fn fires(found: &[(String, String)], code: &str) -> Option<String> {
-    found.iter().find(|(c, _)| c == code).map(|(_, s)| s.clone())
+    found
+        .iter()
+        .find(|(c, _)| c == code)
+        .map(|(_, s)| s.clone())
 }
 
 const APP: &str = "Section Application;
@@ -289,6 +292,16 @@ USER, BOB, US
 {APP}"
     );
     assert!(codes_of("q220", &star, &[]).is_empty());
+    // …and fires when the column lists nothing but `*`: then `*` selects nothing (R1, R2).
+    let only_star = star
+        .replace("USER, ANNA, EU\n", "")
+        .replace("USER, BOB, US\n", "USER, BOB, *\n");
+    let found = codes_of("q220b", &only_star, &[]);
+    assert_eq!(
+        fires(&found, "QSA220").as_deref(),
+        Some("warning"),
+        "{found:?}"
+    );
     // QSA221: the mode set (to 0, IdP groups on purpose), or GROUP holding only `*`.
     let groups = |mode: &str, group: &str| {
         format!(
@@ -372,7 +385,11 @@ Star is;
     // The star value in REGION, the reduction field: undefined in Qlik, so qsa refuses (fail closed).
     let reduced = ended.replace("Star is;\n", "").replace("US, 20", "*, 20");
     let found = codes_of("q224e", &reduced, &[]);
-    assert_eq!(fires(&found, "QSA215").as_deref(), Some("error"), "{found:?}");
+    assert_eq!(
+        fires(&found, "QSA215").as_deref(),
+        Some("error"),
+        "{found:?}"
+    );
     let dir = Scratch::new("lints", "q224f");
     std::fs::write(dir.path("s.qvs"), &reduced).unwrap();
     let path = dir.arg("s.qvs");

@@ -78,7 +78,12 @@ pub fn lints(
         .flat_map(|t| t.fields.iter().cloned())
         .collect();
     let mut out = app_tables_in_access(&run.security, &app_fields, run.access_seen);
-    out.extend(lowercase_app_values(sec, &run.security, &run.app, app_engine));
+    out.extend(lowercase_app_values(
+        sec,
+        &run.security,
+        &run.app,
+        app_engine,
+    ));
     out.extend(star_misses_values(sec, &run.security, app_engine));
     out.extend(group_mode(sec, run, mode_valid));
     out.extend(system_fields_in_app(&run.app));
@@ -227,6 +232,24 @@ pub fn star_misses_values(
             .filter(|v| !listed.contains(v))
             .collect();
         if unlisted.is_empty() {
+            continue;
+        }
+        if r.star.is_empty() {
+            // R1 + R2: `*` stands for nothing here, so it selects nothing.
+            let d = Diagnostic::warning(
+                codes::SA_STAR_MISSES_VALUES,
+                format!(
+                    "`*` in `{}` stands for the values listed in that column, and it lists none: `*` selects nothing, so a USER granted only `*` is denied (strict exclusion) and an ADMIN is not reduced",
+                    r.name
+                ),
+            )
+            .with_help(format!(
+                "list the values in the `{}` column, or leave the cell blank for an ADMIN who sees everything",
+                r.name
+            ))
+            .with_rule("R1")
+            .with_rule("R2");
+            out.push(at(d, row_origin(t, row), "`*` here"));
             continue;
         }
         let d = Diagnostic::warning(
