@@ -416,7 +416,7 @@ pub static CATALOG: &[Lint] = &[
     lint!(
         codes::SA_APP_TABLE_IN_ACCESS,
         "QSA218",
-        "app-table-in-section-access",
+        "app-table-in-access",
         W,
         true,
         ["S2", "A2", "A3"],
