@@ -506,8 +506,9 @@ pub mod codes {
     /// directory groups and the variable has no effect. Info, at the SET/LET.
     pub const SA_GROUP_MODE_NO_EFFECT: &str = "QSA222";
     /// A1: an app field is named like a Section Access system field (ACCESS, USERID, USER.EMAIL, GROUP,
-    /// OMIT, NTNAME, NTDOMAINSID, NTSID, SERIAL, PASSWORD) while the script has Section Access. Qlik's
-    /// documentation forbids it; qsa never links a system field to app data [dec]. Warning, at the load.
+    /// OMIT, NTNAME, NTDOMAINSID, NTSID, SERIAL, PASSWORD) while the script has Section Access. Qlik
+    /// advises against it (research note §1.3, recalled); what the engine does is not documented, and qsa
+    /// never links a system field to app data [dec]. Warning, at the load.
     pub const SA_SYSTEM_FIELD_IN_APP: &str = "QSA223";
     /// `Star is` with a symbol is in force while app tables load (the application section) and the script
     /// has Section Access: Qlik recommends against it; in the app data the symbol then stands for every

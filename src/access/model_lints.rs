@@ -126,8 +126,7 @@ pub fn app_tables_in_access(
         let mut why = vec![];
         if !stray.is_empty() {
             why.push(format!(
-                "{} of its fields exist nowhere in the app ({})",
-                stray.len(),
+                "it has field(s) that exist nowhere in the app nor in another security table: {}",
                 name_values(&stray)
             ));
         }
@@ -140,7 +139,7 @@ pub fn app_tables_in_access(
         let mut d = Diagnostic::warning(
             codes::SA_APP_TABLE_IN_ACCESS,
             format!(
-                "table `{}` is loaded in Section Access but holds no Section Access system field (ACCESS, USERID, USER.EMAIL, GROUP, OMIT): it is part of the security model, hidden from the app, and its fields act as reduction fields; {}",
+                "table `{}` is loaded in Section Access but holds no Section Access system field (ACCESS, USERID, USER.EMAIL, GROUP, OMIT): it is part of the security model, hidden from the app, and its fields are reduction fields or links between security tables; {}",
                 t.name,
                 why.join("; ")
             ),
@@ -329,7 +328,7 @@ pub fn system_fields_in_app(app: &DataModel) -> Vec<Diagnostic> {
             let d = Diagnostic::warning(
                 codes::SA_SYSTEM_FIELD_IN_APP,
                 format!(
-                    "app table `{}` has a field named `{f}`, a Section Access system field: Qlik's documentation says system field names must not be used in the app data; what the engine does with it is not documented, and qsa does not reduce it [dec]",
+                    "app table `{}` has a field named `{f}`, the name of a Section Access system field: Qlik advises against system field names in the app data, what the engine does with such a field is not documented, and qsa does not reduce it [dec]",
                     t.name
                 ),
             )
