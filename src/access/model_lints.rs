@@ -448,3 +448,42 @@ pub fn star_refusals(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_values_are_capped() {
+        let v: Vec<String> = (0..10).map(|i| format!("V{i}")).collect();
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        assert_eq!(name_values(&v[..2]), "`V0`, `V1`");
+        let all = name_values(&v);
+        assert!(
+            all.starts_with("`V0`, `V1`") && all.ends_with("`V7` and 2 more"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn system_field_names_are_exact() {
+        let mut app = DataModel::default();
+        app.tables
+            .push(Table::new("T", vec!["UserId".into(), "GROUP".into()]));
+        app.tables
+            .push(Table::new("U", vec!["GROUP".into(), "USER.EMAIL".into()]));
+        let found: Vec<String> = system_fields_in_app(&app)
+            .into_iter()
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("`T` has a field named `GROUP`"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("`U` has a field named `USER.EMAIL`"),
+            "{found:?}"
+        );
+    }
+}
