@@ -487,6 +487,36 @@ pub mod codes {
     /// I6: GROUP rows exist but the target/mode gives no group names to compare (e.g. a GROUP value that
     /// matches no group in the directory): possibly a typo or a group name vs id mismatch.
     pub const SA_GROUP_UNKNOWN: &str = "QSA217";
+    // --- security model lints of issue 11 (QSA218–QSA224; `access::lints`)
+    /// S2, A2, A3: a table loaded while the script is in `Section Access` that holds no Section Access
+    /// system field and has a field that is neither an app field nor shared with another security table:
+    /// app data loaded into the security model (a forgotten `Section Application`). It is hidden from the
+    /// app, and its fields become reduction fields or security-model links. Warning, at the load.
+    pub const SA_APP_TABLE_IN_ACCESS: &str = "QSA218";
+    /// R2, S4: an app field that Section Access reduces holds values with lower-case letters that no
+    /// security row lists: Section Access values are upper case, so no row can select them and every
+    /// reduced user loses those rows. Warning, at the app load; names the field and a few values.
+    pub const SA_LOWERCASE_APP_VALUES: &str = "QSA219";
+    /// R1: `*` in a reduction field stands for the values listed in that column, not all data; the app
+    /// field holds values the column never lists, so users granted `*` do not see them. Warning, at the
+    /// first `*` row; names the values (capped).
+    pub const SA_STAR_MISSES_VALUES: &str = "QSA220";
+    /// S7, I6: GROUP is used on the cloud target while `QlikCloudGroupMode` is unset: GROUP is compared
+    /// with IdP groups only (mode 0), custom groups never match. Info, at the GROUP column's load.
+    pub const SA_GROUP_MODE_UNSET: &str = "QSA221";
+    /// S7, I6: `QlikCloudGroupMode` is set but the target is client-managed, where GROUP is the user's
+    /// directory groups and the variable has no effect. Info, at the SET/LET.
+    pub const SA_GROUP_MODE_NO_EFFECT: &str = "QSA222";
+    /// A1: an app field is named like a Section Access system field (ACCESS, USERID, USER.EMAIL, GROUP,
+    /// OMIT, NTNAME, NTDOMAINSID, NTSID, SERIAL, PASSWORD) while the script has Section Access. Qlik
+    /// advises against it (research note §1.3, recalled); what the engine does is not documented, and qsa
+    /// never links a system field to app data [dec]. Warning, at the load.
+    pub const SA_SYSTEM_FIELD_IN_APP: &str = "QSA223";
+    /// `Star is` with a symbol is in force while app tables load (the application section) and the script
+    /// has Section Access: Qlik recommends against it; in the app data the symbol then stands for every
+    /// value of its field. At the `Star is` statement: info, or a warning when app data holds the symbol.
+    /// When a reduction field or a key field of a reduced table holds it, qsa refuses instead (QSA215).
+    pub const SA_STAR_IN_APPLICATION: &str = "QSA224";
     // --- security rows and listed identities (QSA225–QSA230; issue 11 items 8, 15, 18, 21, 22)
     /// R2: identities listed in the security rows (USERID, USER.EMAIL) who are USER and whose allowed values
     /// of a reduction field all miss the data (or who have none): strict exclusion denies them. One finding

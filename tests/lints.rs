@@ -16,7 +16,7 @@ use serde_json::Value;
 const SCRIPT: &str = "Section Access;
 LOAD * INLINE [
 ACCESS, USERID, REGION
-ADMIN, ADMIN1, *
+ADMIN, ADMIN1,
 USER, , EU
 USER, U2, XX
 USER, U2, EU
@@ -260,4 +260,184 @@ fn the_refusal_form_of_no_section_access_is_never_silenced() {
     let (code, out, _) = qsa(&["check", "fixtures/lints/QSA216.qvs", "--allow", "QSA216"]);
     assert_eq!(code, 0);
     assert!(out.contains("no problems found"), "{out}");
+}
+
+/// The codes `check` reports for `script` (with `extra` arguments).
+fn codes_of(tag: &str, script: &str, extra: &[&str]) -> Vec<(String, String)> {
+    let dir = Scratch::new("lints", tag);
+    std::fs::write(dir.path("s.qvs"), script).unwrap();
+    let (code, out, err) = check(&dir, "s.qvs", extra);
+    assert!(code == 0 || code == 1, "{tag}: exit {code}\n{err}");
+    codes(&out)
+}
+
+fn fires(found: &[(String, String)], code: &str) -> Option<String> {
+    found
+        .iter()
+        .find(|(c, _)| c == code)
+        .map(|(_, s)| s.clone())
+}
+
+const APP: &str = "Section Application;
+Sales:
+LOAD * INLINE [
+REGION, AMOUNT
+EU, 10
+US, 20
+];
+";
+
+/// QSA218–QSA224 (issue 11 items 1, 4, 6, 11, 17, 19) stay quiet on sound variants of their fixtures.
+#[test]
+fn new_security_lints_quiet_on_sound_scripts() {
+    // QSA218: a bridge table in Section Access links to the security table (KEY) and to the app (REGION).
+    let bridge = format!(
+        "Section Access;
+LOAD * INLINE [
+ACCESS, USERID, KEY
+ADMIN, ADMIN1, K0
+USER, ANNA, K1
+];
+LOAD * INLINE [
+KEY, REGION
+K0, EU
+K0, US
+K1, EU
+];
+{APP}"
+    );
+    let found = codes_of("q218", &bridge, &[]);
+    assert_eq!(fires(&found, "QSA218"), None, "{found:?}");
+    // QSA219: lower-case values in a field Section Access does not reduce (NAME) are fine.
+    let upper = "Section Access;
+LOAD * INLINE [
+ACCESS, USERID, REGION
+ADMIN, ADMIN1,
+USER, ANNA, EU
+USER, BOB, US
+];
+Section Application;
+LOAD * INLINE [
+REGION, NAME
+EU, Europe
+US, United States
+];
+";
+    assert!(codes_of("q219", upper, &[]).is_empty());
+    // QSA220: `*` where the column lists every value of the data.
+    let star = format!(
+        "Section Access;
+LOAD * INLINE [
+ACCESS, USERID, REGION
+ADMIN, ADMIN1, *
+USER, ANNA, EU
+USER, BOB, US
+];
+{APP}"
+    );
+    assert!(codes_of("q220", &star, &[]).is_empty());
+    // …and fires when the column lists nothing but `*`: then `*` selects nothing (R1, R2).
+    let only_star = star
+        .replace("USER, ANNA, EU\n", "")
+        .replace("USER, BOB, US\n", "USER, BOB, *\n");
+    let found = codes_of("q220b", &only_star, &[]);
+    assert_eq!(
+        fires(&found, "QSA220").as_deref(),
+        Some("warning"),
+        "{found:?}"
+    );
+    // QSA221: the mode set (to 0, IdP groups on purpose), or GROUP holding only `*`.
+    let groups = |mode: &str, group: &str| {
+        format!(
+            "{mode}Section Access;
+LOAD * INLINE [
+ACCESS, USERID, GROUP, REGION
+ADMIN, ADMIN1, *,
+USER, *, {group}, EU
+];
+{APP}"
+        )
+    };
+    let set0 = groups("SET QlikCloudGroupMode = 0;\n", "FINANCE");
+    assert!(codes_of("q221a", &set0, &[]).is_empty());
+    assert!(codes_of("q221b", &groups("", "*"), &[]).is_empty());
+    assert_eq!(
+        fires(&codes_of("q221c", &groups("", "FINANCE"), &[]), "QSA221").as_deref(),
+        Some("info")
+    );
+    // QSA222: the variable set for the cloud target, or unset for client-managed.
+    assert_eq!(fires(&codes_of("q222a", &set0, &[]), "QSA222"), None);
+    let cm = groups("", "FINANCE").replace(
+        "ADMIN, ADMIN1, *,",
+        "ADMIN, ADMIN1, *,\nADMIN, INTERNAL\\SA_SCHEDULER, *,",
+    );
+    let found = codes_of("q222b", &cm, &["--target", "client-managed"]);
+    assert_eq!(fires(&found, "QSA222"), None, "{found:?}");
+    // QSA223: a field name differing in case is another field; without Section Access nothing is reserved.
+    let fields = |sa: bool, field: &str| {
+        let access = if sa {
+            "Section Access;\nLOAD * INLINE [\nACCESS, USERID\nADMIN, ADMIN1\n];\n"
+        } else {
+            ""
+        };
+        format!("{access}Section Application;\nLOAD * INLINE [\n{field}, X\nA, 1\n];\n")
+    };
+    assert!(codes_of("q223a", &fields(true, "UserId"), &[]).is_empty());
+    let found = codes_of("q223b", &fields(false, "USERID"), &[]);
+    assert_eq!(fires(&found, "QSA223"), None, "{found:?}");
+    assert_eq!(
+        fires(&codes_of("q223c", &fields(true, "GROUP"), &[]), "QSA223").as_deref(),
+        Some("warning")
+    );
+    // QSA224: a star symbol ended before the application section, or no Section Access at all.
+    let ended = format!(
+        "Section Access;
+Star is *;
+LOAD * INLINE [
+ACCESS, USERID, REGION
+ADMIN, ADMIN1,
+USER, ANNA, EU
+USER, BOB, *
+];
+Star is;
+{APP}"
+    );
+    let found = codes_of("q224a", &ended, &[]);
+    assert_eq!(fires(&found, "QSA224"), None, "{found:?}");
+    let no_sa = "Star is *;\nLOAD * INLINE [\nREGION\n*\nEU\n];\n";
+    let found = codes_of("q224b", no_sa, &[]);
+    assert_eq!(fires(&found, "QSA224"), None, "{found:?}");
+    // Qlik's own example: `Star is *;` above Section Access, no star value in the app data: info only.
+    let doc_example = format!(
+        "Star is *;\n{}",
+        ended
+            .replace("Section Access;\nStar is *;\n", "Section Access;\n")
+            .replace("Star is;\n", "")
+    );
+    assert!(doc_example.starts_with("Star is *;\nSection Access;\nLOAD"));
+    assert_eq!(
+        fires(&codes_of("q224c", &doc_example, &[]), "QSA224").as_deref(),
+        Some("info")
+    );
+    // A star value outside the reduction fields: warning.
+    // Set inside Section Access and never ended: still in force for the app data.
+    let other = ended.replace("Star is;\n", "").replace("US, 20", "US, *");
+    assert_eq!(
+        fires(&codes_of("q224d", &other, &[]), "QSA224").as_deref(),
+        Some("warning")
+    );
+    // The star value in REGION, the reduction field: undefined in Qlik, so qsa refuses (fail closed).
+    let reduced = ended.replace("Star is;\n", "").replace("US, 20", "*, 20");
+    let found = codes_of("q224e", &reduced, &[]);
+    assert_eq!(
+        fires(&found, "QSA215").as_deref(),
+        Some("error"),
+        "{found:?}"
+    );
+    let dir = Scratch::new("lints", "q224f");
+    std::fs::write(dir.path("s.qvs"), &reduced).unwrap();
+    let path = dir.arg("s.qvs");
+    let (code, _, err) = qsa(&["report", path.as_str()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("QSA215") && err.contains("Star is *"), "{err}");
 }

@@ -6,6 +6,7 @@
 
 pub mod directory;
 pub mod model;
+pub mod model_lints;
 pub mod row_lints;
 
 use crate::diag::{codes, Diagnostic};

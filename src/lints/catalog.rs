@@ -412,6 +412,70 @@ pub static CATALOG: &[Lint] = &[
         ["I6"],
         "A GROUP value that matches no group of the directory."
     ),
+    // --- security model lints of issue 11 (QSA218–QSA224)
+    lint!(
+        codes::SA_APP_TABLE_IN_ACCESS,
+        "QSA218",
+        "app-table-in-access",
+        W,
+        true,
+        ["S2", "A2", "A3"],
+        "App data loaded in Section Access: it becomes part of the security model."
+    ),
+    lint!(
+        codes::SA_LOWERCASE_APP_VALUES,
+        "QSA219",
+        "lowercase-app-values",
+        W,
+        true,
+        ["R2", "S4"],
+        "Lower-case values in an app field used for reduction: no row can select them."
+    ),
+    lint!(
+        codes::SA_STAR_MISSES_VALUES,
+        "QSA220",
+        "star-misses-values",
+        W,
+        true,
+        ["R1"],
+        "`*` in a reduction field, while the app holds values the column never lists."
+    ),
+    lint!(
+        codes::SA_GROUP_MODE_UNSET,
+        "QSA221",
+        "group-mode-unset",
+        I,
+        true,
+        ["S7", "I6"],
+        "GROUP used while `QlikCloudGroupMode` is unset: only IdP groups match."
+    ),
+    lint!(
+        codes::SA_GROUP_MODE_NO_EFFECT,
+        "QSA222",
+        "group-mode-no-effect",
+        I,
+        true,
+        ["S7", "I6"],
+        "`QlikCloudGroupMode` set for a client-managed target: it has no effect."
+    ),
+    lint!(
+        codes::SA_SYSTEM_FIELD_IN_APP,
+        "QSA223",
+        "system-field-in-app",
+        W,
+        true,
+        ["A1"],
+        "An app field named like a Section Access system field."
+    ),
+    lint!(
+        codes::SA_STAR_IN_APPLICATION,
+        "QSA224",
+        "star-is-in-application",
+        VARIES,
+        true,
+        ["R1"],
+        "`Star is` in force while the application section loads, with Section Access."
+    ),
     // --- security rows and listed identities (QSA225–QSA230)
     lint!(
         codes::SA_STRICT_EXCLUSION_DENIED,

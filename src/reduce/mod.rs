@@ -199,6 +199,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
     let mut diags: Vec<Diagnostic> = run.diagnostics.clone();
     let mut refuse = run.has_errors();
     let (mode, mode_set, mode_diag) = group_mode(&run.variables, target);
+    let mode_valid = mode_set && mode_diag.is_none();
     if let Some(d) = mode_diag {
         refuse |= d.is_error();
         diags.push(d);
@@ -252,6 +253,22 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             .filter_map(|r| app.field_id(&r.name))
             .flat_map(|f| app.fields[f].tables.iter().map(|&t| app.component_of(t)))
             .collect();
+        let reductions: BTreeSet<&str> = sec
+            .reductions
+            .iter()
+            .filter(|r| r.linked)
+            .map(|r| r.name.as_str())
+            .collect();
+        for d in crate::access::model_lints::star_refusals(
+            &run.star_in_app,
+            &run.app,
+            app,
+            &reduced_comps,
+            &reductions,
+        ) {
+            refuse = true;
+            diags.push(d);
+        }
         for (ti, t) in run.app.tables.iter().enumerate() {
             for inc in &t.incomplete {
                 if reduced_comps.contains(&app.component_of(ti)) {
@@ -300,6 +317,9 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         &security,
         &run.security,
         &app,
+    ));
+    diags.extend(crate::access::model_lints::lints(
+        &security, run, &app, mode_valid,
     ));
     let mut p = Prepared {
         run,
