@@ -7,6 +7,8 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/lint_fixture.rs"]
+mod lint_fixture;
 #[path = "common/scratch.rs"]
 mod scratch;
 
@@ -237,6 +239,26 @@ fn sarif_output_is_valid_against_the_official_schema() {
         .to_string();
     assert!(uri.starts_with("file:///"), "{uri}");
     assert!(uri.ends_with("/mon%20app%20%C3%A9.qvs"), "{uri}");
+
+    // Every lint fixture (with the extra arguments of its `// qsa-test:` first line).
+    let mut fixtures: Vec<_> = std::fs::read_dir(root().join("fixtures/lints"))
+        .expect("fixtures/lints lists")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".qvs"))
+        .collect();
+    fixtures.sort();
+    assert!(!fixtures.is_empty());
+    for name in fixtures {
+        let args = lint_fixture::check_args(&name);
+        let rel = args[1].clone();
+        let args: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+        let log = check(&rel, &args);
+        let code = name.split(['-', '.']).next().unwrap_or_default();
+        assert!(
+            results(&log).iter().any(|r| r["ruleId"] == code),
+            "{rel}: {code} is among the results"
+        );
+    }
 
     seen_levels.sort_unstable();
     seen_levels.dedup();
