@@ -10,6 +10,8 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/lint_fixture.rs"]
+mod lint_fixture;
 
 use binary::qsa_env;
 use qsa::lints::CATALOG;
@@ -53,19 +55,9 @@ fn each_fixture_fires_its_lint() {
     let names = fixtures();
     assert!(!names.is_empty());
     for name in names {
-        let rel = format!("fixtures/lints/{name}");
-        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&rel))
-            .expect("fixture reads");
         let stem = name.trim_end_matches(".qvs");
         let code = code_of(stem);
-        let mut args = vec!["check".to_string(), rel.clone()];
-        if let Some(extra) = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("// qsa-test:"))
-        {
-            args.extend(extra.split_whitespace().map(str::to_string));
-        }
+        let args = lint_fixture::check_args(&name);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (exit, out, err) = qsa_env(&args, &[("NO_COLOR", "1")]);
         assert!(

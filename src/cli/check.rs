@@ -25,6 +25,12 @@ pub fn run(args: CheckArgs) -> Exit {
         errln!("qsa: {}", e.message);
         return Exit::CouldNotRun;
     }
+    if let Some(url) = &args.docs_url {
+        if !is_absolute_url(url) {
+            errln!("qsa: --docs-url `{url}` is not an absolute URL (e.g. https://host/path/src/lints/docs)");
+            return Exit::CouldNotRun;
+        }
+    }
     if args.tenant.tenant.is_some() && (args.syntax_only || args.scripts.len() != 1) {
         errln!("qsa: --tenant checks one script, the app's, run in full (not with --syntax-only)");
         return Exit::CouldNotRun;
@@ -42,8 +48,22 @@ pub fn run(args: CheckArgs) -> Exit {
     let color = args.format == DiagFormat::Human
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    super::out(&render(&diags, &sources, args.format, color));
+    let docs_url = args.docs_url.as_deref();
+    super::out(&render(&diags, &sources, args.format, color, docs_url));
     exit_code(&diags, failing_warnings)
+}
+
+/// `scheme://…` with a scheme of RFC 3986 (a letter, then letters, digits, `+`, `-`, `.`) and no
+/// whitespace: what SARIF's `helpUri` (format `uri`) accepts.
+fn is_absolute_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 fn cli_settings(args: &CheckArgs) -> Settings {
@@ -238,6 +258,7 @@ pub fn render(
     sources: &SourceMap,
     format: DiagFormat,
     color: bool,
+    docs_url: Option<&str>,
 ) -> String {
     match format {
         DiagFormat::Human => {
@@ -258,7 +279,7 @@ pub fn render(
             s
         }
         DiagFormat::Json => render_json(diags, sources),
-        DiagFormat::Sarif => render_sarif(diags, sources),
+        DiagFormat::Sarif => render_sarif(diags, sources, docs_url),
         DiagFormat::Github => render_github(diags, sources),
     }
 }

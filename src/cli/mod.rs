@@ -160,6 +160,10 @@ pub struct CheckArgs {
     /// Stop after parsing
     #[arg(long)]
     pub syntax_only: bool,
+    /// With `--format sarif`: the absolute URL under which the lint docs (src/lints/docs/CODE.md) are
+    /// published; each rule's helpUri is URL/CODE.md (without it, rules carry their docs but no helpUri)
+    #[arg(long, value_name = "URL")]
+    pub docs_url: Option<String>,
     #[command(flatten)]
     pub lints: LintArgs,
     #[command(flatten)]

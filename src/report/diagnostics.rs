@@ -148,6 +148,7 @@ pub fn diagnostic_json(d: &Diagnostic, sources: &SourceMap) -> Value {
     labels.extend(d.secondary.iter().map(|s| label_json(s, sources, false)));
     json!({
         "code": d.code,
+        "name": crate::lints::catalog::by_code(d.code).map(|l| l.name),
         "severity": d.severity,
         "message": d.message,
         "file": loc.as_ref().map(|l| l.file.clone()),
@@ -169,59 +170,147 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
     s
 }
 
-/// SARIF 2.1.0 (one run, tool `qsa`), for code-scanning upload.
-pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// The body of a `## heading` section of a lint's documentation (up to the next `##`), trimmed.
+fn doc_section<'a>(doc: &'a str, heading: &str) -> Option<&'a str> {
+    let marker = format!("## {heading}\n");
+    let start = doc.find(&marker)? + marker.len();
+    let rest = &doc[start..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    let body = rest[..end].trim();
+    (!body.is_empty()).then_some(body)
+}
+
+/// A file name as a SARIF artifact URI: relative paths stay relative (GitHub resolves them against the
+/// repository root), absolute ones become `file:` URIs, and what a URI cannot hold is percent-encoded.
+fn artifact_uri(file: &str) -> String {
+    let path = file.replace('\\', "/");
+    let b = path.as_bytes();
+    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
+    let mut out = if drive {
+        "file:///".to_string()
+    } else if path.starts_with('/') {
+        "file://".to_string()
+    } else {
+        String::new()
+    };
+    for (i, c) in path.bytes().enumerate() {
+        let keep = c.is_ascii_alphanumeric()
+            || b"-._~/!$&'()*+,;=@".contains(&c)
+            || (c == b':' && drive && i == 1);
+        if keep {
+            out.push(char::from(c));
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
+}
+
+/// `tool.driver.rules[]` for one code: the catalogue's metadata (`crate::lints::catalog`). `docs_url`:
+/// the base under which `CODE.md` is published (`helpUri`); without it there is no `helpUri` (the
+/// documentation itself is in `help`).
+fn sarif_rule(code: &str, docs_url: Option<&str>) -> Value {
+    let Some(l) = crate::lints::catalog::by_code(code) else {
+        return json!({ "id": code });
+    };
+    let doc = l.doc.trim();
+    let finds = doc_section(doc, "What it finds").unwrap_or(l.summary);
+    let mut r = json!({
+        "id": l.code,
+        "name": l.name,
+        "shortDescription": { "text": l.summary },
+        "fullDescription": {
+            "text": finds.split_whitespace().collect::<Vec<_>>().join(" "),
+            "markdown": finds,
+        },
+        "help": { "text": doc, "markdown": doc },
+    });
+    if let Some(base) = docs_url {
+        r["helpUri"] = json!(format!("{}/{}.md", base.trim_end_matches('/'), l.code));
+    }
+    let mut properties = json!({ "tags": l.rules, "configurable": l.configurable });
+    match l.severity {
+        Some(s) => r["defaultConfiguration"] = json!({ "level": sarif_level(s) }),
+        // No default level: each result says its own.
+        None => properties["defaultSeverity"] = json!("varies"),
+    }
+    r["properties"] = properties;
+    r
+}
+
+fn sarif_location(l: &Label, sources: &SourceMap) -> Option<Value> {
+    locate(l, sources).map(|loc| {
+        json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": artifact_uri(&loc.file) },
+                "region": {
+                    "startLine": loc.line, "startColumn": loc.column,
+                    "endLine": loc.end_line, "endColumn": loc.end_column,
+                }
+            }
+        })
+    })
+}
+
+/// SARIF 2.1.0 (one run, tool `qsa`), for code-scanning upload: `tool.driver.rules` holds the catalogue's
+/// metadata of every code used, each result points at its rule (`ruleIndex`). Columns count Unicode code
+/// points (`columnKind`). `docs_url`: where the lint docs are published (`helpUri` = `BASE/CODE.md`).
+pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap, docs_url: Option<&str>) -> String {
     let mut codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
     codes.sort_unstable();
     codes.dedup();
-    let rules: Vec<Value> = codes.iter().map(|c| json!({ "id": c })).collect();
+    let rules: Vec<Value> = codes.iter().map(|c| sarif_rule(c, docs_url)).collect();
     let results: Vec<Value> = diags
         .iter()
         .map(|d| {
-            let level = match d.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "note",
-            };
             let mut text = d.message.clone();
             if let Some(h) = &d.help {
                 text = format!("{text}\nhelp: {h}");
             }
-            let mut r = json!({ "ruleId": d.code, "level": level, "message": { "text": text } });
-            if let Some(loc) = d.primary.as_ref().and_then(|p| locate(p, sources)) {
-                r["locations"] = json!([{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": loc.file.replace('\\', "/") },
-                        "region": {
-                            "startLine": loc.line, "startColumn": loc.column,
-                            "endLine": loc.end_line, "endColumn": loc.end_column,
-                        }
-                    }
-                }]);
+            let mut r = json!({
+                "ruleId": d.code,
+                "ruleIndex": codes.binary_search(&d.code).unwrap_or_default(),
+                "level": sarif_level(d.severity),
+                "message": { "text": text },
+            });
+            if let Some(loc) = d.primary.as_ref().and_then(|p| sarif_location(p, sources)) {
+                r["locations"] = json!([loc]);
             }
             let related: Vec<Value> = d
                 .secondary
                 .iter()
                 .filter_map(|s| {
-                    locate(s, sources).map(|loc| {
-                        json!({
-                            "physicalLocation": {
-                                "artifactLocation": { "uri": loc.file.replace('\\', "/") },
-                                "region": { "startLine": loc.line, "startColumn": loc.column }
-                            },
-                            "message": { "text": s.message }
-                        })
-                    })
+                    let mut loc = sarif_location(s, sources)?;
+                    if !s.message.is_empty() {
+                        loc["message"] = json!({ "text": s.message });
+                    }
+                    Some(loc)
+                })
+                .enumerate()
+                .map(|(i, mut loc)| {
+                    loc["id"] = json!(i);
+                    loc
                 })
                 .collect();
             if !related.is_empty() {
                 r["relatedLocations"] = Value::Array(related);
             }
+            if !d.rules.is_empty() {
+                r["properties"] = json!({ "rules": d.rules });
+            }
             r
         })
         .collect();
     let v = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": {
@@ -229,6 +318,7 @@ pub fn render_sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             } },
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }]
     });
@@ -253,7 +343,8 @@ fn gh_msg(s: &str) -> String {
         .replace('\n', "%0A")
 }
 
-/// GitHub Actions annotations: `::error file=…,line=…,col=…,title=QSA001::message`.
+/// GitHub Actions annotations: `::error file=…,line=…,col=…,title=QSA001 syntax-error::message`, escaped
+/// as GitHub's workflow commands require (`%`, CR, LF everywhere; also `:` and `,` in properties).
 pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags {
@@ -268,7 +359,11 @@ pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
             props.push(format!("line={}", loc.line));
             props.push(format!("col={}", loc.column));
         }
-        props.push(format!("title={}", gh_prop(d.code)));
+        let title = match crate::lints::catalog::by_code(d.code) {
+            Some(l) => format!("{} {}", d.code, l.name),
+            None => d.code.to_string(),
+        };
+        props.push(format!("title={}", gh_prop(&title)));
         let mut msg = d.message.clone();
         if let Some(h) = &d.help {
             msg = format!("{msg}\nhelp: {h}");
@@ -317,13 +412,82 @@ mod tests {
         assert_eq!(j["diagnostics"][0]["severity"], "error");
         let g = render_github(&d, &sm);
         assert!(g.starts_with("::error file=a.qvs,line=3,col=1,"), "{g}");
-        assert!(g.contains("title=QSA003::`END IF` without `IF`"), "{g}");
-        let s: Value = serde_json::from_str(&render_sarif(&d, &sm)).unwrap();
+        assert!(
+            g.contains("title=QSA003 unbalanced-block::`END IF` without `IF`"),
+            "{g}"
+        );
+        let s: Value = serde_json::from_str(&render_sarif(&d, &sm, None)).unwrap();
         assert_eq!(s["version"], "2.1.0");
         assert_eq!(
             s["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
             3
         );
+    }
+
+    /// GitHub's workflow commands: `%`, CR and LF escaped in the message; also `:` and `,` in properties
+    /// (file, title), else a `,` in a file name would end the property.
+    #[test]
+    fn github_escapes_per_workflow_commands() {
+        let mut sm = SourceMap::default();
+        let id = sm.add(SourceFile::new("dir:a,b%.qvs", None, "LOAD x;\n"));
+        let d = Diagnostic::warning(codes::SA_CROSS_PRODUCT, "100% of rows\r\nnext: a, b")
+            .at(id, Span::new(0, 4), "")
+            .with_help("fix: it");
+        let g = render_github(&[d], &sm);
+        assert_eq!(
+            g,
+            "::warning file=dir%3Aa%2Cb%25.qvs,line=1,col=1,title=QSA204 cross-product::\
+             100%25 of rows%0D%0Anext: a, b%0Ahelp: fix: it\n"
+        );
+        assert_eq!(g.lines().count(), 1);
+    }
+
+    #[test]
+    fn sarif_rules_carry_the_catalogue() {
+        let (mut d, sm) = sample();
+        d.push(Diagnostic::info(codes::SA_CROSS_PRODUCT, "x"));
+        d.push(Diagnostic::error(codes::UNBALANCED_BLOCK, "y"));
+        let s: Value =
+            serde_json::from_str(&render_sarif(&d, &sm, Some("https://h.example/docs/"))).unwrap();
+        let run = &s["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 2, "one rule per code used");
+        assert_eq!(rules[0]["id"], "QSA003");
+        assert_eq!(rules[1]["id"], "QSA204");
+        assert_eq!(rules[1]["name"], "cross-product");
+        assert_eq!(rules[1]["defaultConfiguration"]["level"], "warning");
+        assert_eq!(rules[1]["properties"]["tags"], json!(["R3"]));
+        assert_eq!(rules[1]["properties"]["configurable"], true);
+        assert_eq!(rules[1]["helpUri"], "https://h.example/docs/QSA204.md");
+        assert!(rules[1]["fullDescription"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("One identity (a USERID"));
+        assert!(rules[1]["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("## Fix"));
+        let idx: Vec<&Value> = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["ruleIndex"])
+            .collect();
+        assert_eq!(idx, [&json!(0), &json!(1), &json!(0)]);
+        assert_eq!(run["results"][1]["level"], "note", "the result's own level");
+        let none: Value = serde_json::from_str(&render_sarif(&d, &sm, None)).unwrap();
+        assert!(none["runs"][0]["tool"]["driver"]["rules"][1]
+            .get("helpUri")
+            .is_none());
+    }
+
+    #[test]
+    fn artifact_uris() {
+        assert_eq!(artifact_uri("fixtures/a b.qvs"), "fixtures/a%20b.qvs");
+        assert_eq!(artifact_uri("/tmp/x.qvs"), "file:///tmp/x.qvs");
+        assert_eq!(artifact_uri("C:\\s\\x.qvs"), "file:///C:/s/x.qvs");
+        assert_eq!(artifact_uri("a:b/%.qvs"), "a%3Ab/%25.qvs");
+        assert_eq!(artifact_uri("é.qvs"), "%C3%A9.qvs");
     }
 
     #[test]
