@@ -209,6 +209,18 @@ impl GroupCatalog {
             _ => None,
         }
     }
+    /// Add one group of a groups export (a missing `providerType` is `idp`); a later group with the same
+    /// id replaces an earlier one.
+    pub fn add(&mut self, id: Option<String>, name: String, provider_type: Option<&str>) {
+        let provider = provider_of(provider_type).unwrap_or(Provider::Idp);
+        self.by_name
+            .entry(name.clone())
+            .or_default()
+            .insert(provider);
+        if let Some(id) = id {
+            self.by_id.insert(id, Group { name, provider });
+        }
+    }
     /// All group names of the catalog, upper-cased (to flag GROUP values that match no group).
     pub fn upper_names(&self) -> BTreeSet<String> {
         self.by_name.keys().map(|n| n.to_uppercase()).collect()
@@ -437,7 +449,7 @@ pub fn load_users_file(
     if is_csv {
         return load_users_csv(src, &text, dir, diags);
     }
-    let what = format!("directory file `{}`", path.display());
+    let what = users_file_what(path);
     let before = diags.len();
     // The common shape (`qlik user ls --json`: one array of users) is read straight into users, without
     // a JSON tree first (100k users); anything else, or any error, takes the general path below, which
@@ -495,6 +507,52 @@ pub fn load_users_file(
     !diags[before..].iter().any(|d| d.is_error())
 }
 
+/// How diagnostics name a users file (`what` of [`parse_status`]).
+pub fn users_file_what(path: &Path) -> String {
+    format!("directory file `{}`", path.display())
+}
+
+/// A users file's `status` (missing or blank: active), with the warning for an unknown one (`what` names
+/// the file, [`users_file_what`]).
+pub fn parse_status(
+    raw: Option<&str>,
+    subject: &str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Status {
+    let status = Status::parse(raw.unwrap_or(""));
+    if let Status::Other(s) = &status {
+        diags.push(Diagnostic::warning(
+            codes::DIRECTORY_UNKNOWN_STATUS,
+            format!(
+                "{what}: user `{subject}` has unknown status `{s}`; reported as DENIED (status)"
+            ),
+        ));
+    }
+    status
+}
+
+/// Append a group reference of a users file to `groups` (unless there already, or its name is empty):
+/// its provider is its `providerType`, else the groups export's for its id or name, else IdP.
+pub fn add_group_ref(
+    groups: &mut Vec<Group>,
+    id: Option<&str>,
+    name: String,
+    provider_type: Option<&str>,
+    catalog: &GroupCatalog,
+) {
+    if name.is_empty() {
+        return;
+    }
+    let provider = provider_of(provider_type)
+        .or_else(|| catalog.classify(id, &name))
+        .unwrap_or(Provider::Idp);
+    let g = Group { name, provider };
+    if !groups.contains(&g) {
+        groups.push(g);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn user_from_raw(
     raw: RawUser,
@@ -526,15 +584,7 @@ fn user_from_raw(
         );
         return None;
     };
-    let status = Status::parse(raw.status.as_deref().unwrap_or(""));
-    if let Status::Other(s) = &status {
-        diags.push(Diagnostic::warning(
-            codes::DIRECTORY_UNKNOWN_STATUS,
-            format!(
-                "{what}: user `{subject}` has unknown status `{s}`; reported as DENIED (status)"
-            ),
-        ));
-    }
+    let status = parse_status(raw.status.as_deref(), &subject, what, diags);
     let mut groups = Vec::new();
     for g in raw.idp_groups.unwrap_or_default() {
         groups.push(Group {
@@ -558,16 +608,7 @@ fn user_from_raw(
             RawGroupItem::Name(n) => (None, n, None),
             RawGroupItem::Ref(r) => (r.id, r.name.unwrap_or_default(), r.provider_type),
         };
-        if name.is_empty() {
-            continue;
-        }
-        let provider = provider_of(pt.as_deref())
-            .or_else(|| catalog.classify(id.as_deref(), &name))
-            .unwrap_or(Provider::Idp);
-        let g = Group { name, provider };
-        if !groups.contains(&g) {
-            groups.push(g);
-        }
+        add_group_ref(&mut groups, id.as_deref(), name, pt.as_deref(), catalog);
     }
     let key = raw
         .id
@@ -733,21 +774,7 @@ pub fn load_groups_file(
             }
         };
         for g in groups {
-            let provider = provider_of(g.provider_type.as_deref()).unwrap_or(Provider::Idp);
-            catalog
-                .by_name
-                .entry(g.name.clone())
-                .or_default()
-                .insert(provider);
-            if let Some(id) = g.id {
-                catalog.by_id.insert(
-                    id,
-                    Group {
-                        name: g.name,
-                        provider,
-                    },
-                );
-            }
+            catalog.add(g.id, g.name, g.provider_type.as_deref());
         }
     }
     true

@@ -174,6 +174,7 @@ pub fn run(args: ReportArgs) -> Exit {
             Ok(x) => x,
             Err(e) => return e,
         };
+    let tenant_started = started.elapsed();
     let mut tenant = match &args.tenant.tenant {
         None => None,
         Some(d) => match super::tenant::load(&args.tenant, d, &mut run.sources) {
@@ -182,6 +183,8 @@ pub fn run(args: ReportArgs) -> Exit {
         },
     };
     let loaded = started.elapsed();
+    // The tenant stage's own time (`--stats`): reading and evaluating the exports, then the T15 join.
+    let mut tenant_time = loaded - tenant_started;
     let target: Target = args.run.target.into();
     let mut prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
@@ -208,9 +211,12 @@ pub fn run(args: ReportArgs) -> Exit {
     if !args.directory.directory.is_empty() || tenant.is_some() {
         diags.extend(prepared.unknown_groups(&users_in, &catalog.upper_names()));
     }
+    let joining = std::time::Instant::now();
+    let mut tenant_steps = vec![];
     let tenant = match tenant {
         None => None,
         Some(t) => {
+            tenant_steps = t.timings;
             diags.extend(t.diagnostics);
             let keys: Vec<&str> = users_in.iter().map(|u| u.key.as_str()).collect();
             match reduce::tenant::join(&mut results, &keys, t.tenant_users) {
@@ -222,6 +228,10 @@ pub fn run(args: ReportArgs) -> Exit {
             }
         }
     };
+    if !tenant_steps.is_empty() {
+        tenant_steps.push(("join", joining.elapsed()));
+        tenant_time += joining.elapsed();
+    }
     let tenant_view = tenant
         .as_ref()
         .map(|(summary, per_user)| users::TenantView {
@@ -264,16 +274,25 @@ pub fn run(args: ReportArgs) -> Exit {
             reduce::EnginePath::Factorized { classes } => format!("factorized ({classes} classes)"),
         };
         let s = |d: std::time::Duration| format!("{:.2}s", d.as_secs_f64());
+        // The tenant stage runs between loading and output; its time is not counted in the others.
+        let tenant_in_output = tenant_time.saturating_sub(loaded - tenant_started);
         errln!(
             "qsa: {} users, {} profiles, {} distinct selections; engine: {path}; run script + directory {}, prepare {}, evaluate {}, output {}",
             st.users,
             st.profiles,
             st.selections,
-            s(loaded),
+            s(tenant_started),
             s(prepared_at - loaded),
             s(evaluated - prepared_at),
-            s(started.elapsed() - evaluated)
+            s((started.elapsed() - evaluated).saturating_sub(tenant_in_output))
         );
+        if !tenant_steps.is_empty() {
+            let steps: Vec<String> = tenant_steps
+                .iter()
+                .map(|(name, d)| format!("{name} {}", s(*d)))
+                .collect();
+            errln!("qsa: tenant {} ({})", s(tenant_time), steps.join(", "));
+        }
         let mut last = std::time::Duration::ZERO;
         let phases: Vec<String> = st
             .phases
@@ -292,6 +311,7 @@ pub fn run(args: ReportArgs) -> Exit {
     std::mem::forget(prepared);
     std::mem::forget(run);
     std::mem::forget(dir);
+    std::mem::forget(tenant);
     Exit::Ok
 }
 

@@ -55,6 +55,15 @@ pub struct User {
     pub assigned_roles: Vec<RoleRef>,
     #[serde(default, rename = "assignedGroups")]
     pub assigned_groups: Vec<GroupRef>,
+    /// Whether the user has a field of the other users-file shapes (`groups`, `idp_groups`,
+    /// `custom_groups`): the tenant rules ignore them, `access::directory` reads them as Section Access
+    /// groups (see [`Exports::directory_shaped`]).
+    #[serde(default, rename = "groups")]
+    pub legacy_groups: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub idp_groups: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub custom_groups: Option<serde::de::IgnoredAny>,
 }
 
 /// Where a group comes from (TM §2.2; a missing `providerType` is `idp`, TM §1.3).
@@ -261,6 +270,9 @@ pub struct Exports {
     pub oauth_client: Option<OAuthClient>,
     /// Warnings from reading (a user id listed twice: the first is kept, TM §5 rule 5).
     pub warnings: Vec<Diagnostic>,
+    /// `users.json` and `groups.json` hold only bare arrays and `{data}` pages (no `users`/`groups` key),
+    /// no user id twice: the documents `access::directory` reads as these same items.
+    pub directory_shaped: bool,
 }
 
 const USERS: (&str, &str) = ("users.json", "qlik user ls --limit 100000");
@@ -338,13 +350,34 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 }
 
 /// Parse the documents of `text` (one, or several concatenated), each a bare array, a `{data, …}` page,
-/// or (when `single` is allowed) one object, into items of `T`.
+/// or one object, into items of `T`.
 fn parse_items<T: DeserializeOwned>(
     src: SourceId,
     text: &str,
     file: &str,
     command: &str,
 ) -> Result<Vec<T>, Box<Diagnostic>> {
+    parse_items_shaped(src, text, file, command, "").map(|(items, _)| items)
+}
+
+/// [`parse_items`], and whether every document was a bare array or a `{data}` page without a `named`
+/// key (the shapes `access::directory` reads the same way).
+fn parse_items_shaped<T: DeserializeOwned>(
+    src: SourceId,
+    text: &str,
+    file: &str,
+    command: &str,
+    named: &str,
+) -> Result<(Vec<T>, bool), Box<Diagnostic>> {
+    // The common shape (`qlik … ls`: one bare array) straight into items, without a JSON tree first
+    // (users.json of 100k users). Anything else, or any error, takes the general path, which locates
+    // errors.
+    if text.trim_start().starts_with('[') {
+        if let Ok(items) = serde_json::from_str::<Vec<T>>(text) {
+            return Ok((items, true));
+        }
+    }
+    let mut plain = true;
     let mut out = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
     loop {
@@ -360,6 +393,11 @@ fn parse_items<T: DeserializeOwned>(
             let at = offset_of(text, e.line(), e.column());
             located(src, text, at, file, command, format!("not valid JSON: {e}"))
         })?;
+        plain &= match &doc {
+            serde_json::Value::Array(_) => true,
+            serde_json::Value::Object(m) => m.contains_key("data") && !m.contains_key(named),
+            _ => false,
+        };
         let list = match doc {
             serde_json::Value::Array(a) => a,
             serde_json::Value::Object(mut m) if m.contains_key("data") => match m.remove("data") {
@@ -397,7 +435,7 @@ fn parse_items<T: DeserializeOwned>(
             }
         }
     }
-    Ok(out)
+    Ok((out, plain))
 }
 
 /// Where in one document (`doc`, its text) the typed parse of its items fails: serde_json values carry no
@@ -422,11 +460,21 @@ fn item_error_offset<T: DeserializeOwned>(doc: &str) -> usize {
 /// A required list file of the tenant folder.
 fn required<T: DeserializeOwned>(
     dir: &Path,
-    (file, command): (&str, &str),
+    file: (&str, &str),
     sources: &mut SourceMap,
 ) -> Result<Vec<T>, Box<Diagnostic>> {
+    required_shaped(dir, file, sources, "").map(|(items, _)| items)
+}
+
+/// [`required`], with [`parse_items_shaped`]'s answer.
+fn required_shaped<T: DeserializeOwned>(
+    dir: &Path,
+    (file, command): (&str, &str),
+    sources: &mut SourceMap,
+    named: &str,
+) -> Result<(Vec<T>, bool), Box<Diagnostic>> {
     match read_text(&dir.join(file), file, command, sources)? {
-        Some((src, text)) => parse_items(src, &text, file, command),
+        Some((src, text)) => parse_items_shaped(src, &text, file, command, named),
         None => Err(missing(file, command, "is missing")),
     }
 }
@@ -503,7 +551,7 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
     }
     let mut warnings = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    let mut users = required::<User>(dir, USERS, sources)?;
+    let (mut users, users_plain) = required_shaped::<User>(dir, USERS, sources, "users")?;
     users.retain(|u| {
         let first = seen.insert(u.id.clone());
         if !first {
@@ -514,7 +562,8 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         }
         first
     });
-    let groups = required::<Group>(dir, GROUPS, sources)?;
+    let directory_shaped = users_plain && warnings.is_empty();
+    let (groups, groups_plain) = required_shaped::<Group>(dir, GROUPS, sources, "groups")?;
     let system_groups = match read_text(
         &dir.join(SYSTEM_GROUPS.0),
         SYSTEM_GROUPS.0,
@@ -578,6 +627,7 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         items,
         oauth_client,
         warnings,
+        directory_shaped: directory_shaped && groups_plain,
     })
 }
 

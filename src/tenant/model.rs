@@ -190,6 +190,10 @@ pub struct Tenant<'a> {
     shares: FxHashMap<&'a str, Vec<&'a Share>>,
     /// Subjects by user id (to name owners in `Open::why_not`).
     subjects: FxHashMap<&'a str, &'a str>,
+    /// [`Tenant::entitlement_lines`] of every group of the exports but Everyone (as `group NAME`), and of
+    /// Everyone (as `everyone`): computed once, not once per member.
+    group_lines: FxHashMap<&'a str, Vec<String>>,
+    everyone_lines: Vec<String>,
 }
 
 fn not_evaluable(msg: String) -> Diagnostic {
@@ -265,7 +269,7 @@ impl<'a> Tenant<'a> {
             .rev()
             .map(|u| (u.id.as_str(), u.subject.as_str()))
             .collect();
-        Ok(Tenant {
+        let mut t = Tenant {
             ex,
             subjects,
             roles_by_id,
@@ -277,7 +281,19 @@ impl<'a> Tenant<'a> {
             owned,
             assignments,
             shares,
-        })
+            group_lines: FxHashMap::default(),
+            everyone_lines: Vec::new(),
+        };
+        let group_lines = t
+            .groups
+            .iter()
+            .filter(|(id, _)| **id != EVERYONE_ID)
+            .map(|(&id, g)| (id, t.entitlement_lines(id, &Grantee::Group(&g.name))))
+            .filter(|(_, lines)| !lines.is_empty())
+            .collect();
+        t.group_lines = group_lines;
+        t.everyone_lines = t.entitlement_lines(EVERYONE_ID, &Grantee::Everyone);
+        Ok(t)
     }
 
     /// `--app X` and its space (tenant.md §1). Errors: no or several apps; a space spaces.json lacks; a
@@ -412,7 +428,12 @@ impl<'a> Tenant<'a> {
         }
     }
 
-    fn role(&self, r: &RoleRef, holder: &str) -> Result<&'a Role, Box<Diagnostic>> {
+    /// The role `r` refers to; `holder` names who holds it, for the error.
+    fn role(
+        &self,
+        r: &RoleRef,
+        holder: impl FnOnce() -> String,
+    ) -> Result<&'a Role, Box<Diagnostic>> {
         self.roles_by_id
             .get(r.id.as_str())
             .or_else(|| self.roles_by_name.get(r.name.as_str()))
@@ -420,8 +441,10 @@ impl<'a> Tenant<'a> {
             .ok_or_else(|| {
                 Box::new(
                     not_evaluable(format!(
-                        "role `{}` (id {}) held by {holder} is not in roles.json (T4)",
-                        r.name, r.id
+                        "role `{}` (id {}) held by {} is not in roles.json (T4)",
+                        r.name,
+                        r.id,
+                        holder()
                     ))
                     .with_rule("T4"),
                 )
@@ -465,10 +488,21 @@ impl<'a> Tenant<'a> {
         app: &App,
         warnings: &mut Vec<Diagnostic>,
     ) -> Result<Vec<UserTenant>, Box<Diagnostic>> {
-        let mut out = Vec::with_capacity(self.ex.users.len());
+        use rayon::prelude::*;
+        // Users are independent: evaluated on all cores, in order; the first error in users.json's order
+        // is the one returned.
+        let evaluated: Vec<Result<UserTenant, Box<Diagnostic>>> = self
+            .ex
+            .users
+            .par_iter()
+            .map(|u| self.evaluate(app, u))
+            .collect();
+        let mut out = Vec::with_capacity(evaluated.len());
+        for r in evaluated {
+            out.push(r?);
+        }
         let mut disabled: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for u in &self.ex.users {
-            out.push(self.evaluate(app, u)?);
             for g in self.held_groups(u).into_iter().filter(|g| g.disabled) {
                 disabled
                     .entry(g.name)
@@ -498,7 +532,6 @@ impl<'a> Tenant<'a> {
 
     /// T1–T18 for one user and the app.
     pub fn evaluate(&self, app: &App, user: &'a User) -> Result<UserTenant, Box<Diagnostic>> {
-        let holder = format!("user `{}`", user.subject);
         let mut rules: BTreeSet<&'static str> = BTreeSet::new();
         let groups = self.held_groups(user);
 
@@ -511,7 +544,10 @@ impl<'a> Tenant<'a> {
                 .insert(via);
         };
         for r in &user.assigned_roles {
-            add(self.role(r, &holder)?, "direct".into());
+            add(
+                self.role(r, || format!("user `{}`", user.subject))?,
+                "direct".into(),
+            );
         }
         for g in &groups {
             if g.disabled {
@@ -522,14 +558,14 @@ impl<'a> Tenant<'a> {
             }
             for r in g.roles {
                 add(
-                    self.role(r, &format!("group `{}`", g.name))?,
+                    self.role(r, || format!("group `{}`", g.name))?,
                     format!("group {}", g.name),
                 );
             }
         }
         if !self.everyone.is_disabled() {
             for r in &self.everyone.assigned_roles {
-                add(self.role(r, "Everyone")?, "everyone".into());
+                add(self.role(r, || "Everyone".into())?, "everyone".into());
             }
         }
         add(self.user_default, "default".into());
@@ -796,26 +832,15 @@ impl<'a> Tenant<'a> {
             because.insert(format!("owner of space {}", s.name));
         }
         for (id, grantee) in &grantees {
-            for a in self.assignments.get(id).into_iter().flatten() {
-                if !matches!(a.kind.as_str(), "user" | "group") {
-                    continue;
-                }
-                let space = self
-                    .spaces
-                    .get(a.space_id.as_str())
-                    .map_or(a.space_id.as_str(), |s| s.name.as_str());
-                for r in a.roles.iter().filter(|r| *r != "basicconsumer") {
-                    because.insert(format!("{r} in space {space} via {}", grantee.via()));
-                }
-            }
-            for s in self.shares.get(id).into_iter().flatten() {
-                if s.disabled || !matches!(s.kind.as_str(), "user" | "group") {
-                    continue;
-                }
-                let what = s.resource_name.as_deref().unwrap_or(s.resource_id.as_str());
-                for r in s.roles.iter().filter(|r| *r != "basicconsumer") {
-                    because.insert(format!("share {r} of {what} via {}", grantee.via()));
-                }
+            let cached = match grantee {
+                Grantee::Everyone => Some(&self.everyone_lines),
+                // Cached under the group's name of groups.json, the name `held_groups` gives it.
+                Grantee::Group(_) => self.group_lines.get(id),
+                Grantee::User => None,
+            };
+            match cached {
+                Some(lines) => because.extend(lines.iter().cloned()),
+                None => because.extend(self.entitlement_lines(id, grantee)),
             }
         }
 
@@ -880,6 +905,34 @@ impl<'a> Tenant<'a> {
             rules: sorted_rules(rules),
             denied_reason,
         })
+    }
+
+    /// T18 triggers of the space roles (all spaces) and enabled shares held by `grantee` (id `id`): each
+    /// role but `basicconsumer`.
+    fn entitlement_lines(&self, id: &str, grantee: &Grantee) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in self.assignments.get(id).into_iter().flatten() {
+            if !matches!(a.kind.as_str(), "user" | "group") {
+                continue;
+            }
+            let space = self
+                .spaces
+                .get(a.space_id.as_str())
+                .map_or(a.space_id.as_str(), |s| s.name.as_str());
+            for r in a.roles.iter().filter(|r| *r != "basicconsumer") {
+                out.push(format!("{r} in space {space} via {}", grantee.via()));
+            }
+        }
+        for s in self.shares.get(id).into_iter().flatten() {
+            if s.disabled || !matches!(s.kind.as_str(), "user" | "group") {
+                continue;
+            }
+            let what = s.resource_name.as_deref().unwrap_or(s.resource_id.as_str());
+            for r in s.roles.iter().filter(|r| *r != "basicconsumer") {
+                out.push(format!("share {r} of {what} via {}", grantee.via()));
+            }
+        }
+        out
     }
 
     /// Whether a share is of the app (by its `resourceId`, or the item id).

@@ -1,0 +1,69 @@
+//! The Section Access identity of the tenant's users (subject, e-mail, groups with their provider,
+//! status), derived from the exports already read, instead of reading `users.json` and `groups.json` a
+//! second time with [`crate::access::directory`]. The result is exactly what
+//! `access::directory::load(&[users.json], &[groups.json])` gives: the same users, groups, catalog and
+//! diagnostics. Where the exports hold something that reader reads otherwise (another document shape,
+//! the `groups`/`idp_groups`/`custom_groups` fields, a blank id, subject or name, a user id twice), this
+//! answers `None` and the caller reads the files with `access::directory`.
+
+use super::exports::Exports;
+use crate::access::directory::{self, GroupCatalog, User};
+use crate::diag::Diagnostic;
+use std::path::Path;
+
+/// The users of `ex` as `access::directory` reads `users_path` (with `groups.json` as the groups export),
+/// with its diagnostics; `None` when only that reader can say (see the module documentation).
+pub fn directory_users(
+    ex: &Exports,
+    users_path: &Path,
+) -> Option<(Vec<User>, GroupCatalog, Vec<Diagnostic>)> {
+    if !ex.directory_shaped
+        || ex
+            .groups
+            .iter()
+            .any(|g| g.id.is_empty() || g.name.is_empty())
+    {
+        return None;
+    }
+    let mut catalog = GroupCatalog::default();
+    for g in &ex.groups {
+        catalog.add(
+            Some(g.id.clone()),
+            g.name.clone(),
+            g.provider_type.as_deref(),
+        );
+    }
+    let what = directory::users_file_what(users_path);
+    let mut diags = Vec::new();
+    let mut users = Vec::with_capacity(ex.users.len());
+    for u in &ex.users {
+        let other_shape =
+            u.legacy_groups.is_some() || u.idp_groups.is_some() || u.custom_groups.is_some();
+        if other_shape || u.id.is_empty() || u.subject.trim().is_empty() || u.name.is_empty() {
+            return None;
+        }
+        let status = directory::parse_status(u.status.as_deref(), &u.subject, &what, &mut diags);
+        let mut groups = Vec::with_capacity(u.assigned_groups.len());
+        for g in &u.assigned_groups {
+            if g.id.is_empty() {
+                return None;
+            }
+            directory::add_group_ref(
+                &mut groups,
+                Some(&g.id),
+                g.name.clone(),
+                g.provider_type.as_deref(),
+                &catalog,
+            );
+        }
+        users.push(User {
+            key: u.id.clone(),
+            subject: Some(u.subject.clone()),
+            email: u.email.clone().filter(|e| !e.trim().is_empty()),
+            name: Some(u.name.clone()),
+            status,
+            groups,
+        });
+    }
+    Some((users, catalog, diags))
+}
