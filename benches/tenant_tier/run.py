@@ -202,6 +202,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=1200, help="seconds per process (default 1200)")
     ap.add_argument("--max-rss-gib", type=float, default=16, help="kill a process above this resident set")
     ap.add_argument("--no-check", action="store_true", help="skip the correctness checks")
+    ap.add_argument("--check-only", action="store_true",
+                    help="no runs: check the outputs of the last run (e.g. after timing under /work/quiet.sh "
+                         "with --no-check)")
     ap.add_argument("--bench", action="store_true", help=argparse.SUPPRESS)  # what `cargo bench` appends
     a = ap.parse_args()
     qsa = a.qsa or default_qsa()
@@ -233,6 +236,12 @@ def main():
         }
         runs_dir = os.path.join(d, "runs")
         os.makedirs(runs_dir, exist_ok=True)
+        if a.check_only:
+            lines, ok = check(gen, {k: {"stdout": os.path.join(runs_dir, f"{k}.json")} for k in ("a", "b")})
+            for line in lines:
+                print(f"[{size}] {line}")
+            failed |= not ok
+            continue
         best, digests = {}, {}
         for rnd in range(a.repeat + 1):
             # Round 0 warms the page cache (its times are not counted); its (b) output is kept for the
@@ -273,8 +282,11 @@ def main():
                "walls": {k: best[k]["wall"] for k in best}, "rss": {k: best[k]["rss"] for k in best},
                "stats": {k: best[k]["stats"] for k in best}, "phase_ratio": phase_ratio, "process_ratio": proc_ratio}
         if phase_ratio >= 1 or proc_ratio >= 1:
-            print(f"[{size}] FAIL: the tenant stage adds as much as Section Access or more")
-            failed = True
+            if size == "full":
+                print(f"[{size}] FAIL: the tenant stage adds as much as Section Access or more")
+                failed = True
+            else:
+                print(f"[{size}] (ratios of a {size} tenant are noise: the criterion is for `full`)")
         deterministic = len(digests) == 1
         print(f"[{size}] (b) output identical across {a.repeat + 1} runs: {'yes' if deterministic else 'NO'}")
         failed |= not deterministic

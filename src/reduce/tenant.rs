@@ -17,10 +17,13 @@ pub fn join(
     keys: &[&str],
     tenant_users: Vec<UserTenant>,
 ) -> Result<Vec<Option<UserTenant>>, String> {
-    let mut by_id: FxHashMap<String, UserTenant> = tenant_users
-        .into_iter()
-        .map(|t| (t.qlik_id.clone(), t))
-        .collect();
+    // Users by id, as indices into `slots`: each (large) user object moves once, into the result.
+    let mut by_id: FxHashMap<String, usize> =
+        FxHashMap::with_capacity_and_hasher(tenant_users.len(), Default::default());
+    for (i, t) in tenant_users.iter().enumerate() {
+        by_id.insert(t.qlik_id.clone(), i);
+    }
+    let mut slots: Vec<Option<UserTenant>> = tenant_users.into_iter().map(Some).collect();
     // Denied users share one empty reduction and one zero-row table map (the JSON writer prints each
     // distinct map once).
     let empty: Arc<BTreeMap<String, Option<Vec<String>>>> = Arc::default();
@@ -35,7 +38,7 @@ pub fn join(
     }
     for (r, key) in results.iter_mut().zip(keys) {
         // A key seen twice finds nothing the second time: refused too.
-        let Some(mut t) = by_id.remove(*key) else {
+        let Some(mut t) = by_id.remove(*key).and_then(|i| slots[i].take()) else {
             return Err(r.id.clone());
         };
         t.section_access = Some(r.access.as_str().to_string());

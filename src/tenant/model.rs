@@ -502,7 +502,16 @@ impl<'a> Tenant<'a> {
             out.push(r?);
         }
         let mut disabled: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for u in &self.ex.users {
+        let any_disabled = |u: &User| {
+            u.assigned_groups.iter().any(|g| {
+                g.id != EVERYONE_ID
+                    && self
+                        .groups
+                        .get(g.id.as_str())
+                        .is_some_and(|g| g.is_disabled())
+            })
+        };
+        for u in self.ex.users.iter().filter(|u| any_disabled(u)) {
             for g in self.held_groups(u).into_iter().filter(|g| g.disabled) {
                 disabled
                     .entry(g.name)
@@ -522,12 +531,16 @@ impl<'a> Tenant<'a> {
                 .with_rule("T6"),
             );
         }
-        out.sort_by(|a, b| {
+        // Sorted through their indices: each (large) user object moves once.
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&out[a], &out[b]);
             a.subject
                 .cmp(&b.subject)
                 .then_with(|| a.qlik_id.cmp(&b.qlik_id))
         });
-        Ok(out)
+        let mut slots: Vec<Option<UserTenant>> = out.into_iter().map(Some).collect();
+        Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
     }
 
     /// T1–T18 for one user and the app.
@@ -816,7 +829,10 @@ impl<'a> Tenant<'a> {
         };
 
         // T18: Full User triggers.
-        let mut because: BTreeSet<String> = BTreeSet::new();
+        // Lines made for this user, and lines shared by every member of a group (or everyone), borrowed:
+        // sorted and deduplicated together, then copied once.
+        let mut own_lines: Vec<String> = Vec::new();
+        let mut shared_lines: Vec<&[String]> = Vec::new();
         for (name, (_, via)) in &held {
             if matches!(
                 *name,
@@ -825,11 +841,11 @@ impl<'a> Tenant<'a> {
                 continue;
             }
             for v in via {
-                because.insert(format!("{name} via {v}"));
+                own_lines.push(format!("{name} via {v}"));
             }
         }
         for s in self.owned.get(user.id.as_str()).into_iter().flatten() {
-            because.insert(format!("owner of space {}", s.name));
+            own_lines.push(format!("owner of space {}", s.name));
         }
         for (id, grantee) in &grantees {
             let cached = match grantee {
@@ -839,10 +855,17 @@ impl<'a> Tenant<'a> {
                 Grantee::User => None,
             };
             match cached {
-                Some(lines) => because.extend(lines.iter().cloned()),
-                None => because.extend(self.entitlement_lines(id, grantee)),
+                Some(lines) => shared_lines.push(lines),
+                None => own_lines.extend(self.entitlement_lines(id, grantee)),
             }
         }
+        let mut because: Vec<&str> = own_lines
+            .iter()
+            .chain(shared_lines.iter().flat_map(|l| l.iter()))
+            .map(String::as_str)
+            .collect();
+        because.sort_unstable();
+        because.dedup();
 
         // T8, T9: under an OAuth client.
         let oauth = self.ex.oauth_client.as_ref().map(|client| {
@@ -897,7 +920,7 @@ impl<'a> Tenant<'a> {
             export,
             entitlement: Entitlement {
                 full: !because.is_empty(),
-                because: because.into_iter().collect(),
+                because: because.into_iter().map(str::to_string).collect(),
             },
             section_access: None,
             oauth,
