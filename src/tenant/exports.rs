@@ -352,7 +352,7 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 /// Parse the documents of `text` (one, or several concatenated), each a bare array, a `{data, …}` page,
 /// or one object, into items of `T`.
-fn parse_items<T: DeserializeOwned>(
+fn parse_items<T: DeserializeOwned + Send>(
     src: SourceId,
     text: &str,
     file: &str,
@@ -363,7 +363,7 @@ fn parse_items<T: DeserializeOwned>(
 
 /// [`parse_items`], and whether every document was a bare array or a `{data}` page without a `named`
 /// key (the shapes `access::directory` reads the same way).
-fn parse_items_shaped<T: DeserializeOwned>(
+fn parse_items_shaped<T: DeserializeOwned + Send>(
     src: SourceId,
     text: &str,
     file: &str,
@@ -374,7 +374,7 @@ fn parse_items_shaped<T: DeserializeOwned>(
     // (users.json of 100k users). Anything else, or any error, takes the general path, which locates
     // errors.
     if text.trim_start().starts_with('[') {
-        if let Ok(items) = serde_json::from_str::<Vec<T>>(text) {
+        if let Some(items) = parse_array_parallel::<T>(text) {
             return Ok((items, true));
         }
     }
@@ -439,10 +439,79 @@ fn parse_items_shaped<T: DeserializeOwned>(
     Ok((out, plain))
 }
 
+/// `text` as one bare JSON array of `T`, its items parsed on all cores; `None` when it is not exactly
+/// that (the caller's general path then reads it and locates any error). Same result as
+/// `serde_json::from_str::<Vec<T>>`.
+fn parse_array_parallel<T: DeserializeOwned + Send>(text: &str) -> Option<Vec<T>> {
+    use rayon::prelude::*;
+    let spans = array_items(text.as_bytes())?;
+    // Small files: one parse, no scan overhead worth splitting.
+    if spans.len() < 1024 {
+        return serde_json::from_str::<Vec<T>>(text).ok();
+    }
+    let items: Vec<Option<T>> = spans
+        .par_iter()
+        .map(|&(a, b)| {
+            text.get(a..b)
+                .and_then(|item| serde_json::from_str::<T>(item).ok())
+        })
+        .collect();
+    items.into_iter().collect()
+}
+
+/// Byte ranges of the items of a top-level JSON array (`[` a `,` b … `]`, whitespace around), found by
+/// tracking strings and nesting only; `None` when `bytes` is not one array of non-empty items (the items
+/// themselves are validated by the parser).
+fn array_items(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = bytes.iter().position(|&c| !ws(c))?;
+    if bytes[i] != b'[' {
+        return None;
+    }
+    i += 1;
+    let mut spans = Vec::new();
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let mut start = i;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b',' if depth == 0 => {
+                    spans.push((start, i));
+                    start = i + 1;
+                }
+                b']' => {
+                    // The end of the top-level array: only whitespace may follow.
+                    if bytes[start..i].iter().any(|&c| !ws(c)) {
+                        spans.push((start, i));
+                    } else if !spans.is_empty() {
+                        return None; // a trailing comma
+                    }
+                    return bytes[i + 1..].iter().all(|&c| ws(c)).then_some(spans);
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Where in one document (`doc`, its text) the typed parse of its items fails: serde_json values carry no
 /// positions, so the document is parsed again in its typed shape (array, page or object). 0 when that
 /// parse does not fail.
-fn item_error_offset<T: DeserializeOwned>(doc: &str) -> usize {
+fn item_error_offset<T: DeserializeOwned + Send>(doc: &str) -> usize {
     #[derive(Deserialize)]
     struct Page<T> {
         #[allow(dead_code)]
@@ -459,7 +528,7 @@ fn item_error_offset<T: DeserializeOwned>(doc: &str) -> usize {
 }
 
 /// A required list file of the tenant folder.
-fn required<T: DeserializeOwned>(
+fn required<T: DeserializeOwned + Send>(
     dir: &Path,
     file: (&str, &str),
     sources: &mut SourceMap,
@@ -468,7 +537,7 @@ fn required<T: DeserializeOwned>(
 }
 
 /// [`required`], with [`parse_items_shaped`]'s answer.
-fn required_shaped<T: DeserializeOwned>(
+fn required_shaped<T: DeserializeOwned + Send>(
     dir: &Path,
     (file, command): (&str, &str),
     sources: &mut SourceMap,
@@ -481,7 +550,7 @@ fn required_shaped<T: DeserializeOwned>(
 }
 
 /// `assignments/<spaceId>.json` files or one `assignments.json` (likewise shares).
-fn per_space<T: DeserializeOwned>(
+fn per_space<T: DeserializeOwned + Send>(
     dir: &Path,
     name: &str,
     command: &str,
@@ -684,4 +753,44 @@ pub fn select_app<'a>(items: &'a [Item], query: &str) -> Result<&'a Item, Box<Di
         codes::TENANT_APP,
         format!("--app `{query}` matches no app of items.json by resourceId, id or name"),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_items_splits_top_level_items_only() {
+        let text = r#" [ {"a": [1, {"b": "x,]}\"y"}]}, "s,[", 3 ,{} ] "#;
+        let spans = array_items(text.as_bytes()).unwrap_or_default();
+        let items: Vec<&str> = spans.iter().map(|&(a, b)| text[a..b].trim()).collect();
+        assert_eq!(
+            items,
+            [r#"{"a": [1, {"b": "x,]}\"y"}]}"#, r#""s,[""#, "3", "{}"]
+        );
+        assert_eq!(array_items(b"[]"), Some(vec![]));
+        assert_eq!(array_items(b" [ ] \n"), Some(vec![]));
+        for bad in ["[1,]", "[1] 2", "{}", "[1", "", "[\"]"] {
+            assert_eq!(array_items(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    // Many items: parsed on all cores, equal to one serde_json parse; a bad item: None (the general path
+    // then locates the error).
+    #[test]
+    fn parallel_parse_equals_serde() {
+        let items: Vec<String> = (0..3000)
+            .map(|i| format!(r#"{{"id": "g{i}", "name": "n,{i}]", "status": "active"}}"#))
+            .collect();
+        let text = format!("[\n{}\n]\n", items.join(",\n"));
+        let fast = parse_array_parallel::<Group>(&text).unwrap_or_default();
+        let slow: Vec<Group> = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(fast.len(), 3000);
+        assert!(fast
+            .iter()
+            .zip(&slow)
+            .all(|(a, b)| a.id == b.id && a.name == b.name));
+        let broken = text.replacen("\"g7\"", "7", 1);
+        assert!(parse_array_parallel::<Group>(&broken).is_none());
+    }
 }
