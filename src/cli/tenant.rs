@@ -131,7 +131,7 @@ pub(super) fn load(
     // one allocation at a time.
     std::mem::forget(model);
     std::mem::forget(ex);
-    lap("identity, free");
+    lap("directory fallback");
     Ok(Loaded {
         summary,
         users,
