@@ -367,7 +367,8 @@ pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
 
 /// The diagnostic catalogue: one constant per code. Codes are grouped by stage:
 /// `QSA0xx` syntax, `QSA1xx` script running, `QSA2xx` security model, `QSA3xx` reduction and users,
-/// `QSA4xx` inputs (directory, data files).
+/// `QSA4xx` inputs (directory, data files; `QSA42x` tenant exports), `QSA43x` the tenant tier and Section
+/// Access disagreeing.
 pub mod codes {
     // --- syntax (QSA0xx)
     /// A statement that does not parse. Parsing resumes at the next statement boundary.
@@ -385,16 +386,16 @@ pub mod codes {
     /// `$(name)` of a variable that is not defined: Qlik expands it to nothing (rule S6). A warning when
     /// the statement loads, drops, renames or sets something; info elsewhere.
     pub const UNDEFINED_VARIABLE: &str = "QSA101";
-    /// `$(include=…)` whose file cannot be read (warning: Qlik skips it silently) or `$(must_include=…)`
-    /// whose file cannot be read (error: Qlik stops) — rule S6.
+    /// `$(must_include=…)` whose file cannot be read (error: Qlik stops) — rule S6. A `$(include=…)`
+    /// qsa cannot read is QSA116: Qlik skips it silently, but where the app reloads it may exist.
     pub const INCLUDE_MISSING: &str = "QSA102";
     /// `CALL` of a SUB that has not been defined when the CALL runs (error).
     pub const UNKNOWN_SUB: &str = "QSA103";
-    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE/WHILE:
-    /// the run stops (error) instead of hanging.
+    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE, WHILE
+    /// or SubField() row generation: the run stops (error) instead of hanging.
     pub const ITERATION_LIMIT: &str = "QSA104";
-    /// CALLs, includes or `$(…)` expansions nested too deep (a sub calling itself, a file including
-    /// itself): the run stops (error).
+    /// CALLs or includes nested too deep (a sub calling itself, a file including itself): the run stops
+    /// (error). `$(…)` expansions nested too deep are QSA114.
     pub const RECURSION_LIMIT: &str = "QSA105";
     /// An expression that cannot be evaluated: a missing field, a missing mapping table, a function
     /// called with the wrong arguments, or a control condition qsa cannot compute (error; for LET a
@@ -404,9 +405,10 @@ pub mod codes {
     /// `SQL SELECT` without `--table`. Error when the table feeds Section Access, holds a reduction field
     /// or links to a table that does (fail closed); warning elsewhere.
     pub const SOURCE_MISSING: &str = "QSA107";
-    /// Something qsa does not implement (a prefix such as `Generic`/`Hierarchy`/`IntervalMatch`, a
-    /// function, a source type): error when it feeds Section Access or a table linked to a reduction
-    /// field (fail closed), warning elsewhere.
+    /// A load qsa cannot run faithfully: something it does not implement (a prefix such as
+    /// `Generic`/`Hierarchy`/`IntervalMatch`, a function, a source type, a statement it does not model),
+    /// or a load that reads a variable the script never sets or a file read after `EXECUTE`: error when
+    /// it feeds Section Access or a table linked to a reduction field (fail closed), warning elsewhere.
     pub const UNSUPPORTED_LOAD: &str = "QSA108";
     /// `BINARY`: qsa cannot read a QVF/QVW, so the data model and Section Access it brings are unknown
     /// (error).
@@ -415,8 +417,9 @@ pub mod codes {
     /// (error: Qlik stops the reload).
     pub const TABLE_NOT_FOUND: &str = "QSA110";
     /// A security-table value from a non-INLINE source (file, RESIDENT, SQL) with lower-case letters:
-    /// only INLINE loads upper-case values in Section Access and identities are compared upper-cased, so
-    /// the row never matches (warning; rules S4, I3).
+    /// only INLINE loads upper-case values in Section Access (S4). Identities are compared upper-cased,
+    /// so such an identity never matches (I3); such an ACCESS value is invalid (L1); a reduction value
+    /// selects only app values written in the same case (R2). Warning.
     pub const LOWERCASE_SECURITY_VALUE: &str = "QSA111";
     /// A security-table value containing a tab or a non-breaking space: Qlik trims only ASCII spaces,
     /// so the value does not match what it looks like (warning; rule S5).
@@ -484,6 +487,57 @@ pub mod codes {
     /// I6: GROUP rows exist but the target/mode gives no group names to compare (e.g. a GROUP value that
     /// matches no group in the directory): possibly a typo or a group name vs id mismatch.
     pub const SA_GROUP_UNKNOWN: &str = "QSA217";
+    // --- security model lints of issue 11 (QSA218–QSA224; `access::lints`)
+    /// S2, A2, A3: a table loaded while the script is in `Section Access` that holds no Section Access
+    /// system field and has a field that is neither an app field nor shared with another security table:
+    /// app data loaded into the security model (a forgotten `Section Application`). It is hidden from the
+    /// app, and its fields become reduction fields or security-model links. Warning, at the load.
+    pub const SA_APP_TABLE_IN_ACCESS: &str = "QSA218";
+    /// R2, S4: an app field that Section Access reduces holds values with lower-case letters that no
+    /// security row lists: Section Access values are upper case, so no row can select them and every
+    /// reduced user loses those rows. Warning, at the app load; names the field and a few values.
+    pub const SA_LOWERCASE_APP_VALUES: &str = "QSA219";
+    /// R1: `*` in a reduction field stands for the values listed in that column, not all data; the app
+    /// field holds values the column never lists, so users granted `*` do not see them. Warning, at the
+    /// first `*` row; names the values (capped).
+    pub const SA_STAR_MISSES_VALUES: &str = "QSA220";
+    /// S7, I6: GROUP is used on the cloud target while `QlikCloudGroupMode` is unset: GROUP is compared
+    /// with IdP groups only (mode 0), custom groups never match. Info, at the GROUP column's load.
+    pub const SA_GROUP_MODE_UNSET: &str = "QSA221";
+    /// S7, I6: `QlikCloudGroupMode` is set but the target is client-managed, where GROUP is the user's
+    /// directory groups and the variable has no effect. Info, at the SET/LET.
+    pub const SA_GROUP_MODE_NO_EFFECT: &str = "QSA222";
+    /// A1: an app field is named like a Section Access system field (ACCESS, USERID, USER.EMAIL, GROUP,
+    /// OMIT, NTNAME, NTDOMAINSID, NTSID, SERIAL, PASSWORD) while the script has Section Access. Qlik
+    /// advises against it (research note §1.3, recalled); what the engine does is not documented, and qsa
+    /// never links a system field to app data [dec]. Warning, at the load.
+    pub const SA_SYSTEM_FIELD_IN_APP: &str = "QSA223";
+    /// `Star is` with a symbol is in force while app tables load (the application section) and the script
+    /// has Section Access: Qlik recommends against it; in the app data the symbol then stands for every
+    /// value of its field. At the `Star is` statement: info, or a warning when app data holds the symbol.
+    /// When a reduction field or a key field of a reduced table holds it, qsa refuses instead (QSA215).
+    pub const SA_STAR_IN_APPLICATION: &str = "QSA224";
+    // --- security rows and listed identities (QSA225–QSA230; issue 11 items 8, 15, 18, 21, 22)
+    /// R2: identities listed in the security rows (USERID, USER.EMAIL) who are USER and whose allowed values
+    /// of a reduction field all miss the data (or who have none): strict exclusion denies them. One finding
+    /// per field, naming the identities, located at their rows (`qsa check`, no directory needed; evaluated
+    /// holding no group).
+    pub const SA_STRICT_EXCLUSION_DENIED: &str = "QSA225";
+    /// S4, S5: rows of one security table identical in every cell as Qlik stores them (after its
+    /// upper-casing and trimming); located at the repeat and at the first row.
+    pub const SA_DUPLICATE_ROW: &str = "QSA226";
+    /// L2: rows of one security table equal in every cell but ACCESS (same identity, reduction and OMIT
+    /// values) with different ACCESS values: the rows add up (ADMIN wins [dec]) and one of them is dead.
+    pub const SA_CONTRADICTING_ROWS: &str = "QSA227";
+    /// R2: a security value missing from its app field whose number the app field holds written otherwise
+    /// (`01` in Section Access, `1` in the data, or the reverse): matching is by exact text.
+    pub const SA_NUMERIC_TEXT: &str = "QSA228";
+    /// I1, R1: a row with `*` in every identity column and `*` in every reduction column (blank too on an
+    /// ADMIN row): every user, listed or not, gets every listed value.
+    pub const SA_EVERYONE_EVERYTHING: &str = "QSA229";
+    /// L1, S2: a security table with no rows. Error when every security table is empty (no row applies to
+    /// anyone: everyone is denied), warning otherwise.
+    pub const SA_EMPTY_TABLE: &str = "QSA230";
 
     // --- users and reduction results (QSA3xx)
     /// [dec] rules: the user's result depends on a rule qsa decided (not documented by Qlik); the message
@@ -511,6 +565,10 @@ pub mod codes {
     /// A stored snapshot (`snapshot --check`, `diff`) that is not a well-formed snapshot this qsa reads;
     /// located at the file, line and column, saying what was expected.
     pub const SNAPSHOT_MALFORMED: &str = "QSA404";
+    /// A lint setting that cannot be applied: `qsa.toml` that does not parse, an unknown key, an unknown
+    /// code or name, a code set to two levels, a code that cannot be silenced; or a `// qsa: allow(…)`
+    /// comment with such a code or with no statement after it. Located at the entry.
+    pub const CONFIG_INVALID: &str = "QSA405";
     // --- tenant exports and the tenant stage (QSA42x; tenant.md)
     /// A `--tenant DIR` export that is missing, unreadable or malformed; names the file and the `qlik`
     /// command that writes it, located at line and column for JSON errors.
@@ -523,6 +581,60 @@ pub mod codes {
     /// A tenant configuration qsa ignores or doubts: a disabled group that would grant (T6), a space role
     /// the space type lacks (T12), `meta.assignableRoles` disagreeing with T12's table (warning); an anonymous link share (T14, info).
     pub const TENANT_IGNORED: &str = "QSA423";
+    // --- tenant × Section Access (QSA43x): the two layers disagree (`reduce::tenant_lints`; with
+    // `--tenant DIR --app X` on `check` and `report`). Section Access is read alone (as if everyone could
+    // open the app), the tenant tier alone (T1–T18), and the lints say where they disagree.
+    /// Section Access grants a user (USER or ADMIN) who cannot open the app (T15), one finding per user,
+    /// located at the first security row that applies to them ("granted ADMIN here"), with every reason
+    /// the tenant gives (`Open::why_not`). Warning when no route opens the app (T10–T14: no space role
+    /// that opens apps, no share, the admin route only in shared spaces): the grant is dead configuration
+    /// or a missing space role, and the user cannot reach the data they were meant to see. Info when the
+    /// user's status keeps them out (T7: disabled, invited, deleted): the usual trace of someone who left,
+    /// worth tidying, not a mistake. Never an error: nobody sees more than intended.
+    /// Fix: give the user (or a group of theirs) an opening space role or a share, or drop their rows.
+    pub const TENANT_GRANTED_CANNOT_OPEN: &str = "QSA430";
+    /// Users who open the app (T11–T14) but whom Section Access denies (L1 not listed, R2 strict
+    /// exclusion): they get an "access denied" error when they open it. One finding per denial reason,
+    /// naming the users and how each opens the app, located at the Section Access load. Error: the
+    /// tenant invites these users in and the app then fails for them, a broken configuration either way
+    /// round. Fix: add rows for them (USERID, or a GROUP they hold under `QlikCloudGroupMode`), or remove
+    /// the space role or share that opens the app for them.
+    pub const TENANT_OPENS_SA_DENIES: &str = "QSA431";
+    /// A group Section Access uses (a GROUP value equal to its upper-cased name, counting only the
+    /// providers `QlikCloudGroupMode` selects: I6, S7) holds no space role that opens apps on the app's
+    /// space and no share of the app (T11, T12, T14; a disabled group's roles count for nothing, T6), and
+    /// some of its members cannot open the app by another route. Located at the security rows naming the
+    /// group. Quiet when every member opens the app anyway (through Everyone, their own role, another
+    /// group, ownership): the rows then work; fires for a group no user holds yet. Warning: the rows written for the group reach nobody who
+    /// lacks another way in. Fix: give the group an opening space role (or share the app with it).
+    pub const TENANT_SA_GROUP_NO_SPACE_ROLE: &str = "QSA432";
+    /// A space role that opens apps (T12) is given on the app's space to a group (or Everyone) that
+    /// Section Access never lists under `QlikCloudGroupMode` (I6), and some of its members who open the
+    /// app get no access from Section Access (L1, R2). Named by the export file
+    /// `assignments/<spaceId>.json` (or `assignments.json`) and located at the assignment. Quiet when
+    /// every member who opens the app is granted by other rows (`*`, USERID, USER.EMAIL, another group):
+    /// the role then does no harm. A disabled group is left to QSA423 (T6). Warning: the space role
+    /// invites users in whom Section Access then turns away (they also appear in QSA431). Fix: add GROUP
+    /// rows for the group, or remove its space role.
+    pub const TENANT_SPACE_ROLE_GROUP_UNLISTED: &str = "QSA433";
+    /// A GROUP value names only groups of a provider `QlikCloudGroupMode` excludes: a custom group while
+    /// the mode is 0 (IdP groups; also when the variable is unset), or an IdP group while it is 1 (custom
+    /// groups). The rows never match its members (S7, I6; T2: the mode selects Section Access groups only,
+    /// roles and space roles still count). Located at the GROUP cell. Warning, like QSA111: rows that
+    /// silently apply to nobody. Fix: set `QlikCloudGroupMode` to 2 (both) or to the group's provider, or
+    /// use a group of the selected provider.
+    pub const TENANT_GROUP_MODE_EXCLUDES: &str = "QSA434";
+    /// Download of sensitive fields: a field Section Access omits for some users (named in the OMIT
+    /// column, O1) is sensitive; users who keep it (Section Access does not omit it for them) and whose
+    /// "In-app content download" is *Allowed* (T16; space roles do not restrict it, T17) can take its
+    /// values out of the governed app into files. One finding per set of sensitive fields kept, listing
+    /// the users, located at the security table holding OMIT. *No data* (images and PDFs only) is not
+    /// counted: it is the setting that keeps data in the app. Warning: the user may see the field; the
+    /// finding is about its leaving the app, a policy decision rather than a broken configuration.
+    /// Reading: the spec has no finer notion of "sensitive" than OMIT itself, so this is the issue's
+    /// reading. Fix: omit the field for them too, or take `apps.data:export` away (User Default and
+    /// custom roles).
+    pub const TENANT_DOWNLOAD_SENSITIVE: &str = "QSA435";
     /// A statement with `$(…)` that cannot be parsed before expansion (info): it is parsed when the
     /// script runs, so `--syntax-only` cannot check it.
     pub const DEFERRED: &str = "QSA006";

@@ -26,6 +26,7 @@
 pub mod access;
 pub mod cli;
 pub mod diag;
+pub mod lints;
 pub mod model;
 pub mod progress;
 pub mod reduce;

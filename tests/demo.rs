@@ -651,6 +651,7 @@ fn readme_outputs_are_what_qsa_prints() {
             "check fixtures/demo/sales_analytics.qvs",
             "model fixtures/demo/sales_analytics.qvs",
             "preview fixtures/demo/sales_analytics.qvs",
+            "explain fixtures/tenant/examples/budget/budget.qvs",
             "snapshot fixtures/demo/sales_analytics.qvs",
             "cat",
             "snapshot fixtures/demo/sales_analytics.qvs",

@@ -2,10 +2,15 @@
 //! rendered from `fixtures/example/` and from `fixtures/html/` (values that look like markup), loaded from
 //! a file, and the test asserts on the DOM after the page's script ran: user rows, the kept/total numbers
 //! of the bars, a filter given in the URL hash, a user's details, the group view, the diagnostics, and
-//! that no data value became markup or ran. A screenshot is saved to `target/artifacts/report.png`.
+//! that no data value became markup or ran. A screenshot is saved to `target/artifacts/report.png`. With
+//! `--tenant` (the budget example and `fixtures/tenant/acme`): the OPEN, ROLES, EXPORT, FULL columns,
+//! their filters and sorting, a user's tenant "why"; its screenshot is `target/artifacts/report-tenant.png`.
 //!
 //! Without chromium the browser tests print that they skipped, unless `QSA_REQUIRE_CHROMIUM=1` (set by
 //! `.ci/run`, which installs chromium): then they fail.
+
+#[path = "common/scratch.rs"]
+mod scratch_dir;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -404,6 +409,303 @@ fn hostile_values_stay_text_in_chromium() {
     let f = self::dom(&chromium, &dir, &page, "filter=%3Csvg");
     assert_eq!(shown_users(&f), ["auth0|sybil"]);
     assert!(!f.contains("data-pwned"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `qsa report` of the tenant example (tenant.md §4, example 1) with `--tenant --app Budget --format html`.
+fn tenant_html(threads: &str) -> String {
+    tenant_html_of("fixtures/tenant/examples/budget", "Budget", threads)
+}
+
+/// `qsa report budget.qvs --tenant DIR --app APP --format html`, as bytes (exit 0 required).
+fn tenant_html_of(dir: &str, app: &str, threads: &str) -> String {
+    tenant_page(
+        "fixtures/tenant/examples/budget/budget.qvs",
+        dir,
+        app,
+        threads,
+    )
+}
+
+/// `qsa report SCRIPT --tenant DIR --app APP --format html`, as bytes (exit 0 required).
+fn tenant_page(script: &str, dir: &str, app: &str, threads: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_qsa"))
+        .current_dir(root())
+        .env("RAYON_NUM_THREADS", threads)
+        .args([
+            "report", script, "--tenant", dir, "--app", app, "--format", "html",
+        ])
+        .output()
+        .expect("qsa runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 page")
+}
+
+const ANA: &str = "00uana0000000000000";
+const BEN: &str = "00uben0000000000000";
+const CY: &str = "00ucy0000000000000";
+const DEE: &str = "00udee0000000000000";
+const EVE: &str = "00ueve0000000000000";
+
+/// The text of the `<li>` items of the first `<ul class="why-not">` in `html`.
+fn why_not_items(html: &str) -> Vec<String> {
+    let list = block(html, "<ul class=\"why-not\">", "</ul>");
+    list.split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap_or("").to_string())
+        .collect()
+}
+
+// `--tenant` in the HTML page (tenant.md §3): OPEN, ROLES, EXPORT, FULL before ACCESS, filterable and
+// sortable; a user's details start at the tenant tier (status, roles with vias, why the app does not open,
+// each reason with its rule id, download, Full User, Section Access alone), then Section Access.
+#[test]
+fn tenant_report_in_chromium() {
+    let html = tenant_html("2");
+    assert_eq!(
+        html,
+        tenant_html("1"),
+        "the same bytes whatever the thread count"
+    );
+    assert!(
+        html.contains("app <b id=\"tenant-app\">Budget</b> · <b id=\"tenant-space\">managed</b>")
+    );
+    let Some(chromium) = chromium() else { return };
+    let dir = scratch("tenant");
+    let page = write_page(&dir, &html);
+    let all = dom(&chromium, &dir, &page, "");
+    assert_eq!(shown_users(&all), [ANA, BEN, CY, DEE, EVE]);
+    // The columns, in order, each sortable.
+    let head = block(&all, "<thead>", "</thead>");
+    let sorts: Vec<&str> = head
+        .match_indices("data-sort=\"")
+        .filter_map(|(at, m)| head[at + m.len()..].split('"').next())
+        .collect();
+    assert_eq!(
+        sorts[..7],
+        ["user", "email", "open", "roles", "export", "full", "access"]
+    );
+    // ana opens (first route shown), holds three roles, downloads everything, is a Full User.
+    let ana = user_row(&all, ANA);
+    assert!(ana.contains("<span class=\"yn yes\">yes</span><span class=\"via\">consumer via group Finance +1</span>"), "{ana}");
+    assert!(
+        ana.contains("<td class=\"tenant roles\">Exporters, SharedSpaceCreator, UserDefault</td>"),
+        "{ana}"
+    );
+    assert!(
+        ana.contains("<span class=\"export allowed\">allowed</span>"),
+        "{ana}"
+    );
+    let cy = user_row(&all, CY);
+    assert!(cy.contains("<span class=\"yn no\">no</span>"), "{cy}");
+    assert!(cy.contains("<span class=\"badge DENIED\">DENIED</span><span class=\"reason\">tenant: cannot open the app</span>"), "{cy}");
+    let dee = user_row(&all, DEE);
+    assert!(dee.contains("<span class=\"via\">disabled</span>"), "{dee}");
+
+    // Filters on the tenant columns.
+    let f = dom(&chromium, &dir, &page, "filter=open:no");
+    assert_eq!(shown_users(&f), [CY, DEE, EVE]);
+    let f = dom(&chromium, &dir, &page, "filter=export:allowed");
+    assert_eq!(shown_users(&f), [ANA]);
+    let f = dom(&chromium, &dir, &page, "filter=export:no-data%20open:yes");
+    assert_eq!(shown_users(&f), [BEN]);
+    let f = dom(&chromium, &dir, &page, "filter=role:tenantadmin");
+    assert_eq!(shown_users(&f), [CY]);
+    let f = dom(&chromium, &dir, &page, "filter=status:disabled");
+    assert_eq!(shown_users(&f), [DEE]);
+    // Sorted by OPEN: those who open first, then by id.
+    let s = dom(&chromium, &dir, &page, "sort=open");
+    assert_eq!(shown_users(&s), [ANA, BEN, CY, DEE, EVE]);
+    let s = dom(&chromium, &dir, &page, "sort=open&dir=desc");
+    assert_eq!(shown_users(&s), [CY, DEE, EVE, ANA, BEN]);
+
+    // cy's "why": the tenant tier first, every route checked with its rule, then Section Access alone.
+    let d = details_of(&chromium, &dir, &page, CY);
+    let tenant_at = d.find("tenant-why").expect("a tenant section");
+    let access_at = d.find("<h3>Access</h3>").expect("the Section Access part");
+    assert!(tenant_at < access_at, "the tenant tier comes first");
+    assert!(
+        d.contains("<p class=\"t-status\"><b>status: </b>active</p>"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<span class=\"value\" title=\"via direct\">TenantAdmin</span>"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<p class=\"t-open no\"><b>cannot open the app: </b></p>"),
+        "{d}"
+    );
+    let why = why_not_items(&d);
+    assert!(why.len() >= 3, "{why:?}");
+    for w in &why {
+        let rule = w.rsplit('(').next().unwrap_or("");
+        assert!(
+            rule.starts_with('T') && rule.ends_with(')'),
+            "each reason ends with its rule id: {w}"
+        );
+    }
+    assert!(
+        why.iter().any(|w| w.starts_with(
+            "admin TenantAdmin: admins open apps without a space role only in shared spaces"
+        ) && w.ends_with("(T13)")),
+        "{why:?}"
+    );
+    assert!(
+        why.iter().any(|w| w.starts_with("no space role on `Fin`")),
+        "{why:?}"
+    );
+    assert!(
+        d.contains("<p class=\"t-export\"><b>download: </b>not-allowed"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<p class=\"t-sa\"><b>Section Access alone: </b>ADMIN<span class=\"muted\">  REGION: </span><span class=\"value\">EU</span><span class=\"value\">US</span></p>"),
+        "{d}"
+    );
+    assert!(
+        d.contains("<td class=\"at\">fixtures/tenant/examples/budget/budget.qvs:"),
+        "the security row that applied: {d}"
+    );
+    // ana opens: her routes, no "why not", no "Section Access alone".
+    let d = details_of(&chromium, &dir, &page, ANA);
+    assert!(d.contains("<b>opens the app: </b><span class=\"value\">consumer via group Finance</span><span class=\"value\">owner</span>"), "{d}");
+    assert!(
+        !d.contains("why-not") && !d.contains("Section Access alone"),
+        "{d}"
+    );
+    assert!(d.contains("<b>Full User: </b>yes"), "{d}");
+    // eve: the disabled group's route, with T6, and the T6 rule explained among the [dec] rules.
+    let d = details_of(&chromium, &dir, &page, EVE);
+    let why = why_not_items(&d);
+    assert!(
+        why.iter()
+            .any(|w| w.contains("group Sales would open it") && w.ends_with("(T6)")),
+        "{why:?}"
+    );
+    assert!(
+        d.contains(
+            "<span class=\"rule\">T6</span>a disabled group grants no roles, space roles or shares"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.contains("<b>Section Access alone: </b>USER<span class=\"muted\">  REGION: </span><span class=\"value\">US</span></p>"),
+        "{d}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// The acme tenant's page (fixtures/tenant/acme): users who open the app but whom Section Access denies are
+// found by `open:yes access:denied`, and their details say so.
+#[test]
+fn acme_tenant_page_in_chromium() {
+    let html = tenant_page(
+        "fixtures/tenant/acme/acme.qvs",
+        "fixtures/tenant/acme",
+        "Revenue",
+        "2",
+    );
+    assert!(html.contains("OAuth client <b id=\"tenant-oauth\">Reporting Portal</b>"));
+    let Some(chromium) = chromium() else { return };
+    let dir = scratch("acme");
+    let page = write_page(&dir, &html);
+    let rita = "auth0|65f1ac3e00000000000a0d02";
+    let sven = "auth0|65f1ac3e00000000000a0d03";
+    let f = dom(&chromium, &dir, &page, "filter=open:yes%20access:denied");
+    assert_eq!(shown_users(&f), [rita, sven]);
+    let f = dom(&chromium, &dir, &page, "filter=export:allowed");
+    assert_eq!(
+        shown_users(&f),
+        [
+            "00uesme000000000000",
+            "00umara000000000000",
+            "00uwalt000000000000"
+        ]
+    );
+    let f = dom(&chromium, &dir, &page, "filter=open:no");
+    assert!(
+        f.contains("Showing 10 of 10 matching users (46 in all)"),
+        "{f}"
+    );
+    let d = details_of(&chromium, &dir, &page, rita);
+    assert!(d.contains("<b>opens the app: </b><span class=\"value\">share basicconsumer via group CG-Auditors</span>"), "{d}");
+    assert!(
+        d.contains("the tenant lets the user open the app, but Section Access denies them"),
+        "{d}"
+    );
+    assert!(!d.contains("Section Access alone"), "{d}");
+    // A screenshot for people: the users who cannot open the app, olivia's "why" open.
+    let shot = root().join("target/artifacts/report-tenant.png");
+    std::fs::create_dir_all(root().join("target/artifacts")).expect("artifacts dir");
+    let _ = std::fs::remove_file(&shot);
+    let url = format!(
+        "file://{}#filter=open:no&open=00uolivia0000000000",
+        page.display()
+    );
+    browser(
+        &chromium,
+        &dir,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1500,1300".to_string(),
+        ],
+        &url,
+    );
+    let png = std::fs::read(&shot).unwrap_or_default();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// Names from the tenant's exports (an app, a role) are data too: text in the page, never markup.
+#[test]
+fn hostile_tenant_names_stay_text() {
+    let dir = scratch("tenant-hostile");
+    let tenant = dir.join("tenant");
+    scratch_dir::copy_dir(&root().join("fixtures/tenant/examples/budget"), &tenant);
+    let hostile = |file: &str, from: &str, to: &str| {
+        let path = tenant.join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{file}");
+        std::fs::write(&path, text.replace(from, to)).expect("write");
+    };
+    let img = "<img src=x onerror=document.body.dataset.pwned=1>";
+    let svg = "</script><svg onload=document.body.dataset.pwned=2>";
+    hostile(
+        "roles.json",
+        "\"name\": \"Exporters\"",
+        &format!("\"name\": \"{img}\""),
+    );
+    hostile(
+        "items.json",
+        "\"name\": \"Budget\"",
+        &format!("\"name\": \"{svg}\""),
+    );
+    let html = tenant_html_of(
+        &tenant.display().to_string(),
+        "b0d9e700-0000-4000-8000-000000000001",
+        "2",
+    );
+    assert!(
+        !html.contains("<img") && !html.contains("<svg"),
+        "markup from the exports"
+    );
+    assert_eq!(html.matches("</script>").count(), 2);
+    assert!(html.contains("&lt;/script&gt;&lt;svg onload=document.body.dataset.pwned=2&gt;"));
+    let Some(chromium) = chromium() else { return };
+    let page = write_page(&dir, &html);
+    let d = dom(&chromium, &dir, &page, "open=00uana0000000000000");
+    assert!(!d.contains("data-pwned"), "a name ran as script:\n{d}");
+    assert!(!d.contains("<img") && !d.contains("<svg"));
+    assert!(
+        d.contains("&lt;img src=x onerror=document.body.dataset.pwned=1&gt;, SharedSpaceCreator, UserDefault"),
+        "{d}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

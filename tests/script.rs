@@ -1293,3 +1293,23 @@ fn lookup_finds_the_first_matching_row() {
     assert!(!r.has_errors(), "{}", dump(&r));
     assert_eq!(cells(table(&r.app, "R")), rows(&[&["2", "x", "-"]]));
 }
+
+#[test]
+fn an_empty_file_path_is_a_missing_source_not_the_folder() {
+    // `FROM [$(v)]` with `v` cleared by the script: the path is empty, which is not the script's folder.
+    let r = run_inline_script(
+        "emptypath",
+        "LET vFile = Null();\nT: LOAD * FROM [$(vFile)] (txt);\n",
+    );
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "QSA107")
+        .unwrap_or_else(|| panic!("no QSA107\n{}", dump(&r)));
+    assert!(
+        d.message.contains("the file path is empty"),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("directory"), "{}", d.message);
+}

@@ -388,10 +388,10 @@ fn a_malformed_snapshot_exits_2_with_its_location_and_what_was_expected() {
         (
             "newer",
             stored
-                .replace("# qsa snapshot 1", "# qsa snapshot 2")
+                .replace("# qsa snapshot 1", "# qsa snapshot 3")
                 .replace("  access: ADMIN\n", "  access: ADMIN\n  roles: TenantAdmin\n")
                 .into_bytes(),
-            "bad.snapshot:1:16: malformed snapshot: snapshot format 2 (written by a newer qsa); this qsa reads format 1",
+            "bad.snapshot:1:16: malformed snapshot: snapshot format 3 (written by a newer qsa); this qsa reads formats 1 to 2",
         ),
         (
             "unknown-key",

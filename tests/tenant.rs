@@ -78,6 +78,20 @@ fn role_vias(u: &UserTenant, role: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A reference to the role `name` of roles.json, as users and groups hold it.
+fn role_ref(ex: &Exports, name: &str) -> qsa::tenant::exports::RoleRef {
+    ex.roles
+        .iter()
+        .find(|r| r.name == name)
+        .map(|r| qsa::tenant::exports::RoleRef {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            kind: r.kind.clone(),
+            level: r.level.clone(),
+        })
+        .expect("role")
+}
+
 fn set_space_type(ex: &mut Exports, kind: &str) {
     for s in ex.spaces.iter_mut() {
         s.kind = kind.into();
@@ -248,17 +262,7 @@ fn no_download_variant(user_default: &[&str]) -> Exports {
     for r in ex.roles.iter_mut().filter(|r| r.name == "UserDefault") {
         r.assigned_scopes = user_default.iter().map(|s| s.to_string()).collect();
     }
-    let eau = ex
-        .roles
-        .iter()
-        .find(|r| r.name == "EmbeddedAnalyticsUser")
-        .map(|r| qsa::tenant::exports::RoleRef {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            kind: r.kind.clone(),
-            level: r.level.clone(),
-        })
-        .expect("role");
+    let eau = role_ref(&ex, "EmbeddedAnalyticsUser");
     for g in ex.system_groups.iter_mut() {
         g.assigned_roles = vec![eau.clone()];
     }
@@ -282,6 +286,40 @@ fn example3_no_download_t17_t18() {
     // With UserDefault *No data*: ben downloads images and PDFs (T17: basicconsumer does not restrict).
     let (users, _, _) = run(&no_download_variant(&["apps.image:export"]));
     assert_eq!(get(&users, "ben").export, Export::NoData);
+}
+
+// T18: a role auto-assigned to Everyone makes every user a Full User unless it is EmbeddedAnalyticsUser:
+// CollaborationPlatformUser is excepted only when held otherwise (direct or through a group).
+#[test]
+fn t18_collaboration_platform_user_through_everyone_triggers_full() {
+    let mut ex = no_download_variant(&[]);
+    let cpu = role_ref(&ex, "CollaborationPlatformUser");
+    // Held directly by ben: no trigger (example 3 leaves him none).
+    let ben = user_id(&ex, "ben");
+    for u in ex.users.iter_mut().filter(|u| u.id == ben) {
+        u.assigned_roles = vec![cpu.clone()];
+    }
+    let (users, _, _) = run(&ex);
+    assert!(!get(&users, "ben").entitlement.full);
+    // Auto-assigned to Everyone: every user, ben included.
+    for g in ex.system_groups.iter_mut() {
+        g.assigned_roles = vec![cpu.clone()];
+    }
+    let (users, _, _) = run(&ex);
+    for (name, u) in &users {
+        assert!(u.entitlement.full, "{name}");
+        assert!(
+            u.entitlement
+                .because
+                .contains(&"CollaborationPlatformUser via everyone".to_string()),
+            "{name}: {:?}",
+            u.entitlement.because
+        );
+    }
+    assert!(!get(&users, "ben")
+        .entitlement
+        .because
+        .contains(&"CollaborationPlatformUser via direct".to_string()));
 }
 
 fn with_client(mut ex: Exports, scopes: &[&str]) -> Exports {

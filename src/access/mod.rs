@@ -6,6 +6,8 @@
 
 pub mod directory;
 pub mod model;
+pub mod model_lints;
+pub mod row_lints;
 
 use crate::diag::{codes, Diagnostic};
 use serde::Serialize;

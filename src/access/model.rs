@@ -524,6 +524,7 @@ impl SecurityModel {
                         codes::SA_INVALID_ACCESS,
                         format!("ACCESS value `{v}` in `{}` is neither ADMIN nor USER: the row grants no access", t.name),
                     )
+                    .with_help("use USER or ADMIN; values loaded from a file or a database are not upper-cased (S4): `Upper(ACCESS) AS ACCESS`")
                     .with_rule("L1");
                     out.push(locate(d, row_origin(t, r)));
                 }
@@ -556,14 +557,7 @@ impl SecurityModel {
                         let acc: BTreeSet<String> =
                             rows.iter().filter_map(|&r| text_of(t, ac, r)).collect();
                         if acc.contains("ADMIN") && acc.contains("USER") {
-                            out.push(locate(
-                                Diagnostic::warning(
-                                    codes::SA_MIXED_ACCESS,
-                                    format!("{} `{v}` has both ADMIN and USER rows in `{}`; qsa treats the user as ADMIN [dec]", id.field(), t.name),
-                                )
-                                .with_rule("L2"),
-                                row_origin(t, rows[0]),
-                            ));
+                            out.push(mixed_access(t, ac, id.field(), v, rows));
                         }
                     }
                     if red.len() >= 2 && rows.len() >= 2 {
@@ -581,17 +575,20 @@ impl SecurityModel {
                         let per_field: Vec<BTreeSet<&String>> = (0..red.len())
                             .map(|i| combos.iter().map(|c| &c[i]).collect())
                             .collect();
-                        let product: usize = per_field.iter().map(|s| s.len()).product();
+                        let product: usize = per_field
+                            .iter()
+                            .fold(1usize, |p, s| p.saturating_mul(s.len()));
                         if combos.len() >= 2 && product > combos.len() {
                             out.push(locate(
                                 Diagnostic::warning(
                                     codes::SA_CROSS_PRODUCT,
                                     format!(
-                                        "{} `{v}` has {} rows combining {}: Qlik grants every combination ({} of them), not only the listed ones",
+                                        "{} `{v}` has {} rows combining {}: Qlik grants every combination ({} of them), not only the listed ones: also {}",
                                         id.field(),
                                         combos.len(),
                                         red.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(" × "),
-                                        product
+                                        product,
+                                        extra_combinations(&per_field, &combos, product)
                                     ),
                                 )
                                 .with_help("build one reduction field from the combination (an authorisation key in a link table)")
@@ -641,6 +638,7 @@ impl SecurityModel {
                         codes::SA_OMIT_UNKNOWN,
                         format!("OMIT names `{name}`, which is no app field: it omits nothing"),
                     )
+                    .with_help("field names are case-sensitive: name the app field exactly like the OMIT value (upper case)")
                     .with_rule("O1"),
                     table_source(security, OMIT),
                 ));
@@ -656,6 +654,7 @@ impl SecurityModel {
                             "OMIT names the key field `{name}`: Qlik keeps the key without content"
                         ),
                     )
+                    .with_help("omit the sensitive non-key fields instead, or link the tables by a surrogate key")
                     .with_rule("O1"),
                     table_source(security, OMIT),
                 ));
@@ -669,6 +668,7 @@ impl SecurityModel {
                         codes::SA_NO_ADMIN,
                         "no Section Access row grants ADMIN".to_string(),
                     )
+                    .with_help("add an ADMIN row for the app's owner or a service account (e.g. `ADMIN, ADMIN1, *`)")
                     .with_rule("L2"),
                     table_source(security, ACCESS),
                 ));
@@ -683,6 +683,81 @@ impl SecurityModel {
     pub fn has_omit_field(&self) -> bool {
         self.omit_field.is_some()
     }
+}
+
+/// How many of the combinations a cross product adds beyond the listed rows QSA204 names.
+const EXTRA_SHOWN: usize = 5;
+
+/// R3: the combinations of `per_field` (one set of values per reduction field) that `listed` does not
+/// hold, in order, as `(EU, CARS), (US, BIKES)`: at most [`EXTRA_SHOWN`], then how many more. `product`
+/// is the number of all combinations (saturated).
+fn extra_combinations(
+    per_field: &[BTreeSet<&String>],
+    listed: &BTreeSet<Vec<String>>,
+    product: usize,
+) -> String {
+    let fields: Vec<Vec<&String>> = per_field
+        .iter()
+        .map(|s| s.iter().copied().collect())
+        .collect();
+    let mut shown = vec![];
+    // An odometer over the fields' values; it visits at most `listed.len() + EXTRA_SHOWN` combinations.
+    let mut at = vec![0usize; fields.len()];
+    'walk: while shown.len() < EXTRA_SHOWN && fields.iter().all(|f| !f.is_empty()) {
+        let combo: Vec<String> = at.iter().zip(&fields).map(|(&i, f)| f[i].clone()).collect();
+        if !listed.contains(&combo) {
+            shown.push(format!("({})", combo.join(", ")));
+        }
+        for k in (0..at.len()).rev() {
+            at[k] += 1;
+            if at[k] < fields[k].len() {
+                continue 'walk;
+            }
+            at[k] = 0;
+        }
+        break;
+    }
+    let extra = product.saturating_sub(listed.len());
+    let mut s = shown.join(", ");
+    if extra > shown.len() {
+        s.push_str(&format!(" and {} more", extra - shown.len()));
+    }
+    s
+}
+
+/// L2: an identity with both ADMIN and USER rows, at the first row of each ("granted ADMIN here",
+/// "granted USER here"); the earlier one is the primary location.
+fn mixed_access(t: &Table, access: usize, field: &str, value: &str, rows: &[usize]) -> Diagnostic {
+    let first = |level: &str| {
+        rows.iter()
+            .copied()
+            .find(|&r| text_of(t, access, r).as_deref() == Some(level))
+    };
+    let mut at: Vec<(usize, &str)> = [("ADMIN", first("ADMIN")), ("USER", first("USER"))]
+        .into_iter()
+        .filter_map(|(level, r)| r.map(|r| (r, level)))
+        .collect();
+    at.sort();
+    let mut d = Diagnostic::warning(
+        codes::SA_MIXED_ACCESS,
+        format!(
+            "{field} `{value}` has both ADMIN and USER rows in `{}`; qsa treats the user as ADMIN [dec]",
+            t.name
+        ),
+    )
+    .with_help("give the identity one ACCESS level: ADMIN on all its rows, or on none")
+    .with_rule("L2");
+    for (i, (r, level)) in at.into_iter().enumerate() {
+        if let Some((s, sp)) = row_origin(t, r) {
+            let label = format!("granted {level} here");
+            d = if i == 0 {
+                d.at(s, sp, label)
+            } else {
+                d.with_secondary(s, sp, label)
+            };
+        }
+    }
+    d
 }
 
 fn locate(d: Diagnostic, at: Option<(crate::diag::SourceId, crate::diag::Span)>) -> Diagnostic {
@@ -744,4 +819,42 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(fields: &[&[&str]]) -> Vec<BTreeSet<String>> {
+        fields
+            .iter()
+            .map(|f| f.iter().map(|v| v.to_string()).collect())
+            .collect()
+    }
+
+    fn combos(rows: &[&[&str]]) -> BTreeSet<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|v| v.to_string()).collect())
+            .collect()
+    }
+
+    // R3: QSA204 names the combinations the cross product adds, in order, at most EXTRA_SHOWN of them.
+    #[test]
+    fn cross_product_lists_the_extra_combinations() {
+        let owned = sets(&[&["EU", "US"], &["BIKES", "CARS"]]);
+        let per: Vec<BTreeSet<&String>> = owned.iter().map(|s| s.iter().collect()).collect();
+        let listed = combos(&[&["EU", "BIKES"], &["US", "CARS"]]);
+        assert_eq!(
+            extra_combinations(&per, &listed, 4),
+            "(EU, CARS), (US, BIKES)"
+        );
+        // 3 × 3 = 9 combinations, 3 listed: 6 extra, 5 shown.
+        let owned = sets(&[&["A", "B", "C"], &["1", "2", "3"]]);
+        let per: Vec<BTreeSet<&String>> = owned.iter().map(|s| s.iter().collect()).collect();
+        let listed = combos(&[&["A", "1"], &["B", "2"], &["C", "3"]]);
+        assert_eq!(
+            extra_combinations(&per, &listed, 9),
+            "(A, 2), (A, 3), (B, 1), (B, 3), (C, 1) and 1 more"
+        );
+    }
 }

@@ -30,6 +30,9 @@ pub struct CompareArgs {
     pub directory: DirectoryArgs,
     #[command(flatten)]
     pub user: UserArgs,
+    /// `--tenant DIR --app X`: a script is evaluated with the tenant tier (tenant.md)
+    #[command(flatten)]
+    pub tenant: super::tenant::TenantArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -37,7 +40,7 @@ pub struct CompareArgs {
 impl CompareArgs {
     /// Run a script with these inputs into a snapshot; `Err` = exit 2, already reported.
     pub(super) fn take(&self, script: &Path) -> Result<Snapshot, Exit> {
-        take(script, &self.run, &self.directory, &self.user)
+        take(script, &self.run, &self.directory, &self.user, &self.tenant)
     }
 }
 

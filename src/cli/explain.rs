@@ -5,6 +5,11 @@
 //! `--table` is shared with the run inputs: a value with `=` supplies a table (`--table NAME=FILE`), a
 //! value without `=` names the app table to explain (so a table whose name contains `=` cannot be
 //! explained by name).
+//!
+//! `--tenant DIR --app X` (tenant.md): the chain starts at the tenant tier (step 0: status, roles,
+//! opening the app or every route that fails, download, and when the tenant denies the user, what Section
+//! Access alone gives, which the usual steps then explain). Without --table/--value it answers just "can
+//! the user open the app, and why". `--user` must be a user of the tenant's users.json (else exit 2).
 
 use super::report_cmd::{eprint_diagnostics, load_one_user, prepare_or_refuse};
 use super::{DirectoryArgs, Exit, RunArgs, UserArgs};
@@ -42,12 +47,17 @@ pub struct ExplainArgs {
     pub value: Option<String>,
     #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
     pub format: ExplainFormat,
+    /// `--tenant DIR --app X`: the chain starts at the tenant tier (can the user open the app, and why);
+    /// --table/--value may then be left out
+    #[command(flatten)]
+    pub tenant: super::tenant::TenantArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }
 
-/// The question, and the run inputs without the `--table T` that names the explained table.
-fn question(args: &ExplainArgs) -> Result<(Question, RunArgs), String> {
+/// The question (`None`: with `--tenant`, none asked: "can the user open the app?"), and the run inputs
+/// without the `--table T` that names the explained table.
+fn question(args: &ExplainArgs) -> Result<(Option<Question>, RunArgs), String> {
     let (named, supplied): (Vec<&String>, Vec<&String>) =
         args.run.tables.iter().partition(|t| !t.contains('='));
     let mut run = args.run.clone();
@@ -83,13 +93,14 @@ fn question(args: &ExplainArgs) -> Result<(Question, RunArgs), String> {
                 ))
             }
             (None, None, [_]) => return Err("--table T needs --row N".into()),
+            (None, None, []) if args.tenant.tenant.is_some() => return Ok((None, run)),
             _ => {
                 return Err(
                     "explain needs --table T --row N (an app row) or --value FIELD=VALUE".into(),
                 )
             }
         };
-    Ok((q, run))
+    Ok((Some(q), run))
 }
 
 pub fn run(args: ExplainArgs) -> Exit {
@@ -100,9 +111,10 @@ pub fn run(args: ExplainArgs) -> Exit {
             return Exit::CouldNotRun;
         }
     };
-    let (run, user, dir_diags) = match load_one_user(
+    let one = match super::tenant_one::load_one(
         &args.script,
         &run_args,
+        &args.tenant,
         &args.directory,
         &args.user,
         "explain",
@@ -110,25 +122,53 @@ pub fn run(args: ExplainArgs) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
+    let (run, user, dir_diags, tenant) = match one {
+        Some(o) => (o.run, o.user, o.diagnostics, Some((o.summary, o.tenant))),
+        None => match load_one_user(
+            &args.script,
+            &run_args,
+            &args.directory,
+            &args.user,
+            "explain",
+        ) {
+            Ok((run, user, diags)) => (run, user, diags, None),
+            Err(e) => return e,
+        },
+    };
     let target: Target = run_args.target.into();
     let prepared = match prepare_or_refuse(&run, target, "explain") {
         Ok(p) => p,
         Err(e) => return e,
     };
+    // Section Access alone: the chain explains its verdict; the tenant step says what the tenant adds.
     let results = prepared.evaluate(std::slice::from_ref(&user), true);
     let Some(result) = results.first() else {
         return Exit::CouldNotRun;
     };
-    let explanation = match reduce::explain::explain(&prepared, &user, result, &q) {
-        Ok(e) => e,
-        Err(e) => {
-            errln!("qsa: {e}");
+    let explanation = match &q {
+        None => None,
+        Some(q) => match reduce::explain::explain(&prepared, &user, result, q) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                errln!("qsa: {e}");
+                return Exit::CouldNotRun;
+            }
+        },
+    };
+    let step = tenant
+        .as_ref()
+        .map(|(summary, t)| reduce::explain::tenant::tenant_step(summary, t, result));
+    match (args.format, &step, &explanation) {
+        (ExplainFormat::Json, Some(t), e) => super::out(&render::render_json_tenant(t, e.as_ref())),
+        (ExplainFormat::Human, Some(t), e) => {
+            super::out(&render::render_human_tenant(t, e.as_ref()))
+        }
+        (ExplainFormat::Json, None, Some(e)) => super::out(&render::render_json(e)),
+        (ExplainFormat::Human, None, Some(e)) => super::out(&render::render_human(e)),
+        (_, None, None) => {
+            errln!("qsa: explain needs --table T --row N (an app row) or --value FIELD=VALUE");
             return Exit::CouldNotRun;
         }
-    };
-    match args.format {
-        ExplainFormat::Json => super::out(&render::render_json(&explanation)),
-        ExplainFormat::Human => super::out(&render::render_human(&explanation)),
     }
     let mut diags = prepared.diagnostics.clone();
     diags.extend(dir_diags);

@@ -30,8 +30,10 @@ mod model_cmd;
 mod preview;
 mod progress;
 mod report_cmd;
+mod rules;
 mod snapshot;
 mod tenant;
+mod tenant_one;
 
 /// Exit codes of product.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +79,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Why one user keeps or loses an app row (--table T --row N) or a value (--value FIELD=VALUE).
     Explain(explain::ExplainArgs),
+    /// The lint catalogue (code, name, severity, one line), or one lint's documentation.
+    Rules(rules::RulesArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -156,11 +160,31 @@ pub struct CheckArgs {
     /// Stop after parsing
     #[arg(long)]
     pub syntax_only: bool,
-    /// `--deny warnings`: exit 1 on warnings too
-    #[arg(long, value_name = "warnings")]
-    pub deny: Option<String>,
+    #[command(flatten)]
+    pub lints: LintArgs,
+    #[command(flatten)]
+    pub tenant: tenant::TenantArgs,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// Lint control (`qsa rules` lists codes and names). Layered over the nearest `qsa.toml` beside or above
+/// each script.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LintArgs {
+    /// Report these codes or names as errors; `warnings` makes every warning fail (exit 1). Repeat or
+    /// separate with commas
+    #[arg(long, value_name = "CODE|NAME|warnings", value_delimiter = ',')]
+    pub deny: Vec<String>,
+    /// Report these lints as warnings
+    #[arg(long, value_name = "CODE|NAME", value_delimiter = ',')]
+    pub warn: Vec<String>,
+    /// Do not report these lints (codes that mean qsa could not run are never silenced)
+    #[arg(long, value_name = "CODE|NAME", value_delimiter = ',')]
+    pub allow: Vec<String>,
+    /// Ignore `qsa.toml` files
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 #[derive(Args, Debug)]
@@ -220,6 +244,8 @@ pub struct PreviewArgs {
     #[arg(long, value_enum, default_value_t = TableFormat::Human)]
     pub format: TableFormat,
     #[command(flatten)]
+    pub tenant: tenant::TenantArgs,
+    #[command(flatten)]
     pub run: RunArgs,
 }
 
@@ -271,6 +297,7 @@ pub fn main() -> ExitCode {
         Command::Snapshot(a) => snapshot::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Rules(a) => rules::run(a),
     };
     exit.into()
 }

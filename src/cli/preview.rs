@@ -14,9 +14,10 @@ use polars::prelude::*;
 use std::path::Path;
 
 pub fn run(args: PreviewArgs) -> Exit {
-    let (run, user, dir_diags) = match load_one_user(
+    let one = match super::tenant_one::load_one(
         &args.script,
         &args.run,
+        &args.tenant,
         &args.directory,
         &args.user,
         "preview",
@@ -24,18 +25,48 @@ pub fn run(args: PreviewArgs) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
+    let (run, user, dir_diags, tenant) = match one {
+        Some(o) => (o.run, o.user, o.diagnostics, Some((o.summary, o.tenant))),
+        None => match load_one_user(
+            &args.script,
+            &args.run,
+            &args.directory,
+            &args.user,
+            "preview",
+        ) {
+            Ok((run, user, diags)) => (run, user, diags, None),
+            Err(e) => return e,
+        },
+    };
     let target: Target = args.run.target.into();
     let prepared = match prepare_or_refuse(&run, target, "preview") {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let results = prepared.evaluate(std::slice::from_ref(&user), true);
+    let mut results = prepared.evaluate(std::slice::from_ref(&user), true);
+    // T15: the tenant tier first; a user it denies is DENIED whatever Section Access says.
+    let tenant = match tenant {
+        None => None,
+        Some((summary, t)) => {
+            match reduce::tenant::join(&mut results, &[user.key.as_str()], vec![t]) {
+                Ok(mut joined) => match joined.pop().flatten() {
+                    Some(t) => Some((summary, t)),
+                    None => return refuse_unjoined(&user.key),
+                },
+                Err(_) => return refuse_unjoined(&user.key),
+            }
+        }
+    };
     let Some(result) = results.first() else {
         return Exit::CouldNotRun;
     };
     let origin = |o: Option<&crate::model::RowOrigin>| reduce::origin_text(&run, o);
-    match args.format {
-        TableFormat::Json => super::out(&users::render_preview_json(result, &origin)),
+    let tier = tenant.as_ref().map(|(s, t)| (s, t));
+    match (args.format, tier) {
+        (TableFormat::Json, _) => super::out(&users::render_preview_json(result, &origin, tier)),
+        (_, Some((summary, t))) => super::out(&users::render_preview_with_tenant(
+            result, &run.app, args.rows, &origin, summary, t,
+        )),
         _ => super::out(&users::render_preview(result, &run.app, args.rows, &origin)),
     }
     let mut diags = prepared.diagnostics.clone();
@@ -61,6 +92,12 @@ pub fn run(args: PreviewArgs) -> Exit {
         }
     }
     Exit::Ok
+}
+
+/// The tenant tier could not be joined with the user's Section Access result: exit 2.
+fn refuse_unjoined(key: &str) -> Exit {
+    errln!("qsa: user `{key}` has no tenant tier to join with Section Access; refusing to preview");
+    Exit::CouldNotRun
 }
 
 fn file_name(table: &str) -> String {

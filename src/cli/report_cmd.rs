@@ -92,7 +92,7 @@ pub(super) fn load(
 }
 
 /// `who` among the directory's users, or a message naming the near misses.
-fn find_user(dir: &Directory, who: &str) -> Result<User, Box<Diagnostic>> {
+pub(super) fn find_user(dir: &Directory, who: &str) -> Result<User, Box<Diagnostic>> {
     if let Some(u) = dir.find(who) {
         return Ok(u.clone());
     }
@@ -162,10 +162,6 @@ pub(super) fn load_one_user(
 pub fn run(args: ReportArgs) -> Exit {
     if let Some(m) = super::tenant::conflicts(&args.tenant, &args.directory, &args.user) {
         errln!("qsa: {m}");
-        return Exit::CouldNotRun;
-    }
-    if args.tenant.tenant.is_some() && args.format == TableFormat::Html {
-        errln!("qsa: --tenant is not supported with --format html yet; use human, json or csv");
         return Exit::CouldNotRun;
     }
     let started = std::time::Instant::now();
@@ -239,6 +235,16 @@ pub fn run(args: ReportArgs) -> Exit {
     if !args.directory.directory.is_empty() || tenant.is_some() {
         diags.extend(prepared.unknown_groups(&users_in, &catalog.upper_names()));
     }
+    // The HTML page shows what Section Access alone gives a user the tenant denies (T15 empties it).
+    let sa_alone: Vec<crate::report::html::SectionAccessAlone> =
+        if tenant.is_some() && args.format == TableFormat::Html {
+            results
+                .iter()
+                .map(|r| (r.reduction.clone(), r.omitted_fields.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
     let joining = std::time::Instant::now();
     let mut tenant_steps = vec![];
     let tenant = match tenant {
@@ -246,6 +252,14 @@ pub fn run(args: ReportArgs) -> Exit {
         Some(t) => {
             tenant_steps = t.timings;
             diags.extend(t.diagnostics);
+            // Section Access alone meets the tenant tier: where they disagree (before the join hides it).
+            diags.extend(reduce::tenant_lints::lints(
+                &prepared,
+                &users_in,
+                &results,
+                &t.tenant_users,
+                &t.groups,
+            ));
             let keys: Vec<&str> = users_in.iter().map(|u| u.key.as_str()).collect();
             match reduce::tenant::join(&mut results, &keys, t.tenant_users) {
                 Ok(per_user) => Some((t.summary, per_user)),
@@ -258,7 +272,7 @@ pub fn run(args: ReportArgs) -> Exit {
     };
     let joined = joining.elapsed();
     if !tenant_steps.is_empty() {
-        tenant_steps.push(("join", joined));
+        tenant_steps.push(("lints and join", joined));
         tenant_time += joined;
     }
     let tenant_view = tenant
@@ -282,9 +296,15 @@ pub fn run(args: ReportArgs) -> Exit {
             )
         }),
         TableFormat::Csv => super::out(&users::render_csv(&results, tenant_view.as_ref())),
-        TableFormat::Html => {
-            super::out(&html_report(&args, &prepared, &users_in, &results, &diags))
-        }
+        TableFormat::Html => super::out(&html_report(
+            &args,
+            &prepared,
+            &users_in,
+            &results,
+            &diags,
+            tenant_view.as_ref(),
+            &sa_alone,
+        )),
         TableFormat::Human => {
             super::out(&users::render_human(
                 &results,
@@ -356,6 +376,8 @@ fn html_report(
     users: &[directory::User],
     results: &[reduce::UserResult],
     diags: &[Diagnostic],
+    tenant: Option<&users::TenantView>,
+    sa_alone: &[crate::report::html::SectionAccessAlone],
 ) -> String {
     let script = args
         .script
@@ -375,5 +397,7 @@ fn html_report(
         groups: &groups,
         diagnostics: diags,
         sources: &prepared.run.sources,
+        tenant,
+        sa_alone,
     })
 }

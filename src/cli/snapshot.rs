@@ -3,11 +3,12 @@
 
 use super::diff::{print_diff, CompareArgs};
 use super::report_cmd::{eprint_diagnostics, load};
+use super::tenant::TenantArgs;
 use super::{DirectoryArgs, Exit, RunArgs, UserArgs};
 use crate::access::Target;
 use crate::diag::{codes, Diagnostic, SourceFile, SourceMap, Span};
 use crate::reduce;
-use crate::report::snapshot::{self, Header, Input, InputKind, Snapshot};
+use crate::report::snapshot::{self, Header, Input, InputKind, Snapshot, TenantApp};
 use clap::Args;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
@@ -83,15 +84,28 @@ pub fn run(args: SnapshotArgs) -> Exit {
     Exit::Ok
 }
 
-/// Run the script and evaluate every user (as `qsa report` does) into a snapshot; `Err` = exit 2, already
+/// Run the script and evaluate every user (as `qsa report` does) into a snapshot; with `--tenant DIR
+/// --app X`, the tenant's users joined with the tenant tier (T15; format 2). `Err` = exit 2, already
 /// reported.
 pub(super) fn take(
     script: &Path,
     run_args: &RunArgs,
     dir_args: &DirectoryArgs,
     user_args: &UserArgs,
+    tenant_args: &TenantArgs,
 ) -> Result<Snapshot, Exit> {
-    let (run, dir, _catalog, _diags) = load(script, run_args, dir_args, user_args, true)?;
+    if let Some(m) = super::tenant::conflicts(tenant_args, dir_args, user_args) {
+        errln!("qsa: {m}");
+        return Err(Exit::CouldNotRun);
+    }
+    let (mut run, dir, _catalog, _diags) = load(script, run_args, dir_args, user_args, true)?;
+    let mut tenant = match &tenant_args.tenant {
+        None => None,
+        Some(d) => match super::tenant::load(tenant_args, d, &mut run.sources) {
+            Ok(t) => Some(t),
+            Err(diags) => return Err(super::tenant::refuse(&diags, &run.sources)),
+        },
+    };
     let target: Target = run_args.target.into();
     let prepared = match reduce::prepare(&run, target) {
         Ok(p) => p,
@@ -104,18 +118,42 @@ pub(super) fn take(
             return Err(Exit::CouldNotRun);
         }
     };
-    let users = if dir.users.is_empty() && dir_args.directory.is_empty() {
+    let users = if let Some(t) = &mut tenant {
+        std::mem::take(&mut t.users)
+    } else if dir.users.is_empty() && dir_args.directory.is_empty() {
         prepared.listed_users()
     } else {
         dir.users.clone()
     };
-    let results = prepared.evaluate(&users, false);
+    let mut results = prepared.evaluate(&users, false);
+    let mut inputs = inputs(script, run_args, dir_args);
+    let (tenant_app, per_user) = match tenant {
+        None => (None, None),
+        Some(t) => {
+            let base = script.parent().unwrap_or(Path::new(""));
+            if let Some(d) = &tenant_args.tenant {
+                inputs.push(Input {
+                    kind: InputKind::Tenant,
+                    name: input_name(d, base),
+                });
+            }
+            let keys: Vec<&str> = users.iter().map(|u| u.key.as_str()).collect();
+            match reduce::tenant::join(&mut results, &keys, t.tenant_users) {
+                Ok(per_user) => (Some(TenantApp::from_summary(&t.summary)), Some(per_user)),
+                Err(who) => {
+                    errln!("qsa: user `{who}` of users.json has no id the tenant model knows; refusing to take a snapshot");
+                    return Err(Exit::CouldNotRun);
+                }
+            }
+        }
+    };
     let header = Header {
-        inputs: inputs(script, run_args, dir_args),
+        inputs,
         target,
         group_mode: prepared.group_mode(),
+        tenant: tenant_app,
     };
-    Snapshot::from_results(header, &results).map_err(|m| {
+    Snapshot::from_results(header, &results, per_user.as_deref()).map_err(|m| {
         errln!("qsa: {m}");
         Exit::CouldNotRun
     })

@@ -37,6 +37,8 @@ pub(super) struct Loaded {
     /// Time spent per step, in order (for `--stats`): reading the exports, evaluating T1–T18, the
     /// Section Access identity of the users.
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// What each group is given on the app, for the tenant × Section Access lints.
+    pub groups: tenant::AppGroups,
 }
 
 /// `--tenant` with `--directory`: a message (exit 2).
@@ -96,6 +98,7 @@ pub(super) fn load(
     let app = model.app(&query, &mut diagnostics).map_err(one)?;
     let summary = model.summary(&app);
     let tenant_users = model.evaluate_all(&app, &mut diagnostics).map_err(one)?;
+    let groups = tenant::app_groups(&ex, &app);
     lap("evaluate");
     let (users, catalog) = match derived {
         Some((users, catalog, read)) => {
@@ -139,6 +142,7 @@ pub(super) fn load(
         catalog,
         diagnostics,
         timings,
+        groups,
     })
 }
 

@@ -24,8 +24,10 @@
 
 mod applied;
 pub mod explain;
+mod listed;
 pub mod reference;
 pub mod tenant;
+pub mod tenant_lints;
 
 pub use applied::{AppliedProfiles, GroupGrant};
 
@@ -137,13 +139,37 @@ pub struct Prepared<'a> {
     progress: crate::progress::ProgressRef,
 }
 
-fn build_error(e: BuildError, what: &str) -> Diagnostic {
+/// R4/R5: a model that cannot be built, located at the load of the first table the error names (the
+/// first table of a loop, in the order the message gives).
+fn build_error(e: BuildError, what: &str, model: &crate::model::DataModel) -> Diagnostic {
+    let first = match &e {
+        BuildError::Circular { tables, .. } | BuildError::NestedSynthetic { tables, .. } => {
+            tables.first().cloned()
+        }
+    };
+    let at = first.and_then(|name| {
+        model
+            .tables
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.source)
+    });
+    let d = build_error_at(e, what);
+    match at {
+        Some((s, sp)) => d.at(s, sp, "this table"),
+        None => d,
+    }
+}
+
+fn build_error_at(e: BuildError, what: &str) -> Diagnostic {
     match e {
         BuildError::Circular { .. } => Diagnostic::error(codes::SA_CIRCULAR, format!("{what}: {e}"))
             .with_help("break the loop (rename or qualify a field, or join the tables); Qlik would loosen a table at reload")
             .with_rule("R5"),
         BuildError::NestedSynthetic { .. } => {
-            Diagnostic::error(codes::SA_NESTED_SYNTHETIC, format!("{what}: {e}")).with_rule("R4")
+            Diagnostic::error(codes::SA_NESTED_SYNTHETIC, format!("{what}: {e}"))
+                .with_help("link each pair of tables by one field or one combination: build an explicit key and rename or drop the other shared fields")
+                .with_rule("R4")
         }
     }
 }
@@ -173,6 +199,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
     let mut diags: Vec<Diagnostic> = run.diagnostics.clone();
     let mut refuse = run.has_errors();
     let (mode, mode_set, mode_diag) = group_mode(&run.variables, target);
+    let mode_valid = mode_set && mode_diag.is_none();
     if let Some(d) = mode_diag {
         refuse |= d.is_error();
         diags.push(d);
@@ -199,7 +226,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         Ok(e) => Some(e),
         Err(e) => {
             refuse = true;
-            diags.push(build_error(e, "app data model"));
+            diags.push(build_error(e, "app data model", &run.app));
             None
         }
     };
@@ -213,7 +240,7 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         Ok(s) => Some(s),
         Err(e) => {
             refuse = true;
-            diags.push(build_error(e, "security model"));
+            diags.push(build_error(e, "security model", &run.security));
             None
         }
     };
@@ -226,6 +253,22 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
             .filter_map(|r| app.field_id(&r.name))
             .flat_map(|f| app.fields[f].tables.iter().map(|&t| app.component_of(t)))
             .collect();
+        let reductions: BTreeSet<&str> = sec
+            .reductions
+            .iter()
+            .filter(|r| r.linked)
+            .map(|r| r.name.as_str())
+            .collect();
+        for d in crate::access::model_lints::star_refusals(
+            &run.star_in_app,
+            &run.app,
+            app,
+            &reduced_comps,
+            &reductions,
+        ) {
+            refuse = true;
+            diags.push(d);
+        }
         for (ti, t) in run.app.tables.iter().enumerate() {
             for inc in &t.incomplete {
                 if reduced_comps.contains(&app.component_of(ti)) {
@@ -270,6 +313,14 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         ));
     }
     diags.extend(security.lints(&run.security, &run.app, &app));
+    diags.extend(crate::access::row_lints::lints(
+        &security,
+        &run.security,
+        &app,
+    ));
+    diags.extend(crate::access::model_lints::lints(
+        &security, run, &app, mode_valid,
+    ));
     let mut p = Prepared {
         run,
         target,
@@ -819,6 +870,11 @@ impl<'a> Prepared<'a> {
                                 names.join(" and ")
                             ),
                         )
+                        .with_help(if gs.iter().any(|g| g.provider != gs[0].provider) {
+                            "rename one of the groups, or choose the provider Section Access compares with QlikCloudGroupMode (0 IdP, 1 custom)"
+                        } else {
+                            "rename one of the groups so that the names differ after upper-casing"
+                        })
                         .with_rule("I6"),
                     );
                     if sec.group_values.contains(&upper) {
@@ -831,6 +887,7 @@ impl<'a> Prepared<'a> {
                             codes::USER_EMPTY_APP,
                             format!("user `{}` is granted access but keeps no row in any reduced table: the app opens empty", u.report_id()),
                         )
+                        .with_help("grant a combination of values that occurs in the data, or remove the user's rows")
                         .with_rule("R6"),
                     );
                 }

@@ -13,9 +13,15 @@
 //! - omitted fields (both sides granted): a field no longer omitted is wider, a newly omitted one narrower;
 //! - [dec] rules, e-mail, the denied reason: neither (reported as other changes).
 //!
+//! - with the tenant tier (format 2 snapshots, tenant.md): opening the app and download (T16) widen or
+//!   narrow; roles, status, Full User, OAuth and Section Access alone are other changes
+//!   ([`super::tenant_diff`]). A side with the tenant tier and one without are not compared user by user
+//!   (every user the tenant denies would differ): the diff says so and nothing else.
+//!
 //! A user whose changes go both ways is "mixed". The input names of the headers are not compared.
 
 use super::snapshot::{Snapshot, UserSnapshot};
+use super::tenant_diff::{self, TenantChange};
 use crate::reduce::{Access, TableCount};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,7 +140,7 @@ pub struct SetChange {
 }
 
 impl SetChange {
-    fn of(old: &[String], new: &[String]) -> SetChange {
+    pub(crate) fn of(old: &[String], new: &[String]) -> SetChange {
         let o: BTreeSet<&String> = old.iter().collect();
         let n: BTreeSet<&String> = new.iter().collect();
         SetChange {
@@ -170,6 +176,9 @@ pub struct UserChange {
     pub rows: Vec<RowChange>,
     pub omitted: SetChange,
     pub rules: SetChange,
+    /// The tenant tier's changes (both sides have it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<TenantChange>,
 }
 
 /// A table whose total number of rows differs between the sides (as the users' blocks show it); `None`:
@@ -191,6 +200,12 @@ pub struct Diff {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_mode: Option<Change<u8>>,
     pub tables: Vec<TableTotal>,
+    /// The tenant app of each side (`None`: no tenant tier), when they differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<Change<Option<String>>>,
+    /// One side has the tenant tier and the other not: the users are not compared.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tenant_mismatch: bool,
     /// The users with any change, sorted by id.
     pub users: Vec<UserChange>,
     pub unchanged_users: usize,
@@ -199,7 +214,8 @@ pub struct Diff {
 impl Diff {
     /// Whether anything a snapshot compares differs.
     pub fn is_change(&self) -> bool {
-        self.target.is_some()
+        self.tenant.is_some()
+            || self.target.is_some()
             || self.group_mode.is_some()
             || !self.tables.is_empty()
             || !self.users.is_empty()
@@ -310,6 +326,13 @@ fn compare_user(
         Some(n) => SetChange::of(old.map(|u| u.rules.as_slice()).unwrap_or(&[]), &n.rules),
         None => SetChange::default(),
     };
+    let tenant = match (
+        old.and_then(|u| u.tenant.as_ref()),
+        new.and_then(|u| u.tenant.as_ref()),
+    ) {
+        (Some(o), Some(n)) => tenant_diff::compare_tier(o, n),
+        _ => None,
+    };
     let mut c = UserChange {
         id: id.to_string(),
         status,
@@ -321,8 +344,10 @@ fn compare_user(
         rows,
         omitted,
         rules,
+        tenant,
     };
     let nothing = status == Presence::Changed
+        && c.tenant.is_none()
         && c.access.old == c.access.new
         && c.email.is_none()
         && c.denied_reason.is_none()
@@ -356,6 +381,11 @@ fn verdict(c: &UserChange, both_granted: bool) -> Verdict {
     for r in &c.rows {
         wider |= r.difference > 0;
         narrower |= r.difference < 0;
+    }
+    if let Some(t) = &c.tenant {
+        let (w, n) = t.direction();
+        wider |= w;
+        narrower |= n;
     }
     if both_granted {
         for f in &c.reduction {
@@ -397,6 +427,26 @@ fn totals(s: &Snapshot) -> BTreeMap<&str, usize> {
 /// Compare two snapshots: per user (the union of both sides' users), the target, the group mode and the
 /// tables' totals. `old_name`/`new_name` say where each side came from.
 pub fn compare(old_name: &str, old: &Snapshot, new_name: &str, new: &Snapshot) -> Diff {
+    let app = |s: &Snapshot| s.header.tenant.as_ref().map(tenant_diff::app_text);
+    let (old_app, new_app) = (app(old), app(new));
+    let tenant = (old_app != new_app).then(|| Change {
+        old: old_app.clone(),
+        new: new_app.clone(),
+    });
+    if old_app.is_some() != new_app.is_some() {
+        // Every user the tenant denies would differ: say that the sides do not compare, nothing else.
+        return Diff {
+            old: side(old_name, old),
+            new: side(new_name, new),
+            target: None,
+            group_mode: None,
+            tables: vec![],
+            tenant,
+            tenant_mismatch: true,
+            users: vec![],
+            unchanged_users: 0,
+        };
+    }
     let ids: BTreeSet<&str> = old
         .users
         .iter()
@@ -439,6 +489,8 @@ pub fn compare(old_name: &str, old: &Snapshot, new_name: &str, new: &Snapshot) -
             new: nh.group_mode.number(),
         }),
         tables,
+        tenant,
+        tenant_mismatch: false,
         users,
         unchanged_users: unchanged,
     }
@@ -531,6 +583,8 @@ enum Kind {
     Rules,
     DeniedReason,
     Email,
+    /// The tenant tier (opening, download, roles, status, Full User, OAuth).
+    Tenant,
 }
 
 fn item(direction: Direction, text: String, users: Vec<String>) -> SummaryItem {
@@ -552,6 +606,22 @@ fn gain_or_lose(dir: Direction) -> &'static str {
 /// The sentences about the whole comparison: target, group mode, tables' totals.
 fn global_sentences(d: &Diff) -> Vec<SummaryItem> {
     let mut items = vec![];
+    if let Some(t) = &d.tenant {
+        let app = |a: &Option<String>| {
+            a.clone()
+                .unwrap_or_else(|| "none (Section Access alone)".into())
+        };
+        let text = if d.tenant_mismatch {
+            format!(
+                "the tenant tier is on one side only ({} → {}): users are not compared; take both sides with `--tenant DIR --app X`, or both without",
+                app(&t.old),
+                app(&t.new)
+            )
+        } else {
+            format!("tenant app changed from {} to {}", app(&t.old), app(&t.new))
+        };
+        items.push(item(Direction::Other, text, vec![]));
+    }
     if let Some(t) = &d.target {
         let text = format!("target changed from {} to {}", t.old, t.new);
         items.push(item(Direction::Other, text, vec![]));
@@ -681,6 +751,94 @@ impl Collector {
         if u.email.is_some() {
             let text = "have another e-mail".to_string();
             self.add(Direction::Other, Kind::Email, String::new(), text, id);
+        }
+        if let Some(t) = &u.tenant {
+            self.tenant_user(t, id);
+        }
+    }
+
+    /// The tenant tier's changes of one user (tenant.md).
+    fn tenant_user(&mut self, t: &TenantChange, id: &str) {
+        let mut add = |dir: Direction, sort: &str, text: String| {
+            self.add(dir, Kind::Tenant, sort.to_string(), text, id)
+        };
+        if let Some(o) = &t.open {
+            if o.new {
+                add(Direction::Wider, "0", "can now open the app".into());
+            } else {
+                add(
+                    Direction::Narrower,
+                    "0",
+                    "can no longer open the app".into(),
+                );
+            }
+        }
+        if let (Some(e), Some(wider)) = (&t.export, t.export_wider()) {
+            let dir = if wider {
+                Direction::Wider
+            } else {
+                Direction::Narrower
+            };
+            let (o, n) = (
+                super::tenant::export_text(e.old),
+                super::tenant::export_text(e.new),
+            );
+            add(
+                dir,
+                &format!("1{o}{n}"),
+                format!("have download (in-app content) {o} → {n}"),
+            );
+        }
+        if let Some(s) = &t.section_access {
+            let text = match (s.old, s.new) {
+                (None, Some(_)) => "are now denied by the tenant (T15)".to_string(),
+                (Some(_), None) => "are no longer denied by the tenant (T15)".to_string(),
+                (o, n) => {
+                    let a = |x: Option<Access>| x.map(|a| a.as_str()).unwrap_or("-");
+                    format!(
+                        "have Section Access alone {} → {} (the tenant denies them)",
+                        a(o),
+                        a(n)
+                    )
+                }
+            };
+            add(Direction::Other, "2", text);
+        }
+        for r in &t.roles.added {
+            add(
+                Direction::Other,
+                &format!("3+{r}"),
+                format!("gain role {r}"),
+            );
+        }
+        for r in &t.roles.removed {
+            add(
+                Direction::Other,
+                &format!("3-{r}"),
+                format!("lose role {r}"),
+            );
+        }
+        if let Some(s) = &t.status {
+            add(
+                Direction::Other,
+                &format!("4{}{}", s.old, s.new),
+                format!("have tenant status {} → {}", s.old, s.new),
+            );
+        }
+        if let Some(f) = &t.full {
+            let text = if f.new {
+                "are now Full Users (a T18 trigger)"
+            } else {
+                "no longer have a Full User trigger (T18)"
+            };
+            add(Direction::Other, "5", text.into());
+        }
+        if t.oauth.is_some() {
+            add(
+                Direction::Other,
+                "6",
+                "get something else through the OAuth client".into(),
+            );
         }
     }
 
@@ -910,6 +1068,7 @@ fn conjugate(phrase: &str, n: usize) -> String {
     }
     let (first, rest) = phrase.split_once(' ').unwrap_or((phrase, ""));
     let first = match first {
+        "can" => "can".to_string(),
         "are" => "is".to_string(),
         "have" => "has".to_string(),
         "lose" => "loses".to_string(),
@@ -1020,11 +1179,17 @@ pub fn user_lines(u: &UserChange) -> Vec<String> {
         let t = |s: &Option<String>| s.as_deref().map(shown).unwrap_or_else(|| "—".into());
         out.push(format!("e-mail: {} → {}", t(&e.old), t(&e.new)));
     }
+    if let Some(t) = &u.tenant {
+        out.extend(t.lines());
+    }
     out
 }
 
 /// "3 of 6 users changed: 2 gain, 1 loses".
 fn headline(d: &Diff) -> String {
+    if d.tenant_mismatch {
+        return "not compared: one side has the tenant tier (--tenant) and the other does not, so every user the tenant denies would differ:".to_string();
+    }
     let total = d.users.len() + d.unchanged_users;
     if d.users.is_empty() {
         return if d.is_change() {
@@ -1159,7 +1324,9 @@ fn cell(s: &str) -> String {
 pub fn render_markdown(d: &Diff) -> String {
     let mut out = String::new();
     let total = d.users.len() + d.unchanged_users;
-    let title = if d.users.is_empty() && !d.is_change() {
+    let title = if d.tenant_mismatch {
+        "not compared (the tenant tier is on one side only)".to_string()
+    } else if d.users.is_empty() && !d.is_change() {
         "no access change".to_string()
     } else {
         format!(
@@ -1247,6 +1414,7 @@ mod tests {
             },
             omitted: vec![],
             rules: vec![],
+            tenant: None,
         }
     }
 
@@ -1258,6 +1426,7 @@ mod tests {
                 inputs: vec![],
                 target: Target::Cloud,
                 group_mode: mode,
+                tenant: None,
             },
             users,
         }

@@ -5,6 +5,7 @@
 //! selections and omitted fields, (5) the row or value, with the link through which it is kept or dropped.
 //! Rule ids are in brackets; script locations are `file:line:col` (or a data file's record).
 
+use crate::reduce::explain::tenant::TenantStep;
 use crate::reduce::explain::{
     headline, Answer, Check, Explanation, Failure, LinkWhy, RowAnswer, RowRef, RowWhy, SecRow,
     ValueAnswer,
@@ -470,6 +471,110 @@ pub fn render_json(e: &Explanation) -> String {
     }
     let mut s = serde_json::to_string_pretty(&Doc {
         schema: "qsa.explain/1",
+        explanation: e,
+    })
+    .unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Step 0 of `qsa explain --tenant` (tenant.md), three spaces deep: the tenant tier, the T15 denial and
+/// what Section Access alone gives, the tenant's [dec] rules.
+fn tenant_step(out: &mut String, t: &TenantStep) {
+    let _ = writeln!(out, "\n0. tenant tier: {}", t.headline);
+    out.push_str(&super::tenant::render_tier(&t.app, &t.user, "   "));
+    if let Some(sa) = &t.section_access_alone {
+        let reduction: Vec<String> = sa
+            .reduction
+            .iter()
+            .map(|(f, v)| match v {
+                None => format!("{f} not reduced"),
+                Some(v) => format!("{f}: {}", v.join(", ")),
+            })
+            .collect();
+        let mut gives = sa.access.to_string();
+        if !reduction.is_empty() {
+            gives.push_str(&format!(" ({})", reduction.join("; ")));
+        }
+        if !sa.omitted_fields.is_empty() {
+            gives.push_str(&format!(", omitting {}", sa.omitted_fields.join(", ")));
+        }
+        let _ = writeln!(
+            out,
+            "   Section Access alone would give {gives}; the user gets none of it  [T15]"
+        );
+    }
+    for r in &t.rules {
+        let _ = writeln!(
+            out,
+            "   depends on {r} [dec]: {}",
+            crate::report::users::rule_text(r)
+        );
+    }
+}
+
+/// `qsa explain --tenant` (human): the chain starts at the tenant tier (step 0); then, when a row or a
+/// value is asked about, the Section Access chain as [`render_human`] prints it (of Section Access alone:
+/// when the tenant denies the user, the header says so).
+pub fn render_human_tenant(t: &TenantStep, e: Option<&Explanation>) -> String {
+    let mut out = String::new();
+    let Some(e) = e else {
+        let _ = writeln!(
+            out,
+            "explain: user {} (id {}), opening app {}",
+            t.user.subject, t.user.qlik_id, t.app.app.name
+        );
+        let _ = writeln!(
+            out,
+            "answer:  {}",
+            if t.user.open.can {
+                "yes, the user opens the app"
+            } else {
+                "no, the user cannot open the app (DENIED, T15)"
+            }
+        );
+        tenant_step(&mut out, t);
+        return out;
+    };
+    let sa = render_human(e);
+    let (head, chain) = sa.split_once("\n1. who").unwrap_or((sa.as_str(), ""));
+    for line in head.trim_end_matches('\n').lines() {
+        let denied = t.denied_reason.is_some();
+        if let (true, Some(rest)) = (denied, line.strip_prefix("access:  ")) {
+            let _ = writeln!(
+                out,
+                "access:  DENIED by the tenant  [T15] (Section Access alone: {rest})"
+            );
+        } else if let (true, Some(rest)) = (denied, line.strip_prefix("answer:  ")) {
+            let _ = writeln!(
+                out,
+                "answer:  the user sees nothing: the tenant denies them (Section Access alone: {rest})"
+            );
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    tenant_step(&mut out, t);
+    if t.denied_reason.is_some() {
+        out.push_str("\nSection Access alone, step by step:\n");
+    }
+    let _ = write!(out, "\n1. who{chain}");
+    out
+}
+
+/// `qsa explain --tenant --format json`: `{"schema": "qsa.explain/1", "tenant": {…}, …}`, the Section
+/// Access explanation's keys only when a row or a value is asked about.
+pub fn render_json_tenant(t: &TenantStep, e: Option<&Explanation>) -> String {
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        schema: &'static str,
+        tenant: &'a TenantStep,
+        #[serde(flatten)]
+        explanation: Option<&'a Explanation>,
+    }
+    let mut s = serde_json::to_string_pretty(&Doc {
+        schema: "qsa.explain/1",
+        tenant: t,
         explanation: e,
     })
     .unwrap_or_default();

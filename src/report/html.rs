@@ -25,6 +25,8 @@ use serde_json::{json, Value as J};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
+mod tenant;
+
 /// The page's style sheet.
 const STYLE: &str = include_str!("html/style.css");
 /// The page's script (vanilla JS; reads the JSON block, renders everything else).
@@ -48,7 +50,18 @@ pub struct HtmlInput<'a> {
     /// Run and report diagnostics (each user's are added).
     pub diagnostics: &'a [Diagnostic],
     pub sources: &'a SourceMap,
+    /// With `--tenant`: the tenant tier of every user, aligned with `results` (tenant.md §3).
+    pub tenant: Option<&'a crate::report::users::TenantView<'a>>,
+    /// With `--tenant`: each user's Section Access reduction and omitted fields before the tenant's
+    /// denial emptied them (T15), aligned with `results`; may be empty.
+    pub sa_alone: &'a [SectionAccessAlone],
 }
+
+/// A user's reduction and omitted fields under Section Access alone.
+pub type SectionAccessAlone = (
+    std::sync::Arc<BTreeMap<String, Option<Vec<String>>>>,
+    Vec<String>,
+);
 
 /// Text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -442,6 +455,8 @@ fn page_data(input: &HtmlInput<'_>, order: &[usize]) -> String {
         groups: Vec<J>,
         diagnostics: Vec<J>,
         rules: serde_json::Map<String, J>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tenant: Option<tenant::TenantPage>,
     }
     let page = Page {
         target: input.target.as_str(),
@@ -457,6 +472,7 @@ fn page_data(input: &HtmlInput<'_>, order: &[usize]) -> String {
         groups: groups_json,
         diagnostics: diags,
         rules,
+        tenant: input.tenant.map(|t| tenant::page(t, input.sa_alone, order)),
     };
     serde_json::to_string(&page).unwrap_or_else(|_| "null".into())
 }
@@ -480,6 +496,23 @@ fn thousands(n: usize) -> String {
             out.push(',');
         }
         out.push(c);
+    }
+    out
+}
+
+/// The header's chips of a `--tenant` report: the app, its space type, the OAuth client.
+fn tenant_chips(s: &crate::tenant::TenantSummary) -> String {
+    let mut out = format!(
+        "<span class=\"chip\">app <b id=\"tenant-app\">{}</b> · <b id=\"tenant-space\">{}</b></span>",
+        esc(&s.app.name),
+        s.app.space_type.as_str()
+    );
+    if let Some(c) = &s.oauth_client {
+        let _ = write!(
+            out,
+            "<span class=\"chip\">OAuth client <b id=\"tenant-oauth\">{}</b></span>",
+            esc(c)
+        );
     }
     out
 }
@@ -515,9 +548,13 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
         "<header class=\"top\">\n<div class=\"brand\"><span class=\"logo\">qsa</span><div><h1>Section Access report</h1><p class=\"script\" id=\"script-name\">{}</p></div></div>",
         esc(input.script)
     );
+    let tenant_chips = input
+        .tenant
+        .map(|t| tenant_chips(t.summary))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "<div class=\"meta\"><span class=\"chip\">target <b id=\"target\">{}</b></span><span class=\"chip\">group mode <b id=\"group-mode\">{}</b></span></div>\n</header>",
+        "<div class=\"meta\">{tenant_chips}<span class=\"chip\">target <b id=\"target\">{}</b></span><span class=\"chip\">group mode <b id=\"group-mode\">{}</b></span></div>\n</header>",
         esc(input.target.as_str()),
         input.mode.number()
     );
@@ -548,6 +585,11 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
         "<input id=\"filter\" type=\"search\" autocomplete=\"off\" spellcheck=\"false\" ",
         "placeholder=\"Filter: id, e-mail, group, access (e.g. access:denied group:finance)\" aria-label=\"Filter users\">",
         "<span id=\"shown\" class=\"muted\"></span></div>\n",
+    ));
+    if input.tenant.is_some() {
+        out.push_str("<p class=\"hint muted\">With the tenant tier: <code>open:no</code>, <code>export:allowed</code>, <code>full:yes</code>, <code>role:exporters</code>, <code>status:disabled</code> filter on it too.</p>\n");
+    }
+    out.push_str(concat!(
         "<div class=\"scroll\"><table id=\"users\" class=\"matrix\"><thead></thead><tbody></tbody></table></div>\n",
         "<div class=\"more\"><button id=\"more\" type=\"button\" hidden>Show more</button></div>\n",
         "<noscript><p class=\"muted\">This report needs JavaScript to show the users.</p></noscript>\n",

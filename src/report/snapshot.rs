@@ -29,6 +29,44 @@
 //!
 //! A DENIED user's block has no `reduction`, `rows` or `omitted` (the user sees nothing).
 //!
+//! # Format 2: the tenant tier
+//!
+//! `qsa snapshot --tenant DIR --app X` (tenant.md) writes format 2: format 1 plus the tenant app in the
+//! header and each user's tenant tier before `access` (which is then the joined access of T15):
+//!
+//! ```text
+//! # qsa snapshot 2
+//! tenant: fixtures/tenant/examples/budget      the --tenant folder (an input: a record, not compared)
+//! tenant app: b0d9e700-…                       the app: id, name, space (absent: personal), space type
+//! tenant app name: Budget
+//! tenant space: 66f0…
+//! tenant space type: managed
+//! tenant oauth client: reporting-bot           only with an OAuth client
+//!
+//! user: 00ucy0000000000000
+//!   status: active                             T7
+//!   open: no                                   T10–T14: yes or no, then the routes that open the app
+//!   why not:                                     (`open via: A, B`) or every route checked and why it
+//!     - not the owner of managed space … (T11)   does not (`why not:`, one `- ` line each)
+//!   roles:                                     T1–T3: each role and how it is held
+//!     TenantAdmin: direct
+//!   export: not-allowed                        T16, T17: allowed, no-data or not-allowed
+//!   full: yes                                  T18: a Full User trigger (no: none, not "Basic")
+//!   oauth open: yes                            T8, T9: only with an OAuth client (`oauth missing`:
+//!   oauth export: no-data                        the scopes the client lacks, or `(none)`)
+//!   oauth missing: apps.data:export
+//!   section access alone: ADMIN                T15: only when the tenant denies the user
+//!   access: DENIED
+//!   denied: tenant: cannot open the app
+//! ```
+//!
+//! Why a new version rather than optional keys in format 1: a qsa that reads format 1 only must not
+//! compare a snapshot whose `access` already folds in the tenant as if it were Section Access alone; with
+//! format 2 it refuses the file on its first line, naming the version. A snapshot taken without
+//! `--tenant` is still format 1, byte for byte, so committed snapshots keep `--check`ing clean and older
+//! qsa keep reading them. This reader reads both; the tenant keys are unknown keys in format 1, and a
+//! format 2 file must give every user the tenant tier (and a format 1 file none).
+//!
 //! Values are written as they are unless they would be ambiguous; then they are quoted (`"…"` with `\\`,
 //! `\"`, `\n`, `\r`, `\t` and `\u{…}` escapes): an empty value, leading or trailing white space, a leading
 //! `"`, any control character, a `:` in a key (field or table name), a `,` or a leading `(` in a list item.
@@ -38,18 +76,25 @@
 //! DENIED one is an error with line and column and what was expected. It never panics.
 //!
 //! # Adding to the format
-//! A new fact per user (the tenant tier: roles, whether the app opens, download) is a new field of
-//! [`UserSnapshot`], a new key in `USER_KEYS` and `render_user`, and a new [`VERSION`]: a qsa that reads
-//! only older formats then refuses the file by its first line, naming the version, and this reader keeps
-//! reading the older formats from `OLDEST` on (a key they lack is simply absent).
+//! A new fact per user is a new field of [`UserSnapshot`], a new key in the reader's key lists and in
+//! `render_user`, and a new [`VERSION`] (as format 2 did for the tenant tier, `TENANT_KEYS`): a qsa that
+//! reads only older formats then refuses the file by its first line, naming the version, and this reader
+//! keeps reading the older formats from `OLDEST` on (a key they lack is simply absent, and unknown).
 
+use super::snapshot_tenant::{access_of, export_of, render_tier, TierDraft, TENANT_KEYS};
+pub use super::snapshot_tenant::{OAuthTier, TenantApp, TenantTier};
 use crate::access::{GroupMode, Target};
 use crate::reduce::{Access, TableCount, UserResult};
+use crate::tenant::model::Export;
+use crate::tenant::UserTenant;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// The format version this qsa writes (and the newest it reads).
-pub const VERSION: usize = 1;
+/// The newest format version this qsa writes and reads: format 2 carries the tenant tier (see the module
+/// documentation for why it is a new version).
+pub const VERSION: usize = 2;
+/// The format written without the tenant tier (unchanged since format 1).
+pub const VERSION_PLAIN: usize = 1;
 /// The oldest format version this qsa reads.
 const OLDEST: usize = 1;
 /// How every snapshot starts (followed by a space and the version).
@@ -63,15 +108,18 @@ pub enum InputKind {
     Groups,
     Table,
     Lib,
+    /// The `--tenant` folder (format 2).
+    Tenant,
 }
 
 impl InputKind {
-    const ALL: [InputKind; 5] = [
+    const ALL: [InputKind; 6] = [
         InputKind::Script,
         InputKind::Directory,
         InputKind::Groups,
         InputKind::Table,
         InputKind::Lib,
+        InputKind::Tenant,
     ];
 
     /// The header key.
@@ -82,6 +130,7 @@ impl InputKind {
             InputKind::Groups => "groups",
             InputKind::Table => "table",
             InputKind::Lib => "lib",
+            InputKind::Tenant => "tenant",
         }
     }
 
@@ -105,6 +154,8 @@ pub struct Header {
     pub inputs: Vec<Input>,
     pub target: Target,
     pub group_mode: GroupMode,
+    /// The tenant app (`--tenant DIR --app X`, format 2); `None`: Section Access alone.
+    pub tenant: Option<TenantApp>,
 }
 
 /// What one user sees, as the snapshot records it.
@@ -122,12 +173,14 @@ pub struct UserSnapshot {
     pub omitted: Vec<String>,
     /// [dec] rule ids the result depends on, sorted.
     pub rules: Vec<String>,
+    /// The tenant tier (format 2 only).
+    pub tenant: Option<TenantTier>,
 }
 
 impl UserSnapshot {
     /// The snapshot of one evaluated user. A DENIED user keeps no reduction, rows or omitted fields (they
     /// would only say "nothing"); only a DENIED user has a denied reason.
-    pub fn from_result(u: &UserResult) -> UserSnapshot {
+    pub fn from_result(u: &UserResult, tenant: Option<&UserTenant>) -> UserSnapshot {
         let granted = u.access != Access::Denied;
         let mut omitted = if granted {
             u.omitted_fields.clone()
@@ -160,6 +213,7 @@ impl UserSnapshot {
             },
             omitted,
             rules,
+            tenant: tenant.map(TenantTier::from_user),
         }
     }
 }
@@ -172,12 +226,38 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The snapshot of an evaluation. Two results with the same id are kept once when they agree; when
-    /// they disagree the snapshot cannot say what that id sees (`Err` with the reason).
-    pub fn from_results(header: Header, results: &[UserResult]) -> Result<Snapshot, String> {
+    /// The snapshot of an evaluation; with the tenant tier, `tenant` is aligned with `results` (every
+    /// user must have one when the header names a tenant app, and none otherwise). Two results with the
+    /// same id are kept once when they agree; when they disagree the snapshot cannot say what that id sees
+    /// (`Err` with the reason).
+    pub fn from_results(
+        header: Header,
+        results: &[UserResult],
+        tenant: Option<&[Option<UserTenant>]>,
+    ) -> Result<Snapshot, String> {
         use rayon::prelude::*;
-        let mut users: Vec<UserSnapshot> =
-            results.par_iter().map(UserSnapshot::from_result).collect();
+        let tier = |i: usize| tenant.and_then(|t| t.get(i)).and_then(Option::as_ref);
+        if header.tenant.is_some() && (0..results.len()).any(|i| tier(i).is_none()) {
+            return Err(
+                "a user has no tenant tier: the snapshot cannot say whether they open the app"
+                    .into(),
+            );
+        }
+        let with_tier = if header.tenant.is_some() {
+            tenant
+        } else {
+            None
+        };
+        let mut users: Vec<UserSnapshot> = results
+            .par_iter()
+            .enumerate()
+            .map(|(i, u)| {
+                UserSnapshot::from_result(
+                    u,
+                    with_tier.and_then(|t| t.get(i)).and_then(Option::as_ref),
+                )
+            })
+            .collect();
         users.par_sort_by(|a, b| a.id.cmp(&b.id));
         let mut out: Vec<UserSnapshot> = Vec::with_capacity(users.len());
         for u in users {
@@ -238,7 +318,7 @@ fn quoted(s: &str) -> String {
 }
 
 /// A value that runs to the end of the line.
-fn scalar(s: &str) -> String {
+pub(super) fn scalar(s: &str) -> String {
     if needs_quotes(s, &[], false) {
         quoted(s)
     } else {
@@ -247,7 +327,7 @@ fn scalar(s: &str) -> String {
 }
 
 /// A key (field or table name): ends at the first `:`.
-fn key(s: &str) -> String {
+pub(super) fn key(s: &str) -> String {
     if needs_quotes(s, &[':'], false) {
         quoted(s)
     } else {
@@ -256,7 +336,7 @@ fn key(s: &str) -> String {
 }
 
 /// A list: items separated by `, `.
-fn list<S: AsRef<str>>(items: &[S]) -> String {
+pub(super) fn list<S: AsRef<str>>(items: &[S]) -> String {
     items
         .iter()
         .map(|s| {
@@ -272,13 +352,16 @@ fn list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 const NOT_REDUCED: &str = "(not reduced)";
-const NO_VALUE: &str = "(none)";
+pub(super) const NO_VALUE: &str = "(none)";
 
 fn render_user(u: &UserSnapshot) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "user: {}", scalar(&u.id));
     if let Some(e) = &u.email {
         let _ = writeln!(out, "  email: {}", scalar(e));
+    }
+    if let Some(t) = &u.tenant {
+        render_tier(&mut out, t);
     }
     let _ = writeln!(out, "  access: {}", u.access.as_str());
     if let Some(r) = &u.denied_reason {
@@ -310,14 +393,31 @@ fn render_user(u: &UserSnapshot) -> String {
     out
 }
 
-/// The snapshot as text (format [`VERSION`]). Byte-identical for equal snapshots.
+/// The snapshot as text: format [`VERSION`] with the tenant tier, else format [`VERSION_PLAIN`].
+/// Byte-identical for equal snapshots.
 pub fn render(s: &Snapshot) -> String {
     use rayon::prelude::*;
     let mut out = String::new();
-    let _ = writeln!(out, "{MAGIC} {VERSION}");
+    let version = if s.header.tenant.is_some() {
+        VERSION
+    } else {
+        VERSION_PLAIN
+    };
+    let _ = writeln!(out, "{MAGIC} {version}");
     out.push_str("# who sees what, one block per user sorted by id; compare with `qsa snapshot --check` or `qsa diff`\n");
     for i in &s.header.inputs {
         let _ = writeln!(out, "{}: {}", i.kind.key(), scalar(&i.name));
+    }
+    if let Some(t) = &s.header.tenant {
+        let _ = writeln!(out, "tenant app: {}", scalar(&t.id));
+        let _ = writeln!(out, "tenant app name: {}", scalar(&t.name));
+        if let Some(space) = &t.space_id {
+            let _ = writeln!(out, "tenant space: {}", scalar(space));
+        }
+        let _ = writeln!(out, "tenant space type: {}", scalar(&t.space_type));
+        if let Some(c) = &t.oauth_client {
+            let _ = writeln!(out, "tenant oauth client: {}", scalar(c));
+        }
     }
     let _ = writeln!(out, "target: {}", s.header.target.as_str());
     let _ = writeln!(out, "group mode: {}", s.header.group_mode.number());
@@ -576,6 +676,25 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// `yes` or `no`.
+    fn yes_no(&mut self) -> Result<bool, ReadError> {
+        match self.rest().trim() {
+            "yes" => Ok(true),
+            "no" => Ok(false),
+            v => Err(self.err(format!("expected yes or no, found `{v}`"))),
+        }
+    }
+
+    /// `allowed`, `no-data` or `not-allowed` (T16).
+    fn export(&mut self) -> Result<Export, ReadError> {
+        let v = self.rest().trim();
+        export_of(v).ok_or_else(|| {
+            self.err(format!(
+                "expected allowed, no-data or not-allowed, found `{v}`"
+            ))
+        })
+    }
+
     /// `KEPT / TOTAL`.
     fn count(&mut self) -> Result<TableCount, ReadError> {
         let start = self.pos;
@@ -612,6 +731,8 @@ const USER_KEYS: [&str; 7] = [
 /// A user block being read.
 struct UserDraft {
     line: usize,
+    /// The file's format version.
+    version: usize,
     id: String,
     email: Option<String>,
     access: Option<Access>,
@@ -620,6 +741,7 @@ struct UserDraft {
     tables: BTreeMap<String, TableCount>,
     omitted: Vec<String>,
     rules: Vec<String>,
+    tier: TierDraft,
     /// Key → line it was given on (repeats are errors).
     seen: BTreeMap<&'static str, usize>,
     /// Entries of the section being read (`reduction`, `rows`): key → line.
@@ -663,6 +785,16 @@ impl UserDraft {
                 message,
             });
         }
+        let tenant = self.tier.finish(&self.id, &self.seen)?;
+        if let (Some(t), Some(line)) = (&tenant, self.seen.get("section access alone")) {
+            if t.section_access.is_some() && access != Access::Denied {
+                return Err(ReadError {
+                    line: *line,
+                    column: 3,
+                    message: format!("expected `section access alone:` only for a user the tenant denies (user `{}` is {})", self.id, access.as_str()),
+                });
+            }
+        }
         Ok(UserSnapshot {
             id: self.id,
             email: self.email,
@@ -672,6 +804,7 @@ impl UserDraft {
             tables: self.tables,
             omitted: self.omitted,
             rules: self.rules,
+            tenant,
         })
     }
 
@@ -679,12 +812,15 @@ impl UserDraft {
     fn entry(&mut self, c: &mut Cursor<'_>) -> Result<(), ReadError> {
         let key_at = c.pos;
         let k = c.key()?;
-        let Some(&name) = USER_KEYS.iter().find(|n| **n == k) else {
+        let tenant_keys: &[&'static str] = if self.version >= 2 { &TENANT_KEYS } else { &[] };
+        let Some(&name) = USER_KEYS.iter().chain(tenant_keys).find(|n| **n == k) else {
             c.pos = key_at;
+            let known: Vec<&str> = USER_KEYS.iter().chain(tenant_keys).copied().collect();
             return Err(c.err(format!(
-                "unknown key `{k}` in the block of user `{}` (format {VERSION} has: {}); was this snapshot written by a newer qsa?",
+                "unknown key `{k}` in the block of user `{}` (format {} has: {}); was this snapshot written by a newer qsa?",
                 self.id,
-                USER_KEYS.join(", ")
+                self.version,
+                known.join(", ")
             )));
         };
         if let Some(first) = self.seen.insert(name, c.line) {
@@ -697,13 +833,35 @@ impl UserDraft {
         let has_value = c.value_start()?;
         self.section = None;
         match (name, has_value) {
-            ("reduction" | "rows", true) => {
+            ("reduction" | "rows" | "roles" | "why not", true) => {
                 return Err(c.err(format!(
                     "expected the end of the line after `{name}:` (its entries follow, indented by 4 spaces)"
                 )))
             }
-            ("reduction" | "rows", false) => self.section = Some((name, BTreeMap::new())),
+            ("reduction" | "rows" | "roles" | "why not", false) => {
+                self.section = Some((name, BTreeMap::new()))
+            }
             (_, false) => return Err(c.err(format!("expected a value after `{name}:`"))),
+            ("status", true) => self.tier.status = Some(c.scalar()?),
+            ("open", true) => self.tier.open = Some(c.yes_no()?),
+            ("open via", true) => self.tier.open_via = c.list()?,
+            ("export", true) => self.tier.export = Some(c.export()?),
+            ("full", true) => self.tier.full = Some(c.yes_no()?),
+            ("oauth open", true) => self.tier.oauth_open = Some(c.yes_no()?),
+            ("oauth export", true) => self.tier.oauth_export = Some(c.export()?),
+            ("oauth missing", true) => {
+                self.tier.oauth_missing = Some(match c.selection()? {
+                    Some(v) => v,
+                    None => return Err(c.err("expected the scopes the client lacks, or (none)")),
+                })
+            }
+            ("section access alone", true) => {
+                let v = c.rest().trim();
+                self.tier.section_access = Some(
+                    access_of(v)
+                        .ok_or_else(|| c.err(format!("expected ADMIN, USER or DENIED, found `{v}`")))?,
+                );
+            }
             ("email", true) => self.email = Some(c.scalar()?),
             ("denied", true) => self.denied = Some(c.scalar()?),
             ("access", true) => {
@@ -722,13 +880,23 @@ impl UserDraft {
         Ok(())
     }
 
-    /// A 4-space line inside `reduction:` or `rows:`.
+    /// A 4-space line inside `reduction:`, `rows:`, `roles:` or `why not:`.
     fn section_entry(&mut self, c: &mut Cursor<'_>) -> Result<(), ReadError> {
         let Some((section, seen)) = &mut self.section else {
             return Err(c.err(
-                "expected 2 spaces of indentation (only the entries of `reduction:` and `rows:` are indented by 4)",
+                "expected 2 spaces of indentation (only the entries of `reduction:`, `rows:`, `roles:` and `why not:` are indented by 4)",
             ));
         };
+        if *section == "why not" {
+            if !c.rest().starts_with("- ") {
+                return Err(c.err("expected `- ` and a route that does not open the app"));
+            }
+            c.pos += 2;
+            c.skip_spaces();
+            let w = c.scalar()?;
+            self.tier.why_not.push(w);
+            return Ok(());
+        }
         let key_at = c.pos;
         let k = c.key()?;
         if let Some(first) = seen.insert(k.clone(), c.line) {
@@ -744,6 +912,9 @@ impl UserDraft {
         if *section == "rows" {
             let count = c.count()?;
             self.tables.insert(k, count);
+        } else if *section == "roles" {
+            let via = c.list()?;
+            self.tier.roles.insert(k, via);
         } else {
             let sel = c.selection()?;
             self.reduction.insert(k, sel);
@@ -755,23 +926,58 @@ impl UserDraft {
 /// The header being read.
 #[derive(Default)]
 struct HeaderDraft {
+    /// The file's format version.
+    version: usize,
     inputs: Vec<Input>,
     target: Option<Target>,
     group_mode: Option<GroupMode>,
     users: Option<(usize, usize)>,
+    /// Format 2: `tenant app`, `tenant app name`, `tenant space`, `tenant space type`, `tenant oauth
+    /// client`, with the line of the first.
+    tenant: BTreeMap<&'static str, String>,
+    tenant_line: Option<usize>,
 }
 
 const HEADER_KEYS: &str = "script, directory, groups, table, lib, target, group mode, users";
+/// The header keys format 2 adds.
+const TENANT_HEADER_KEYS: [&str; 6] = [
+    "tenant",
+    "tenant app",
+    "tenant app name",
+    "tenant space",
+    "tenant space type",
+    "tenant oauth client",
+];
 
 impl HeaderDraft {
     fn entry(&mut self, k: &str, c: &mut Cursor<'_>, key_at: usize) -> Result<(), ReadError> {
-        let known =
-            InputKind::from_key(k).is_some() || matches!(k, "target" | "group mode" | "users");
+        let tenant_key = TENANT_HEADER_KEYS.contains(&k);
+        let known = (tenant_key && self.version >= 2)
+            || (InputKind::from_key(k).is_some() && !tenant_key)
+            || matches!(k, "target" | "group mode" | "users");
         if !known {
             c.pos = key_at;
+            let more = if self.version >= 2 {
+                format!(", {}", TENANT_HEADER_KEYS.join(", "))
+            } else {
+                String::new()
+            };
             return Err(c.err(format!(
-                "unknown key `{k}` (format {VERSION} has: {HEADER_KEYS}, then `user:` blocks); was this snapshot written by a newer qsa?"
+                "unknown key `{k}` (format {} has: {HEADER_KEYS}{more}, then `user:` blocks); was this snapshot written by a newer qsa?",
+                self.version
             )));
+        }
+        if let Some(&name) = TENANT_HEADER_KEYS[1..].iter().find(|n| **n == k) {
+            if !c.value_start()? {
+                return Err(c.err(format!("expected a value after `{k}:`")));
+            }
+            let v = c.scalar()?;
+            if self.tenant.insert(name, v).is_some() {
+                c.pos = key_at;
+                return Err(c.err(format!("`{k}` is given twice in the header")));
+            }
+            self.tenant_line.get_or_insert(c.line);
+            return Ok(());
         }
         let once = |set: bool, c: &mut Cursor<'_>| {
             if set {
@@ -819,14 +1025,45 @@ impl HeaderDraft {
         }
         Ok(())
     }
+
+    /// The tenant app of a format 2 header; `None` for format 1.
+    fn tenant_app(&self, first_user: usize) -> Result<Option<TenantApp>, ReadError> {
+        if self.version < 2 {
+            return Ok(None);
+        }
+        let line = self.tenant_line.unwrap_or(first_user);
+        let need = |k: &str| ReadError {
+            line,
+            column: 1,
+            message: format!(
+                "expected `{k}: …` in the header of a format 2 snapshot (the tenant app)"
+            ),
+        };
+        let get = |k: &str| self.tenant.get(k).cloned();
+        let space_type = get("tenant space type").ok_or_else(|| need("tenant space type"))?;
+        if !matches!(space_type.as_str(), "personal" | "shared" | "managed") {
+            return Err(ReadError {
+                line,
+                column: 1,
+                message: format!("expected personal, shared or managed as the tenant space type, found `{space_type}`"),
+            });
+        }
+        Ok(Some(TenantApp {
+            id: get("tenant app").ok_or_else(|| need("tenant app"))?,
+            name: get("tenant app name").ok_or_else(|| need("tenant app name"))?,
+            space_id: get("tenant space"),
+            space_type,
+            oauth_client: get("tenant oauth client"),
+        }))
+    }
 }
 
-/// The first line: `# qsa snapshot VERSION`.
-fn read_version(first: &str) -> Result<(), ReadError> {
+/// The first line: `# qsa snapshot VERSION`; returns the version.
+fn read_version(first: &str) -> Result<usize, ReadError> {
     let mut c = Cursor::new(1, first, 0);
     if !first.starts_with(MAGIC) {
         return Err(c.err(format!(
-            "expected `{MAGIC} {VERSION}` on the first line: this is not a qsa snapshot"
+            "expected `{MAGIC} {VERSION_PLAIN}` or `{MAGIC} {VERSION}` on the first line: this is not a qsa snapshot"
         )));
     }
     c.pos = MAGIC.len();
@@ -845,10 +1082,10 @@ fn read_version(first: &str) -> Result<(), ReadError> {
             "not a version qsa ever wrote"
         };
         return Err(c.err(format!(
-            "snapshot format {v} ({why}); this qsa reads format {VERSION}"
+            "snapshot format {v} ({why}); this qsa reads formats {OLDEST} to {VERSION}"
         )));
     }
-    Ok(())
+    Ok(v)
 }
 
 /// Read a snapshot. Never panics; any text that is not a well-formed snapshot of format [`VERSION`] is
@@ -861,8 +1098,11 @@ pub fn read(text: &str) -> Result<Snapshot, ReadError> {
         .enumerate()
         .map(|(i, l)| (i + 1, l));
     let (_, first) = lines.next().unwrap_or((1, ""));
-    read_version(first)?;
-    let mut header = HeaderDraft::default();
+    let version = read_version(first)?;
+    let mut header = HeaderDraft {
+        version,
+        ..HeaderDraft::default()
+    };
     let mut users: Vec<(UserSnapshot, usize)> = vec![];
     let mut current: Option<UserDraft> = None;
     let mut last_line = 1;
@@ -890,6 +1130,7 @@ pub fn read(text: &str) -> Result<Snapshot, ReadError> {
                     }
                     current = Some(UserDraft {
                         line: n,
+                        version,
                         id,
                         email: None,
                         access: None,
@@ -898,6 +1139,7 @@ pub fn read(text: &str) -> Result<Snapshot, ReadError> {
                         tables: BTreeMap::new(),
                         omitted: vec![],
                         rules: vec![],
+                        tier: TierDraft::default(),
                         seen: BTreeMap::new(),
                         section: None,
                     });
@@ -952,6 +1194,21 @@ pub fn read(text: &str) -> Result<Snapshot, ReadError> {
             ),
         });
     }
+    let tenant = header.tenant_app(users.first().map(|u| u.1).unwrap_or(last_line))?;
+    // Format 2: every user has the tenant tier; format 1: none (its keys are unknown there).
+    if let Some((u, line)) = users
+        .iter()
+        .find(|(u, _)| tenant.is_some() && u.tenant.is_none())
+    {
+        return Err(ReadError {
+            line: *line,
+            column: 1,
+            message: format!(
+                "expected the tenant tier (status, open, roles, export, full) in the block of user `{}`: a format 2 snapshot gives it for every user",
+                u.id
+            ),
+        });
+    }
     users.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for w in users.windows(2) {
         if let [(a, la), (b, lb)] = w {
@@ -973,6 +1230,7 @@ pub fn read(text: &str) -> Result<Snapshot, ReadError> {
             inputs: header.inputs,
             target,
             group_mode,
+            tenant,
         },
         users: users.into_iter().map(|(u, _)| u).collect(),
     })
@@ -1002,6 +1260,7 @@ mod tests {
             )]),
             omitted: vec!["MARGIN".into()],
             rules: vec!["L2".into()],
+            tenant: None,
         }
     }
 
@@ -1020,6 +1279,7 @@ mod tests {
                 ],
                 target: Target::Cloud,
                 group_mode: GroupMode::Both,
+                tenant: None,
             },
             users,
         }
@@ -1125,7 +1385,7 @@ user: b
     const WHOLE: &[(&str, usize, usize, &str)] = &[
         ("", 1, 1, "expected `# qsa snapshot 1`"),
         ("LOAD * INLINE [a];", 1, 1, "not a qsa snapshot"),
-        ("# qsa snapshot 2\n", 1, 16, "written by a newer qsa"),
+        ("# qsa snapshot 3\n", 1, 16, "written by a newer qsa"),
         ("# qsa snapshot x\n", 1, 16, "expected the format version"),
         ("# qsa snapshot 1\ntarget: moon\n", 2, 9, "expected cloud or client-managed"),
         ("# qsa snapshot 1\nroles: x\n", 2, 1, "unknown key `roles`"),
@@ -1244,9 +1504,284 @@ user: b
                         tables,
                         omitted,
                         rules,
+                        tenant: None,
                     }
                 },
             )
+    }
+
+    fn tier_strategy() -> impl Strategy<Value = TenantTier> {
+        let export =
+            prop::sample::select(vec![Export::Allowed, Export::NoData, Export::NotAllowed]);
+        let oauth = prop::option::of(
+            (
+                any::<bool>(),
+                export.clone(),
+                prop::collection::vec(text_strategy(), 0..3),
+            )
+                .prop_map(|(open, export, missing)| OAuthTier {
+                    open,
+                    export,
+                    missing,
+                }),
+        );
+        (
+            text_strategy(),
+            any::<bool>(),
+            prop::collection::vec(text_strategy(), 1..3),
+            prop::collection::vec(text_strategy(), 0..3),
+            prop::collection::btree_map(
+                text_strategy(),
+                prop::collection::vec(text_strategy(), 1..3),
+                0..3,
+            ),
+            export,
+            any::<bool>(),
+            oauth,
+        )
+            .prop_map(|(status, open, via, why_not, roles, export, full, oauth)| {
+                TenantTier {
+                    status,
+                    open,
+                    open_via: if open { via } else { vec![] },
+                    why_not: if open { vec![] } else { why_not },
+                    roles,
+                    export,
+                    full,
+                    oauth,
+                    section_access: None,
+                }
+            })
+    }
+
+    /// A format 2 snapshot: the tenant app, and a tier for every user (Section Access alone for a DENIED
+    /// one, as when the tenant denies them).
+    fn tenant_snapshot(
+        users: Vec<(UserSnapshot, TenantTier)>,
+        app: (String, String, Option<String>, usize, Option<String>),
+    ) -> Snapshot {
+        let mut users: Vec<UserSnapshot> = users
+            .into_iter()
+            .map(|(mut u, mut t)| {
+                if u.access == Access::Denied {
+                    t.section_access = Some(Access::Admin);
+                }
+                u.tenant = Some(t);
+                u
+            })
+            .collect();
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        users.dedup_by(|a, b| a.id == b.id);
+        let (id, name, space_id, kind, oauth_client) = app;
+        Snapshot {
+            header: Header {
+                inputs: vec![Input {
+                    kind: InputKind::Tenant,
+                    name: "tenant".into(),
+                }],
+                target: Target::Cloud,
+                group_mode: GroupMode::Idp,
+                tenant: Some(TenantApp {
+                    id,
+                    name,
+                    space_id,
+                    space_type: ["personal", "shared", "managed"][kind % 3].into(),
+                    oauth_client,
+                }),
+            },
+            users,
+        }
+    }
+
+    #[test]
+    fn the_tenant_tier_reads_as_documented() {
+        let mut cy = user("cy");
+        cy.access = Access::Denied;
+        cy.denied_reason = Some("tenant: cannot open the app".into());
+        cy.reduction.clear();
+        cy.tables.clear();
+        cy.omitted.clear();
+        let tier = TenantTier {
+            status: "active".into(),
+            open: false,
+            open_via: vec![],
+            why_not: vec![
+                "no share of the app with the user, their groups (A, B) or Everyone (T14)".into(),
+            ],
+            roles: BTreeMap::from([("TenantAdmin".into(), vec!["direct".into()])]),
+            export: Export::NotAllowed,
+            full: true,
+            oauth: Some(OAuthTier {
+                open: false,
+                export: Export::NotAllowed,
+                missing: vec![],
+            }),
+            section_access: None,
+        };
+        let s = tenant_snapshot(
+            vec![(cy, tier)],
+            (
+                "b0d9".into(),
+                "Budget: 2026".into(),
+                Some("66f0".into()),
+                2,
+                Some("bot".into()),
+            ),
+        );
+        let text = render(&s);
+        assert_eq!(
+            text,
+            "# qsa snapshot 2
+# who sees what, one block per user sorted by id; compare with `qsa snapshot --check` or `qsa diff`
+tenant: tenant
+tenant app: b0d9
+tenant app name: Budget: 2026
+tenant space: 66f0
+tenant space type: managed
+tenant oauth client: bot
+target: cloud
+group mode: 0
+users: 1
+
+user: cy
+  email: cy@example.org
+  status: active
+  open: no
+  why not:
+    - no share of the app with the user, their groups (A, B) or Everyone (T14)
+  roles:
+    TenantAdmin: direct
+  export: not-allowed
+  full: yes
+  oauth open: no
+  oauth export: not-allowed
+  oauth missing: (none)
+  section access alone: ADMIN
+  access: DENIED
+  denied: tenant: cannot open the app
+  rules: L2
+"
+        );
+        assert_eq!(read(&text), Ok(s));
+    }
+
+    #[test]
+    fn malformed_tenant_tiers_are_located() {
+        let head = "# qsa snapshot 2\ntenant app: a\ntenant app name: A\ntenant space type: shared\ntarget: cloud\ngroup mode: 0\nusers: 1\n\nuser: u\n";
+        let tier = "  status: active\n  open: yes\n  open via: owner\n  roles:\n    UserDefault: default\n  export: allowed\n  full: no\n";
+        let ok = format!("{head}{tier}  access: USER\n");
+        assert!(read(&ok).is_ok(), "{:?}", read(&ok));
+        let cases: Vec<(String, usize, usize, &str)> = vec![
+            // format 1 has no tenant keys
+            (
+                ok.replace("snapshot 2", "snapshot 1").replace(
+                    "tenant app: a\ntenant app name: A\ntenant space type: shared\n",
+                    "",
+                ),
+                7,
+                3,
+                "unknown key `status`",
+            ),
+            (
+                ok.replace("snapshot 2", "snapshot 1"),
+                2,
+                1,
+                "unknown key `tenant app`",
+            ),
+            // format 2: the app and every user's tier
+            (
+                ok.replace("tenant app name: A\n", ""),
+                2,
+                1,
+                "expected `tenant app name: …`",
+            ),
+            (
+                ok.replace("shared", "data"),
+                2,
+                1,
+                "expected personal, shared or managed",
+            ),
+            (
+                format!("{head}  access: USER\n"),
+                9,
+                1,
+                "expected the tenant tier",
+            ),
+            (ok.replace("  full: no\n", ""), 10, 3, "expected `full:`"),
+            (
+                ok.replace("  open: yes\n", "  open: maybe\n"),
+                11,
+                9,
+                "expected yes or no",
+            ),
+            (
+                ok.replace("  export: allowed", "  export: all"),
+                15,
+                11,
+                "expected allowed, no-data or not-allowed",
+            ),
+            (
+                ok.replace("  open: yes\n  open via: owner\n", "  open: yes\n"),
+                11,
+                3,
+                "expected `open via:` after `open: yes`",
+            ),
+            (
+                ok.replace(
+                    "  open via: owner\n",
+                    "  open via: owner\n  why not:\n    - x\n",
+                ),
+                13,
+                3,
+                "expected no `why not:`",
+            ),
+            (
+                ok.replace("  open via: owner\n", "  why not:\n    x\n"),
+                13,
+                5,
+                "expected `- `",
+            ),
+            (
+                ok.replace("  full: no\n", "  full: no\n  oauth open: yes\n"),
+                17,
+                3,
+                "expected all of `oauth open:`",
+            ),
+            (
+                ok.replace("  full: no\n", "  full: no\n  section access alone: USER\n"),
+                17,
+                3,
+                "only for a user the tenant denies",
+            ),
+        ];
+        let wrong: Vec<String> = cases
+            .into_iter()
+            .filter_map(|(text, line, column, message)| match read(&text) {
+                Ok(_) => Some(format!("read: {text}")),
+                Err(e) if e.message.contains(message) && (e.line, e.column) == (line, column) => {
+                    None
+                }
+                Err(e) => Some(format!("{message} at {line}:{column}: got {e}")),
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Format 2: render → read gives the same model, the tenant tier included.
+        #[test]
+        fn render_then_read_is_the_same_tenant_snapshot(
+            users in prop::collection::vec((user_strategy(), tier_strategy()), 0..4),
+            app in (text_strategy(), text_strategy(), prop::option::of(text_strategy()), 0usize..3, prop::option::of(text_strategy())),
+        ) {
+            let s = tenant_snapshot(users, app);
+            let text = render(&s);
+            prop_assert!(text.starts_with("# qsa snapshot 2\n"));
+            prop_assert_eq!(read(&text), Ok(s.clone()));
+            prop_assert_eq!(render(&s), text);
+        }
     }
 
     proptest! {
@@ -1271,6 +1806,7 @@ user: b
                         .collect(),
                     target,
                     group_mode: mode,
+                    tenant: None,
                 },
                 users,
             };
@@ -1285,13 +1821,30 @@ user: b
         fn the_reader_never_panics(text in any::<String>(), at in any::<usize>(), cut in any::<usize>(), insert in any::<String>()) {
             let _ = read(&text);
             let _ = read(&format!("{MAGIC} 1\n{text}"));
-            let real = render(&snapshot(vec![user("a"), user("b, c")]));
-            let mut at = at % (real.len() + 1);
-            while !real.is_char_boundary(at) { at -= 1; }
-            let mut end = (at + cut % 8).min(real.len());
-            while !real.is_char_boundary(end) { end -= 1; }
-            let edited = format!("{}{}{}", &real[..at], insert, &real[end.max(at)..]);
-            let _ = read(&edited);
+            let _ = read(&format!("{MAGIC} 2\n{text}"));
+            let tier = TenantTier {
+                status: "active".into(),
+                open: false,
+                open_via: vec![],
+                why_not: vec!["no share (T14)".into()],
+                roles: BTreeMap::from([("UserDefault".into(), vec!["default".into()])]),
+                export: Export::NoData,
+                full: false,
+                oauth: Some(OAuthTier { open: true, export: Export::Allowed, missing: vec!["x".into()] }),
+                section_access: None,
+            };
+            let app = ("app".into(), "A".into(), Some("s".into()), 1, Some("c".into()));
+            for real in [
+                render(&snapshot(vec![user("a"), user("b, c")])),
+                render(&tenant_snapshot(vec![(user("a"), tier.clone()), (user("b"), tier)], app)),
+            ] {
+                let mut at = at % (real.len() + 1);
+                while !real.is_char_boundary(at) { at -= 1; }
+                let mut end = (at + cut % 8).min(real.len());
+                while !real.is_char_boundary(end) { end -= 1; }
+                let edited = format!("{}{}{}", &real[..at], insert, &real[end.max(at)..]);
+                let _ = read(&edited);
+            }
         }
     }
 }

@@ -84,7 +84,8 @@ pub struct TenantView<'a> {
 }
 
 impl TenantView<'_> {
-    fn user(&self, index: usize) -> Option<&UserTenant> {
+    /// The tenant object of the user at `index` of the results.
+    pub fn user(&self, index: usize) -> Option<&UserTenant> {
         self.users.get(index).and_then(Option::as_ref)
     }
 }
@@ -400,10 +401,7 @@ fn tenant_cells(t: Option<&UserTenant>, sep: &str) -> [String; 4] {
         (false, _) => "no".into(),
     };
     let roles: Vec<&str> = t.roles.iter().map(|r| r.name.as_str()).collect();
-    let export = serde_json::to_value(t.export)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let export = super::tenant::export_text(t.export).to_string();
     let full = if t.entitlement.full { "yes" } else { "no" };
     [open, or_dash(roles.join(sep)), export, full.into()]
 }
@@ -566,6 +564,14 @@ pub fn rule_text(rule: &str) -> &'static str {
         }
         "R6" => "access is granted although every reduced table is empty",
         "S7" => "QlikCloudGroupMode is read as its value at the end of the script",
+        "T6" => "a disabled group grants no roles, space roles or shares",
+        "T7" => "a deleted user, or one of unknown status, cannot open apps",
+        "T10" => "an admin cannot open an app in someone else's personal space",
+        "T12" => {
+            "`operator` opens apps in managed spaces; a space role the space type lacks is ignored"
+        }
+        "T13" => "TenantAdmin and AnalyticsAdmin open apps in shared spaces without a space role",
+        "T14" => "a disabled share opens nothing",
         _ => "",
     }
 }
@@ -708,12 +714,46 @@ pub fn dec_rules_block(rules: &[&str]) -> String {
     out
 }
 
-/// `qsa preview --format json`: the user's report entry plus applied rows.
+/// `qsa preview --tenant` (human): the user line, the tenant tier (tenant.md §3: app, status, opening,
+/// roles, download, Full User, OAuth; the T15 denial and Section Access alone), then the preview of
+/// Section Access as [`render_preview`] prints it (the joined result: DENIED when the tenant denies).
+pub fn render_preview_with_tenant(
+    u: &UserResult,
+    app: &DataModel,
+    rows: usize,
+    origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
+    summary: &TenantSummary,
+    tenant: &UserTenant,
+) -> String {
+    let base = render_preview(u, app, rows, origin);
+    let (first, rest) = base.split_once('\n').unwrap_or((base.as_str(), ""));
+    let alone = match (tenant.denied_reason, &tenant.section_access) {
+        (Some(_), Some(sa)) => {
+            format!("section access alone: {sa} (shown below: the security rows that applied)\n")
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{first}\n\ntenant tier:\n{}\n{alone}{rest}",
+        super::tenant::render_tier(summary, tenant, "  ")
+    )
+}
+
+/// `qsa preview --format json`: the user's report entry plus applied rows; with `--tenant`, the user's
+/// `tenant` object (as in the report) and the report's top-level `tenant` object as `tenant_app`.
 pub fn render_preview_json(
     u: &UserResult,
     origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
+    tenant: Option<(&TenantSummary, &UserTenant)>,
 ) -> String {
     let mut j = serde_json::to_value(user_json(u)).unwrap_or_default();
+    if let (Some((summary, t)), Some(o)) = (tenant, j.as_object_mut()) {
+        o.insert("tenant".into(), serde_json::to_value(t).unwrap_or_default());
+        o.insert(
+            "tenant_app".into(),
+            serde_json::to_value(summary).unwrap_or_default(),
+        );
+    }
     let applied: Vec<J> = u
         .applied
         .iter()

@@ -456,6 +456,21 @@ impl Runner {
                 let raw = path.text.trim();
                 let default_name = file_table_name(raw);
                 let name = who(&default_name);
+                if raw
+                    .trim_matches(|c: char| c == '[' || c == ']' || c == '\'' || c == '"')
+                    .trim()
+                    .is_empty()
+                {
+                    // `FROM [$(vPath)]` with a variable that expands to nothing: not the folder.
+                    let why = "the file path is empty (a variable that expands to nothing?)";
+                    self.missing_source(&name, raw, why, part, incomplete, at);
+                    return Some(Base {
+                        input: Input::default(),
+                        default_name,
+                        file: None,
+                        fields_done: false,
+                    });
+                }
                 let ctx = self.st.path_context(&cx.dir);
                 let resolved = match sources::resolve_path(raw, &ctx) {
                     Ok(p) => p,

@@ -97,6 +97,20 @@ pub struct RunResult {
     /// A `Section Access` statement ran (with no security table left at the end, the script still is not
     /// one "without Section Access").
     pub access_seen: Option<(SourceId, crate::diag::Span)>,
+    /// The last `SET`/`LET` of `QlikCloudGroupMode` that ran (S7; where QSA222 points).
+    pub group_mode_at: Option<(SourceId, crate::diag::Span)>,
+    /// `Star is` statements whose symbol was in force while app tables loaded (QSA224).
+    pub star_in_app: Vec<StarInApp>,
+}
+
+/// A `Star is <symbol>` statement in force while tables of the application section loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StarInApp {
+    pub at: (SourceId, crate::diag::Span),
+    /// The star symbol (unquoted).
+    pub symbol: String,
+    /// The app tables loaded while it was in force, in load order (unique).
+    pub tables: Vec<String>,
 }
 
 impl RunResult {

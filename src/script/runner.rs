@@ -130,6 +130,11 @@ pub(crate) struct State {
     pub env_unknown: Option<Incomplete>,
     /// Where a `Section Access` statement first ran.
     pub access_seen: Option<(SourceId, Span)>,
+    /// The `Star is` symbol in force and where it was set (`None`: no star symbol).
+    pub star: Option<(String, SourceId, Span)>,
+    /// See [`RunResult::group_mode_at`] / [`RunResult::star_in_app`].
+    pub group_mode_at: Option<(SourceId, Span)>,
+    pub star_in_app: Vec<super::StarInApp>,
 }
 
 /// System variables and their defaults (what a new Qlik Sense app's script sets, en-US).
@@ -189,6 +194,9 @@ impl State {
             stmt_taint: Vec::new(),
             env_unknown: None,
             access_seen: None,
+            star: None,
+            group_mode_at: None,
+            star_in_app: Vec::new(),
         };
         for (k, v) in &opts.vars {
             st.vars.insert(k.clone(), v.clone());
@@ -1320,6 +1328,45 @@ impl Runner {
         found
     }
 
+    /// S7: remember where `QlikCloudGroupMode` was last assigned (QSA222).
+    fn note_group_mode(&mut self, name: &str, cx: &Cx, span: Span) {
+        if name == super::GROUP_MODE_VARIABLE {
+            self.st.group_mode_at = Some((cx.src, span));
+        }
+    }
+
+    /// QSA224: a load into the application section while a `Star is` symbol is in force.
+    fn note_star_load(&mut self) {
+        let (Some((symbol, src, span)), Some((false, table))) = (&self.st.star, &self.st.last)
+        else {
+            return;
+        };
+        if self.st.access {
+            return;
+        }
+        let at = (*src, *span);
+        let pos = self
+            .st
+            .star_in_app
+            .iter()
+            .position(|u| u.at == at && u.symbol == *symbol);
+        let i = match pos {
+            Some(i) => i,
+            None => {
+                self.st.star_in_app.push(super::StarInApp {
+                    at,
+                    symbol: symbol.clone(),
+                    tables: vec![],
+                });
+                self.st.star_in_app.len() - 1
+            }
+        };
+        let tables = &mut self.st.star_in_app[i].tables;
+        if !tables.contains(table) {
+            tables.push(table.clone());
+        }
+    }
+
     fn set_var(&mut self, name: &str, value: String) {
         self.st.vars.insert(name.to_string(), value);
         self.st.tainted.remove(name);
@@ -1802,6 +1849,7 @@ impl Runner {
         let span = stmt.span;
         match &stmt.kind {
             StmtKind::Set { name, value } => {
+                self.note_group_mode(&name.text, cx, span);
                 let v = value
                     .as_ref()
                     .map(|r| unquote_set_value(r.text.trim()))
@@ -1809,6 +1857,7 @@ impl Runner {
                 self.set_var(&name.text, v);
             }
             StmtKind::Let { name, expr } => {
+                self.note_group_mode(&name.text, cx, span);
                 let Some(expr) = expr else {
                     self.set_var(&name.text, String::new());
                     return;
@@ -1863,7 +1912,16 @@ impl Runner {
                     self.st.access_seen.get_or_insert((cx.src, span));
                 }
             }
-            StmtKind::Load(ls) => self.exec_load(ls, stmt, cx),
+            StmtKind::Load(ls) => {
+                self.exec_load(ls, stmt, cx);
+                if !ls
+                    .prefixes
+                    .iter()
+                    .any(|p| matches!(p, crate::syntax::Prefix::Mapping))
+                {
+                    self.note_star_load();
+                }
+            }
             StmtKind::Drop {
                 target,
                 names,
@@ -1895,7 +1953,11 @@ impl Runner {
                 }
             }
             StmtKind::Star { symbol } => {
-                let _ = symbol;
+                self.st.star = symbol
+                    .as_ref()
+                    .map(|r| unquote_set_value(r.text.trim()))
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (s, cx.src, span));
             }
             StmtKind::Binary { path } => {
                 self.diags.push(
@@ -2029,6 +2091,8 @@ impl Runner {
             variables: self.st.vars,
             diagnostics: diags,
             access_seen: self.st.access_seen,
+            group_mode_at: self.st.group_mode_at,
+            star_in_app: self.st.star_in_app,
         }
     }
 
@@ -2202,17 +2266,35 @@ impl Runner {
                     }
                 };
                 if let Some((ri, example)) = lower {
+                    // A reduction value is compared with the app field's values as they are (R2); an
+                    // ACCESS or identity value with the user's upper-cased identity (I3).
+                    let reduction = !SYSTEM_FIELDS.contains(&f.as_str());
+                    let (why, rule, help) = if f == "ACCESS" {
+                        (
+                            "ACCESS must read ADMIN or USER, so these rows grant no access",
+                            "L1",
+                            "wrap the field in Upper() in the LOAD",
+                        )
+                    } else if reduction {
+                        ("a reduction value is compared with the app field's values exactly, so these select only app values written in the same case", "R2", "upper-case the values in Section Access and in the app field alike (Upper() in both LOADs)")
+                    } else {
+                        (
+                            "identities are compared upper-cased, so these never match",
+                            "I3",
+                            "wrap the field in Upper() in the LOAD",
+                        )
+                    };
                     let mut d = Diagnostic::warning(
                         codes::LOWERCASE_SECURITY_VALUE,
                         format!(
-                            "security table `{}`, field `{f}`: {lower_count} value(s) with lower-case letters (e.g. `{example}`, row {}); only INLINE loads upper-case values in Section Access, and identities are compared upper-cased, so these never match",
+                            "security table `{}`, field `{f}`: {lower_count} value(s) with lower-case letters (e.g. `{example}`, row {}); only INLINE loads upper-case values in Section Access, and {why}",
                             t.name,
                             ri + 1
                         ),
                     )
                     .with_rule("S4")
-                    .with_rule("I3")
-                    .with_help("wrap the field in Upper() in the LOAD");
+                    .with_rule(rule)
+                    .with_help(help);
                     if let Some((s, sp)) = at(ri) {
                         d = d.at(s, sp, "loaded here");
                     }

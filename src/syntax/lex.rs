@@ -470,6 +470,7 @@ pub fn scan_end(
                     b'\'' => (b'\'', "string", "'"),
                     b'"' => (b'"', "double-quoted name", "\""),
                     b'`' => (b'`', "backtick-quoted name", "`"),
+                    _ if after_inline(&text[..n]) => (b']', "INLINE block", "]"),
                     _ => (b']', "bracketed name", "]"),
                 };
                 match b[n + 1..].iter().position(|&x| x == close) {
@@ -511,6 +512,19 @@ pub fn scan_end(
         n += 1;
     }
     Ok(Stop::Eof)
+}
+
+/// Does `before` end with the keyword `INLINE` (so a `[` after it opens an INLINE block)?
+fn after_inline(before: &str) -> bool {
+    let t = before.trim_end();
+    let n = t.len();
+    n >= 6
+        && t.is_char_boundary(n - 6)
+        && t[n - 6..].eq_ignore_ascii_case("inline")
+        && !t[..n - 6]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
 }
 
 /// The offset where a scan result ends (exclusive of the terminator).

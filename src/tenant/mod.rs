@@ -18,12 +18,19 @@
 //!   - the [dec] rules a user's result depends on (T6, T7, T10, T12, T13, T14) in [`model::UserTenant`]'s
 //!     `rules`; rules shaping every user alike (T3, T4, T8, T9, T16) once in [`model::TenantSummary`].
 //!
-//! Joining with Section Access (T15, `section_access`) is `reduce::tenant::join`; `qsa report --tenant DIR
-//! --app X` uses it (not yet preview, snapshot, diff or explain).
+//! - [`app_groups`]: what each group is given on the app (opening space roles, shares) and who holds it,
+//!   for the lints where the tenant tier and Section Access disagree (`reduce::tenant_lints`).
+//!
+//! Joining with Section Access (T15, `section_access`) is `reduce::tenant::join`; `qsa report`,
+//! `preview` and `snapshot` (format 2) `--tenant DIR --app X` use it, `qsa diff` compares the tenant
+//! tier of two snapshots (`report::tenant_diff`), and `qsa explain --tenant` starts its chain at the
+//! tenant tier (`reduce::explain::tenant`), with or without a row or a value to explain.
 
+pub mod app_groups;
 pub mod exports;
 pub mod identity;
 pub mod model;
 
+pub use app_groups::{app_groups, AppGroups, GroupRoutes};
 pub use exports::{load, select_app, Exports};
 pub use model::{App, Export, SpaceType, Tenant, TenantSummary, UserTenant};

@@ -61,7 +61,7 @@ impl SpaceType {
         }
     }
     /// T12: space roles that open an app.
-    fn opening(&self) -> &'static [&'static str] {
+    pub fn opening(&self) -> &'static [&'static str] {
         match self {
             SpaceType::Personal => &[],
             SpaceType::Shared => &["codeveloper", "consumer", "facilitator", "producer"],
@@ -77,7 +77,7 @@ impl SpaceType {
 }
 
 /// T14: share roles that open the app.
-const SHARE_OPENING: [&str; 3] = ["basicconsumer", "consumer", "contributor"];
+pub const SHARE_OPENING: [&str; 3] = ["basicconsumer", "consumer", "contributor"];
 
 /// The app `--app` selected, with its space.
 #[derive(Clone, Debug)]
@@ -834,14 +834,21 @@ impl<'a> Tenant<'a> {
         let mut own_lines: Vec<String> = Vec::new();
         let mut shared_lines: Vec<&[String]> = Vec::new();
         for (name, (_, via)) in &held {
-            if matches!(
-                *name,
-                USER_DEFAULT | "EmbeddedAnalyticsUser" | "CollaborationPlatformUser"
-            ) {
-                continue;
-            }
             for v in via {
-                own_lines.push(format!("{name} via {v}"));
+                // A role auto-assigned to Everyone triggers unless it is EmbeddedAnalyticsUser; any other
+                // held role unless it is UserDefault, EmbeddedAnalyticsUser or CollaborationPlatformUser.
+                let excepted: &[&str] = if v == "everyone" {
+                    &["EmbeddedAnalyticsUser"]
+                } else {
+                    &[
+                        USER_DEFAULT,
+                        "EmbeddedAnalyticsUser",
+                        "CollaborationPlatformUser",
+                    ]
+                };
+                if !excepted.contains(name) {
+                    own_lines.push(format!("{name} via {v}"));
+                }
             }
         }
         for s in self.owned.get(user.id.as_str()).into_iter().flatten() {
@@ -960,8 +967,13 @@ impl<'a> Tenant<'a> {
 
     /// Whether a share is of the app (by its `resourceId`, or the item id).
     fn is_app(&self, item: &Item, s: &Share) -> bool {
-        !s.resource_id.is_empty() && (s.resource_id == item.resource_id || s.resource_id == item.id)
+        share_is_of(item, s)
     }
+}
+
+/// Whether a share is of the app `item` (by its `resourceId`, or the item id).
+pub fn share_is_of(item: &Item, s: &Share) -> bool {
+    !s.resource_id.is_empty() && (s.resource_id == item.resource_id || s.resource_id == item.id)
 }
 
 /// Rule ids in number order (T6 before T12).

@@ -53,3 +53,15 @@ pub fn users_by_id(report_json: &str) -> BTreeMap<String, Value> {
         .map(|u| (u["id"].as_str().expect("an id").to_string(), u.clone()))
         .collect()
 }
+
+/// The human `report --tenant` table's first columns (its second line, the header): USER, then OPEN,
+/// ROLES, EXPORT, FULL before ACCESS (tenant.md §3).
+pub fn assert_tenant_header(human: &str) {
+    let header = human.lines().nth(1).expect("a header");
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        cols.get(..6),
+        Some(&["USER", "OPEN", "ROLES", "EXPORT", "FULL", "ACCESS"][..]),
+        "{header}"
+    );
+}

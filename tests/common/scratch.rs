@@ -50,6 +50,34 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
+/// Rewrite a JSON export (one or several concatenated documents) through `edit`, called on every
+/// object of it.
+pub fn edit_json(
+    path: &std::path::Path,
+    edit: &dyn Fn(&mut serde_json::Map<String, serde_json::Value>),
+) {
+    use serde_json::Value;
+    fn walk(v: &mut Value, edit: &dyn Fn(&mut serde_json::Map<String, Value>)) {
+        match v {
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, edit)),
+            Value::Object(o) => {
+                edit(o);
+                o.values_mut().for_each(|x| walk(x, edit));
+            }
+            _ => {}
+        }
+    }
+    let text = std::fs::read_to_string(path).expect("read");
+    let mut out = String::new();
+    for doc in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+        let mut doc = doc.expect("JSON");
+        walk(&mut doc, edit);
+        out.push_str(&serde_json::to_string_pretty(&doc).expect("print"));
+        out.push('\n');
+    }
+    std::fs::write(path, out).expect("write");
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

@@ -26,11 +26,13 @@
 //! - [`security`]: step 1 (who the user is) and step 2 (the security rows, I1–I6, S7).
 //! - [`grant`]: steps 3 and 4 (access level L1–L3, selections R1–R3, OMIT O1).
 //! - [`answer`]: step 5 (the row or the value) and checking what the question names.
+//! - [`tenant`]: step 0 with `--tenant` (tenant.md): can the user open the app, and why.
 
 mod answer;
 mod grant;
 mod rows;
 mod security;
+pub mod tenant;
 
 pub use answer::headline;
 

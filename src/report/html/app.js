@@ -18,6 +18,15 @@
   }
   function groupOf(ref) { return ref < 0 ? -(ref + 1) : ref; }
 
+  // With --tenant: the tenant tier of each user (tenant.md §3), shared objects numbered like profiles.
+  var T = D.tenant || null;
+  var TCOLS = T ? 4 : 0;
+  function tenantOf(i) {
+    if (!T) return null;
+    var n = T.users[i];
+    return n === null || n === undefined ? null : T.profiles[n];
+  }
+
   // Profiles are written as arrays (100k users): read them as objects once.
   D.profiles = D.profiles.map(function (p) {
     return {
@@ -28,7 +37,7 @@
 
   // Per user: lower-cased texts the filter looks in.
   var users = D.users;
-  var hay = users.map(function (u) {
+  var hay = users.map(function (u, i) {
     var p = D.profiles[u[USER.profile]];
     var groups = u[USER.groups].map(function (g) {
       var gr = D.groups[groupOf(g)];
@@ -41,9 +50,21 @@
       access: p.access.toLowerCase(),
       rules: D.rule_sets[u[USER.rules]].toLowerCase(),
       groups: groups,
-      groupValues: u[USER.groups].map(function (g) { return D.groups[groupOf(g)].value.toLowerCase(); })
+      groupValues: u[USER.groups].map(function (g) { return D.groups[groupOf(g)].value.toLowerCase(); }),
+      tenant: tenantHay(i)
     };
   });
+  function tenantHay(i) {
+    var t = tenantOf(i);
+    if (!t) return null;
+    return {
+      open: t.open ? "yes" : "no",
+      export: t.export,
+      full: t.full ? "yes" : "no",
+      status: t.status.toLowerCase(),
+      roles: t.roles.map(function (r) { return r[0].toLowerCase(); })
+    };
+  }
 
   // ---------------------------------------------------------------- state (kept in the URL hash)
   var state = { filter: "", sort: "user", dir: "asc", open: {}, shown: PAGE };
@@ -79,11 +100,18 @@
     return out;
   }
   function has(text, t) { return t.exact ? text === t.value : text.indexOf(t.value) >= 0; }
+  // Enumerated values (open, export, full, status): a prefix, so `export:allowed` is not `not-allowed`.
+  function starts(text, t) { return t.exact ? text === t.value : text.indexOf(t.value) === 0; }
   function matches(i, ts) {
-    var h = hay[i];
+    var h = hay[i], th = h.tenant || { open: "", export: "", full: "", status: "", roles: [] };
     for (var k = 0; k < ts.length; k++) {
       var t = ts[k], ok;
       switch (t.key) {
+        case "open": ok = starts(th.open, t); break;
+        case "export": ok = starts(th.export, t); break;
+        case "full": ok = starts(th.full, t); break;
+        case "status": ok = starts(th.status, t); break;
+        case "role": case "roles": ok = th.roles.some(function (r) { return has(r, t); }); break;
         case "access": ok = has(h.access, t); break;
         case "id": case "user": ok = has(h.id, t); break;
         case "email": case "mail": ok = has(h.email, t); break;
@@ -103,10 +131,15 @@
 
   // ---------------------------------------------------------------- sort
   var ACCESS_ORDER = { ADMIN: 0, USER: 1, DENIED: 2 };
+  var EXPORT_ORDER = { "allowed": 0, "no-data": 1, "not-allowed": 2 };
   function sortKey(col) {
     if (col === "email") return function (i) { return String(users[i][USER.email] || ""); };
     if (col === "access") return function (i) { return ACCESS_ORDER[D.profiles[users[i][USER.profile]].access]; };
     if (col === "rules") return function (i) { return D.rule_sets[users[i][USER.rules]]; };
+    if (T && col === "open") return function (i) { var t = tenantOf(i); return t ? (t.open ? 0 : 1) : 2; };
+    if (T && col === "roles") return function (i) { var t = tenantOf(i); return t ? t.roles.map(function (r) { return r[0]; }).join(", ") : ""; };
+    if (T && col === "export") return function (i) { var t = tenantOf(i); return t ? EXPORT_ORDER[t.export] : 3; };
+    if (T && col === "full") return function (i) { var t = tenantOf(i); return t ? (t.full ? 0 : 1) : 2; };
     var t = D.tables.indexOf(col);
     if (t >= 0) return function (i) { var k = D.profiles[users[i][USER.profile]].kept[t]; return k === null ? -1 : k; };
     return null;
@@ -130,7 +163,9 @@
   var tbody = table.tBodies[0];
   function header() {
     var tr = el("tr");
-    var cols = [["", null], ["User", "user"], ["E-mail", "email"], ["Access", "access"]];
+    var cols = [["", null], ["User", "user"], ["E-mail", "email"]];
+    if (T) cols.push(["Open", "open"], ["Roles", "roles"], ["Export", "export"], ["Full", "full"]);
+    cols.push(["Access", "access"]);
     D.tables.forEach(function (t, i) { cols.push([t, t, D.totals[i]]); });
     cols.push(["[dec] rules", "rules"]);
     cols.forEach(function (c) {
@@ -185,6 +220,7 @@
     var idc = el("td", "id", id);
     if (u[USER.name]) idc.appendChild(el("span", "name", u[USER.name]));
     add(tr, idc, el("td", "email", u[USER.email] || ""));
+    if (T) tenantCells(tr, tenantOf(i));
     var acc = add(el("td", "access"), el("span", "badge " + p.access, p.access));
     if (p.reason) acc.appendChild(el("span", "reason", p.reason));
     tr.appendChild(acc);
@@ -202,6 +238,73 @@
       render();
     });
     return tr;
+  }
+
+  // OPEN, ROLES, EXPORT, FULL (tenant.md §3): yes/no with the first route, the role names, the download.
+  function tenantCells(tr, t) {
+    if (!t) {
+      ["?", "", "?", "?"].forEach(function (x) { tr.appendChild(el("td", "tenant", x)); });
+      return;
+    }
+    var open = add(el("td", "tenant open"), el("span", "yn " + (t.open ? "yes" : "no"), t.open ? "yes" : "no"));
+    if (t.open && t.via.length) open.appendChild(el("span", "via", t.via[0] + (t.via.length > 1 ? " +" + (t.via.length - 1) : "")));
+    else if (!t.open && t.status !== "active" && t.status !== "provisioned") open.appendChild(el("span", "via", t.status));
+    tr.appendChild(open);
+    tr.appendChild(el("td", "tenant roles", t.roles.map(function (r) { return r[0]; }).join(", ")));
+    tr.appendChild(add(el("td", "tenant"), el("span", "export " + t.export, t.export)));
+    tr.appendChild(add(el("td", "tenant"), el("span", "yn " + (t.full ? "yes" : "no"), t.full ? "yes" : "no")));
+  }
+
+  // The tenant tier of the details: status, roles and vias, opening (or every route and why it fails),
+  // download, Full User, the OAuth client, and Section Access alone when the tenant denies.
+  function tenantDetails(box, t) {
+    var sec = section(box, "Tenant: " + T.app.name + " (" + T.app.space_type + " space)", true);
+    sec.className += " tenant-why";
+    var line = function (label, value, cls) {
+      var l = el("p", cls || null);
+      add(l, el("b", null, label + ": "));
+      if (value !== undefined && value !== null) l.appendChild(document.createTextNode(value));
+      sec.appendChild(l);
+      return l;
+    };
+    if (!t) { line("tenant", "unknown: the tenant model has no object for this user"); return; }
+    line("status", t.status, "t-status");
+    var roles = line("roles", null, "t-roles");
+    t.roles.forEach(function (r) {
+      var s = el("span", "value", r[0]);
+      s.title = "via " + r[1].join(", ");
+      add(roles, s, el("span", "muted", "via " + r[1].join(", ") + "  "));
+    });
+    if (t.open) {
+      var o = line("opens the app", null, "t-open");
+      t.via.forEach(function (v) { o.appendChild(el("span", "value", v)); });
+    } else {
+      line("cannot open the app", null, "t-open no");
+      var ul = el("ul", "why-not");
+      t.why_not.forEach(function (w) { ul.appendChild(el("li", null, w)); });
+      sec.appendChild(ul);
+    }
+    line("download", t.export + (t.scopes.length ? "  (scopes: " + t.scopes.join(", ") + ")" : ""), "t-export");
+    var f = line("Full User", t.full ? "yes" : "no trigger", "t-full");
+    if (t.because.length) f.appendChild(el("span", "muted", "  because " + t.because.join("; ")));
+    if (t.oauth) {
+      line("OAuth client " + (T.oauth_client || ""), (t.oauth.open ? "opens" : "does not open") + ", download " + t.oauth.export +
+        (t.oauth.missing.length ? ", scopes the client does not allow: " + t.oauth.missing.join(", ") : ""), "t-oauth");
+    }
+    if (t.denied) {
+      var sa = line("Section Access alone", t.section_access || "?", "t-sa");
+      if (t.section_access !== "DENIED") {
+        (t.sa_reduction || []).forEach(function (r) {
+          add(sa, el("span", "muted", "  " + r[0] + ": "));
+          if (r[1] === null) sa.appendChild(el("span", "muted", "not reduced"));
+          else r[1].forEach(function (v) { sa.appendChild(el("span", "value", v)); });
+        });
+        if (t.sa_omitted && t.sa_omitted.length) {
+          add(sa, el("span", "muted", "  omits "));
+          t.sa_omitted.forEach(function (f) { sa.appendChild(el("span", "value omit", f)); });
+        }
+      }
+    }
   }
 
   function section(parent, title, wide) {
@@ -263,14 +366,18 @@
     var u = users[i], p = D.profiles[u[USER.profile]];
     var tr = el("tr", "detail");
     var td = el("td");
-    td.colSpan = 5 + D.tables.length;
+    td.colSpan = 5 + TCOLS + D.tables.length;
     var box = el("div", "details");
     box.dataset.user = String(u[USER.id]);
+    if (T) tenantDetails(box, tenantOf(i));
     var acc = section(box, "Access");
     add(acc, add(el("p"), el("span", "badge " + p.access, p.access)));
     if (p.reason) add(acc, el("p", "reason", p.reason));
     var sel = section(box, "Selections");
-    if (p.access === "DENIED") sel.appendChild(el("p", "muted", "none: the user cannot open the app"));
+    var opensAnyway = T && tenantOf(i) && tenantOf(i).open;
+    if (p.access === "DENIED") sel.appendChild(el("p", "muted", opensAnyway ?
+      "none: the tenant lets the user open the app, but Section Access denies them (they get an access error)" :
+      "none: the user cannot open the app"));
     else if (!p.reduction.length) sel.appendChild(el("p", "muted", "no reduction field: every row"));
     p.reduction.forEach(function (r) {
       var line = el("p", "selection");
@@ -324,7 +431,7 @@
     tbody.textContent = "";
     if (!list.length) {
       var empty = el("td", "empty", users.length ? "No user matches the filter." : "No users.");
-      empty.colSpan = 5 + D.tables.length;
+      empty.colSpan = 5 + TCOLS + D.tables.length;
       frag.appendChild(add(el("tr"), empty));
     }
     tbody.appendChild(frag);
