@@ -60,24 +60,20 @@ fn app_texts(app_engine: &Engine, field: &str) -> Vec<String> {
     set.into_iter().collect()
 }
 
-/// Every lint of this module, for a run with Section Access. `mode_valid`: `QlikCloudGroupMode` holds 0, 1
-/// or 2 (S7; an invalid value is QSA211's).
+/// Every lint of this module, for a run with Section Access. `app_fields`: every field of the app tables
+/// (the set `reduce::prepare` builds once). `mode_valid`: `QlikCloudGroupMode` holds 0, 1 or 2 (S7; an
+/// invalid value is QSA211's).
 pub fn lints(
     sec: &SecurityModel,
     run: &RunResult,
     app_engine: &Engine,
+    app_fields: &BTreeSet<String>,
     mode_valid: bool,
 ) -> Vec<Diagnostic> {
     if run.security.tables.is_empty() {
         return vec![];
     }
-    let app_fields: BTreeSet<String> = run
-        .app
-        .tables
-        .iter()
-        .flat_map(|t| t.fields.iter().cloned())
-        .collect();
-    let mut out = app_tables_in_access(&run.security, &app_fields, run.access_seen);
+    let mut out = app_tables_in_access(&run.security, app_fields, run.access_seen);
     out.extend(lowercase_app_values(
         sec,
         &run.security,

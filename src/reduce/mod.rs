@@ -319,7 +319,11 @@ pub fn prepare(run: &RunResult, target: Target) -> Result<Prepared<'_>, Vec<Diag
         &app,
     ));
     diags.extend(crate::access::model_lints::lints(
-        &security, run, &app, mode_valid,
+        &security,
+        run,
+        &app,
+        &app_fields,
+        mode_valid,
     ));
     let mut p = Prepared {
         run,
