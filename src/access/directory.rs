@@ -584,44 +584,93 @@ fn user_from_raw(
         );
         return None;
     };
-    let status = parse_status(raw.status.as_deref(), &subject, what, diags);
-    let mut groups = Vec::new();
-    for g in raw.idp_groups.unwrap_or_default() {
-        groups.push(Group {
-            name: g,
-            provider: Provider::Idp,
-        });
-    }
-    for g in raw.custom_groups.unwrap_or_default() {
-        groups.push(Group {
-            name: g,
-            provider: Provider::Custom,
-        });
-    }
-    for item in raw
+    let refs = raw
         .assigned_groups
         .unwrap_or_default()
         .into_iter()
         .chain(raw.groups.unwrap_or_default())
-    {
-        let (id, name, pt) = match item {
+        .map(|item| match item {
             RawGroupItem::Name(n) => (None, n, None),
             RawGroupItem::Ref(r) => (r.id, r.name.unwrap_or_default(), r.provider_type),
-        };
-        add_group_ref(&mut groups, id.as_deref(), name, pt.as_deref(), catalog);
+        });
+    Some(
+        UserFields {
+            id: raw.id,
+            subject,
+            email: raw.email,
+            name: raw.name,
+            status: raw.status.as_deref(),
+            idp_groups: raw.idp_groups.unwrap_or_default(),
+            custom_groups: raw.custom_groups.unwrap_or_default(),
+            refs,
+        }
+        .into_user(catalog, what, diags),
+    )
+}
+
+/// One user of a users file as a reader found it, before it becomes a [`User`]: the conversion every
+/// reader of users files shares (the JSON shapes here, and `tenant::identity`, which takes the users of
+/// the tenant exports already read), so that they give the same identity and diagnostics.
+pub struct UserFields<'a, R> {
+    /// The user's id; `None` or empty: the subject is the key.
+    pub id: Option<String>,
+    /// Not blank: a reader reports a user without one (an error) and makes no [`User`] of it.
+    pub subject: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// As written; missing or blank: active ([`parse_status`], which warns about an unknown one).
+    pub status: Option<&'a str>,
+    /// The simple format's `idp_groups` and `custom_groups`.
+    pub idp_groups: Vec<String>,
+    pub custom_groups: Vec<String>,
+    /// Group references in order (`assignedGroups`, then the legacy `groups`): id, name, providerType.
+    pub refs: R,
+}
+
+impl<R, I, P> UserFields<'_, R>
+where
+    R: IntoIterator<Item = (Option<I>, String, Option<P>)>,
+    I: AsRef<str>,
+    P: AsRef<str>,
+{
+    /// The user Section Access evaluates (`what` names the file in the status warning): groups are
+    /// the IdP groups, the custom groups, then each reference once ([`add_group_ref`]).
+    pub fn into_user(
+        self,
+        catalog: &GroupCatalog,
+        what: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> User {
+        let status = parse_status(self.status, &self.subject, what, diags);
+        let mut groups = Vec::with_capacity(self.idp_groups.len() + self.custom_groups.len());
+        for (names, provider) in [
+            (self.idp_groups, Provider::Idp),
+            (self.custom_groups, Provider::Custom),
+        ] {
+            groups.extend(names.into_iter().map(|name| Group { name, provider }));
+        }
+        for (id, name, pt) in self.refs {
+            add_group_ref(
+                &mut groups,
+                id.as_ref().map(AsRef::as_ref),
+                name,
+                pt.as_ref().map(AsRef::as_ref),
+                catalog,
+            );
+        }
+        let key = self
+            .id
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| self.subject.clone());
+        User {
+            key,
+            subject: Some(self.subject),
+            email: self.email.filter(|e| !e.trim().is_empty()),
+            name: self.name,
+            status,
+            groups,
+        }
     }
-    let key = raw
-        .id
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| subject.clone());
-    Some(User {
-        key,
-        subject: Some(subject),
-        email: raw.email.filter(|e| !e.trim().is_empty()),
-        name: raw.name,
-        status,
-        groups,
-    })
 }
 
 fn split_groups(s: &str) -> Vec<String> {

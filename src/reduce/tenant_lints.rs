@@ -90,10 +90,16 @@ pub fn lints(
         .collect();
     let by_qlik: FxHashMap<&str, &Joined> =
         joined.iter().map(|j| (j.t.qlik_id.as_str(), j)).collect();
+    // Group members are indices into `groups.users`: each resolved once, not once per group held.
+    let slots = groups
+        .users
+        .iter()
+        .map(|id| by_qlik.get(id.as_str()).copied())
+        .collect();
     let cx = Cx {
         p,
         groups,
-        by_qlik,
+        slots,
         rows: group_rows(p),
     };
     let mut out = granted_cannot_open(&cx, &joined);
@@ -110,7 +116,8 @@ pub fn lints(
 struct Cx<'a> {
     p: &'a Prepared<'a>,
     groups: &'a AppGroups,
-    by_qlik: FxHashMap<&'a str, &'a Joined<'a>>,
+    /// Per user of `groups.users`, the user with both results (`None`: one of the two layers lacks it).
+    slots: Vec<Option<&'a Joined<'a>>>,
     /// Per GROUP value that can match (stored upper-case, I3): where each row naming it comes from.
     rows: BTreeMap<String, Vec<GroupCell>>,
 }
@@ -150,11 +157,10 @@ impl Cx<'_> {
         self.selects(g.provider) && self.rows.contains_key(&g.name.to_uppercase())
     }
     /// The members of `g` whom both layers know.
-    fn members(&self, g: &GroupRoutes) -> Vec<&Joined<'_>> {
+    fn members<'s>(&'s self, g: &'s GroupRoutes) -> impl Iterator<Item = &'s Joined<'s>> + 's {
         g.members
             .iter()
-            .filter_map(|m| self.by_qlik.get(m.as_str()).copied())
-            .collect()
+            .filter_map(|&m| self.slots.get(m).copied().flatten())
     }
     /// Place `d` at the rows naming GROUP `value` (the cell when `cell`), the first as primary.
     fn at_rows(&self, mut d: Diagnostic, value: &str, label: &str, cell: bool) -> Diagnostic {
@@ -185,26 +191,90 @@ fn provider_name(p: Provider) -> &'static str {
     }
 }
 
-/// `items` (sort key, text) sorted, at most [`LISTED`], joined; "… and N more" after.
-fn listing(mut items: Vec<(String, String)>) -> String {
-    items.sort();
-    items.dedup();
-    let n = items.len();
-    let mut s: Vec<String> = items.into_iter().take(LISTED).map(|(_, t)| t).collect();
+/// An entry of a [`listing`]: its sort key and its text, made only for the entries shown.
+trait Listed {
+    fn key(&self) -> &str;
+    fn text(&self) -> String;
+}
+
+impl Listed for (String, String) {
+    fn key(&self) -> &str {
+        &self.0
+    }
+    fn text(&self) -> String {
+        self.1.clone()
+    }
+}
+
+/// A user, named by subject (and name), sorted by subject.
+impl Listed for &Joined<'_> {
+    fn key(&self) -> &str {
+        &self.sa.id
+    }
+    fn text(&self) -> String {
+        self.who()
+    }
+}
+
+/// `items` sorted by (sort key, text), each distinct (key, text) once, at most [`LISTED`] of them,
+/// joined; "… and N more" after. The text of an entry is made only where it is shown or where entries
+/// share a key (a listing may hold every user of a tenant).
+fn listing<T: Listed>(mut items: Vec<T>) -> String {
+    items.sort_by(|a, b| a.key().cmp(b.key()).then_with(|| a.text().cmp(&b.text())));
+    let mut n = 0;
+    let mut s: Vec<String> = Vec::new();
+    for run in items.chunk_by(|a, b| a.key() == b.key()) {
+        let texts: Vec<String> = match run {
+            // Not shown: only counted.
+            [_] if s.len() >= LISTED => {
+                n += 1;
+                continue;
+            }
+            [one] => vec![one.text()],
+            _ => {
+                let mut t: Vec<String> = run.iter().map(Listed::text).collect();
+                t.dedup();
+                t
+            }
+        };
+        n += texts.len();
+        s.extend(texts.into_iter().take(LISTED.saturating_sub(s.len())));
+    }
     if n > LISTED {
         s.push(format!("… and {} more", n - LISTED));
     }
     s.join(", ")
 }
 
-/// The rule ids a tenant reason cites, as `(T13)` at its end (`Open::why_not`).
-fn cited(reasons: &[String]) -> Vec<&'static str> {
+/// The rule ids tenant reasons cite, as `(T13)` at their end (`Open::why_not`), in the order of `IDS`.
+/// One scan of each reason for `(T<digits>)`, stopping once every id is found.
+fn cited<'r>(reasons: impl IntoIterator<Item = &'r String>) -> Vec<&'static str> {
     const IDS: [&str; 9] = ["T6", "T7", "T10", "T11", "T12", "T13", "T14", "T16", "T17"];
+    let mut found = [false; IDS.len()];
+    for r in reasons {
+        let mut rest = r.as_str();
+        while let Some(at) = rest.find("(T") {
+            let id_and_after = &rest[at + 1..];
+            let digits = id_and_after[1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            if digits > 0 && id_and_after[1 + digits..].starts_with(')') {
+                let id = &id_and_after[..1 + digits];
+                if let Some(k) = IDS.iter().position(|x| *x == id) {
+                    found[k] = true;
+                }
+            }
+            rest = &rest[at + 2..];
+        }
+        if found.iter().all(|f| *f) {
+            break;
+        }
+    }
     IDS.into_iter()
-        .filter(|id| {
-            let tag = format!("({id})");
-            reasons.iter().any(|r| r.contains(&tag))
-        })
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|(id, _)| id)
         .collect()
 }
 
@@ -349,14 +419,7 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
             continue;
         }
         let n = users.len();
-        let mut reasons: Vec<String> = users
-            .iter()
-            .flat_map(|j| j.t.open.why_not.iter().cloned())
-            .collect();
-        reasons.sort();
-        reasons.dedup();
-        let names: Vec<(String, String)> =
-            users.iter().map(|j| (j.sa.id.clone(), j.who())).collect();
+        let rules = cited(users.iter().flat_map(|j| &j.t.open.why_not));
         let why = if by_status {
             "their status keeps them out (T7)"
         } else {
@@ -365,14 +428,14 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
         let msg = format!(
             "and {n} more user(s) Section Access grants cannot open the app `{}`: {why}: {}",
             cx.app(),
-            listing(names)
+            listing(users)
         );
         let mut d = if by_status {
             Diagnostic::info(codes::TENANT_GRANTED_CANNOT_OPEN, msg)
         } else {
             Diagnostic::warning(codes::TENANT_GRANTED_CANNOT_OPEN, msg)
         };
-        for r in cited(&reasons) {
+        for r in rules {
             d = d.with_rule(r);
         }
         d = d.with_rule("T15");
@@ -384,18 +447,30 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
     out
 }
 
+/// A user who opens the app, named with the first route that opens it.
+struct OpensAs<'a>(&'a Joined<'a>);
+
+impl Listed for OpensAs<'_> {
+    fn key(&self) -> &str {
+        &self.0.sa.id
+    }
+    fn text(&self) -> String {
+        let via = self.0.t.open.via.first().map(String::as_str).unwrap_or("");
+        format!("{} opens it as {via}", self.0.who())
+    }
+}
+
 /// QSA431: users who open the app but whom Section Access denies, one finding per reason.
 fn opens_but_denied(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
-    let mut by_reason: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut by_reason: BTreeMap<&str, Vec<OpensAs>> = BTreeMap::new();
     for j in joined
         .iter()
         .filter(|j| j.t.open.can && j.sa.access == Access::Denied)
     {
-        let via = j.t.open.via.first().map(String::as_str).unwrap_or("");
         by_reason
-            .entry(j.sa.denied_reason.clone().unwrap_or_default())
+            .entry(j.sa.denied_reason.as_deref().unwrap_or_default())
             .or_default()
-            .push((j.sa.id.clone(), format!("{} opens it as {via}", j.who())));
+            .push(OpensAs(j));
     }
     let at = table_at(cx.p, ACCESS);
     by_reason
@@ -415,7 +490,11 @@ fn opens_but_denied(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
                 cx.mode()
             ))
             .with_rule("T15")
-            .with_rule(if reason.starts_with("strict exclusion") { "R2" } else { "L1" });
+            .with_rule(if reason.starts_with("strict exclusion") {
+                "R2"
+            } else {
+                "L1"
+            });
             match at {
                 Some((s, sp)) => d.at(s, sp, "Section Access loaded here"),
                 None => d,
@@ -432,11 +511,9 @@ fn group_without_space_role(cx: &Cx<'_>) -> Vec<Diagnostic> {
         if !cx.listed(g) || g.opens() {
             continue;
         }
-        let stuck: Vec<(String, String)> = cx
+        let stuck: Vec<&Joined> = cx
             .members(g)
-            .into_iter()
             .filter(|j| j.t.denied_reason == Some(DENIED_CANNOT_OPEN))
-            .map(|j| (j.sa.id.clone(), j.who()))
             .collect();
         let members = g.members.len();
         // Every member opens the app another way: the group's rows work.
@@ -554,11 +631,9 @@ fn space_role_to_unlisted_group(cx: &Cx<'_>) -> Vec<Diagnostic> {
         if g.disabled || g.space_roles.is_empty() || cx.listed(g) {
             continue;
         }
-        let turned: Vec<(String, String)> = cx
+        let turned: Vec<&Joined> = cx
             .members(g)
-            .into_iter()
             .filter(|j| j.t.open.can && j.sa.access == Access::Denied)
-            .map(|j| (j.sa.id.clone(), j.who()))
             .collect();
         if turned.is_empty() {
             continue;
@@ -664,7 +739,7 @@ fn download_sensitive(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
     if sensitive.is_empty() {
         return vec![];
     }
-    let mut by_kept: BTreeMap<Vec<&str>, Vec<(String, String)>> = BTreeMap::new();
+    let mut by_kept: BTreeMap<Vec<&str>, Vec<&Joined>> = BTreeMap::new();
     for j in joined
         .iter()
         .filter(|j| j.t.export == Export::Allowed && j.sa.access != Access::Denied)
@@ -675,10 +750,7 @@ fn download_sensitive(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
             .filter(|f| !j.sa.omitted_fields.iter().any(|o| o == f))
             .collect();
         if !kept.is_empty() {
-            by_kept
-                .entry(kept)
-                .or_default()
-                .push((j.sa.id.clone(), j.who()));
+            by_kept.entry(kept).or_default().push(j);
         }
     }
     let at = table_at(cx.p, OMIT);

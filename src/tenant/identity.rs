@@ -4,7 +4,9 @@
 //! `access::directory::load(&[users.json], &[groups.json])` gives: the same users, groups, catalog and
 //! diagnostics. Where the exports hold something that reader reads otherwise (another document shape,
 //! the `groups`/`idp_groups`/`custom_groups` fields, a blank id, subject or name, a user id twice), this
-//! answers `None` and the caller reads the files with `access::directory`.
+//! answers `None` and the caller reads the files with `access::directory`. Each user becomes a
+//! [`User`] through the directory reader's own conversion ([`directory::UserFields::into_user`]), not
+//! a copy of it.
 
 use super::exports::Exports;
 use crate::access::directory::{self, GroupCatalog, User};
@@ -42,28 +44,26 @@ pub fn directory_users(
         if other_shape || u.id.is_empty() || u.subject.trim().is_empty() || u.name.is_empty() {
             return None;
         }
-        let status = directory::parse_status(u.status.as_deref(), &u.subject, &what, &mut diags);
-        let mut groups = Vec::with_capacity(u.assigned_groups.len());
-        for g in &u.assigned_groups {
-            if g.id.is_empty() {
-                return None;
-            }
-            directory::add_group_ref(
-                &mut groups,
-                Some(&g.id),
+        // No group of groups.json has an empty id (checked above): an empty reference id classifies
+        // as a missing one would.
+        let refs = u.assigned_groups.iter().map(|g| {
+            (
+                Some(g.id.as_str()).filter(|id| !id.is_empty()),
                 g.name.clone(),
                 g.provider_type.as_deref(),
-                &catalog,
-            );
-        }
-        users.push(User {
-            key: u.id.clone(),
-            subject: Some(u.subject.clone()),
-            email: u.email.clone().filter(|e| !e.trim().is_empty()),
-            name: Some(u.name.clone()),
-            status,
-            groups,
+            )
         });
+        let fields = directory::UserFields {
+            id: Some(u.id.clone()),
+            subject: u.subject.clone(),
+            email: u.email.clone(),
+            name: Some(u.name.clone()),
+            status: u.status.as_deref(),
+            idp_groups: Vec::new(),
+            custom_groups: Vec::new(),
+            refs,
+        };
+        users.push(fields.into_user(&catalog, &what, &mut diags));
     }
     Some((users, catalog, diags))
 }
