@@ -56,6 +56,8 @@ struct Joined<'a> {
     user: &'a User,
     sa: &'a UserResult,
     t: &'a UserTenant,
+    /// The rank of `sa.id` (the subject) among the users' (equal ids, equal rank): listings sort by it.
+    rank: usize,
 }
 
 impl Joined<'_> {
@@ -78,16 +80,40 @@ pub fn lints(
     tenant: &[UserTenant],
     groups: &AppGroups,
 ) -> Vec<Diagnostic> {
-    let by_id: FxHashMap<&str, &UserTenant> =
-        tenant.iter().map(|t| (t.qlik_id.as_str(), t)).collect();
-    let joined: Vec<Joined> = users
+    // Per Qlik user id, the tenant's answer and its place (`tenant` is sorted by subject).
+    let by_id: FxHashMap<&str, (usize, &UserTenant)> = tenant
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.qlik_id.as_str(), (i, t)))
+        .collect();
+    let mut place = Vec::with_capacity(users.len());
+    let mut joined: Vec<Joined> = users
         .iter()
         .zip(results)
         .filter_map(|(user, sa)| {
-            let t = by_id.get(user.key.as_str())?;
-            Some(Joined { user, sa, t })
+            let &(i, t) = by_id.get(user.key.as_str())?;
+            place.push(i);
+            Some(Joined {
+                user,
+                sa,
+                t,
+                rank: 0,
+            })
         })
         .collect();
+    // Ranks by subject: in the tenant's order first (integers), then by the ids themselves, which
+    // takes one comparison per user when that order is already theirs.
+    let mut order: Vec<usize> = (0..joined.len()).collect();
+    order.sort_unstable_by_key(|&k| place.get(k).copied());
+    order.sort_by(|&a, &b| joined[a].sa.id.cmp(&joined[b].sa.id));
+    let mut rank = 0;
+    for (n, w) in order.iter().enumerate() {
+        if n > 0 && joined[order[n - 1]].sa.id != joined[*w].sa.id {
+            rank += 1;
+        }
+        joined[*w].rank = rank;
+    }
+    let joined = joined;
     let by_qlik: FxHashMap<&str, &Joined> =
         joined.iter().map(|j| (j.t.qlik_id.as_str(), j)).collect();
     // Group members are indices into `groups.users`: each resolved once, not once per group held.
@@ -191,15 +217,16 @@ fn provider_name(p: Provider) -> &'static str {
     }
 }
 
-/// An entry of a [`listing`]: its sort key and its text, made only for the entries shown.
+/// An entry of a [`listing`]: its sort key (a rank, then text) and its text, made only for the entries
+/// shown.
 trait Listed {
-    fn key(&self) -> &str;
+    fn key(&self) -> (usize, &str);
     fn text(&self) -> String;
 }
 
 impl Listed for (String, String) {
-    fn key(&self) -> &str {
-        &self.0
+    fn key(&self) -> (usize, &str) {
+        (0, &self.0)
     }
     fn text(&self) -> String {
         self.1.clone()
@@ -208,8 +235,8 @@ impl Listed for (String, String) {
 
 /// A user, named by subject (and name), sorted by subject.
 impl Listed for &Joined<'_> {
-    fn key(&self) -> &str {
-        &self.sa.id
+    fn key(&self) -> (usize, &str) {
+        (self.rank, "")
     }
     fn text(&self) -> String {
         self.who()
@@ -220,7 +247,7 @@ impl Listed for &Joined<'_> {
 /// joined; "… and N more" after. The text of an entry is made only where it is shown or where entries
 /// share a key (a listing may hold every user of a tenant).
 fn listing<T: Listed>(mut items: Vec<T>) -> String {
-    items.sort_by(|a, b| a.key().cmp(b.key()).then_with(|| a.text().cmp(&b.text())));
+    items.sort_by(|a, b| a.key().cmp(&b.key()).then_with(|| a.text().cmp(&b.text())));
     let mut n = 0;
     let mut s: Vec<String> = Vec::new();
     for run in items.chunk_by(|a, b| a.key() == b.key()) {
@@ -253,19 +280,18 @@ fn cited<'r>(reasons: impl IntoIterator<Item = &'r String>) -> Vec<&'static str>
     let mut found = [false; IDS.len()];
     for r in reasons {
         let mut rest = r.as_str();
-        while let Some(at) = rest.find("(T") {
-            let id_and_after = &rest[at + 1..];
-            let digits = id_and_after[1..]
-                .bytes()
-                .take_while(u8::is_ascii_digit)
-                .count();
-            if digits > 0 && id_and_after[1 + digits..].starts_with(')') {
-                let id = &id_and_after[..1 + digits];
+        while let Some(at) = rest.find('(') {
+            rest = &rest[at + 1..];
+            let Some(number) = rest.strip_prefix('T') else {
+                continue;
+            };
+            let digits = number.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && number[digits..].starts_with(')') {
+                let id = &rest[..1 + digits];
                 if let Some(k) = IDS.iter().position(|x| *x == id) {
                     found[k] = true;
                 }
             }
-            rest = &rest[at + 2..];
         }
         if found.iter().all(|f| *f) {
             break;
@@ -347,9 +373,10 @@ fn granted_cannot_open(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
     if hit.is_empty() {
         return vec![];
     }
+    // By subject (its rank), then Qlik user id.
     hit.sort_by(|a, b| {
-        a.sa.id
-            .cmp(&b.sa.id)
+        a.rank
+            .cmp(&b.rank)
             .then_with(|| a.t.qlik_id.cmp(&b.t.qlik_id))
     });
     // One finding per user for the first LISTED; the rest in one finding per kind (status or route).
@@ -451,8 +478,8 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
 struct OpensAs<'a>(&'a Joined<'a>);
 
 impl Listed for OpensAs<'_> {
-    fn key(&self) -> &str {
-        &self.0.sa.id
+    fn key(&self) -> (usize, &str) {
+        (self.0.rank, "")
     }
     fn text(&self) -> String {
         let via = self.0.t.open.via.first().map(String::as_str).unwrap_or("");
