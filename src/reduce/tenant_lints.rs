@@ -63,10 +63,19 @@ struct Joined<'a> {
 impl Joined<'_> {
     /// `` `subject` (Name) ``.
     fn who(&self) -> String {
-        match self.sa.name.as_deref().filter(|n| !n.is_empty()) {
-            Some(n) => format!("`{}` ({n})", self.sa.id),
-            None => format!("`{}`", self.sa.id),
+        // Built by hand, not with `format!`: a finding on a large tenant names hundreds of thousands.
+        let id = &self.sa.id;
+        let name = self.sa.name.as_deref().filter(|n| !n.is_empty());
+        let mut s = String::with_capacity(id.len() + name.map_or(0, |n| n.len() + 3) + 2);
+        s.push('`');
+        s.push_str(id);
+        s.push('`');
+        if let Some(n) = name {
+            s.push_str(" (");
+            s.push_str(n);
+            s.push(')');
         }
+        s
     }
 }
 
@@ -273,10 +282,37 @@ fn listing<T: Listed>(mut items: Vec<T>) -> String {
     s.join(", ")
 }
 
-/// The rule ids tenant reasons cite, as `(T13)` at their end (`Open::why_not`), in the order of `IDS`.
-/// One scan of each reason for `(T<digits>)`, stopping once every id is found.
+/// The rule ids tenant reasons may cite (`Open::why_not`), in the order findings list them.
+const IDS: [&str; 9] = ["T6", "T7", "T10", "T11", "T12", "T13", "T14", "T16", "T17"];
+
+/// The rule ids the reasons cite, as `(T13)` at their end, in the order of [`IDS`].
 fn cited<'r>(reasons: impl IntoIterator<Item = &'r String>) -> Vec<&'static str> {
-    const IDS: [&str; 9] = ["T6", "T7", "T10", "T11", "T12", "T13", "T14", "T16", "T17"];
+    ids_of(found_in(reasons))
+}
+
+/// [`cited`] for the reasons of all `users`, read on all cores.
+fn cited_by_all(users: &[&Joined<'_>]) -> Vec<&'static str> {
+    use rayon::prelude::*;
+    let found = users
+        .par_chunks(1024)
+        .map(|c| found_in(c.iter().flat_map(|j| &j.t.open.why_not)))
+        .reduce(
+            || [false; IDS.len()],
+            |a, b| std::array::from_fn(|k| a[k] || b[k]),
+        );
+    ids_of(found)
+}
+
+fn ids_of(found: [bool; IDS.len()]) -> Vec<&'static str> {
+    IDS.into_iter()
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Which of [`IDS`] the reasons cite: one scan of each for `(T<digits>)`, stopping once every id is found.
+fn found_in<'r>(reasons: impl IntoIterator<Item = &'r String>) -> [bool; IDS.len()] {
     let mut found = [false; IDS.len()];
     for r in reasons {
         let mut rest = r.as_str();
@@ -297,11 +333,7 @@ fn cited<'r>(reasons: impl IntoIterator<Item = &'r String>) -> Vec<&'static str>
             break;
         }
     }
-    IDS.into_iter()
-        .zip(found)
-        .filter(|(_, f)| *f)
-        .map(|(id, _)| id)
-        .collect()
+    found
 }
 
 /// The load of the first security table holding `field` (else the first security table).
@@ -446,7 +478,7 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
             continue;
         }
         let n = users.len();
-        let rules = cited(users.iter().flat_map(|j| &j.t.open.why_not));
+        let rules = cited_by_all(&users);
         let why = if by_status {
             "their status keeps them out (T7)"
         } else {
@@ -533,58 +565,66 @@ fn opens_but_denied(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
 /// QSA432: groups used in GROUP that hold no opening space role and no share, some of whose members
 /// cannot open the app.
 fn group_without_space_role(cx: &Cx<'_>) -> Vec<Diagnostic> {
-    let mut out = vec![];
-    for g in &cx.groups.groups {
-        if !cx.listed(g) || g.opens() {
-            continue;
-        }
-        let stuck: Vec<&Joined> = cx
-            .members(g)
-            .filter(|j| j.t.denied_reason == Some(DENIED_CANNOT_OPEN))
-            .collect();
-        let members = g.members.len();
-        // Every member opens the app another way: the group's rows work.
-        if stuck.is_empty() && members > 0 {
-            continue;
-        }
-        let up = g.name.to_uppercase();
-        let ignored = g.disabled && !(g.space_roles.is_empty() && g.share_roles.is_empty());
-        let who = if members == 0 {
-            "no user of users.json holds it yet; whoever does later opens the app only by another route".to_string()
-        } else {
-            format!(
-                "{} of its {members} member(s) cannot open the app: {}",
-                stuck.len(),
-                listing(stuck)
-            )
-        };
-        let mut d = Diagnostic::warning(
-            codes::TENANT_SA_GROUP_NO_SPACE_ROLE,
-            format!(
-                "GROUP `{up}` ({} group `{}`) is used in Section Access, but the group holds no space role that opens apps on {} and no share of the app `{}`{}: {who}",
-                provider_name(g.provider),
-                g.name,
-                cx.space(),
-                cx.app(),
-                if ignored { " (its roles count for nothing: the group is disabled, T6)" } else { "" },
-            ),
-        )
-        .with_help(match &cx.groups.space_name {
-            Some(s) => format!("give group `{}` a space role that opens apps on `{s}` (e.g. consumer) or share the app with it; or remove its rows if they are obsolete", g.name),
-            None => "the app is in a personal space, which only its owner opens (T10): publish it to a shared or managed space".to_string(),
-        });
-        for r in ["I6", "T11", "T12", "T14"] {
-            d = d.with_rule(r);
-        }
-        if ignored {
-            d = d.with_rule("T6");
-        }
-        if cx.groups.space_id.is_none() {
-            d = d.with_rule("T10");
-        }
-        out.push(cx.at_rows(d, &up, "the group's rows", false));
+    use rayon::prelude::*;
+    // Groups are independent: on all cores, in order.
+    cx.groups
+        .groups
+        .par_iter()
+        .filter_map(|g| group_without_space_role_one(cx, g))
+        .collect()
+}
+
+/// QSA432 for the group `g`, if it fires.
+fn group_without_space_role_one(cx: &Cx<'_>, g: &GroupRoutes) -> Option<Diagnostic> {
+    if !cx.listed(g) || g.opens() {
+        return None;
     }
-    out
+    let stuck: Vec<&Joined> = cx
+        .members(g)
+        .filter(|j| j.t.denied_reason == Some(DENIED_CANNOT_OPEN))
+        .collect();
+    let members = g.members.len();
+    // Every member opens the app another way: the group's rows work.
+    if stuck.is_empty() && members > 0 {
+        return None;
+    }
+    let up = g.name.to_uppercase();
+    let ignored = g.disabled && !(g.space_roles.is_empty() && g.share_roles.is_empty());
+    let who = if members == 0 {
+        "no user of users.json holds it yet; whoever does later opens the app only by another route"
+            .to_string()
+    } else {
+        format!(
+            "{} of its {members} member(s) cannot open the app: {}",
+            stuck.len(),
+            listing(stuck)
+        )
+    };
+    let mut d = Diagnostic::warning(
+        codes::TENANT_SA_GROUP_NO_SPACE_ROLE,
+        format!(
+            "GROUP `{up}` ({} group `{}`) is used in Section Access, but the group holds no space role that opens apps on {} and no share of the app `{}`{}: {who}",
+            provider_name(g.provider),
+            g.name,
+            cx.space(),
+            cx.app(),
+            if ignored { " (its roles count for nothing: the group is disabled, T6)" } else { "" },
+        ),
+    )
+    .with_help(match &cx.groups.space_name {
+        Some(s) => format!("give group `{}` a space role that opens apps on `{s}` (e.g. consumer) or share the app with it; or remove its rows if they are obsolete", g.name),
+        None => "the app is in a personal space, which only its owner opens (T10): publish it to a shared or managed space".to_string(),
+    });
+    for r in ["I6", "T11", "T12", "T14"] {
+        d = d.with_rule(r);
+    }
+    if ignored {
+        d = d.with_rule("T6");
+    }
+    if cx.groups.space_id.is_none() {
+        d = d.with_rule("T10");
+    }
+    Some(cx.at_rows(d, &up, "the group's rows", false))
 }
 
 /// Where each assignee's assignment on `space` is in the exports: the file's name as the message shows
