@@ -17,7 +17,7 @@ Also printed, from `--stats` (information, see README.md):
            join; wall time, on its own thread while the script runs) / (b)'s Section Access stage
            (prepare + evaluate): strict, all of users.json is the tenant's
   critical path   what the tenant stage holds the report up: waiting for its thread after the script
-           ran, plus the join / the same Section Access stage
+           ran, plus the lints and the join / the same Section Access stage
 
 Checks (exit 1 when one fails): an independent computation of opening the app (T6, T7, T10-T14) and of
 the download (T16) on the generated JSON, for every user, equals (b)'s `tenant.open.can` and
@@ -138,9 +138,10 @@ def stats_of(stderr_text):
 
 
 def join_of(st):
-    """The join step's seconds in a `--stats` tenant line."""
-    m = re.search(r"join ([\d.]+)s", st.get("tenant_steps", ""))
-    return float(m.group(1)) if m else 0.0
+    """The seconds of the steps after the script in a `--stats` tenant line: the lints and the join
+    (`lints X s, join Y s`; older binaries: `join`, or `lints and join`)."""
+    steps = st.get("tenant_steps", "")
+    return sum(float(m.group(1)) for m in re.finditer(r"(?:^|, )(?:lints|join|lints and join) ([\d.]+)s", steps))
 
 
 def users_of(path):
@@ -296,7 +297,7 @@ def main():
         print(f"[{size}] ratio tenant / Section Access, whole process: ({t_b:.2f} - {t_a:.2f}) / "
               f"({t_a:.2f} - {t_c:.2f}) = {proc_ratio:.2f}")
         print(f"[{size}] ratio tenant / Section Access, phases of (b): work {phase_ratio:.2f}; critical path "
-              f"{critical:.2f} ({held:.2f} s: waiting for the tenant thread + the join)")
+              f"{critical:.2f} ({held:.2f} s: waiting for the tenant thread + the lints and the join)")
         row = {"size": size, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "qsa": qsa,
                "walls": {k: best[k]["wall"] for k in best}, "rss": {k: best[k]["rss"] for k in best},
                "stats": {k: best[k]["stats"] for k in best}, "phase_ratio": phase_ratio,

@@ -514,7 +514,7 @@ pub fn users_file_what(path: &Path) -> String {
 
 /// A users file's `status` (missing or blank: active), with the warning for an unknown one (`what` names
 /// the file, [`users_file_what`]).
-pub fn parse_status(
+fn parse_status(
     raw: Option<&str>,
     subject: &str,
     what: &str,
@@ -534,7 +534,7 @@ pub fn parse_status(
 
 /// Append a group reference of a users file to `groups` (unless there already, or its name is empty):
 /// its provider is its `providerType`, else the groups export's for its id or name, else IdP.
-pub fn add_group_ref(
+fn add_group_ref(
     groups: &mut Vec<Group>,
     id: Option<&str>,
     name: String,

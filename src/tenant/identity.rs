@@ -36,34 +36,48 @@ pub fn directory_users(
         );
     }
     let what = directory::users_file_what(users_path);
+    // Users are independent: converted on all cores, in order; their warnings kept in that order.
+    use rayon::prelude::*;
+    let converted: Vec<(User, Vec<Diagnostic>)> = ex
+        .users
+        .par_iter()
+        .map(|u| {
+            let other_shape =
+                u.legacy_groups.is_some() || u.idp_groups.is_some() || u.custom_groups.is_some();
+            if other_shape || u.id.is_empty() || u.subject.trim().is_empty() || u.name.is_empty() {
+                return None;
+            }
+            // No group of groups.json has an empty id (checked above): an empty reference id
+            // classifies as a missing one would.
+            let refs = u.assigned_groups.iter().map(|g| {
+                (
+                    Some(g.id.as_str()).filter(|id| !id.is_empty()),
+                    g.name.clone(),
+                    g.provider_type.as_deref(),
+                )
+            });
+            let fields = directory::UserFields {
+                id: Some(u.id.clone()),
+                subject: u.subject.clone(),
+                email: u.email.clone(),
+                name: Some(u.name.clone()),
+                status: u.status.as_deref(),
+                idp_groups: Vec::new(),
+                custom_groups: Vec::new(),
+                refs,
+            };
+            let mut diags = Vec::new();
+            let user = fields.into_user(&catalog, &what, &mut diags);
+            Some((user, diags))
+        })
+        .collect::<Option<_>>()?;
     let mut diags = Vec::new();
-    let mut users = Vec::with_capacity(ex.users.len());
-    for u in &ex.users {
-        let other_shape =
-            u.legacy_groups.is_some() || u.idp_groups.is_some() || u.custom_groups.is_some();
-        if other_shape || u.id.is_empty() || u.subject.trim().is_empty() || u.name.is_empty() {
-            return None;
-        }
-        // No group of groups.json has an empty id (checked above): an empty reference id classifies
-        // as a missing one would.
-        let refs = u.assigned_groups.iter().map(|g| {
-            (
-                Some(g.id.as_str()).filter(|id| !id.is_empty()),
-                g.name.clone(),
-                g.provider_type.as_deref(),
-            )
-        });
-        let fields = directory::UserFields {
-            id: Some(u.id.clone()),
-            subject: u.subject.clone(),
-            email: u.email.clone(),
-            name: Some(u.name.clone()),
-            status: u.status.as_deref(),
-            idp_groups: Vec::new(),
-            custom_groups: Vec::new(),
-            refs,
-        };
-        users.push(fields.into_user(&catalog, &what, &mut diags));
-    }
+    let users = converted
+        .into_iter()
+        .map(|(user, d)| {
+            diags.extend(d);
+            user
+        })
+        .collect();
     Some((users, catalog, diags))
 }

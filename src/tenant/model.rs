@@ -760,15 +760,17 @@ impl<'a> Tenant<'a> {
                         format!("the user, their groups ({}) or Everyone", names.join(", "))
                     }
                 };
+                // Made once for both reasons.
+                let names = (space_roles == 0 || shares_found == 0).then(held_names);
+                let names = names.as_deref().unwrap_or_default();
                 if space_roles == 0 {
                     why_not.push(format!(
-                        "no space role on `{}` for {} (T11)",
-                        space.name,
-                        held_names()
+                        "no space role on `{}` for {names} (T11)",
+                        space.name
                     ));
                 }
                 if shares_found == 0 {
-                    why_not.push(format!("no share of the app with {} (T14)", held_names()));
+                    why_not.push(format!("no share of the app with {names} (T14)"));
                 }
                 if app.space_type == SpaceType::Managed {
                     for r in &admin_roles {
