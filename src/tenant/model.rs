@@ -136,7 +136,68 @@ pub enum Export {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entitlement {
     pub full: bool,
-    pub because: Vec<String>,
+    pub because: Vec<Line>,
+}
+
+/// A line of text many users may hold: a group's (and Everyone's) T18 lines are made once and shared
+/// by every member rather than copied per member (100k users hold some 35 each). Compares, sorts and
+/// serializes as its text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Line(std::sync::Arc<str>);
+
+impl Line {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Line {
+    fn from(s: String) -> Self {
+        Line(s.into())
+    }
+}
+
+impl From<&str> for Line {
+    fn from(s: &str) -> Self {
+        Line(s.into())
+    }
+}
+
+impl std::ops::Deref for Line {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Line {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Line {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Line {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Line {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
 }
 
 /// The user under the OAuth client (T8, T9).
@@ -192,8 +253,8 @@ pub struct Tenant<'a> {
     subjects: FxHashMap<&'a str, &'a str>,
     /// [`Tenant::entitlement_lines`] of every group of the exports but Everyone (as `group NAME`), and of
     /// Everyone (as `everyone`): computed once, not once per member.
-    group_lines: FxHashMap<&'a str, Vec<String>>,
-    everyone_lines: Vec<String>,
+    group_lines: FxHashMap<&'a str, Vec<Line>>,
+    everyone_lines: Vec<Line>,
 }
 
 fn not_evaluable(msg: String) -> Diagnostic {
@@ -833,8 +894,8 @@ impl<'a> Tenant<'a> {
         // T18: Full User triggers.
         // Lines made for this user, and lines shared by every member of a group (or everyone), borrowed:
         // sorted and deduplicated together, then copied once.
-        let mut own_lines: Vec<String> = Vec::new();
-        let mut shared_lines: Vec<&[String]> = Vec::new();
+        let mut own_lines: Vec<Line> = Vec::new();
+        let mut shared_lines: Vec<&[Line]> = Vec::new();
         for (name, (_, via)) in &held {
             for v in via {
                 // A role auto-assigned to Everyone triggers unless it is EmbeddedAnalyticsUser; any other
@@ -849,12 +910,12 @@ impl<'a> Tenant<'a> {
                     ]
                 };
                 if !excepted.contains(name) {
-                    own_lines.push(format!("{name} via {v}"));
+                    own_lines.push(format!("{name} via {v}").into());
                 }
             }
         }
         for s in self.owned.get(user.id.as_str()).into_iter().flatten() {
-            own_lines.push(format!("owner of space {}", s.name));
+            own_lines.push(format!("owner of space {}", s.name).into());
         }
         for (id, grantee) in &grantees {
             let cached = match grantee {
@@ -868,10 +929,9 @@ impl<'a> Tenant<'a> {
                 None => own_lines.extend(self.entitlement_lines(id, grantee)),
             }
         }
-        let mut because: Vec<&str> = own_lines
+        let mut because: Vec<&Line> = own_lines
             .iter()
             .chain(shared_lines.iter().flat_map(|l| l.iter()))
-            .map(String::as_str)
             .collect();
         because.sort_unstable();
         because.dedup();
@@ -929,7 +989,7 @@ impl<'a> Tenant<'a> {
             export,
             entitlement: Entitlement {
                 full: !because.is_empty(),
-                because: because.into_iter().map(str::to_string).collect(),
+                because: because.into_iter().cloned().collect(),
             },
             section_access: None,
             oauth,
@@ -941,7 +1001,7 @@ impl<'a> Tenant<'a> {
 
     /// T18 triggers of the space roles (all spaces) and enabled shares held by `grantee` (id `id`): each
     /// role but `basicconsumer`.
-    fn entitlement_lines(&self, id: &str, grantee: &Grantee) -> Vec<String> {
+    fn entitlement_lines(&self, id: &str, grantee: &Grantee) -> Vec<Line> {
         let mut out = Vec::new();
         for a in self.assignments.get(id).into_iter().flatten() {
             if !matches!(a.kind.as_str(), "user" | "group") {
@@ -952,7 +1012,7 @@ impl<'a> Tenant<'a> {
                 .get(a.space_id.as_str())
                 .map_or(a.space_id.as_str(), |s| s.name.as_str());
             for r in a.roles.iter().filter(|r| *r != "basicconsumer") {
-                out.push(format!("{r} in space {space} via {}", grantee.via()));
+                out.push(format!("{r} in space {space} via {}", grantee.via()).into());
             }
         }
         for s in self.shares.get(id).into_iter().flatten() {
@@ -961,7 +1021,7 @@ impl<'a> Tenant<'a> {
             }
             let what = s.resource_name.as_deref().unwrap_or(s.resource_id.as_str());
             for r in s.roles.iter().filter(|r| *r != "basicconsumer") {
-                out.push(format!("share {r} of {what} via {}", grantee.via()));
+                out.push(format!("share {r} of {what} via {}", grantee.via()).into());
             }
         }
         out
