@@ -880,6 +880,35 @@ mod tests {
     }
 
     #[test]
+    fn rule_ids_are_the_tags_the_reasons_contain() {
+        let reasons: Vec<String> = [
+            "no share of the app with the user (T14)",
+            "group (T1x) would open it (T6)",
+            "status `gone`: ((T7) and (T16)",
+            "(T) (T13 (T12x) T10)",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(cited(&reasons), ["T6", "T7", "T14", "T16"]);
+        let refs: Vec<&String> = reasons.iter().collect();
+        assert_eq!(cited(refs.iter().copied().take(1)), ["T14"]);
+    }
+
+    #[test]
+    fn listings_sort_by_key_then_text_and_count_distinct_entries() {
+        let items: Vec<(String, String)> = [("b", "y"), ("a", "x"), ("a", "w"), ("a", "x")]
+            .map(|(k, t)| (k.to_string(), t.to_string()))
+            .to_vec();
+        assert_eq!(listing(items), "w, x, y");
+        // Past LISTED entries, equal entries still count once.
+        let mut items: Vec<(String, String)> = (0..LISTED + 2)
+            .map(|i| (format!("{i:03}"), format!("u{i:03}")))
+            .collect();
+        items.push((format!("{:03}", LISTED + 1), format!("u{:03}", LISTED + 1)));
+        assert!(listing(items).ends_with(", … and 2 more"));
+    }
+
+    #[test]
     fn long_listings_say_how_many_more() {
         let items: Vec<(String, String)> = (0..LISTED + 3)
             .map(|i| (format!("{i:03}"), format!("u{i:03}")))
