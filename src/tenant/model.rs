@@ -255,6 +255,9 @@ pub struct Tenant<'a> {
     /// Everyone (as `everyone`): computed once, not once per member.
     group_lines: FxHashMap<&'a str, Vec<Line>>,
     everyone_lines: Vec<Line>,
+    /// The T18 line of each role Everyone holds (`NAME via everyone`, by role name), made once: every
+    /// user holds these roles.
+    everyone_role_lines: FxHashMap<&'a str, Line>,
 }
 
 fn not_evaluable(msg: String) -> Diagnostic {
@@ -344,6 +347,7 @@ impl<'a> Tenant<'a> {
             shares,
             group_lines: FxHashMap::default(),
             everyone_lines: Vec::new(),
+            everyone_role_lines: FxHashMap::default(),
         };
         let group_lines = t
             .groups
@@ -354,6 +358,17 @@ impl<'a> Tenant<'a> {
             .collect();
         t.group_lines = group_lines;
         t.everyone_lines = t.entitlement_lines(EVERYONE_ID, &Grantee::Everyone);
+        // A role missing from roles.json is reported when a user is evaluated; here it is only not made.
+        let everyone_role_lines = everyone
+            .assigned_roles
+            .iter()
+            .filter_map(|r| t.role(r, String::new).ok())
+            .map(|role| {
+                let line = format!("{} via everyone", role.name);
+                (role.name.as_str(), Line::from(line))
+            })
+            .collect();
+        t.everyone_role_lines = everyone_role_lines;
         Ok(t)
     }
 
@@ -515,7 +530,7 @@ impl<'a> Tenant<'a> {
     /// The groups a user holds (T1: roles from groups.json, else from the user's entry), Everyone
     /// excluded (it is added for every user, T3).
     fn held_groups(&self, user: &'a User) -> Vec<HeldGroup<'a>> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(user.assigned_groups.len());
         for g in &user.assigned_groups {
             if g.id == EVERYONE_ID {
                 continue;
@@ -679,7 +694,8 @@ impl<'a> Tenant<'a> {
         }
 
         // T10–T14: opening.
-        let mut grantees: Vec<(&'a str, Grantee<'a>)> = vec![(user.id.as_str(), Grantee::User)];
+        let mut grantees: Vec<(&'a str, Grantee<'a>)> = Vec::with_capacity(groups.len() + 2);
+        grantees.push((user.id.as_str(), Grantee::User));
         let mut disabled_ids: Vec<&'a str> = Vec::new();
         for g in &groups {
             if g.disabled {
@@ -910,7 +926,11 @@ impl<'a> Tenant<'a> {
                     ]
                 };
                 if !excepted.contains(name) {
-                    own_lines.push(format!("{name} via {v}").into());
+                    let made = match self.everyone_role_lines.get(name) {
+                        Some(line) if v == "everyone" => line.clone(),
+                        _ => format!("{name} via {v}").into(),
+                    };
+                    own_lines.push(made);
                 }
             }
         }
