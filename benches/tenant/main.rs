@@ -1,11 +1,18 @@
 //! `cargo bench --bench tenant -- --size 1m-10k`: the side-by-side tenant benchmark (qsa against a DuckDB
 //! script on generated models). This only runs the Python driver, `benches/tenant/run.py`, with the qsa
 //! binary cargo built for this bench, and forwards its exit code. See `benches/tenant/README.md`.
+//!
+//! The same file serves `cargo bench --bench tenant_tier` (the tenant stage at scale): each bench runs
+//! `benches/<bench name>/run.py`.
 
 use std::process::{exit, Command};
 
-fn main() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/tenant");
+pub fn main() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/",
+        env!("CARGO_CRATE_NAME")
+    );
     // `cargo bench` appends `--bench`; the driver takes the other arguments.
     let args: Vec<String> = std::env::args()
         .skip(1)

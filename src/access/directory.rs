@@ -209,6 +209,18 @@ impl GroupCatalog {
             _ => None,
         }
     }
+    /// Add one group of a groups export (a missing `providerType` is `idp`); a later group with the same
+    /// id replaces an earlier one.
+    pub fn add(&mut self, id: Option<String>, name: String, provider_type: Option<&str>) {
+        let provider = provider_of(provider_type).unwrap_or(Provider::Idp);
+        self.by_name
+            .entry(name.clone())
+            .or_default()
+            .insert(provider);
+        if let Some(id) = id {
+            self.by_id.insert(id, Group { name, provider });
+        }
+    }
     /// All group names of the catalog, upper-cased (to flag GROUP values that match no group).
     pub fn upper_names(&self) -> BTreeSet<String> {
         self.by_name.keys().map(|n| n.to_uppercase()).collect()
@@ -437,7 +449,7 @@ pub fn load_users_file(
     if is_csv {
         return load_users_csv(src, &text, dir, diags);
     }
-    let what = format!("directory file `{}`", path.display());
+    let what = users_file_what(path);
     let before = diags.len();
     // The common shape (`qlik user ls --json`: one array of users) is read straight into users, without
     // a JSON tree first (100k users); anything else, or any error, takes the general path below, which
@@ -495,6 +507,52 @@ pub fn load_users_file(
     !diags[before..].iter().any(|d| d.is_error())
 }
 
+/// How diagnostics name a users file (`what` of [`parse_status`]).
+pub fn users_file_what(path: &Path) -> String {
+    format!("directory file `{}`", path.display())
+}
+
+/// A users file's `status` (missing or blank: active), with the warning for an unknown one (`what` names
+/// the file, [`users_file_what`]).
+fn parse_status(
+    raw: Option<&str>,
+    subject: &str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Status {
+    let status = Status::parse(raw.unwrap_or(""));
+    if let Status::Other(s) = &status {
+        diags.push(Diagnostic::warning(
+            codes::DIRECTORY_UNKNOWN_STATUS,
+            format!(
+                "{what}: user `{subject}` has unknown status `{s}`; reported as DENIED (status)"
+            ),
+        ));
+    }
+    status
+}
+
+/// Append a group reference of a users file to `groups` (unless there already, or its name is empty):
+/// its provider is its `providerType`, else the groups export's for its id or name, else IdP.
+fn add_group_ref(
+    groups: &mut Vec<Group>,
+    id: Option<&str>,
+    name: String,
+    provider_type: Option<&str>,
+    catalog: &GroupCatalog,
+) {
+    if name.is_empty() {
+        return;
+    }
+    let provider = provider_of(provider_type)
+        .or_else(|| catalog.classify(id, &name))
+        .unwrap_or(Provider::Idp);
+    let g = Group { name, provider };
+    if !groups.contains(&g) {
+        groups.push(g);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn user_from_raw(
     raw: RawUser,
@@ -526,61 +584,93 @@ fn user_from_raw(
         );
         return None;
     };
-    let status = Status::parse(raw.status.as_deref().unwrap_or(""));
-    if let Status::Other(s) = &status {
-        diags.push(Diagnostic::warning(
-            codes::DIRECTORY_UNKNOWN_STATUS,
-            format!(
-                "{what}: user `{subject}` has unknown status `{s}`; reported as DENIED (status)"
-            ),
-        ));
-    }
-    let mut groups = Vec::new();
-    for g in raw.idp_groups.unwrap_or_default() {
-        groups.push(Group {
-            name: g,
-            provider: Provider::Idp,
-        });
-    }
-    for g in raw.custom_groups.unwrap_or_default() {
-        groups.push(Group {
-            name: g,
-            provider: Provider::Custom,
-        });
-    }
-    for item in raw
+    let refs = raw
         .assigned_groups
         .unwrap_or_default()
         .into_iter()
         .chain(raw.groups.unwrap_or_default())
-    {
-        let (id, name, pt) = match item {
+        .map(|item| match item {
             RawGroupItem::Name(n) => (None, n, None),
             RawGroupItem::Ref(r) => (r.id, r.name.unwrap_or_default(), r.provider_type),
-        };
-        if name.is_empty() {
-            continue;
+        });
+    Some(
+        UserFields {
+            id: raw.id,
+            subject,
+            email: raw.email,
+            name: raw.name,
+            status: raw.status.as_deref(),
+            idp_groups: raw.idp_groups.unwrap_or_default(),
+            custom_groups: raw.custom_groups.unwrap_or_default(),
+            refs,
         }
-        let provider = provider_of(pt.as_deref())
-            .or_else(|| catalog.classify(id.as_deref(), &name))
-            .unwrap_or(Provider::Idp);
-        let g = Group { name, provider };
-        if !groups.contains(&g) {
-            groups.push(g);
+        .into_user(catalog, what, diags),
+    )
+}
+
+/// One user of a users file as a reader found it, before it becomes a [`User`]: the conversion every
+/// reader of users files shares (the JSON shapes here, and `tenant::identity`, which takes the users of
+/// the tenant exports already read), so that they give the same identity and diagnostics.
+pub struct UserFields<'a, R> {
+    /// The user's id; `None` or empty: the subject is the key.
+    pub id: Option<String>,
+    /// Not blank: a reader reports a user without one (an error) and makes no [`User`] of it.
+    pub subject: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// As written; missing or blank: active ([`parse_status`], which warns about an unknown one).
+    pub status: Option<&'a str>,
+    /// The simple format's `idp_groups` and `custom_groups`.
+    pub idp_groups: Vec<String>,
+    pub custom_groups: Vec<String>,
+    /// Group references in order (`assignedGroups`, then the legacy `groups`): id, name, providerType.
+    pub refs: R,
+}
+
+impl<R, I, P> UserFields<'_, R>
+where
+    R: IntoIterator<Item = (Option<I>, String, Option<P>)>,
+    I: AsRef<str>,
+    P: AsRef<str>,
+{
+    /// The user Section Access evaluates (`what` names the file in the status warning): groups are
+    /// the IdP groups, the custom groups, then each reference once ([`add_group_ref`]).
+    pub fn into_user(
+        self,
+        catalog: &GroupCatalog,
+        what: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> User {
+        let status = parse_status(self.status, &self.subject, what, diags);
+        let mut groups = Vec::with_capacity(self.idp_groups.len() + self.custom_groups.len());
+        for (names, provider) in [
+            (self.idp_groups, Provider::Idp),
+            (self.custom_groups, Provider::Custom),
+        ] {
+            groups.extend(names.into_iter().map(|name| Group { name, provider }));
+        }
+        for (id, name, pt) in self.refs {
+            add_group_ref(
+                &mut groups,
+                id.as_ref().map(AsRef::as_ref),
+                name,
+                pt.as_ref().map(AsRef::as_ref),
+                catalog,
+            );
+        }
+        let key = self
+            .id
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| self.subject.clone());
+        User {
+            key,
+            subject: Some(self.subject),
+            email: self.email.filter(|e| !e.trim().is_empty()),
+            name: self.name,
+            status,
+            groups,
         }
     }
-    let key = raw
-        .id
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| subject.clone());
-    Some(User {
-        key,
-        subject: Some(subject),
-        email: raw.email.filter(|e| !e.trim().is_empty()),
-        name: raw.name,
-        status,
-        groups,
-    })
 }
 
 fn split_groups(s: &str) -> Vec<String> {
@@ -733,21 +823,7 @@ pub fn load_groups_file(
             }
         };
         for g in groups {
-            let provider = provider_of(g.provider_type.as_deref()).unwrap_or(Provider::Idp);
-            catalog
-                .by_name
-                .entry(g.name.clone())
-                .or_default()
-                .insert(provider);
-            if let Some(id) = g.id {
-                catalog.by_id.insert(
-                    id,
-                    Group {
-                        name: g.name,
-                        provider,
-                    },
-                );
-            }
+            catalog.add(g.id, g.name, g.provider_type.as_deref());
         }
     }
     true

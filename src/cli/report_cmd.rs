@@ -165,17 +165,48 @@ pub fn run(args: ReportArgs) -> Exit {
         return Exit::CouldNotRun;
     }
     let started = std::time::Instant::now();
-    let (mut run, dir, mut catalog, dir_diags) =
-        match load(&args.script, &args.run, &args.directory, &args.user, true) {
-            Ok(x) => x,
-            Err(e) => return e,
-        };
-    let mut tenant = match &args.tenant.tenant {
+    // The tenant exports do not depend on the script: they are read and evaluated on a thread of their
+    // own while the script runs, into a source map of their own, appended to the script's afterwards
+    // (the same ids as when read after it).
+    let tenant_args = &args.tenant;
+    let (script_loaded, tenant_started, tenant_loaded) = std::thread::scope(|scope| {
+        let tenant = tenant_args.tenant.as_ref().map(|d| {
+            scope.spawn(move || {
+                let t0 = std::time::Instant::now();
+                let mut sources = crate::diag::SourceMap::default();
+                let r = super::tenant::load(tenant_args, d, &mut sources);
+                (r, sources, t0.elapsed())
+            })
+        });
+        let script = load(&args.script, &args.run, &args.directory, &args.user, true);
+        (script, started.elapsed(), tenant.map(|h| h.join()))
+    });
+    let (mut run, dir, mut catalog, dir_diags) = match script_loaded {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    // The tenant stage's own time (`--stats`): reading and evaluating the exports, then the T15 join.
+    let mut tenant_time = std::time::Duration::ZERO;
+    let mut tenant = match tenant_loaded {
         None => None,
-        Some(d) => match super::tenant::load(&args.tenant, d, &mut run.sources) {
-            Ok(t) => Some(t),
-            Err(diags) => return super::tenant::refuse(&diags, &run.sources),
-        },
+        Some(Err(_)) => {
+            errln!("qsa: the tenant evaluation stopped unexpectedly; refusing to report what users see");
+            return Exit::CouldNotRun;
+        }
+        Some(Ok((loaded, sources, took))) => {
+            tenant_time = took;
+            let map = run.sources.absorb(sources);
+            match loaded {
+                Ok(mut t) => {
+                    t.diagnostics.iter_mut().for_each(|d| d.remap_sources(&map));
+                    Some(t)
+                }
+                Err(mut diags) => {
+                    diags.iter_mut().for_each(|d| d.remap_sources(&map));
+                    return super::tenant::refuse(&diags, &run.sources);
+                }
+            }
+        }
     };
     let loaded = started.elapsed();
     let target: Target = args.run.target.into();
@@ -214,9 +245,13 @@ pub fn run(args: ReportArgs) -> Exit {
         } else {
             Vec::new()
         };
+    let joining = std::time::Instant::now();
+    let mut linted = std::time::Duration::ZERO;
+    let mut tenant_steps = vec![];
     let tenant = match tenant {
         None => None,
         Some(t) => {
+            tenant_steps = t.timings;
             diags.extend(t.diagnostics);
             // Section Access alone meets the tenant tier: where they disagree (before the join hides it).
             diags.extend(reduce::tenant_lints::lints(
@@ -226,6 +261,7 @@ pub fn run(args: ReportArgs) -> Exit {
                 &t.tenant_users,
                 &t.groups,
             ));
+            linted = joining.elapsed();
             let keys: Vec<&str> = users_in.iter().map(|u| u.key.as_str()).collect();
             match reduce::tenant::join(&mut results, &keys, t.tenant_users) {
                 Ok(per_user) => Some((t.summary, per_user)),
@@ -236,6 +272,12 @@ pub fn run(args: ReportArgs) -> Exit {
             }
         }
     };
+    let joined = joining.elapsed();
+    if !tenant_steps.is_empty() {
+        tenant_steps.push(("lints", linted));
+        tenant_steps.push(("join", joined.saturating_sub(linted)));
+        tenant_time += joined;
+    }
     let tenant_view = tenant
         .as_ref()
         .map(|(summary, per_user)| users::TenantView {
@@ -284,16 +326,30 @@ pub fn run(args: ReportArgs) -> Exit {
             reduce::EnginePath::Factorized { classes } => format!("factorized ({classes} classes)"),
         };
         let s = |d: std::time::Duration| format!("{:.2}s", d.as_secs_f64());
+        // The tenant's join runs between evaluation and output; its time is not counted in the output.
+        let tenant_in_output = joined;
         errln!(
             "qsa: {} users, {} profiles, {} distinct selections; engine: {path}; run script + directory {}, prepare {}, evaluate {}, output {}",
             st.users,
             st.profiles,
             st.selections,
-            s(loaded),
+            s(tenant_started),
             s(prepared_at - loaded),
             s(evaluated - prepared_at),
-            s(started.elapsed() - evaluated)
+            s((started.elapsed() - evaluated).saturating_sub(tenant_in_output))
         );
+        if !tenant_steps.is_empty() {
+            let steps: Vec<String> = tenant_steps
+                .iter()
+                .map(|(name, d)| format!("{name} {}", s(*d)))
+                .collect();
+            errln!(
+                "qsa: tenant {} ({}); on its own thread while the script ran, waited for {}",
+                s(tenant_time),
+                steps.join(", "),
+                s(loaded - tenant_started)
+            );
+        }
         let mut last = std::time::Duration::ZERO;
         let phases: Vec<String> = st
             .phases
@@ -312,6 +368,7 @@ pub fn run(args: ReportArgs) -> Exit {
     std::mem::forget(prepared);
     std::mem::forget(run);
     std::mem::forget(dir);
+    std::mem::forget(tenant);
     Exit::Ok
 }
 

@@ -17,15 +17,6 @@ pub fn join(
     keys: &[&str],
     tenant_users: Vec<UserTenant>,
 ) -> Result<Vec<Option<UserTenant>>, String> {
-    let mut by_id: FxHashMap<String, UserTenant> = tenant_users
-        .into_iter()
-        .map(|t| (t.qlik_id.clone(), t))
-        .collect();
-    // Denied users share one empty reduction and one zero-row table map (the JSON writer prints each
-    // distinct map once).
-    let empty: Arc<BTreeMap<String, Option<Vec<String>>>> = Arc::default();
-    let mut zero: Option<Arc<BTreeMap<String, TableCount>>> = None;
-    let mut out = Vec::with_capacity(results.len());
     if keys.len() != results.len() {
         return Err(format!(
             "{} results for {} users",
@@ -33,9 +24,31 @@ pub fn join(
             keys.len()
         ));
     }
-    for (r, key) in results.iter_mut().zip(keys) {
-        // A key seen twice finds nothing the second time: refused too.
-        let Some(mut t) = by_id.remove(*key) else {
+    // Per result, the index of its tenant user (ids borrowed, not copied); a key seen twice finds
+    // nothing the second time: refused too.
+    let mut at = Vec::with_capacity(keys.len());
+    {
+        let mut by_id: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(tenant_users.len(), Default::default());
+        for (i, t) in tenant_users.iter().enumerate() {
+            by_id.insert(t.qlik_id.as_str(), i);
+        }
+        for (r, key) in results.iter().zip(keys) {
+            match by_id.remove(*key) {
+                Some(i) => at.push(i),
+                None => return Err(r.id.clone()),
+            }
+        }
+    }
+    // Each (large) user object moves once, into the result.
+    let mut slots: Vec<Option<UserTenant>> = tenant_users.into_iter().map(Some).collect();
+    // Denied users share one empty reduction and one zero-row table map (the JSON writer prints each
+    // distinct map once).
+    let empty: Arc<BTreeMap<String, Option<Vec<String>>>> = Arc::default();
+    let mut zero: Option<Arc<BTreeMap<String, TableCount>>> = None;
+    let mut out = Vec::with_capacity(results.len());
+    for (r, i) in results.iter_mut().zip(at) {
+        let Some(mut t) = slots.get_mut(i).and_then(Option::take) else {
             return Err(r.id.clone());
         };
         t.section_access = Some(r.access.as_str().to_string());

@@ -56,15 +56,26 @@ struct Joined<'a> {
     user: &'a User,
     sa: &'a UserResult,
     t: &'a UserTenant,
+    /// The rank of `sa.id` (the subject) among the users' (equal ids, equal rank): listings sort by it.
+    rank: usize,
 }
 
 impl Joined<'_> {
     /// `` `subject` (Name) ``.
     fn who(&self) -> String {
-        match self.sa.name.as_deref().filter(|n| !n.is_empty()) {
-            Some(n) => format!("`{}` ({n})", self.sa.id),
-            None => format!("`{}`", self.sa.id),
+        // Built by hand, not with `format!`: a finding on a large tenant names hundreds of thousands.
+        let id = &self.sa.id;
+        let name = self.sa.name.as_deref().filter(|n| !n.is_empty());
+        let mut s = String::with_capacity(id.len() + name.map_or(0, |n| n.len() + 3) + 2);
+        s.push('`');
+        s.push_str(id);
+        s.push('`');
+        if let Some(n) = name {
+            s.push_str(" (");
+            s.push_str(n);
+            s.push(')');
         }
+        s
     }
 }
 
@@ -78,22 +89,52 @@ pub fn lints(
     tenant: &[UserTenant],
     groups: &AppGroups,
 ) -> Vec<Diagnostic> {
-    let by_id: FxHashMap<&str, &UserTenant> =
-        tenant.iter().map(|t| (t.qlik_id.as_str(), t)).collect();
-    let joined: Vec<Joined> = users
+    // Per Qlik user id, the tenant's answer and its place (`tenant` is sorted by subject).
+    let by_id: FxHashMap<&str, (usize, &UserTenant)> = tenant
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.qlik_id.as_str(), (i, t)))
+        .collect();
+    let mut place = Vec::with_capacity(users.len());
+    let mut joined: Vec<Joined> = users
         .iter()
         .zip(results)
         .filter_map(|(user, sa)| {
-            let t = by_id.get(user.key.as_str())?;
-            Some(Joined { user, sa, t })
+            let &(i, t) = by_id.get(user.key.as_str())?;
+            place.push(i);
+            Some(Joined {
+                user,
+                sa,
+                t,
+                rank: 0,
+            })
         })
         .collect();
+    // Ranks by subject: in the tenant's order first (integers), then by the ids themselves, which
+    // takes one comparison per user when that order is already theirs.
+    let mut order: Vec<usize> = (0..joined.len()).collect();
+    order.sort_unstable_by_key(|&k| place.get(k).copied());
+    order.sort_by(|&a, &b| joined[a].sa.id.cmp(&joined[b].sa.id));
+    let mut rank = 0;
+    for (n, w) in order.iter().enumerate() {
+        if n > 0 && joined[order[n - 1]].sa.id != joined[*w].sa.id {
+            rank += 1;
+        }
+        joined[*w].rank = rank;
+    }
+    let joined = joined;
     let by_qlik: FxHashMap<&str, &Joined> =
         joined.iter().map(|j| (j.t.qlik_id.as_str(), j)).collect();
+    // Group members are indices into `groups.users`: each resolved once, not once per group held.
+    let slots = groups
+        .users
+        .iter()
+        .map(|id| by_qlik.get(id.as_str()).copied())
+        .collect();
     let cx = Cx {
         p,
         groups,
-        by_qlik,
+        slots,
         rows: group_rows(p),
     };
     let mut out = granted_cannot_open(&cx, &joined);
@@ -110,7 +151,8 @@ pub fn lints(
 struct Cx<'a> {
     p: &'a Prepared<'a>,
     groups: &'a AppGroups,
-    by_qlik: FxHashMap<&'a str, &'a Joined<'a>>,
+    /// Per user of `groups.users`, the user with both results (`None`: one of the two layers lacks it).
+    slots: Vec<Option<&'a Joined<'a>>>,
     /// Per GROUP value that can match (stored upper-case, I3): where each row naming it comes from.
     rows: BTreeMap<String, Vec<GroupCell>>,
 }
@@ -150,11 +192,10 @@ impl Cx<'_> {
         self.selects(g.provider) && self.rows.contains_key(&g.name.to_uppercase())
     }
     /// The members of `g` whom both layers know.
-    fn members(&self, g: &GroupRoutes) -> Vec<&Joined<'_>> {
+    fn members<'s>(&'s self, g: &'s GroupRoutes) -> impl Iterator<Item = &'s Joined<'s>> + 's {
         g.members
             .iter()
-            .filter_map(|m| self.by_qlik.get(m.as_str()).copied())
-            .collect()
+            .filter_map(|&m| self.slots.get(m).copied().flatten())
     }
     /// Place `d` at the rows naming GROUP `value` (the cell when `cell`), the first as primary.
     fn at_rows(&self, mut d: Diagnostic, value: &str, label: &str, cell: bool) -> Diagnostic {
@@ -185,27 +226,114 @@ fn provider_name(p: Provider) -> &'static str {
     }
 }
 
-/// `items` (sort key, text) sorted, at most [`LISTED`], joined; "… and N more" after.
-fn listing(mut items: Vec<(String, String)>) -> String {
-    items.sort();
-    items.dedup();
-    let n = items.len();
-    let mut s: Vec<String> = items.into_iter().take(LISTED).map(|(_, t)| t).collect();
+/// An entry of a [`listing`]: its sort key (a rank, then text) and its text, made only for the entries
+/// shown.
+trait Listed {
+    fn key(&self) -> (usize, &str);
+    fn text(&self) -> String;
+}
+
+impl Listed for (String, String) {
+    fn key(&self) -> (usize, &str) {
+        (0, &self.0)
+    }
+    fn text(&self) -> String {
+        self.1.clone()
+    }
+}
+
+/// A user, named by subject (and name), sorted by subject.
+impl Listed for &Joined<'_> {
+    fn key(&self) -> (usize, &str) {
+        (self.rank, "")
+    }
+    fn text(&self) -> String {
+        self.who()
+    }
+}
+
+/// `items` sorted by (sort key, text), each distinct (key, text) once, at most [`LISTED`] of them,
+/// joined; "… and N more" after. The text of an entry is made only where it is shown or where entries
+/// share a key (a listing may hold every user of a tenant).
+fn listing<T: Listed>(mut items: Vec<T>) -> String {
+    items.sort_by(|a, b| a.key().cmp(&b.key()).then_with(|| a.text().cmp(&b.text())));
+    let mut n = 0;
+    let mut s: Vec<String> = Vec::new();
+    for run in items.chunk_by(|a, b| a.key() == b.key()) {
+        let texts: Vec<String> = match run {
+            // Not shown: only counted.
+            [_] if s.len() >= LISTED => {
+                n += 1;
+                continue;
+            }
+            [one] => vec![one.text()],
+            _ => {
+                let mut t: Vec<String> = run.iter().map(Listed::text).collect();
+                t.dedup();
+                t
+            }
+        };
+        n += texts.len();
+        s.extend(texts.into_iter().take(LISTED.saturating_sub(s.len())));
+    }
     if n > LISTED {
         s.push(format!("… and {} more", n - LISTED));
     }
     s.join(", ")
 }
 
-/// The rule ids a tenant reason cites, as `(T13)` at its end (`Open::why_not`).
-fn cited(reasons: &[String]) -> Vec<&'static str> {
-    const IDS: [&str; 9] = ["T6", "T7", "T10", "T11", "T12", "T13", "T14", "T16", "T17"];
+/// The rule ids tenant reasons may cite (`Open::why_not`), in the order findings list them.
+const IDS: [&str; 9] = ["T6", "T7", "T10", "T11", "T12", "T13", "T14", "T16", "T17"];
+
+/// The rule ids the reasons cite, as `(T13)` at their end, in the order of [`IDS`].
+fn cited<'r>(reasons: impl IntoIterator<Item = &'r String>) -> Vec<&'static str> {
+    ids_of(found_in(reasons))
+}
+
+/// [`cited`] for the reasons of all `users`, read on all cores.
+fn cited_by_all(users: &[&Joined<'_>]) -> Vec<&'static str> {
+    use rayon::prelude::*;
+    let found = users
+        .par_chunks(1024)
+        .map(|c| found_in(c.iter().flat_map(|j| &j.t.open.why_not)))
+        .reduce(
+            || [false; IDS.len()],
+            |a, b| std::array::from_fn(|k| a[k] || b[k]),
+        );
+    ids_of(found)
+}
+
+fn ids_of(found: [bool; IDS.len()]) -> Vec<&'static str> {
     IDS.into_iter()
-        .filter(|id| {
-            let tag = format!("({id})");
-            reasons.iter().any(|r| r.contains(&tag))
-        })
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|(id, _)| id)
         .collect()
+}
+
+/// Which of [`IDS`] the reasons cite: one scan of each for `(T<digits>)`, stopping once every id is found.
+fn found_in<'r>(reasons: impl IntoIterator<Item = &'r String>) -> [bool; IDS.len()] {
+    let mut found = [false; IDS.len()];
+    for r in reasons {
+        let mut rest = r.as_str();
+        while let Some(at) = rest.find('(') {
+            rest = &rest[at + 1..];
+            let Some(number) = rest.strip_prefix('T') else {
+                continue;
+            };
+            let digits = number.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && number[digits..].starts_with(')') {
+                let id = &rest[..1 + digits];
+                if let Some(k) = IDS.iter().position(|x| *x == id) {
+                    found[k] = true;
+                }
+            }
+        }
+        if found.iter().all(|f| *f) {
+            break;
+        }
+    }
+    found
 }
 
 /// The load of the first security table holding `field` (else the first security table).
@@ -277,9 +405,10 @@ fn granted_cannot_open(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
     if hit.is_empty() {
         return vec![];
     }
+    // By subject (its rank), then Qlik user id.
     hit.sort_by(|a, b| {
-        a.sa.id
-            .cmp(&b.sa.id)
+        a.rank
+            .cmp(&b.rank)
             .then_with(|| a.t.qlik_id.cmp(&b.t.qlik_id))
     });
     // One finding per user for the first LISTED; the rest in one finding per kind (status or route).
@@ -349,14 +478,7 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
             continue;
         }
         let n = users.len();
-        let mut reasons: Vec<String> = users
-            .iter()
-            .flat_map(|j| j.t.open.why_not.iter().cloned())
-            .collect();
-        reasons.sort();
-        reasons.dedup();
-        let names: Vec<(String, String)> =
-            users.iter().map(|j| (j.sa.id.clone(), j.who())).collect();
+        let rules = cited_by_all(&users);
         let why = if by_status {
             "their status keeps them out (T7)"
         } else {
@@ -365,14 +487,14 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
         let msg = format!(
             "and {n} more user(s) Section Access grants cannot open the app `{}`: {why}: {}",
             cx.app(),
-            listing(names)
+            listing(users)
         );
         let mut d = if by_status {
             Diagnostic::info(codes::TENANT_GRANTED_CANNOT_OPEN, msg)
         } else {
             Diagnostic::warning(codes::TENANT_GRANTED_CANNOT_OPEN, msg)
         };
-        for r in cited(&reasons) {
+        for r in rules {
             d = d.with_rule(r);
         }
         d = d.with_rule("T15");
@@ -384,18 +506,30 @@ fn granted_rest(cx: &Cx<'_>, rest: &[&Joined<'_>]) -> Vec<Diagnostic> {
     out
 }
 
+/// A user who opens the app, named with the first route that opens it.
+struct OpensAs<'a>(&'a Joined<'a>);
+
+impl Listed for OpensAs<'_> {
+    fn key(&self) -> (usize, &str) {
+        (self.0.rank, "")
+    }
+    fn text(&self) -> String {
+        let via = self.0.t.open.via.first().map(String::as_str).unwrap_or("");
+        format!("{} opens it as {via}", self.0.who())
+    }
+}
+
 /// QSA431: users who open the app but whom Section Access denies, one finding per reason.
 fn opens_but_denied(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
-    let mut by_reason: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut by_reason: BTreeMap<&str, Vec<OpensAs>> = BTreeMap::new();
     for j in joined
         .iter()
         .filter(|j| j.t.open.can && j.sa.access == Access::Denied)
     {
-        let via = j.t.open.via.first().map(String::as_str).unwrap_or("");
         by_reason
-            .entry(j.sa.denied_reason.clone().unwrap_or_default())
+            .entry(j.sa.denied_reason.as_deref().unwrap_or_default())
             .or_default()
-            .push((j.sa.id.clone(), format!("{} opens it as {via}", j.who())));
+            .push(OpensAs(j));
     }
     let at = table_at(cx.p, ACCESS);
     by_reason
@@ -415,7 +549,11 @@ fn opens_but_denied(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
                 cx.mode()
             ))
             .with_rule("T15")
-            .with_rule(if reason.starts_with("strict exclusion") { "R2" } else { "L1" });
+            .with_rule(if reason.starts_with("strict exclusion") {
+                "R2"
+            } else {
+                "L1"
+            });
             match at {
                 Some((s, sp)) => d.at(s, sp, "Section Access loaded here"),
                 None => d,
@@ -427,60 +565,66 @@ fn opens_but_denied(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
 /// QSA432: groups used in GROUP that hold no opening space role and no share, some of whose members
 /// cannot open the app.
 fn group_without_space_role(cx: &Cx<'_>) -> Vec<Diagnostic> {
-    let mut out = vec![];
-    for g in &cx.groups.groups {
-        if !cx.listed(g) || g.opens() {
-            continue;
-        }
-        let stuck: Vec<(String, String)> = cx
-            .members(g)
-            .into_iter()
-            .filter(|j| j.t.denied_reason == Some(DENIED_CANNOT_OPEN))
-            .map(|j| (j.sa.id.clone(), j.who()))
-            .collect();
-        let members = g.members.len();
-        // Every member opens the app another way: the group's rows work.
-        if stuck.is_empty() && members > 0 {
-            continue;
-        }
-        let up = g.name.to_uppercase();
-        let ignored = g.disabled && !(g.space_roles.is_empty() && g.share_roles.is_empty());
-        let who = if members == 0 {
-            "no user of users.json holds it yet; whoever does later opens the app only by another route".to_string()
-        } else {
-            format!(
-                "{} of its {members} member(s) cannot open the app: {}",
-                stuck.len(),
-                listing(stuck)
-            )
-        };
-        let mut d = Diagnostic::warning(
-            codes::TENANT_SA_GROUP_NO_SPACE_ROLE,
-            format!(
-                "GROUP `{up}` ({} group `{}`) is used in Section Access, but the group holds no space role that opens apps on {} and no share of the app `{}`{}: {who}",
-                provider_name(g.provider),
-                g.name,
-                cx.space(),
-                cx.app(),
-                if ignored { " (its roles count for nothing: the group is disabled, T6)" } else { "" },
-            ),
-        )
-        .with_help(match &cx.groups.space_name {
-            Some(s) => format!("give group `{}` a space role that opens apps on `{s}` (e.g. consumer) or share the app with it; or remove its rows if they are obsolete", g.name),
-            None => "the app is in a personal space, which only its owner opens (T10): publish it to a shared or managed space".to_string(),
-        });
-        for r in ["I6", "T11", "T12", "T14"] {
-            d = d.with_rule(r);
-        }
-        if ignored {
-            d = d.with_rule("T6");
-        }
-        if cx.groups.space_id.is_none() {
-            d = d.with_rule("T10");
-        }
-        out.push(cx.at_rows(d, &up, "the group's rows", false));
+    use rayon::prelude::*;
+    // Groups are independent: on all cores, in order.
+    cx.groups
+        .groups
+        .par_iter()
+        .filter_map(|g| group_without_space_role_one(cx, g))
+        .collect()
+}
+
+/// QSA432 for the group `g`, if it fires.
+fn group_without_space_role_one(cx: &Cx<'_>, g: &GroupRoutes) -> Option<Diagnostic> {
+    if !cx.listed(g) || g.opens() {
+        return None;
     }
-    out
+    let stuck: Vec<&Joined> = cx
+        .members(g)
+        .filter(|j| j.t.denied_reason == Some(DENIED_CANNOT_OPEN))
+        .collect();
+    let members = g.members.len();
+    // Every member opens the app another way: the group's rows work.
+    if stuck.is_empty() && members > 0 {
+        return None;
+    }
+    let up = g.name.to_uppercase();
+    let ignored = g.disabled && !(g.space_roles.is_empty() && g.share_roles.is_empty());
+    let who = if members == 0 {
+        "no user of users.json holds it yet; whoever does later opens the app only by another route"
+            .to_string()
+    } else {
+        format!(
+            "{} of its {members} member(s) cannot open the app: {}",
+            stuck.len(),
+            listing(stuck)
+        )
+    };
+    let mut d = Diagnostic::warning(
+        codes::TENANT_SA_GROUP_NO_SPACE_ROLE,
+        format!(
+            "GROUP `{up}` ({} group `{}`) is used in Section Access, but the group holds no space role that opens apps on {} and no share of the app `{}`{}: {who}",
+            provider_name(g.provider),
+            g.name,
+            cx.space(),
+            cx.app(),
+            if ignored { " (its roles count for nothing: the group is disabled, T6)" } else { "" },
+        ),
+    )
+    .with_help(match &cx.groups.space_name {
+        Some(s) => format!("give group `{}` a space role that opens apps on `{s}` (e.g. consumer) or share the app with it; or remove its rows if they are obsolete", g.name),
+        None => "the app is in a personal space, which only its owner opens (T10): publish it to a shared or managed space".to_string(),
+    });
+    for r in ["I6", "T11", "T12", "T14"] {
+        d = d.with_rule(r);
+    }
+    if ignored {
+        d = d.with_rule("T6");
+    }
+    if cx.groups.space_id.is_none() {
+        d = d.with_rule("T10");
+    }
+    Some(cx.at_rows(d, &up, "the group's rows", false))
 }
 
 /// Where each assignee's assignment on `space` is in the exports: the file's name as the message shows
@@ -554,11 +698,9 @@ fn space_role_to_unlisted_group(cx: &Cx<'_>) -> Vec<Diagnostic> {
         if g.disabled || g.space_roles.is_empty() || cx.listed(g) {
             continue;
         }
-        let turned: Vec<(String, String)> = cx
+        let turned: Vec<&Joined> = cx
             .members(g)
-            .into_iter()
             .filter(|j| j.t.open.can && j.sa.access == Access::Denied)
-            .map(|j| (j.sa.id.clone(), j.who()))
             .collect();
         if turned.is_empty() {
             continue;
@@ -664,7 +806,7 @@ fn download_sensitive(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
     if sensitive.is_empty() {
         return vec![];
     }
-    let mut by_kept: BTreeMap<Vec<&str>, Vec<(String, String)>> = BTreeMap::new();
+    let mut by_kept: BTreeMap<Vec<&str>, Vec<&Joined>> = BTreeMap::new();
     for j in joined
         .iter()
         .filter(|j| j.t.export == Export::Allowed && j.sa.access != Access::Denied)
@@ -675,10 +817,7 @@ fn download_sensitive(cx: &Cx<'_>, joined: &[Joined<'_>]) -> Vec<Diagnostic> {
             .filter(|f| !j.sa.omitted_fields.iter().any(|o| o == f))
             .collect();
         if !kept.is_empty() {
-            by_kept
-                .entry(kept)
-                .or_default()
-                .push((j.sa.id.clone(), j.who()));
+            by_kept.entry(kept).or_default().push(j);
         }
     }
     let at = table_at(cx.p, OMIT);
@@ -738,6 +877,35 @@ mod tests {
         let cell = cell_span(&m, id, row, "CG-EXPORT").map(|s| s.start - 2);
         assert_eq!(cell, Some(9));
         assert_eq!(cell_span(&m, id, row, "EXPORT"), None);
+    }
+
+    #[test]
+    fn rule_ids_are_the_tags_the_reasons_contain() {
+        let reasons: Vec<String> = [
+            "no share of the app with the user (T14)",
+            "group (T1x) would open it (T6)",
+            "status `gone`: ((T7) and (T16)",
+            "(T) (T13 (T12x) T10)",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(cited(&reasons), ["T6", "T7", "T14", "T16"]);
+        let refs: Vec<&String> = reasons.iter().collect();
+        assert_eq!(cited(refs.iter().copied().take(1)), ["T14"]);
+    }
+
+    #[test]
+    fn listings_sort_by_key_then_text_and_count_distinct_entries() {
+        let items: Vec<(String, String)> = [("b", "y"), ("a", "x"), ("a", "w"), ("a", "x")]
+            .map(|(k, t)| (k.to_string(), t.to_string()))
+            .to_vec();
+        assert_eq!(listing(items), "w, x, y");
+        // Past LISTED entries, equal entries still count once.
+        let mut items: Vec<(String, String)> = (0..LISTED + 2)
+            .map(|i| (format!("{i:03}"), format!("u{i:03}")))
+            .collect();
+        items.push((format!("{:03}", LISTED + 1), format!("u{:03}", LISTED + 1)));
+        assert!(listing(items).ends_with(", … and 2 more"));
     }
 
     #[test]

@@ -236,19 +236,95 @@ fn fragments<T: serde::Serialize + Sync + Send>(
     (texts, of)
 }
 
-/// `value` as `serde_json::to_string_pretty` prints it when it starts `indent` spaces deep.
+/// `value` as `serde_json::to_string_pretty` prints it when it starts `indent` spaces deep (every line
+/// but the first indented `indent` more spaces), in one pass; empty when it cannot be serialized.
 fn pretty_at<T: serde::Serialize + ?Sized>(value: &T, indent: usize) -> String {
-    let one = serde_json::to_string_pretty(value).unwrap_or_default();
-    let pad = " ".repeat(indent);
-    let mut out = String::with_capacity(one.len() + 64);
-    for (i, line) in one.lines().enumerate() {
-        if i > 0 {
-            out.push('\n');
-            out.push_str(&pad);
-        }
-        out.push_str(line);
+    let mut buf = Vec::with_capacity(128);
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, Nested::at(indent));
+    if value.serialize(&mut ser).is_err() {
+        return String::new();
     }
-    out
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// serde_json's `PrettyFormatter` (two spaces a level) for a value that starts `base` spaces deep.
+struct Nested {
+    base: usize,
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(base: usize) -> Self {
+        Nested {
+            base,
+            level: 0,
+            has_value: false,
+        }
+    }
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut n = self.base + 2 * self.level;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// One user of the report, four spaces deep, with its reduction and tables already printed; the `tenant`
@@ -699,6 +775,24 @@ mod tests {
     use super::*;
     use crate::reduce::{Access, TableCount};
     use std::collections::BTreeMap;
+
+    // `pretty_at` prints what `to_string_pretty` prints with every line after the first shifted right.
+    #[test]
+    fn pretty_at_is_to_string_pretty_shifted() {
+        let v = json!({"a": [], "b": {}, "c": [1, [2, {"d": null, "e": "x\ny"}], []],
+                       "f": {"g": {"h": [true]}}, "s": "quote \" tab \t"});
+        for value in [v.clone(), json!([]), json!({}), json!("plain"), json!([v])] {
+            for indent in [0, 6, 70] {
+                let pad = " ".repeat(indent);
+                let want = serde_json::to_string_pretty(&value)
+                    .unwrap_or_default()
+                    .lines()
+                    .collect::<Vec<_>>()
+                    .join(&format!("\n{pad}"));
+                assert_eq!(pretty_at(&value, indent), want, "{value} at {indent}");
+            }
+        }
+    }
 
     fn user(id: &str, access: Access) -> UserResult {
         UserResult {

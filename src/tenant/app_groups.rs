@@ -21,8 +21,9 @@ pub struct GroupRoutes {
     pub space_roles: Vec<String>,
     /// Opening roles (T14) of the enabled shares of the app with the group, sorted.
     pub share_roles: Vec<String>,
-    /// The Qlik user ids of the users of users.json who hold the group (every user for Everyone), sorted.
-    pub members: Vec<String>,
+    /// The users of users.json who hold the group (every user for Everyone), each once: indices into
+    /// [`AppGroups::users`], ascending.
+    pub members: Vec<usize>,
 }
 
 impl GroupRoutes {
@@ -45,6 +46,8 @@ pub struct AppGroups {
     pub groups: Vec<GroupRoutes>,
     /// The system group Everyone ("Anyone at <tenant>", T3).
     pub everyone: GroupRoutes,
+    /// The Qlik user ids of users.json, in its order (what [`GroupRoutes::members`] index).
+    pub users: Vec<String>,
 }
 
 /// The groups of `ex` and what each is given on `app`.
@@ -80,33 +83,45 @@ pub fn app_groups(ex: &Exports, app: &App<'_>) -> AppGroups {
                 .extend(roles.map(String::as_str));
         }
     }
-    let mut members: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+    // Who holds each group, in one pass over the users: per group id (groups.json's first, then those
+    // users.json names), the indices of its users, ascending (a user is done before the next), each once.
+    let mut slot: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for g in &ex.groups {
+        slot.entry(g.id.as_str()).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+    }
     // Groups users.json names but groups.json lacks: (name, providerType) of the first mention.
     let mut only_on_users: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
-    let known: BTreeSet<&str> = ex.groups.iter().map(|g| g.id.as_str()).collect();
-    for u in &ex.users {
+    for (i, u) in ex.users.iter().enumerate() {
         for g in u.assigned_groups.iter().filter(|g| !g.id.is_empty()) {
-            members.entry(g.id.as_str()).or_default().push(&u.id);
-            if !known.contains(g.id.as_str()) && g.id != EVERYONE_ID {
-                only_on_users
-                    .entry(g.id.as_str())
-                    .or_insert((g.name.as_str(), g.provider_type.as_deref()));
+            let k = match slot.get(g.id.as_str()) {
+                Some(&k) => k,
+                None => {
+                    if g.id != EVERYONE_ID {
+                        only_on_users
+                            .insert(g.id.as_str(), (g.name.as_str(), g.provider_type.as_deref()));
+                    }
+                    members.push(Vec::new());
+                    slot.insert(g.id.as_str(), members.len() - 1);
+                    members.len() - 1
+                }
+            };
+            if let Some(list) = members.get_mut(k).filter(|l| l.last() != Some(&i)) {
+                list.push(i);
             }
         }
     }
     let sorted = |m: Option<&BTreeSet<&str>>| -> Vec<String> {
         m.into_iter().flatten().map(|s| s.to_string()).collect()
     };
-    let member_ids = |id: &str| -> Vec<String> {
-        let mut v: Vec<String> = members
-            .get(id)
-            .into_iter()
-            .flatten()
-            .map(|s| s.to_string())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+    let member_ids = |id: &str| -> Vec<usize> {
+        slot.get(id)
+            .and_then(|&k| members.get(k))
+            .cloned()
+            .unwrap_or_default()
     };
     let routes = |id: &str, name: &str, provider: Provider, disabled: bool| GroupRoutes {
         id: id.to_string(),
@@ -138,13 +153,13 @@ pub fn app_groups(ex: &Exports, app: &App<'_>) -> AppGroups {
         .find(|g| g.id == EVERYONE_ID)
         .is_some_and(|g| g.is_disabled());
     let mut everyone = routes(EVERYONE_ID, "Everyone", Provider::System, everyone_disabled);
-    everyone.members = ex.users.iter().map(|u| u.id.clone()).collect();
-    everyone.members.sort();
+    everyone.members = (0..ex.users.len()).collect();
     AppGroups {
         app: app.item.name.clone(),
         space_id: app.space.map(|s| s.id.clone()),
         space_name: app.space.map(|s| s.name.clone()),
         groups,
         everyone,
+        users: ex.users.iter().map(|u| u.id.clone()).collect(),
     }
 }

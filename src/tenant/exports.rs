@@ -55,6 +55,15 @@ pub struct User {
     pub assigned_roles: Vec<RoleRef>,
     #[serde(default, rename = "assignedGroups")]
     pub assigned_groups: Vec<GroupRef>,
+    /// Whether the user has a field of the other users-file shapes (`groups`, `idp_groups`,
+    /// `custom_groups`): the tenant rules ignore them, `access::directory` reads them as Section Access
+    /// groups (see [`Exports::directory_shaped`]).
+    #[serde(default, rename = "groups")]
+    pub legacy_groups: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub idp_groups: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub custom_groups: Option<serde::de::IgnoredAny>,
 }
 
 /// Where a group comes from (TM §2.2; a missing `providerType` is `idp`, TM §1.3).
@@ -261,6 +270,9 @@ pub struct Exports {
     pub oauth_client: Option<OAuthClient>,
     /// Warnings from reading (a user id listed twice: the first is kept, TM §5 rule 5).
     pub warnings: Vec<Diagnostic>,
+    /// `users.json` and `groups.json` hold only bare arrays and `{data}` pages (no `users`/`groups` key),
+    /// no user id twice: the documents `access::directory` reads as these same items.
+    pub directory_shaped: bool,
 }
 
 const USERS: (&str, &str) = ("users.json", "qlik user ls --limit 100000");
@@ -290,13 +302,14 @@ fn read_text(
     file: &str,
     command: &str,
     sources: &mut SourceMap,
-) -> Result<Option<(SourceId, String)>, Box<Diagnostic>> {
+) -> Result<Option<(SourceId, std::sync::Arc<str>)>, Box<Diagnostic>> {
     match sources.load(path) {
         Ok(id) => {
+            // The source map's own text, shared (users.json of 100k users is ~100 MB).
             let text = sources
                 .get(id)
-                .map(|f| f.text.to_string())
-                .unwrap_or_default();
+                .map(|f| f.text.clone())
+                .unwrap_or_else(|| "".into());
             Ok(Some((id, text)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -338,13 +351,34 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 }
 
 /// Parse the documents of `text` (one, or several concatenated), each a bare array, a `{data, …}` page,
-/// or (when `single` is allowed) one object, into items of `T`.
-fn parse_items<T: DeserializeOwned>(
+/// or one object, into items of `T`.
+fn parse_items<T: DeserializeOwned + Send>(
     src: SourceId,
     text: &str,
     file: &str,
     command: &str,
 ) -> Result<Vec<T>, Box<Diagnostic>> {
+    parse_items_shaped(src, text, file, command, "").map(|(items, _)| items)
+}
+
+/// [`parse_items`], and whether every document was a bare array or a `{data}` page without a `named`
+/// key (the shapes `access::directory` reads the same way).
+fn parse_items_shaped<T: DeserializeOwned + Send>(
+    src: SourceId,
+    text: &str,
+    file: &str,
+    command: &str,
+    named: &str,
+) -> Result<(Vec<T>, bool), Box<Diagnostic>> {
+    // The common shape (`qlik … ls`: one bare array) straight into items, without a JSON tree first
+    // (users.json of 100k users). Anything else, or any error, takes the general path, which locates
+    // errors.
+    if text.trim_start().starts_with('[') {
+        if let Some(items) = parse_array_parallel::<T>(text) {
+            return Ok((items, true));
+        }
+    }
+    let mut plain = true;
     let mut out = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
     loop {
@@ -360,6 +394,11 @@ fn parse_items<T: DeserializeOwned>(
             let at = offset_of(text, e.line(), e.column());
             located(src, text, at, file, command, format!("not valid JSON: {e}"))
         })?;
+        plain &= match &doc {
+            serde_json::Value::Array(_) => true,
+            serde_json::Value::Object(m) => m.contains_key("data") && !m.contains_key(named),
+            _ => false,
+        };
         let list = match doc {
             serde_json::Value::Array(a) => a,
             serde_json::Value::Object(mut m) if m.contains_key("data") => match m.remove("data") {
@@ -397,13 +436,82 @@ fn parse_items<T: DeserializeOwned>(
             }
         }
     }
-    Ok(out)
+    Ok((out, plain))
+}
+
+/// `text` as one bare JSON array of `T`, its items parsed on all cores; `None` when it is not exactly
+/// that (the caller's general path then reads it and locates any error). Same result as
+/// `serde_json::from_str::<Vec<T>>`.
+fn parse_array_parallel<T: DeserializeOwned + Send>(text: &str) -> Option<Vec<T>> {
+    use rayon::prelude::*;
+    let spans = array_items(text.as_bytes())?;
+    // Small files: one parse, no scan overhead worth splitting.
+    if spans.len() < 1024 {
+        return serde_json::from_str::<Vec<T>>(text).ok();
+    }
+    let items: Vec<Option<T>> = spans
+        .par_iter()
+        .map(|&(a, b)| {
+            text.get(a..b)
+                .and_then(|item| serde_json::from_str::<T>(item).ok())
+        })
+        .collect();
+    items.into_iter().collect()
+}
+
+/// Byte ranges of the items of a top-level JSON array (`[` a `,` b … `]`, whitespace around), found by
+/// tracking strings and nesting only; `None` when `bytes` is not one array of non-empty items (the items
+/// themselves are validated by the parser).
+fn array_items(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = bytes.iter().position(|&c| !ws(c))?;
+    if bytes[i] != b'[' {
+        return None;
+    }
+    i += 1;
+    let mut spans = Vec::new();
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let mut start = i;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b',' if depth == 0 => {
+                    spans.push((start, i));
+                    start = i + 1;
+                }
+                b']' => {
+                    // The end of the top-level array: only whitespace may follow.
+                    if bytes[start..i].iter().any(|&c| !ws(c)) {
+                        spans.push((start, i));
+                    } else if !spans.is_empty() {
+                        return None; // a trailing comma
+                    }
+                    return bytes[i + 1..].iter().all(|&c| ws(c)).then_some(spans);
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Where in one document (`doc`, its text) the typed parse of its items fails: serde_json values carry no
 /// positions, so the document is parsed again in its typed shape (array, page or object). 0 when that
 /// parse does not fail.
-fn item_error_offset<T: DeserializeOwned>(doc: &str) -> usize {
+fn item_error_offset<T: DeserializeOwned + Send>(doc: &str) -> usize {
     #[derive(Deserialize)]
     struct Page<T> {
         #[allow(dead_code)]
@@ -420,19 +528,29 @@ fn item_error_offset<T: DeserializeOwned>(doc: &str) -> usize {
 }
 
 /// A required list file of the tenant folder.
-fn required<T: DeserializeOwned>(
+fn required<T: DeserializeOwned + Send>(
+    dir: &Path,
+    file: (&str, &str),
+    sources: &mut SourceMap,
+) -> Result<Vec<T>, Box<Diagnostic>> {
+    required_shaped(dir, file, sources, "").map(|(items, _)| items)
+}
+
+/// [`required`], with [`parse_items_shaped`]'s answer.
+fn required_shaped<T: DeserializeOwned + Send>(
     dir: &Path,
     (file, command): (&str, &str),
     sources: &mut SourceMap,
-) -> Result<Vec<T>, Box<Diagnostic>> {
+    named: &str,
+) -> Result<(Vec<T>, bool), Box<Diagnostic>> {
     match read_text(&dir.join(file), file, command, sources)? {
-        Some((src, text)) => parse_items(src, &text, file, command),
+        Some((src, text)) => parse_items_shaped(src, &text, file, command, named),
         None => Err(missing(file, command, "is missing")),
     }
 }
 
 /// `assignments/<spaceId>.json` files or one `assignments.json` (likewise shares).
-fn per_space<T: DeserializeOwned>(
+fn per_space<T: DeserializeOwned + Send>(
     dir: &Path,
     name: &str,
     command: &str,
@@ -503,7 +621,7 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
     }
     let mut warnings = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    let mut users = required::<User>(dir, USERS, sources)?;
+    let (mut users, users_plain) = required_shaped::<User>(dir, USERS, sources, "users")?;
     users.retain(|u| {
         let first = seen.insert(u.id.clone());
         if !first {
@@ -514,7 +632,8 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         }
         first
     });
-    let groups = required::<Group>(dir, GROUPS, sources)?;
+    let directory_shaped = users_plain && warnings.is_empty();
+    let (groups, groups_plain) = required_shaped::<Group>(dir, GROUPS, sources, "groups")?;
     let system_groups = match read_text(
         &dir.join(SYSTEM_GROUPS.0),
         SYSTEM_GROUPS.0,
@@ -578,6 +697,7 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         items,
         oauth_client,
         warnings,
+        directory_shaped: directory_shaped && groups_plain,
     })
 }
 
@@ -633,4 +753,44 @@ pub fn select_app<'a>(items: &'a [Item], query: &str) -> Result<&'a Item, Box<Di
         codes::TENANT_APP,
         format!("--app `{query}` matches no app of items.json by resourceId, id or name"),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_items_splits_top_level_items_only() {
+        let text = r#" [ {"a": [1, {"b": "x,]}\"y"}]}, "s,[", 3 ,{} ] "#;
+        let spans = array_items(text.as_bytes()).unwrap_or_default();
+        let items: Vec<&str> = spans.iter().map(|&(a, b)| text[a..b].trim()).collect();
+        assert_eq!(
+            items,
+            [r#"{"a": [1, {"b": "x,]}\"y"}]}"#, r#""s,[""#, "3", "{}"]
+        );
+        assert_eq!(array_items(b"[]"), Some(vec![]));
+        assert_eq!(array_items(b" [ ] \n"), Some(vec![]));
+        for bad in ["[1,]", "[1] 2", "{}", "[1", "", "[\"]"] {
+            assert_eq!(array_items(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    // Many items: parsed on all cores, equal to one serde_json parse; a bad item: None (the general path
+    // then locates the error).
+    #[test]
+    fn parallel_parse_equals_serde() {
+        let items: Vec<String> = (0..3000)
+            .map(|i| format!(r#"{{"id": "g{i}", "name": "n,{i}]", "status": "active"}}"#))
+            .collect();
+        let text = format!("[\n{}\n]\n", items.join(",\n"));
+        let fast = parse_array_parallel::<Group>(&text).unwrap_or_default();
+        let slow: Vec<Group> = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(fast.len(), 3000);
+        assert!(fast
+            .iter()
+            .zip(&slow)
+            .all(|(a, b)| a.id == b.id && a.name == b.name));
+        let broken = text.replacen("\"g7\"", "7", 1);
+        assert!(parse_array_parallel::<Group>(&broken).is_none());
+    }
 }

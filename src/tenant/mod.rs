@@ -5,6 +5,8 @@
 //! - [`exports`]: the `--tenant DIR` folder (tenant.md §1): users, groups, system groups or group
 //!   settings, roles (with `UserDefault`), spaces, space assignments, app shares, items, an optional OAuth
 //!   client; bare arrays, `{data, links}` pages or concatenated documents; `--app` selection.
+//! - [`identity`]: the users' Section Access identity (subject, e-mail, groups), derived from the exports
+//!   exactly as `access::directory` reads `users.json` and `groups.json`, without reading them again.
 //! - [`model`]: rules T1–T18 for one user and the app:
 //!   - roles with provenance `direct`, `group NAME`, `everyone`, `default` (T1–T3; T5: the exports'
 //!     configuration is reported, not the next login's);
@@ -26,6 +28,7 @@
 
 pub mod app_groups;
 pub mod exports;
+pub mod identity;
 pub mod model;
 
 pub use app_groups::{app_groups, AppGroups, GroupRoutes};

@@ -136,7 +136,68 @@ pub enum Export {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entitlement {
     pub full: bool,
-    pub because: Vec<String>,
+    pub because: Vec<Line>,
+}
+
+/// A line of text many users may hold: a group's (and Everyone's) T18 lines are made once and shared
+/// by every member rather than copied per member (100k users hold some 35 each). Compares, sorts and
+/// serializes as its text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Line(std::sync::Arc<str>);
+
+impl Line {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Line {
+    fn from(s: String) -> Self {
+        Line(s.into())
+    }
+}
+
+impl From<&str> for Line {
+    fn from(s: &str) -> Self {
+        Line(s.into())
+    }
+}
+
+impl std::ops::Deref for Line {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Line {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Line {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Line {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Line {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
 }
 
 /// The user under the OAuth client (T8, T9).
@@ -190,6 +251,13 @@ pub struct Tenant<'a> {
     shares: FxHashMap<&'a str, Vec<&'a Share>>,
     /// Subjects by user id (to name owners in `Open::why_not`).
     subjects: FxHashMap<&'a str, &'a str>,
+    /// [`Tenant::entitlement_lines`] of every group of the exports but Everyone (as `group NAME`), and of
+    /// Everyone (as `everyone`): computed once, not once per member.
+    group_lines: FxHashMap<&'a str, Vec<Line>>,
+    everyone_lines: Vec<Line>,
+    /// The T18 line of each role Everyone holds (`NAME via everyone`, by role name), made once: every
+    /// user holds these roles.
+    everyone_role_lines: FxHashMap<&'a str, Line>,
 }
 
 fn not_evaluable(msg: String) -> Diagnostic {
@@ -265,7 +333,7 @@ impl<'a> Tenant<'a> {
             .rev()
             .map(|u| (u.id.as_str(), u.subject.as_str()))
             .collect();
-        Ok(Tenant {
+        let mut t = Tenant {
             ex,
             subjects,
             roles_by_id,
@@ -277,7 +345,31 @@ impl<'a> Tenant<'a> {
             owned,
             assignments,
             shares,
-        })
+            group_lines: FxHashMap::default(),
+            everyone_lines: Vec::new(),
+            everyone_role_lines: FxHashMap::default(),
+        };
+        let group_lines = t
+            .groups
+            .iter()
+            .filter(|(id, _)| **id != EVERYONE_ID)
+            .map(|(&id, g)| (id, t.entitlement_lines(id, &Grantee::Group(&g.name))))
+            .filter(|(_, lines)| !lines.is_empty())
+            .collect();
+        t.group_lines = group_lines;
+        t.everyone_lines = t.entitlement_lines(EVERYONE_ID, &Grantee::Everyone);
+        // A role missing from roles.json is reported when a user is evaluated; here it is only not made.
+        let everyone_role_lines = everyone
+            .assigned_roles
+            .iter()
+            .filter_map(|r| t.role(r, String::new).ok())
+            .map(|role| {
+                let line = format!("{} via everyone", role.name);
+                (role.name.as_str(), Line::from(line))
+            })
+            .collect();
+        t.everyone_role_lines = everyone_role_lines;
+        Ok(t)
     }
 
     /// `--app X` and its space (tenant.md §1). Errors: no or several apps; a space spaces.json lacks; a
@@ -412,7 +504,12 @@ impl<'a> Tenant<'a> {
         }
     }
 
-    fn role(&self, r: &RoleRef, holder: &str) -> Result<&'a Role, Box<Diagnostic>> {
+    /// The role `r` refers to; `holder` names who holds it, for the error.
+    fn role(
+        &self,
+        r: &RoleRef,
+        holder: impl FnOnce() -> String,
+    ) -> Result<&'a Role, Box<Diagnostic>> {
         self.roles_by_id
             .get(r.id.as_str())
             .or_else(|| self.roles_by_name.get(r.name.as_str()))
@@ -420,8 +517,10 @@ impl<'a> Tenant<'a> {
             .ok_or_else(|| {
                 Box::new(
                     not_evaluable(format!(
-                        "role `{}` (id {}) held by {holder} is not in roles.json (T4)",
-                        r.name, r.id
+                        "role `{}` (id {}) held by {} is not in roles.json (T4)",
+                        r.name,
+                        r.id,
+                        holder()
                     ))
                     .with_rule("T4"),
                 )
@@ -431,7 +530,7 @@ impl<'a> Tenant<'a> {
     /// The groups a user holds (T1: roles from groups.json, else from the user's entry), Everyone
     /// excluded (it is added for every user, T3).
     fn held_groups(&self, user: &'a User) -> Vec<HeldGroup<'a>> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(user.assigned_groups.len());
         for g in &user.assigned_groups {
             if g.id == EVERYONE_ID {
                 continue;
@@ -465,10 +564,30 @@ impl<'a> Tenant<'a> {
         app: &App,
         warnings: &mut Vec<Diagnostic>,
     ) -> Result<Vec<UserTenant>, Box<Diagnostic>> {
-        let mut out = Vec::with_capacity(self.ex.users.len());
+        use rayon::prelude::*;
+        // Users are independent: evaluated on all cores, in order; the first error in users.json's order
+        // is the one returned.
+        let evaluated: Vec<Result<UserTenant, Box<Diagnostic>>> = self
+            .ex
+            .users
+            .par_iter()
+            .map(|u| self.evaluate(app, u))
+            .collect();
+        let mut out = Vec::with_capacity(evaluated.len());
+        for r in evaluated {
+            out.push(r?);
+        }
         let mut disabled: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for u in &self.ex.users {
-            out.push(self.evaluate(app, u)?);
+        let any_disabled = |u: &User| {
+            u.assigned_groups.iter().any(|g| {
+                g.id != EVERYONE_ID
+                    && self
+                        .groups
+                        .get(g.id.as_str())
+                        .is_some_and(|g| g.is_disabled())
+            })
+        };
+        for u in self.ex.users.iter().filter(|u| any_disabled(u)) {
             for g in self.held_groups(u).into_iter().filter(|g| g.disabled) {
                 disabled
                     .entry(g.name)
@@ -488,17 +607,20 @@ impl<'a> Tenant<'a> {
                 .with_rule("T6"),
             );
         }
-        out.sort_by(|a, b| {
+        // Sorted through their indices: each (large) user object moves once.
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&out[a], &out[b]);
             a.subject
                 .cmp(&b.subject)
                 .then_with(|| a.qlik_id.cmp(&b.qlik_id))
         });
-        Ok(out)
+        let mut slots: Vec<Option<UserTenant>> = out.into_iter().map(Some).collect();
+        Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
     }
 
     /// T1–T18 for one user and the app.
     pub fn evaluate(&self, app: &App, user: &'a User) -> Result<UserTenant, Box<Diagnostic>> {
-        let holder = format!("user `{}`", user.subject);
         let mut rules: BTreeSet<&'static str> = BTreeSet::new();
         let groups = self.held_groups(user);
 
@@ -511,7 +633,10 @@ impl<'a> Tenant<'a> {
                 .insert(via);
         };
         for r in &user.assigned_roles {
-            add(self.role(r, &holder)?, "direct".into());
+            add(
+                self.role(r, || format!("user `{}`", user.subject))?,
+                "direct".into(),
+            );
         }
         for g in &groups {
             if g.disabled {
@@ -522,14 +647,14 @@ impl<'a> Tenant<'a> {
             }
             for r in g.roles {
                 add(
-                    self.role(r, &format!("group `{}`", g.name))?,
+                    self.role(r, || format!("group `{}`", g.name))?,
                     format!("group {}", g.name),
                 );
             }
         }
         if !self.everyone.is_disabled() {
             for r in &self.everyone.assigned_roles {
-                add(self.role(r, "Everyone")?, "everyone".into());
+                add(self.role(r, || "Everyone".into())?, "everyone".into());
             }
         }
         add(self.user_default, "default".into());
@@ -569,7 +694,8 @@ impl<'a> Tenant<'a> {
         }
 
         // T10–T14: opening.
-        let mut grantees: Vec<(&'a str, Grantee<'a>)> = vec![(user.id.as_str(), Grantee::User)];
+        let mut grantees: Vec<(&'a str, Grantee<'a>)> = Vec::with_capacity(groups.len() + 2);
+        grantees.push((user.id.as_str(), Grantee::User));
         let mut disabled_ids: Vec<&'a str> = Vec::new();
         for g in &groups {
             if g.disabled {
@@ -711,15 +837,17 @@ impl<'a> Tenant<'a> {
                         format!("the user, their groups ({}) or Everyone", names.join(", "))
                     }
                 };
+                // Made once for both reasons.
+                let names = (space_roles == 0 || shares_found == 0).then(held_names);
+                let names = names.as_deref().unwrap_or_default();
                 if space_roles == 0 {
                     why_not.push(format!(
-                        "no space role on `{}` for {} (T11)",
-                        space.name,
-                        held_names()
+                        "no space role on `{}` for {names} (T11)",
+                        space.name
                     ));
                 }
                 if shares_found == 0 {
-                    why_not.push(format!("no share of the app with {} (T14)", held_names()));
+                    why_not.push(format!("no share of the app with {names} (T14)"));
                 }
                 if app.space_type == SpaceType::Managed {
                     for r in &admin_roles {
@@ -780,7 +908,10 @@ impl<'a> Tenant<'a> {
         };
 
         // T18: Full User triggers.
-        let mut because: BTreeSet<String> = BTreeSet::new();
+        // Lines made for this user, and lines shared by every member of a group (or everyone), borrowed:
+        // sorted and deduplicated together, then copied once.
+        let mut own_lines: Vec<Line> = Vec::new();
+        let mut shared_lines: Vec<&[Line]> = Vec::new();
         for (name, (_, via)) in &held {
             for v in via {
                 // A role auto-assigned to Everyone triggers unless it is EmbeddedAnalyticsUser; any other
@@ -795,36 +926,35 @@ impl<'a> Tenant<'a> {
                     ]
                 };
                 if !excepted.contains(name) {
-                    because.insert(format!("{name} via {v}"));
+                    let made = match self.everyone_role_lines.get(name) {
+                        Some(line) if v == "everyone" => line.clone(),
+                        _ => format!("{name} via {v}").into(),
+                    };
+                    own_lines.push(made);
                 }
             }
         }
         for s in self.owned.get(user.id.as_str()).into_iter().flatten() {
-            because.insert(format!("owner of space {}", s.name));
+            own_lines.push(format!("owner of space {}", s.name).into());
         }
         for (id, grantee) in &grantees {
-            for a in self.assignments.get(id).into_iter().flatten() {
-                if !matches!(a.kind.as_str(), "user" | "group") {
-                    continue;
-                }
-                let space = self
-                    .spaces
-                    .get(a.space_id.as_str())
-                    .map_or(a.space_id.as_str(), |s| s.name.as_str());
-                for r in a.roles.iter().filter(|r| *r != "basicconsumer") {
-                    because.insert(format!("{r} in space {space} via {}", grantee.via()));
-                }
-            }
-            for s in self.shares.get(id).into_iter().flatten() {
-                if s.disabled || !matches!(s.kind.as_str(), "user" | "group") {
-                    continue;
-                }
-                let what = s.resource_name.as_deref().unwrap_or(s.resource_id.as_str());
-                for r in s.roles.iter().filter(|r| *r != "basicconsumer") {
-                    because.insert(format!("share {r} of {what} via {}", grantee.via()));
-                }
+            let cached = match grantee {
+                Grantee::Everyone => Some(&self.everyone_lines),
+                // Cached under the group's name of groups.json, the name `held_groups` gives it.
+                Grantee::Group(_) => self.group_lines.get(id),
+                Grantee::User => None,
+            };
+            match cached {
+                Some(lines) => shared_lines.push(lines),
+                None => own_lines.extend(self.entitlement_lines(id, grantee)),
             }
         }
+        let mut because: Vec<&Line> = own_lines
+            .iter()
+            .chain(shared_lines.iter().flat_map(|l| l.iter()))
+            .collect();
+        because.sort_unstable();
+        because.dedup();
 
         // T8, T9: under an OAuth client.
         let oauth = self.ex.oauth_client.as_ref().map(|client| {
@@ -879,7 +1009,7 @@ impl<'a> Tenant<'a> {
             export,
             entitlement: Entitlement {
                 full: !because.is_empty(),
-                because: because.into_iter().collect(),
+                because: because.into_iter().cloned().collect(),
             },
             section_access: None,
             oauth,
@@ -887,6 +1017,34 @@ impl<'a> Tenant<'a> {
             rules: sorted_rules(rules),
             denied_reason,
         })
+    }
+
+    /// T18 triggers of the space roles (all spaces) and enabled shares held by `grantee` (id `id`): each
+    /// role but `basicconsumer`.
+    fn entitlement_lines(&self, id: &str, grantee: &Grantee) -> Vec<Line> {
+        let mut out = Vec::new();
+        for a in self.assignments.get(id).into_iter().flatten() {
+            if !matches!(a.kind.as_str(), "user" | "group") {
+                continue;
+            }
+            let space = self
+                .spaces
+                .get(a.space_id.as_str())
+                .map_or(a.space_id.as_str(), |s| s.name.as_str());
+            for r in a.roles.iter().filter(|r| *r != "basicconsumer") {
+                out.push(format!("{r} in space {space} via {}", grantee.via()).into());
+            }
+        }
+        for s in self.shares.get(id).into_iter().flatten() {
+            if s.disabled || !matches!(s.kind.as_str(), "user" | "group") {
+                continue;
+            }
+            let what = s.resource_name.as_deref().unwrap_or(s.resource_id.as_str());
+            for r in s.roles.iter().filter(|r| *r != "basicconsumer") {
+                out.push(format!("share {r} of {what} via {}", grantee.via()).into());
+            }
+        }
+        out
     }
 
     /// Whether a share is of the app (by its `resourceId`, or the item id).
