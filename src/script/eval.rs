@@ -192,6 +192,14 @@ impl<'a> Ctx<'a> {
                     _ => {}
                 }
                 let b = self.eval(rhs)?;
+                if matches!(op, BinaryOp::Concat) {
+                    // A text doubled in a loop must not grow past `--max-memory`.
+                    let bytes = a.heap_bytes().saturating_add(b.heap_bytes());
+                    self.st
+                        .budget
+                        .check(bytes, || "the text `&` builds".to_string())
+                        .map_err(|x| EvalError::new(x.to_string(), e.span))?;
+                }
                 Ok(binary(*op, &a, &b))
             }
             ExprKind::Call {

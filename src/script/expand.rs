@@ -14,8 +14,6 @@ use crate::model::Value;
 
 /// Maximum nesting of expansions (inner `$(…)` and variables whose text expands again).
 pub(crate) const MAX_DEPTH: usize = 32;
-/// Maximum length of the text one expansion produces.
-pub(crate) const MAX_EXPANDED_LEN: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Expanded {
@@ -63,20 +61,44 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
             inner_raw.to_string()
         };
         result.push_str(&expand_one(st, &inner, depth, acc));
-        if result.len() > MAX_EXPANDED_LEN || acc.stopped {
-            if acc.stopped {
-                return String::new();
-            }
+        if acc.stopped {
+            return String::new();
+        }
+        if let Some(e) = too_long(st, result.len()) {
             acc.stopped = true;
-            acc.errors.push(format!(
-                "`$(…)` expansion produced more than {MAX_EXPANDED_LEN} bytes; stopped"
-            ));
+            acc.errors.push(e);
             return String::new();
         }
         rest = &after[close + 1..];
     }
     result.push_str(rest);
     result
+}
+
+/// Why a text of `len` bytes is more than one expansion may produce (`--max-expansion`), or more than
+/// the memory budget has room for (`--max-memory`).
+fn too_long(st: &State, len: usize) -> Option<String> {
+    let limit = st.opts.limits.max_expansion;
+    if len as u64 > limit {
+        return Some(format!(
+            "`$(…)` expansion produced more than {} of text, the limit for one statement (--max-expansion {}); stopped",
+            crate::limits::format_size(limit),
+            limit_flag(limit)
+        ));
+    }
+    st.budget
+        .check(len as u64, || "the text of a `$(…)` expansion".to_string())
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// `limit` as written on the command line (`16M`).
+fn limit_flag(limit: u64) -> String {
+    match limit {
+        l if l >= 1 << 20 && l % (1 << 20) == 0 => format!("{}M", l >> 20),
+        l if l >= 1 << 10 && l % (1 << 10) == 0 => format!("{}K", l >> 10),
+        l => l.to_string(),
+    }
 }
 
 /// Index of the `)` closing an opening parenthesis just before `s` (quotes respected).

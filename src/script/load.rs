@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 /// More rows than this from one AUTOGENERATE or WHILE is treated as a runaway.
 const MAX_GENERATED_ROWS: f64 = 10_000_000.0;
+/// How often a load building rows asks the memory budget whether they still fit (`memory.rs`).
+const ROWS_PER_CHECK: usize = 1 << 16;
 
 /// Placeholder names for unlabelled INLINE / AUTOGENERATE tables, numbered when created.
 const DEFAULT_INLINE: &str = "\u{0}INLINE";
@@ -538,7 +540,8 @@ impl Runner {
                 }
                 let mut all = Loaded::default();
                 for f in &files {
-                    match sources::read_file_with(f, format, self.st.opts.progress.get()) {
+                    let progress = self.st.opts.progress.get();
+                    match sources::read_file_budgeted(f, format, progress, &self.st.budget) {
                         Ok(mut loaded) => {
                             // S5 trimming applies to values parsed from text and to Excel cells; QVD and
                             // Parquet hold values as stored.
@@ -549,6 +552,8 @@ impl Runner {
                             normalise(&mut loaded, !verbatim && trim, false);
                             append_loaded(&mut all, loaded);
                         }
+                        // The run stops at this statement (QSA118, `memory.rs`).
+                        Err(SourceError::Limit(_)) => {}
                         Err(e) => {
                             let reason = match &e {
                                 SourceError::Unsupported(_) => {
@@ -634,6 +639,9 @@ impl Runner {
                     return None;
                 }
                 let n = n.max(0.0) as usize;
+                if !self.rows_fit(n, 0, &default_name) {
+                    return None;
+                }
                 let frame = Frame {
                     fields: Vec::new(),
                     rows: vec![Vec::new(); n],
@@ -681,7 +689,8 @@ impl Runner {
                     .map(|(_, p)| p.clone());
                 match supplied {
                     Some(p) => {
-                        match sources::read_file_with(&p, &[], self.st.opts.progress.get()) {
+                        let progress = self.st.opts.progress.get();
+                        match sources::read_file_budgeted(&p, &[], progress, &self.st.budget) {
                             Ok(mut loaded) => {
                                 normalise(&mut loaded, !verbatim, false);
                                 Some(Base {
@@ -1130,6 +1139,11 @@ impl Runner {
                                 source: cx.src,
                                 span,
                             }));
+                        if out.rows.len() % ROWS_PER_CHECK == 0
+                            && !self.rows_fit(out.rows.len(), out.fields.len(), table)
+                        {
+                            return None;
+                        }
                     }
                     if part.while_.is_none() {
                         break;

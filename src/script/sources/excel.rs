@@ -40,6 +40,7 @@
 
 use super::text::{text_format, Labels, TextFormat};
 use super::{assemble, typed_date, Loaded, SourceError, ISO_DATE, ISO_TIME, ISO_TIMESTAMP};
+use crate::limits::Budget;
 use crate::model::Value;
 use crate::script::functions::{parse_datetime, FnEnv};
 use crate::syntax::FormatItem;
@@ -61,17 +62,42 @@ type Cells = Vec<((u32, u32), Value)>;
 
 /// Read one sheet of an Excel workbook per its format spec.
 pub fn read_excel(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceError> {
+    read_excel_budgeted(path, format, &Budget::default())
+}
+
+/// [`read_excel`] within a memory budget (`--max-memory`): the file, and what an `.xlsx`'s zip entries
+/// declare they unpack to, must fit in what is left of it before anything is read or unpacked.
+pub fn read_excel_budgeted(
+    path: &Path,
+    format: &[FormatItem],
+    budget: &Budget,
+) -> Result<Loaded, SourceError> {
     let fmt = text_format(format, TextFormat::default())?;
     let table = format.iter().rev().find_map(|i| match i {
         FormatItem::Table(t) => Some(t.as_str()),
         _ => None,
     });
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| SourceError::Open {
-        path: shown.clone(),
-        reason: e.to_string(),
-    })?;
+    let bytes = super::read_budgeted(path, 1, budget)?;
+    if let Some(unpacked) = declared_unpacked(&bytes) {
+        let need = (bytes.len() as u64).saturating_add(unpacked);
+        budget
+            .check(need, || {
+                format!("reading `{shown}` (a workbook that unpacks to {unpacked} bytes)")
+            })
+            .map_err(SourceError::Limit)?;
+    }
     read_excel_bytes(bytes, table, fmt.labels, fmt.header_lines, &shown)
+}
+
+/// The sum of an `.xlsx` zip's declared entry sizes; `None` when it is not a zip qsa can list.
+fn declared_unpacked(bytes: &[u8]) -> Option<u64> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut total = 0u64;
+    for i in 0..zip.len().min(MAX_ENTRIES) {
+        total = total.saturating_add(zip.by_index_raw(i).ok()?.size());
+    }
+    Some(total)
 }
 
 /// Read a workbook already in memory; `shown` names it in errors and row origins.
@@ -367,9 +393,16 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
         let f = zip.by_index(i).map_err(zip_err)?;
         let size = f.size();
         let mut text = Vec::new();
-        f.take(MAX_UNPACKED)
+        // At most what the zip declares (checked against the limits above), and one byte more to see
+        // that it lied: a part that unpacks to more than its declared size is a zip bomb.
+        f.take(size.saturating_add(1))
             .read_to_end(&mut text)
             .map_err(|e| format!("not a readable .xlsx workbook (shared strings: {e})"))?;
+        if text.len() as u64 > size {
+            return Err(format!(
+                "the shared strings unpack to more than the {size} bytes the zip declares (a zip bomb?)"
+            ));
+        }
         if text.starts_with(&[0xFF, 0xFE]) || text.starts_with(&[0xFE, 0xFF]) {
             return Err("the shared strings are UTF-16, which qsa does not read".into());
         }
