@@ -123,6 +123,23 @@ fn limits_a_20_mb_script_line_reads_in_bounded_time() {
     assert_eq!(code, 0, "{}", err.chars().take(2000).collect::<String>());
 }
 
+#[test]
+fn limits_an_error_far_out_on_a_20_mb_line_is_located_not_drawn() {
+    // The frame renderer cannot place a caret past column 65,535 (it panicked), and drawing the line
+    // would print 20 MB: the diagnostic gives file, line and column instead.
+    let dir = Scratch::new("limits", "line-error");
+    let script = format!(
+        "{ACCESS}Section Access;\nLET a = {} );\n",
+        "x".repeat(20 << 20)
+    );
+    let (code, out, err) = report(&dir, &script, &[]);
+    assert!(err.len() < 10_000, "stderr is {} bytes", err.len());
+    refused(
+        (code, out, err),
+        &["QSA001", "app.qvs:8:20971530", "too long to show"],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // `$(…)` expansion and string growth
 

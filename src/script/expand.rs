@@ -41,7 +41,7 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
     }
     if depth > MAX_DEPTH {
         acc.stopped = true;
-        acc.errors.push(format!("`$(…)` expansion nested deeper than {MAX_DEPTH} levels (a variable that expands to itself?)"));
+        acc.errors.push(format!("`$(…)` expansion nested deeper than {MAX_DEPTH} levels, a fixed limit (a variable that expands to itself?)"));
         return String::new();
     }
     let mut result = String::with_capacity(text.len());

@@ -490,7 +490,9 @@ fn f_repeat(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
     };
     let n = n.max(0) as usize;
     if s.len().saturating_mul(n) > 10_000_000 {
-        return Err(FnError::Invalid("Repeat() result longer than 10 MB".into()));
+        return Err(FnError::Invalid(
+            "Repeat() result longer than 10,000,000 bytes, a fixed limit of qsa".into(),
+        ));
     }
     Ok(text_result(s.repeat(n)))
 }

@@ -634,7 +634,7 @@ impl Runner {
                         codes::ITERATION_LIMIT,
                         cx,
                         e.span,
-                        format!("AUTOGENERATE {n}: more than {MAX_GENERATED_ROWS} rows"),
+                        format!("AUTOGENERATE {n}: more than the {MAX_GENERATED_ROWS} rows qsa generates in one load (a fixed limit)"),
                     );
                     return None;
                 }
@@ -1050,7 +1050,7 @@ impl Runner {
                         if iterno as f64 > MAX_GENERATED_ROWS
                             || out.rows.len() as f64 > MAX_GENERATED_ROWS
                         {
-                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE produced more than {MAX_GENERATED_ROWS} rows"));
+                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE produced more than the {MAX_GENERATED_ROWS} rows qsa generates in one load (a fixed limit)"));
                             return None;
                         }
                     }
@@ -1095,7 +1095,7 @@ impl Runner {
                                     codes::ITERATION_LIMIT,
                                     cx,
                                     call.span,
-                                    format!("loading `{table}`: SubField() would make more than {MAX_GENERATED_ROWS} rows from one record"),
+                                    format!("loading `{table}`: SubField() would make more than the {MAX_GENERATED_ROWS} rows qsa generates from one record (a fixed limit)"),
                                 );
                                 return None;
                             }

@@ -1633,7 +1633,8 @@ impl Runner {
                     codes::RECURSION_LIMIT,
                     format!("CALLs nested deeper than {MAX_CALL_DEPTH} levels"),
                 )
-                .at(cx.src, span, "stopped here"),
+                .at(cx.src, span, "stopped here")
+                .with_help(format!("qsa follows at most {MAX_CALL_DEPTH} nested CALLs, a fixed limit (no flag raises it): does a SUB call itself without end?")),
             );
             return Flow::Abort;
         }
@@ -1847,7 +1848,8 @@ impl Runner {
         if self.include_depth >= MAX_INCLUDE_DEPTH {
             self.diags.push(
                 Diagnostic::error(codes::RECURSION_LIMIT, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels (a file including itself?)"))
-                    .at(cx.src, span, "stopped here"),
+                    .at(cx.src, span, "stopped here")
+                    .with_help(format!("qsa follows at most {MAX_INCLUDE_DEPTH} nested includes, a fixed limit (no flag raises it)")),
             );
             return Flow::Abort;
         }

@@ -373,7 +373,7 @@ impl<'a> Driver<'a> {
                             Span::new(start, start + w.len()),
                             "too deep",
                         )
-                        .with_help("split the script into subroutines"),
+                        .with_help(format!("qsa reads at most {MAX_BLOCK_DEPTH} nested control blocks, a fixed limit that keeps its stack safe (no flag raises it): split the script into subroutines")),
                     );
                     self.pos = self.text.len();
                     self.aborted = true;
@@ -964,7 +964,7 @@ impl<'a> Driver<'a> {
                         "too deep",
                     )
                     .with_help(format!(
-                        "qsa reads at most {} nested parentheses, calls or operators",
+                        "qsa reads at most {} nested parentheses, calls or operators, a fixed limit that keeps its stack safe (no flag raises it): flatten the expression",
                         crate::syntax::lex::MAX_EXPR_DEPTH
                     )),
             );
