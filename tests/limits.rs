@@ -200,8 +200,45 @@ fn limits_a_loop_of_concatenations_stops_at_max_memory_not_max_iterations() {
     );
 }
 
+#[test]
+fn limits_replace_that_multiplies_a_text_stops_at_max_memory() {
+    // Each `x` of a 1 MB text replaced by the text itself: 10^12 bytes, refused before it is built.
+    let dir = Scratch::new("limits", "replace");
+    let script = format!("{ACCESS}LET a = Repeat('x', 1000000);\nLET b = Replace(a, 'x', a);\n");
+    refused(
+        report(&dir, &script, &[]),
+        &["QSA118", "the text Replace() builds", "--max-memory 8G"],
+    );
+}
+
+#[test]
+fn limits_a_parameter_repeated_in_a_variable_stops_at_max_expansion() {
+    // `$1` a million times in the variable, a long argument: refused before substituting.
+    let dir = Scratch::new("limits", "params");
+    let script = format!(
+        "{ACCESS}LET p = Repeat('$' & '1', 1000000);\nLET a = Repeat('y', 1000000);\nLET b = '$(p($(a)))';\n"
+    );
+    refused(
+        report(&dir, &script, &["--max-expansion", "32M"]),
+        &["QSA114", "--max-expansion 32M"],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Rows and files
+
+#[test]
+fn limits_a_cross_join_stops_at_max_memory_while_it_is_built() {
+    // 100,000 × 100,000 rows: the join stops as soon as its rows no longer fit.
+    let dir = Scratch::new("limits", "join");
+    let script = format!(
+        "{ACCESS}T: LOAD RecNo() AS A AUTOGENERATE 100000;\nJOIN (T) LOAD RecNo() AS B AUTOGENERATE 100000;\n"
+    );
+    refused(
+        report(&dir, &script, &["--max-memory", "64M"]),
+        &["QSA118", "joining into `T`", "--max-memory 64M"],
+    );
+}
 
 #[test]
 fn limits_autogenerate_stops_at_max_memory() {

@@ -858,6 +858,13 @@ impl<'a> Ctx<'a> {
                 } else {
                     items.sort_by(|a, b| a.1.cmp(&b.1));
                 }
+                let len = (items.iter().map(|(_, t)| t.len() as u64))
+                    .fold(0u64, u64::saturating_add)
+                    .saturating_add((items.len() as u64).saturating_mul(sep.len() as u64));
+                self.st
+                    .budget
+                    .check(len, || "the text Concat() builds".to_string())
+                    .map_err(|x| EvalError::new(x.to_string(), span))?;
                 if items.is_empty() {
                     Value::Null
                 } else {

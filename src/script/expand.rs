@@ -64,7 +64,7 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
         if acc.stopped {
             return String::new();
         }
-        if let Some(e) = too_long(st, result.len()) {
+        if let Some(e) = too_long(st, result.len() as u64) {
             acc.stopped = true;
             acc.errors.push(e);
             return String::new();
@@ -77,9 +77,9 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
 
 /// Why a text of `len` bytes is more than one expansion may produce (`--max-expansion`), or more than
 /// the memory budget has room for (`--max-memory`).
-fn too_long(st: &State, len: usize) -> Option<String> {
+fn too_long(st: &State, len: u64) -> Option<String> {
     let limit = st.opts.limits.max_expansion;
-    if len as u64 > limit {
+    if len > limit {
         return Some(format!(
             "`$(…)` expansion produced more than {} of text, the limit for one statement (--max-expansion {}); stopped",
             crate::limits::format_size(limit),
@@ -87,7 +87,7 @@ fn too_long(st: &State, len: usize) -> Option<String> {
         ));
     }
     st.budget
-        .check(len as u64, || "the text of a `$(…)` expansion".to_string())
+        .check(len, || "the text of a `$(…)` expansion".to_string())
         .err()
         .map(|e| e.to_string())
 }
@@ -180,7 +180,15 @@ fn expand_one(st: &State, inner: &str, depth: usize, acc: &mut Expanded) -> Stri
     if let Some(args) = args {
         // Replace `$10` before `$1`.
         for (i, a) in args.iter().enumerate().rev() {
-            value = value.replace(&format!("${}", i + 1), a.trim());
+            let param = format!("${}", i + 1);
+            let grows = (value.matches(param.as_str()).count() as u64)
+                .saturating_mul(a.trim().len() as u64);
+            if let Some(e) = too_long(st, (value.len() as u64).saturating_add(grows)) {
+                acc.stopped = true;
+                acc.errors.push(e);
+                return String::new();
+            }
+            value = value.replace(&param, a.trim());
         }
     }
     if value.contains("$(") {

@@ -1301,6 +1301,7 @@ impl Runner {
                 );
                 return;
             };
+            let budget = self.st.budget.clone();
             let model = self.st.section_mut(sec);
             let Some(left) = model.table_mut(&target_name) else {
                 return;
@@ -1326,7 +1327,7 @@ impl Runner {
                 self.st.model_mut().tables.push(r);
                 self.st.last = Some((access, name));
             } else {
-                let joined = join_tables(left, &table, kind);
+                let joined = join_tables(left, &table, kind, &budget);
                 *left = joined;
                 for i in table.incomplete.drain(..) {
                     if !left.incomplete.contains(&i) {
@@ -2161,7 +2162,14 @@ fn key_of(t: &Table, idx: &[usize], row: usize) -> Option<Vec<Value>> {
 }
 
 /// Natural join on the shared fields (no shared field: a cross product). `Plain` is an outer join.
-pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table {
+/// Join `right` into `left`. Over the memory budget (a join of many matches, a cross join), it stops
+/// early with what it has: the budget remembers it and the run stops after the statement.
+pub(crate) fn join_tables(
+    left: &Table,
+    right: &Table,
+    kind: JoinKind,
+    budget: &crate::limits::Budget,
+) -> Table {
     let shared: Vec<&String> = left
         .fields
         .iter()
@@ -2206,6 +2214,9 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
                     if let Some(o) = left.origins.get(l) {
                         out.origins.push(o);
                     }
+                    if out.row_count() % ROWS_PER_CHECK == 0 && !joined_fit(&out, budget) {
+                        return out;
+                    }
                 }
             }
             _ => {
@@ -2247,6 +2258,17 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
         out.origins.clear();
     }
     out
+}
+
+/// Whether the rows a join has made so far fit in the memory budget (4 bytes per cell, an origin per row).
+fn joined_fit(out: &Table, budget: &crate::limits::Budget) -> bool {
+    let rows = out.row_count() as u64;
+    let row = 4 * out.columns.len() as u64 + 16;
+    budget
+        .check(rows.saturating_mul(row), || {
+            format!("joining into `{}` ({rows} rows so far)", out.name)
+        })
+        .is_ok()
 }
 
 /// `Keep`: reduce one or both tables to the rows whose shared-field combination exists in the other.
@@ -2327,11 +2349,11 @@ mod tests {
         let a = t("A", &["K", "X"], &[&["1", "a"], &["2", "b"], &["-", "n"]]);
         let b = t("B", &["K", "Y"], &[&["1", "p"], &["1", "q"], &["3", "r"]]);
         assert_eq!(
-            cells(&join_tables(&a, &b, JoinKind::Inner)),
+            cells(&join_tables(&a, &b, JoinKind::Inner, &Default::default())),
             vec![vec!["1", "a", "p"], vec!["1", "a", "q"]]
         );
         assert_eq!(
-            cells(&join_tables(&a, &b, JoinKind::Left)),
+            cells(&join_tables(&a, &b, JoinKind::Left, &Default::default())),
             vec![
                 vec!["1", "a", "p"],
                 vec!["1", "a", "q"],
@@ -2340,17 +2362,23 @@ mod tests {
             ]
         );
         assert_eq!(
-            cells(&join_tables(&a, &b, JoinKind::Right)),
+            cells(&join_tables(&a, &b, JoinKind::Right, &Default::default())),
             vec![
                 vec!["1", "a", "p"],
                 vec!["1", "a", "q"],
                 vec!["3", "-", "r"]
             ]
         );
-        assert_eq!(join_tables(&a, &b, JoinKind::Outer).row_count(), 5);
+        assert_eq!(
+            join_tables(&a, &b, JoinKind::Outer, &Default::default()).row_count(),
+            5
+        );
         // No shared field: cross product.
         let c = t("C", &["Z"], &[&["z1"], &["z2"]]);
-        assert_eq!(join_tables(&a, &c, JoinKind::Inner).row_count(), 6);
+        assert_eq!(
+            join_tables(&a, &c, JoinKind::Inner, &Default::default()).row_count(),
+            6
+        );
     }
 
     #[test]

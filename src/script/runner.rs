@@ -230,6 +230,7 @@ impl State {
             ),
             day_names: get("DayNames", "Mon;Tue;Wed;Thu;Fri;Sat;Sun"),
             reload_user: self.opts.reload_user.clone(),
+            budget: self.budget.clone(),
         };
     }
 
