@@ -335,6 +335,40 @@ fn limits_a_qvd_header_claiming_2_pow_40_rows_is_refused_before_allocation() {
     );
 }
 
+#[test]
+fn limits_a_parquet_file_is_refused_by_the_rows_its_footer_declares() {
+    // 4 million equal values compress to a few kilobytes; as ids they take 16 MB, refused under 8M
+    // before a row is decoded (a footer that lies about its row count is refused the same way).
+    use polars::prelude::{NamedFrom, ParquetWriter, Series};
+    let dir = Scratch::new("limits", "parquet");
+    let n = 4_000_000usize;
+    let mut df =
+        polars::prelude::DataFrame::new(n, vec![Series::new("A".into(), vec![1i32; n]).into()])
+            .expect("a frame");
+    ParquetWriter::new(std::fs::File::create(dir.path("t.parquet")).expect("create"))
+        .finish(&mut df)
+        .expect("write parquet");
+    assert!(
+        std::fs::metadata(dir.path("t.parquet"))
+            .map(|m| m.len())
+            .unwrap_or(0)
+            < 1 << 20
+    );
+    let script = format!(
+        "{ACCESS}T: LOAD * FROM [{}] (parquet);\n",
+        dir.arg("t.parquet")
+    );
+    refused(
+        report(&dir, &script, &["--max-memory", "8M"]),
+        &[
+            "QSA118",
+            "t.parquet",
+            "4000000 rows of 1 columns",
+            "--max-memory 8M",
+        ],
+    );
+}
+
 /// An `.xlsx` whose shared-string table unpacks to `size` bytes (it compresses to a fraction of that).
 fn xlsx_bomb(size: usize) -> Vec<u8> {
     use zip::write::SimpleFileOptions;

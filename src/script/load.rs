@@ -553,7 +553,7 @@ impl Runner {
                             append_loaded(&mut all, loaded);
                         }
                         // The run stops at this statement (QSA118, `memory.rs`).
-                        Err(SourceError::Limit(_)) => {}
+                        Err(_) if self.st.budget.exceeded().is_some() => {}
                         Err(e) => {
                             let reason = match &e {
                                 SourceError::Unsupported(_) => {

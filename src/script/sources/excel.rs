@@ -52,6 +52,9 @@ use std::path::Path;
 pub const MAX_CELLS: u64 = 50_000_000;
 /// Most bytes an `.xlsx` may unpack to (the sum of its zip entries' declared sizes).
 const MAX_UNPACKED: u64 = 2 << 30;
+/// How often the cells of an `.xlsx` sheet are counted against the memory budget, and what one costs.
+const CELLS_PER_CHECK: usize = 1 << 16;
+const CELL_BYTES: u64 = std::mem::size_of::<((u32, u32), Value)>() as u64;
 /// Most entries in an `.xlsx` zip.
 const MAX_ENTRIES: usize = 100_000;
 /// Days from Excel's 1904 day 0 (1904-01-01) back to Qlik's (1899-12-30).
@@ -87,7 +90,7 @@ pub fn read_excel_budgeted(
             })
             .map_err(SourceError::Limit)?;
     }
-    read_excel_bytes(bytes, table, fmt.labels, fmt.header_lines, &shown)
+    read_excel_bytes_budgeted(bytes, table, fmt.labels, fmt.header_lines, &shown, budget)
 }
 
 /// The sum of an `.xlsx` zip's declared entry sizes; `None` when it is not a zip qsa can list.
@@ -108,14 +111,35 @@ pub fn read_excel_bytes(
     header_lines: usize,
     shown: &str,
 ) -> Result<Loaded, SourceError> {
+    read_excel_bytes_budgeted(
+        bytes,
+        table,
+        labels,
+        header_lines,
+        shown,
+        &Budget::default(),
+    )
+}
+
+/// [`read_excel_bytes`] within a memory budget: the cells of an `.xlsx` sheet are counted against it as
+/// they stream in.
+fn read_excel_bytes_budgeted(
+    bytes: Vec<u8>,
+    table: Option<&str>,
+    labels: Labels,
+    header_lines: usize,
+    shown: &str,
+    budget: &Budget,
+) -> Result<Loaded, SourceError> {
     let fmt_err = |reason: String| SourceError::Format {
         path: shown.to_string(),
         reason,
     };
     let book = sniff(&bytes).map_err(fmt_err)?;
     let table = table.map(str::to_string);
+    let budget = budget.clone();
     let read = std::panic::catch_unwind(move || match book {
-        Book::Ooxml => read_ooxml(bytes, table.as_deref()),
+        Book::Ooxml => read_ooxml(bytes, table.as_deref(), &budget),
         Book::Biff => read_biff(bytes, table.as_deref()),
     });
     let cells = match read {
@@ -153,7 +177,7 @@ fn sniff(b: &[u8]) -> Result<Book, String> {
     }
 }
 
-fn read_ooxml(bytes: Vec<u8>, table: Option<&str>) -> Result<Cells, String> {
+fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Cells, String> {
     check_zip(&bytes)?;
     let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_err)?;
     let name = pick_sheet(&wb.sheet_names(), table)?;
@@ -165,6 +189,14 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>) -> Result<Cells, String> {
         if !v.is_null() {
             if cells.len() as u64 >= MAX_CELLS {
                 return Err(too_many(&name));
+            }
+            if cells.len() % CELLS_PER_CHECK == 0 {
+                let bytes = (cells.len() as u64).saturating_mul(CELL_BYTES);
+                budget
+                    .check(bytes, || {
+                        format!("reading sheet `{name}` ({} cells so far)", cells.len())
+                    })
+                    .map_err(|e| e.to_string())?;
             }
             cells.push((c.get_position(), v));
         }

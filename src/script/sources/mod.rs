@@ -290,9 +290,8 @@ pub fn read_file_budgeted(
     let out = match kind {
         FileKind::Text => read_text_file(path, format, &mut ticker, budget),
         FileKind::Qvd => qvd::read_qvd_budgeted(path, budget),
-        FileKind::Parquet => {
-            read_budget_check(path, 1, budget).and_then(|()| parquet::read_parquet(path))
-        }
+        FileKind::Parquet => read_budget_check(path, 1, budget)
+            .and_then(|()| parquet::read_parquet_budgeted(path, budget)),
         FileKind::Excel => excel::read_excel_budgeted(path, format, budget),
         FileKind::Other(kind) => Err(SourceError::Unsupported(format!(
             "`{kind}` files (reading `{}`): qsa reads delimited text, Excel, QVD and Parquet",
