@@ -371,18 +371,27 @@ fn limits_a_parquet_file_is_refused_by_the_rows_its_footer_declares() {
 
 /// An `.xlsx` whose shared-string table unpacks to `size` bytes (it compresses to a fraction of that).
 fn xlsx_bomb(size: usize) -> Vec<u8> {
+    xlsx(size, 1)
+}
+
+/// An `.xlsx` with a shared-string table of `size` bytes and one row of `cells` numbers.
+fn xlsx(size: usize, cells: usize) -> Vec<u8> {
     use zip::write::SimpleFileOptions;
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .large_file(true);
-        let parts: [(&str, &str); 4] = [
+        let opts =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let sheet = format!(
+            "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>{}</row></sheetData></worksheet>",
+            "<c><v>1</v></c>".repeat(cells - 1)
+        );
+        let parts: [(&str, &str); 5] = [
+            ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/><Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings\" Target=\"sharedStrings.xml\"/></Relationships>"),
             ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
             ("_rels/.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"),
             ("xl/workbook.xml", "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
-            ("xl/worksheets/sheet1.xml", "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>"),
+            ("xl/worksheets/sheet1.xml", sheet.as_str()),
         ];
         for (name, text) in parts {
             z.start_file(name, opts).expect("zip entry");
@@ -415,6 +424,70 @@ fn limits_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked() {
     refused(
         report(&dir, &script, &["--max-memory", "32M"]),
         &["QSA118", "bomb.xlsx", "unpacks to", "--max-memory 32M"],
+    );
+}
+
+/// Rewrite the uncompressed size the zip `bytes` declares for `name` (local header and central
+/// directory) to `size`.
+fn lie_about_size(bytes: &mut [u8], name: &str, size: u32) {
+    let mut patched = 0;
+    for at in 0..bytes.len().saturating_sub(46) {
+        let (sig, size_at, name_at) = match bytes[at..at + 4] {
+            [0x50, 0x4b, 0x03, 0x04] => ("local", at + 22, at + 30),
+            [0x50, 0x4b, 0x01, 0x02] => ("central", at + 24, at + 46),
+            _ => continue,
+        };
+        let _ = sig;
+        if bytes.get(name_at..name_at + name.len()) == Some(name.as_bytes()) {
+            bytes[size_at..size_at + 4].copy_from_slice(&size.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert_eq!(
+        patched, 2,
+        "the local header and the central directory entry"
+    );
+}
+
+#[test]
+fn limits_an_xlsx_part_that_unpacks_to_more_than_declared_is_refused() {
+    // A zip bomb that lies: the shared strings declare 100 bytes and unpack to 16 MB. The zip reader
+    // stops past the declared size (and qsa reads at most that and one byte more).
+    let dir = Scratch::new("limits", "xlsx-liar");
+    let mut bytes = xlsx(16 << 20, 1);
+    lie_about_size(&mut bytes, "xl/sharedStrings.xml", 100);
+    std::fs::write(dir.path("liar.xlsx"), bytes).expect("write");
+    let script = format!(
+        "{ACCESS}Section Access;\nT: LOAD * FROM [{}] (ooxml, embedded labels, table is S);\n",
+        dir.arg("liar.xlsx")
+    );
+    refused(
+        report(&dir, &script, &[]),
+        &[
+            "QSA107",
+            "liar.xlsx",
+            "larger than its declared uncompressed size",
+        ],
+    );
+}
+
+#[test]
+fn limits_xlsx_cells_are_counted_against_max_memory_as_they_stream() {
+    // 300,000 cells in 4.5 MB of sheet XML: the workbook's declared size fits in 8M, its cells do not.
+    let dir = Scratch::new("limits", "xlsx-cells");
+    std::fs::write(dir.path("cells.xlsx"), xlsx(0, 300_000)).expect("write");
+    let script = format!(
+        "{ACCESS}T: LOAD * FROM [{}] (ooxml, no labels, table is S);\n",
+        dir.arg("cells.xlsx")
+    );
+    refused(
+        report(&dir, &script, &["--max-memory", "8M"]),
+        &[
+            "QSA118",
+            "reading sheet `S`",
+            "cells so far",
+            "--max-memory 8M",
+        ],
     );
 }
 
