@@ -112,6 +112,26 @@ fn limits_100k_nested_expansions_stop_at_the_depth_limit() {
 }
 
 #[test]
+fn limits_a_file_including_itself_stops_at_the_include_depth() {
+    let dir = Scratch::new("limits", "include");
+    let script = format!("{ACCESS}$(must_include=app.qvs);\n");
+    refused(
+        report(&dir, &script, &[]),
+        &["QSA105", "nested deeper than 32"],
+    );
+}
+
+#[test]
+fn limits_a_sub_calling_itself_stops_at_the_call_depth() {
+    let dir = Scratch::new("limits", "call");
+    let script = format!("{ACCESS}SUB Again\n  CALL Again;\nEND SUB\nCALL Again;\n");
+    refused(
+        report(&dir, &script, &[]),
+        &["QSA105", "nested deeper than 64"],
+    );
+}
+
+#[test]
 fn limits_a_20_mb_script_line_reads_in_bounded_time() {
     // A long string literal, then a statement that does not parse on the same long line: parsing stays
     // linear, and the diagnostic does not hang on the line.
@@ -208,6 +228,17 @@ fn limits_replace_that_multiplies_a_text_stops_at_max_memory() {
     refused(
         report(&dir, &script, &[]),
         &["QSA118", "the text Replace() builds", "--max-memory 8G"],
+    );
+}
+
+#[test]
+fn limits_repeat_past_its_fixed_cap_is_refused() {
+    let dir = Scratch::new("limits", "repeat");
+    let script =
+        format!("{ACCESS}Section Access;\nT: LOAD Repeat('x', 1e12) AS USERID AUTOGENERATE 1;\n");
+    refused(
+        report(&dir, &script, &[]),
+        &["QSA106", "Repeat() result longer than 10,000,000 bytes"],
     );
 }
 
@@ -322,6 +353,18 @@ fn limits_a_qvd_header_claiming_2_pow_40_rows_is_refused_before_allocation() {
             &["QSA118", name, "1099511627776 records", "--max-memory 8G"],
         );
     }
+    // With a budget for 2^40 records of ids, the fixed limit on records without data still holds.
+    let script = format!(
+        "{ACCESS}Section Access;\nT: LOAD * FROM [{}] (qvd);\n",
+        dir.arg("zero.qvd")
+    );
+    refused(
+        report(&dir, &script, &["--max-memory", "8T"]),
+        &[
+            "QSA107",
+            "more than the 10000000 qsa reads from a QVD without record data",
+        ],
+    );
     // With room for the ids, the header's record count still does not fit the file: a QVD that
     // feeds Section Access is then missing, and qsa refuses.
     std::fs::write(dir.path("wide.qvd"), qvd(1 << 20, 1, 1024)).expect("write");
