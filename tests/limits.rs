@@ -365,6 +365,19 @@ fn limits_a_qvd_header_claiming_2_pow_40_rows_is_refused_before_allocation() {
             "more than the 10000000 qsa reads from a QVD without record data",
         ],
     );
+    // A record of 1 MiB: more than qsa reads.
+    std::fs::write(dir.path("big.qvd"), qvd(1, 1 << 20, 1024)).expect("write");
+    let script = format!(
+        "{ACCESS}Section Access;\nT: LOAD * FROM [{}] (qvd);\n",
+        dir.arg("big.qvd")
+    );
+    refused(
+        report(&dir, &script, &[]),
+        &[
+            "QSA107",
+            "RecordByteSize 1048576 is more than the 65536 bytes per record",
+        ],
+    );
     // With room for the ids, the header's record count still does not fit the file: a QVD that
     // feeds Section Access is then missing, and qsa refuses.
     std::fs::write(dir.path("wide.qvd"), qvd(1 << 20, 1, 1024)).expect("write");
