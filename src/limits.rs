@@ -101,7 +101,12 @@ pub struct Exceeded {
 
 impl std::fmt::Display for Exceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} needs {}", self.what, format_size(self.needed.max(1)))?;
+        write!(
+            f,
+            "{} would take {}",
+            self.what,
+            format_size(self.needed.max(1))
+        )?;
         if self.held > 0 {
             write!(f, " with {} already held", format_size(self.held))?;
         }

@@ -37,6 +37,12 @@ fn report(dir: &Scratch, script: &str, more: &[&str]) -> (i32, String, String) {
     qsa_timed(&[&["report", path.as_str()], more].concat())
 }
 
+/// [`report`] of `script` in a fresh folder `name` must be [`refused`].
+fn script_refused(name: &str, script: &str, flags: &[&str], needles: &[&str]) {
+    let dir = Scratch::new("limits", name);
+    refused(report(&dir, script, flags), needles);
+}
+
 /// `check`'s refusal: exit 2, and every one of `needles` in its diagnostics (on stdout).
 fn refused_check(out: (i32, String, String), needles: &[&str]) {
     let (code, stdout, stderr) = out;
@@ -64,71 +70,64 @@ fn refused(out: (i32, String, String), needles: &[&str]) {
 // ---------------------------------------------------------------------------------------------------
 // The parser: nesting and long lines
 
-#[test]
-fn limits_100k_nested_parentheses_stop_at_the_depth_limit() {
-    let dir = Scratch::new("limits", "parens");
-    let n = 100_000;
-    let script = format!("{ACCESS}LET a = {}1{};\n", "(".repeat(n), ")".repeat(n));
-    refused(report(&dir, &script, &[]), &["QSA005", "64 nested"]);
-}
-
-#[test]
-fn limits_100k_nested_function_calls_stop_at_the_depth_limit() {
-    let dir = Scratch::new("limits", "calls");
-    let n = 100_000;
-    let script = format!(
-        "{ACCESS}LET a = {}1{};\n",
-        "If(1, ".repeat(n),
-        ", 0)".repeat(n)
-    );
-    refused(report(&dir, &script, &[]), &["QSA005", "64 nested"]);
-}
-
-#[test]
-fn limits_100k_nested_if_blocks_stop_at_the_depth_limit() {
-    let dir = Scratch::new("limits", "ifs");
-    let n = 100_000;
-    let script = format!(
-        "{ACCESS}{}LET b = 1;\n{}",
-        "IF 1 = 1 THEN\n".repeat(n),
-        "END IF\n".repeat(n)
-    );
-    refused(
-        report(&dir, &script, &[]),
+/// Nesting 100,000 deep, by kind: (name, before, opening, middle, closing, after, what the refusal says).
+type Nesting = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+const NESTING: &[(Nesting, &[&str])] = &[
+    (
+        ("parens", "LET a = ", "(", "1", ")", ";\n"),
+        &["QSA005", "64 nested"],
+    ),
+    (
+        ("calls", "LET a = ", "If(1, ", "1", ", 0)", ";\n"),
+        &["QSA005", "64 nested"],
+    ),
+    (
+        ("ifs", "", "IF 1 = 1 THEN\n", "LET b = 1;\n", "END IF\n", ""),
         &["QSA005", "nested deeper than 64"],
-    );
-}
+    ),
+    (
+        ("dollars", "LET v = 1;\nLET a = '", "$(", "v", ")", "';\n"),
+        &["QSA114", "deeper than 32"],
+    ),
+];
 
 #[test]
-fn limits_100k_nested_expansions_stop_at_the_depth_limit() {
-    let dir = Scratch::new("limits", "dollars");
+fn limits_100k_deep_nesting_stops_at_its_depth_limit() {
+    // Parentheses, function calls, control blocks, `$(…)`: the parser and the expander are recursive,
+    // so each stops at a fixed depth instead of overflowing the stack.
     let n = 100_000;
-    let script = format!(
-        "{ACCESS}LET v = 1;\nLET a = '{}v{}';\n",
-        "$(".repeat(n),
-        ")".repeat(n)
-    );
-    refused(report(&dir, &script, &[]), &["QSA114", "deeper than 32"]);
+    for ((name, before, open, middle, close, after), needles) in NESTING {
+        let script = format!(
+            "{ACCESS}{before}{}{middle}{}{after}",
+            open.repeat(n),
+            close.repeat(n)
+        );
+        script_refused(name, &script, &[], needles);
+    }
 }
 
 #[test]
 fn limits_a_file_including_itself_stops_at_the_include_depth() {
-    let dir = Scratch::new("limits", "include");
     let script = format!("{ACCESS}$(must_include=app.qvs);\n");
-    refused(
-        report(&dir, &script, &[]),
+    script_refused(
+        "include",
+        &script,
+        &[],
         &["QSA105", "nested deeper than 32"],
     );
 }
 
 #[test]
 fn limits_a_sub_calling_itself_stops_at_the_call_depth() {
-    let dir = Scratch::new("limits", "call");
     let script = format!("{ACCESS}SUB Again\n  CALL Again;\nEND SUB\nCALL Again;\n");
-    refused(
-        report(&dir, &script, &[]),
-        &["QSA105", "nested deeper than 64"],
-    );
+    script_refused("call", &script, &[], &["QSA105", "nested deeper than 64"]);
 }
 
 #[test]
@@ -163,30 +162,32 @@ fn limits_an_error_far_out_on_a_20_mb_line_is_located_not_drawn() {
 // ---------------------------------------------------------------------------------------------------
 // `$(…)` expansion and string growth
 
+/// `LET a = '$(a)$(a)'` 64 times: 2^64 bytes if nothing stopped it.
+fn doubling() -> String {
+    format!(
+        "{ACCESS}LET a = 'x';\n{}",
+        "LET a = '$(a)$(a)';\n".repeat(64)
+    )
+}
+
 #[test]
 fn limits_exponential_expansion_stops_at_max_expansion() {
     // `LET a = '$(a)$(a)'` 64 times would make 2^64 bytes; one statement's expansion stops at
     // --max-expansion (default 16M) and the run refuses.
-    let dir = Scratch::new("limits", "expansion");
-    let script = format!(
-        "{ACCESS}LET a = 'x';\n{}",
-        "LET a = '$(a)$(a)';\n".repeat(64)
-    );
-    refused(
-        report(&dir, &script, &[]),
+    script_refused(
+        "expansion",
+        &doubling(),
+        &[],
         &["QSA114", "16 MiB", "--max-expansion 16M"],
     );
 }
 
 #[test]
 fn limits_expansion_limit_is_the_flag_value() {
-    let dir = Scratch::new("limits", "expansion-flag");
-    let script = format!(
-        "{ACCESS}LET a = 'x';\n{}",
-        "LET a = '$(a)$(a)';\n".repeat(64)
-    );
-    refused(
-        report(&dir, &script, &["--max-expansion", "64K"]),
+    script_refused(
+        "expansion-flag",
+        &doubling(),
+        &["--max-expansion", "64K"],
         &["QSA114", "64 KiB", "--max-expansion 64K"],
     );
 }
@@ -210,12 +211,13 @@ fn limits_doubling_concatenation_stops_at_max_memory() {
 
 #[test]
 fn limits_a_loop_of_concatenations_stops_at_max_memory_not_max_iterations() {
-    let dir = Scratch::new("limits", "loop");
     let script = format!(
         "{ACCESS}LET a = Repeat('x', 1000);\nFOR i = 1 TO 100000\n  LET a = a & a;\nNEXT i\n"
     );
-    refused(
-        report(&dir, &script, &["--max-memory", "32M"]),
+    script_refused(
+        "loop",
+        &script,
+        &["--max-memory", "32M"],
         &["QSA118", "--max-memory 32M"],
     );
 }
@@ -223,21 +225,23 @@ fn limits_a_loop_of_concatenations_stops_at_max_memory_not_max_iterations() {
 #[test]
 fn limits_replace_that_multiplies_a_text_stops_at_max_memory() {
     // Each `x` of a 1 MB text replaced by the text itself: 10^12 bytes, refused before it is built.
-    let dir = Scratch::new("limits", "replace");
     let script = format!("{ACCESS}LET a = Repeat('x', 1000000);\nLET b = Replace(a, 'x', a);\n");
-    refused(
-        report(&dir, &script, &[]),
+    script_refused(
+        "replace",
+        &script,
+        &[],
         &["QSA118", "the text Replace() builds", "--max-memory 8G"],
     );
 }
 
 #[test]
 fn limits_repeat_past_its_fixed_cap_is_refused() {
-    let dir = Scratch::new("limits", "repeat");
     let script =
         format!("{ACCESS}Section Access;\nT: LOAD Repeat('x', 1e12) AS USERID AUTOGENERATE 1;\n");
-    refused(
-        report(&dir, &script, &[]),
+    script_refused(
+        "repeat",
+        &script,
+        &[],
         &["QSA106", "Repeat() result longer than 10,000,000 bytes"],
     );
 }
@@ -245,12 +249,13 @@ fn limits_repeat_past_its_fixed_cap_is_refused() {
 #[test]
 fn limits_a_parameter_repeated_in_a_variable_stops_at_max_expansion() {
     // `$1` a million times in the variable, a long argument: refused before substituting.
-    let dir = Scratch::new("limits", "params");
     let script = format!(
         "{ACCESS}LET p = Repeat('$' & '1', 1000000);\nLET a = Repeat('y', 1000000);\nLET b = '$(p($(a)))';\n"
     );
-    refused(
-        report(&dir, &script, &["--max-expansion", "32M"]),
+    script_refused(
+        "params",
+        &script,
+        &["--max-expansion", "32M"],
         &["QSA114", "--max-expansion 32M"],
     );
 }
@@ -261,39 +266,41 @@ fn limits_a_parameter_repeated_in_a_variable_stops_at_max_expansion() {
 #[test]
 fn limits_a_cross_join_stops_at_max_memory_while_it_is_built() {
     // 100,000 × 100,000 rows: the join stops as soon as its rows no longer fit.
-    let dir = Scratch::new("limits", "join");
     let script = format!(
         "{ACCESS}T: LOAD RecNo() AS A AUTOGENERATE 100000;\nJOIN (T) LOAD RecNo() AS B AUTOGENERATE 100000;\n"
     );
-    refused(
-        report(&dir, &script, &["--max-memory", "64M"]),
+    script_refused(
+        "join",
+        &script,
+        &["--max-memory", "64M"],
         &["QSA118", "joining into `T`", "--max-memory 64M"],
     );
 }
 
 #[test]
 fn limits_autogenerate_stops_at_max_memory() {
-    let dir = Scratch::new("limits", "autogen");
     let script = format!("{ACCESS}T: LOAD RecNo() AS N AUTOGENERATE 5000000;\n");
-    refused(
-        report(&dir, &script, &["--max-memory", "16M"]),
+    script_refused(
+        "autogen",
+        &script,
+        &["--max-memory", "16M"],
         &["QSA118", "loading `", "--max-memory 16M"],
     );
 }
 
 #[test]
 fn limits_autogenerate_past_the_row_limit_is_refused() {
-    let dir = Scratch::new("limits", "autogen-rows");
     let script = format!("{ACCESS}T: LOAD RecNo() AS N AUTOGENERATE 1e12;\n");
-    refused(report(&dir, &script, &[]), &["QSA104", "10000000"]);
+    script_refused("autogen-rows", &script, &[], &["QSA104", "10000000"]);
 }
 
 #[test]
 fn limits_a_loop_past_max_iterations_is_refused() {
-    let dir = Scratch::new("limits", "iterations");
     let script = format!("{ACCESS}DO WHILE 1 = 1\n  LET x = 1;\nLOOP\n");
-    refused(
-        report(&dir, &script, &["--max-iterations", "1000"]),
+    script_refused(
+        "iterations",
+        &script,
+        &["--max-iterations", "1000"],
         &["QSA104", "1000 loop iterations", "--max-iterations"],
     );
 }

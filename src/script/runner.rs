@@ -1404,7 +1404,9 @@ impl Runner {
     /// The variable no longer exists, deliberately (`LET v = Null()`, `DROP VARIABLE v`, a parameter
     /// with no argument): `$(v)` expands to nothing, and that is known.
     fn unset_var(&mut self, name: &str) {
-        self.st.vars.remove(name);
+        if let Some(old) = self.st.vars.remove(name) {
+            self.st.budget.release((name.len() + old.len()) as u64);
+        }
         self.st.tainted.remove(name);
         self.st.unset.insert(name.to_string());
         if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
