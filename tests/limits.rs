@@ -192,11 +192,16 @@ fn limits_expansion_limit_is_the_flag_value() {
     );
 }
 
+/// `LET a = a & a` 64 times: 2^64 bytes, with no `$(…)`.
+fn doubling_concat() -> String {
+    format!("{ACCESS}LET a = 'x';\n{}", "LET a = a & a;\n".repeat(64))
+}
+
 #[test]
 fn limits_doubling_concatenation_stops_at_max_memory() {
     // No `$(…)`: `a & a` doubles the text in memory; the budget stops it, in `check` too (exit 2).
     let dir = Scratch::new("limits", "concat");
-    let script = format!("{ACCESS}LET a = 'x';\n{}", "LET a = a & a;\n".repeat(64));
+    let script = doubling_concat();
     std::fs::write(dir.path("app.qvs"), &script).expect("write");
     let path = dir.arg("app.qvs");
     refused_check(
@@ -205,6 +210,17 @@ fn limits_doubling_concatenation_stops_at_max_memory() {
     );
     refused(
         report(&dir, &script, &["--max-memory", "64M"]),
+        &["QSA118", "--max-memory 64M"],
+    );
+}
+
+#[test]
+fn limits_model_prints_no_partial_model_at_the_memory_limit() {
+    let dir = Scratch::new("limits", "model");
+    std::fs::write(dir.path("app.qvs"), doubling_concat()).expect("write");
+    let path = dir.arg("app.qvs");
+    refused(
+        qsa_timed(&["model", path.as_str(), "--max-memory", "64M"]),
         &["QSA118", "--max-memory 64M"],
     );
 }

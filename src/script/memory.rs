@@ -9,30 +9,77 @@ use std::collections::HashMap;
 /// What the runner remembers between statements.
 #[derive(Debug, Default)]
 pub(crate) struct Accounting {
-    /// Bytes of each table, by (kind, name), with the shape they were measured at: a table whose shape
-    /// has not changed is not measured again.
-    sizes: HashMap<(u8, String), (Shape, u64)>,
+    /// What each table's columns were measured at, by (kind, name): see [`Measured`].
+    sizes: HashMap<(u8, String), Vec<Measured>>,
+    /// The mapping tables' (count, pairs) and bytes when last measured.
+    mapped: Option<((usize, usize), u64)>,
     /// QSA118 was reported (once per run).
     reported: bool,
 }
 
-/// Rows, fields and distinct values of every column: changes whenever a load changes the table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Shape(usize, usize, usize);
+/// One column as last measured: how many values its dict had, the first and last of them (by
+/// identity), and their bytes. Loads that add rows to a table (`CONCATENATE`, a loop of loads into one
+/// table) only append to a dict, so when those two values are still in place only the new values are
+/// measured; otherwise the dict is measured again whole.
+#[derive(Clone, Copy, Debug)]
+struct Measured {
+    len: usize,
+    ends: (Identity, Identity),
+    bytes: u64,
+}
 
-fn shape(t: &Table) -> Shape {
-    Shape(
-        t.row_count(),
-        t.columns.len(),
-        t.columns.iter().map(|c| c.dict().len()).sum(),
-    )
+/// A value's identity, cheap to compare: its kind, and its number's bits or its text's address.
+type Identity = (u8, u64);
+
+fn identity(v: Option<&crate::model::Value>) -> Identity {
+    use crate::model::Value;
+    match v {
+        None | Some(Value::Null) => (0, 0),
+        Some(Value::Num(n)) => (1, n.to_bits()),
+        Some(Value::Str(t)) => (2, t.as_ptr() as usize as u64),
+        Some(Value::Dual(n, t)) => (3, n.to_bits() ^ t.as_ptr() as usize as u64),
+    }
+}
+
+fn measure(c: &crate::model::Column, before: Option<&Measured>) -> Measured {
+    let dict = c.dict();
+    let ends_at = |len: usize| {
+        (
+            identity(dict.first()),
+            identity(len.checked_sub(1).and_then(|i| dict.get(i))),
+        )
+    };
+    let (from, bytes) = match before {
+        Some(m) if m.len <= dict.len() && ends_at(m.len) == m.ends => (m.len, m.bytes),
+        _ => (0, 0),
+    };
+    let more: u64 = dict
+        .get(from..)
+        .unwrap_or(&[])
+        .iter()
+        .map(crate::model::Value::heap_bytes)
+        .sum();
+    Measured {
+        len: dict.len(),
+        ends: ends_at(dict.len()),
+        bytes: bytes.saturating_add(more),
+    }
+}
+
+fn table_bytes(t: &Table, before: Option<&Vec<Measured>>) -> (Vec<Measured>, u64) {
+    let cols: Vec<Measured> = (t.columns.iter().enumerate())
+        .map(|(i, c)| measure(c, before.and_then(|b| b.get(i))))
+        .collect();
+    let ids: u64 = t.columns.iter().map(|c| 4 * c.len() as u64).sum();
+    let dicts: u64 = cols.iter().map(|m| m.bytes).sum();
+    (cols, ids.saturating_add(dicts))
 }
 
 impl Runner {
     /// Measure the tables held now (app, security, mapping and `STORE`d tables) and set the budget's
     /// gauge; over the limit, the budget remembers it and [`Runner::over_memory`] stops the run.
     pub(crate) fn account_tables(&mut self) {
-        let mut live: HashMap<(u8, String), (Shape, u64)> = HashMap::new();
+        let mut live: HashMap<(u8, String), Vec<Measured>> = HashMap::new();
         let mut total = 0u64;
         let stored = self
             .st
@@ -49,22 +96,27 @@ impl Runner {
             )
             .chain(stored);
         for (kind, name, t) in tables {
-            let now = shape(t);
             let key = (kind, name);
-            let bytes = match self.memory.sizes.get(&key) {
-                Some((s, b)) if *s == now => *b,
-                _ => t.heap_bytes(),
-            };
+            let (cols, bytes) = table_bytes(t, self.memory.sizes.get(&key));
             total = total.saturating_add(bytes);
-            live.insert(key, (now, bytes));
+            live.insert(key, cols);
         }
-        let mapped: u64 = self
-            .st
-            .mappings
-            .values()
-            .flat_map(|m| m.pairs.iter())
-            .map(|(a, b)| a.heap_bytes() + b.heap_bytes())
-            .sum();
+        // Mapping tables do not change once loaded: measured again only when one is added or dropped.
+        let maps = &self.st.mappings;
+        let shape = (
+            maps.len(),
+            maps.values().map(|m| m.pairs.len()).sum::<usize>(),
+        );
+        let mapped = match self.memory.mapped {
+            Some((s, bytes)) if s == shape => bytes,
+            _ => {
+                let bytes = (maps.values().flat_map(|m| m.pairs.iter()))
+                    .map(|(a, b)| a.heap_bytes() + b.heap_bytes())
+                    .sum();
+                self.memory.mapped = Some((shape, bytes));
+                bytes
+            }
+        };
         total = total.saturating_add(mapped);
         self.memory.sizes = live;
         let _ = self
