@@ -96,6 +96,22 @@ const NESTING: &[(Nesting, &[&str])] = &[
         ("dollars", "LET v = 1;\nLET a = '", "$(", "v", ")", "';\n"),
         &["QSA114", "deeper than 32"],
     ),
+    // Not nested in the text, but a tree as deep as the chain is long.
+    (
+        ("chain", "LET a = ", "1 + ", "1", "", ";\n"),
+        &["QSA005", "more than 10000 operators"],
+    ),
+    (
+        (
+            "or-chain",
+            "T: LOAD * INLINE [\nA\n1\n];\nU: LOAD * RESIDENT T WHERE ",
+            "A = 1 OR ",
+            "A = 2",
+            "",
+            ";\n",
+        ),
+        &["QSA005", "more than 10000 operators"],
+    ),
 ];
 
 #[test]
@@ -111,6 +127,21 @@ fn limits_100k_deep_nesting_stops_at_its_depth_limit() {
         );
         script_refused(name, &script, &[], needles);
     }
+}
+
+#[test]
+fn limits_an_expression_of_10000_operators_is_read_and_run() {
+    // The longest chain the parser accepts: the binary's stack holds the runner's recursion over it.
+    let dir = Scratch::new("limits", "chain-ok");
+    let script = format!(
+        "{ACCESS}LET a = {}1;\nT: LOAD {}A AS B INLINE [\nA\n1\n];\n",
+        "1 + ".repeat(10_000),
+        "A & ".repeat(10_000)
+    );
+    std::fs::write(dir.path("app.qvs"), script).expect("write");
+    let path = dir.arg("app.qvs");
+    let (code, out, err) = qsa_timed(&["check", path.as_str()]);
+    assert_eq!(code, 0, "{out}{err}");
 }
 
 #[test]
