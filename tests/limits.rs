@@ -663,6 +663,24 @@ fn limits_a_json_nesting_bomb_in_a_tenant_export_is_a_located_error() {
 }
 
 #[test]
+fn limits_a_nesting_bomb_in_qsa_toml_is_refused() {
+    let dir = Scratch::new("limits", "toml");
+    let n = 100_000;
+    std::fs::write(
+        dir.path("qsa.toml"),
+        format!("x = {}{}\n", "[".repeat(n), "]".repeat(n)),
+    )
+    .expect("write");
+    std::fs::write(dir.path("app.qvs"), ACCESS).expect("write");
+    let path = dir.arg("app.qvs");
+    // `check` reads the nearest qsa.toml.
+    refused_check(
+        qsa_timed(&["check", path.as_str()]),
+        &["QSA405", "qsa.toml", "max recursion depth"],
+    );
+}
+
+#[test]
 fn limits_a_bad_size_flag_is_refused() {
     let (code, _, err) = qsa_timed(&[
         "check",
