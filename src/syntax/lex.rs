@@ -116,14 +116,18 @@ impl<'a> Ctx<'a> {
     pub fn enter(&self, at: &'a str) -> Result<(), nom::Err<Error<&'a str>>> {
         let d = self.depth.get() + 1;
         if d > MAX_EXPR_DEPTH {
-            self.too_deep.set(true);
-            let o = self.off(at);
-            self.furthest.set(o);
-            self.expected.set("less nesting");
-            return Err(nom::Err::Failure(Error::new(at, ErrorKind::TooLarge)));
+            return Err(self.too_large(at, "less nesting"));
         }
         self.depth.set(d);
         Ok(())
+    }
+
+    /// A fatal failure at `at`: the expression is too deep or too long to read.
+    fn too_large(&self, at: &'a str, expected: &'static str) -> nom::Err<Error<&'a str>> {
+        self.too_deep.set(true);
+        self.furthest.set(self.off(at));
+        self.expected.set(expected);
+        nom::Err::Failure(Error::new(at, ErrorKind::TooLarge))
     }
 
     /// Start reading a new top-level expression (not one nested in another): its operators are counted
@@ -138,12 +142,8 @@ impl<'a> Ctx<'a> {
     pub fn count_op(&self, at: &'a str) -> Result<(), nom::Err<Error<&'a str>>> {
         let n = self.ops.get() + 1;
         if n > MAX_EXPR_OPERATORS {
-            self.too_deep.set(true);
             self.too_long.set(true);
-            let o = self.off(at);
-            self.furthest.set(o);
-            self.expected.set("fewer operators");
-            return Err(nom::Err::Failure(Error::new(at, ErrorKind::TooLarge)));
+            return Err(self.too_large(at, "fewer operators"));
         }
         self.ops.set(n);
         Ok(())
