@@ -440,6 +440,10 @@ pub mod codes {
     /// reload publishes nothing new (the app keeps its previous data and Section Access), so nothing can
     /// be said about this script's users (error).
     pub const RELOAD_FAILS: &str = "QSA117";
+    /// The memory limit (`--max-memory`) would be exceeded: a file, a table, a variable or a text the
+    /// input makes qsa build is larger than the bytes it may hold (`crate::limits`). The run stops (error);
+    /// every command exits 2. Names the limit and the flag.
+    pub const MEMORY_LIMIT: &str = "QSA118";
     // --- security model (QSA2xx), added by the engine (issue 4)
     /// A2: a reduction field (a non-system Section Access field) has no app field with exactly the same
     /// name (case-sensitive). It reduces nothing, so every user silently keeps all data in that dimension.

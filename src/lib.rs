@@ -18,6 +18,8 @@
 //!   `access`.
 //! - [`reduce`]: what every user sees (rules L, R, O, U) and a simple polars reference evaluator.
 //! - [`report`]: renders results and diagnostics (human, JSON, CSV, HTML, SARIF, snapshots).
+//! - [`limits`]: what one input may make qsa allocate (`--max-memory`, `--max-expansion`), accounted
+//!   where input size drives allocation; `docs/limits.md` lists every limit.
 //! - [`progress`]: the observer the file readers and `reduce` report long phases to (no-op by default).
 //! - [`cli`]: the command line (clap); the only place that prints.
 
@@ -26,6 +28,7 @@
 pub mod access;
 pub mod cli;
 pub mod diag;
+pub mod limits;
 pub mod lints;
 pub mod model;
 pub mod progress;

@@ -284,8 +284,15 @@ pub fn render(
     }
 }
 
-/// 1 when there are errors (or warnings, when denied), else 0.
+/// 2 when a run stopped at the memory limit (QSA118: qsa could not run), 1 when there are errors (or
+/// warnings, when denied), else 0.
 pub fn exit_code(diags: &[Diagnostic], deny_warnings: bool) -> Exit {
+    if diags
+        .iter()
+        .any(|d| d.code == crate::diag::codes::MEMORY_LIMIT)
+    {
+        return Exit::CouldNotRun;
+    }
     let bad = diags.iter().any(|d| {
         d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
     });

@@ -26,6 +26,7 @@ macro_rules! errp {
 mod check;
 mod diff;
 mod explain;
+mod limits;
 mod model_cmd;
 mod preview;
 mod progress;
@@ -129,6 +130,8 @@ pub struct RunArgs {
     /// Stop loops after this many iterations in total (guards against scripts that never end)
     #[arg(long, default_value_t = 1_000_000)]
     pub max_iterations: u64,
+    #[command(flatten)]
+    pub limits: limits::LimitArgs,
     /// Target product
     #[arg(long, value_enum, default_value_t = TargetArg::Cloud)]
     pub target: TargetArg,
@@ -382,6 +385,7 @@ impl RunArgs {
             tables: split_pairs("table", &self.tables)?,
             today: self.today.clone(),
             max_iterations: self.max_iterations,
+            limits: self.limits.limits(),
             vars: self
                 .vars
                 .iter()

@@ -1,7 +1,8 @@
 //! `qsa model SCRIPT [--lib …] [--table …] [--format human|json]`: run the script and print what it loaded.
 //!
 //! Exit 0 when the run produced no error, 1 when it did (the model is still printed, the errors go to
-//! stderr), 2 when the script cannot be read or a flag is malformed.
+//! stderr), 2 when the script cannot be read, a flag is malformed, or the run stopped at `--max-memory`
+//! (QSA118: then no model is printed, it would be a fragment).
 
 use super::{Exit, ModelArgs, TableFormat};
 use crate::report::model::{render_human, render_json, ModelSummary};
@@ -28,6 +29,12 @@ pub fn run(args: ModelArgs) -> Exit {
             "{}",
             crate::report::diagnostics::render_human(&diags, &result.sources, false)
         );
+    }
+    if diags
+        .iter()
+        .any(|d| d.code == crate::diag::codes::MEMORY_LIMIT)
+    {
+        return Exit::CouldNotRun;
     }
     let summary = ModelSummary::from_run(&result);
     match args.format {

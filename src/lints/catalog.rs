@@ -258,6 +258,15 @@ pub static CATALOG: &[Lint] = &[
         [],
         "An `EXIT ERROR` runs: the reload fails and publishes nothing."
     ),
+    lint!(
+        codes::MEMORY_LIMIT,
+        "QSA118",
+        "memory-limit",
+        E,
+        false,
+        [],
+        "The input needs more memory than `--max-memory` allows; the run stops."
+    ),
     // --- the security model
     lint!(
         codes::SA_UNLINKED_FIELD,

@@ -79,6 +79,13 @@ impl Column {
         c
     }
 
+    /// Bytes the column holds, for memory accounting (`crate::limits`): its distinct values and 4 bytes
+    /// per row.
+    pub fn heap_bytes(&self) -> u64 {
+        let dict: u64 = self.dict.iter().map(Value::heap_bytes).sum();
+        dict.saturating_add(4 * self.ids.len() as u64)
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.ids.len()

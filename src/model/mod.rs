@@ -77,6 +77,10 @@ impl Table {
     pub fn row_count(&self) -> usize {
         self.columns.first().map(|c| c.len()).unwrap_or(0)
     }
+    /// Bytes the table's columns hold, for memory accounting (`crate::limits`).
+    pub fn heap_bytes(&self) -> u64 {
+        self.columns.iter().map(Column::heap_bytes).sum()
+    }
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f == name)
     }

@@ -22,6 +22,14 @@ pub enum Value {
 }
 
 impl Value {
+    /// Bytes this value occupies, for memory accounting (`crate::limits`): the enum and its text.
+    pub fn heap_bytes(&self) -> u64 {
+        let text = match self {
+            Value::Str(t) | Value::Dual(_, t) => t.len() as u64,
+            Value::Null | Value::Num(_) => 0,
+        };
+        std::mem::size_of::<Value>() as u64 + text
+    }
     pub fn str(s: impl AsRef<str>) -> Value {
         Value::Str(Arc::from(s.as_ref()))
     }

@@ -43,6 +43,40 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
+/// Longest source line a diagnostic shows. A longer line (a generated script, a 1 GB single line) is
+/// not drawn: the diagnostic gives its file, line and column instead (and the frame renderer could not
+/// place a caret past column 65,535 anyway).
+const MAX_SHOWN_LINE: usize = 4096;
+
+/// The length of the longest line among those holding `start..end` and the line before and after it,
+/// when it is longer than [`MAX_SHOWN_LINE`].
+fn long_line_near(text: &str, start: usize, end: usize) -> Option<usize> {
+    let len = text.len();
+    let (start, end) = (start.min(len), end.min(len).max(start.min(len)));
+    let bytes = text.as_bytes();
+    // One line before the first, one after the last.
+    let mut from = bytes[..start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap_or(0);
+    from = bytes[..from].iter().rposition(|b| *b == b'\n').unwrap_or(0);
+    let mut to = bytes[end..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(len, |i| end + i);
+    if to < len {
+        to = bytes[to + 1..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(len, |i| to + 1 + i);
+    }
+    bytes[from..to]
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::len)
+        .max()
+        .filter(|n| *n > MAX_SHOWN_LINE)
+}
+
 /// Render diagnostics the way rustc and ruff do: code, severity, message, the source lines with carets
 /// and labels, and help. `color` switches ANSI colours on.
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
@@ -68,11 +102,21 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                 format!("{help}\n{r}")
             };
         }
-        let mut source: Option<(String, String)> = None;
+        let mut source: Option<(String, std::sync::Arc<str>)> = None;
         let mut notes = Vec::new();
         if let Some(p) = &d.primary {
             let (id, span) = sources.origin(p.source, p.span);
-            if let Some(f) = sources.get(id) {
+            let shown = sources.get(id).filter(|f| {
+                let long = long_line_near(&f.text, span.start, span.end);
+                if let (Some(n), Some(loc)) = (long, locate(p, sources)) {
+                    notes.push(format!(
+                        "{}:{}:{}: {} (the line is {n} bytes long, too long to show)",
+                        loc.file, loc.line, loc.column, p.message
+                    ));
+                }
+                long.is_none()
+            });
+            if let Some(f) = shown {
                 let len = f.text.len();
                 let start = span.start.min(len);
                 let end = span.end.min(len).max(start);
@@ -80,7 +124,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                     (!p.message.is_empty()).then(|| p.message.clone()),
                     start..end,
                 ));
-                source = Some((f.name.clone(), f.text.to_string()));
+                source = Some((f.name.clone(), f.text.clone()));
                 for s in &d.secondary {
                     let (sid, sspan) = sources.origin(s.source, s.span);
                     if sid == id {

@@ -192,6 +192,14 @@ impl<'a> Ctx<'a> {
                     _ => {}
                 }
                 let b = self.eval(rhs)?;
+                if matches!(op, BinaryOp::Concat) {
+                    // A text doubled in a loop must not grow past `--max-memory`.
+                    let bytes = a.heap_bytes().saturating_add(b.heap_bytes());
+                    self.st
+                        .budget
+                        .check(bytes, || "the text `&` builds".to_string())
+                        .map_err(|x| EvalError::new(x.to_string(), e.span))?;
+                }
                 Ok(binary(*op, &a, &b))
             }
             ExprKind::Call {
@@ -850,6 +858,13 @@ impl<'a> Ctx<'a> {
                 } else {
                     items.sort_by(|a, b| a.1.cmp(&b.1));
                 }
+                let len = (items.iter().map(|(_, t)| t.len() as u64))
+                    .fold(0u64, u64::saturating_add)
+                    .saturating_add((items.len() as u64).saturating_mul(sep.len() as u64));
+                self.st
+                    .budget
+                    .check(len, || "the text Concat() builds".to_string())
+                    .map_err(|x| EvalError::new(x.to_string(), span))?;
                 if items.is_empty() {
                     Value::Null
                 } else {

@@ -14,8 +14,6 @@ use crate::model::Value;
 
 /// Maximum nesting of expansions (inner `$(…)` and variables whose text expands again).
 pub(crate) const MAX_DEPTH: usize = 32;
-/// Maximum length of the text one expansion produces.
-pub(crate) const MAX_EXPANDED_LEN: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Expanded {
@@ -43,7 +41,7 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
     }
     if depth > MAX_DEPTH {
         acc.stopped = true;
-        acc.errors.push(format!("`$(…)` expansion nested deeper than {MAX_DEPTH} levels (a variable that expands to itself?)"));
+        acc.errors.push(format!("`$(…)` expansion nested deeper than {MAX_DEPTH} levels, a fixed limit (a variable that expands to itself?)"));
         return String::new();
     }
     let mut result = String::with_capacity(text.len());
@@ -63,20 +61,44 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
             inner_raw.to_string()
         };
         result.push_str(&expand_one(st, &inner, depth, acc));
-        if result.len() > MAX_EXPANDED_LEN || acc.stopped {
-            if acc.stopped {
-                return String::new();
-            }
+        if acc.stopped {
+            return String::new();
+        }
+        if let Some(e) = too_long(st, result.len() as u64) {
             acc.stopped = true;
-            acc.errors.push(format!(
-                "`$(…)` expansion produced more than {MAX_EXPANDED_LEN} bytes; stopped"
-            ));
+            acc.errors.push(e);
             return String::new();
         }
         rest = &after[close + 1..];
     }
     result.push_str(rest);
     result
+}
+
+/// Why a text of `len` bytes is more than one expansion may produce (`--max-expansion`), or more than
+/// the memory budget has room for (`--max-memory`).
+fn too_long(st: &State, len: u64) -> Option<String> {
+    let limit = st.opts.limits.max_expansion;
+    if len > limit {
+        return Some(format!(
+            "`$(…)` expansion produced more than {} of text, the limit for one statement (--max-expansion {}); stopped",
+            crate::limits::format_size(limit),
+            limit_flag(limit)
+        ));
+    }
+    st.budget
+        .check(len, || "the text of a `$(…)` expansion".to_string())
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// `limit` as written on the command line (`16M`).
+fn limit_flag(limit: u64) -> String {
+    match limit {
+        l if l >= 1 << 20 && l % (1 << 20) == 0 => format!("{}M", l >> 20),
+        l if l >= 1 << 10 && l % (1 << 10) == 0 => format!("{}K", l >> 10),
+        l => l.to_string(),
+    }
 }
 
 /// Index of the `)` closing an opening parenthesis just before `s` (quotes respected).
@@ -158,7 +180,15 @@ fn expand_one(st: &State, inner: &str, depth: usize, acc: &mut Expanded) -> Stri
     if let Some(args) = args {
         // Replace `$10` before `$1`.
         for (i, a) in args.iter().enumerate().rev() {
-            value = value.replace(&format!("${}", i + 1), a.trim());
+            let param = format!("${}", i + 1);
+            let grows = (value.matches(param.as_str()).count() as u64)
+                .saturating_mul(a.trim().len() as u64);
+            if let Some(e) = too_long(st, (value.len() as u64).saturating_add(grows)) {
+                acc.stopped = true;
+                acc.errors.push(e);
+                return String::new();
+            }
+            value = value.replace(&param, a.trim());
         }
     }
     if value.contains("$(") {

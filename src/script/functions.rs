@@ -32,6 +32,9 @@ pub struct FnEnv {
     pub day_names: String,
     /// The user the reload runs as (`--reload-user`), for `OSUser()`/`QVUser()`; unknown without it.
     pub reload_user: Option<String>,
+    /// The run's memory budget (`--max-memory`): functions that can make a text much longer than their
+    /// arguments (`Repeat`, `Replace`) ask it first.
+    pub budget: crate::limits::Budget,
 }
 
 impl Default for FnEnv {
@@ -46,6 +49,7 @@ impl Default for FnEnv {
             month_names: "Jan;Feb;Mar;Apr;May;Jun;Jul;Aug;Sep;Oct;Nov;Dec".into(),
             day_names: "Mon;Tue;Wed;Thu;Fri;Sat;Sun".into(),
             reload_user: None,
+            budget: Default::default(),
         }
     }
 }
@@ -432,16 +436,28 @@ pub fn subfield_parts(text: &Value, sep: &Value) -> Vec<Value> {
     s.split(sep.as_str()).map(Value::from_loaded_text).collect()
 }
 
-fn f_replace(a: &[Value], _: &FnEnv) -> Result<Value, FnError> {
+/// Whether a text of `len` bytes fits in the run's memory budget (`--max-memory`).
+fn budget_check(env: &FnEnv, len: u64, what: &str) -> Result<(), FnError> {
+    env.budget
+        .check(len, || format!("the text {what} builds"))
+        .map_err(|e| FnError::Invalid(e.to_string()))
+}
+
+fn f_replace(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
     let (Some(s), Some(from), Some(to)) = (s_of(arg(a, 0)), s_of(arg(a, 1)), s_of(arg(a, 2)))
     else {
         return Ok(Value::Null);
     };
-    Ok(text_result(if from.is_empty() {
-        s
-    } else {
-        s.replace(&from, &to)
-    }))
+    if from.is_empty() {
+        return Ok(text_result(s));
+    }
+    if to.len() > from.len() {
+        let grows = (s.matches(from.as_str()).count() as u64)
+            .saturating_mul((to.len() - from.len()) as u64);
+        let len = (s.len() as u64).saturating_add(grows);
+        budget_check(env, len, "Replace()")?;
+    }
+    Ok(text_result(s.replace(&from, &to)))
 }
 fn f_purgechar(a: &[Value], _: &FnEnv) -> Result<Value, FnError> {
     let (Some(s), Some(set)) = (s_of(arg(a, 0)), s_of(arg(a, 1))) else {
@@ -490,8 +506,11 @@ fn f_repeat(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {
     };
     let n = n.max(0) as usize;
     if s.len().saturating_mul(n) > 10_000_000 {
-        return Err(FnError::Invalid("Repeat() result longer than 10 MB".into()));
+        return Err(FnError::Invalid(
+            "Repeat() result longer than 10,000,000 bytes, a fixed limit of qsa".into(),
+        ));
     }
+    budget_check(env, s.len().saturating_mul(n) as u64, "Repeat()")?;
     Ok(text_result(s.repeat(n)))
 }
 fn f_chr(a: &[Value], env: &FnEnv) -> Result<Value, FnError> {

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 /// More rows than this from one AUTOGENERATE or WHILE is treated as a runaway.
 const MAX_GENERATED_ROWS: f64 = 10_000_000.0;
+/// How often a load building rows asks the memory budget whether they still fit (`memory.rs`).
+const ROWS_PER_CHECK: usize = 1 << 16;
 
 /// Placeholder names for unlabelled INLINE / AUTOGENERATE tables, numbered when created.
 const DEFAULT_INLINE: &str = "\u{0}INLINE";
@@ -538,7 +540,8 @@ impl Runner {
                 }
                 let mut all = Loaded::default();
                 for f in &files {
-                    match sources::read_file_with(f, format, self.st.opts.progress.get()) {
+                    let progress = self.st.opts.progress.get();
+                    match sources::read_file_budgeted(f, format, progress, &self.st.budget) {
                         Ok(mut loaded) => {
                             // S5 trimming applies to values parsed from text and to Excel cells; QVD and
                             // Parquet hold values as stored.
@@ -549,6 +552,8 @@ impl Runner {
                             normalise(&mut loaded, !verbatim && trim, false);
                             append_loaded(&mut all, loaded);
                         }
+                        // The run stops at this statement (QSA118, `memory.rs`).
+                        Err(_) if self.st.budget.exceeded().is_some() => {}
                         Err(e) => {
                             let reason = match &e {
                                 SourceError::Unsupported(_) => {
@@ -629,11 +634,14 @@ impl Runner {
                         codes::ITERATION_LIMIT,
                         cx,
                         e.span,
-                        format!("AUTOGENERATE {n}: more than {MAX_GENERATED_ROWS} rows"),
+                        format!("AUTOGENERATE {n}: more than the {MAX_GENERATED_ROWS} rows qsa generates in one load (a fixed limit)"),
                     );
                     return None;
                 }
                 let n = n.max(0.0) as usize;
+                if !self.rows_fit(n, 0, &default_name) {
+                    return None;
+                }
                 let frame = Frame {
                     fields: Vec::new(),
                     rows: vec![Vec::new(); n],
@@ -681,7 +689,8 @@ impl Runner {
                     .map(|(_, p)| p.clone());
                 match supplied {
                     Some(p) => {
-                        match sources::read_file_with(&p, &[], self.st.opts.progress.get()) {
+                        let progress = self.st.opts.progress.get();
+                        match sources::read_file_budgeted(&p, &[], progress, &self.st.budget) {
                             Ok(mut loaded) => {
                                 normalise(&mut loaded, !verbatim, false);
                                 Some(Base {
@@ -1041,7 +1050,7 @@ impl Runner {
                         if iterno as f64 > MAX_GENERATED_ROWS
                             || out.rows.len() as f64 > MAX_GENERATED_ROWS
                         {
-                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE produced more than {MAX_GENERATED_ROWS} rows"));
+                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE produced more than the {MAX_GENERATED_ROWS} rows qsa generates in one load (a fixed limit)"));
                             return None;
                         }
                     }
@@ -1086,7 +1095,7 @@ impl Runner {
                                     codes::ITERATION_LIMIT,
                                     cx,
                                     call.span,
-                                    format!("loading `{table}`: SubField() would make more than {MAX_GENERATED_ROWS} rows from one record"),
+                                    format!("loading `{table}`: SubField() would make more than the {MAX_GENERATED_ROWS} rows qsa generates from one record (a fixed limit)"),
                                 );
                                 return None;
                             }
@@ -1130,6 +1139,11 @@ impl Runner {
                                 source: cx.src,
                                 span,
                             }));
+                        if out.rows.len() % ROWS_PER_CHECK == 0
+                            && !self.rows_fit(out.rows.len(), out.fields.len(), table)
+                        {
+                            return None;
+                        }
                     }
                     if part.while_.is_none() {
                         break;
@@ -1287,6 +1301,7 @@ impl Runner {
                 );
                 return;
             };
+            let budget = self.st.budget.clone();
             let model = self.st.section_mut(sec);
             let Some(left) = model.table_mut(&target_name) else {
                 return;
@@ -1312,7 +1327,7 @@ impl Runner {
                 self.st.model_mut().tables.push(r);
                 self.st.last = Some((access, name));
             } else {
-                let joined = join_tables(left, &table, kind);
+                let joined = join_tables(left, &table, kind, &budget);
                 *left = joined;
                 for i in table.incomplete.drain(..) {
                     if !left.incomplete.contains(&i) {
@@ -2147,7 +2162,14 @@ fn key_of(t: &Table, idx: &[usize], row: usize) -> Option<Vec<Value>> {
 }
 
 /// Natural join on the shared fields (no shared field: a cross product). `Plain` is an outer join.
-pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table {
+/// Join `right` into `left`. Over the memory budget (a join of many matches, a cross join), it stops
+/// early with what it has: the budget remembers it and the run stops after the statement.
+pub(crate) fn join_tables(
+    left: &Table,
+    right: &Table,
+    kind: JoinKind,
+    budget: &crate::limits::Budget,
+) -> Table {
     let shared: Vec<&String> = left
         .fields
         .iter()
@@ -2192,6 +2214,9 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
                     if let Some(o) = left.origins.get(l) {
                         out.origins.push(o);
                     }
+                    if out.row_count() % ROWS_PER_CHECK == 0 && !joined_fit(&out, budget) {
+                        return out;
+                    }
                 }
             }
             _ => {
@@ -2233,6 +2258,17 @@ pub(crate) fn join_tables(left: &Table, right: &Table, kind: JoinKind) -> Table 
         out.origins.clear();
     }
     out
+}
+
+/// Whether the rows a join has made so far fit in the memory budget (4 bytes per cell, an origin per row).
+fn joined_fit(out: &Table, budget: &crate::limits::Budget) -> bool {
+    let rows = out.row_count() as u64;
+    let row = 4 * out.columns.len() as u64 + 16;
+    budget
+        .check(rows.saturating_mul(row), || {
+            format!("joining into `{}` ({rows} rows so far)", out.name)
+        })
+        .is_ok()
 }
 
 /// `Keep`: reduce one or both tables to the rows whose shared-field combination exists in the other.
@@ -2313,11 +2349,11 @@ mod tests {
         let a = t("A", &["K", "X"], &[&["1", "a"], &["2", "b"], &["-", "n"]]);
         let b = t("B", &["K", "Y"], &[&["1", "p"], &["1", "q"], &["3", "r"]]);
         assert_eq!(
-            cells(&join_tables(&a, &b, JoinKind::Inner)),
+            cells(&join_tables(&a, &b, JoinKind::Inner, &Default::default())),
             vec![vec!["1", "a", "p"], vec!["1", "a", "q"]]
         );
         assert_eq!(
-            cells(&join_tables(&a, &b, JoinKind::Left)),
+            cells(&join_tables(&a, &b, JoinKind::Left, &Default::default())),
             vec![
                 vec!["1", "a", "p"],
                 vec!["1", "a", "q"],
@@ -2326,17 +2362,23 @@ mod tests {
             ]
         );
         assert_eq!(
-            cells(&join_tables(&a, &b, JoinKind::Right)),
+            cells(&join_tables(&a, &b, JoinKind::Right, &Default::default())),
             vec![
                 vec!["1", "a", "p"],
                 vec!["1", "a", "q"],
                 vec!["3", "-", "r"]
             ]
         );
-        assert_eq!(join_tables(&a, &b, JoinKind::Outer).row_count(), 5);
+        assert_eq!(
+            join_tables(&a, &b, JoinKind::Outer, &Default::default()).row_count(),
+            5
+        );
         // No shared field: cross product.
         let c = t("C", &["Z"], &[&["z1"], &["z2"]]);
-        assert_eq!(join_tables(&a, &c, JoinKind::Inner).row_count(), 6);
+        assert_eq!(
+            join_tables(&a, &c, JoinKind::Inner, &Default::default()).row_count(),
+            6
+        );
     }
 
     #[test]

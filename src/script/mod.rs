@@ -18,6 +18,7 @@ pub mod sources;
 mod eval;
 mod expand;
 mod load;
+mod memory;
 mod runner;
 
 use crate::diag::{Diagnostic, SourceId, SourceMap};
@@ -53,6 +54,8 @@ pub struct RunOptions {
     pub today: Option<String>,
     /// Total loop iterations allowed before the run stops with an error.
     pub max_iterations: u64,
+    /// `--max-memory` and `--max-expansion` ([`crate::limits`]).
+    pub limits: crate::limits::Limits,
     /// Variables defined before the script runs (`--var NAME=VALUE`): what the app defines outside its
     /// script. A variable the script uses but neither sets nor gets here is unknown (fail closed).
     pub vars: Vec<(String, String)>,
@@ -72,6 +75,7 @@ impl Default for RunOptions {
             tables: Vec::new(),
             today: None,
             max_iterations: 1_000_000,
+            limits: Default::default(),
             vars: Vec::new(),
             reload_user: None,
             encoding: None,

@@ -82,6 +82,8 @@ impl Mapping {
 /// The state expressions can read.
 pub(crate) struct State {
     pub opts: RunOptions,
+    /// `--max-memory` ([`crate::limits`]): what the run holds, and whether it went over.
+    pub budget: crate::limits::Budget,
     pub vars: BTreeMap<String, String>,
     /// Variables whose value qsa could not compute faithfully, and why.
     pub tainted: BTreeMap<String, Incomplete>,
@@ -168,6 +170,7 @@ impl State {
         }
         let mut st = State {
             opts: opts.clone(),
+            budget: crate::limits::Budget::new(opts.limits.max_memory),
             vars,
             tainted: BTreeMap::new(),
             access: false,
@@ -227,6 +230,7 @@ impl State {
             ),
             day_names: get("DayNames", "Mon;Tue;Wed;Thu;Fri;Sat;Sun"),
             reload_user: self.opts.reload_user.clone(),
+            budget: self.budget.clone(),
         };
     }
 
@@ -497,6 +501,8 @@ pub(crate) struct Runner {
     warned: HashSet<(SourceId, usize, String)>,
     /// Errors of statements that do not parse, by (source, statement start), until they run.
     held_errors: BTreeMap<(SourceId, usize), Vec<Diagnostic>>,
+    /// `--max-memory` bookkeeping (`memory.rs`).
+    pub(crate) memory: super::memory::Accounting,
 }
 
 /// Run a loaded script.
@@ -512,6 +518,7 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
         expansion_cache: HashMap::new(),
         warned: HashSet::new(),
         held_errors: BTreeMap::new(),
+        memory: Default::default(),
     };
     let Some(file) = r.sources.get(main) else {
         return RunResult {
@@ -669,6 +676,9 @@ impl Runner {
     pub(crate) fn exec_block(&mut self, stmts: &[Stmt], cx: &Cx) -> Flow {
         for s in stmts {
             let flow = self.exec_stmt(s, cx, true);
+            if self.over_memory(s.span, cx) {
+                return Flow::Abort;
+            }
             if flow != Flow::Normal {
                 return flow;
             }
@@ -999,6 +1009,10 @@ impl Runner {
                         .map(|f| f.name.as_str())
                         .unwrap_or("script")
                 );
+                // The expanded text is kept (diagnostics point into it).
+                let _ = self.st.budget.reserve(exp.text.len() as u64, || {
+                    "the text `$(…)` expansion produced so far".to_string()
+                });
                 let mut file = SourceFile::new(name, None, exp.text.as_str());
                 file.expanded_from = Some((cx.src, stmt.span));
                 let id = self.sources.add(file);
@@ -1368,7 +1382,18 @@ impl Runner {
     }
 
     fn set_var(&mut self, name: &str, value: String) {
-        self.st.vars.insert(name.to_string(), value);
+        let bytes = (name.len() + value.len()) as u64;
+        if self
+            .st
+            .budget
+            .reserve(bytes, || format!("the value of variable `{name}`"))
+            .is_err()
+        {
+            return;
+        }
+        if let Some(old) = self.st.vars.insert(name.to_string(), value) {
+            self.st.budget.release((name.len() + old.len()) as u64);
+        }
         self.st.tainted.remove(name);
         self.st.unset.remove(name);
         if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
@@ -1379,7 +1404,9 @@ impl Runner {
     /// The variable no longer exists, deliberately (`LET v = Null()`, `DROP VARIABLE v`, a parameter
     /// with no argument): `$(v)` expands to nothing, and that is known.
     fn unset_var(&mut self, name: &str) {
-        self.st.vars.remove(name);
+        if let Some(old) = self.st.vars.remove(name) {
+            self.st.budget.release((name.len() + old.len()) as u64);
+        }
         self.st.tainted.remove(name);
         self.st.unset.insert(name.to_string());
         if SYSTEM_DEFAULTS.iter().any(|(k, _)| *k == name) {
@@ -1609,7 +1636,8 @@ impl Runner {
                     codes::RECURSION_LIMIT,
                     format!("CALLs nested deeper than {MAX_CALL_DEPTH} levels"),
                 )
-                .at(cx.src, span, "stopped here"),
+                .at(cx.src, span, "stopped here")
+                .with_help(format!("qsa follows at most {MAX_CALL_DEPTH} nested CALLs, a fixed limit (no flag raises it): does a SUB call itself without end?")),
             );
             return Flow::Abort;
         }
@@ -1823,7 +1851,8 @@ impl Runner {
         if self.include_depth >= MAX_INCLUDE_DEPTH {
             self.diags.push(
                 Diagnostic::error(codes::RECURSION_LIMIT, format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels (a file including itself?)"))
-                    .at(cx.src, span, "stopped here"),
+                    .at(cx.src, span, "stopped here")
+                    .with_help(format!("qsa follows at most {MAX_INCLUDE_DEPTH} nested includes, a fixed limit (no flag raises it)")),
             );
             return Flow::Abort;
         }
@@ -1914,6 +1943,7 @@ impl Runner {
             }
             StmtKind::Load(ls) => {
                 self.exec_load(ls, stmt, cx);
+                self.account_tables();
                 if !ls
                     .prefixes
                     .iter()
@@ -1942,7 +1972,10 @@ impl Runner {
                 path,
                 format,
                 fields,
-            } => self.exec_store(table, path, format, fields, span, cx),
+            } => {
+                self.exec_store(table, path, format, fields, span, cx);
+                self.account_tables();
+            }
             StmtKind::Qualify { unqualify, names } => {
                 for n in names {
                     if n.text.trim() == "*" && *unqualify {

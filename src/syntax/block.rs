@@ -373,7 +373,7 @@ impl<'a> Driver<'a> {
                             Span::new(start, start + w.len()),
                             "too deep",
                         )
-                        .with_help("split the script into subroutines"),
+                        .with_help(format!("qsa reads at most {MAX_BLOCK_DEPTH} nested control blocks, a fixed limit that keeps its stack safe (no flag raises it): split the script into subroutines")),
                     );
                     self.pos = self.text.len();
                     self.aborted = true;
@@ -957,16 +957,13 @@ impl<'a> Driver<'a> {
         let at = &self.text[off..];
         if self.ctx.too_deep.get() {
             self.diags.push(
-                Diagnostic::error(codes::TOO_DEEP, "expression nested too deeply")
+                Diagnostic::error(codes::TOO_DEEP, self.ctx.too_deep_message().0)
                     .at(
                         self.ctx.source,
                         Span::new(off, (off + 1).min(self.text.len())),
                         "too deep",
                     )
-                    .with_help(format!(
-                        "qsa reads at most {} nested parentheses, calls or operators",
-                        crate::syntax::lex::MAX_EXPR_DEPTH
-                    )),
+                    .with_help(self.ctx.too_deep_message().1),
             );
             return None;
         }

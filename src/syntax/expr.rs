@@ -89,6 +89,7 @@ fn is_stop_word(w: &str, rest: &str) -> bool {
 
 /// One expression.
 pub fn expr<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Expr> {
+    ctx.start_expr();
     or_level(ctx, i)
 }
 
@@ -121,6 +122,7 @@ fn left_assoc<'a>(
 ) -> PResult<'a, Expr> {
     let (mut rest, mut lhs) = next(ctx, i)?;
     while let Some((after, o)) = op(rest) {
+        ctx.count_op(after)?;
         let (r, rhs) = next(ctx, after)?;
         lhs = bin(o, lhs, rhs);
         rest = r;

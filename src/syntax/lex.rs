@@ -17,6 +17,10 @@ pub type PResult<'a, T> = IResult<&'a str, T>;
 
 /// Maximum nesting of parentheses / function calls / unary operators in one expression.
 pub const MAX_EXPR_DEPTH: u32 = 64;
+/// Maximum binary operators in one expression (`1 + 1 + …`, `a & b & …`, `x = 1 OR x = 2 OR …`). A chain
+/// of operators is a tree as deep as it is long, and the runner walks trees recursively: this bounds
+/// the depth of every expression tree (with [`MAX_EXPR_DEPTH`]) so that no input exhausts the stack.
+pub const MAX_EXPR_OPERATORS: u32 = 10_000;
 
 /// Parsing context: the whole text (spans are offsets into it), and error bookkeeping.
 pub struct Ctx<'a> {
@@ -26,8 +30,13 @@ pub struct Ctx<'a> {
     furthest: Cell<usize>,
     expected: Cell<&'static str>,
     depth: Cell<u32>,
-    /// Set when an expression nests deeper than [`MAX_EXPR_DEPTH`].
+    /// Set when an expression nests deeper than [`MAX_EXPR_DEPTH`] (or has more operators than
+    /// [`MAX_EXPR_OPERATORS`]: then [`Ctx::too_long`] is set too).
     pub too_deep: Cell<bool>,
+    /// Binary operators of the expression being read.
+    ops: Cell<u32>,
+    /// Set when an expression has more binary operators than [`MAX_EXPR_OPERATORS`].
+    pub too_long: Cell<bool>,
 }
 
 impl<'a> Ctx<'a> {
@@ -39,6 +48,8 @@ impl<'a> Ctx<'a> {
             expected: Cell::new(""),
             depth: Cell::new(0),
             too_deep: Cell::new(false),
+            ops: Cell::new(0),
+            too_long: Cell::new(false),
         }
     }
 
@@ -60,6 +71,8 @@ impl<'a> Ctx<'a> {
         self.expected.set("");
         self.depth.set(0);
         self.too_deep.set(false);
+        self.ops.set(0);
+        self.too_long.set(false);
     }
 
     /// Record that `what` was expected at `at` and fail (recoverably).
@@ -103,14 +116,52 @@ impl<'a> Ctx<'a> {
     pub fn enter(&self, at: &'a str) -> Result<(), nom::Err<Error<&'a str>>> {
         let d = self.depth.get() + 1;
         if d > MAX_EXPR_DEPTH {
-            self.too_deep.set(true);
-            let o = self.off(at);
-            self.furthest.set(o);
-            self.expected.set("less nesting");
-            return Err(nom::Err::Failure(Error::new(at, ErrorKind::TooLarge)));
+            return Err(self.too_large(at, "less nesting"));
         }
         self.depth.set(d);
         Ok(())
+    }
+
+    /// A fatal failure at `at`: the expression is too deep or too long to read.
+    fn too_large(&self, at: &'a str, expected: &'static str) -> nom::Err<Error<&'a str>> {
+        self.too_deep.set(true);
+        self.furthest.set(self.off(at));
+        self.expected.set(expected);
+        nom::Err::Failure(Error::new(at, ErrorKind::TooLarge))
+    }
+
+    /// Start reading a new top-level expression (not one nested in another): its operators are counted
+    /// from zero.
+    pub fn start_expr(&self) {
+        if self.depth.get() == 0 {
+            self.ops.set(0);
+        }
+    }
+
+    /// Count one binary operator at `at`; fails fatally past [`MAX_EXPR_OPERATORS`].
+    pub fn count_op(&self, at: &'a str) -> Result<(), nom::Err<Error<&'a str>>> {
+        let n = self.ops.get() + 1;
+        if n > MAX_EXPR_OPERATORS {
+            self.too_long.set(true);
+            return Err(self.too_large(at, "fewer operators"));
+        }
+        self.ops.set(n);
+        Ok(())
+    }
+
+    /// The message and help of QSA005 for the expression that was too deep or too long.
+    pub fn too_deep_message(&self) -> (String, String) {
+        if self.too_long.get() {
+            (
+                format!("expression with more than {MAX_EXPR_OPERATORS} operators"),
+                format!("qsa reads at most {MAX_EXPR_OPERATORS} operators in one expression, a fixed limit that keeps its stack safe (no flag raises it): split it over several variables or fields"),
+            )
+        } else {
+            (
+                "expression nested too deeply".to_string(),
+                format!("qsa reads at most {MAX_EXPR_DEPTH} nested parentheses, calls or operators, a fixed limit that keeps its stack safe (no flag raises it): flatten the expression"),
+            )
+        }
     }
 
     pub fn leave(&self) {

@@ -148,6 +148,12 @@ fn whole<'a, T>(
             }
             let (off, expected) = ctx.furthest();
             let off = off.min(text.len());
+            if ctx.too_long.get() {
+                let (message, help) = ctx.too_deep_message();
+                return Err(vec![Diagnostic::error(codes::TOO_DEEP, message)
+                    .at(source, Span::new(off, off), "too long")
+                    .with_help(help)]);
+            }
             if ctx.too_deep.get() {
                 return Err(vec![Diagnostic::error(
                     codes::TOO_DEEP,

@@ -40,6 +40,7 @@
 
 use super::text::{text_format, Labels, TextFormat};
 use super::{assemble, typed_date, Loaded, SourceError, ISO_DATE, ISO_TIME, ISO_TIMESTAMP};
+use crate::limits::Budget;
 use crate::model::Value;
 use crate::script::functions::{parse_datetime, FnEnv};
 use crate::syntax::FormatItem;
@@ -51,6 +52,9 @@ use std::path::Path;
 pub const MAX_CELLS: u64 = 50_000_000;
 /// Most bytes an `.xlsx` may unpack to (the sum of its zip entries' declared sizes).
 const MAX_UNPACKED: u64 = 2 << 30;
+/// How often the cells of an `.xlsx` sheet are counted against the memory budget, and what one costs.
+const CELLS_PER_CHECK: usize = 1 << 16;
+const CELL_BYTES: u64 = std::mem::size_of::<((u32, u32), Value)>() as u64;
 /// Most entries in an `.xlsx` zip.
 const MAX_ENTRIES: usize = 100_000;
 /// Days from Excel's 1904 day 0 (1904-01-01) back to Qlik's (1899-12-30).
@@ -61,17 +65,42 @@ type Cells = Vec<((u32, u32), Value)>;
 
 /// Read one sheet of an Excel workbook per its format spec.
 pub fn read_excel(path: &Path, format: &[FormatItem]) -> Result<Loaded, SourceError> {
+    read_excel_budgeted(path, format, &Budget::default())
+}
+
+/// [`read_excel`] within a memory budget (`--max-memory`): the file, and what an `.xlsx`'s zip entries
+/// declare they unpack to, must fit in what is left of it before anything is read or unpacked.
+pub fn read_excel_budgeted(
+    path: &Path,
+    format: &[FormatItem],
+    budget: &Budget,
+) -> Result<Loaded, SourceError> {
     let fmt = text_format(format, TextFormat::default())?;
     let table = format.iter().rev().find_map(|i| match i {
         FormatItem::Table(t) => Some(t.as_str()),
         _ => None,
     });
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| SourceError::Open {
-        path: shown.clone(),
-        reason: e.to_string(),
-    })?;
-    read_excel_bytes(bytes, table, fmt.labels, fmt.header_lines, &shown)
+    let bytes = super::read_budgeted(path, 1, budget)?;
+    if let Some(unpacked) = declared_unpacked(&bytes) {
+        let need = (bytes.len() as u64).saturating_add(unpacked);
+        budget
+            .check(need, || {
+                format!("reading `{shown}` (a workbook that unpacks to {unpacked} bytes)")
+            })
+            .map_err(SourceError::Limit)?;
+    }
+    read_excel_bytes_budgeted(bytes, table, fmt.labels, fmt.header_lines, &shown, budget)
+}
+
+/// The sum of an `.xlsx` zip's declared entry sizes; `None` when it is not a zip qsa can list.
+fn declared_unpacked(bytes: &[u8]) -> Option<u64> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut total = 0u64;
+    for i in 0..zip.len().min(MAX_ENTRIES) {
+        total = total.saturating_add(zip.by_index_raw(i).ok()?.size());
+    }
+    Some(total)
 }
 
 /// Read a workbook already in memory; `shown` names it in errors and row origins.
@@ -82,14 +111,35 @@ pub fn read_excel_bytes(
     header_lines: usize,
     shown: &str,
 ) -> Result<Loaded, SourceError> {
+    read_excel_bytes_budgeted(
+        bytes,
+        table,
+        labels,
+        header_lines,
+        shown,
+        &Budget::default(),
+    )
+}
+
+/// [`read_excel_bytes`] within a memory budget: the cells of an `.xlsx` sheet are counted against it as
+/// they stream in.
+fn read_excel_bytes_budgeted(
+    bytes: Vec<u8>,
+    table: Option<&str>,
+    labels: Labels,
+    header_lines: usize,
+    shown: &str,
+    budget: &Budget,
+) -> Result<Loaded, SourceError> {
     let fmt_err = |reason: String| SourceError::Format {
         path: shown.to_string(),
         reason,
     };
     let book = sniff(&bytes).map_err(fmt_err)?;
     let table = table.map(str::to_string);
+    let budget = budget.clone();
     let read = std::panic::catch_unwind(move || match book {
-        Book::Ooxml => read_ooxml(bytes, table.as_deref()),
+        Book::Ooxml => read_ooxml(bytes, table.as_deref(), &budget),
         Book::Biff => read_biff(bytes, table.as_deref()),
     });
     let cells = match read {
@@ -127,7 +177,7 @@ fn sniff(b: &[u8]) -> Result<Book, String> {
     }
 }
 
-fn read_ooxml(bytes: Vec<u8>, table: Option<&str>) -> Result<Cells, String> {
+fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Cells, String> {
     check_zip(&bytes)?;
     let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_err)?;
     let name = pick_sheet(&wb.sheet_names(), table)?;
@@ -139,6 +189,14 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>) -> Result<Cells, String> {
         if !v.is_null() {
             if cells.len() as u64 >= MAX_CELLS {
                 return Err(too_many(&name));
+            }
+            if cells.len() % CELLS_PER_CHECK == 0 {
+                let bytes = (cells.len() as u64).saturating_mul(CELL_BYTES);
+                budget
+                    .check(bytes, || {
+                        format!("reading sheet `{name}` ({} cells so far)", cells.len())
+                    })
+                    .map_err(|e| e.to_string())?;
             }
             cells.push((c.get_position(), v));
         }
@@ -367,9 +425,16 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
         let f = zip.by_index(i).map_err(zip_err)?;
         let size = f.size();
         let mut text = Vec::new();
-        f.take(MAX_UNPACKED)
+        // At most what the zip declares (checked against the limits above), and one byte more to see
+        // that it lied: a part that unpacks to more than its declared size is a zip bomb.
+        f.take(size.saturating_add(1))
             .read_to_end(&mut text)
             .map_err(|e| format!("not a readable .xlsx workbook (shared strings: {e})"))?;
+        if text.len() as u64 > size {
+            return Err(format!(
+                "the shared strings unpack to more than the {size} bytes the zip declares (a zip bomb?)"
+            ));
+        }
         if text.starts_with(&[0xFF, 0xFE]) || text.starts_with(&[0xFE, 0xFF]) {
             return Err("the shared strings are UTF-16, which qsa does not read".into());
         }

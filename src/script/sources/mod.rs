@@ -16,6 +16,7 @@ pub mod paths;
 pub mod qvd;
 pub mod text;
 
+use crate::limits::Budget;
 use crate::model::{Column, ColumnBuilder, Origins, Value};
 use crate::syntax::FormatItem;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,9 @@ pub enum SourceError {
     Unsupported(String),
     #[error("`lib://{0}/` is not mapped: pass --lib {0}=DIR")]
     UnmappedLib(String),
+    /// Reading it would take more memory than `--max-memory` leaves (QSA118).
+    #[error("{0}")]
+    Limit(crate::limits::Exceeded),
 }
 
 /// How relative and `lib://` paths resolve.
@@ -260,6 +264,18 @@ pub fn read_file_with(
     format: &[FormatItem],
     progress: &dyn crate::progress::Progress,
 ) -> Result<Loaded, SourceError> {
+    read_file_budgeted(path, format, progress, &Budget::default())
+}
+
+/// [`read_file_with`] within a memory budget (`--max-memory`, [`crate::limits`]): a file is read into
+/// memory only when it fits in what is left, and a reader that unpacks or expands it (QVD records, an
+/// `.xlsx`) checks the sizes it declares first. Over the limit: [`SourceError::Limit`].
+pub fn read_file_budgeted(
+    path: &Path,
+    format: &[FormatItem],
+    progress: &dyn crate::progress::Progress,
+    budget: &Budget,
+) -> Result<Loaded, SourceError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -272,10 +288,11 @@ pub fn read_file_with(
     };
     let mut ticker = crate::progress::Ticker::new(progress, &format!("reading {name}"), size);
     let out = match kind {
-        FileKind::Text => read_text_file(path, format, &mut ticker),
-        FileKind::Qvd => qvd::read_qvd(path),
-        FileKind::Parquet => parquet::read_parquet(path),
-        FileKind::Excel => excel::read_excel(path, format),
+        FileKind::Text => read_text_file(path, format, &mut ticker, budget),
+        FileKind::Qvd => qvd::read_qvd_budgeted(path, budget),
+        FileKind::Parquet => read_budget_check(path, 1, budget)
+            .and_then(|()| parquet::read_parquet_budgeted(path, budget)),
+        FileKind::Excel => excel::read_excel_budgeted(path, format, budget),
         FileKind::Other(kind) => Err(SourceError::Unsupported(format!(
             "`{kind}` files (reading `{}`): qsa reads delimited text, Excel, QVD and Parquet",
             path.display()
@@ -286,16 +303,43 @@ pub fn read_file_with(
     out
 }
 
+/// Whether `copies` times the file's size fits in the budget (a reader that holds the bytes and a
+/// decoded copy asks for 2).
+fn read_budget_check(path: &Path, copies: u64, budget: &Budget) -> Result<(), SourceError> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    budget
+        .check(size.saturating_mul(copies), || {
+            format!(
+                "reading `{}` ({})",
+                path.display(),
+                crate::limits::format_size(size)
+            )
+        })
+        .map_err(SourceError::Limit)
+}
+
+/// Read a whole file into memory if `copies` times its size fits in the budget.
+pub(crate) fn read_budgeted(
+    path: &Path,
+    copies: u64,
+    budget: &Budget,
+) -> Result<Vec<u8>, SourceError> {
+    read_budget_check(path, copies, budget)?;
+    std::fs::read(path).map_err(|e| SourceError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
 fn read_text_file(
     path: &Path,
     format: &[FormatItem],
     ticker: &mut crate::progress::Ticker<'_>,
+    budget: &Budget,
 ) -> Result<Loaded, SourceError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| SourceError::Open {
-        path: shown.clone(),
-        reason: e.to_string(),
-    })?;
+    // The bytes, and the text decoded from them.
+    let bytes = read_budgeted(path, 2, budget)?;
     let mut charset = encoding::Charset::Auto;
     for item in format {
         if let FormatItem::Codepage(c) = item {

@@ -20,6 +20,16 @@ const BATCH_ROWS: usize = 1 << 20;
 
 /// Read a Parquet file, row groups a batch at a time, into dictionary-encoded columns.
 pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
+    read_parquet_budgeted(path, &crate::limits::Budget::default())
+}
+
+/// [`read_parquet`] within a memory budget (`--max-memory`): the rows and columns the footer declares
+/// (4 bytes per cell once read) and the largest row group decompressed must fit before anything is
+/// decoded or reserved.
+pub fn read_parquet_budgeted(
+    path: &Path,
+    budget: &crate::limits::Budget,
+) -> Result<Loaded, SourceError> {
     let shown = path.display().to_string();
     let open = || {
         std::fs::File::open(path).map_err(|e| SourceError::Open {
@@ -40,6 +50,22 @@ pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
     })
     .map_err(|_| decoder_failed())?
     .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
+    let groups = (metadata.row_groups.iter().map(|g| g.num_rows())).fold(0, usize::saturating_add);
+    let rows = groups.max(metadata.num_rows) as u64;
+    let width = (metadata.row_groups.iter().map(|g| g.n_columns()))
+        .max()
+        .unwrap_or(0) as u64;
+    let group = (metadata.row_groups.iter().map(|g| g.total_byte_size()))
+        .max()
+        .unwrap_or(0) as u64;
+    budget
+        .check(
+            rows.saturating_mul(width)
+                .saturating_mul(4)
+                .saturating_add(group),
+            || format!("reading `{shown}` ({rows} rows of {width} columns)"),
+        )
+        .map_err(SourceError::Limit)?;
     // Batches of whole row groups: (first row, rows).
     let mut batches: Vec<(usize, usize)> = Vec::new();
     let (mut start, mut len) = (0usize, 0usize);

@@ -17,21 +17,48 @@
 //! [`Value`] per symbol) and the bit-packed record indexes become its ids; no value is built per cell.
 
 use super::{Loaded, SourceError};
+use crate::limits::Budget;
 use crate::model::{Column, ColumnBuilder, Value, NULL_ID};
 use std::path::Path;
 
 /// Largest `RecordByteSize` accepted (a record holds one bit-packed symbol index per field).
 const MAX_RECORD_BYTES: u64 = 1 << 16;
+/// Most records of a QVD whose records take no bytes (every field has one value): nothing in the file
+/// bounds their number.
+const MAX_ZERO_WIDTH_RECORDS: u64 = 10_000_000;
 
 /// Read a QVD file: field names, and every cell as Qlik stored it (duals keep text and number; NULL stays
 /// NULL).
 pub fn read_qvd(path: &Path) -> Result<Loaded, SourceError> {
+    read_qvd_budgeted(path, &Budget::default())
+}
+
+/// [`read_qvd`] within a memory budget (`--max-memory`): the file (held twice while it is decoded), and
+/// the 4 bytes per record and field its header declares, must fit before anything is decoded.
+pub fn read_qvd_budgeted(path: &Path, budget: &Budget) -> Result<Loaded, SourceError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| SourceError::Open {
-        path: shown.clone(),
-        reason: e.to_string(),
-    })?;
+    let bytes = super::read_budgeted(path, 2, budget)?;
+    if let Ok((records, fields)) = declared_shape(&bytes) {
+        let ids = records.saturating_mul(fields).saturating_mul(4);
+        budget
+            .check(ids.saturating_add(2 * bytes.len() as u64), || {
+                format!("reading `{shown}` ({records} records of {fields} fields)")
+            })
+            .map_err(SourceError::Limit)?;
+    }
     read_qvd_bytes(bytes, &shown)
+}
+
+/// (records, fields) as the XML header declares them.
+fn declared_shape(bytes: &[u8]) -> Result<(u64, u64), ()> {
+    let end = bytes.iter().position(|b| *b == 0).ok_or(())?;
+    let header = std::str::from_utf8(&bytes[..end]).map_err(|_| ())?;
+    let (fields, tail) = header.rsplit_once("</Fields>").ok_or(())?;
+    let records = tag_values(tail, "NoOfRecords")
+        .first()
+        .copied()
+        .unwrap_or(0);
+    Ok((records, fields.matches("<QvdFieldHeader>").count() as u64))
 }
 
 /// Read QVD content already in memory; `shown` names it in errors and row origins.
@@ -248,13 +275,19 @@ fn precheck(bytes: &[u8]) -> Result<(), String> {
         .copied()
         .unwrap_or(0);
     if rbs > MAX_RECORD_BYTES {
-        return Err(format!("RecordByteSize {rbs} is implausibly large"));
+        return Err(format!(
+            "RecordByteSize {rbs} is more than the {MAX_RECORD_BYTES} bytes per record qsa reads (a fixed limit)"
+        ));
     }
     if rbs.checked_mul(n).map(|total| total > body).unwrap_or(true) {
-        return Err(format!("{n} records of {rbs} bytes do not fit in the file"));
+        return Err(format!(
+            "the header declares {n} records of {rbs} bytes, which do not fit in the file's {body} bytes of data"
+        ));
     }
-    if rbs == 0 && n > 10_000_000 {
-        return Err(format!("{n} zero-width records"));
+    if rbs == 0 && n > MAX_ZERO_WIDTH_RECORDS {
+        return Err(format!(
+            "the header declares {n} records of 0 bytes, more than the {MAX_ZERO_WIDTH_RECORDS} qsa reads from a QVD without record data (a fixed limit)"
+        ));
     }
     Ok(())
 }

@@ -1,0 +1,34 @@
+//! `--max-memory` and `--max-expansion`, shared by every command that runs a script (`docs/limits.md`).
+
+use clap::Args;
+
+/// What one run may allocate.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Most data qsa may hold while running the script, e.g. `512M`, `4G` (tables, variables, files
+    /// read, expansion texts, accounted as they are allocated); past it the run stops (QSA118, exit 2)
+    #[arg(long, value_name = "SIZE", default_value = "8G", value_parser = crate::limits::parse_size)]
+    pub max_memory: u64,
+    /// Most text one statement's `$(…)` expansion may produce, e.g. `16M` (QSA114 past it)
+    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = crate::limits::parse_size)]
+    pub max_expansion: u64,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        let d = crate::limits::Limits::default();
+        LimitArgs {
+            max_memory: d.max_memory,
+            max_expansion: d.max_expansion,
+        }
+    }
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            max_memory: self.max_memory,
+            max_expansion: self.max_expansion,
+        }
+    }
+}
