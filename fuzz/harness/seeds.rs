@@ -177,6 +177,33 @@ pub fn all(root: &Path) -> Vec<(&'static str, String, Vec<u8>)> {
     for (i, bytes) in parquet_seeds().into_iter().enumerate() {
         out.push(("parquet", format!("parquet{i}"), bytes));
     }
+    // One script that reaches every reader, INCLUDE/MUST_INCLUDE and FileList at once.
+    let data = |p: &str| read(&fixtures.join(p));
+    let mut parquet = parquet_seeds();
+    parquet.truncate(1);
+    let mut files = vec![
+        (
+            "inc.qvs".to_string(),
+            b"SET vInc = 1;\nTRACE included;\n".to_vec(),
+        ),
+        ("a.csv".to_string(), data("data/text/semicolon_msq.csv")),
+        ("b.csv".to_string(), b"USERID,REGION\nU1,EMEA\n".to_vec()),
+        ("sub/t.qvd".to_string(), data("data/qvd/test_qvd_null.qvd")),
+        ("sub/v.xlsx".to_string(), data("data/excel/security.xlsx")),
+    ];
+    files.extend(parquet.into_iter().map(|b| ("p.parquet".to_string(), b)));
+    let script = "$(Must_Include=lib://DataFiles/inc.qvs);\n$(Include=lib://DataFiles/missing.qvs);\n\
+        FOR EACH f IN FileList('lib://DataFiles/*.csv')\n  T: LOAD *, '$(f)' AS File FROM [$(f)] (txt, utf8, embedded labels, delimiter is ',');\nNEXT f\n\
+        FOR EACH d IN DirList('lib://DataFiles/*')\n  TRACE $(d);\nNEXT d\n\
+        Q: LOAD * FROM [lib://DataFiles/sub/t.qvd] (qvd);\n\
+        X: LOAD * FROM [lib://DataFiles/sub/v.xlsx] (ooxml, embedded labels, table is Users);\n\
+        P: LOAD * FROM [lib://DataFiles/p.parquet] (parquet);\n\
+        Section Access;\nSA: LOAD * INLINE [\nACCESS, USERID, REGION\nADMIN, U1, *\nUSER, U2, EMEA\n];\nSection Application;\n";
+    out.push((
+        "run",
+        "all_readers".into(),
+        container(script.as_bytes(), &files),
+    ));
     out
 }
 
