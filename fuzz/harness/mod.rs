@@ -15,8 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Marks the start of a file in a multi-file input; the file's name runs to the end of the line.
 pub const FILE_MARK: &[u8] = b"\n\0FILE ";
 
+/// A target's body: the raw fuzzer input in, what it did with it out.
+pub type Body = fn(&[u8]) -> Outcome;
+
 /// Every target by name: what the replay test calls for `fuzz/regressions/NAME/…` and `fuzz/corpus/NAME/…`.
-pub const TARGETS: &[(&str, fn(&[u8]) -> Outcome)] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("parse", parse),
     ("run", run),
     ("text", text),
@@ -33,7 +36,7 @@ pub const TARGETS: &[(&str, fn(&[u8]) -> Outcome)] = &[
 /// Run `body` on `data` under libFuzzer. libfuzzer-sys aborts on any panic, even one qsa catches on
 /// purpose (the Parquet, QVD and Excel readers turn a panic inside polars, openqvd or calamine into a
 /// refusal); this hook only remembers the message, and a panic that reaches here is printed and aborts.
-pub fn fuzz(data: &[u8], body: fn(&[u8]) -> Outcome) {
+pub fn fuzz(data: &[u8], body: Body) {
     use std::sync::{Mutex, Once};
     static HOOK: Once = Once::new();
     type Last = Option<(String, std::backtrace::Backtrace)>;
