@@ -12,6 +12,7 @@
 pub mod encoding;
 pub mod excel;
 pub mod parquet;
+mod parquet_footer;
 pub mod paths;
 pub mod qvd;
 pub mod text;

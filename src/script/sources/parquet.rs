@@ -18,6 +18,35 @@ const UNIX_EPOCH_SERIAL: f64 = 25569.0;
 /// arrays of one batch are all that is held besides the interned columns.
 const BATCH_ROWS: usize = 1 << 20;
 
+/// [`super::parquet_footer::check`] on the file's footer; `Ok` when it cannot be read (polars then
+/// reports why).
+fn check_footer(mut file: &std::fs::File) -> Result<(), String> {
+    use super::parquet_footer::{check, footer_len};
+    use std::io::{Read, Seek, SeekFrom};
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut last8 = [0u8; 8];
+    if size < 8
+        || file
+            .seek(SeekFrom::End(-8))
+            .and_then(|_| file.read_exact(&mut last8))
+            .is_err()
+    {
+        return Ok(());
+    }
+    let Some(need) = footer_len(&last8).filter(|&n| n <= size) else {
+        return Ok(());
+    };
+    let mut tail = vec![0u8; need as usize];
+    let read = file
+        .seek(SeekFrom::Start(size - need))
+        .and_then(|_| file.read_exact(&mut tail))
+        .and_then(|_| file.rewind());
+    match read {
+        Ok(()) => check(&tail),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Read a Parquet file, row groups a batch at a time, into dictionary-encoded columns.
 pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
     read_parquet_budgeted(path, &crate::limits::Budget::default())
@@ -44,6 +73,7 @@ pub fn read_parquet_budgeted(
     let decoder_failed =
         || fmt_err("not a readable Parquet file (the Parquet decoder failed)".into());
     let file = open()?;
+    check_footer(&file).map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
     let metadata = std::panic::catch_unwind(move || {
         let mut reader = ParquetReader::new(file);
         reader.get_metadata().cloned()

@@ -1,0 +1,9 @@
+#![no_main]
+//! `excel`: see `harness::excel` (fuzz/harness/mod.rs).
+
+#[path = "../harness/mod.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::fuzz(data, harness::excel);
+});

@@ -1,0 +1,9 @@
+#![no_main]
+//! `parse`: see `harness::parse` (fuzz/harness/mod.rs).
+
+#[path = "../harness/mod.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::fuzz(data, harness::parse);
+});

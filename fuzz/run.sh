@@ -1,0 +1,33 @@
+#!/bin/sh
+# Fuzz the targets one at a time: fuzz/run.sh SECONDS [TARGET…] (default: every target, in priority order).
+# Needs `cargo +nightly fuzz build -s none -a` first (see README.md); the binaries are looked up in
+# $FUZZ_TARGET_DIR (default /work/target-fuzz-nightly). Logs: fuzz/logs/TARGET.N.log. A run that stops
+# early (a crash, or a timeout: check it by running the binary on the artifact alone) is restarted until
+# the target has had SECONDS; the executions printed are the sum of libFuzzer's final
+# `stat::number_of_executed_units` over its runs.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+secs=${1:?seconds per target}
+shift
+targets=${*:-parse run text qvd excel directory tenant config snapshot parquet report}
+bin=${FUZZ_TARGET_DIR:-/work/target-fuzz-nightly}/x86_64-unknown-linux-gnu/release
+mkdir -p "$here/logs"
+for t in $targets; do
+    mkdir -p "$here/corpus/$t" "$here/artifacts/$t"
+    start=$(date +%s)
+    total=0
+    n=0
+    while :; do
+        left=$((secs - ($(date +%s) - start)))
+        [ "$left" -gt 5 ] || break
+        n=$((n + 1))
+        log="$here/logs/$t.$(date +%s).log"
+        nice -n 19 "$bin/$t" "$here/corpus/$t" -max_total_time="$left" -rss_limit_mb=2048 -timeout=10 \
+            -max_len=65536 -print_final_stats=1 -artifact_prefix="$here/artifacts/$t/" >"$log" 2>&1
+        rc=$?
+        units=$(grep -h 'stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
+        total=$((total + ${units:-0}))
+        [ "$rc" -eq 0 ] || echo "$t: run $n stopped (exit $rc): $(grep -h -m1 'ERROR: libFuzzer' "$log")"
+    done
+    echo "$t: $total executions in $n runs"
+done

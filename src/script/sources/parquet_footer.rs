@@ -1,0 +1,361 @@
+//! A bound on the Parquet footer before polars decodes it (found by `fuzz/` target `parquet`).
+//!
+//! The footer's `FileMetaData` is Thrift compact protocol, whose lists, sets, maps and byte strings
+//! declare their length up front; polars' decoder reserves memory for the declared number of elements
+//! before reading them, and picks each field's reader by its id whatever type the field declares, so a
+//! 1 kB file whose `schema` field declared an integer made polars read a list of ~2·10^9 elements, ask
+//! for 155 GB and abort the process (an allocation failure cannot be caught). [`check`] walks the footer
+//! the way polars reads it, without allocating, and refuses: a known field declared with another type
+//! than polars reads it as, a declared length larger than the bytes left (every element takes at least
+//! one), nesting deeper than [`MAX_DEPTH`].
+
+/// Thrift structures nest a few levels deep in real footers (schema elements are a flat list).
+const MAX_DEPTH: u32 = 64;
+
+/// Check the footer that `file_tail`, the end of a Parquet file, holds (`… metadata, length (u32 LE),
+/// "PAR1"`). `Ok` also when there is no well-formed footer to walk: polars then refuses the file itself.
+pub(super) fn check(file_tail: &[u8]) -> Result<(), String> {
+    let n = file_tail.len();
+    if n < 8 || &file_tail[n - 4..] != b"PAR1" {
+        return Ok(());
+    }
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&file_tail[n - 8..n - 4]);
+    let len = u32::from_le_bytes(len) as usize;
+    let Some(start) = (n - 8).checked_sub(len) else {
+        return Ok(());
+    };
+    let mut w = Walk {
+        b: &file_tail[start..n - 8],
+        at: 0,
+    };
+    w.structure(Shape::FileMetaData, 0)
+        .map_err(|e| format!("its footer (file metadata) is malformed: {e}"))
+}
+
+/// How many bytes of the file [`check`] needs: the footer length and magic, then the footer.
+pub(super) fn footer_len(last8: &[u8]) -> Option<u64> {
+    if last8.len() != 8 || &last8[4..] != b"PAR1" {
+        return None;
+    }
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&last8[..4]);
+    Some(u64::from(u32::from_le_bytes(len)) + 8)
+}
+
+/// What polars' footer decoder reads a field as. It picks the reader by field id alone, whatever the
+/// type the field declares, so the walk must read the same way: a known field whose declared type is
+/// not what polars reads is refused (the two would part ways from there on).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Kind {
+    /// i16/i32/i64 (a varint, zigzag or not).
+    Varint,
+    Byte,
+    Bool,
+    Binary,
+    List(Elem),
+    Struct(Shape),
+}
+
+/// The element type polars reads a list's elements as.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Elem {
+    Varint,
+    Binary,
+    Struct(Shape),
+}
+
+/// The structures of `FileMetaData` that polars decodes field by field (parquet.thrift).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Shape {
+    FileMetaData,
+    SchemaElement,
+    RowGroup,
+    ColumnChunk,
+    ColumnMetaData,
+    Statistics,
+    KeyValue,
+    SortingColumn,
+    /// A union of empty structs (`ColumnOrder`, `TimeUnit`).
+    UnionOfEmpty,
+    LogicalType,
+    Decimal,
+    /// `TimeType` and `TimestampType`.
+    Time,
+    IntType,
+    /// A struct whose fields polars skips by their declared type.
+    Opaque,
+}
+
+/// What polars reads field `id` of `shape` as; `None`: it skips the field by its declared type.
+fn field(shape: Shape, id: i64) -> Option<Kind> {
+    use Kind::*;
+    use Shape as S;
+    Some(match (shape, id) {
+        (S::FileMetaData, 1 | 3) => Varint,
+        (S::FileMetaData, 2) => List(Elem::Struct(S::SchemaElement)),
+        (S::FileMetaData, 4) => List(Elem::Struct(S::RowGroup)),
+        (S::FileMetaData, 5) => List(Elem::Struct(S::KeyValue)),
+        (S::FileMetaData, 6) => Binary,
+        (S::FileMetaData, 7) => List(Elem::Struct(S::UnionOfEmpty)),
+        (S::SchemaElement, 1..=3 | 5..=9) => Varint,
+        (S::SchemaElement, 4) => Binary,
+        (S::SchemaElement, 10) => Struct(S::LogicalType),
+        (S::RowGroup, 1) => List(Elem::Struct(S::ColumnChunk)),
+        (S::RowGroup, 2 | 3 | 5..=7) => Varint,
+        (S::RowGroup, 4) => List(Elem::Struct(S::SortingColumn)),
+        (S::ColumnChunk, 1) => Binary,
+        (S::ColumnChunk, 2 | 4..=7) => Varint,
+        (S::ColumnChunk, 3) => Struct(S::ColumnMetaData),
+        (S::ColumnMetaData, 1 | 4..=7 | 9..=11 | 14 | 15) => Varint,
+        (S::ColumnMetaData, 2) => List(Elem::Varint),
+        (S::ColumnMetaData, 3) => List(Elem::Binary),
+        (S::ColumnMetaData, 12) => Struct(S::Statistics),
+        (S::Statistics, 1 | 2 | 5 | 6) => Binary,
+        (S::Statistics, 3 | 4) => Varint,
+        (S::Statistics, 7 | 8) => Bool,
+        (S::KeyValue, 1 | 2) => Binary,
+        (S::SortingColumn, 1) => Varint,
+        (S::SortingColumn, 2 | 3) => Bool,
+        (S::UnionOfEmpty, _) => Struct(S::Opaque),
+        (S::LogicalType, 5) => Struct(S::Decimal),
+        (S::LogicalType, 7 | 8) => Struct(S::Time),
+        (S::LogicalType, 10) => Struct(S::IntType),
+        (S::LogicalType, 1..=15) => Struct(S::Opaque),
+        (S::Decimal, 1 | 2) => Varint,
+        (S::Time, 1) => Bool,
+        (S::Time, 2) => Struct(S::UnionOfEmpty),
+        (S::IntType, 1) => Byte,
+        (S::IntType, 2) => Bool,
+        _ => return None,
+    })
+}
+
+/// Whether compact type `ty` is what polars reads as `kind`.
+fn declared_as(ty: u8, kind: Kind) -> bool {
+    match kind {
+        Kind::Varint => matches!(ty, 4..=6),
+        Kind::Byte => ty == 3,
+        Kind::Bool => matches!(ty, 1 | 2),
+        Kind::Binary => ty == 8,
+        Kind::List(_) => matches!(ty, 9 | 10),
+        Kind::Struct(_) => ty == 12,
+    }
+}
+
+fn elem_declared_as(ty: u8, elem: Elem) -> bool {
+    match elem {
+        Elem::Varint => matches!(ty, 4..=6),
+        Elem::Binary => ty == 8,
+        Elem::Struct(_) => ty == 12,
+    }
+}
+
+struct Walk<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Walk<'_> {
+    fn left(&self) -> usize {
+        self.b.len() - self.at
+    }
+
+    fn byte(&mut self) -> Result<u8, String> {
+        let v = *self
+            .b
+            .get(self.at)
+            .ok_or_else(|| format!("it ends inside a value (byte {})", self.at))?;
+        self.at += 1;
+        Ok(v)
+    }
+
+    fn skip(&mut self, n: u64) -> Result<(), String> {
+        if n > self.left() as u64 {
+            return Err(format!(
+                "a value at byte {} declares {n} bytes, but only {} are left",
+                self.at,
+                self.left()
+            ));
+        }
+        self.at += n as usize;
+        Ok(())
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..70).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(format!(
+            "a variable-length integer longer than 10 bytes at byte {}",
+            self.at
+        ))
+    }
+
+    /// A declared element count: each element takes at least one byte.
+    fn count(&mut self, n: u64, what: &str) -> Result<u64, String> {
+        if n > self.left() as u64 {
+            return Err(format!(
+                "a {what} at byte {} declares {n} elements, but only {} bytes are left",
+                self.at,
+                self.left()
+            ));
+        }
+        Ok(n)
+    }
+
+    /// One value of compact type `ty`, which polars reads as `kind` (`None`: skips it by `ty`); inside
+    /// a list, set or map a boolean is one byte.
+    fn value(
+        &mut self,
+        ty: u8,
+        kind: Option<Kind>,
+        depth: u32,
+        in_collection: bool,
+    ) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("values nested more than {MAX_DEPTH} deep"));
+        }
+        if let Some(k) = kind {
+            if !declared_as(ty, k) {
+                return Err(format!(
+                    "a field before byte {} is declared with Thrift type {ty} where the Parquet format has {k:?}",
+                    self.at
+                ));
+            }
+        }
+        match ty {
+            1 | 2 if in_collection => self.skip(1),
+            1 | 2 => Ok(()),
+            3 => self.skip(1),
+            4..=6 => self.varint().map(|_| ()),
+            7 => self.skip(8),
+            8 => {
+                let n = self.varint()?;
+                self.skip(n)
+            }
+            9 | 10 => {
+                let h = self.byte()?;
+                let n = match h >> 4 {
+                    15 => self.varint()?,
+                    n => u64::from(n),
+                };
+                let n = self.count(n, "list")?;
+                let et = h & 0x0f;
+                let elem = match kind {
+                    Some(Kind::List(e)) => Some(e),
+                    _ => None,
+                };
+                if let (Some(e), true) = (elem, n > 0) {
+                    if !elem_declared_as(et, e) {
+                        return Err(format!(
+                            "a list before byte {} declares elements of Thrift type {et}, but holds {e:?}",
+                            self.at
+                        ));
+                    }
+                }
+                let elem_kind = elem.map(|e| match e {
+                    Elem::Varint => Kind::Varint,
+                    Elem::Binary => Kind::Binary,
+                    Elem::Struct(s) => Kind::Struct(s),
+                });
+                for _ in 0..n {
+                    self.value(et, elem_kind, depth + 1, true)?;
+                }
+                Ok(())
+            }
+            11 => {
+                let n = self.varint()?;
+                if n == 0 {
+                    return Ok(());
+                }
+                let kv = self.byte()?;
+                let n = self.count(n, "map")?;
+                for _ in 0..n {
+                    self.value(kv >> 4, None, depth + 1, true)?;
+                    self.value(kv & 0x0f, None, depth + 1, true)?;
+                }
+                Ok(())
+            }
+            12 => {
+                let shape = match kind {
+                    Some(Kind::Struct(s)) => s,
+                    _ => Shape::Opaque,
+                };
+                self.structure(shape, depth + 1)
+            }
+            13 => self.skip(16),
+            other => Err(format!("unknown Thrift type {other} at byte {}", self.at)),
+        }
+    }
+
+    fn structure(&mut self, shape: Shape, depth: u32) -> Result<(), String> {
+        let mut id = 0i64;
+        loop {
+            let h = self.byte()?;
+            if h == 0 {
+                return Ok(());
+            }
+            id = match h >> 4 {
+                // The field id follows as a zigzag varint.
+                0 => {
+                    let z = self.varint()?;
+                    (z >> 1) as i64 ^ -((z & 1) as i64)
+                }
+                delta => id + i64::from(delta),
+            };
+            self.value(h & 0x0f, field(shape, id), depth, false)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn footer(meta: &[u8]) -> Vec<u8> {
+        let mut f = b"PAR1".to_vec();
+        f.extend_from_slice(meta);
+        f.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+        f.extend_from_slice(b"PAR1");
+        f
+    }
+
+    #[test]
+    fn a_huge_declared_list_is_refused() {
+        // Field 2 (schema), type list; list header: count in a varint (15 << 4), element type struct
+        // (12); count 1_000_000_000.
+        let mut meta = vec![0x29, 0xfc];
+        let mut n = 1_000_000_000u64;
+        while n >= 0x80 {
+            meta.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        meta.push(n as u8);
+        meta.push(0);
+        let e = check(&footer(&meta)).unwrap_err();
+        assert!(e.contains("declares 1000000000 elements"), "{e}");
+    }
+
+    #[test]
+    fn small_structures_pass() {
+        // Field 1 (version) i32 = 1, field 3 (num_rows) i64 = 2, field 6 (created_by) "ab", an unknown
+        // field 9: a list of 2 i32 (1, 2), stop.
+        let meta = [
+            0x15, 0x02, 0x26, 0x04, 0x38, 0x02, b'a', b'b', 0x39, 0x25, 0x02, 0x04, 0x00,
+        ];
+        assert_eq!(check(&footer(&meta)), Ok(()));
+        // Nested too deep: an unknown field 20 holding a struct whose field 1 is a struct, 100 times.
+        let mut deep = vec![0x0c, 0x28];
+        deep.extend([0x1c; 100]);
+        assert!(check(&footer(&deep)).is_err());
+        // Field 2 (schema) declared an i64: polars would read a list header from its bytes.
+        let e = check(&footer(&[0x26, 0xfb, 0x00, 0x00])).unwrap_err();
+        assert!(e.contains("Thrift type 6"), "{e}");
+    }
+}
