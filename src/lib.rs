@@ -26,6 +26,7 @@
 pub mod access;
 pub mod cli;
 pub mod diag;
+pub mod json;
 pub mod lints;
 pub mod model;
 pub mod progress;

@@ -335,20 +335,24 @@ fn located(
     Diagnostic::error(code, msg).at(src, Span::new(at, end), "here")
 }
 
+/// The text of a directory file, and why it cannot be JSON text (empty, not UTF-8): a CSV file is
+/// decoded like a script (a BOM, else UTF-8, else windows-1252), a JSON file must be UTF-8 (or carry a
+/// BOM).
 fn load_text(
     path: &Path,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
-) -> Option<(SourceId, String)> {
+) -> Option<(SourceId, String, Option<crate::json::TextError>)> {
     match std::fs::read(path) {
         Ok(bytes) => {
             let text = crate::diag::decode_script_bytes(&bytes);
+            let json_error = crate::json::decode(&bytes).1;
             let id = sources.add(SourceFile::new(
                 path.display().to_string(),
                 Some(path.to_path_buf()),
                 text.as_str(),
             ));
-            Some((id, text))
+            Some((id, text, json_error))
         }
         Err(e) => {
             diags.push(Diagnostic::error(
@@ -360,6 +364,30 @@ fn load_text(
     }
 }
 
+/// A file that is empty or not JSON text (not UTF-8): a located error; always false.
+fn refuse_text(
+    src: SourceId,
+    text: &str,
+    what: &str,
+    error: Option<crate::json::TextError>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let e = error.unwrap_or(crate::json::TextError {
+        line: 1,
+        column: 1,
+        message: "the file is empty".into(),
+    });
+    diags.push(located(
+        codes::DIRECTORY_MALFORMED,
+        src,
+        text,
+        e.line,
+        e.column,
+        format!("{what}: {}", e.message),
+    ));
+    false
+}
+
 /// Parse the JSON documents of a file (one, or several concatenated / NDJSON). Errors are located.
 fn json_documents(
     src: SourceId,
@@ -368,9 +396,9 @@ fn json_documents(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<serde_json::Value>> {
     let mut docs = Vec::new();
-    for item in serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>() {
+    for item in serde_json::Deserializer::from_str(text).into_iter::<crate::json::Strict>() {
         match item {
-            Ok(v) => docs.push(v),
+            Ok(v) => docs.push(v.0),
             Err(e) => {
                 diags.push(located(
                     codes::DIRECTORY_MALFORMED,
@@ -426,9 +454,13 @@ pub fn load_users_file(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some((src, text)) = load_text(path, sources, diags) else {
+    let Some((src, text, json_error)) = load_text(path, sources, diags) else {
         return false;
     };
+    let what = format!("directory file `{}`", path.display());
+    if text.trim().is_empty() {
+        return refuse_text(src, &text, &what, json_error, diags);
+    }
     let is_csv = path
         .extension()
         .map(|e| e.eq_ignore_ascii_case("csv"))
@@ -437,7 +469,9 @@ pub fn load_users_file(
     if is_csv {
         return load_users_csv(src, &text, dir, diags);
     }
-    let what = format!("directory file `{}`", path.display());
+    if json_error.is_some() {
+        return refuse_text(src, &text, &what, json_error, diags);
+    }
     let before = diags.len();
     // The common shape (`qlik user ls --json`: one array of users) is read straight into users, without
     // a JSON tree first (100k users); anything else, or any error, takes the general path below, which
@@ -701,10 +735,13 @@ pub fn load_groups_file(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some((src, text)) = load_text(path, sources, diags) else {
+    let Some((src, text, json_error)) = load_text(path, sources, diags) else {
         return false;
     };
     let what = format!("groups file `{}`", path.display());
+    if json_error.is_some() {
+        return refuse_text(src, &text, &what, json_error, diags);
+    }
     let Some(docs) = json_documents(src, &text, &what, diags) else {
         return false;
     };

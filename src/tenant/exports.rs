@@ -291,12 +291,19 @@ fn read_text(
     command: &str,
     sources: &mut SourceMap,
 ) -> Result<Option<(SourceId, String)>, Box<Diagnostic>> {
-    match sources.load(path) {
-        Ok(id) => {
-            let text = sources
-                .get(id)
-                .map(|f| f.text.to_string())
-                .unwrap_or_default();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            // JSON text: UTF-8 (or a byte-order mark), not empty; else a located error.
+            let (text, error) = crate::json::decode(&bytes);
+            let id = sources.add(SourceFile::new(
+                path.display().to_string(),
+                Some(path.to_path_buf()),
+                text.as_str(),
+            ));
+            if let Some(e) = error {
+                let at = offset_of(&text, e.line, e.column);
+                return Err(located(id, &text, at, file, command, e.message));
+            }
             Ok(Some((id, text)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -346,7 +353,7 @@ fn parse_items<T: DeserializeOwned>(
     command: &str,
 ) -> Result<Vec<T>, Box<Diagnostic>> {
     let mut out = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<crate::json::Strict>();
     loop {
         // Where the next document starts (after whitespace), for locating shape errors.
         let consumed = stream.byte_offset();
@@ -356,10 +363,12 @@ fn parse_items<T: DeserializeOwned>(
                 .map(|r| r.len() - r.trim_start().len())
                 .unwrap_or(0);
         let Some(doc) = stream.next() else { break };
-        let doc = doc.map_err(|e| {
-            let at = offset_of(text, e.line(), e.column());
-            located(src, text, at, file, command, format!("not valid JSON: {e}"))
-        })?;
+        let doc = doc
+            .map_err(|e| {
+                let at = offset_of(text, e.line(), e.column());
+                located(src, text, at, file, command, format!("not valid JSON: {e}"))
+            })?
+            .0;
         let list = match doc {
             serde_json::Value::Array(a) => a,
             serde_json::Value::Object(mut m) if m.contains_key("data") => match m.remove("data") {
