@@ -25,7 +25,10 @@ pub fn decode(bytes: &[u8]) -> (String, Option<TextError>) {
             Some(TextError {
                 line: 1,
                 column: 1,
-                message: format!("not valid {} text (the byte-order mark says it is)", enc.name()),
+                message: format!(
+                    "not valid {} text (the byte-order mark says it is)",
+                    enc.name()
+                ),
             })
         } else {
             empty(&text)
@@ -41,7 +44,8 @@ pub fn decode(bytes: &[u8]) -> (String, Option<TextError>) {
             let err = TextError {
                 line,
                 column,
-                message: "not UTF-8: JSON is UTF-8 text (was it re-saved in another encoding?)".into(),
+                message: "not UTF-8: JSON is UTF-8 text (was it re-saved in another encoding?)"
+                    .into(),
             };
             (String::from_utf8_lossy(bytes).into_owned(), Some(err))
         }
@@ -129,7 +133,9 @@ mod tests {
     #[test]
     fn duplicate_keys_are_located_errors() {
         let text = "{\n  \"a\": 1,\n  \"b\": {\"c\": 2, \"c\": 3}\n}";
-        let e = serde_json::from_str::<Strict>(text).err().expect("an error");
+        let e = serde_json::from_str::<Strict>(text)
+            .err()
+            .expect("an error");
         assert_eq!(e.line(), 3, "{e}");
         assert!(e.to_string().contains("key `c` given twice"), "{e}");
         let ok = serde_json::from_str::<Strict>("[{\"a\": 1}, {\"a\": 2}]").expect("no duplicate");
@@ -140,7 +146,10 @@ mod tests {
     fn text_must_be_utf8_and_not_empty() {
         assert_eq!(decode(b"[1]").1, None);
         assert_eq!(decode(b"\xEF\xBB\xBF[1]"), ("[1]".to_string(), None));
-        assert_eq!(decode(b"\xFF\xFE[\x001\x00]\x00"), ("[1]".to_string(), None));
+        assert_eq!(
+            decode(b"\xFF\xFE[\x001\x00]\x00"),
+            ("[1]".to_string(), None)
+        );
         let e = decode(b"[\n \"a\xFF\"]").1.expect("an error");
         assert_eq!((e.line, e.column), (2, 3));
         assert!(decode(b"  \n").1.is_some());

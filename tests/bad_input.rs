@@ -185,13 +185,19 @@ fn parquet_fixture(dir: &Path) {
         .current_dir(dir)
         .output()
         .expect("qsa runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::rename(dir.join("pq/Sales.parquet"), dir.join("Sales.parquet")).expect("Sales.parquet");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::rename(dir.join("pq/Sales.parquet"), dir.join("Sales.parquet"))
+        .expect("Sales.parquet");
     std::fs::remove_dir_all(dir.join("pq")).expect("rm pq");
     let base = std::fs::read_to_string(dir.join("base.qvs")).expect("base.qvs");
     let (head, rest) = base.split_once("Sales:\n").expect("a Sales table");
     let (_, tail) = rest.split_once("Products:\n").expect("a Products table");
-    let script = format!("{head}Sales:\nLOAD * FROM [Sales.parquet] (parquet);\n\nProducts:\n{tail}");
+    let script =
+        format!("{head}Sales:\nLOAD * FROM [Sales.parquet] (parquet);\n\nProducts:\n{tail}");
     std::fs::write(dir.join("parquet.qvs"), script).expect("write parquet.qvs");
 }
 
@@ -213,7 +219,6 @@ fn toml_fixture(dir: &Path) {
     )
     .expect("write qsa.toml");
 }
-
 
 /// The cells where a script (or include) differs from the [`Kind::Script`] defaults.
 const SCRIPT_CELLS: &[(Mutation, Expect, &str)] = &[];
@@ -319,7 +324,12 @@ const READERS: &[Reader] = &[
         anchor: "<TableName>",
         wrong_type: None,
         dup_key: None,
-        overrides: &[],
+        overrides: &[(
+            Mutation::Nul,
+            Expect::Same,
+            "NULs between the XML header's elements: the data offsets count from the header's end, so the \
+             data read is unchanged",
+        )],
     },
     Reader {
         name: "parquet",
@@ -332,7 +342,12 @@ const READERS: &[Reader] = &[
         anchor: "",
         wrong_type: None,
         dup_key: None,
-        overrides: &[],
+        overrides: &[(
+            Mutation::Nul,
+            Expect::Same,
+            "the middle of this file lies after the column chunks, before the footer (found from the end): \
+             the offsets still point at the same bytes, so the data read is unchanged",
+        )],
     },
     Reader {
         name: "xlsx",
@@ -541,6 +556,10 @@ fn expectation(r: &Reader, m: Mutation) -> (Expect, &'static str) {
     use Kind::*;
     use Mutation::*;
     match (r.kind, m) {
+        (Toml, Empty | Truncated(_)) => (
+            Clean,
+            "an empty qsa.toml is a valid empty config, and a prefix of one can be valid TOML",
+        ),
         (_, Empty) => (Refuse, "an empty file is a broken export or save, never a valid input"),
         (_, Garbage) => (Refuse, "random bytes are no valid input of any format"),
         (_, LongLine) => (
@@ -570,10 +589,6 @@ fn expectation(r: &Reader, m: Mutation) -> (Expect, &'static str) {
         (Snapshot, Utf16Le | Utf16Be) => (
             Refuse,
             "qsa writes snapshots in UTF-8; a re-encoded one is refused with that reason",
-        ),
-        (Toml, Empty | Truncated(_)) => (
-            Clean,
-            "an empty qsa.toml is a valid empty config, and a prefix of one can be valid TOML",
         ),
         (Script | Json | Toml, Utf16Le | Utf16Be) => (
             Same,
@@ -618,7 +633,8 @@ fn mutate(r: &Reader, base: &[u8], m: Mutation) -> Option<Vec<u8>> {
     let at = if r.anchor.is_empty() {
         base.len() / 2
     } else {
-        find(base, r.anchor.as_bytes()).unwrap_or_else(|| panic!("{}: anchor {:?}", r.name, r.anchor))
+        find(base, r.anchor.as_bytes())
+            .unwrap_or_else(|| panic!("{}: anchor {:?}", r.name, r.anchor))
     };
     let insert = |bytes: &[u8]| {
         let mut v = base[..at].to_vec();
@@ -658,7 +674,10 @@ fn mutate(r: &Reader, base: &[u8], m: Mutation) -> Option<Vec<u8>> {
             v.extend(text().encode_utf16().flat_map(|u| u.to_be_bytes()));
             v
         }
-        Mutation::Crlf => text().replace("\r\n", "\n").replace('\n', "\r\n").into_bytes(),
+        Mutation::Crlf => text()
+            .replace("\r\n", "\n")
+            .replace('\n', "\r\n")
+            .into_bytes(),
         Mutation::Bom => {
             let mut v = b"\xEF\xBB\xBF".to_vec();
             v.extend_from_slice(base);
@@ -701,7 +720,10 @@ fn run(r: &Reader, dir: &Path) -> Run {
 /// The output file's bytes, or a folder's files (sorted, recursively); None when it does not exist.
 fn read_output(p: &Path) -> Option<Vec<(String, Vec<u8>)>> {
     if p.is_file() {
-        return Some(vec![(String::new(), std::fs::read(p).expect("read output"))]);
+        return Some(vec![(
+            String::new(),
+            std::fs::read(p).expect("read output"),
+        )]);
     }
     if !p.is_dir() {
         return None;
@@ -739,10 +761,9 @@ fn has_line_ref(s: &str) -> bool {
             }
         }
     }
-    ["line ", "record ", "row "].iter().any(|w| {
-        s.match_indices(w)
-            .any(|(i, _)| digits_at(i + w.len()))
-    })
+    ["line ", "record ", "row "]
+        .iter()
+        .any(|w| s.match_indices(w).any(|(i, _)| digits_at(i + w.len())))
 }
 
 /// Every way a cell can be wrong, as one message per problem.
@@ -760,8 +781,13 @@ fn check_cell(r: &Reader, expect: Expect, base: &Run, got: &Run) -> Vec<String> 
             .file_name()
             .and_then(|f| f.to_str())
             .unwrap_or(r.file);
-        if !got.stderr.contains(file_name) {
-            bad.push(format!("stderr does not name `{file_name}`: {}", clip(&got.stderr)));
+        // A Clean refusal may be about what the (valid, shorter) input leads to elsewhere, e.g. a cut
+        // include that no longer sets a variable the main script uses: then it is located there.
+        if !got.stderr.contains(file_name) && (located || !has_line_ref(&got.stderr)) {
+            bad.push(format!(
+                "stderr does not name `{file_name}`: {}",
+                clip(&got.stderr)
+            ));
         }
         if located && r.loc == Loc::Line && !has_line_ref(&got.stderr) {
             bad.push(format!("stderr has no line/column: {}", clip(&got.stderr)));
@@ -794,7 +820,10 @@ fn check_cell(r: &Reader, expect: Expect, base: &Run, got: &Run) -> Vec<String> 
                 clip(&got.stderr)
             ));
         } else if got.stdout != base.stdout {
-            bad.push(format!("stdout differs from the base: {}", clip(&got.stdout)));
+            bad.push(format!(
+                "stdout differs from the base: {}",
+                clip(&got.stdout)
+            ));
         } else if got.output != base.output {
             bad.push("the output differs from the base".to_string());
         }
@@ -803,7 +832,11 @@ fn check_cell(r: &Reader, expect: Expect, base: &Run, got: &Run) -> Vec<String> 
         Expect::NotApplicable => {}
         Expect::Refuse => {
             if got.code != 2 {
-                bad.push(format!("exit {} (expected 2): {}", got.code, clip(&got.stderr)));
+                bad.push(format!(
+                    "exit {} (expected 2): {}",
+                    got.code,
+                    clip(&got.stderr)
+                ));
             } else {
                 refused_well(&mut bad, true);
             }
@@ -865,7 +898,9 @@ fn bad_input_matrix() {
         for _ in 0..workers {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(&(ri, r)) = readers.get(i) else { break };
+                let Some(&(ri, r)) = readers.get(i) else {
+                    break;
+                };
                 let got = run_reader(ri, r);
                 results.lock().expect("results").push((ri, got));
             });
@@ -891,7 +926,11 @@ fn run_reader(ri: usize, r: &Reader) -> (usize, Vec<String>) {
     (r.setup)(s.dir());
     let base = run(r, s.dir());
     if base.code == 2 || base.stderr.contains("panicked") {
-        failures.push(format!("{}: the base input must run: {}", r.name, clip(&base.stderr)));
+        failures.push(format!(
+            "{}: the base input must run: {}",
+            r.name,
+            clip(&base.stderr)
+        ));
         return (cells, failures);
     }
     let target: PathBuf = s.path(r.file);

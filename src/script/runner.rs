@@ -562,8 +562,11 @@ impl Runner {
         }
         if let Some(at) = text.find('\0') {
             self.diags.push(
-                Diagnostic::error(codes::SYNTAX, "a NUL byte: this is not script text (a corrupt or binary file?)")
-                    .at(id, Span::new(at, at + 1), "NUL byte here"),
+                Diagnostic::error(
+                    codes::SYNTAX,
+                    "a NUL byte: this is not script text (a corrupt or binary file?)",
+                )
+                .at(id, Span::new(at, at + 1), "NUL byte here"),
             );
             return Vec::new();
         }
