@@ -151,7 +151,7 @@ mod tests {
             ("[1]".to_string(), None)
         );
         let e = decode(b"[\n \"a\xFF\"]").1.expect("an error");
-        assert_eq!((e.line, e.column), (2, 3));
+        assert_eq!((e.line, e.column), (2, 4));
         assert!(decode(b"  \n").1.is_some());
     }
 }

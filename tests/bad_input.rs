@@ -571,7 +571,7 @@ fn expectation(r: &Reader, m: Mutation) -> (Expect, &'static str) {
         (Binary, InvalidUtf8 | Utf16Le | Utf16Be | Crlf | Bom | WrongType | DupKey) => {
             (NotApplicable, "binary format: no text encoding, line ends or keys")
         }
-        (Json | Toml, Truncated(_)) => (Refuse, "a cut JSON/TOML document does not parse"),
+        (Json, Truncated(_)) => (Refuse, "a cut JSON document does not parse"),
         (Script | Delimited, Truncated(_)) => (
             Clean,
             "a prefix of a script or CSV can be a valid shorter one: a clean answer or a clean refusal",
