@@ -902,8 +902,9 @@ impl Runner {
             }
         }
         // A source without records still has its fields: a listed field it does not have fails the load
-        // in Qlik, records or not (the row evaluation below, which finds it otherwise, never runs).
-        if input.rows.is_empty() {
+        // in Qlik, records or not (the row evaluation below, which finds it otherwise, never runs). A
+        // source with no fields at all is one qsa could not read: that is reported where it was read.
+        if input.rows.is_empty() && !input.fields.is_empty() {
             for f in &part.fields {
                 if let LoadField::Expr {
                     expr:
