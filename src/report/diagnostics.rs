@@ -455,6 +455,35 @@ mod tests {
     }
 
     #[test]
+    fn a_long_line_is_cut_to_a_window_around_the_label() {
+        let mut sm = SourceMap::default();
+        let long = format!(
+            "// {}BAD{}\nEND IF\n",
+            "x".repeat(100_000),
+            "y".repeat(100_000)
+        );
+        let at = long.find("BAD").expect("BAD");
+        let id = sm.add(SourceFile::new("big.qvs", None, long.as_str()));
+        let d = Diagnostic::error(codes::SYNTAX, format!("bad: {}", "z".repeat(50_000))).at(
+            id,
+            Span::new(at, at + 3),
+            "this",
+        );
+        let out = render_human(&[d], &sm, false);
+        assert!(out.len() < 2048, "{} bytes: {out}", out.len());
+        assert!(out.contains("big.qvs:1:"), "{out}");
+        assert!(out.contains("BAD") && out.contains('…'), "{out}");
+        assert!(
+            out.contains("more characters"),
+            "the message is clipped too: {out}"
+        );
+        // Short lines are left alone.
+        let mut spans = [(3, 5)];
+        assert_eq!(clip_source("ab\ncdef\n", &mut spans), "ab\ncdef\n");
+        assert_eq!(spans, [(3, 5)]);
+    }
+
+    #[test]
     fn human_has_code_location_caret_and_help() {
         let (d, sm) = sample();
         let s = render_human(&d, &sm, false);
