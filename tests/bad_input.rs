@@ -138,6 +138,11 @@ fn snapshot_fixture(dir: &Path) {
     copy("fixtures/snapshot/users.json", dir);
 }
 
+fn directory_csv_fixture(dir: &Path) {
+    copy("fixtures/snapshot/base.qvs", dir);
+    copy("fixtures/sa/directory/simple.csv", dir);
+}
+
 fn demo_fixture(dir: &Path) {
     copy_dir(Path::new("fixtures/demo"), dir);
 }
@@ -404,6 +409,23 @@ const READERS: &[Reader] = &[
         overrides: &[],
     },
     Reader {
+        name: "directory (CSV)",
+        kind: Kind::Delimited,
+        loc: Loc::Line,
+        setup: directory_csv_fixture,
+        file: "simple.csv",
+        args: &["snapshot", "base.qvs", "--directory", "simple.csv", "--out", "out.snapshot"],
+        output: Some("out.snapshot"),
+        anchor: "Joe",
+        wrong_type: None,
+        dup_key: Some(("subject,email,", "subject,email,email,")),
+        overrides: &[(
+            Mutation::InvalidUtf8,
+            Expect::Clean,
+            "a directory CSV that is not UTF-8 is read as windows-1252 (as Excel saves CSV)",
+        )],
+    },
+    Reader {
         name: "groups",
         kind: Kind::Json,
         loc: Loc::Line,
@@ -422,9 +444,12 @@ const READERS: &[Reader] = &[
             "out.snapshot",
         ],
         output: Some("out.snapshot"),
-        anchor: "",
-        wrong_type: None,
-        dup_key: None,
+        anchor: "All Employees",
+        wrong_type: Some(("\"providerType\": \"idp\"", "\"providerType\": 1")),
+        dup_key: Some((
+            "\"providerType\": \"idp\"",
+            "\"providerType\": \"idp\", \"providerType\": \"custom\"",
+        )),
         overrides: &[],
     },
     tenant_reader!(

@@ -652,6 +652,25 @@ fn load_users_csv(
             return false;
         }
     };
+    // A column named twice: which one holds the value is ambiguous.
+    if let Some((i, h)) = headers
+        .iter()
+        .enumerate()
+        .find(|(i, h)| !h.is_empty() && headers[..*i].contains(h))
+    {
+        diags.push(located(
+            codes::DIRECTORY_MALFORMED,
+            src,
+            text,
+            1,
+            1,
+            format!(
+                "directory CSV: the header names column `{h}` twice (column {})",
+                i + 1
+            ),
+        ));
+        return false;
+    }
     let col = |name: &str| headers.iter().position(|h| h == name);
     let Some(c_subject) = col("subject") else {
         diags.push(located(
