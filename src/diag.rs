@@ -278,9 +278,43 @@ impl Label {
         Label {
             source,
             span,
-            message: message.into(),
+            message: clip_message(message.into()),
         }
     }
+}
+
+/// A message never carries a dump of the input: a run of more than [`MAX_WORD`] characters without
+/// whitespace (a 10 MB line quoted by a parser) is cut to its start, and the whole message to
+/// [`MAX_MESSAGE`] characters.
+fn clip_message(message: String) -> String {
+    const MAX_WORD: usize = 200;
+    const MAX_MESSAGE: usize = 4000;
+    if message.len() <= MAX_WORD {
+        return message;
+    }
+    let mut out = String::new();
+    for seg in message.split_inclusive(char::is_whitespace) {
+        let n = seg.chars().count();
+        if n > MAX_WORD {
+            out.extend(seg.chars().take(MAX_WORD / 2));
+            out.push_str(&format!("… ({} more characters)", n - MAX_WORD / 2));
+            if seg.ends_with(char::is_whitespace) {
+                out.extend(seg.chars().last());
+            }
+        } else {
+            out.push_str(seg);
+        }
+        if out.len() > MAX_MESSAGE {
+            let mut cut = MAX_MESSAGE;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            out.push('…');
+            break;
+        }
+    }
+    out
 }
 
 /// One finding. Build with [`Diagnostic::error`] / [`Diagnostic::warning`] / [`Diagnostic::info`] and the
@@ -304,7 +338,7 @@ impl Diagnostic {
         Diagnostic {
             code,
             severity,
-            message: message.into(),
+            message: clip_message(message.into()),
             primary: None,
             secondary: Vec::new(),
             help: None,

@@ -28,6 +28,7 @@
 pub mod access;
 pub mod cli;
 pub mod diag;
+pub mod json;
 pub mod limits;
 pub mod lints;
 pub mod model;

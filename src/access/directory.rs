@@ -347,20 +347,24 @@ fn located(
     Diagnostic::error(code, msg).at(src, Span::new(at, end), "here")
 }
 
+/// The text of a directory file, and why it cannot be JSON text (empty, not UTF-8): a CSV file is
+/// decoded like a script (a BOM, else UTF-8, else windows-1252), a JSON file must be UTF-8 (or carry a
+/// BOM).
 fn load_text(
     path: &Path,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
-) -> Option<(SourceId, String)> {
+) -> Option<(SourceId, String, Option<crate::json::TextError>)> {
     match std::fs::read(path) {
         Ok(bytes) => {
             let text = crate::diag::decode_script_bytes(&bytes);
+            let json_error = crate::json::decode(&bytes).1;
             let id = sources.add(SourceFile::new(
                 path.display().to_string(),
                 Some(path.to_path_buf()),
                 text.as_str(),
             ));
-            Some((id, text))
+            Some((id, text, json_error))
         }
         Err(e) => {
             diags.push(Diagnostic::error(
@@ -372,6 +376,30 @@ fn load_text(
     }
 }
 
+/// A file that is empty or not JSON text (not UTF-8): a located error; always false.
+fn refuse_text(
+    src: SourceId,
+    text: &str,
+    what: &str,
+    error: Option<crate::json::TextError>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let e = error.unwrap_or(crate::json::TextError {
+        line: 1,
+        column: 1,
+        message: "the file is empty".into(),
+    });
+    diags.push(located(
+        codes::DIRECTORY_MALFORMED,
+        src,
+        text,
+        e.line,
+        e.column,
+        format!("{what}: {}", e.message),
+    ));
+    false
+}
+
 /// Parse the JSON documents of a file (one, or several concatenated / NDJSON). Errors are located.
 fn json_documents(
     src: SourceId,
@@ -380,9 +408,9 @@ fn json_documents(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<serde_json::Value>> {
     let mut docs = Vec::new();
-    for item in serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>() {
+    for item in serde_json::Deserializer::from_str(text).into_iter::<crate::json::Strict>() {
         match item {
-            Ok(v) => docs.push(v),
+            Ok(v) => docs.push(v.0),
             Err(e) => {
                 diags.push(located(
                     codes::DIRECTORY_MALFORMED,
@@ -438,9 +466,13 @@ pub fn load_users_file(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some((src, text)) = load_text(path, sources, diags) else {
+    let Some((src, text, json_error)) = load_text(path, sources, diags) else {
         return false;
     };
+    let what = users_file_what(path);
+    if text.trim().is_empty() {
+        return refuse_text(src, &text, &what, json_error, diags);
+    }
     let is_csv = path
         .extension()
         .map(|e| e.eq_ignore_ascii_case("csv"))
@@ -449,7 +481,9 @@ pub fn load_users_file(
     if is_csv {
         return load_users_csv(src, &text, dir, diags);
     }
-    let what = users_file_what(path);
+    if json_error.is_some() {
+        return refuse_text(src, &text, &what, json_error, diags);
+    }
     let before = diags.len();
     // The common shape (`qlik user ls --json`: one array of users) is read straight into users, without
     // a JSON tree first (100k users); anything else, or any error, takes the general path below, which
@@ -708,6 +742,25 @@ fn load_users_csv(
             return false;
         }
     };
+    // A column named twice: which one holds the value is ambiguous.
+    if let Some((i, h)) = headers
+        .iter()
+        .enumerate()
+        .find(|(i, h)| !h.is_empty() && headers[..*i].contains(h))
+    {
+        diags.push(located(
+            codes::DIRECTORY_MALFORMED,
+            src,
+            text,
+            1,
+            1,
+            format!(
+                "directory CSV: the header names column `{h}` twice (column {})",
+                i + 1
+            ),
+        ));
+        return false;
+    }
     let col = |name: &str| headers.iter().position(|h| h == name);
     let Some(c_subject) = col("subject") else {
         diags.push(located(
@@ -791,10 +844,13 @@ pub fn load_groups_file(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some((src, text)) = load_text(path, sources, diags) else {
+    let Some((src, text, json_error)) = load_text(path, sources, diags) else {
         return false;
     };
     let what = format!("groups file `{}`", path.display());
+    if json_error.is_some() {
+        return refuse_text(src, &text, &what, json_error, diags);
+    }
     let Some(docs) = json_documents(src, &text, &what, diags) else {
         return false;
     };

@@ -246,6 +246,17 @@ pub(super) fn load_snapshot(path: &Path) -> Result<Snapshot, Exit> {
             (String::from_utf8_lossy(&bytes).into_owned(), Some(err))
         }
     };
+    // A NUL byte is never snapshot text (a corrupt file), wherever it is.
+    let err = err.or_else(|| {
+        text.find('\0').map(|at| {
+            let before = &text[..at];
+            snapshot::ReadError {
+                line: before.matches('\n').count() + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                message: "a NUL byte: a snapshot is plain text (is the file corrupt?)".into(),
+            }
+        })
+    });
     let err = match err {
         Some(e) => e,
         None => match snapshot::read(&text) {

@@ -744,7 +744,9 @@ pub fn suggest(key: &str) -> Vec<&'static str> {
         .iter()
         .filter(|l| {
             let n = l.name;
-            (k.len() >= 4 && (n.starts_with(&k) || n.contains(&k))) || edit_distance(&k, n) <= 2
+            // Lengths more than 2 apart are more than 2 edits apart: no quadratic work on a long key.
+            (k.len() >= 4 && (n.starts_with(&k) || n.contains(&k)))
+                || (k.len().abs_diff(n.len()) <= 2 && edit_distance(&k, n) <= 2)
         })
         .map(|l| l.name)
         .collect();

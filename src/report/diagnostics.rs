@@ -77,6 +77,64 @@ fn long_line_near(text: &str, start: usize, end: usize) -> Option<usize> {
         .filter(|n| *n > MAX_SHOWN_LINE)
 }
 
+/// Longest source line shown in a frame: longer lines (a 10 MB line, a binary file read as text) are
+/// cut to a window around the first label on them, so a diagnostic never dumps its input.
+const MAX_LINE: usize = 240;
+
+/// The source text of a frame with every line longer than [`MAX_LINE`] cut to a window (around the first
+/// label start on it, else its start, marked with `…`), and the label `spans` moved to match.
+fn clip_source(text: &str, spans: &mut [(usize, usize)]) -> String {
+    if !text.split('\n').any(|l| l.len() > MAX_LINE) {
+        return text.to_string();
+    }
+    // The kept pieces: (old start, old end, new start).
+    let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+    let mut out = String::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let line_end = line_start + line.len();
+        if line.len() <= MAX_LINE {
+            pieces.push((line_start, line_end, out.len()));
+            out.push_str(line);
+        } else {
+            let focus = spans
+                .iter()
+                .map(|s| s.0)
+                .find(|&o| o >= line_start && o < line_end)
+                .unwrap_or(line_start);
+            let mut from = focus.saturating_sub(MAX_LINE / 2).max(line_start);
+            let mut to = (from + MAX_LINE).min(line_end);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            if from > line_start {
+                out.push('…');
+            }
+            pieces.push((from, to, out.len()));
+            out.push_str(&text[from..to]);
+            if to < line_end {
+                out.push('…');
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+        }
+        line_start = line_end;
+    }
+    let map = |o: usize| {
+        let i = pieces.partition_point(|p| p.0 <= o).saturating_sub(1);
+        pieces.get(i).map_or(0, |&(s, e, n)| n + o.clamp(s, e) - s)
+    };
+    for sp in spans.iter_mut() {
+        let start = map(sp.0);
+        *sp = (start, map(sp.1).max(start));
+    }
+    out
+}
+
 /// Render diagnostics the way rustc and ruff do: code, severity, message, the source lines with carets
 /// and labels, and help. `color` switches ANSI colours on.
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
@@ -118,22 +176,16 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             });
             if let Some(f) = shown {
                 let len = f.text.len();
-                let start = span.start.min(len);
-                let end = span.end.min(len).max(start);
-                md = md.and_label(LabeledSpan::new_primary_with_span(
-                    (!p.message.is_empty()).then(|| p.message.clone()),
-                    start..end,
-                ));
-                source = Some((f.name.clone(), f.text.clone()));
+                let clamp = |sp: crate::diag::Span| {
+                    let start = sp.start.min(len);
+                    (start, sp.end.min(len).max(start))
+                };
+                // (span, message, primary) of the labels shown in this file's frame.
+                let mut labels = vec![(clamp(span), &p.message, true)];
                 for s in &d.secondary {
                     let (sid, sspan) = sources.origin(s.source, s.span);
                     if sid == id {
-                        let ss = sspan.start.min(len);
-                        let se = sspan.end.min(len).max(ss);
-                        md = md.and_label(LabeledSpan::new_with_span(
-                            (!s.message.is_empty()).then(|| s.message.clone()),
-                            ss..se,
-                        ));
+                        labels.push((clamp(sspan), &s.message, false));
                     } else if let Some(loc) = locate(s, sources) {
                         notes.push(format!(
                             "{}:{}:{}: {}",
@@ -141,6 +193,17 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                         ));
                     }
                 }
+                let mut spans: Vec<(usize, usize)> = labels.iter().map(|l| l.0).collect();
+                let text = clip_source(&f.text, &mut spans);
+                for ((_, message, primary), (start, end)) in labels.into_iter().zip(spans) {
+                    let message = (!message.is_empty()).then(|| message.clone());
+                    md = md.and_label(if primary {
+                        LabeledSpan::new_primary_with_span(message, start..end)
+                    } else {
+                        LabeledSpan::new_with_span(message, start..end)
+                    });
+                }
+                source = Some((f.name.clone(), std::sync::Arc::<str>::from(text)));
             }
         }
         for n in notes {
@@ -433,6 +496,32 @@ mod tests {
             .at(id, Span::new(21, 27), "no open IF")
             .with_help("remove it");
         (vec![d], sm)
+    }
+
+    #[test]
+    fn a_long_line_is_cut_to_a_window_around_the_label() {
+        let mut sm = SourceMap::default();
+        let long = format!("// {}BAD{}\nEND IF\n", "x".repeat(1_500), "y".repeat(1_500));
+        // (A line over MAX_SHOWN_LINE is not drawn at all; one between MAX_LINE and it is cut.)
+        let at = long.find("BAD").expect("BAD");
+        let id = sm.add(SourceFile::new("big.qvs", None, long.as_str()));
+        let d = Diagnostic::error(codes::SYNTAX, format!("bad: {}", "z".repeat(50_000))).at(
+            id,
+            Span::new(at, at + 3),
+            "this",
+        );
+        let out = render_human(&[d], &sm, false);
+        assert!(out.len() < 2048, "{} bytes: {out}", out.len());
+        assert!(out.contains("big.qvs:1:"), "{out}");
+        assert!(out.contains("BAD") && out.contains('…'), "{out}");
+        assert!(
+            out.contains("more characters"),
+            "the message is clipped too: {out}"
+        );
+        // Short lines are left alone.
+        let mut spans = [(3, 5)];
+        assert_eq!(clip_source("ab\ncdef\n", &mut spans), "ab\ncdef\n");
+        assert_eq!(spans, [(3, 5)]);
     }
 
     #[test]

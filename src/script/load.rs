@@ -910,6 +910,37 @@ impl Runner {
                 }
             }
         }
+        // A source without records still has its fields: a listed field it does not have fails the load
+        // in Qlik, records or not (the row evaluation below, which finds it otherwise, never runs). A
+        // source with no fields at all is one qsa could not read: that is reported where it was read.
+        if input.rows.is_empty() && !input.fields.is_empty() {
+            for f in &part.fields {
+                if let LoadField::Expr {
+                    expr:
+                        Expr {
+                            kind: ExprKind::Field(n),
+                            ..
+                        },
+                    ..
+                } = f
+                {
+                    if input.index_loose(&n.text).is_none() && !self.st.vars.contains_key(&n.text) {
+                        self.diag(
+                            Diagnostic::error(
+                                codes::EXPRESSION,
+                                format!("loading `{table}`: field `{}` not found", n.text),
+                            )
+                            .at(
+                                cx.src,
+                                n.span,
+                                "not a field of the source",
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
         let group_mode = !part.group_by.is_empty()
             || part
                 .fields

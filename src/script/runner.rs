@@ -557,6 +557,26 @@ impl Runner {
     /// statement when it reaches it, so one in a branch that never runs does not fail the reload (see
     /// [`Runner::run_error_statement`]).
     fn parse_file(&mut self, id: SourceId, text: &str) -> Vec<Stmt> {
+        // An empty file or one with NUL bytes is a broken save or export (or not a script at all), never a
+        // script to run as if it said nothing.
+        if text.trim().is_empty() {
+            self.diags.push(
+                Diagnostic::error(codes::SYNTAX, "the script file is empty")
+                    .at(id, Span::empty(0), "empty")
+                    .with_help("a script that loads nothing is still a file with statements; was it saved or exported completely?"),
+            );
+            return Vec::new();
+        }
+        if let Some(at) = text.find('\0') {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::SYNTAX,
+                    "a NUL byte: this is not script text (a corrupt or binary file?)",
+                )
+                .at(id, Span::new(at, at + 1), "NUL byte here"),
+            );
+            return Vec::new();
+        }
         let parsed = syntax::parse_script(id, text);
         let mut spans = Vec::new();
         error_statements(&parsed.script.statements, &mut spans);

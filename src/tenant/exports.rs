@@ -303,8 +303,20 @@ fn read_text(
     command: &str,
     sources: &mut SourceMap,
 ) -> Result<Option<(SourceId, std::sync::Arc<str>)>, Box<Diagnostic>> {
-    match sources.load(path) {
-        Ok(id) => {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            // JSON text: UTF-8 (or a byte-order mark), not empty; else a located error.
+            let (text, error) = crate::json::decode(&bytes);
+            let id = sources.add(SourceFile::new(
+                path.display().to_string(),
+                Some(path.to_path_buf()),
+                text.as_str(),
+            ));
+            if let Some(e) = error {
+                let at = offset_of(&text, e.line, e.column);
+                return Err(located(id, &text, at, file, command, e.message));
+            }
+            drop(text);
             // The source map's own text, shared (users.json of 100k users is ~100 MB).
             let text = sources
                 .get(id)
@@ -380,7 +392,7 @@ fn parse_items_shaped<T: DeserializeOwned + Send>(
     }
     let mut plain = true;
     let mut out = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<crate::json::Strict>();
     loop {
         // Where the next document starts (after whitespace), for locating shape errors.
         let consumed = stream.byte_offset();
@@ -390,10 +402,12 @@ fn parse_items_shaped<T: DeserializeOwned + Send>(
                 .map(|r| r.len() - r.trim_start().len())
                 .unwrap_or(0);
         let Some(doc) = stream.next() else { break };
-        let doc = doc.map_err(|e| {
-            let at = offset_of(text, e.line(), e.column());
-            located(src, text, at, file, command, format!("not valid JSON: {e}"))
-        })?;
+        let doc = doc
+            .map_err(|e| {
+                let at = offset_of(text, e.line(), e.column());
+                located(src, text, at, file, command, format!("not valid JSON: {e}"))
+            })?
+            .0;
         plain &= match &doc {
             serde_json::Value::Array(_) => true,
             serde_json::Value::Object(m) => m.contains_key("data") && !m.contains_key(named),

@@ -493,6 +493,14 @@ pub fn to_loaded_with(
         rows += 1;
     });
     let header = match (fmt.labels, header) {
+        // A file with embedded labels but not even a header line (empty, or an end-of-file character
+        // first): Qlik's load of it fails; reading it as a table of no fields would hide that.
+        (Labels::Embedded, None) if path.is_some() => {
+            return Err(SourceError::Format {
+                path: path.unwrap_or_default().to_string(),
+                reason: "the file is empty: no field names (embedded labels) and no records".into(),
+            })
+        }
         (Labels::Embedded, None) => Some(Vec::new()),
         (_, h) => h,
     };
