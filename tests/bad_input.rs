@@ -76,6 +76,20 @@ enum Mutation {
     DupKey,
 }
 
+/// `snapshot` of the demo app with its directory: the run of every reader the demo fixture feeds.
+const DEMO_SNAPSHOT: &[&str] = &[
+    "snapshot",
+    "sales_analytics.qvs",
+    "--lib",
+    "DataFiles=data",
+    "--directory",
+    "users.json",
+    "--groups",
+    "groups.json",
+    "--out",
+    "out.snapshot",
+];
+
 const MUTATIONS: &[Mutation] = &[
     Mutation::Empty,
     Mutation::Truncated(1),
@@ -289,18 +303,7 @@ const READERS: &[Reader] = &[
         loc: Loc::Line,
         setup: demo_fixture,
         file: "data/security/section_access.csv",
-        args: &[
-            "snapshot",
-            "sales_analytics.qvs",
-            "--lib",
-            "DataFiles=data",
-            "--directory",
-            "users.json",
-            "--groups",
-            "groups.json",
-            "--out",
-            "out.snapshot",
-        ],
+        args: DEMO_SNAPSHOT,
         output: Some("out.snapshot"),
         anchor: "EMEA,*",
         wrong_type: None,
@@ -431,18 +434,7 @@ const READERS: &[Reader] = &[
         loc: Loc::Line,
         setup: demo_fixture,
         file: "groups.json",
-        args: &[
-            "snapshot",
-            "sales_analytics.qvs",
-            "--lib",
-            "DataFiles=data",
-            "--directory",
-            "users.json",
-            "--groups",
-            "groups.json",
-            "--out",
-            "out.snapshot",
-        ],
+        args: DEMO_SNAPSHOT,
         output: Some("out.snapshot"),
         anchor: "All Employees",
         wrong_type: Some(("\"providerType\": \"idp\"", "\"providerType\": 1")),
