@@ -32,6 +32,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -219,12 +220,24 @@ def main():
     ap.add_argument("--check-only", action="store_true",
                     help="no runs: check the outputs of the last run (e.g. after timing under /work/quiet.sh "
                          "with --no-check)")
+    ap.add_argument("--busy", type=int, default=0,
+                    help="run N busy loops (un-niced processes) while timing: the ratio on a machine whose cores "
+                         "are shared")
     ap.add_argument("--bench", action="store_true", help=argparse.SUPPRESS)  # what `cargo bench` appends
     a = ap.parse_args()
     qsa = a.qsa or default_qsa()
     if not qsa or not os.path.exists(qsa):
         sys.exit("no qsa binary: build it (cargo build --release) and pass --qsa PATH")
     qsa = os.path.abspath(qsa)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.busy)]
+    try:
+        run_sizes(a, ap, qsa)
+    finally:
+        for p in busy:
+            p.kill()
+
+
+def run_sizes(a, ap, qsa):
     print(f"qsa: {qsa}\nmachine: {os.cpu_count()} cores", flush=True)
     failed = False
     for size in [s.strip() for s in a.size.split(",") if s.strip()]:
