@@ -476,6 +476,29 @@ fn space_roles_t12() {
         "{warnings:?}"
     );
     assert!(get(&users, "eve").rules.contains(&"T12"));
+    // The ignored role is no Full User trigger either (T12, T18); the space role that is one stays.
+    let because = |name: &str| {
+        get(&users, name)
+            .entitlement
+            .because
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        !because("eve")
+            .iter()
+            .any(|l| l.starts_with("codeveloper in space")),
+        "{:?}",
+        because("eve")
+    );
+    assert!(
+        because("ben")
+            .iter()
+            .any(|l| l.starts_with("operator in space")),
+        "{:?}",
+        because("ben")
+    );
 
     let mut ex = load_fixture();
     set_space_type(&mut ex, "data");

@@ -60,6 +60,15 @@ impl SpaceType {
             ],
         }
     }
+    /// The type of a space of spaces.json by its `type` (`shared`, `managed`); `None` for data spaces
+    /// and types qsa does not know.
+    fn of_kind(kind: &str) -> Option<SpaceType> {
+        match kind.to_ascii_lowercase().as_str() {
+            "shared" => Some(SpaceType::Shared),
+            "managed" => Some(SpaceType::Managed),
+            _ => None,
+        }
+    }
     /// T12: space roles that open an app.
     pub fn opening(&self) -> &'static [&'static str] {
         match self {
@@ -1027,11 +1036,19 @@ impl<'a> Tenant<'a> {
             if !matches!(a.kind.as_str(), "user" | "group") {
                 continue;
             }
-            let space = self
-                .spaces
-                .get(a.space_id.as_str())
-                .map_or(a.space_id.as_str(), |s| s.name.as_str());
-            for r in a.roles.iter().filter(|r| *r != "basicconsumer") {
+            let space = self.spaces.get(a.space_id.as_str());
+            // A role the space's type lacks is ignored (T12): no trigger either.
+            let lacks = |r: &str| {
+                space
+                    .and_then(|s| SpaceType::of_kind(&s.kind))
+                    .is_some_and(|t| !t.assignable().contains(&r))
+            };
+            let space = space.map_or(a.space_id.as_str(), |s| s.name.as_str());
+            for r in a
+                .roles
+                .iter()
+                .filter(|r| *r != "basicconsumer" && !lacks(r))
+            {
                 out.push(format!("{r} in space {space} via {}", grantee.via()).into());
             }
         }
