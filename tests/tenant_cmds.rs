@@ -129,7 +129,15 @@ fn preview_example1_cy_denied_in_managed_space() {
     assert_eq!(j["access"], "DENIED");
     assert_eq!(j["denied_reason"], "tenant: cannot open the app");
     assert_eq!(j["reduction"], json!({}));
-    assert_eq!(j["tenant"]["open"], json!({"can": false, "via": []}));
+    assert_eq!(j["tenant"]["open"]["can"], false);
+    assert_eq!(j["tenant"]["open"]["via"], json!([]));
+    // Every route checked, as the human output lists them.
+    let why: Vec<&str> = strs(&j["tenant"]["open"]["why_not"]);
+    assert!(why.contains(&CY_T13), "{why:?}");
+    assert!(
+        why.iter().all(|w| out.contains(&format!("  - {w}"))),
+        "{why:?}"
+    );
     assert_eq!(j["tenant"]["section_access"], "ADMIN");
     assert_eq!(j["tenant_app"]["app"]["space_type"], "managed");
     // ana opens as owner and by Finance's consumer role; Section Access gives USER EU.
@@ -141,6 +149,7 @@ fn preview_example1_cy_denied_in_managed_space() {
         ["consumer via group Finance", "owner"]
     );
     assert_eq!(j["tenant"]["export"], "allowed");
+    assert!(j["tenant"]["open"].get("why_not").is_none(), "{j}");
 }
 
 // Example 1: dee is disabled (T7): DENIED "status"; eve's publisher role does not open (T6, T12).

@@ -740,7 +740,8 @@ pub fn render_preview_with_tenant(
 }
 
 /// `qsa preview --format json`: the user's report entry plus applied rows; with `--tenant`, the user's
-/// `tenant` object (as in the report) and the report's top-level `tenant` object as `tenant_app`.
+/// `tenant` object (as in the report, plus `open.why_not` when the user cannot open the app) and the
+/// report's top-level `tenant` object as `tenant_app`.
 pub fn render_preview_json(
     u: &UserResult,
     origin: &dyn Fn(Option<&crate::model::RowOrigin>) -> String,
@@ -748,7 +749,15 @@ pub fn render_preview_json(
 ) -> String {
     let mut j = serde_json::to_value(user_json(u)).unwrap_or_default();
     if let (Some((summary, t)), Some(o)) = (tenant, j.as_object_mut()) {
-        o.insert("tenant".into(), serde_json::to_value(t).unwrap_or_default());
+        let mut tier = serde_json::to_value(t).unwrap_or_default();
+        // One user: every route checked and why it does not open the app, as the human output lists
+        // them (a key the report's users do not have; tenant.md §3 allows new optional keys).
+        if let Some(open) = tier.get_mut("open").and_then(J::as_object_mut) {
+            if !t.open.can {
+                open.insert("why_not".into(), json!(t.open.why_not));
+            }
+        }
+        o.insert("tenant".into(), tier);
         o.insert(
             "tenant_app".into(),
             serde_json::to_value(summary).unwrap_or_default(),
