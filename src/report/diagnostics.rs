@@ -146,6 +146,9 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(WIDTH)
         .with_links(false);
+    // For a frame whose lines `clip_source` cut: the header names the place itself (miette would count
+    // the column in the cut text).
+    let clipped_handler = handler.clone().without_primary_span_start();
     let mut out = String::new();
     for d in diags {
         let mut md = MietteDiagnostic::new(d.message.clone())
@@ -161,6 +164,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             };
         }
         let mut source: Option<(String, std::sync::Arc<str>)> = None;
+        let mut clipped = false;
         let mut notes = Vec::new();
         if let Some(p) = &d.primary {
             let (id, span) = sources.origin(p.source, p.span);
@@ -203,7 +207,16 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                         LabeledSpan::new_with_span(message, start..end)
                     });
                 }
-                source = Some((f.name.clone(), std::sync::Arc::<str>::from(text)));
+                // A cut frame is named by the primary label's `file:line:column`, as JSON and SARIF
+                // give it.
+                let name = match locate(p, sources) {
+                    Some(loc) if text.len() != f.text.len() => {
+                        clipped = true;
+                        format!("{}:{}:{}", loc.file, loc.line, loc.column)
+                    }
+                    _ => f.name.clone(),
+                };
+                source = Some((name, std::sync::Arc::<str>::from(text)));
             }
         }
         for n in notes {
@@ -221,6 +234,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             None => Report::new(md),
         };
         let mut s = String::new();
+        let handler = if clipped { &clipped_handler } else { &handler };
         if handler.render_report(&mut s, report.as_ref()).is_err() {
             s = format!("{}[{}]: {}\n", d.severity, d.code, d.message);
         }
@@ -512,7 +526,8 @@ mod tests {
         );
         let out = render_human(&[d], &sm, false);
         assert!(out.len() < 2048, "{} bytes: {out}", out.len());
-        assert!(out.contains("big.qvs:1:"), "{out}");
+        // The place is the label's in the file (column 1,504), not in the window the frame shows.
+        assert!(out.contains("[big.qvs:1:1504]"), "{out}");
         assert!(out.contains("BAD") && out.contains('…'), "{out}");
         assert!(
             out.contains("more characters"),
