@@ -198,7 +198,23 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                     }
                 }
                 let mut spans: Vec<(usize, usize)> = labels.iter().map(|l| l.0).collect();
+                // miette names a frame by the place of its primary label counted in the text it is
+                // given, in bytes: wrong on a line cut to a window, and on a line with non-ASCII text
+                // before the label (JSON and SARIF count characters). Then qsa names it itself, when
+                // every label is on the primary's line (one frame), else in a note.
+                // (Spans are clamped to the text; bytes, so no char boundary is assumed.)
+                let bytes = f.text.as_bytes();
+                let (pstart, pend) = labels[0].0;
+                let line_start = bytes[..pstart]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let one_line = labels
+                    .iter()
+                    .all(|l| !bytes[pstart.min(l.0 .0)..pend.max(l.0 .1)].contains(&b'\n'));
                 let text = clip_source(&f.text, &mut spans);
+                let miscounted =
+                    text.len() != f.text.len() || !bytes[line_start..pstart].is_ascii();
                 for ((_, message, primary), (start, end)) in labels.into_iter().zip(spans) {
                     let message = (!message.is_empty()).then(|| message.clone());
                     md = md.and_label(if primary {
@@ -207,12 +223,17 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                         LabeledSpan::new_with_span(message, start..end)
                     });
                 }
-                // A cut frame is named by the primary label's `file:line:column`, as JSON and SARIF
-                // give it.
                 let name = match locate(p, sources) {
-                    Some(loc) if text.len() != f.text.len() => {
+                    Some(loc) if miscounted && one_line => {
                         clipped = true;
                         format!("{}:{}:{}", loc.file, loc.line, loc.column)
+                    }
+                    Some(loc) if miscounted => {
+                        notes.push(format!(
+                            "{}:{}:{}: {}",
+                            loc.file, loc.line, loc.column, p.message
+                        ));
+                        f.name.clone()
                     }
                     _ => f.name.clone(),
                 };
@@ -537,6 +558,31 @@ mod tests {
         let mut spans = [(3, 5)];
         assert_eq!(clip_source("ab\ncdef\n", &mut spans), "ab\ncdef\n");
         assert_eq!(spans, [(3, 5)]);
+    }
+
+    // miette counts a frame's column in bytes; JSON and SARIF in characters. With non-ASCII text before
+    // the label the human header gives the characters' column too; when the labels make two frames,
+    // the place is in a note.
+    #[test]
+    fn a_column_after_non_ascii_text_is_counted_in_characters() {
+        let mut sm = SourceMap::default();
+        let text = "SET a = 1;\nLET ÄÖÜ_é = 1 + (;\n";
+        let at = text.find('(').expect("(");
+        let id = sm.add(SourceFile::new("na.qvs", None, text));
+        let d = Diagnostic::error(codes::SYNTAX, "bad").at(id, Span::new(at, at + 1), "here");
+        let loc = locate(d.primary.as_ref().expect("primary"), &sm).expect("located");
+        assert_eq!((loc.line, loc.column), (2, 17));
+        let out = render_human(&[d], &sm, false);
+        assert!(out.contains("[na.qvs:2:17]"), "{out}");
+
+        let far = format!("{}{}", "SET x = 1;\n".repeat(8), text);
+        let at = far.find('(').expect("(");
+        let id = sm.add(SourceFile::new("far.qvs", None, far.as_str()));
+        let d = Diagnostic::error(codes::SYNTAX, "bad")
+            .at(id, Span::new(at, at + 1), "here")
+            .with_secondary(id, Span::new(0, 3), "and there");
+        let out = render_human(&[d], &sm, false);
+        assert!(out.contains("see far.qvs:10:17: here"), "{out}");
     }
 
     #[test]
