@@ -25,8 +25,11 @@
 //! Evaluation is bit-parallel: a mask of [`LANES`] bits per class says which selections of a batch keep
 //! it; one pass over the classes evaluates a whole batch. Batches run on all cores.
 //!
-//! Selections on a key field (a field held by several tables) filter both sides of a link directly and
-//! are not covered: [`Factorized::build`] returns `None` and callers use [`Engine::evaluate`].
+//! A selection field may be a key field (held by several tables, e.g. `REGION` in a fact table and a
+//! region dimension): it is then part of the own class of every table holding it, so a selection on it
+//! filters both sides of its link directly, and it does not make a side constrain the other across that
+//! link (`Builder::side_fields`), as in message passing (a selection on the link field keeps orphan key
+//! values, as Qlik does).
 //!
 //! R4's [dec] markers are computed per selection with one definition shared with [`Engine::evaluate`]: a
 //! row that its own selections keep has a NULL key towards a constrained side, or a composite key not
@@ -394,10 +397,15 @@ impl Builder<'_> {
         seen_l[l] = true;
         let mut stack = vec![t];
         seen_t[t] = true;
+        // A selection on a field of `l` itself filters both sides directly (and keeps orphan key values,
+        // as Qlik does): it does not make this side constrain the other across `l`.
+        let own_key = &self.e.links[l].fields;
         while let Some(x) = stack.pop() {
             for &f in &self.e.tables[x].fields {
                 if let Some(&p) = self.fpos.get(&f) {
-                    out.push(p);
+                    if !own_key.contains(&f) {
+                        out.push(p);
+                    }
                 }
             }
             for &(l2, _) in self.e.links_of(x) {
@@ -625,16 +633,13 @@ struct Masks {
 }
 
 impl Factorized {
-    /// Build the quotient for selection fields `fields` (engine field ids). `None` when one of them is a key
-    /// field (held by several tables): use [`Engine::evaluate`] then.
+    /// Build the quotient for selection fields `fields` (engine field ids, key fields included). `None`
+    /// when one of them is not a field of the model.
     pub fn build(e: &Engine, fields: &[usize]) -> Option<Factorized> {
         let mut fields: Vec<usize> = fields.to_vec();
         fields.sort_unstable();
         fields.dedup();
-        if fields
-            .iter()
-            .any(|&f| f >= e.fields.len() || e.is_key_field(f))
-        {
+        if fields.iter().any(|&f| f >= e.fields.len()) {
             return None;
         }
         let fpos: BTreeMap<usize, usize> =
@@ -1036,7 +1041,7 @@ mod tests {
             .iter()
             .filter_map(|f| e.field_id(f))
             .collect();
-        let q = Factorized::build(&e, &fields).expect("no key field");
+        let q = Factorized::build(&e, &fields).expect("fields of the model");
         (e, q)
     }
 
@@ -1105,11 +1110,37 @@ mod tests {
         assert_eq!(it.len(), seq.len());
     }
 
+    // A reduction field that is a key (PRODUCT links Facts and Products; CUSTOMER, Facts and Customers):
+    // the quotient gives what message passing gives, orphan and NULL keys included.
     #[test]
-    fn selections_on_key_fields_are_not_factorized() {
+    fn selections_on_key_fields_match_message_passing() {
         let e = Engine::build(&star()).expect("a tree");
-        let fields: Vec<usize> = ["PRODUCT"].iter().filter_map(|f| e.field_id(f)).collect();
-        assert!(Factorized::build(&e, &fields).is_none());
+        let fields: Vec<usize> = ["PRODUCT", "COUNTRY", "CATEGORY", "CUSTOMER"]
+            .iter()
+            .filter_map(|f| e.field_id(f))
+            .collect();
+        let q = Factorized::build(&e, &fields).expect("fields of the model");
+        let sels = [
+            sel(&e, &[("PRODUCT", &["P1", "P2", "P999"])]),
+            sel(&e, &[("PRODUCT", &["P49"])]), // a product without facts
+            sel(&e, &[("PRODUCT", &["P3"]), ("COUNTRY", &["DE"])]),
+            sel(&e, &[("PRODUCT", &["P3", "P4"]), ("CATEGORY", &["A"])]),
+            sel(&e, &[("CUSTOMER", &["C1", "C310"]), ("CATEGORY", &["B"])]),
+            sel(&e, &[("PRODUCT", &[])]),
+            sel(&e, &[]),
+        ];
+        let refs: Vec<&BTreeMap<usize, Bitset>> = sels.iter().collect();
+        let got = q.evaluate(&refs);
+        for (s, g) in sels.iter().zip(&got) {
+            let (want, ev) = counts(&e, s);
+            assert_eq!(g.kept, want, "{s:?}");
+            assert_eq!(g.propagated, ev.propagated, "{s:?}");
+            assert_eq!(g.r4_dec, ev.r4_dec, "{s:?}");
+        }
+        // By hand: P49 has no facts, yet selecting it keeps its product row (an orphan key value stays,
+        // as in Qlik) and no fact.
+        assert_eq!(got[1].kept[1], Some(1));
+        assert_eq!(got[1].kept[0], Some(0));
     }
 
     #[test]

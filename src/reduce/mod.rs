@@ -131,7 +131,7 @@ pub struct Prepared<'a> {
     pub diagnostics: Vec<Diagnostic>,
     app_fields: BTreeSet<String>,
     /// The factorized app model, built on the first evaluation with many selections (`None` inside: a
-    /// reduction field is a key field, so message passing is used).
+    /// linked reduction field is not a field of the app model, so message passing is used).
     quotient: OnceLock<Option<Factorized>>,
     stats: Mutex<EvalStats>,
     factorize_from: usize,
