@@ -798,6 +798,25 @@ fn load_users_csv(
                 continue;
             }
         };
+        // No directory value spans lines: one that does is a quote never closed (the CSV reader then
+        // takes the rest of the file as that value, and the users below it are lost).
+        if let Some(i) = rec.iter().position(|v| v.contains(['\n', '\r'])) {
+            let line = rec.position().map(|p| p.line() as usize).unwrap_or(1);
+            let column = headers.get(i).map(String::as_str).unwrap_or("?");
+            diags.push(located(
+                codes::DIRECTORY_MALFORMED,
+                src,
+                text,
+                line,
+                1,
+                format!(
+                    "directory CSV: the `{column}` value of the record at line {line} spans lines (a quote \
+                     never closed?)"
+                ),
+            ));
+            ok = false;
+            continue;
+        }
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(1);
         let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).unwrap_or("").to_string();
         let subject = get(Some(c_subject));

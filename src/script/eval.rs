@@ -49,6 +49,33 @@ impl Frame {
     }
 }
 
+/// Where a missing field was looked for, when the row comes from a file: ` in `FILE` (its fields:
+/// …)`, so a file read with the wrong delimiter, encoding or sheet is named with what it holds. Field
+/// names are cut (a 10 MB header line is never echoed back), at most [`FIELDS_SHOWN`] of them.
+fn in_source(row: &RowCx) -> String {
+    const FIELDS_SHOWN: usize = 8;
+    const NAME_CHARS: usize = 40;
+    let path = match row.frame.origins.get(row.idx) {
+        Some(crate::model::RowOrigin::File { path, .. }) => path.to_string(),
+        _ => match row.file {
+            Some(p) => p.display().to_string(),
+            None => return String::new(),
+        },
+    };
+    let clip = |f: &str| {
+        let mut c: String = f.escape_debug().take(NAME_CHARS).collect();
+        if f.escape_debug().nth(NAME_CHARS).is_some() {
+            c.push('…');
+        }
+        format!("`{c}`")
+    };
+    let mut shown: Vec<String> = row.frame.fields.iter().take(FIELDS_SHOWN).map(|f| clip(f)).collect();
+    if row.frame.fields.len() > FIELDS_SHOWN {
+        shown.push(format!("… ({} in all)", row.frame.fields.len()));
+    }
+    format!(" in `{path}` (its fields: {})", shown.join(", "))
+}
+
 /// Why an expression could not be evaluated.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct EvalError {
@@ -241,8 +268,11 @@ impl<'a> Ctx<'a> {
         if let Some(v) = self.st.vars.get(name) {
             return Ok(Value::from_loaded_text(v));
         }
-        if self.row.is_some() {
-            return Err(EvalError::new(format!("field `{name}` not found"), span));
+        if let Some(row) = &self.row {
+            return Err(EvalError::new(
+                format!("field `{name}` not found{}", in_source(row)),
+                span,
+            ));
         }
         Ok(Value::Null)
     }

@@ -221,11 +221,22 @@ impl<'a> Driver<'a> {
                         // Between statements, an unclosed `/*` comments out the rest of the script
                         // (a common way to stop a script): a warning, since nothing below runs.
                         let rest_lines = t.lines().count().saturating_sub(1);
-                        self.diags.push(
+                        // When what it hides includes Section Access, "the script loads no Section
+                        // Access" would be read off a typo: an error, so that qsa refuses (fail closed).
+                        let hides_access = hides_section_access(c);
+                        let diag = if hides_access {
+                            Diagnostic::error(
+                                codes::UNTERMINATED,
+                                "comment never closed: the rest of the script, with its Section Access, is a comment",
+                            )
+                        } else {
                             Diagnostic::warning(
                                 codes::UNTERMINATED,
                                 "comment never closed: the rest of the script is a comment",
                             )
+                        };
+                        self.diags.push(
+                            diag
                             .at(
                                 self.ctx.source,
                                 Span::new(self.pos, (self.pos + 2).min(self.text.len())),
@@ -1671,4 +1682,17 @@ fn statement_help(w: &str) -> String {
         "SWITCH" | "CASE" => "write `SWITCH expression`, then `CASE value` branches and `END SWITCH`".into(),
         _ => "qsa reads Qlik load-script statements (LOAD, SELECT, SET, LET, DROP, …); every statement ends with `;`".into(),
     }
+}
+
+/// Does commented-out text hold a `Section Access` statement (words separated by blanks, any case)?
+fn hides_section_access(text: &str) -> bool {
+    let mut words = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    let mut prev_section = false;
+    words.any(|w| {
+        let hit = prev_section && w.eq_ignore_ascii_case("access");
+        prev_section = w.eq_ignore_ascii_case("section");
+        hit
+    })
 }

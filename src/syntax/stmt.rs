@@ -330,14 +330,10 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
             } else if let Ok((r, _)) = kw(ctx, "application", after) {
                 (r, StmtKind::Section(SectionKind::Application))
             } else {
-                let w2 = word_at(ws(after));
-                if w2.is_empty() {
-                    return ctx.fail(ws(after), "`Access` or `Application`");
-                }
-                return Ok((
-                    &i[i.len()..],
-                    Parsed::Unsupported(format!("Section {w2}"), ctx.off(t)),
-                ));
+                // Qlik knows no other section: `Section Acess;` fails the reload. Skipping it as an
+                // unsupported statement would run the security table as application data and report
+                // "no Section Access" (everyone sees everything).
+                return ctx.fail(ws(after), "`Access` or `Application`");
             }
         }
         "DROP" => drop_stmt(ctx, after)?,

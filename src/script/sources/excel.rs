@@ -57,6 +57,9 @@ const CELLS_PER_CHECK: usize = 1 << 16;
 const CELL_BYTES: u64 = std::mem::size_of::<((u32, u32), Value)>() as u64;
 /// Most entries in an `.xlsx` zip.
 const MAX_ENTRIES: usize = 100_000;
+/// Excel's grid: rows 1..=1048576, columns A..=XFD.
+const EXCEL_ROWS: u32 = 1_048_576;
+const EXCEL_COLUMNS: u32 = 16_384;
 /// Days from Excel's 1904 day 0 (1904-01-01) back to Qlik's (1899-12-30).
 const EPOCH_1904: f64 = 1462.0;
 
@@ -184,8 +187,29 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Ce
     let shift = if wb.has_1904_epoch() { EPOCH_1904 } else { 0.0 };
     let mut reader = wb.worksheet_cells_reader(&name).map_err(xlsx_err)?;
     let mut cells = Cells::new();
-    while let Some(c) = reader.next_cell().map_err(xlsx_err)? {
-        let v = cell_value(c.get_value().clone().into(), shift);
+    while let Some(c) = reader
+        .next_cell_with_formula_metadata()
+        .map_err(xlsx_err)?
+    {
+        let (row, col) = c.pos;
+        if row >= EXCEL_ROWS || col >= EXCEL_COLUMNS {
+            return Err(format!(
+                "sheet `{name}`: cell `{}{}` lies outside Excel's grid (A1:XFD1048576); Excel drops it \
+                 when it repairs the file",
+                column_name(col),
+                u64::from(row) + 1
+            ));
+        }
+        let v = cell_value(c.value.clone().into(), shift);
+        if v.is_null() && c.formula.is_some() {
+            return Err(format!(
+                "sheet `{name}`: cell `{}{}` holds a formula with no cached value (the workbook was \
+                 written by a program that does not calculate, and Qlik reads only cached values); open \
+                 and save it in Excel",
+                column_name(col),
+                u64::from(row) + 1
+            ));
+        }
         if !v.is_null() {
             if cells.len() as u64 >= MAX_CELLS {
                 return Err(too_many(&name));
@@ -198,7 +222,7 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Ce
                     })
                     .map_err(|e| e.to_string())?;
             }
-            cells.push((c.get_position(), v));
+            cells.push(((row, col), v));
         }
     }
     Ok(cells)
@@ -405,16 +429,23 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
     }
     let mut total = 0u64;
     let mut shared = Vec::new();
+    let mut content_types = false;
     for i in 0..zip.len() {
         let f = zip.by_index_raw(i).map_err(zip_err)?;
         total = total.saturating_add(f.size());
-        if f.name()
-            .map_err(zip_err)?
-            .to_ascii_lowercase()
-            .ends_with("sharedstrings.xml")
-        {
+        let name = f.name().map_err(zip_err)?;
+        check_part_name(&name)?;
+        content_types |= name == "[Content_Types].xml";
+        if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
             shared.push(i);
         }
+    }
+    if !content_types {
+        return Err(
+            "not an OOXML package: it has no `[Content_Types].xml` (Excel reports such a file as \
+             corrupt)"
+                .into(),
+        );
     }
     if total > MAX_UNPACKED {
         return Err(format!(
@@ -445,6 +476,24 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// A zip entry name that can be an OOXML part (ECMA-376 Part 2, §6.2.2): no `.` or `..` segment, not
+/// absolute, no backslash or drive letter. A workbook whose sheet sits at `../../evil/sheet1.xml` is not one
+/// Excel wrote, and which part a reader resolves it to is anybody's guess.
+fn check_part_name(name: &str) -> Result<(), String> {
+    let bad = name.starts_with('/')
+        || name.contains('\\')
+        || name.contains(':')
+        || name.split('/').any(|seg| seg == "." || seg == "..");
+    if bad {
+        let shown: String = name.escape_debug().take(80).collect();
+        return Err(format!(
+            "not an OOXML package: the zip entry `{shown}` is not a valid part name (a path outside \
+             the package, such as `..`, is never written by Excel)"
+        ));
     }
     Ok(())
 }

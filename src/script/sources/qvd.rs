@@ -117,6 +117,7 @@ fn columns(q: &openqvd::Qvd, bytes: &[u8]) -> Result<Vec<Column>, String> {
             b.push_value(cell(Some(s.clone())));
         }
         let (dict, translate) = b.finish().into_parts();
+        unreachable_symbols(&f.name, symbols.len(), f.bit_width, f.bias)?;
         let mut ids = Vec::with_capacity(n);
         for r in 0..n {
             let rec = block.get(r * rbs..(r + 1) * rbs).unwrap_or(&[]);
@@ -144,6 +145,20 @@ fn columns(q: &openqvd::Qvd, bytes: &[u8]) -> Result<Vec<Column>, String> {
         out.push(Column::from_parts(dict, ids));
     }
     Ok(out)
+}
+
+/// A field whose bit width cannot address all its symbols: indexes run from `bias` to
+/// `2^width - 1 + bias`, and Qlik writes the width its symbols need, so a symbol out of that reach means
+/// a lying header (`BitWidth` 0 on a field of two symbols makes every record read the first one).
+fn unreachable_symbols(name: &str, symbols: usize, width: u32, bias: i32) -> Result<(), String> {
+    let highest = (1i128 << width.min(64)) - 1 + i128::from(bias);
+    let last = symbols as i128 - 1;
+    if symbols > 0 && last > highest {
+        return Err(format!(
+            "field `{name}` has {symbols} symbols but BitWidth {width} and Bias {bias} reach only indexes up to {highest}: the header does not match the symbol table"
+        ));
+    }
+    Ok(())
 }
 
 /// Bits `offset..offset + width` of a little-endian record (width at most 32, checked by `precheck`;
@@ -258,6 +273,11 @@ fn precheck(bytes: &[u8]) -> Result<(), String> {
         .map_err(|_| "the XML header is not UTF-8".to_string())?;
     if !header.contains("<QvdTableHeader") {
         return Err("no <QvdTableHeader> (not a QVD file)".into());
+    }
+    if header.contains("<!DOCTYPE") || header.contains("<!ENTITY") {
+        return Err(
+            "the XML header has a DOCTYPE (Qlik never writes one; qsa reads no DTD or entity)".into(),
+        );
     }
     let body = (bytes.len() - end - 1) as u64;
     for w in tag_values(header, "BitWidth") {

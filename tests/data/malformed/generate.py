@@ -408,8 +408,9 @@ if os.path.exists(N + "valid.snapshot"):
     V = open(N + "valid.snapshot", encoding="utf-8").read()
     ALICE = V[V.index("user: ALICE"):V.index("user: BOB")]
     w(N + "future_version.snapshot", V.replace("# qsa snapshot 1", "# qsa snapshot 7"))
-    w(N + "user_twice.snapshot", V.replace("user: BOB", ALICE + "user: BOB"))
-    w(N + "user_twice_different.snapshot", V.replace("user: BOB", ALICE.replace("ADMIN", "USER") + "user: BOB"))
+    # The header's count is raised with the block, so only the duplicate is wrong.
+    w(N + "user_twice.snapshot", V.replace("users: 2", "users: 3").replace("user: BOB", ALICE + "user: BOB"))
+    w(N + "user_twice_different.snapshot", V.replace("users: 2", "users: 3").replace("user: BOB", ALICE.replace("ADMIN", "USER") + "user: BOB"))
     w(N + "truncated_mid_block.snapshot", V[: V.index("user: BOB") + 20])
     w(N + "access_line_missing.snapshot", V.replace("  access: USER\n", ""))
     w(N + "access_unknown_value.snapshot", V.replace("access: USER", "access: SUPERUSER"))
