@@ -927,3 +927,25 @@ pub fn load(
     }
     (dir, catalog, ok)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quote never closed makes the CSV reader take the rest of the file as one value (and lose the
+    /// users below): a value spanning lines is refused, with its line.
+    #[test]
+    fn csv_value_spanning_lines_is_refused() {
+        let text = "subject,email,name\nALICE,a@x.org,\"Alice\nBOB,b@x.org,Bob\n";
+        let mut dir = Directory::default();
+        let mut diags = Vec::new();
+        assert!(!load_users_csv(SourceId(0), text, &mut dir, &mut diags));
+        let m = &diags[0].message;
+        assert!(m.contains("`name` value of the record at line 2 spans lines"), "{m}");
+        let ok = "subject,email,name\nALICE,a@x.org,\"Alice, A.\"\nBOB,b@x.org,Bob\n";
+        let mut dir = Directory::default();
+        let mut diags = Vec::new();
+        assert!(load_users_csv(SourceId(0), ok, &mut dir, &mut diags));
+        assert_eq!(dir.users.len(), 2);
+    }
+}

@@ -1157,6 +1157,33 @@ fn wildcard(s: &[char], p: &[char]) -> bool {
 mod tests {
     use super::*;
 
+    /// A field missing from a file's rows is reported with the file and the fields it does have (cut:
+    /// a long header never comes back whole).
+    #[test]
+    fn missing_field_names_the_file_and_its_fields() {
+        let mut frame = Frame::new(vec!["ACCESS;USERID;REGION".into(), "x".repeat(100)]);
+        frame.rows.push(vec![Value::Null, Value::Null]);
+        frame.origins = Origins::file(std::sync::Arc::from("data/users.csv"), 1);
+        let row = RowCx {
+            frame: &frame,
+            idx: 0,
+            group: None,
+            prev: None,
+            recno: 1,
+            rowno: 1,
+            iterno: 1,
+            out: None,
+            file: None,
+        };
+        let m = in_source(&row);
+        assert!(m.starts_with(" in `data/users.csv` (its fields: `ACCESS;USERID;REGION`, `xxx"), "{m}");
+        assert!(m.contains('…') && m.len() < 120, "{m}");
+        // Not from a file: nothing to add.
+        let mut inline = Frame::new(vec!["A".into()]);
+        inline.rows.push(vec![Value::Null]);
+        assert_eq!(in_source(&RowCx { frame: &inline, ..row }), "");
+    }
+
     #[test]
     fn like_matches_wildcards_case_insensitively() {
         assert!(like("Sales Europe", "sales*"));

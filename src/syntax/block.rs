@@ -1696,3 +1696,22 @@ fn hides_section_access(text: &str) -> bool {
         hit
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceId;
+
+    /// An unclosed `/*` is a warning when it only stops the script, an error when the Section Access
+    /// it hides would otherwise be reported as "no Section Access".
+    #[test]
+    fn unclosed_comment_hiding_section_access_is_an_error() {
+        let hides = crate::syntax::parse_script(SourceId(0), "/* off\nSECTION ACCESS;\nX: LOAD 1 AS A AUTOGENERATE 1;\n");
+        assert!(hides.has_errors());
+        let stops = crate::syntax::parse_script(SourceId(0), "X: LOAD 1 AS A AUTOGENERATE 1;\n/* the end\nY: LOAD 2 AS B AUTOGENERATE 1;\n");
+        assert!(!stops.has_errors());
+        assert_eq!(stops.diagnostics.len(), 1);
+        assert!(hides_section_access("x\n  section\taccess;"));
+        assert!(!hides_section_access("sections access; access section"));
+    }
+}

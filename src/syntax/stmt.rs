@@ -1493,3 +1493,19 @@ fn comment_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::SourceId;
+
+    /// `Section Acess;` fails Qlik's reload: a syntax error, not a statement to skip.
+    #[test]
+    fn section_other_than_access_or_application_is_an_error() {
+        let p = crate::syntax::parse_script(SourceId(0), "Section Acess;\n");
+        assert!(p.has_errors());
+        assert!(p.diagnostics.iter().any(|d| d.message.contains("Acess")));
+        for ok in ["Section Access;\n", "SECTION application;\n"] {
+            assert!(!crate::syntax::parse_script(SourceId(0), ok).has_errors(), "{ok}");
+        }
+    }
+}

@@ -337,6 +337,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn refuses_a_doctype_and_symbols_out_of_reach() {
+        let read = |b: &[u8]| read_qvd_bytes(b.to_vec(), "t.qvd").err().map(|e| e.to_string());
+        assert_eq!(read(include_bytes!("../../../tests/data/malformed/qvd/valid.qvd")), None);
+        let e = read(include_bytes!("../../../tests/data/malformed/qvd/header_external_entity.qvd"));
+        assert!(e.is_some_and(|e| e.contains("DOCTYPE")));
+        let e = read(include_bytes!("../../../tests/data/malformed/qvd/bit_width_0_two_symbols.qvd"));
+        assert!(e.is_some_and(|e| e.contains("field `ACCESS` has 2 symbols but BitWidth 0")));
+        // Width 0 on a single symbol (a constant field), and a nullable field's bias, are fine.
+        assert!(unreachable_symbols("F", 1, 0, 0).is_ok());
+        assert!(unreachable_symbols("F", 0, 0, -2).is_ok());
+        assert!(unreachable_symbols("F", 2, 2, -2).is_ok());
+        assert!(unreachable_symbols("F", 3, 2, -2).is_err());
+        assert!(unreachable_symbols("F", 4, 2, 0).is_ok());
+        assert!(unreachable_symbols("F", 5, 2, 0).is_err());
+    }
+
+    #[test]
     fn rejects_non_qvd() {
         assert!(read_qvd_bytes(b"hello".to_vec(), "x").is_err());
         assert!(read_qvd_bytes(b"<QvdTableHeader>\0".to_vec(), "x").is_err());

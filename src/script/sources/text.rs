@@ -548,6 +548,25 @@ pub fn to_loaded_with(
 mod tests {
     use super::*;
 
+    /// `msq`: a quote the file never closes is refused with its line and column (files only; a quote
+    /// closed on a later line is a value spanning lines).
+    #[test]
+    fn msq_quote_never_closed() {
+        let fmt = TextFormat {
+            quoting: Quoting::Msq,
+            ..TextFormat::default()
+        };
+        let e = to_loaded("A,B\r\nx,\"y\r\nz,w\r\n", &fmt, Some("f.csv"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("line 2, column 3") && e.contains("never closed"), "{e}");
+        let ok = to_loaded("A,B\r\nx,\"y\r\nz\",w\r\n", &fmt, Some("f.csv")).expect("closed later");
+        assert_eq!(ok.rows, 1);
+        // Standard quoting: the quote is literal, as before.
+        assert!(to_loaded("A,B\nx,\"y\n", &TextFormat::default(), Some("f.csv")).is_ok());
+    }
+
     fn recs(text: &str, fmt: &TextFormat) -> Vec<Vec<String>> {
         split_records(text, fmt)
             .into_iter()
