@@ -330,10 +330,18 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
             } else if let Ok((r, _)) = kw(ctx, "application", after) {
                 (r, StmtKind::Section(SectionKind::Application))
             } else {
-                // Qlik knows no other section: `Section Acess;` fails the reload. Skipping it as an
+                let w2 = word_at(ws(after));
+                // `Section DirectQuery` (Direct Query apps) is Qlik's, not modelled. Any other word is
+                // not a section Qlik knows (`Section Acess;` fails the reload): skipping it as an
                 // unsupported statement would run the security table as application data and report
-                // "no Section Access" (everyone sees everything).
-                return ctx.fail(ws(after), "`Access` or `Application`");
+                // "no Section Access" (everyone sees everything), so it is a syntax error.
+                if !w2.eq_ignore_ascii_case("directquery") {
+                    return ctx.fail(ws(after), "`Access` or `Application`");
+                }
+                return Ok((
+                    &i[i.len()..],
+                    Parsed::Unsupported(format!("Section {w2}"), ctx.off(t)),
+                ));
             }
         }
         "DROP" => drop_stmt(ctx, after)?,
@@ -1504,7 +1512,7 @@ mod tests {
         let p = crate::syntax::parse_script(SourceId(0), "Section Acess;\n");
         assert!(p.has_errors());
         assert!(p.diagnostics.iter().any(|d| d.message.contains("Acess")));
-        for ok in ["Section Access;\n", "SECTION application;\n"] {
+        for ok in ["Section Access;\n", "SECTION application;\n", "Section DirectQuery;\n"] {
             assert!(!crate::syntax::parse_script(SourceId(0), ok).has_errors(), "{ok}");
         }
     }
