@@ -156,7 +156,10 @@ const TEXT: &[Row] = &[
         &["ALICE ADMIN", "ZO\u{FFFD} USER REGION=EU"],
     ),
     accept("header_only.csv", &["users: 0"]),
-    refuse("semicolon_delimited.csv", &["ACCESS", "ACCESS;USERID;REGION"]),
+    refuse(
+        "semicolon_delimited.csv",
+        &["ACCESS", "ACCESS;USERID;REGION"],
+    ),
     refuse("xlsx_loaded_as_txt.csv", &["ACCESS"]),
     refuse("header_quoted_newline.csv", &["ACCESS"]),
     refuse("nul_in_header.csv", &["ACCESS"]),
@@ -175,7 +178,10 @@ const SCRIPT: &[Row] = &[
         "block_comment_unterminated.qvs",
         &["users: 0", "stderr:with its Section Access, is a comment"],
     ),
-    located("dollar_never_closed.qvs", &["`$(` expansion is never closed"]),
+    located(
+        "dollar_never_closed.qvs",
+        &["`$(` expansion is never closed"],
+    ),
     located("include_missing.qvs", &["security_rows.qvs"]),
     located("must_include_missing.qvs", &["security_rows.qvs"]),
     located("must_include_binary.qvs", &["binary.png"]),
@@ -291,8 +297,18 @@ fn run(args: &[String]) -> Run {
             String::from_utf8_lossy(&v).into_owned()
         })
     };
-    let out = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
     let start = Instant::now();
     let code = loop {
         if let Some(status) = child.try_wait().expect("wait on qsa") {
@@ -352,13 +368,19 @@ fn check(label: &str, row: &Row, file: &str, r: &Run) -> Vec<String> {
     match row.expect {
         Refuse { line } => {
             if code != 2 {
-                bad.push(format!("{label}: exit {code}, expected 2: {}", clip(&r.stderr)));
+                bad.push(format!(
+                    "{label}: exit {code}, expected 2: {}",
+                    clip(&r.stderr)
+                ));
             }
             if !r.stdout.is_empty() {
                 bad.push(format!("{label}: stdout not empty: {}", clip(&r.stdout)));
             }
             if !r.stderr.contains(file) {
-                bad.push(format!("{label}: stderr does not name `{file}`: {}", clip(&r.stderr)));
+                bad.push(format!(
+                    "{label}: stderr does not name `{file}`: {}",
+                    clip(&r.stderr)
+                ));
             }
             if line && !has_line_ref(&r.stderr) {
                 bad.push(format!("{label}: no line/column: {}", clip(&r.stderr)));
@@ -366,13 +388,19 @@ fn check(label: &str, row: &Row, file: &str, r: &Run) -> Vec<String> {
             let low = r.stderr.to_lowercase();
             for s in row.says {
                 if !low.contains(&s.to_lowercase()) {
-                    bad.push(format!("{label}: stderr does not say `{s}`: {}", clip(&r.stderr)));
+                    bad.push(format!(
+                        "{label}: stderr does not say `{s}`: {}",
+                        clip(&r.stderr)
+                    ));
                 }
             }
         }
         Accept => {
             if code != 0 {
-                bad.push(format!("{label}: exit {code}, expected 0: {}", clip(&r.stderr)));
+                bad.push(format!(
+                    "{label}: exit {code}, expected 0: {}",
+                    clip(&r.stderr)
+                ));
             }
             let (out, err) = (squash(&r.stdout), squash(&r.stderr));
             for s in row.says {
@@ -408,14 +436,24 @@ fn driven(kind: &str, driver_for: fn(&str) -> &'static str, rows: &[Row]) {
         if let Refuse { .. } = row.expect {
             let out = scratch.arg("out.snapshot");
             let r = run(&s(&["snapshot", &driver, "--var", &var, "--out", &out]));
-            bad.extend(check(&format!("{label} (snapshot --out)"), row, row.input, &r));
+            bad.extend(check(
+                &format!("{label} (snapshot --out)"),
+                row,
+                row.input,
+                &r,
+            ));
             let left = scratch.files();
             if !left.is_empty() {
                 bad.push(format!("{label}: snapshot --out left {left:?}"));
             }
         }
     }
-    assert!(bad.is_empty(), "{} problem(s):\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} problem(s):\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -488,7 +526,12 @@ fn script_inputs() {
         let r = run(&s(&["report", &script]));
         bad.extend(check(&format!("script/{}", row.input), row, row.input, &r));
     }
-    assert!(bad.is_empty(), "{} problem(s):\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} problem(s):\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -503,9 +546,19 @@ fn directory_inputs() {
         } else {
             s(&["report", &script, "--directory", &file])
         };
-        bad.extend(check(&format!("directory/{}", row.input), row, row.input, &run(&args)));
+        bad.extend(check(
+            &format!("directory/{}", row.input),
+            row,
+            row.input,
+            &run(&args),
+        ));
     }
-    assert!(bad.is_empty(), "{} problem(s):\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} problem(s):\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -526,9 +579,19 @@ fn tenant_inputs() {
             Refuse { .. } => row.says[0],
             Accept => row.input,
         };
-        bad.extend(check(&format!("tenant/{}", row.input), row, file, &run(&args)));
+        bad.extend(check(
+            &format!("tenant/{}", row.input),
+            row,
+            file,
+            &run(&args),
+        ));
     }
-    assert!(bad.is_empty(), "{} problem(s):\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} problem(s):\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -548,7 +611,12 @@ fn snapshot_inputs() {
             bad.extend(check(&label, row, row.input, &r));
         }
     }
-    assert!(bad.is_empty(), "{} problem(s):\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} problem(s):\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -559,7 +627,12 @@ fn config_inputs() {
         let r = run(&s(&["check", &script]));
         bad.extend(check(&format!("config/{}", row.input), row, "qsa.toml", &r));
     }
-    assert!(bad.is_empty(), "{} problem(s):\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} problem(s):\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 /// Every input in the folder has a row (a new file without one would be silently unchecked), and

@@ -941,7 +941,10 @@ mod tests {
         let mut diags = Vec::new();
         assert!(!load_users_csv(SourceId(0), text, &mut dir, &mut diags));
         let m = &diags[0].message;
-        assert!(m.contains("`name` value of the record at line 2 spans lines"), "{m}");
+        assert!(
+            m.contains("`name` value of the record at line 2 spans lines"),
+            "{m}"
+        );
         let ok = "subject,email,name\nALICE,a@x.org,\"Alice, A.\"\nBOB,b@x.org,Bob\n";
         let mut dir = Directory::default();
         let mut diags = Vec::new();

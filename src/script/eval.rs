@@ -69,7 +69,13 @@ fn in_source(row: &RowCx) -> String {
         }
         format!("`{c}`")
     };
-    let mut shown: Vec<String> = row.frame.fields.iter().take(FIELDS_SHOWN).map(|f| clip(f)).collect();
+    let mut shown: Vec<String> = row
+        .frame
+        .fields
+        .iter()
+        .take(FIELDS_SHOWN)
+        .map(|f| clip(f))
+        .collect();
     if row.frame.fields.len() > FIELDS_SHOWN {
         shown.push(format!("… ({} in all)", row.frame.fields.len()));
     }
@@ -1176,12 +1182,21 @@ mod tests {
             file: None,
         };
         let m = in_source(&row);
-        assert!(m.starts_with(" in `data/users.csv` (its fields: `ACCESS;USERID;REGION`, `xxx"), "{m}");
+        assert!(
+            m.starts_with(" in `data/users.csv` (its fields: `ACCESS;USERID;REGION`, `xxx"),
+            "{m}"
+        );
         assert!(m.contains('…') && m.len() < 120, "{m}");
         // Not from a file: nothing to add.
         let mut inline = Frame::new(vec!["A".into()]);
         inline.rows.push(vec![Value::Null]);
-        assert_eq!(in_source(&RowCx { frame: &inline, ..row }), "");
+        assert_eq!(
+            in_source(&RowCx {
+                frame: &inline,
+                ..row
+            }),
+            ""
+        );
     }
 
     #[test]

@@ -1700,10 +1700,18 @@ mod tests {
     /// Access, the warning says so.
     #[test]
     fn unclosed_comment_hiding_section_access_says_so() {
-        let hides = crate::syntax::parse_script(SourceId(0), "/* off\nSECTION ACCESS;\nX: LOAD 1 AS A AUTOGENERATE 1;\n");
+        let hides = crate::syntax::parse_script(
+            SourceId(0),
+            "/* off\nSECTION ACCESS;\nX: LOAD 1 AS A AUTOGENERATE 1;\n",
+        );
         assert!(!hides.has_errors());
-        assert!(hides.diagnostics[0].message.contains("with its Section Access"));
-        let stops = crate::syntax::parse_script(SourceId(0), "X: LOAD 1 AS A AUTOGENERATE 1;\n/* the end\nY: LOAD 2 AS B AUTOGENERATE 1;\n");
+        assert!(hides.diagnostics[0]
+            .message
+            .contains("with its Section Access"));
+        let stops = crate::syntax::parse_script(
+            SourceId(0),
+            "X: LOAD 1 AS A AUTOGENERATE 1;\n/* the end\nY: LOAD 2 AS B AUTOGENERATE 1;\n",
+        );
         assert!(!stops.has_errors());
         assert_eq!(stops.diagnostics.len(), 1);
         assert!(!stops.diagnostics[0].message.contains("Section Access"));

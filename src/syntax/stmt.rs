@@ -1512,8 +1512,15 @@ mod tests {
         let p = crate::syntax::parse_script(SourceId(0), "Section Acess;\n");
         assert!(p.has_errors());
         assert!(p.diagnostics.iter().any(|d| d.message.contains("Acess")));
-        for ok in ["Section Access;\n", "SECTION application;\n", "Section DirectQuery;\n"] {
-            assert!(!crate::syntax::parse_script(SourceId(0), ok).has_errors(), "{ok}");
+        for ok in [
+            "Section Access;\n",
+            "SECTION application;\n",
+            "Section DirectQuery;\n",
+        ] {
+            assert!(
+                !crate::syntax::parse_script(SourceId(0), ok).has_errors(),
+                "{ok}"
+            );
         }
     }
 }

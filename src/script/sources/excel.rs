@@ -187,10 +187,7 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Ce
     let shift = if wb.has_1904_epoch() { EPOCH_1904 } else { 0.0 };
     let mut reader = wb.worksheet_cells_reader(&name).map_err(xlsx_err)?;
     let mut cells = Cells::new();
-    while let Some(c) = reader
-        .next_cell_with_formula_metadata()
-        .map_err(xlsx_err)?
-    {
+    while let Some(c) = reader.next_cell_with_formula_metadata().map_err(xlsx_err)? {
         let (row, col) = c.pos;
         if row >= EXCEL_ROWS || col >= EXCEL_COLUMNS {
             return Err(format!(
@@ -687,32 +684,73 @@ mod tests {
     #[test]
     fn refuses_packages_excel_would_call_corrupt() {
         let read = |bytes: &[u8]| {
-            read_excel_bytes(bytes.to_vec(), Some("Sheet1"), Labels::Embedded, 0, "t.xlsx")
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default()
+            read_excel_bytes(
+                bytes.to_vec(),
+                Some("Sheet1"),
+                Labels::Embedded,
+                0,
+                "t.xlsx",
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
         };
-        let e = read(include_bytes!("../../../tests/data/malformed/excel/no_content_types.xlsx"));
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/excel/no_content_types.xlsx"
+        ));
         assert!(e.contains("[Content_Types].xml"), "{e}");
-        let e = read(include_bytes!("../../../tests/data/malformed/excel/zip_slip_entry.xlsx"));
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/excel/zip_slip_entry.xlsx"
+        ));
         assert!(e.contains("../../evil/sheet1.xml"), "{e}");
-        let e = read(include_bytes!("../../../tests/data/malformed/excel/row_past_excel_limit.xlsx"));
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/excel/row_past_excel_limit.xlsx"
+        ));
         assert!(e.contains("cell `A1048577`"), "{e}");
-        let e = read(include_bytes!("../../../tests/data/malformed/excel/column_past_xfd.xlsx"));
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/excel/column_past_xfd.xlsx"
+        ));
         assert!(e.contains("cell `XFE3`"), "{e}");
-        let e = read(include_bytes!("../../../tests/data/malformed/excel/formula_no_cached_value.xlsx"));
-        assert!(e.contains("cell `B3` holds a formula with no cached value"), "{e}");
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/excel/formula_no_cached_value.xlsx"
+        ));
+        assert!(
+            e.contains("cell `B3` holds a formula with no cached value"),
+            "{e}"
+        );
         // The same workbooks, well formed, read.
-        assert_eq!(read(include_bytes!("../../../tests/data/malformed/excel/valid.xlsx")), "");
-        assert_eq!(read(include_bytes!("../../../tests/data/malformed/excel/sst_valid.xlsx")), "");
+        assert_eq!(
+            read(include_bytes!(
+                "../../../tests/data/malformed/excel/valid.xlsx"
+            )),
+            ""
+        );
+        assert_eq!(
+            read(include_bytes!(
+                "../../../tests/data/malformed/excel/sst_valid.xlsx"
+            )),
+            ""
+        );
     }
 
     #[test]
     fn part_names() {
-        for ok in ["xl/workbook.xml", "[Content_Types].xml", "xl/worksheets/sheet1.xml", "a..b/c"] {
+        for ok in [
+            "xl/workbook.xml",
+            "[Content_Types].xml",
+            "xl/worksheets/sheet1.xml",
+            "a..b/c",
+        ] {
             assert!(check_part_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["../x.xml", "xl/../../x.xml", "/xl/workbook.xml", "xl\\x.xml", "C:/x.xml", "./x"] {
+        for bad in [
+            "../x.xml",
+            "xl/../../x.xml",
+            "/xl/workbook.xml",
+            "xl\\x.xml",
+            "C:/x.xml",
+            "./x",
+        ] {
             assert!(check_part_name(bad).is_err(), "{bad}");
         }
     }

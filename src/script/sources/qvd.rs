@@ -276,7 +276,8 @@ fn precheck(bytes: &[u8]) -> Result<(), String> {
     }
     if header.contains("<!DOCTYPE") || header.contains("<!ENTITY") {
         return Err(
-            "the XML header has a DOCTYPE (Qlik never writes one; qsa reads no DTD or entity)".into(),
+            "the XML header has a DOCTYPE (Qlik never writes one; qsa reads no DTD or entity)"
+                .into(),
         );
     }
     let body = (bytes.len() - end - 1) as u64;
@@ -338,11 +339,24 @@ mod tests {
 
     #[test]
     fn refuses_a_doctype_and_symbols_out_of_reach() {
-        let read = |b: &[u8]| read_qvd_bytes(b.to_vec(), "t.qvd").err().map(|e| e.to_string());
-        assert_eq!(read(include_bytes!("../../../tests/data/malformed/qvd/valid.qvd")), None);
-        let e = read(include_bytes!("../../../tests/data/malformed/qvd/header_external_entity.qvd"));
+        let read = |b: &[u8]| {
+            read_qvd_bytes(b.to_vec(), "t.qvd")
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            read(include_bytes!(
+                "../../../tests/data/malformed/qvd/valid.qvd"
+            )),
+            None
+        );
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/qvd/header_external_entity.qvd"
+        ));
         assert!(e.is_some_and(|e| e.contains("DOCTYPE")));
-        let e = read(include_bytes!("../../../tests/data/malformed/qvd/bit_width_0_two_symbols.qvd"));
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/qvd/bit_width_0_two_symbols.qvd"
+        ));
         assert!(e.is_some_and(|e| e.contains("field `ACCESS` has 2 symbols but BitWidth 0")));
         // Width 0 on a single symbol (a constant field), and a nullable field's bias, are fine.
         assert!(unreachable_symbols("F", 1, 0, 0).is_ok());

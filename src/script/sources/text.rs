@@ -560,7 +560,10 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(e.contains("line 2, column 3") && e.contains("never closed"), "{e}");
+        assert!(
+            e.contains("line 2, column 3") && e.contains("never closed"),
+            "{e}"
+        );
         let ok = to_loaded("A,B\r\nx,\"y\r\nz\",w\r\n", &fmt, Some("f.csv")).expect("closed later");
         assert_eq!(ok.rows, 1);
         // Standard quoting: the quote is literal, as before.
