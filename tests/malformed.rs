@@ -517,98 +517,19 @@ fn text_inputs() {
     driven("text", |_| "sa_csv.qvs", TEXT);
 }
 
-#[test]
-fn script_inputs() {
+/// Run every row of a kind: `runs` gives the command lines (a label suffix and the arguments), `file`
+/// the name stderr must carry for a refusal; all problems are reported together.
+fn table(
+    kind: &str,
+    rows: &[Row],
+    runs: impl Fn(&Row) -> Vec<(&'static str, Vec<String>)>,
+    file: impl Fn(&Row) -> &'static str,
+) {
     let mut bad = Vec::new();
-    for row in SCRIPT {
-        let script = format!("{M}/script/{}", row.input);
-        // An include's problem names the included file (`says`); the script is named all the same.
-        let r = run(&s(&["report", &script]));
-        bad.extend(check(&format!("script/{}", row.input), row, row.input, &r));
-    }
-    assert!(
-        bad.is_empty(),
-        "{} problem(s):\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
-}
-
-#[test]
-fn directory_inputs() {
-    let mut bad = Vec::new();
-    let script = format!("{M}/directory/sa.qvs");
-    let valid = format!("{M}/directory/valid_users.json");
-    for row in DIRECTORY {
-        let file = format!("{M}/directory/{}", row.input);
-        let args = if row.input.starts_with("groups") {
-            s(&["report", &script, "--directory", &valid, "--groups", &file])
-        } else {
-            s(&["report", &script, "--directory", &file])
-        };
-        bad.extend(check(
-            &format!("directory/{}", row.input),
-            row,
-            row.input,
-            &run(&args),
-        ));
-    }
-    assert!(
-        bad.is_empty(),
-        "{} problem(s):\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
-}
-
-#[test]
-fn tenant_inputs() {
-    let mut bad = Vec::new();
-    for row in TENANT {
-        let dir = format!("{M}/tenant/{}", row.input);
-        let args = s(&[
-            "report",
-            &format!("{dir}/budget.qvs"),
-            "--tenant",
-            &dir,
-            "--app",
-            "Budget",
-        ]);
-        // The folder is named by the file it holds: `says[0]` for a refusal.
-        let file = match row.expect {
-            Refuse { .. } => row.says[0],
-            Accept => row.input,
-        };
-        bad.extend(check(
-            &format!("tenant/{}", row.input),
-            row,
-            file,
-            &run(&args),
-        ));
-    }
-    assert!(
-        bad.is_empty(),
-        "{} problem(s):\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
-}
-
-#[test]
-fn snapshot_inputs() {
-    let mut bad = Vec::new();
-    let script = format!("{M}/snapshot/sa.qvs");
-    let valid = format!("{M}/snapshot/valid.snapshot");
-    for row in SNAPSHOT {
-        let file = format!("{M}/snapshot/{}", row.input);
-        let runs = [
-            ("--check", s(&["snapshot", &script, "--check", &file])),
-            ("diff", s(&["diff", &file, &valid])),
-        ];
-        for (how, args) in runs {
-            let r = run(&args);
-            let label = format!("snapshot/{} ({how})", row.input);
-            bad.extend(check(&label, row, row.input, &r));
+    for row in rows {
+        for (how, args) in runs(row) {
+            let label = format!("{kind}/{}{how}", row.input);
+            bad.extend(check(&label, row, file(row), &run(&args)));
         }
     }
     assert!(
@@ -620,18 +541,87 @@ fn snapshot_inputs() {
 }
 
 #[test]
+fn script_inputs() {
+    // An include's problem names the included file (`says`); the script is named all the same.
+    table(
+        "script",
+        SCRIPT,
+        |row| vec![("", s(&["report", &format!("{M}/script/{}", row.input)]))],
+        |row| row.input,
+    );
+}
+
+#[test]
+fn directory_inputs() {
+    let script = format!("{M}/directory/sa.qvs");
+    let valid = format!("{M}/directory/valid_users.json");
+    table(
+        "directory",
+        DIRECTORY,
+        |row| {
+            let file = format!("{M}/directory/{}", row.input);
+            let args = if row.input.starts_with("groups") {
+                s(&["report", &script, "--directory", &valid, "--groups", &file])
+            } else {
+                s(&["report", &script, "--directory", &file])
+            };
+            vec![("", args)]
+        },
+        |row| row.input,
+    );
+}
+
+#[test]
+fn tenant_inputs() {
+    table(
+        "tenant",
+        TENANT,
+        |row| {
+            let dir = format!("{M}/tenant/{}", row.input);
+            let script = format!("{dir}/budget.qvs");
+            vec![(
+                "",
+                s(&["report", &script, "--tenant", &dir, "--app", "Budget"]),
+            )]
+        },
+        // The folder is named by the file it holds: `says[0]` for a refusal.
+        |row| match row.expect {
+            Refuse { .. } => row.says[0],
+            Accept => row.input,
+        },
+    );
+}
+
+#[test]
+fn snapshot_inputs() {
+    let script = format!("{M}/snapshot/sa.qvs");
+    let valid = format!("{M}/snapshot/valid.snapshot");
+    table(
+        "snapshot",
+        SNAPSHOT,
+        |row| {
+            let file = format!("{M}/snapshot/{}", row.input);
+            vec![
+                (" (--check)", s(&["snapshot", &script, "--check", &file])),
+                (" (diff)", s(&["diff", &file, &valid])),
+            ]
+        },
+        |row| row.input,
+    );
+}
+
+#[test]
 fn config_inputs() {
-    let mut bad = Vec::new();
-    for row in CONFIG {
-        let script = format!("{M}/config/{}/sa.qvs", row.input);
-        let r = run(&s(&["check", &script]));
-        bad.extend(check(&format!("config/{}", row.input), row, "qsa.toml", &r));
-    }
-    assert!(
-        bad.is_empty(),
-        "{} problem(s):\n{}",
-        bad.len(),
-        bad.join("\n")
+    table(
+        "config",
+        CONFIG,
+        |row| {
+            vec![(
+                "",
+                s(&["check", &format!("{M}/config/{}/sa.qvs", row.input)]),
+            )]
+        },
+        |_| "qsa.toml",
     );
 }
 
