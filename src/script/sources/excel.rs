@@ -33,7 +33,10 @@
 //!
 //! Fail closed, never panic: a file that is not a workbook (an empty file, a CSV named `.xlsx`), a truncated
 //! or corrupt one, a password-protected one, or a sheet over [`MAX_CELLS`] is a [`SourceError`] naming the
-//! file and the reason. `calamine` allocates from sizes a workbook declares (the shared-string count of an
+//! file and the reason. So is an `.xlsx` Excel itself would call corrupt or repair: no
+//! `[Content_Types].xml`, a zip entry that is no valid part name (`../x.xml`), a cell outside Excel's grid
+//! (past row 1048576 or column XFD: Excel drops it on repair, qsa will not grant from it), and a formula
+//! cell with no cached value (written by a program that does not calculate; Qlik reads cached values). `calamine` allocates from sizes a workbook declares (the shared-string count of an
 //! `.xlsx`; the dimensions and cell positions of an `.xls` sheet, whose grid it builds whole), and a failed
 //! allocation aborts the process, so qsa checks those numbers first (through `zip` and `cfb`, the container
 //! readers); `.xlsx` cells are streamed and counted. `calamine` runs under an unwind guard as well.
