@@ -88,6 +88,9 @@ const EXCEL: &[Row] = &[
     refuse("password_protected.xlsx", &["password"]),
     refuse("merged_header.xlsx", &["USERID"]),
     refuse("formula_no_cached_value.xlsx", &["formula", "B3"]),
+    accept("sst_rich_text_runs.xlsx", BASE),
+    refuse("bool_cell_two.xlsx", &[]),
+    refuse("cell_written_twice.xlsx", &["B3", "twice"]),
 ];
 
 const QVD: &[Row] = &[
@@ -110,6 +113,11 @@ const QVD: &[Row] = &[
     refuse("negative_record_count.qvd", &[]),
     refuse("qvd_really_zip.qvd", &[]),
     refuse("header_only.qvd", &[]),
+    accept("utf8_bom_before_header.qvd", BASE),
+    accept(
+        "userid_null_through_bias.qvd",
+        &["BOB USER REGION=EU", "users: 1", "stderr:blank USERID"],
+    ),
 ];
 
 const PARQUET: &[Row] = &[
@@ -221,6 +229,11 @@ const DIRECTORY: &[Row] = &[
     located("users_csv_unclosed_quote.csv", &["quote"]),
     refuse("groups_wrapped_object.json", &[]),
     refuse("nesting_bomb.json", &[]),
+    accept("utf8_bom.json", BASE),
+    accept(
+        "same_id_twice.json",
+        &["ALICE ADMIN", "stderr:appears more than once"],
+    ),
 ];
 
 /// Tenant cases: the folder, and the export file stderr must name (`says[0]`).
@@ -240,6 +253,14 @@ const TENANT: &[Row] = &[
     ),
     refuse("space_type_number", &["spaces.json"]),
     refuse("users_assigned_groups_null", &["users.json"]),
+    refuse(
+        "items_two_apps_same_name",
+        &["items.json", "matches 2 apps"],
+    ),
+    refuse(
+        "assignments_of_space_missing",
+        &["assignments/66f0000000000000000055aa.json", "Fin"],
+    ),
 ];
 
 const SNAPSHOT: &[Row] = &[
@@ -258,6 +279,8 @@ const SNAPSHOT: &[Row] = &[
     located("merge_conflict.snapshot", &[]),
     located("tabs_for_indent.snapshot", &[]),
     located("group_mode_invalid.snapshot", &[]),
+    accept("crlf.snapshot", &[]),
+    accept("bom.snapshot", &[]),
 ];
 
 const CONFIG: &[Row] = &[

@@ -364,6 +364,23 @@ fn table_of(
 ) -> Result<Loaded, SourceError> {
     cells.retain(|((r, _), _)| *r as usize >= header_lines);
     cells.sort_by_key(|(p, _)| *p);
+    // One cell written twice (a generator's bug; Excel repairs the file): which value Qlik keeps is not
+    // known, and for a security table the two may be two different users.
+    if let Some(w) = cells
+        .windows(2)
+        .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+    {
+        let (r, c) = w[0].0;
+        return Err(SourceError::Format {
+            path: shown.to_string(),
+            reason: format!(
+                "cell `{}{}` is written twice in the sheet with different values: which one Qlik reads \
+                 is not known",
+                column_name(c),
+                u64::from(r) + 1
+            ),
+        });
+    }
     cells.dedup_by_key(|(p, _)| *p);
     let (Some(first), Some(last)) = (
         cells.iter().map(|((_, c), _)| *c).min(),
@@ -698,7 +715,7 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default()
         };
-        let refused: [(&[u8], &str); 5] = [
+        let refused: [(&[u8], &str); 6] = [
             (
                 include_bytes!("../../../tests/data/malformed/excel/no_content_types.xlsx"),
                 "[Content_Types].xml",
@@ -718,6 +735,10 @@ mod tests {
             (
                 include_bytes!("../../../tests/data/malformed/excel/formula_no_cached_value.xlsx"),
                 "cell `B3` holds a formula with no cached value",
+            ),
+            (
+                include_bytes!("../../../tests/data/malformed/excel/cell_written_twice.xlsx"),
+                "cell `B3` is written twice",
             ),
         ];
         for (bytes, says) in refused {

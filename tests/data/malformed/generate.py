@@ -234,7 +234,7 @@ w(Q + "bit_width_0_two_symbols.qvd", qvd(fields=[("ACCESS", [b"ADMIN", b"USER"],
 w(Q + "bit_offset_past_record.qvd", qvd(fields=[("ACCESS", [b"ADMIN", b"USER"], 1, 0, 0), ("USERID", [b"ALICE", b"BOB"], 1, 0, 1),
                                       ("REGION", [b"*", b"EU"], 1, 0, 12)]))
 w(Q + "symbol_index_out_of_range.qvd", qvd(fields=[("ACCESS", [b"ADMIN", b"USER"], 2, 0, 0), ("USERID", [b"ALICE", b"BOB"], 1, 0, 2),
-                                      ("REGION", [b"*", b"EU"], 1, 0, 3)], records=bytes([0b0000, 0b1111])))
+                                      ("REGION", [b"*", b"EU"], 1, 0, 3)], records=bytes([0b0000, 0b1101])))
 w(Q + "no_of_symbols_lies.qvd", qvd(syms_override=None).replace(b"<NoOfSymbols>2</NoOfSymbols>", b"<NoOfSymbols>5</NoOfSymbols>", 1))
 w(Q + "no_header_terminator.qvd", qvd(terminator=b""))
 w(Q + "unknown_symbol_type.qvd", qvd(syms_override=lambda s: b"\x09" + s[1:]))
@@ -401,6 +401,32 @@ conf("allow_refusal", '[lints]\nallow = ["not-evaluable"]\n')
 conf("not_toml_json", '{"lints": {"deny": ["warnings"]}}\n')
 conf("deep_arrays", "[lints]\ndeny = " + "[" * 1000 + "]" * 1000 + "\n")
 
+# ---------------------------------------------------------------- second round (after the first fixes)
+# Excel: shared strings with rich-text runs and preserved spaces (valid: ALICE is `AL`+`ICE`).
+RICH = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4">'
+        b'<si><t>ACCESS</t></si><si><t>USERID</t></si><si><t>REGION</t></si>'
+        b'<si><r><rPr><b/></rPr><t>AL</t></r><r><t>ICE</t></r></si></sst>')
+w(E + "sst_rich_text_runs.xlsx", with_sst(sheet(
+    HEAD_S + f'<row r="2">{c("A2","ADMIN")}{c("B2",3,"s")}{c("C2","*")}</row>' + ROW3), sst=RICH))
+# A boolean cell holding 2 (only 0 and 1 exist).
+w(E + "bool_cell_two.xlsx", with_sst(sheet(body(f'<row r="3">{c("A3","USER")}{c("B3","BOB")}{c("C3","2","b")}</row>'))))
+# Two cells with the same reference in one row (a generator bug): which one Qlik keeps is unknown.
+w(E + "cell_written_twice.xlsx", with_sst(sheet(body(f'<row r="3">{c("A3","USER")}{c("B3","BOB")}{c("B3","EVE")}{c("C3","EU")}</row>'))))
+# QVD: a UTF-8 BOM before the XML header (some tools write one when they rewrite the header).
+w(Q + "utf8_bom_before_header.qvd", b"\xef\xbb\xbf" + qvd())
+# QVD: USERID nullable (Bias -2): record index 0 -> NULL for ALICE (valid; ALICE's row names nobody).
+w(Q + "userid_null_through_bias.qvd", qvd(fields=[("ACCESS", [b"ADMIN", b"USER"], 1, 0, 0), ("USERID", [b"BOB"], 2, -2, 1),
+                                              ("REGION", [b"*", b"EU"], 1, 0, 3)], records=bytes([0b0000, 0b1101])))
+# Directory: a users export with a UTF-8 BOM (PowerShell's Out-File) - valid.
+w(D + "utf8_bom.json", b"\xef\xbb\xbf" + json.dumps([U, U2], indent=2).encode())
+# Directory: the same user id twice with different groups.
+w(D + "same_id_twice.json", json.dumps([U, dict(U2, id=U["id"])], indent=2))
+# Tenant: two apps named Budget (a copy published to another space).
+tenant("items_two_apps_same_name", jedit("items.json", lambda a: a + [dict(a[0], id="6701000000000000000b0002", resourceId="b0d9e700-0000-4000-8000-000000000002")]))
+# Tenant: the assignments of the app's space missing (the loop skipped it).
+tenant("assignments_of_space_missing", rm("assignments/66f0000000000000000055aa.json"))
+
 # ---------------------------------------------------------------- snapshot edits
 # snapshot/valid.snapshot was written by `qsa snapshot tests/data/malformed/snapshot/sa.qvs --out …`
 # (from the crate root); each input below is a hand edit of it.
@@ -421,6 +447,8 @@ if os.path.exists(N + "valid.snapshot"):
     w(N + "merge_conflict.snapshot", V.replace("  access: USER\n", "<<<<<<< HEAD\n  access: USER\n=======\n  access: ADMIN\n>>>>>>> feature\n"))
     w(N + "tabs_for_indent.snapshot", V.replace("  access: USER", "\taccess: USER"))
     w(N + "negative_rows.snapshot", V.replace("Sales: 1 / 2\n\nuser: BOB", "Sales: -1 / 2\n\nuser: BOB"))
+    w(N + "crlf.snapshot", V.replace("\n", "\r\n"))
+    w(N + "bom.snapshot", "\ufeff" + V)
     w(N + "group_mode_invalid.snapshot", V.replace("group mode: 0", "group mode: 5"))
 
 print("ok")
