@@ -178,7 +178,7 @@ const TEXT: &[Row] = &[
 const SCRIPT: &[Row] = &[
     accept(
         "section_access_never_left.qvs",
-        &["ALICE ADMIN", "BOB USER"],
+        &["ALICE ADMIN", "BOB USER", "stderr:QSA218", "stderr:QSA201"],
     ),
     // Qlik ignores an unclosed `/*` (the rest of the script is a comment): the app has no Section
     // Access, which is what qsa reports, with QSA002 saying the comment hides it (see README).
