@@ -484,17 +484,29 @@ fn xlsx_bomb(size: usize) -> Vec<u8> {
     xlsx(size, 1)
 }
 
-/// An `.xlsx` with a shared-string table of `size` bytes and one row of `cells` numbers.
+/// An `.xlsx` with a shared-string table of `size` bytes and `cells` numbers, in rows of at most
+/// [`ROW_CELLS`] (Excel's grid is 16,384 columns wide: qsa refuses a cell beyond it).
 fn xlsx(size: usize, cells: usize) -> Vec<u8> {
+    const ROW_CELLS: usize = 10_000;
     use zip::write::SimpleFileOptions;
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut buf);
         let opts =
             SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let first = (cells - 1).min(ROW_CELLS - 1);
+        let mut rows = format!(
+            "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>{}</row>",
+            "<c><v>1</v></c>".repeat(first)
+        );
+        let mut left = cells - 1 - first;
+        while left > 0 {
+            let n = left.min(ROW_CELLS);
+            rows.push_str(&format!("<row>{}</row>", "<c><v>1</v></c>".repeat(n)));
+            left -= n;
+        }
         let sheet = format!(
-            "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>{}</row></sheetData></worksheet>",
-            "<c><v>1</v></c>".repeat(cells - 1)
+            "<?xml version=\"1.0\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>{rows}</sheetData></worksheet>"
         );
         let parts: [(&str, &str); 5] = [
             ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/><Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings\" Target=\"sharedStrings.xml\"/></Relationships>"),

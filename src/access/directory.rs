@@ -798,6 +798,25 @@ fn load_users_csv(
                 continue;
             }
         };
+        // No directory value spans lines: one that does is a quote never closed (the CSV reader then
+        // takes the rest of the file as that value, and the users below it are lost).
+        if let Some(i) = rec.iter().position(|v| v.contains(['\n', '\r'])) {
+            let line = rec.position().map(|p| p.line() as usize).unwrap_or(1);
+            let column = headers.get(i).map(String::as_str).unwrap_or("?");
+            diags.push(located(
+                codes::DIRECTORY_MALFORMED,
+                src,
+                text,
+                line,
+                1,
+                format!(
+                    "directory CSV: the `{column}` value of the record at line {line} spans lines (a quote \
+                     never closed?)"
+                ),
+            ));
+            ok = false;
+            continue;
+        }
         let line = rec.position().map(|p| p.line() as usize).unwrap_or(1);
         let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).unwrap_or("").to_string();
         let subject = get(Some(c_subject));
@@ -907,4 +926,29 @@ pub fn load(
         dir.push(u, diags);
     }
     (dir, catalog, ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quote never closed makes the CSV reader take the rest of the file as one value (and lose the
+    /// users below): a value spanning lines is refused, with its line.
+    #[test]
+    fn csv_value_spanning_lines_is_refused() {
+        let text = "subject,email,name\nALICE,a@x.org,\"Alice\nBOB,b@x.org,Bob\n";
+        let mut dir = Directory::default();
+        let mut diags = Vec::new();
+        assert!(!load_users_csv(SourceId(0), text, &mut dir, &mut diags));
+        let m = &diags[0].message;
+        assert!(
+            m.contains("`name` value of the record at line 2 spans lines"),
+            "{m}"
+        );
+        let ok = "subject,email,name\nALICE,a@x.org,\"Alice, A.\"\nBOB,b@x.org,Bob\n";
+        let mut dir = Directory::default();
+        let mut diags = Vec::new();
+        assert!(load_users_csv(SourceId(0), ok, &mut dir, &mut diags));
+        assert_eq!(dir.users.len(), 2);
+    }
 }

@@ -49,6 +49,39 @@ impl Frame {
     }
 }
 
+/// Where a missing field was looked for, when the row comes from a file: ` in `FILE` (its fields:
+/// …)`, so a file read with the wrong delimiter, encoding or sheet is named with what it holds. Field
+/// names are cut (a 10 MB header line is never echoed back), at most [`FIELDS_SHOWN`] of them.
+fn in_source(row: &RowCx) -> String {
+    const FIELDS_SHOWN: usize = 8;
+    const NAME_CHARS: usize = 40;
+    let path = match row.frame.origins.get(row.idx) {
+        Some(crate::model::RowOrigin::File { path, .. }) => path.to_string(),
+        _ => match row.file {
+            Some(p) => p.display().to_string(),
+            None => return String::new(),
+        },
+    };
+    let clip = |f: &str| {
+        let mut c: String = f.escape_debug().take(NAME_CHARS).collect();
+        if f.escape_debug().nth(NAME_CHARS).is_some() {
+            c.push('…');
+        }
+        format!("`{c}`")
+    };
+    let mut shown: Vec<String> = row
+        .frame
+        .fields
+        .iter()
+        .take(FIELDS_SHOWN)
+        .map(|f| clip(f))
+        .collect();
+    if row.frame.fields.len() > FIELDS_SHOWN {
+        shown.push(format!("… ({} in all)", row.frame.fields.len()));
+    }
+    format!(" in `{path}` (its fields: {})", shown.join(", "))
+}
+
 /// Why an expression could not be evaluated.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct EvalError {
@@ -241,8 +274,11 @@ impl<'a> Ctx<'a> {
         if let Some(v) = self.st.vars.get(name) {
             return Ok(Value::from_loaded_text(v));
         }
-        if self.row.is_some() {
-            return Err(EvalError::new(format!("field `{name}` not found"), span));
+        if let Some(row) = &self.row {
+            return Err(EvalError::new(
+                format!("field `{name}` not found{}", in_source(row)),
+                span,
+            ));
         }
         Ok(Value::Null)
     }
@@ -1126,6 +1162,42 @@ fn wildcard(s: &[char], p: &[char]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A field missing from a file's rows is reported with the file and the fields it does have (cut:
+    /// a long header never comes back whole).
+    #[test]
+    fn missing_field_names_the_file_and_its_fields() {
+        let mut frame = Frame::new(vec!["ACCESS;USERID;REGION".into(), "x".repeat(100)]);
+        frame.rows.push(vec![Value::Null, Value::Null]);
+        frame.origins = Origins::file(std::sync::Arc::from("data/users.csv"), 1);
+        let row = RowCx {
+            frame: &frame,
+            idx: 0,
+            group: None,
+            prev: None,
+            recno: 1,
+            rowno: 1,
+            iterno: 1,
+            out: None,
+            file: None,
+        };
+        let m = in_source(&row);
+        assert!(
+            m.starts_with(" in `data/users.csv` (its fields: `ACCESS;USERID;REGION`, `xxx"),
+            "{m}"
+        );
+        assert!(m.contains('…') && m.len() < 120, "{m}");
+        // Not from a file: nothing to add.
+        let mut inline = Frame::new(vec!["A".into()]);
+        inline.rows.push(vec![Value::Null]);
+        assert_eq!(
+            in_source(&RowCx {
+                frame: &inline,
+                ..row
+            }),
+            ""
+        );
+    }
 
     #[test]
     fn like_matches_wildcards_case_insensitively() {

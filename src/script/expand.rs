@@ -26,6 +26,9 @@ pub(crate) struct Expanded {
     pub errors: Vec<String>,
     /// Set when a limit tripped: every further expansion stops at once.
     pub stopped: bool,
+    /// A `$(` that is never closed: kept verbatim, but how Qlik expands it is not known (the runner
+    /// treats the statement as not known faithfully).
+    pub unterminated: bool,
 }
 
 /// Expand every `$(…)` in `text`.
@@ -50,7 +53,8 @@ fn expand_into(st: &State, text: &str, depth: usize, acc: &mut Expanded) -> Stri
         result.push_str(&rest[..pos]);
         let after = &rest[pos + 2..];
         let Some(close) = matching_paren(after) else {
-            // Unterminated: keep verbatim.
+            // Unterminated: keep verbatim, and say so.
+            acc.unterminated = true;
             result.push_str(&rest[pos..]);
             return result;
         };
@@ -282,7 +286,10 @@ mod tests {
     #[test]
     fn unterminated_expansion_is_kept() {
         let s = st(&[]);
-        assert_eq!(expand_text(&s, "a $(b", 0).text, "a $(b");
+        let e = expand_text(&s, "a $(b", 0);
+        assert_eq!(e.text, "a $(b");
+        assert!(e.unterminated);
+        assert!(!expand_text(&s, "a $(b) c", 0).unterminated);
     }
 
     #[test]

@@ -1150,6 +1150,12 @@ impl Runner {
                 out.push(self.never_set(u, cx, span));
             }
         }
+        if exp.unterminated {
+            out.push(Incomplete {
+                reason: "a `$(` expansion is never closed: qsa keeps its text verbatim, but how Qlik expands the rest of the statement is not known".into(),
+                at: Some((cx.src, span)),
+            });
+        }
         out
     }
 

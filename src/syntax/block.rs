@@ -221,11 +221,16 @@ impl<'a> Driver<'a> {
                         // Between statements, an unclosed `/*` comments out the rest of the script
                         // (a common way to stop a script): a warning, since nothing below runs.
                         let rest_lines = t.lines().count().saturating_sub(1);
+                        // Qlik ignores the unclosed comment (a faithful "no Section Access" follows), but
+                        // when it hides a Section Access the warning says so: it is the over-grant to see.
+                        let msg = if hides_section_access(c) {
+                            "comment never closed: the rest of the script, with its Section Access, is a comment (the app has no Section Access)"
+                        } else {
+                            "comment never closed: the rest of the script is a comment"
+                        };
+                        let diag = Diagnostic::warning(codes::UNTERMINATED, msg);
                         self.diags.push(
-                            Diagnostic::warning(
-                                codes::UNTERMINATED,
-                                "comment never closed: the rest of the script is a comment",
-                            )
+                            diag
                             .at(
                                 self.ctx.source,
                                 Span::new(self.pos, (self.pos + 2).min(self.text.len())),
@@ -1670,5 +1675,47 @@ fn statement_help(w: &str) -> String {
         "EXIT" => "write `EXIT SCRIPT`, `EXIT FOR`, `EXIT DO`, `EXIT SUB` or `EXIT ERROR message`, optionally with `WHEN condition`".into(),
         "SWITCH" | "CASE" => "write `SWITCH expression`, then `CASE value` branches and `END SWITCH`".into(),
         _ => "qsa reads Qlik load-script statements (LOAD, SELECT, SET, LET, DROP, …); every statement ends with `;`".into(),
+    }
+}
+
+/// Does commented-out text hold a `Section Access` statement (words separated by blanks, any case)?
+fn hides_section_access(text: &str) -> bool {
+    let mut words = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    let mut prev_section = false;
+    words.any(|w| {
+        let hit = prev_section && w.eq_ignore_ascii_case("access");
+        prev_section = w.eq_ignore_ascii_case("section");
+        hit
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceId;
+
+    /// An unclosed `/*` between statements is a warning (Qlik ignores it); when it hides a Section
+    /// Access, the warning says so.
+    #[test]
+    fn unclosed_comment_hiding_section_access_says_so() {
+        let hides = crate::syntax::parse_script(
+            SourceId(0),
+            "/* off\nSECTION ACCESS;\nX: LOAD 1 AS A AUTOGENERATE 1;\n",
+        );
+        assert!(!hides.has_errors());
+        assert!(hides.diagnostics[0]
+            .message
+            .contains("with its Section Access"));
+        let stops = crate::syntax::parse_script(
+            SourceId(0),
+            "X: LOAD 1 AS A AUTOGENERATE 1;\n/* the end\nY: LOAD 2 AS B AUTOGENERATE 1;\n",
+        );
+        assert!(!stops.has_errors());
+        assert_eq!(stops.diagnostics.len(), 1);
+        assert!(!stops.diagnostics[0].message.contains("Section Access"));
+        assert!(hides_section_access("x\n  section\taccess;"));
+        assert!(!hides_section_access("sections access; access section"));
     }
 }

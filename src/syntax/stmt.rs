@@ -331,7 +331,11 @@ pub fn regular<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, Parsed> {
                 (r, StmtKind::Section(SectionKind::Application))
             } else {
                 let w2 = word_at(ws(after));
-                if w2.is_empty() {
+                // `Section DirectQuery` (Direct Query apps) is Qlik's, not modelled. Any other word is
+                // not a section Qlik knows (`Section Acess;` fails the reload): skipping it as an
+                // unsupported statement would run the security table as application data and report
+                // "no Section Access" (everyone sees everything), so it is a syntax error.
+                if !w2.eq_ignore_ascii_case("directquery") {
                     return ctx.fail(ws(after), "`Access` or `Application`");
                 }
                 return Ok((
@@ -1496,4 +1500,27 @@ fn comment_stmt<'a>(ctx: &Ctx<'a>, i: &'a str) -> PResult<'a, StmtKind> {
             using: None,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::SourceId;
+
+    /// `Section Acess;` fails Qlik's reload: a syntax error, not a statement to skip.
+    #[test]
+    fn section_other_than_access_or_application_is_an_error() {
+        let p = crate::syntax::parse_script(SourceId(0), "Section Acess;\n");
+        assert!(p.has_errors());
+        assert!(p.diagnostics.iter().any(|d| d.message.contains("Acess")));
+        for ok in [
+            "Section Access;\n",
+            "SECTION application;\n",
+            "Section DirectQuery;\n",
+        ] {
+            assert!(
+                !crate::syntax::parse_script(SourceId(0), ok).has_errors(),
+                "{ok}"
+            );
+        }
+    }
 }

@@ -565,6 +565,7 @@ fn per_space<T: DeserializeOwned + Send>(
     name: &str,
     command: &str,
     sources: &mut SourceMap,
+    spaces: &[Space],
     set_space: impl Fn(&mut T, &str),
 ) -> Result<Vec<T>, Box<Diagnostic>> {
     let one = format!("{name}.json");
@@ -608,6 +609,21 @@ fn per_space<T: DeserializeOwned + Send>(
         }
     }
     files.sort();
+    // The loop writes one file per space of spaces.json (an empty array when it has none): a space
+    // without its file is an export cut short, and reading it as "no roles there" would deny its users.
+    if let Some(sp) = spaces
+        .iter()
+        .find(|sp| !files.iter().any(|(stem, _)| *stem == sp.id))
+    {
+        return Err(missing(
+            &format!("{name}/{}.json", sp.id),
+            command,
+            &format!(
+                "is missing (space `{}` of spaces.json has no file; an empty one is `[]`)",
+                sp.name
+            ),
+        ));
+    }
     let mut out = Vec::new();
     for (space, path) in files {
         let file = format!("{name}/{space}.json");
@@ -683,13 +699,19 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
     }
     let roles = required::<Role>(dir, ROLES, sources)?;
     let spaces = required::<Space>(dir, SPACES, sources)?;
-    let assignments =
-        per_space::<Assignment>(dir, "assignments", ASSIGNMENTS_CMD, sources, |a, s| {
+    let assignments = per_space::<Assignment>(
+        dir,
+        "assignments",
+        ASSIGNMENTS_CMD,
+        sources,
+        &spaces,
+        |a, s| {
             if a.space_id.is_empty() {
                 a.space_id = s.to_string();
             }
-        })?;
-    let shares = per_space::<Share>(dir, "shares", SHARES_CMD, sources, |a, s| {
+        },
+    )?;
+    let shares = per_space::<Share>(dir, "shares", SHARES_CMD, sources, &spaces, |a, s| {
         if a.space_id.is_empty() {
             a.space_id = s.to_string();
         }
@@ -768,6 +790,25 @@ pub fn select_app<'a>(items: &'a [Item], query: &str) -> Result<&'a Item, Box<Di
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every space of spaces.json needs its `assignments/<spaceId>.json` (the export loop writes one per
+    /// space): a missing one is refused, naming it and the space.
+    #[test]
+    fn a_space_without_its_assignments_file_is_refused() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/malformed/tenant");
+        let mut sources = SourceMap::default();
+        let e = load(&root.join("assignments_of_space_missing"), &mut sources)
+            .err()
+            .map(|d| d.message)
+            .unwrap_or_default();
+        assert!(
+            e.contains("assignments/66f0000000000000000055aa.json") && e.contains("space `Fin`"),
+            "{e}"
+        );
+        let mut sources = SourceMap::default();
+        assert!(load(&root.join("users_json_lines"), &mut sources).is_ok());
+    }
 
     #[test]
     fn array_items_splits_top_level_items_only() {

@@ -33,7 +33,10 @@
 //!
 //! Fail closed, never panic: a file that is not a workbook (an empty file, a CSV named `.xlsx`), a truncated
 //! or corrupt one, a password-protected one, or a sheet over [`MAX_CELLS`] is a [`SourceError`] naming the
-//! file and the reason. `calamine` allocates from sizes a workbook declares (the shared-string count of an
+//! file and the reason. So is an `.xlsx` Excel itself would call corrupt or repair: no
+//! `[Content_Types].xml`, a zip entry that is no valid part name (`../x.xml`), a cell outside Excel's grid
+//! (past row 1048576 or column XFD: Excel drops it on repair, qsa will not grant from it), and a formula
+//! cell with no cached value (written by a program that does not calculate; Qlik reads cached values). `calamine` allocates from sizes a workbook declares (the shared-string count of an
 //! `.xlsx`; the dimensions and cell positions of an `.xls` sheet, whose grid it builds whole), and a failed
 //! allocation aborts the process, so qsa checks those numbers first (through `zip` and `cfb`, the container
 //! readers); `.xlsx` cells are streamed and counted. `calamine` runs under an unwind guard as well.
@@ -57,6 +60,9 @@ const CELLS_PER_CHECK: usize = 1 << 16;
 const CELL_BYTES: u64 = std::mem::size_of::<((u32, u32), Value)>() as u64;
 /// Most entries in an `.xlsx` zip.
 const MAX_ENTRIES: usize = 100_000;
+/// Excel's grid: rows 1..=1048576, columns A..=XFD.
+const EXCEL_ROWS: u32 = 1_048_576;
+const EXCEL_COLUMNS: u32 = 16_384;
 /// Days from Excel's 1904 day 0 (1904-01-01) back to Qlik's (1899-12-30).
 const EPOCH_1904: f64 = 1462.0;
 
@@ -184,8 +190,26 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Ce
     let shift = if wb.has_1904_epoch() { EPOCH_1904 } else { 0.0 };
     let mut reader = wb.worksheet_cells_reader(&name).map_err(xlsx_err)?;
     let mut cells = Cells::new();
-    while let Some(c) = reader.next_cell().map_err(xlsx_err)? {
-        let v = cell_value(c.get_value().clone().into(), shift);
+    while let Some(c) = reader.next_cell_with_formula_metadata().map_err(xlsx_err)? {
+        let (row, col) = c.pos;
+        if row >= EXCEL_ROWS || col >= EXCEL_COLUMNS {
+            return Err(format!(
+                "sheet `{name}`: cell `{}{}` lies outside Excel's grid (A1:XFD1048576); Excel drops it \
+                 when it repairs the file",
+                column_name(col),
+                u64::from(row) + 1
+            ));
+        }
+        let v = cell_value(c.value.clone().into(), shift);
+        if v.is_null() && c.formula.is_some() {
+            return Err(format!(
+                "sheet `{name}`: cell `{}{}` holds a formula with no cached value (the workbook was \
+                 written by a program that does not calculate, and Qlik reads only cached values); open \
+                 and save it in Excel",
+                column_name(col),
+                u64::from(row) + 1
+            ));
+        }
         if !v.is_null() {
             if cells.len() as u64 >= MAX_CELLS {
                 return Err(too_many(&name));
@@ -198,7 +222,7 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Ce
                     })
                     .map_err(|e| e.to_string())?;
             }
-            cells.push((c.get_position(), v));
+            cells.push(((row, col), v));
         }
     }
     Ok(cells)
@@ -340,6 +364,23 @@ fn table_of(
 ) -> Result<Loaded, SourceError> {
     cells.retain(|((r, _), _)| *r as usize >= header_lines);
     cells.sort_by_key(|(p, _)| *p);
+    // One cell written twice (a generator's bug; Excel repairs the file): which value Qlik keeps is not
+    // known, and for a security table the two may be two different users.
+    if let Some(w) = cells
+        .windows(2)
+        .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+    {
+        let (r, c) = w[0].0;
+        return Err(SourceError::Format {
+            path: shown.to_string(),
+            reason: format!(
+                "cell `{}{}` is written twice in the sheet with different values: which one Qlik reads \
+                 is not known",
+                column_name(c),
+                u64::from(r) + 1
+            ),
+        });
+    }
     cells.dedup_by_key(|(p, _)| *p);
     let (Some(first), Some(last)) = (
         cells.iter().map(|((_, c), _)| *c).min(),
@@ -405,16 +446,23 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
     }
     let mut total = 0u64;
     let mut shared = Vec::new();
+    let mut content_types = false;
     for i in 0..zip.len() {
         let f = zip.by_index_raw(i).map_err(zip_err)?;
         total = total.saturating_add(f.size());
-        if f.name()
-            .map_err(zip_err)?
-            .to_ascii_lowercase()
-            .ends_with("sharedstrings.xml")
-        {
+        let name = f.name().map_err(zip_err)?;
+        check_part_name(&name)?;
+        content_types |= name == "[Content_Types].xml";
+        if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
             shared.push(i);
         }
+    }
+    if !content_types {
+        return Err(
+            "not an OOXML package: it has no `[Content_Types].xml` (Excel reports such a file as \
+             corrupt)"
+                .into(),
+        );
     }
     if total > MAX_UNPACKED {
         return Err(format!(
@@ -445,6 +493,24 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// A zip entry name that can be an OOXML part (ECMA-376 Part 2, §6.2.2): no `.` or `..` segment, not
+/// absolute, no backslash or drive letter. A workbook whose sheet sits at `../../evil/sheet1.xml` is not one
+/// Excel wrote, and which part a reader resolves it to is anybody's guess.
+fn check_part_name(name: &str) -> Result<(), String> {
+    let bad = name.starts_with('/')
+        || name.contains('\\')
+        || name.contains(':')
+        || name.split('/').any(|seg| seg == "." || seg == "..");
+    if bad {
+        let shown: String = name.escape_debug().take(80).collect();
+        return Err(format!(
+            "not an OOXML package: the zip entry `{shown}` is not a valid part name (a path outside \
+             the package, such as `..`, is never written by Excel)"
+        ));
     }
     Ok(())
 }
@@ -632,6 +698,89 @@ fn check_dimensions(d: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The held-back inputs of `tests/malformed.rs` this reader refuses by its own checks: each error
+    /// names what is wrong.
+    #[test]
+    fn refuses_packages_excel_would_call_corrupt() {
+        let read = |bytes: &[u8]| {
+            read_excel_bytes(
+                bytes.to_vec(),
+                Some("Sheet1"),
+                Labels::Embedded,
+                0,
+                "t.xlsx",
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+        };
+        let refused: [(&[u8], &str); 6] = [
+            (
+                include_bytes!("../../../tests/data/malformed/excel/no_content_types.xlsx"),
+                "[Content_Types].xml",
+            ),
+            (
+                include_bytes!("../../../tests/data/malformed/excel/zip_slip_entry.xlsx"),
+                "../../evil/sheet1.xml",
+            ),
+            (
+                include_bytes!("../../../tests/data/malformed/excel/row_past_excel_limit.xlsx"),
+                "cell `A1048577`",
+            ),
+            (
+                include_bytes!("../../../tests/data/malformed/excel/column_past_xfd.xlsx"),
+                "cell `XFE3`",
+            ),
+            (
+                include_bytes!("../../../tests/data/malformed/excel/formula_no_cached_value.xlsx"),
+                "cell `B3` holds a formula with no cached value",
+            ),
+            (
+                include_bytes!("../../../tests/data/malformed/excel/cell_written_twice.xlsx"),
+                "cell `B3` is written twice",
+            ),
+        ];
+        for (bytes, says) in refused {
+            let e = read(bytes);
+            assert!(e.contains(says), "{says}: {e}");
+        }
+        // The same workbooks, well formed, read.
+        assert_eq!(
+            read(include_bytes!(
+                "../../../tests/data/malformed/excel/valid.xlsx"
+            )),
+            ""
+        );
+        assert_eq!(
+            read(include_bytes!(
+                "../../../tests/data/malformed/excel/sst_valid.xlsx"
+            )),
+            ""
+        );
+    }
+
+    #[test]
+    fn part_names() {
+        for ok in [
+            "xl/workbook.xml",
+            "[Content_Types].xml",
+            "xl/worksheets/sheet1.xml",
+            "a..b/c",
+        ] {
+            assert!(check_part_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "../x.xml",
+            "xl/../../x.xml",
+            "/xl/workbook.xml",
+            "xl\\x.xml",
+            "C:/x.xml",
+            "./x",
+        ] {
+            assert!(check_part_name(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn column_letters() {

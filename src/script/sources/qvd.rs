@@ -117,6 +117,7 @@ fn columns(q: &openqvd::Qvd, bytes: &[u8]) -> Result<Vec<Column>, String> {
             b.push_value(cell(Some(s.clone())));
         }
         let (dict, translate) = b.finish().into_parts();
+        unreachable_symbols(&f.name, symbols.len(), f.bit_width, f.bias)?;
         let mut ids = Vec::with_capacity(n);
         for r in 0..n {
             let rec = block.get(r * rbs..(r + 1) * rbs).unwrap_or(&[]);
@@ -144,6 +145,20 @@ fn columns(q: &openqvd::Qvd, bytes: &[u8]) -> Result<Vec<Column>, String> {
         out.push(Column::from_parts(dict, ids));
     }
     Ok(out)
+}
+
+/// A field whose bit width cannot address all its symbols: indexes run from `bias` to
+/// `2^width - 1 + bias`, and Qlik writes the width its symbols need, so a symbol out of that reach means
+/// a lying header (`BitWidth` 0 on a field of two symbols makes every record read the first one).
+fn unreachable_symbols(name: &str, symbols: usize, width: u32, bias: i32) -> Result<(), String> {
+    let highest = (1i128 << width.min(64)) - 1 + i128::from(bias);
+    let last = symbols as i128 - 1;
+    if symbols > 0 && last > highest {
+        return Err(format!(
+            "field `{name}` has {symbols} symbols but BitWidth {width} and Bias {bias} reach only indexes up to {highest}: the header does not match the symbol table"
+        ));
+    }
+    Ok(())
 }
 
 /// Bits `offset..offset + width` of a little-endian record (width at most 32, checked by `precheck`;
@@ -259,6 +274,12 @@ fn precheck(bytes: &[u8]) -> Result<(), String> {
     if !header.contains("<QvdTableHeader") {
         return Err("no <QvdTableHeader> (not a QVD file)".into());
     }
+    if header.contains("<!DOCTYPE") || header.contains("<!ENTITY") {
+        return Err(
+            "the XML header has a DOCTYPE (Qlik never writes one; qsa reads no DTD or entity)"
+                .into(),
+        );
+    }
     let body = (bytes.len() - end - 1) as u64;
     for w in tag_values(header, "BitWidth") {
         if w > 32 {
@@ -315,6 +336,36 @@ fn tag_values(xml: &str, tag: &str) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_a_doctype_and_symbols_out_of_reach() {
+        let read = |b: &[u8]| {
+            read_qvd_bytes(b.to_vec(), "t.qvd")
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            read(include_bytes!(
+                "../../../tests/data/malformed/qvd/valid.qvd"
+            )),
+            None
+        );
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/qvd/header_external_entity.qvd"
+        ));
+        assert!(e.is_some_and(|e| e.contains("DOCTYPE")));
+        let e = read(include_bytes!(
+            "../../../tests/data/malformed/qvd/bit_width_0_two_symbols.qvd"
+        ));
+        assert!(e.is_some_and(|e| e.contains("field `ACCESS` has 2 symbols but BitWidth 0")));
+        // Width 0 on a single symbol (a constant field), and a nullable field's bias, are fine.
+        assert!(unreachable_symbols("F", 1, 0, 0).is_ok());
+        assert!(unreachable_symbols("F", 0, 0, -2).is_ok());
+        assert!(unreachable_symbols("F", 2, 2, -2).is_ok());
+        assert!(unreachable_symbols("F", 3, 2, -2).is_err());
+        assert!(unreachable_symbols("F", 4, 2, 0).is_ok());
+        assert!(unreachable_symbols("F", 5, 2, 0).is_err());
+    }
 
     #[test]
     fn rejects_non_qvd() {

@@ -197,7 +197,7 @@ pub(crate) fn for_each_record<'a>(
     text: &'a str,
     fmt: &'a TextFormat,
     f: impl FnMut(usize, Vec<Cow<'a, str>>),
-) {
+) -> Option<(usize, usize)> {
     for_each_record_at(text, fmt, &mut |_| {}, f)
 }
 
@@ -207,7 +207,7 @@ pub(crate) fn for_each_record_at<'a>(
     fmt: &'a TextFormat,
     at: &mut dyn FnMut(usize),
     mut f: impl FnMut(usize, Vec<Cow<'a, str>>),
-) {
+) -> Option<(usize, usize)> {
     let text = if fmt.eof_char {
         match text.find('\u{1a}') {
             Some(i) => &text[..i],
@@ -221,6 +221,7 @@ pub(crate) fn for_each_record_at<'a>(
         pos: 0,
         line: 1,
         fmt,
+        unclosed: None,
     };
     p.skip_lines(fmt.header_lines);
     let mut records = 0usize;
@@ -245,6 +246,7 @@ pub(crate) fn for_each_record_at<'a>(
             at(p.pos);
         }
     }
+    p.unclosed
 }
 
 /// The first line of `s` (without its terminator) and the length of the terminator (0 at the end).
@@ -268,6 +270,8 @@ struct Parser<'a> {
     pos: usize,
     line: usize,
     fmt: &'a TextFormat,
+    /// The first `msq` quote that the text never closes: (line, column), both 1-based.
+    unclosed: Option<(usize, usize)>,
 }
 
 enum End {
@@ -401,7 +405,16 @@ impl<'a> Parser<'a> {
         let mut i = open + q.len_utf8();
         let mut lines = 0usize;
         loop {
-            let c = self.s.get(i..)?.chars().next()?;
+            let Some(c) = self.s.get(i..).and_then(|r| r.chars().next()) else {
+                // The text ends inside a quote that may span lines: Qlik would read the rest of the
+                // file into this value; reading it unquoted instead would be a guess.
+                if multiline && self.unclosed.is_none() {
+                    let line_start = self.s[..open].rfind(['\n', '\r']).map_or(0, |n| n + 1);
+                    let column = self.s[line_start..open].chars().count() + 1;
+                    self.unclosed = Some((self.line, column));
+                }
+                return None;
+            };
             if c == q {
                 if self.s[i + 1..].starts_with(q) {
                     val.push(q);
@@ -468,7 +481,7 @@ pub fn to_loaded_with(
     let mut columns: Vec<ColumnBuilder> = Vec::new();
     let mut rows = 0usize;
     let mut first = fmt.labels == Labels::Embedded;
-    for_each_record_at(text, fmt, at, |_, cells| {
+    let unclosed = for_each_record_at(text, fmt, at, |_, cells| {
         if first {
             first = false;
             columns = (0..cells.len()).map(|_| ColumnBuilder::new()).collect();
@@ -492,6 +505,15 @@ pub fn to_loaded_with(
         }
         rows += 1;
     });
+    if let (Some((line, column)), Some(p)) = (unclosed, path) {
+        return Err(SourceError::Format {
+            path: p.to_string(),
+            reason: format!(
+                "line {line}, column {column}: a quote opens a value that is never closed (`msq` lets \
+                 a quoted value span lines, so the rest of the file would be that one value)"
+            ),
+        });
+    }
     let header = match (fmt.labels, header) {
         // A file with embedded labels but not even a header line (empty, or an end-of-file character
         // first): Qlik's load of it fails; reading it as a table of no fields would hide that.
@@ -525,6 +547,28 @@ pub fn to_loaded_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `msq`: a quote the file never closes is refused with its line and column (files only; a quote
+    /// closed on a later line is a value spanning lines).
+    #[test]
+    fn msq_quote_never_closed() {
+        let fmt = TextFormat {
+            quoting: Quoting::Msq,
+            ..TextFormat::default()
+        };
+        let e = to_loaded("A,B\r\nx,\"y\r\nz,w\r\n", &fmt, Some("f.csv"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("line 2, column 3") && e.contains("never closed"),
+            "{e}"
+        );
+        let ok = to_loaded("A,B\r\nx,\"y\r\nz\",w\r\n", &fmt, Some("f.csv")).expect("closed later");
+        assert_eq!(ok.rows, 1);
+        // Standard quoting: the quote is literal, as before.
+        assert!(to_loaded("A,B\nx,\"y\n", &TextFormat::default(), Some("f.csv")).is_ok());
+    }
 
     fn recs(text: &str, fmt: &TextFormat) -> Vec<Vec<String>> {
         split_records(text, fmt)
