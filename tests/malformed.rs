@@ -220,7 +220,7 @@ const DIRECTORY: &[Row] = &[
     accept("json_lines.json", BASE),
     located("html_error_page.json", &[]),
     refuse("api_error_object.json", &[]),
-    accept("empty_array.json", &["users: 0"]),
+    refuse("empty_array.json", &["lists no users"]),
     located("truncated_export.json", &[]),
     located("null_entry.json", &[]),
     located("lone_surrogate.json", &[]),
@@ -239,6 +239,7 @@ const DIRECTORY: &[Row] = &[
 /// Tenant cases: the folder, and the export file stderr must name (`says[0]`).
 const TENANT: &[Row] = &[
     refuse("roles_empty_array", &["roles.json", "UserDefault"]),
+    refuse("users_empty_array", &["users.json", "lists no users"]),
     refuse("users_page_data_null", &["users.json"]),
     refuse("items_html_error", &["items.json"]),
     refuse("items_api_error", &["items.json"]),

@@ -154,11 +154,14 @@ pub struct Directory {
     pub users: Vec<User>,
     /// Keys of `users`, for duplicate detection in constant time (a tenant has 100k users).
     keys: std::collections::HashSet<String>,
+    /// Users offered to [`Directory::push`], duplicates included (a file that lists none is refused).
+    offered: usize,
 }
 
 impl Directory {
     /// Add a user; a second user with the same key is dropped with a warning (QSA403).
     pub fn push(&mut self, user: User, diags: &mut Vec<Diagnostic>) {
+        self.offered += 1;
         if !self.keys.insert(user.key.clone()) {
             diags.push(
                 Diagnostic::warning(
@@ -920,7 +923,21 @@ pub fn load(
     }
     let mut dir = Directory::default();
     for f in directory_files {
-        ok &= load_users_file(f, &catalog, &mut dir, sources, diags);
+        let before = dir.offered;
+        let read = load_users_file(f, &catalog, &mut dir, sources, diags);
+        // An empty users export is what a failed or unauthorised `qlik user ls` writes: evaluating
+        // nobody from it would pass every check.
+        let empty = read && dir.offered == before;
+        if empty {
+            diags.push(Diagnostic::error(
+                codes::DIRECTORY_MALFORMED,
+                format!(
+                    "users file `{}` lists no users: an empty export is what a failed `qlik user ls` writes; refusing to report on nobody",
+                    f.display()
+                ),
+            ));
+        }
+        ok &= read && !empty;
     }
     if let Some(u) = cli_user {
         dir.push(u, diags);

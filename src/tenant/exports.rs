@@ -658,6 +658,15 @@ pub fn load(dir: &Path, sources: &mut SourceMap) -> Result<Exports, Box<Diagnost
         }
         first
     });
+    // A tenant has at least its admin: an export without users is what a failed or unauthorised
+    // `qlik user ls` writes, and a report on nobody would pass every check.
+    if users.is_empty() {
+        return Err(missing(
+            USERS.0,
+            USERS.1,
+            "lists no users (a tenant has at least one: was the export made by a user who may list them?)",
+        ));
+    }
     let directory_shaped = users_plain && warnings.is_empty();
     let (groups, groups_plain) = required_shaped::<Group>(dir, GROUPS, sources, "groups")?;
     let system_groups = match read_text(
