@@ -141,7 +141,7 @@ const PARQUET: &[Row] = &[
         &["ALICE ADMIN REGION=(all)", "BOB DENIED"],
     ),
     accept("zero_row_groups.parquet", &["users: 0"]),
-    // region_decimal.parquet: see `parquet_decimal_column` (ignored until fixed).
+    refuse("region_decimal.parquet", &["decimal(10, 2)", "REGION"]),
     refuse("access_column_missing.parquet", &["ACCESS"]),
 ];
 
@@ -519,23 +519,6 @@ fn parquet_inputs() {
     driven("parquet", |_| "sa_parquet.qvs", PARQUET);
 }
 
-/// Inputs whose row is an ignored test below: a known failure, left to the reader's owner.
-const KNOWN_OPEN: &[&str] = &["region_decimal.parquet"];
-
-/// A decimal column: qsa refuses it (exit 2, naming the file), but polars, built without its
-/// `dtype-decimal` feature, panics while decoding it first and the panic message reaches stderr. The fix
-/// belongs in `src/script/sources/parquet.rs` (refuse unsupported column types from the schema before
-/// polars decodes), which the fuzzing work owns.
-#[test]
-#[ignore = "polars panics on a decimal column (message on stderr); fix in src/script/sources/parquet.rs"]
-fn parquet_decimal_column() {
-    driven(
-        "parquet",
-        |_| "sa_parquet.qvs",
-        &[refuse("region_decimal.parquet", &["decimal"])],
-    );
-}
-
 #[test]
 fn text_inputs() {
     driven("text", |_| "sa_csv.qvs", TEXT);
@@ -683,7 +666,7 @@ fn every_input_has_a_row() {
             .flatten()
         {
             let name = e.file_name().to_string_lossy().into_owned();
-            if helpers.contains(&name.as_str()) || KNOWN_OPEN.contains(&name.as_str()) {
+            if helpers.contains(&name.as_str()) {
                 continue;
             }
             assert!(

@@ -47,6 +47,27 @@ fn check_footer(mut file: &std::fs::File) -> Result<(), String> {
     }
 }
 
+/// Column types qsa does not read, refused from the schema before polars decodes a page: polars is built
+/// without its `dtype-decimal` feature and panics on a decimal column (on its own threads, where the panic
+/// prints before qsa's catch turns it into a refusal). `Err`: the reason.
+fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
+    let schema = polars::io::parquet::read::infer_schema(metadata)
+        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    for field in schema.iter_values() {
+        if let ArrowDataType::Decimal(p, s)
+        | ArrowDataType::Decimal32(p, s)
+        | ArrowDataType::Decimal64(p, s)
+        | ArrowDataType::Decimal256(p, s) = field.dtype()
+        {
+            return Err(format!(
+                "column `{}` is a decimal({p}, {s}), which qsa does not read; write it as a string or a double",
+                field.name
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Read a Parquet file, row groups a batch at a time, into dictionary-encoded columns.
 pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
     read_parquet_budgeted(path, &crate::limits::Budget::default())
@@ -80,6 +101,7 @@ pub fn read_parquet_budgeted(
     })
     .map_err(|_| decoder_failed())?
     .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
+    refuse_unread_types(&metadata).map_err(fmt_err)?;
     let groups = (metadata.row_groups.iter().map(|g| g.num_rows())).fold(0, usize::saturating_add);
     let rows = groups.max(metadata.num_rows) as u64;
     let width = (metadata.row_groups.iter().map(|g| g.n_columns()))
