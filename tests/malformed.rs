@@ -142,6 +142,8 @@ const PARQUET: &[Row] = &[
     ),
     accept("zero_row_groups.parquet", &["users: 0"]),
     refuse("region_decimal.parquet", &["decimal(10, 2)", "REGION"]),
+    refuse("region_float16.parquet", &["16-bit float", "REGION"]),
+    refuse("region_int8.parquet", &["8-bit integer", "REGION"]),
     refuse("access_column_missing.parquet", &["ACCESS"]),
 ];
 

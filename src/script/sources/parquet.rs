@@ -47,23 +47,31 @@ fn check_footer(mut file: &std::fs::File) -> Result<(), String> {
     }
 }
 
-/// Column types qsa does not read, refused from the schema before polars decodes a page: polars is built
-/// without its `dtype-decimal` feature and panics on a decimal column (on its own threads, where the panic
-/// prints before qsa's catch turns it into a refusal). `Err`: the reason.
+/// Column types qsa does not read, refused from the schema before polars decodes a page, naming the column
+/// and its type. polars is built without the features for decimals, 8- and 16-bit integers and 16-bit
+/// floats: on a decimal or a float16 column it panics (on its own threads, where the panic prints before
+/// qsa's catch turns it into a refusal), on a small integer it fails with a message about the file, not
+/// the type. `Err`: the reason.
 fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
     let schema = polars::io::parquet::read::infer_schema(metadata)
         .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     for field in schema.iter_values() {
-        if let ArrowDataType::Decimal(p, s)
-        | ArrowDataType::Decimal32(p, s)
-        | ArrowDataType::Decimal64(p, s)
-        | ArrowDataType::Decimal256(p, s) = field.dtype()
-        {
-            return Err(format!(
-                "column `{}` is a decimal({p}, {s}), which qsa does not read; write it as a string or a double",
-                field.name
-            ));
-        }
+        let what = match field.dtype() {
+            ArrowDataType::Decimal(p, s)
+            | ArrowDataType::Decimal32(p, s)
+            | ArrowDataType::Decimal64(p, s)
+            | ArrowDataType::Decimal256(p, s) => format!("a decimal({p}, {s})"),
+            ArrowDataType::Int8 => "an 8-bit integer".into(),
+            ArrowDataType::Int16 => "a 16-bit integer".into(),
+            ArrowDataType::UInt8 => "an unsigned 8-bit integer".into(),
+            ArrowDataType::UInt16 => "an unsigned 16-bit integer".into(),
+            ArrowDataType::Float16 => "a 16-bit float".into(),
+            _ => continue,
+        };
+        return Err(format!(
+            "column `{}` is {what}, which qsa does not read; write it as a string, a 32- or 64-bit integer or a double",
+            field.name
+        ));
     }
     Ok(())
 }
