@@ -342,6 +342,30 @@ fn limits_autogenerate_past_the_row_limit_is_refused() {
 }
 
 #[test]
+fn limits_a_while_load_stops_at_max_generated_rows() {
+    // The flag moves the bound: a WHILE load that would make 10^9 rows stops after 500, and
+    // AUTOGENERATE 600 is refused before a row is made.
+    let script = format!("{ACCESS}T: LOAD IterNo() AS N AUTOGENERATE 1 WHILE IterNo() <= 1e9;\n");
+    script_refused(
+        "while-rows",
+        &script,
+        &["--max-generated-rows", "500"],
+        &[
+            "QSA104",
+            "WHILE produced more than the 500 rows",
+            "--max-generated-rows",
+        ],
+    );
+    let script = format!("{ACCESS}T: LOAD RecNo() AS N AUTOGENERATE 600;\n");
+    script_refused(
+        "autogen-flag",
+        &script,
+        &["--max-generated-rows", "500"],
+        &["QSA104", "AUTOGENERATE 600: more than the 500 rows"],
+    );
+}
+
+#[test]
 fn limits_a_loop_past_max_iterations_is_refused() {
     let script = format!("{ACCESS}DO WHILE 1 = 1\n  LET x = 1;\nLOOP\n");
     script_refused(
