@@ -4,13 +4,13 @@
 use super::runner::{Cx, Runner};
 use crate::diag::{codes, Diagnostic, Span};
 use crate::model::Table;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// What the runner remembers between statements.
 #[derive(Debug, Default)]
 pub(crate) struct Accounting {
     /// What each table's columns were measured at, by (kind, name): see [`Measured`].
-    sizes: HashMap<(u8, String), Vec<Measured>>,
+    sizes: FxHashMap<(u8, String), Vec<Measured>>,
     /// The mapping tables' (count, pairs) and bytes when last measured.
     mapped: Option<((usize, usize), u64)>,
     /// QSA118 was reported (once per run).
@@ -79,7 +79,8 @@ impl Runner {
     /// Measure the tables held now (app, security, mapping and `STORE`d tables) and set the budget's
     /// gauge; over the limit, the budget remembers it and [`Runner::over_memory`] stops the run.
     pub(crate) fn account_tables(&mut self) {
-        let mut live: HashMap<(u8, String), Vec<Measured>> = HashMap::new();
+        // Run after every LOAD and STORE, over every table: a fast hash (the keys are qsa's own names).
+        let mut live: FxHashMap<(u8, String), Vec<Measured>> = FxHashMap::default();
         let mut total = 0u64;
         let stored = self
             .st
