@@ -239,9 +239,8 @@ fn chunk_pages<F: Read + Seek>(
 fn read_header<F: Read + Seek>(file: &mut F, at: u64, end: u64) -> Result<Page, String> {
     let left = end - at;
     let mut window = FIRST_WINDOW.min(left);
-    let mut buf = Vec::new();
     loop {
-        buf.resize(window as usize, 0);
+        let mut buf = vec![0u8; window as usize];
         file.seek(SeekFrom::Start(at))
             .and_then(|_| file.read_exact(&mut buf))
             .map_err(|e| format!("its page at byte {at} cannot be read: {e}"))?;
@@ -308,78 +307,41 @@ mod tests {
 
     #[test]
     fn bogus_counts_are_refused() {
-        let f = data_page(-5, 3);
-        let chunk = Chunk {
-            start: 0,
-            len: f.len() as i64,
-            num_values: 10,
-        };
-        let e = run(&f, chunk).unwrap_err();
-        assert!(e.contains("a negative value count (-5)"), "{e}");
-        let f = data_page(11, 3);
-        let e = run(
-            &f,
-            Chunk {
-                num_values: 10,
-                ..chunk
-            },
-        )
-        .unwrap_err();
-        assert!(e.contains("11 values, more than the 10"), "{e}");
-        // Fewer values than the chunk declares: polars would read on past the chunk.
-        let e = run(
-            &f,
-            Chunk {
-                num_values: 12,
-                ..chunk
-            },
-        )
-        .unwrap_err();
-        assert!(e.contains("with 11 of the 12 values"), "{e}");
-        // A compressed size past the chunk.
-        let e = run(
-            &f,
-            Chunk {
-                len: f.len() as i64 - 1,
-                num_values: 11,
-                ..chunk
-            },
-        )
-        .unwrap_err();
-        assert!(e.contains("run past the end of its column chunk"), "{e}");
-        // A chunk past the file, a negative offset.
-        let e = run(
-            &f,
-            Chunk {
-                start: 5,
-                num_values: 11,
-                ..chunk
-            },
-        )
-        .unwrap_err();
-        assert!(e.contains("run past the end of the file"), "{e}");
-        let e = run(
-            &f,
-            Chunk {
-                start: -1,
-                num_values: 11,
-                ..chunk
-            },
-        )
-        .unwrap_err();
-        assert!(e.contains("negative offset"), "{e}");
-        // The page count declared as an i64 past i32.
-        let f = data_page(1 << 40, 3);
-        let e = run(
-            &f,
-            Chunk {
-                len: f.len() as i64,
-                num_values: 1 << 41,
-                ..chunk
-            },
-        )
-        .unwrap_err();
-        assert!(e.contains("does not fit in an i32"), "{e}");
+        let (neg, eleven, huge) = (data_page(-5, 3), data_page(11, 3), data_page(1 << 40, 3));
+        let n = eleven.len() as i64;
+        // (file, chunk start, length, values, what the refusal says)
+        let cases: [(&[u8], i64, i64, i64, &str); 7] = [
+            (&neg, 0, n, 10, "a negative value count (-5)"),
+            (&eleven, 0, n, 10, "11 values, more than the 10"),
+            // Fewer values than the chunk declares: polars would read on past the chunk.
+            (&eleven, 0, n, 12, "with 11 of the 12 values"),
+            (
+                &eleven,
+                0,
+                n - 1,
+                11,
+                "run past the end of its column chunk",
+            ),
+            (&eleven, 5, n, 11, "run past the end of the file"),
+            (&eleven, -1, n, 11, "negative offset"),
+            // The page's count declared past an i32.
+            (
+                &huge,
+                0,
+                huge.len() as i64,
+                1 << 41,
+                "does not fit in an i32",
+            ),
+        ];
+        for (file, start, len, num_values, want) in cases {
+            let chunk = Chunk {
+                start,
+                len,
+                num_values,
+            };
+            let e = run(file, chunk).unwrap_err();
+            assert!(e.contains(want), "{want}: {e}");
+        }
     }
 
     #[test]
