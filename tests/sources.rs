@@ -936,6 +936,7 @@ fn lists_files_and_dirs_in_script_notation() {
         dir_list("lib://DataFiles/*", &c).unwrap(),
         vec![
             "lib://DataFiles/excel",
+            "lib://DataFiles/parquet",
             "lib://DataFiles/qvd",
             "lib://DataFiles/text"
         ]
