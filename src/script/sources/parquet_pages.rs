@@ -38,9 +38,10 @@ pub(super) struct Group {
 /// which qsa then casts).
 const BYTES_PER_VALUE: u64 = 16;
 
-/// Page header bytes read at first; doubled up to the chunk's end for a header that is longer (large
-/// statistics).
-const FIRST_WINDOW: u64 = 1 << 12;
+/// Page header bytes read at first (a header without statistics takes 20 to 40); doubled up to the
+/// chunk's end for a header that is longer (statistics of long values). Small, since a file of many small
+/// pages is read this much again per page.
+const FIRST_WINDOW: u64 = 256;
 
 /// Check the page headers of every chunk of every group in `file` (`size` bytes). `Ok`: the bytes
 /// decoding the largest row group takes by its headers' counts (values, dictionary entries and
@@ -303,6 +304,30 @@ mod tests {
             num_values: 10,
         };
         assert_eq!(run(&f, chunk), Ok(10 * BYTES_PER_VALUE + 5));
+    }
+
+    #[test]
+    fn a_header_longer_than_the_first_window_is_read_whole() {
+        // A data page header whose statistics hold a 1,000-byte max (field 5 of DataPageHeader, a
+        // Statistics struct whose field 1 is binary), then 2 bytes of values.
+        let mut f = Vec::new();
+        int(&mut f, 1, 0);
+        int(&mut f, 1, 2);
+        int(&mut f, 1, 2);
+        f.push(2 << 4 | 12);
+        for (delta, v) in [(1, 4), (1, 0), (1, 3), (1, 3)] {
+            int(&mut f, delta, v);
+        }
+        f.extend([1 << 4 | 12, 1 << 4 | 8, 0xe8, 0x07]);
+        f.extend([b'x'; 1000]);
+        f.extend([0, 0, 0, 7, 7]);
+        assert!(f.len() as u64 > 2 * FIRST_WINDOW);
+        let chunk = Chunk {
+            start: 0,
+            len: f.len() as i64,
+            num_values: 4,
+        };
+        assert_eq!(run(&f, chunk), Ok(4 * BYTES_PER_VALUE + 2));
     }
 
     #[test]
