@@ -185,14 +185,29 @@ pub(super) struct Walk<'a> {
     /// The integer fields of the page header structures read so far: (structure, field id, value), in
     /// the order read (polars keeps the last of a repeated field).
     pub(super) captured: Vec<(Shape, i64, i64)>,
+    /// Whether a boolean inside a list, set or map takes a byte. In the Thrift compact protocol it does,
+    /// and polars-parquet-format's generated code (page headers) reads it so; polars' hand-written
+    /// footer decoder skips one as if it took none (and so reads the bytes that follow as the next
+    /// value), and a list of 2·10^9 such booleans then takes it seconds of doing nothing.
+    byte_bools: bool,
 }
 
 impl<'a> Walk<'a> {
+    /// A walk of footer bytes, as polars' hand-written decoder reads them.
     pub(super) fn new(b: &'a [u8]) -> Self {
         Walk {
             b,
             at: 0,
             captured: Vec::new(),
+            byte_bools: false,
+        }
+    }
+
+    /// A walk of page header bytes, as the generated Thrift code reads them.
+    pub(super) fn generated(b: &'a [u8]) -> Self {
+        Walk {
+            byte_bools: true,
+            ..Walk::new(b)
         }
     }
 
@@ -241,7 +256,8 @@ impl<'a> Walk<'a> {
         ))
     }
 
-    /// A declared element count: each element takes at least one byte.
+    /// A declared element count: no more than the bytes left (each element takes at least one, except a
+    /// boolean as polars' footer decoder skips it: none, and then the count bounds the time it takes).
     fn count(&mut self, n: u64, what: &str) -> Result<u64, String> {
         if n > self.left() as u64 {
             return Err(format!(
@@ -274,7 +290,7 @@ impl<'a> Walk<'a> {
             }
         }
         match ty {
-            1 | 2 if in_collection => self.skip(1),
+            1 | 2 if in_collection && self.byte_bools => self.skip(1),
             1 | 2 => Ok(()),
             3 => self.skip(1),
             4..=6 => self.varint().map(|_| ()),

@@ -83,7 +83,7 @@ struct Page {
 
 /// Read the header of a page out of `b` (the page's header and what follows).
 fn page_header(b: &[u8]) -> Result<Page, String> {
-    let mut w = Walk::new(b);
+    let mut w = Walk::generated(b);
     w.structure(Shape::PageHeader, 0)?;
     let get = |shape: Shape, id: i64| -> Result<Option<i64>, String> {
         match w
