@@ -155,7 +155,7 @@ fn temp_root() -> &'static Path {
 /// [`run_options`]' `max_iterations`.
 pub fn limits() -> qsa::limits::Limits {
     qsa::limits::Limits {
-        max_memory: 64 << 20,
+        max_memory: 16 << 20,
         max_expansion: 1 << 20,
         max_generated_rows: 20_000,
     }
