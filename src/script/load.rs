@@ -1428,9 +1428,12 @@ impl Runner {
         if model.table(name).is_none() {
             return name.to_string();
         }
+        // The names in a set: a loop making `T`, `T-1`, … `T-k` would otherwise scan every table for
+        // every candidate (cubic in the loop's iterations).
+        let taken: HashSet<&str> = model.tables.iter().map(|t| t.name.as_str()).collect();
         (1..)
             .map(|i| format!("{name}-{i}"))
-            .find(|n| model.table(n).is_none())
+            .find(|n| !taken.contains(n.as_str()))
             .unwrap_or_else(|| name.to_string())
     }
 
