@@ -503,6 +503,34 @@ fn limits_a_parquet_file_is_refused_by_the_rows_its_footer_declares() {
     );
 }
 
+#[test]
+fn limits_a_parquet_page_header_with_a_negative_value_count_is_refused_before_polars() {
+    // A fuzzer's file (fuzz/regressions/parquet/page-validity-alloc): its first data page declares -5
+    // values, which polars cast to a 2^61-byte reservation and aborted. Now a located refusal, exit 2.
+    let dir = Scratch::new("limits", "parquet-page");
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/parquet/page-validity-alloc"),
+    )
+    .expect("the reproducer");
+    std::fs::write(dir.path("t.parquet"), bytes).expect("write");
+    // A reduction field (REGION), so that a table qsa cannot read may hold it: fail closed, exit 2.
+    let script = format!(
+        "Section Access;\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, U1, EU\n];\n\
+         Section Application;\nT: LOAD * FROM [{}] (parquet);\n",
+        dir.arg("t.parquet")
+    );
+    refused(
+        report(&dir, &script, &[]),
+        &[
+            "QSA107",
+            "t.parquet",
+            "row group 0, column chunk 0: the page at byte 4: a negative value count (-5)",
+            "app.qvs:7:1",
+        ],
+    );
+}
+
 /// An `.xlsx` whose shared-string table unpacks to `size` bytes (it compresses to a fraction of that).
 fn xlsx_bomb(size: usize) -> Vec<u8> {
     xlsx(size, 1)
