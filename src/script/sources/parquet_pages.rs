@@ -270,18 +270,22 @@ mod tests {
 
     /// A data page v1 header (type 0) with `values` values and `size` bytes, then the bytes.
     fn data_page(values: i64, size: i64) -> Vec<u8> {
+        data_page_with(values, size, &[])
+    }
+
+    /// [`data_page`] with `more` (fields of the data page header) after its four integers.
+    fn data_page_with(values: i64, size: i64, more: &[u8]) -> Vec<u8> {
         let mut h = Vec::new();
         int(&mut h, 1, 0);
         int(&mut h, 1, size);
         int(&mut h, 1, size);
         // Field 5 (data_page_header), a struct: num_values, encoding 0, levels encodings 3, 3.
         h.push(2 << 4 | 12);
-        int(&mut h, 1, values);
-        int(&mut h, 1, 0);
-        int(&mut h, 1, 3);
-        int(&mut h, 1, 3);
-        h.push(0);
-        h.push(0);
+        for v in [values, 0, 3, 3] {
+            int(&mut h, 1, v);
+        }
+        h.extend(more);
+        h.extend([0, 0]);
         h.extend(std::iter::repeat_n(0u8, size.max(0) as usize));
         h
     }
@@ -294,40 +298,35 @@ mod tests {
         check(&mut std::io::Cursor::new(file), file.len() as u64, &groups)
     }
 
+    /// [`run`] with the whole file as one chunk of `num_values` values.
+    fn whole(file: &[u8], num_values: i64) -> Result<u64, String> {
+        let len = file.len() as i64;
+        run(
+            file,
+            Chunk {
+                start: 0,
+                len,
+                num_values,
+            },
+        )
+    }
+
     #[test]
     fn pages_that_add_up_pass() {
         let mut f = data_page(6, 3);
         f.extend(data_page(4, 2));
-        let chunk = Chunk {
-            start: 0,
-            len: f.len() as i64,
-            num_values: 10,
-        };
-        assert_eq!(run(&f, chunk), Ok(10 * BYTES_PER_VALUE + 5));
+        assert_eq!(whole(&f, 10), Ok(10 * BYTES_PER_VALUE + 5));
     }
 
     #[test]
     fn a_header_longer_than_the_first_window_is_read_whole() {
-        // A data page header whose statistics hold a 1,000-byte max (field 5 of DataPageHeader, a
-        // Statistics struct whose field 1 is binary), then 2 bytes of values.
-        let mut f = Vec::new();
-        int(&mut f, 1, 0);
-        int(&mut f, 1, 2);
-        int(&mut f, 1, 2);
-        f.push(2 << 4 | 12);
-        for (delta, v) in [(1, 4), (1, 0), (1, 3), (1, 3)] {
-            int(&mut f, delta, v);
-        }
-        f.extend([1 << 4 | 12, 1 << 4 | 8, 0xe8, 0x07]);
-        f.extend([b'x'; 1000]);
-        f.extend([0, 0, 0, 7, 7]);
+        // Field 5 of the data page header: statistics whose field 1 (max) is 1,000 bytes.
+        let mut stats = vec![1 << 4 | 12, 1 << 4 | 8, 0xe8, 0x07];
+        stats.extend([b'x'; 1000]);
+        stats.push(0);
+        let f = data_page_with(4, 2, &stats);
         assert!(f.len() as u64 > 2 * FIRST_WINDOW);
-        let chunk = Chunk {
-            start: 0,
-            len: f.len() as i64,
-            num_values: 4,
-        };
-        assert_eq!(run(&f, chunk), Ok(4 * BYTES_PER_VALUE + 2));
+        assert_eq!(whole(&f, 4), Ok(4 * BYTES_PER_VALUE + 2));
     }
 
     #[test]
@@ -377,12 +376,7 @@ mod tests {
         int(&mut f, 1, 1);
         int(&mut f, 1, 1);
         f.extend([2 << 4 | 8, 1, 0, 0, 0]);
-        let chunk = Chunk {
-            start: 0,
-            len: f.len() as i64,
-            num_values: 1,
-        };
-        let e = run(&f, chunk).unwrap_err();
+        let e = whole(&f, 1).unwrap_err();
         assert!(e.contains("malformed"), "{e}");
     }
 }
