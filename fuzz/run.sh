@@ -12,6 +12,9 @@ shift
 targets=${*:-parse run text qvd excel directory tenant config snapshot parquet report}
 bin=${FUZZ_TARGET_DIR:-/work/target-fuzz-nightly}/x86_64-unknown-linux-gnu/release
 mkdir -p "$here/logs"
+# One thread for rayon and polars: an input is tiny, so a pool only adds hand-offs (and spinning threads
+# on a shared machine) and makes coverage depend on scheduling; results do not depend on thread count.
+export RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1
 for t in $targets; do
     mkdir -p "$here/corpus/$t" "$here/artifacts/$t"
     start=$(date +%s)

@@ -24,14 +24,19 @@ use std::sync::{Arc, Mutex};
 pub const DEFAULT_MAX_MEMORY: u64 = 8 << 30;
 /// Default of `--max-expansion`: 16 MiB of text from one statement's `$(…)` expansion.
 pub const DEFAULT_MAX_EXPANSION: u64 = 16 << 20;
+/// Default of `--max-generated-rows`: rows one `AUTOGENERATE`, `WHILE` or `SubField()` may generate in
+/// one load.
+pub const DEFAULT_MAX_GENERATED_ROWS: u64 = 10_000_000;
 
-/// The limits a run is given (`--max-memory`, `--max-expansion`).
+/// The limits a run is given (`--max-memory`, `--max-expansion`, `--max-generated-rows`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes of data qsa may hold (see the module documentation).
     pub max_memory: u64,
     /// Bytes of text one statement's `$(…)` expansion may produce.
     pub max_expansion: u64,
+    /// Rows one load may generate (`AUTOGENERATE n`, a `WHILE` clause, `SubField()` from one record).
+    pub max_generated_rows: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +44,7 @@ impl Default for Limits {
         Limits {
             max_memory: DEFAULT_MAX_MEMORY,
             max_expansion: DEFAULT_MAX_EXPANSION,
+            max_generated_rows: DEFAULT_MAX_GENERATED_ROWS,
         }
     }
 }

@@ -342,6 +342,30 @@ fn limits_autogenerate_past_the_row_limit_is_refused() {
 }
 
 #[test]
+fn limits_a_while_load_stops_at_max_generated_rows() {
+    // The flag moves the bound: a WHILE load that would make 10^9 rows stops after 500, and
+    // AUTOGENERATE 600 is refused before a row is made.
+    let script = format!("{ACCESS}T: LOAD IterNo() AS N AUTOGENERATE 1 WHILE IterNo() <= 1e9;\n");
+    script_refused(
+        "while-rows",
+        &script,
+        &["--max-generated-rows", "500"],
+        &[
+            "QSA104",
+            "WHILE produced more than the 500 rows",
+            "--max-generated-rows",
+        ],
+    );
+    let script = format!("{ACCESS}T: LOAD RecNo() AS N AUTOGENERATE 600;\n");
+    script_refused(
+        "autogen-flag",
+        &script,
+        &["--max-generated-rows", "500"],
+        &["QSA104", "AUTOGENERATE 600: more than the 500 rows"],
+    );
+}
+
+#[test]
 fn limits_a_loop_past_max_iterations_is_refused() {
     let script = format!("{ACCESS}DO WHILE 1 = 1\n  LET x = 1;\nLOOP\n");
     script_refused(
@@ -475,6 +499,34 @@ fn limits_a_parquet_file_is_refused_by_the_rows_its_footer_declares() {
             "t.parquet",
             "4000000 rows of 1 columns",
             "--max-memory 8M",
+        ],
+    );
+}
+
+#[test]
+fn limits_a_parquet_page_header_with_a_negative_value_count_is_refused_before_polars() {
+    // A fuzzer's file (fuzz/regressions/parquet/page-validity-alloc): its first data page declares -5
+    // values, which polars cast to a 2^61-byte reservation and aborted. Now a located refusal, exit 2.
+    let dir = Scratch::new("limits", "parquet-page");
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/parquet/page-validity-alloc"),
+    )
+    .expect("the reproducer");
+    std::fs::write(dir.path("t.parquet"), bytes).expect("write");
+    // A reduction field (REGION), so that a table qsa cannot read may hold it: fail closed, exit 2.
+    let script = format!(
+        "Section Access;\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, U1, EU\n];\n\
+         Section Application;\nT: LOAD * FROM [{}] (parquet);\n",
+        dir.arg("t.parquet")
+    );
+    refused(
+        report(&dir, &script, &[]),
+        &[
+            "QSA107",
+            "t.parquet",
+            "row group 0, column chunk 0: the page at byte 4: a negative value count (-5)",
+            "app.qvs:7:1",
         ],
     );
 }

@@ -502,6 +502,106 @@ fn parquet_time_duration_and_struct_columns_are_refused_by_name() {
     }
 }
 
+/// The 1,000 rows of `fixtures/data/parquet/make.py`, row `i`: USERID, N, X, I.
+fn pyarrow_row(i: usize) -> [(Option<String>, Option<f64>); 4] {
+    let user = (i % 7 != 0).then(|| txt(&format!("user{:02}", i % 50)));
+    let n = (i % 5 != 0).then(|| {
+        let n = (i as i64 * 37) % 1000 - 500;
+        dual(&n.to_string(), n as f64)
+    });
+    let x = (i % 11 != 0).then(|| {
+        let x = i as f64 / 4.0;
+        dual(&x.to_string(), x)
+    });
+    let k = (i % 3) as f64;
+    [
+        user.unwrap_or(NULL),
+        n.unwrap_or(NULL),
+        x.unwrap_or(NULL),
+        dual(&k.to_string(), k),
+    ]
+}
+
+/// Files pyarrow wrote (fixtures/data/parquet/make.py): dictionary pages, data pages v1 and v2, nulls,
+/// several pages per column chunk and three row groups, every compression pyarrow writes, and the
+/// DELTA_BINARY_PACKED, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT encodings: the page-header check lets
+/// all of them through, and every cell reads back.
+#[test]
+fn parquet_written_by_pyarrow_reads_cell_by_cell() {
+    let dir = fixtures().join("parquet");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".parquet"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 13, "{names:?}");
+    for name in &names {
+        let l = read_file(&dir.join(name), &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(l.fields, vec!["USERID", "N", "X", "I"], "{name}");
+        assert_eq!(l.columns[0].len(), 1000, "{name}");
+        for i in 0..1000 {
+            let want = pyarrow_row(i);
+            let got: Vec<_> = ["USERID", "N", "X", "I"]
+                .iter()
+                .map(|f| cell(&l, i, f))
+                .collect();
+            assert_eq!(got, want, "{name}, row {i}");
+        }
+    }
+}
+
+/// Files polars itself writes, in every compression it offers and with small data pages (many pages per
+/// chunk), with and without statistics, read back whole.
+#[test]
+fn parquet_written_by_polars_in_every_compression_reads_back() {
+    use polars::prelude::{df, ParquetCompression, ParquetWriter, StatisticsOptions};
+    let dir = temp_dir("parquet-codecs");
+    let n = 5000usize;
+    let users: Vec<Option<String>> = (0..n)
+        .map(|i| (i % 9 != 0).then(|| format!("u{}", i % 40)))
+        .collect();
+    let nums: Vec<Option<i64>> = (0..n).map(|i| (i % 4 != 0).then_some(i as i64)).collect();
+    let codecs = [
+        ParquetCompression::Uncompressed,
+        ParquetCompression::Snappy,
+        ParquetCompression::Zstd(None),
+        ParquetCompression::Gzip(None),
+        ParquetCompression::Lz4Raw,
+        ParquetCompression::Brotli(None),
+    ];
+    for (k, codec) in codecs.into_iter().enumerate() {
+        for stats in [false, true] {
+            let mut df = df!("U" => users.clone(), "N" => nums.clone()).unwrap();
+            let p = dir.join(format!("c{k}-{stats}.parquet"));
+            ParquetWriter::new(std::fs::File::create(&p).unwrap())
+                .with_compression(codec)
+                .with_statistics(if stats {
+                    StatisticsOptions::full()
+                } else {
+                    StatisticsOptions::empty()
+                })
+                .with_row_group_size(Some(2000))
+                .with_data_page_size(Some(512))
+                .finish(&mut df)
+                .unwrap();
+            let l = read_file(&p, &[]).unwrap_or_else(|e| panic!("{codec:?}: {e}"));
+            assert_eq!(l.columns[0].len(), n, "{codec:?}");
+            for i in [0, 1, 9, 1999, 2000, 4999] {
+                let u = users[i].as_deref().map(txt).unwrap_or(NULL);
+                let v = nums[i]
+                    .map(|v| dual(&v.to_string(), v as f64))
+                    .unwrap_or(NULL);
+                assert_eq!(
+                    (cell(&l, i, "U"), cell(&l, i, "N")),
+                    (u, v),
+                    "{codec:?} row {i}"
+                );
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------------------
 // Excel (workbooks written by openpyxl, XlsxWriter and xlwt: fixtures/data/excel/make.py)
 
@@ -836,6 +936,7 @@ fn lists_files_and_dirs_in_script_notation() {
         dir_list("lib://DataFiles/*", &c).unwrap(),
         vec![
             "lib://DataFiles/excel",
+            "lib://DataFiles/parquet",
             "lib://DataFiles/qvd",
             "lib://DataFiles/text"
         ]

@@ -177,6 +177,13 @@ pub fn all(root: &Path) -> Vec<(&'static str, String, Vec<u8>)> {
     for (i, bytes) in parquet_seeds().into_iter().enumerate() {
         out.push(("parquet", format!("parquet{i}"), bytes));
     }
+    // pyarrow's files (fixtures/data/parquet/make.py): dictionary pages, v2 pages, every codec.
+    for p in files_under(&fixtures.join("data/parquet")) {
+        if p.extension().is_some_and(|e| e == "parquet") {
+            let name = p.file_stem().map(|n| n.to_string_lossy().into_owned());
+            out.push(("parquet", name.unwrap_or_default(), read(&p)));
+        }
+    }
     // One script that reaches every reader, INCLUDE/MUST_INCLUDE and FileList at once.
     let data = |p: &str| read(&fixtures.join(p));
     let mut parquet = parquet_seeds();

@@ -1,4 +1,4 @@
-//! `--max-memory` and `--max-expansion`, shared by every command that runs a script (`docs/limits.md`).
+//! `--max-memory`, `--max-expansion` and `--max-generated-rows`, shared by every command that runs a script (`docs/limits.md`).
 
 use clap::Args;
 
@@ -12,6 +12,10 @@ pub struct LimitArgs {
     /// Most text one statement's `$(…)` expansion may produce, e.g. `16M` (QSA114 past it)
     #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = crate::limits::parse_size)]
     pub max_expansion: u64,
+    /// Most rows one load may generate by `AUTOGENERATE`, a `WHILE` clause or `SubField()` from one
+    /// record (QSA104 past it)
+    #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_GENERATED_ROWS)]
+    pub max_generated_rows: u64,
 }
 
 impl Default for LimitArgs {
@@ -20,6 +24,7 @@ impl Default for LimitArgs {
         LimitArgs {
             max_memory: d.max_memory,
             max_expansion: d.max_expansion,
+            max_generated_rows: d.max_generated_rows,
         }
     }
 }
@@ -29,6 +34,7 @@ impl LimitArgs {
         crate::limits::Limits {
             max_memory: self.max_memory,
             max_expansion: self.max_expansion,
+            max_generated_rows: self.max_generated_rows,
         }
     }
 }

@@ -16,8 +16,6 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// More rows than this from one AUTOGENERATE or WHILE is treated as a runaway.
-const MAX_GENERATED_ROWS: f64 = 10_000_000.0;
 /// How often a load building rows asks the memory budget whether they still fit (`memory.rs`).
 const ROWS_PER_CHECK: usize = 1 << 16;
 
@@ -629,12 +627,13 @@ impl Runner {
                         0.0
                     }
                 };
-                if n > MAX_GENERATED_ROWS {
+                let max = self.st.opts.limits.max_generated_rows;
+                if n > max as f64 {
                     self.error_at(
                         codes::ITERATION_LIMIT,
                         cx,
                         e.span,
-                        format!("AUTOGENERATE {n}: more than the {MAX_GENERATED_ROWS} rows qsa generates in one load (a fixed limit)"),
+                        format!("AUTOGENERATE {n}: more than the {max} rows qsa generates in one load (--max-generated-rows)"),
                     );
                     return None;
                 }
@@ -1078,10 +1077,9 @@ impl Runner {
                                 return None;
                             }
                         }
-                        if iterno as f64 > MAX_GENERATED_ROWS
-                            || out.rows.len() as f64 > MAX_GENERATED_ROWS
-                        {
-                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE produced more than the {MAX_GENERATED_ROWS} rows qsa generates in one load (a fixed limit)"));
+                        let max = self.st.opts.limits.max_generated_rows;
+                        if iterno as u64 > max || out.rows.len() as u64 > max {
+                            self.error_at(codes::ITERATION_LIMIT, cx, w.span, format!("loading `{table}`: WHILE produced more than the {max} rows qsa generates in one load (--max-generated-rows)"));
                             return None;
                         }
                     }
@@ -1121,12 +1119,13 @@ impl Runner {
                                 }
                             }
                             combos = next;
-                            if combos.len() as f64 > MAX_GENERATED_ROWS {
+                            let max = self.st.opts.limits.max_generated_rows;
+                            if combos.len() as u64 > max {
                                 self.error_at(
                                     codes::ITERATION_LIMIT,
                                     cx,
                                     call.span,
-                                    format!("loading `{table}`: SubField() would make more than the {MAX_GENERATED_ROWS} rows qsa generates from one record (a fixed limit)"),
+                                    format!("loading `{table}`: SubField() would make more than the {max} rows qsa generates from one record (--max-generated-rows)"),
                                 );
                                 return None;
                             }
@@ -1429,9 +1428,12 @@ impl Runner {
         if model.table(name).is_none() {
             return name.to_string();
         }
+        // The names in a set: a loop making `T`, `T-1`, … `T-k` would otherwise scan every table for
+        // every candidate (cubic in the loop's iterations).
+        let taken: HashSet<&str> = model.tables.iter().map(|t| t.name.as_str()).collect();
         (1..)
             .map(|i| format!("{name}-{i}"))
-            .find(|n| model.table(n).is_none())
+            .find(|n| !taken.contains(n.as_str()))
             .unwrap_or_else(|| name.to_string())
     }
 

@@ -4,13 +4,16 @@
 use super::runner::{Cx, Runner};
 use crate::diag::{codes, Diagnostic, Span};
 use crate::model::Table;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// What the runner remembers between statements.
 #[derive(Debug, Default)]
 pub(crate) struct Accounting {
-    /// What each table's columns were measured at, by (kind, name): see [`Measured`].
-    sizes: HashMap<(u8, String), Vec<Measured>>,
+    /// What each table's columns were measured at, by kind (app, security, stored) and name, with the
+    /// round ([`Accounting::round`]) that last saw the table: see [`Measured`].
+    sizes: [FxHashMap<String, (u64, Vec<Measured>)>; 3],
+    /// How many times the tables were measured.
+    round: u64,
     /// The mapping tables' (count, pairs) and bytes when last measured.
     mapped: Option<((usize, usize), u64)>,
     /// QSA118 was reported (once per run).
@@ -79,27 +82,36 @@ impl Runner {
     /// Measure the tables held now (app, security, mapping and `STORE`d tables) and set the budget's
     /// gauge; over the limit, the budget remembers it and [`Runner::over_memory`] stops the run.
     pub(crate) fn account_tables(&mut self) {
-        let mut live: HashMap<(u8, String), Vec<Measured>> = HashMap::new();
+        // Run after every LOAD and STORE, over every table: entries are updated in place (no key built
+        // per table), and the tables no longer there are dropped at the end.
+        self.memory.round += 1;
+        let round = self.memory.round;
         let mut total = 0u64;
-        let stored = self
-            .st
-            .stored
-            .iter()
-            .map(|(p, t)| (2u8, p.display().to_string(), t));
-        let tables = (self.st.app.tables.iter().map(|t| (0u8, t.name.clone(), t)))
-            .chain(
-                self.st
-                    .security
-                    .tables
-                    .iter()
-                    .map(|t| (1u8, t.name.clone(), t)),
-            )
-            .chain(stored);
-        for (kind, name, t) in tables {
-            let key = (kind, name);
-            let (cols, bytes) = table_bytes(t, self.memory.sizes.get(&key));
+        let sizes = &mut self.memory.sizes;
+        let mut measure = |kind: usize, name: &str, t: &Table| {
+            let bytes = match sizes[kind].get_mut(name) {
+                Some(entry) => {
+                    let (cols, bytes) = table_bytes(t, Some(&entry.1));
+                    *entry = (round, cols);
+                    bytes
+                }
+                None => {
+                    let (cols, bytes) = table_bytes(t, None);
+                    sizes[kind].insert(name.to_string(), (round, cols));
+                    bytes
+                }
+            };
             total = total.saturating_add(bytes);
-            live.insert(key, cols);
+        };
+        let app = self.st.app.tables.iter().map(|t| (0, t));
+        for (kind, t) in app.chain(self.st.security.tables.iter().map(|t| (1, t))) {
+            measure(kind, &t.name, t);
+        }
+        for (path, t) in &self.st.stored {
+            measure(2, &path.display().to_string(), t);
+        }
+        for map in sizes.iter_mut() {
+            map.retain(|_, (seen, _)| *seen == round);
         }
         // Mapping tables do not change once loaded: measured again only when one is added or dropped.
         let maps = &self.st.mappings;
@@ -118,7 +130,6 @@ impl Runner {
             }
         };
         total = total.saturating_add(mapped);
-        self.memory.sizes = live;
         let _ = self
             .st
             .budget

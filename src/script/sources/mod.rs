@@ -13,6 +13,7 @@ pub mod encoding;
 pub mod excel;
 pub mod parquet;
 mod parquet_footer;
+mod parquet_pages;
 pub mod paths;
 pub mod qvd;
 pub mod text;

@@ -76,14 +76,40 @@ fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
     Ok(())
 }
 
+/// [`super::parquet_pages::check`] on every column chunk polars' metadata lists: `Ok` with the bytes
+/// decoding the largest row group takes by its page headers.
+fn check_pages(
+    mut file: &std::fs::File,
+    metadata: &polars::io::parquet::read::FileMetadata,
+) -> Result<u64, String> {
+    use super::parquet_pages::{check, Chunk, Group};
+    let size = file
+        .metadata()
+        .map(|m| m.len())
+        .map_err(|e| e.to_string())?;
+    let groups: Vec<Group> = (metadata.row_groups.iter())
+        .map(|g| Group {
+            num_rows: i64::try_from(g.num_rows()).unwrap_or(i64::MAX),
+            chunks: (g.parquet_columns().iter())
+                .map(|c| Chunk {
+                    start: c.dictionary_page_offset().unwrap_or(c.data_page_offset()),
+                    len: c.compressed_size(),
+                    num_values: c.num_values(),
+                })
+                .collect(),
+        })
+        .collect();
+    check(&mut file, size, &groups)
+}
+
 /// Read a Parquet file, row groups a batch at a time, into dictionary-encoded columns.
 pub fn read_parquet(path: &Path) -> Result<Loaded, SourceError> {
     read_parquet_budgeted(path, &crate::limits::Budget::default())
 }
 
 /// [`read_parquet`] within a memory budget (`--max-memory`): the rows and columns the footer declares
-/// (4 bytes per cell once read) and the largest row group decompressed must fit before anything is
-/// decoded or reserved.
+/// (4 bytes per cell once read), the largest row group decompressed and what its page headers say decoding
+/// it takes ([`super::parquet_pages`]) must fit before anything is decoded or reserved.
 pub fn read_parquet_budgeted(
     path: &Path,
     budget: &crate::limits::Budget,
@@ -109,10 +135,13 @@ pub fn read_parquet_budgeted(
     })
     .map_err(|_| decoder_failed())?
     .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
+    let decoded = check_pages(&open()?, &metadata)
+        .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
     refuse_unread_types(&metadata).map_err(fmt_err)?;
     let groups = (metadata.row_groups.iter().map(|g| g.num_rows())).fold(0, usize::saturating_add);
     let rows = groups.max(metadata.num_rows) as u64;
     let width = (metadata.row_groups.iter().map(|g| g.n_columns()))
+        .chain([metadata.schema().fields().len()])
         .max()
         .unwrap_or(0) as u64;
     let group = (metadata.row_groups.iter().map(|g| g.total_byte_size()))
@@ -122,7 +151,8 @@ pub fn read_parquet_budgeted(
         .check(
             rows.saturating_mul(width)
                 .saturating_mul(4)
-                .saturating_add(group),
+                .saturating_add(group)
+                .saturating_add(decoded),
             || format!("reading `{shown}` ({rows} rows of {width} columns)"),
         )
         .map_err(SourceError::Limit)?;
@@ -163,7 +193,8 @@ pub fn read_parquet_budgeted(
                 .iter()
                 .map(|_| {
                     let mut b = ColumnBuilder::new();
-                    b.reserve(metadata.num_rows);
+                    // The rows the row groups hold: the footer's total alone may be anything.
+                    b.reserve(groups.min(metadata.num_rows));
                     b
                 })
                 .collect();

@@ -25,10 +25,7 @@ pub(super) fn check(file_tail: &[u8]) -> Result<(), String> {
     let Some(start) = (n - 8).checked_sub(len) else {
         return Ok(());
     };
-    let mut w = Walk {
-        b: &file_tail[start..n - 8],
-        at: 0,
-    };
+    let mut w = Walk::new(&file_tail[start..n - 8]);
     w.structure(Shape::FileMetaData, 0)
         .map_err(|e| format!("its footer (file metadata) is malformed: {e}"))
 }
@@ -65,9 +62,11 @@ enum Elem {
     Struct(Shape),
 }
 
-/// The structures of `FileMetaData` that polars decodes field by field (parquet.thrift).
+/// The structures of `FileMetaData` that polars decodes field by field (parquet.thrift), and of the
+/// `PageHeader` that starts every page (decoded by polars-parquet-format's generated code, which also
+/// picks each field's reader by its id alone).
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Shape {
+pub(super) enum Shape {
     FileMetaData,
     SchemaElement,
     RowGroup,
@@ -85,6 +84,23 @@ enum Shape {
     IntType,
     /// A struct whose fields polars skips by their declared type.
     Opaque,
+    PageHeader,
+    DataPageHeader,
+    DictionaryPageHeader,
+    DataPageHeaderV2,
+}
+
+impl Shape {
+    /// The page header structures, whose integer fields the walk keeps ([`Walk::captured`]).
+    fn captures(self) -> bool {
+        matches!(
+            self,
+            Shape::PageHeader
+                | Shape::DataPageHeader
+                | Shape::DictionaryPageHeader
+                | Shape::DataPageHeaderV2
+        )
+    }
 }
 
 /// What polars reads field `id` of `shape` as; `None`: it skips the field by its declared type.
@@ -127,6 +143,18 @@ fn field(shape: Shape, id: i64) -> Option<Kind> {
         (S::Time, 2) => Struct(S::UnionOfEmpty),
         (S::IntType, 1) => Byte,
         (S::IntType, 2) => Bool,
+        (S::PageHeader, 1..=4) => Varint,
+        (S::PageHeader, 5) => Struct(S::DataPageHeader),
+        (S::PageHeader, 6) => Struct(S::Opaque),
+        (S::PageHeader, 7) => Struct(S::DictionaryPageHeader),
+        (S::PageHeader, 8) => Struct(S::DataPageHeaderV2),
+        (S::DataPageHeader, 1..=4) => Varint,
+        (S::DataPageHeader, 5) => Struct(S::Statistics),
+        (S::DictionaryPageHeader, 1 | 2) => Varint,
+        (S::DictionaryPageHeader, 3) => Bool,
+        (S::DataPageHeaderV2, 1..=6) => Varint,
+        (S::DataPageHeaderV2, 7) => Bool,
+        (S::DataPageHeaderV2, 8) => Struct(S::Statistics),
         _ => return None,
     })
 }
@@ -151,12 +179,43 @@ fn elem_declared_as(ty: u8, elem: Elem) -> bool {
     }
 }
 
-struct Walk<'a> {
+pub(super) struct Walk<'a> {
     b: &'a [u8],
     at: usize,
+    /// The integer fields of the page header structures read so far: (structure, field id, value), in
+    /// the order read (polars keeps the last of a repeated field).
+    pub(super) captured: Vec<(Shape, i64, i64)>,
+    /// Whether a boolean inside a list, set or map takes a byte. In the Thrift compact protocol it does,
+    /// and polars-parquet-format's generated code (page headers) reads it so; polars' hand-written
+    /// footer decoder skips one as if it took none (and so reads the bytes that follow as the next
+    /// value), and a list of 2·10^9 such booleans then takes it seconds of doing nothing.
+    byte_bools: bool,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    /// A walk of footer bytes, as polars' hand-written decoder reads them.
+    pub(super) fn new(b: &'a [u8]) -> Self {
+        Walk {
+            b,
+            at: 0,
+            captured: Vec::new(),
+            byte_bools: false,
+        }
+    }
+
+    /// A walk of page header bytes, as the generated Thrift code reads them.
+    pub(super) fn generated(b: &'a [u8]) -> Self {
+        Walk {
+            byte_bools: true,
+            ..Walk::new(b)
+        }
+    }
+
+    /// Bytes read so far.
+    pub(super) fn consumed(&self) -> usize {
+        self.at
+    }
+
     fn left(&self) -> usize {
         self.b.len() - self.at
     }
@@ -197,7 +256,8 @@ impl Walk<'_> {
         ))
     }
 
-    /// A declared element count: each element takes at least one byte.
+    /// A declared element count: no more than the bytes left (each element takes at least one, except a
+    /// boolean as polars' footer decoder skips it: none, and then the count bounds the time it takes).
     fn count(&mut self, n: u64, what: &str) -> Result<u64, String> {
         if n > self.left() as u64 {
             return Err(format!(
@@ -230,7 +290,7 @@ impl Walk<'_> {
             }
         }
         match ty {
-            1 | 2 if in_collection => self.skip(1),
+            1 | 2 if in_collection && self.byte_bools => self.skip(1),
             1 | 2 => Ok(()),
             3 => self.skip(1),
             4..=6 => self.varint().map(|_| ()),
@@ -294,7 +354,7 @@ impl Walk<'_> {
         }
     }
 
-    fn structure(&mut self, shape: Shape, depth: u32) -> Result<(), String> {
+    pub(super) fn structure(&mut self, shape: Shape, depth: u32) -> Result<(), String> {
         let mut id = 0i64;
         loop {
             let h = self.byte()?;
@@ -309,7 +369,14 @@ impl Walk<'_> {
                 }
                 delta => id + i64::from(delta),
             };
-            self.value(h & 0x0f, field(shape, id), depth, false)?;
+            let (ty, kind) = (h & 0x0f, field(shape, id));
+            if shape.captures() && kind == Some(Kind::Varint) && declared_as(ty, Kind::Varint) {
+                let z = self.varint()?;
+                let v = (z >> 1) as i64 ^ -((z & 1) as i64);
+                self.captured.push((shape, id, v));
+            } else {
+                self.value(ty, kind, depth, false)?;
+            }
         }
     }
 }
