@@ -146,9 +146,9 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(WIDTH)
         .with_links(false);
-    // For a frame whose lines `clip_source` cut: the header names the place itself (miette would count
-    // the column in the cut text).
-    let clipped_handler = handler.clone().without_primary_span_start();
+    // For a frame miette would place wrongly (a line cut to a window, non-ASCII text before the label):
+    // the header is the place qsa names itself (see below).
+    let self_named_handler = handler.clone().without_primary_span_start();
     let mut out = String::new();
     for d in diags {
         let mut md = MietteDiagnostic::new(d.message.clone())
@@ -164,7 +164,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             };
         }
         let mut source: Option<(String, std::sync::Arc<str>)> = None;
-        let mut clipped = false;
+        let mut self_named = false;
         let mut notes = Vec::new();
         if let Some(p) = &d.primary {
             let (id, span) = sources.origin(p.source, p.span);
@@ -225,7 +225,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                 }
                 let name = match locate(p, sources) {
                     Some(loc) if miscounted && one_line => {
-                        clipped = true;
+                        self_named = true;
                         format!("{}:{}:{}", loc.file, loc.line, loc.column)
                     }
                     Some(loc) if miscounted => {
@@ -255,7 +255,11 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             None => Report::new(md),
         };
         let mut s = String::new();
-        let handler = if clipped { &clipped_handler } else { &handler };
+        let handler = if self_named {
+            &self_named_handler
+        } else {
+            &handler
+        };
         if handler.render_report(&mut s, report.as_ref()).is_err() {
             s = format!("{}[{}]: {}\n", d.severity, d.code, d.message);
         }
