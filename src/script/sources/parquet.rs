@@ -53,8 +53,12 @@ fn check_footer(mut file: &std::fs::File) -> Result<(), String> {
 /// qsa's catch turns it into a refusal), on a small integer it fails with a message about the file, not
 /// the type. `Err`: the reason.
 fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
-    let schema = polars::io::parquet::read::infer_schema(metadata)
-        .map_err(|e| format!("not a readable Parquet file: {e}"))?;
+    check_arrow_schema(metadata)?;
+    let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        polars::io::parquet::read::infer_schema(metadata)
+    }))
+    .map_err(|_| "not a readable Parquet file (the Parquet decoder failed)".to_string())?
+    .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     for field in schema.iter_values() {
         let what = match field.dtype() {
             ArrowDataType::Decimal(p, s)
@@ -72,6 +76,30 @@ fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
             "column `{}` is {what}, which qsa does not read; write it as a string, a 32- or 64-bit integer or a double",
             field.name
         ));
+    }
+    Ok(())
+}
+
+/// The Arrow schema writers keep in the footer's key-value metadata (`ARROW:schema`, base64 of an Arrow
+/// IPC message, optionally after an 8-byte continuation prefix): polars slices its first 4 bytes, and the 4
+/// after the prefix, without checking the length, and panics on a shorter one. Refused here, with the
+/// length, before polars reads it. `Err`: the reason.
+fn check_arrow_schema(metadata: &FileMetadata) -> Result<(), String> {
+    use base64::Engine as _;
+    let values = (metadata.key_value_metadata.iter().flatten())
+        .filter(|kv| kv.key == "ARROW:schema")
+        .filter_map(|kv| kv.value.as_deref());
+    for value in values {
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(value) else {
+            continue; // polars refuses it with its own error
+        };
+        let need = if bytes.starts_with(&[255; 4]) { 8 } else { 4 };
+        if bytes.len() < need {
+            return Err(format!(
+                "not a readable Parquet file: the Arrow schema in its footer (`ARROW:schema`) is {} bytes, too short to be one",
+                bytes.len()
+            ));
+        }
     }
     Ok(())
 }
