@@ -5,7 +5,8 @@
 # early (a crash, or a timeout: check it by running the binary on the artifact alone) is restarted until
 # the target has had SECONDS; the executions printed are the sum of libFuzzer's final
 # `stat::number_of_executed_units` over its runs. With FUZZ_RUNS=N in the environment, a target also stops
-# once its runs have executed N units in total (libFuzzer's -runs), whichever comes first.
+# once its runs have executed N units in total (libFuzzer's -runs), whichever comes first. FUZZ_MAX_LEN
+# (default 65536) is libFuzzer's -max_len (see README.md, *Input length*).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:?seconds per target}
@@ -32,7 +33,7 @@ for t in $targets; do
         n=$((n + 1))
         log="$here/logs/$t.$(date +%s).log"
         nice -n 19 "$bin/$t" "$here/corpus/$t" -max_total_time="$left" -rss_limit_mb=2048 -timeout=10 \
-            -max_len=65536 -print_final_stats=1 -artifact_prefix="$here/artifacts/$t/" $runs >"$log" 2>&1
+            -max_len=${FUZZ_MAX_LEN:-65536} -print_final_stats=1 -artifact_prefix="$here/artifacts/$t/" $runs >"$log" 2>&1
         rc=$?
         units=$(grep -h 'stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
         total=$((total + ${units:-0}))

@@ -46,7 +46,15 @@ pub fn fuzz(data: &[u8], body: Body) {
             if let Ok(mut last) = LAST.lock() {
                 *last = Some((info.to_string(), std::backtrace::Backtrace::force_capture()));
             }
-        }))
+        }));
+        // rayon's global pool as this one thread (the one libFuzzer calls every input on): qsa's
+        // parallel iterators then run inline, where a pool of one other thread cost two context
+        // switches per call (~20% of `report`'s time in futex waits and wake-ups). Not in the replay
+        // tests, whose test threads share the global pool. If a pool exists already, nothing changes.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .use_current_thread()
+            .build_global();
     });
     if std::panic::catch_unwind(|| body(data)).is_err() {
         if let Ok(Some((msg, trace))) = LAST.lock().as_deref() {
