@@ -974,3 +974,49 @@ fn run_reader(ri: usize, r: &Reader) -> (usize, Vec<String>) {
     }
     (cells, failures)
 }
+
+/// A panic qsa catches inside a decoder (here polars, on a Parquet footer whose boolean field is not a
+/// boolean: `fuzz/regressions/parquet/decoder-panic-thrift-bool`) is a refusal of the file, located at
+/// the LOAD, quoting the panic's message; the panic itself is not printed, with or without
+/// `RUST_BACKTRACE` (the binary's hook holds it back; an uncaught one would be printed).
+#[test]
+fn caught_decoder_panic_is_a_refusal_not_a_printed_panic() {
+    let dir = std::env::temp_dir().join(format!("qsa-caught-panic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::copy(
+        format!("{root}/fuzz/regressions/parquet/decoder-panic-thrift-bool"),
+        dir.join("a.parquet"),
+    )
+    .expect("copy");
+    let script = dir.join("s.qvs");
+    std::fs::write(
+        &script,
+        "Section Access;\nLOAD * INLINE [\nACCESS, USERID, REGION\nUSER, A, EU\n];\nSection Application;\nT: LOAD * FROM [a.parquet] (parquet);\n",
+    )
+    .expect("script");
+    for backtrace in [None, Some("1")] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_qsa"));
+        cmd.args(["report", script.to_str().expect("utf-8 path")]);
+        match backtrace {
+            Some(v) => cmd.env("RUST_BACKTRACE", v),
+            None => cmd.env_remove("RUST_BACKTRACE"),
+        };
+        let out = cmd.output().expect("run qsa");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+        // The message as words: the renderer wraps it at the terminal width.
+        let words: Vec<&str> = stderr.split_whitespace().filter(|w| *w != "│").collect();
+        assert!(
+            words.join(" ").contains(
+                "not a readable Parquet file (the Parquet decoder failed: thrift bool field)"
+            ),
+            "{stderr}"
+        );
+        assert!(stderr.contains("s.qvs:7:1"), "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,7 +42,13 @@ pub fn fuzz(data: &[u8], body: Body) {
     type Last = Option<(String, std::backtrace::Backtrace)>;
     static LAST: Mutex<Last> = Mutex::new(None);
     HOOK.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        // QSA_FUZZ_CAUGHT=1: also print every panic where it happens, caught or not (to list the
+        // panics qsa catches in its dependencies: `QSA_FUZZ_CAUGHT=1 BIN corpus/TARGET/*`).
+        let show = std::env::var_os("QSA_FUZZ_CAUGHT").is_some();
+        std::panic::set_hook(Box::new(move |info| {
+            if show {
+                eprintln!("caught panic: {info}");
+            }
             if let Ok(mut last) = LAST.lock() {
                 *last = Some((info.to_string(), std::backtrace::Backtrace::force_capture()));
             }

@@ -150,10 +150,11 @@ fn read_excel_bytes_budgeted(
     });
     let cells = match read {
         Ok(r) => r.map_err(fmt_err)?,
-        Err(_) => {
-            return Err(fmt_err(
-                "not a readable Excel workbook (the Excel decoder failed)".into(),
-            ))
+        Err(p) => {
+            return Err(fmt_err(format!(
+                "not a readable Excel workbook ({})",
+                super::decoder_failed("Excel", &*p)
+            )))
         }
     };
     table_of(cells, labels, header_lines, shown)

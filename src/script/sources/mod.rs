@@ -223,6 +223,25 @@ pub(crate) fn file_origins(path: &str, n: usize) -> Origins {
     Origins::file(Arc::from(path), n)
 }
 
+/// The reason for a refusal when a decoder (polars, openqvd, calamine) panicked and qsa caught it:
+/// `"the Parquet decoder failed: thrift bool field"`, its message on one line and at most 200 characters
+/// (the binary holds the panic message back; this is where it is shown).
+pub(crate) fn decoder_failed(decoder: &str, payload: &(dyn std::any::Any + Send)) -> String {
+    let said = (payload.downcast_ref::<&str>().copied())
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    match said {
+        Some(m) if !m.trim().is_empty() => {
+            let line: String = m.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut short: String = line.chars().take(200).collect();
+            if short.len() < line.len() {
+                short.push('…');
+            }
+            format!("the {decoder} decoder failed: {short}")
+        }
+        _ => format!("the {decoder} decoder failed"),
+    }
+}
+
 /// Text formats for typed dates and times (Parquet date/timestamp columns, Excel date cells).
 pub(crate) const ISO_DATE: &str = "YYYY-MM-DD";
 pub(crate) const ISO_TIMESTAMP: &str = "YYYY-MM-DD hh:mm:ss";

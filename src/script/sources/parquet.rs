@@ -57,7 +57,12 @@ fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
     let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         polars::io::parquet::read::infer_schema(metadata)
     }))
-    .map_err(|_| "not a readable Parquet file (the Parquet decoder failed)".to_string())?
+    .map_err(|p| {
+        format!(
+            "not a readable Parquet file ({})",
+            super::decoder_failed("Parquet", &*p)
+        )
+    })?
     .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     for field in schema.iter_values() {
         let what = match field.dtype() {
@@ -153,15 +158,19 @@ pub fn read_parquet_budgeted(
         path: shown.clone(),
         reason,
     };
-    let decoder_failed =
-        || fmt_err("not a readable Parquet file (the Parquet decoder failed)".into());
+    let decoder_failed = |p: Box<dyn std::any::Any + Send>| {
+        fmt_err(format!(
+            "not a readable Parquet file ({})",
+            super::decoder_failed("Parquet", &*p)
+        ))
+    };
     let file = open()?;
     check_footer(&file).map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
     let metadata = std::panic::catch_unwind(move || {
         let mut reader = ParquetReader::new(file);
         reader.get_metadata().cloned()
     })
-    .map_err(|_| decoder_failed())?
+    .map_err(decoder_failed)?
     .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
     let decoded = check_pages(&open()?, &metadata)
         .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
@@ -209,7 +218,7 @@ pub fn read_parquet_budgeted(
             reader.set_metadata(md);
             reader.with_slice(Some((offset, rows))).finish()
         }))
-        .map_err(|_| decoder_failed())?
+        .map_err(decoder_failed)?
         .map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
         if k == 0 {
             fields = df

@@ -81,10 +81,11 @@ pub fn read_qvd_bytes(bytes: Vec<u8>, shown: &str) -> Result<Loaded, SourceError
     let (fields, columns) = match decoded {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return Err(fmt_err(format!("not a readable QVD file: {e}"))),
-        Err(_) => {
-            return Err(fmt_err(
-                "not a readable QVD file (the QVD decoder failed)".into(),
-            ))
+        Err(p) => {
+            return Err(fmt_err(format!(
+                "not a readable QVD file ({})",
+                super::decoder_failed("QVD", &*p)
+            )))
         }
     };
     let mut seen = std::collections::BTreeSet::new();
