@@ -27,8 +27,12 @@ pub const DEFAULT_MAX_EXPANSION: u64 = 16 << 20;
 /// Default of `--max-generated-rows`: rows one `AUTOGENERATE`, `WHILE` or `SubField()` may generate in
 /// one load.
 pub const DEFAULT_MAX_GENERATED_ROWS: u64 = 10_000_000;
+/// Default of `--max-rows-processed`: rows a whole run may read, generate, join and store, all loads
+/// together (the bound on a run's time: loops that re-read the tables they grow).
+pub const DEFAULT_MAX_ROWS_PROCESSED: u64 = 1_000_000_000;
 
-/// The limits a run is given (`--max-memory`, `--max-expansion`, `--max-generated-rows`).
+/// The limits a run is given (`--max-memory`, `--max-expansion`, `--max-generated-rows`,
+/// `--max-rows-processed`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes of data qsa may hold (see the module documentation).
@@ -37,6 +41,10 @@ pub struct Limits {
     pub max_expansion: u64,
     /// Rows one load may generate (`AUTOGENERATE n`, a `WHILE` clause, `SubField()` from one record).
     pub max_generated_rows: u64,
+    /// Rows the whole run may process: each load's input rows (read from a file, inline, RESIDENT,
+    /// generated) and output rows, the rows of both sides of a JOIN or KEEP and of its result, the rows a
+    /// STORE writes.
+    pub max_rows_processed: u64,
 }
 
 impl Default for Limits {
@@ -45,6 +53,7 @@ impl Default for Limits {
             max_memory: DEFAULT_MAX_MEMORY,
             max_expansion: DEFAULT_MAX_EXPANSION,
             max_generated_rows: DEFAULT_MAX_GENERATED_ROWS,
+            max_rows_processed: DEFAULT_MAX_ROWS_PROCESSED,
         }
     }
 }

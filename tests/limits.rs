@@ -366,6 +366,35 @@ fn limits_a_while_load_stops_at_max_generated_rows() {
 }
 
 #[test]
+fn limits_a_loop_rereading_its_table_stops_at_max_rows_processed() {
+    // Every iteration reads all of T (RESIDENT) and adds one row to it: work quadratic in the
+    // iterations, while memory grows by one row an iteration and the iterations stay far below
+    // --max-iterations. The rows the whole run processes bound it: ~1,000 iterations of ~1,000 rows.
+    let script = format!(
+        "{ACCESS}T: LOAD RecNo() AS N AUTOGENERATE 1000;\nFOR i = 1 TO 100000\n  Concatenate(T) LOAD N + 1000000 AS N RESIDENT T WHERE N = 1;\nNEXT i\n"
+    );
+    script_refused(
+        "rows-processed",
+        &script,
+        &["--max-rows-processed", "1000000"],
+        &[
+            "QSA104",
+            "the script processed more than 1000000 rows",
+            "--max-rows-processed",
+        ],
+    );
+    // A load that makes more rows than are left stops as it makes them, not after the load.
+    let script =
+        format!("{ACCESS}T: LOAD IterNo() AS N AUTOGENERATE 1 WHILE IterNo() <= 5000000;\n");
+    script_refused(
+        "rows-processed-one-load",
+        &script,
+        &["--max-rows-processed", "1000"],
+        &["QSA104", "processed more than 1000 rows (loads in and out, joins and stores, all together: 1001 so far)"],
+    );
+}
+
+#[test]
 fn limits_a_loop_past_max_iterations_is_refused() {
     let script = format!("{ACCESS}DO WHILE 1 = 1\n  LET x = 1;\nLOOP\n");
     script_refused(

@@ -172,6 +172,7 @@ pub fn limits() -> qsa::limits::Limits {
         max_memory: 8 << 20,
         max_expansion: 1 << 20,
         max_generated_rows: 20_000,
+        max_rows_processed: 100_000,
     }
 }
 

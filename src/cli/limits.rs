@@ -1,4 +1,4 @@
-//! `--max-memory`, `--max-expansion` and `--max-generated-rows`, shared by every command that runs a script (`docs/limits.md`).
+//! `--max-memory`, `--max-expansion`, `--max-generated-rows` and `--max-rows-processed`, shared by every command that runs a script (`docs/limits.md`).
 
 use clap::Args;
 
@@ -16,6 +16,11 @@ pub struct LimitArgs {
     /// record (QSA104 past it)
     #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_GENERATED_ROWS)]
     pub max_generated_rows: u64,
+    /// Most rows the whole run may process: every load's rows in and out, both sides of each JOIN or
+    /// KEEP and its result, the rows STORE writes, all together (QSA104 past it): the bound on a run's
+    /// time, e.g. loops that re-read the tables they grow
+    #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_MAX_ROWS_PROCESSED)]
+    pub max_rows_processed: u64,
 }
 
 impl Default for LimitArgs {
@@ -25,6 +30,7 @@ impl Default for LimitArgs {
             max_memory: d.max_memory,
             max_expansion: d.max_expansion,
             max_generated_rows: d.max_generated_rows,
+            max_rows_processed: d.max_rows_processed,
         }
     }
 }
@@ -35,6 +41,7 @@ impl LimitArgs {
             max_memory: self.max_memory,
             max_expansion: self.max_expansion,
             max_generated_rows: self.max_generated_rows,
+            max_rows_processed: self.max_rows_processed,
         }
     }
 }

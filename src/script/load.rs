@@ -233,6 +233,11 @@ impl Runner {
             }
             _ => None,
         };
+        // The rows read (or generated) once; each part then counts the rows it makes.
+        self.processed(match &frame {
+            Input::Rows(f) => f.rows.len(),
+            Input::Cols(l) => l.row_count(),
+        });
         if let (Some(plan), Input::Cols(cols)) = (&plan, &mut frame) {
             *cols = pick_columns(std::mem::take(cols), plan, cx, span);
         } else {
@@ -813,6 +818,9 @@ impl Runner {
         incomplete: &mut Vec<Incomplete>,
     ) -> Option<Frame> {
         let _ = is_top;
+        if !self.rows_left() {
+            return None;
+        }
         // ORDER BY sorts the input (RESIDENT loads).
         if !part.order_by.is_empty() {
             let mut keys: Vec<(Vec<Value>, usize)> = Vec::with_capacity(input.rows.len());
@@ -1041,6 +1049,10 @@ impl Runner {
                         source: cx.src,
                         span,
                     }));
+                self.processed(1);
+                if !self.rows_left() {
+                    return None;
+                }
             }
         } else {
             let mut last_kept: Option<usize> = None;
@@ -1169,8 +1181,10 @@ impl Runner {
                                 source: cx.src,
                                 span,
                             }));
-                        if out.rows.len() % ROWS_PER_CHECK == 0
-                            && !self.rows_fit(out.rows.len(), out.fields.len(), table)
+                        self.processed(1);
+                        if !self.rows_left()
+                            || (out.rows.len() % ROWS_PER_CHECK == 0
+                                && !self.rows_fit(out.rows.len(), out.fields.len(), table))
                         {
                             return None;
                         }
@@ -1336,6 +1350,7 @@ impl Runner {
             let Some(left) = model.table_mut(&target_name) else {
                 return;
             };
+            let sides = left.row_count().saturating_add(table.row_count());
             if keep {
                 let (l, r) = keep_tables(left, &table, kind);
                 let incomplete_l = left.incomplete.clone();
@@ -1356,8 +1371,10 @@ impl Runner {
                 r.name = name.clone();
                 self.st.model_mut().tables.push(r);
                 self.st.last = Some((access, name));
+                self.processed(sides);
             } else {
                 let joined = join_tables(left, &table, kind, &budget);
+                let rows = sides.saturating_add(joined.row_count());
                 *left = joined;
                 for i in table.incomplete.drain(..) {
                     if !left.incomplete.contains(&i) {
@@ -1365,6 +1382,7 @@ impl Runner {
                     }
                 }
                 self.st.last = Some((sec, target_name));
+                self.processed(rows);
             }
             return;
         }
@@ -1629,6 +1647,7 @@ impl Runner {
             return;
         };
         let mut copy = t.clone();
+        self.processed(copy.row_count());
         if !fields.is_empty() && !fields.iter().any(|f| matches!(f, LoadField::Star(_))) {
             let mut keep = Vec::new();
             for f in fields {

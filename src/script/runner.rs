@@ -494,6 +494,10 @@ pub(crate) struct Runner {
     pub sources: SourceMap,
     pub diags: Vec<Diagnostic>,
     iterations: u64,
+    /// Rows processed so far (`--max-rows-processed`, [`Runner::processed`]), and whether QSA104 was
+    /// reported for it.
+    rows_processed: u64,
+    rows_reported: bool,
     call_depth: usize,
     include_depth: usize,
     subs: HashMap<String, Rc<SubDef>>,
@@ -512,6 +516,8 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
         sources,
         diags: Vec::new(),
         iterations: 0,
+        rows_processed: 0,
+        rows_reported: false,
         call_depth: 0,
         include_depth: 0,
         subs: HashMap::new(),
@@ -693,10 +699,48 @@ impl Runner {
         true
     }
 
+    /// Count `rows` rows a statement read, generated, joined or wrote (`--max-rows-processed`); the run
+    /// stops after the statement once the count passes the limit ([`Runner::over_rows`]).
+    pub(crate) fn processed(&mut self, rows: usize) {
+        self.rows_processed = self.rows_processed.saturating_add(rows as u64);
+    }
+
+    /// Whether the rows processed so far are within `--max-rows-processed`. A load that finds they are not
+    /// stops making rows and fails; [`Runner::over_rows`] then reports it and stops the run.
+    pub(crate) fn rows_left(&self) -> bool {
+        self.rows_processed <= self.st.opts.limits.max_rows_processed
+    }
+
+    /// `true` (and QSA104, once) when the run has processed more rows than `--max-rows-processed`: the
+    /// run stops, as at the memory limit. Every load, join and store counts its rows, so this bounds the
+    /// work of loops whose bodies re-read (RESIDENT, JOIN) the tables they grow, which no other limit
+    /// does in reasonable time.
+    fn over_rows(&mut self, span: Span, cx: &Cx) -> bool {
+        let max = self.st.opts.limits.max_rows_processed;
+        if self.rows_processed <= max {
+            return false;
+        }
+        if !self.rows_reported {
+            self.rows_reported = true;
+            self.diags.push(
+                Diagnostic::error(
+                    codes::ITERATION_LIMIT,
+                    format!(
+                        "the script processed more than {max} rows (loads in and out, joins and stores, all together: {} so far); stopped",
+                        self.rows_processed
+                    ),
+                )
+                .at(cx.src, span, "the limit was reached while running this")
+                .with_help("raise the limit with --max-rows-processed if the script really needs it"),
+            );
+        }
+        true
+    }
+
     pub(crate) fn exec_block(&mut self, stmts: &[Stmt], cx: &Cx) -> Flow {
         for s in stmts {
             let flow = self.exec_stmt(s, cx, true);
-            if self.over_memory(s.span, cx) {
+            if self.over_memory(s.span, cx) || self.over_rows(s.span, cx) {
                 return Flow::Abort;
             }
             if flow != Flow::Normal {
