@@ -6,7 +6,7 @@ use std::sync::Mutex;
 /// deepest tree it accepts, in a debug build too. Only the pages used are committed.
 const STACK: usize = 256 << 20;
 
-/// Panic messages held back, at most [`HELD_MAX`]. qsa catches a panic inside polars, openqvd or calamine
+/// Panic messages held back, the last [`HELD_MAX`]. qsa catches a panic inside polars, openqvd or calamine
 /// and refuses the file with a located diagnostic that quotes the panic's message (exit 2); Rust's default
 /// hook would also print the panic, on any thread, as if qsa had crashed. A panic that is not caught (a
 /// bug in qsa) ends the run, and then every held message is printed.
@@ -22,9 +22,11 @@ fn hold_panics() {
             msg.push_str(&format!("\n{}", std::backtrace::Backtrace::force_capture()));
         }
         if let Ok(mut held) = HELD.lock() {
-            if held.len() < HELD_MAX {
-                held.push(msg);
+            // The latest: the one that ends the run is the last to happen.
+            if held.len() == HELD_MAX {
+                held.remove(0);
             }
+            held.push(msg);
         }
     }));
 }
