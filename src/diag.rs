@@ -422,8 +422,9 @@ pub mod codes {
     pub const INCLUDE_MISSING: &str = "QSA102";
     /// `CALL` of a SUB that has not been defined when the CALL runs (error).
     pub const UNKNOWN_SUB: &str = "QSA103";
-    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, or a runaway AUTOGENERATE, WHILE
-    /// or SubField() row generation: the run stops (error) instead of hanging.
+    /// The loop guard (`--max-iterations`) tripped, a `FOR … STEP 0`, a runaway AUTOGENERATE, WHILE
+    /// or SubField() row generation, or the rows the whole run processed (`--max-rows-processed`): the
+    /// run stops (error) instead of hanging.
     pub const ITERATION_LIMIT: &str = "QSA104";
     /// CALLs or includes nested too deep (a sub calling itself, a file including itself): the run stops
     /// (error). `$(…)` expansions nested too deep are QSA114.

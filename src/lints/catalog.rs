@@ -139,7 +139,7 @@ pub static CATALOG: &[Lint] = &[
         E,
         false,
         [],
-        "A loop or row generator ran past qsa's limits; the run stops."
+        "A loop, a row generator or the rows the run processed went past qsa's limits; the run stops."
     ),
     lint!(
         codes::RECURSION_LIMIT,
