@@ -395,6 +395,23 @@ fn limits_a_loop_rereading_its_table_stops_at_max_rows_processed() {
 }
 
 #[test]
+fn limits_an_included_file_counts_against_max_memory() {
+    // The text of an included file is kept for the run (diagnostics point into it), so it counts; an
+    // include inside a loop counts once (it is kept once).
+    let dir = Scratch::new("limits", "include-memory");
+    let big = format!("// {}\nLET x = 1;\n", "x".repeat(3 << 20));
+    std::fs::write(dir.path("big.qvs"), big).expect("write");
+    let script = format!("{ACCESS}FOR i = 1 TO 3\n  $(Include=big.qvs);\nNEXT i\n");
+    refused(
+        report(&dir, &script, &["--max-memory", "2M"]),
+        &["QSA118", "the text of", "big.qvs", "included"],
+    );
+    // Under a limit that holds it once, the loop runs.
+    let (code, _, stderr) = report(&dir, &script, &["--max-memory", "8M"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn limits_a_loop_past_max_iterations_is_refused() {
     let script = format!("{ACCESS}DO WHILE 1 = 1\n  LET x = 1;\nLOOP\n");
     script_refused(

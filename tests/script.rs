@@ -1313,3 +1313,40 @@ fn an_empty_file_path_is_a_missing_source_not_the_folder() {
     );
     assert!(!d.message.contains("directory"), "{}", d.message);
 }
+
+/// An include inside a loop runs every time, but its text is kept and parsed once: the run holds one
+/// source for it, not one per iteration (a 1 MB file included a million times held a terabyte).
+#[test]
+fn an_include_in_a_loop_is_read_every_time_and_kept_once() {
+    let dir = std::env::temp_dir().join(format!("qsa-runner-{}-include-loop", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("step.qvs"),
+        "LET n = n + 1;\nT: LOAD $(i) AS I AUTOGENERATE 1;\n",
+    )
+    .expect("write");
+    let r = run_with_opts(
+        "include-loop",
+        "LET n = 0;\nFOR i = 1 TO 50\n  $(Include=step.qvs);\nNEXT i\n",
+        RunOptions::default(),
+    );
+    assert_eq!(var(&r, "n"), Some("50"), "{}", dump(&r));
+    assert_eq!(col(table(&r.app, "T"), "I").len(), 50, "{}", dump(&r));
+    let step: Vec<_> = (r.sources.files.iter())
+        .filter(|f| f.name.ends_with("step.qvs"))
+        .collect();
+    assert_eq!(step.len(), 1, "one source for the included file");
+    // A different file at another path is another source.
+    std::fs::write(dir.join("other.qvs"), "LET m = 1;\n").expect("write");
+    let r = run_with_opts(
+        "include-loop",
+        "FOR i = 1 TO 3\n  $(Include=step.qvs);\n  $(Include=other.qvs);\nNEXT i\n",
+        RunOptions::default(),
+    );
+    let names: Vec<&str> = (r.sources.files.iter())
+        .filter(|f| f.name.ends_with(".qvs") && !f.name.ends_with("main.qvs"))
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

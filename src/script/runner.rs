@@ -488,6 +488,8 @@ pub(crate) fn load_reach(access: bool) -> Reach {
 
 /// (source, statement start, expanded text)
 type ExpansionKey = (SourceId, usize, String);
+/// An included file's text, its source and its statements ([`Runner::include_cache`]).
+type IncludedFile = (Arc<str>, SourceId, Rc<Vec<Stmt>>);
 
 pub(crate) struct Runner {
     pub st: State,
@@ -502,6 +504,9 @@ pub(crate) struct Runner {
     include_depth: usize,
     subs: HashMap<String, Rc<SubDef>>,
     expansion_cache: HashMap<ExpansionKey, (SourceId, Rc<Vec<Stmt>>)>,
+    /// Files included so far, by path: their text, source and statements, so that a file included again
+    /// with the same text (an include inside a loop) is neither kept nor parsed again.
+    include_cache: HashMap<PathBuf, Vec<IncludedFile>>,
     warned: HashSet<(SourceId, usize, String)>,
     /// Errors of statements that do not parse, by (source, statement start), until they run.
     held_errors: BTreeMap<(SourceId, usize), Vec<Diagnostic>>,
@@ -522,6 +527,7 @@ pub(crate) fn run(sources: SourceMap, main: SourceId, opts: &RunOptions) -> RunR
         include_depth: 0,
         subs: HashMap::new(),
         expansion_cache: HashMap::new(),
+        include_cache: HashMap::new(),
         warned: HashSet::new(),
         held_errors: BTreeMap::new(),
         memory: Default::default(),
@@ -1927,15 +1933,30 @@ impl Runner {
             return Flow::Abort;
         }
         let text = crate::diag::decode_script_bytes_as(&bytes, self.st.opts.encoding);
-        let id = self.sources.add(SourceFile::new(
-            path.display().to_string(),
-            Some(path.clone()),
-            text.as_str(),
-        ));
-        let statements = self.parse_file(id, &text);
+        let cached = (self.include_cache.get(&path).into_iter().flatten())
+            .find(|(t, _, _)| **t == *text)
+            .cloned();
+        let (text, id, statements) = match cached {
+            Some(x) => x,
+            None => {
+                // The text is kept for the rest of the run (diagnostics point into it).
+                let _ = self.st.budget.reserve(text.len() as u64, || {
+                    format!("the text of `{}`, included", path.display())
+                });
+                let id = self.sources.add(SourceFile::new(
+                    path.display().to_string(),
+                    Some(path.clone()),
+                    text.as_str(),
+                ));
+                let statements = Rc::new(self.parse_file(id, &text));
+                let entry: IncludedFile = (Arc::from(text.as_str()), id, statements);
+                (self.include_cache.entry(path.clone()).or_default()).push(entry.clone());
+                entry
+            }
+        };
         let sub = Cx {
             src: id,
-            text: Arc::from(text.as_str()),
+            text,
             dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         };
         self.include_depth += 1;
