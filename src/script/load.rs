@@ -275,7 +275,9 @@ impl Runner {
             frame = Input::Rows(f);
         }
         if let Some((attr, data, q)) = &place.cross {
-            frame = Input::Rows(crosstable(frame.into_frame(), attr, data, *q));
+            let crossed = crosstable(frame.into_frame(), attr, data, *q);
+            self.processed(crossed.rows.len());
+            frame = Input::Rows(crossed);
         }
         // Field-level settings.
         for f in frame.fields_mut().iter_mut() {
