@@ -146,7 +146,7 @@ fn read_excel_bytes_budgeted(
     let budget = budget.clone();
     let read = std::panic::catch_unwind(move || match book {
         Book::Ooxml => read_ooxml(bytes, table.as_deref(), &budget),
-        Book::Biff => read_biff(bytes, table.as_deref()),
+        Book::Biff => read_biff(bytes, table.as_deref(), &budget),
     });
     let cells = match read {
         Ok(r) => r.map_err(fmt_err)?,
@@ -229,8 +229,17 @@ fn read_ooxml(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Ce
     Ok(cells)
 }
 
-fn read_biff(bytes: Vec<u8>, table: Option<&str>) -> Result<Cells, String> {
-    check_biff(&bytes)?;
+fn read_biff(bytes: Vec<u8>, table: Option<&str>, budget: &Budget) -> Result<Cells, String> {
+    let grids = check_biff(&bytes)?;
+    budget
+        .check(grids, || {
+            format!(
+                "reading the .xls workbook (its sheets' cell grids, which the Excel decoder builds \
+                 whole: {})",
+                crate::limits::format_size(grids)
+            )
+        })
+        .map_err(|e| e.to_string())?;
     let mut wb = Xls::new(Cursor::new(bytes)).map_err(xls_err)?;
     let name = pick_sheet(&wb.sheet_names(), table)?;
     let shift = if wb.has_1904_epoch() { EPOCH_1904 } else { 0.0 };
@@ -552,8 +561,9 @@ fn declared_counts(xml: &[u8]) -> Vec<u64> {
 }
 
 /// `.xls`: the compound file's Workbook stream, walked as calamine walks it, so that no sheet declares
-/// (DIMENSIONS) or spans (cell positions) a grid over [`MAX_CELLS`].
-fn check_biff(bytes: &[u8]) -> Result<(), String> {
+/// (DIMENSIONS) or spans (cell positions) a grid over [`MAX_CELLS`]. `Ok`: the bytes calamine's grids
+/// take ([`check_biff_stream`]).
+fn check_biff(bytes: &[u8]) -> Result<u64, String> {
     let mut cf = cfb::CompoundFile::open(Cursor::new(bytes))
         .map_err(|e| format!("not a readable .xls workbook (compound file: {e})"))?;
     if cf.exists("/EncryptedPackage") {
@@ -596,7 +606,17 @@ fn le32(d: &[u8], at: usize) -> u32 {
         .unwrap_or(0)
 }
 
-fn check_biff_stream(s: &[u8]) -> Result<(), String> {
+/// What calamine allocates for an `.xls`, which it reads whole when it opens it: for *every* sheet, room
+/// for the cells its DIMENSIONS records declare (`Vec::reserve`, a `Cell<Data>` each) and two dense grids
+/// over the span of its cell positions (values, a `Data` each, and formulas, a `String` each); then a copy
+/// of the values grid of the sheet that is read (`worksheet_range` clones it; counted for the largest).
+const BIFF_CELL_BYTES: u64 = std::mem::size_of::<calamine::Cell<Data>>() as u64;
+const BIFF_GRID_BYTES: u64 = (std::mem::size_of::<Data>() + std::mem::size_of::<String>()) as u64;
+const BIFF_COPY_BYTES: u64 = std::mem::size_of::<Data>() as u64;
+
+fn check_biff_stream(s: &[u8]) -> Result<u64, String> {
+    let mut bytes = 0u64;
+    let mut largest = 0u64;
     // Workbook globals up to their EOF: where each sheet's records start (BoundSheet8).
     let mut starts = Vec::new();
     for (typ, data) in records(s, 0) {
@@ -615,6 +635,7 @@ fn check_biff_stream(s: &[u8]) -> Result<(), String> {
         }
         let mut depth = 0usize;
         let mut seen_bof = false;
+        let mut declared = 0u64;
         let mut span: Option<(u32, u32, u32, u32)> = None;
         let mut cover = |row: u32, c1: u32, c2: u32| {
             let (r0, r1, k0, k1) = span.unwrap_or((row, row, c1, c2));
@@ -634,7 +655,7 @@ fn check_biff_stream(s: &[u8]) -> Result<(), String> {
                 0x0809 if seen_bof => depth += 1,
                 0x0809 => seen_bof = true,
                 0x000A => break,
-                0x0200 => check_dimensions(data)?,
+                0x0200 => declared = declared.saturating_add(check_dimensions(data)?),
                 // Number, Label, RString, BoolErr, RK, LabelSst, Formula: row, column first.
                 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 if data.len() >= 4 => {
                     let c = le16(data, 2);
@@ -661,17 +682,21 @@ fn check_biff_stream(s: &[u8]) -> Result<(), String> {
                     c1 - c0 + 1
                 ));
             }
+            bytes = bytes.saturating_add(cells.saturating_mul(BIFF_GRID_BYTES));
+            largest = largest.max(cells);
         }
+        bytes = bytes.saturating_add(declared.saturating_mul(BIFF_CELL_BYTES));
     }
-    Ok(())
+    Ok(bytes.saturating_add(largest.saturating_mul(BIFF_COPY_BYTES)))
 }
 
-/// A DIMENSIONS record, read as calamine reads it (which reserves room for the whole grid).
-fn check_dimensions(d: &[u8]) -> Result<(), String> {
+/// A DIMENSIONS record, read as calamine reads it (which reserves room for the whole grid). `Ok`: the
+/// cells it declares (0 for a record calamine refuses itself).
+fn check_dimensions(d: &[u8]) -> Result<u64, String> {
     let (rf, rl, mut cf, cl) = match d.len() {
         10 => (le16(d, 0), le16(d, 2), le16(d, 4), le16(d, 6)),
         14 | 16 => (le32(d, 0), le32(d, 4), le16(d, 8), le16(d, 10)),
-        _ => return Ok(()), // calamine refuses the record itself
+        _ => return Ok(0), // calamine refuses the record itself
     };
     if cf > 0xFF || cl < cf {
         cf = 0;
@@ -688,12 +713,13 @@ fn check_dimensions(d: &[u8]) -> Result<(), String> {
             "a sheet's DIMENSIONS record is inconsistent (rows {rf}..{rl}, columns {cf}..{cl})"
         ));
     }
-    if rows.saturating_mul(cols) as u64 > MAX_CELLS {
+    let cells = rows.saturating_mul(cols) as u64;
+    if cells > MAX_CELLS {
         return Err(format!(
             "a sheet declares {rows} rows by {cols} columns, more than {MAX_CELLS} cells"
         ));
     }
-    Ok(())
+    Ok(cells)
 }
 
 #[cfg(test)]
@@ -984,5 +1010,25 @@ mod tests {
         let mut sheet = vec![number(0, 0)];
         sheet.extend(chart);
         assert!(check_biff_stream(&stream(&sheet)).is_ok());
+    }
+
+    #[test]
+    fn biff_grids_are_what_counts_against_max_memory() {
+        // One sheet: DIMENSIONS declares 3 × 2 cells (reserved), its cells span rows 0..=999 and
+        // columns 0..=9 (two dense grids, then a copy of the values grid).
+        let bytes = check_biff_stream(&stream(&[
+            dimensions(0, 3, 0, 2),
+            number(0, 0),
+            number(999, 9),
+        ]))
+        .unwrap();
+        assert_eq!(
+            bytes,
+            6 * BIFF_CELL_BYTES + 10_000 * BIFF_GRID_BYTES + 10_000 * BIFF_COPY_BYTES
+        );
+        // Two cells far apart, under the 50M-cell cap (4,000 × 10,000 = 40M cells): over 2 GB of grids,
+        // which the file's size said nothing about.
+        let bytes = check_biff_stream(&stream(&[number(0, 0), number(3999, 9999)])).unwrap();
+        assert!(bytes > 40_000_000 * BIFF_GRID_BYTES, "{bytes}");
     }
 }
