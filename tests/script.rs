@@ -714,9 +714,15 @@ fn run_inline_script(tag: &str, text: &str) -> RunResult {
     run_with_opts(tag, text, RunOptions::default())
 }
 
-fn run_with_opts(tag: &str, text: &str, opts: RunOptions) -> RunResult {
+/// The folder [`run_with_opts`] writes `main.qvs` to, created: files the script reads go beside it.
+fn runner_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("qsa-runner-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn run_with_opts(tag: &str, text: &str, opts: RunOptions) -> RunResult {
+    let dir = runner_dir(tag);
     let path = dir.join("main.qvs");
     std::fs::write(&path, text).expect("write");
     run_file(&path, &opts).expect("readable")
@@ -1318,8 +1324,7 @@ fn an_empty_file_path_is_a_missing_source_not_the_folder() {
 /// source for it, not one per iteration (a 1 MB file included a million times held a terabyte).
 #[test]
 fn an_include_in_a_loop_is_read_every_time_and_kept_once() {
-    let dir = std::env::temp_dir().join(format!("qsa-runner-{}-include-loop", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = runner_dir("include-loop");
     std::fs::write(
         dir.join("step.qvs"),
         "LET n = n + 1;\nT: LOAD $(i) AS I AUTOGENERATE 1;\n",

@@ -57,12 +57,7 @@ fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
     let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         polars::io::parquet::read::infer_schema(metadata)
     }))
-    .map_err(|p| {
-        format!(
-            "not a readable Parquet file ({})",
-            super::decoder_failed("Parquet", &*p)
-        )
-    })?
+    .map_err(|p| unreadable(&*p))?
     .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     for field in schema.iter_values() {
         let what = match field.dtype() {
@@ -83,6 +78,14 @@ fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The reason for a refusal when polars panicked (caught), quoting its message.
+fn unreadable(panic: &(dyn std::any::Any + Send)) -> String {
+    format!(
+        "not a readable Parquet file ({})",
+        super::decoder_failed("Parquet", panic)
+    )
 }
 
 /// The Arrow schema writers keep in the footer's key-value metadata (`ARROW:schema`, base64 of an Arrow
@@ -158,12 +161,7 @@ pub fn read_parquet_budgeted(
         path: shown.clone(),
         reason,
     };
-    let decoder_failed = |p: Box<dyn std::any::Any + Send>| {
-        fmt_err(format!(
-            "not a readable Parquet file ({})",
-            super::decoder_failed("Parquet", &*p)
-        ))
-    };
+    let decoder_failed = |p: Box<dyn std::any::Any + Send>| fmt_err(unreadable(&*p));
     let file = open()?;
     check_footer(&file).map_err(|e| fmt_err(format!("not a readable Parquet file: {e}")))?;
     let metadata = std::panic::catch_unwind(move || {
