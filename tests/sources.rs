@@ -524,8 +524,9 @@ fn pyarrow_row(i: usize) -> [(Option<String>, Option<f64>); 4] {
 
 /// Files pyarrow wrote (fixtures/data/parquet/make.py): dictionary pages, data pages v1 and v2, nulls,
 /// several pages per column chunk and three row groups, every compression pyarrow writes, and the
-/// DELTA_BINARY_PACKED, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT encodings: the page-header check lets
-/// all of them through, and every cell reads back.
+/// DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY and BYTE_STREAM_SPLIT encodings: the page-header check
+/// lets all of them through, and every cell reads back. (DELTA_BYTE_ARRAY it refuses:
+/// `parquet_delta_byte_array_is_refused_before_polars_allocates`.)
 #[test]
 fn parquet_written_by_pyarrow_reads_cell_by_cell() {
     let dir = fixtures().join("parquet");
@@ -548,6 +549,25 @@ fn parquet_written_by_pyarrow_reads_cell_by_cell() {
                 .collect();
             assert_eq!(got, want, "{name}, row {i}");
         }
+    }
+}
+
+/// DELTA_BYTE_ARRAY pages are refused by the page-header check, before polars decodes them: its decoder
+/// reserves each value's length, read from the page, before checking it, and `alloc-280gb.parquet` (495
+/// bytes, fixtures/data/parquet/make.py) made qsa abort ("memory allocation of 280267669925 bytes
+/// failed", exit 134), which no `catch_unwind` stops. A correct file in that encoding is refused the same
+/// way, with what to write instead.
+#[test]
+fn parquet_delta_byte_array_is_refused_before_polars_allocates() {
+    let dir = fixtures().join("parquet/delta-byte-array");
+    for name in ["alloc-280gb.parquet", "valid.parquet"] {
+        let e = match read_file(&dir.join(name), &[]) {
+            Ok(l) => panic!("{name}: read {} fields", l.fields.len()),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains("DELTA_BYTE_ARRAY-encoded"), "{name}: {e}");
+        assert!(e.contains("PLAIN or dictionary encoding"), "{name}: {e}");
+        assert!(e.contains(name), "{name}: {e}");
     }
 }
 

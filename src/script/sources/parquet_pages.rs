@@ -10,8 +10,10 @@
 //! reading only the headers, and refuses a count that is negative or larger than what holds it (a page's
 //! values past its column chunk's, a v2 page's rows past its row group's, a page's bytes past its
 //! chunk, a chunk past the file), a dictionary that declares more values than its bytes can hold, and
-//! a header polars would read differently than the Parquet format says. What it returns feeds the
-//! memory budget: what decoding the largest row group will allocate by the headers' own counts.
+//! a header polars would read differently than the Parquet format says, and a data page in the one
+//! encoding whose decoder allocates by lengths it has not checked (`DELTA_BYTE_ARRAY`, see
+//! [`DELTA_BYTE_ARRAY`]). What it returns feeds the memory budget: what decoding the largest row group
+//! will allocate by the headers' own counts.
 
 use super::parquet_footer::{Shape, Walk};
 use std::io::{Read, Seek, SeekFrom};
@@ -37,6 +39,14 @@ pub(super) struct Group {
 /// Bytes a decoded value is counted as: polars holds strings as 16-byte views (and numbers as 8 bytes,
 /// which qsa then casts).
 const BYTES_PER_VALUE: u64 = 16;
+
+/// The `DELTA_BYTE_ARRAY` encoding (parquet.thrift `Encoding`), refused on a data page: polars' decoder
+/// (`delta_byte_array::Decoder::next`) reserves each value's prefix length plus suffix length, both read
+/// from the page, before it checks either against the bytes it has; a 352-byte file whose suffix lengths
+/// are bit-packed 40 bits wide made it reserve 280 GB and abort the process, which `catch_unwind` cannot
+/// stop. qsa cannot check those lengths without decompressing and decoding the page itself. Spark's v2
+/// pages use it for strings; pyarrow and DuckDB only when asked.
+const DELTA_BYTE_ARRAY: i64 = 7;
 
 /// Page header bytes read at first (a header without statistics takes 20 to 40); doubled up to the
 /// chunk's end for a header that is longer (statistics of long values). Small, since a file of many small
@@ -73,6 +83,8 @@ struct Page {
     compressed: i64,
     /// The values of a data page (v1 or v2, by `kind`) or of a dictionary page.
     num_values: Option<i64>,
+    /// A data page's encoding of its values (v1 or v2); `None` on a dictionary page.
+    encoding: Option<i64>,
     /// Data page v2: nulls, rows, and the byte lengths of the levels before the values.
     num_nulls: i64,
     num_rows: i64,
@@ -114,10 +126,14 @@ fn page_header(b: &[u8]) -> Result<Page, String> {
         ..Page::default()
     };
     match kind {
-        0 => page.num_values = get(Shape::DataPageHeader, 1)?,
+        0 => {
+            page.num_values = get(Shape::DataPageHeader, 1)?;
+            page.encoding = get(Shape::DataPageHeader, 2)?;
+        }
         2 => page.num_values = get(Shape::DictionaryPageHeader, 1)?,
         3 => {
             page.num_values = get(Shape::DataPageHeaderV2, 1)?;
+            page.encoding = get(Shape::DataPageHeaderV2, 4)?;
             page.num_nulls = required(Shape::DataPageHeaderV2, 2, "null count")?;
             page.num_rows = required(Shape::DataPageHeaderV2, 3, "row count")?;
             page.levels = [
@@ -206,6 +222,14 @@ fn chunk_pages<F: Read + Seek>(
                 )));
             }
         } else {
+            if page.encoding == Some(DELTA_BYTE_ARRAY) {
+                return Err(fail(
+                    "its values are DELTA_BYTE_ARRAY-encoded, which qsa does not read (the decoder \
+                     trusts the value lengths in the page); write the file with PLAIN or dictionary \
+                     encoding (Spark: `parquet.writer.version` v1)"
+                        .into(),
+                ));
+            }
             if num_values > total - seen {
                 return Err(fail(format!(
                     "{num_values} values, more than the {} its column chunk has left of {total}",
@@ -275,13 +299,18 @@ mod tests {
 
     /// [`data_page`] with `more` (fields of the data page header) after its four integers.
     fn data_page_with(values: i64, size: i64, more: &[u8]) -> Vec<u8> {
+        encoded_page(values, size, 0, more)
+    }
+
+    /// A data page v1 whose values are in `encoding` (0 PLAIN, 7 DELTA_BYTE_ARRAY, …).
+    fn encoded_page(values: i64, size: i64, encoding: i64, more: &[u8]) -> Vec<u8> {
         let mut h = Vec::new();
         int(&mut h, 1, 0);
         int(&mut h, 1, size);
         int(&mut h, 1, size);
-        // Field 5 (data_page_header), a struct: num_values, encoding 0, levels encodings 3, 3.
+        // Field 5 (data_page_header), a struct: num_values, encoding, levels encodings 3, 3.
         h.push(2 << 4 | 12);
-        for v in [values, 0, 3, 3] {
+        for v in [values, encoding, 3, 3] {
             int(&mut h, 1, v);
         }
         h.extend(more);
@@ -365,6 +394,22 @@ mod tests {
             };
             let e = run(file, chunk).unwrap_err();
             assert!(e.contains(want), "{want}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_delta_byte_array_page_is_refused_other_encodings_pass() {
+        // DELTA_BYTE_ARRAY (7): polars reserves by lengths it has not checked (see DELTA_BYTE_ARRAY).
+        let e = whole(&encoded_page(4, 2, DELTA_BYTE_ARRAY, &[]), 4).unwrap_err();
+        assert!(e.contains("DELTA_BYTE_ARRAY-encoded"), "{e}");
+        // A later page of the chunk too.
+        let mut f = data_page(2, 1);
+        f.extend(encoded_page(2, 1, DELTA_BYTE_ARRAY, &[]));
+        assert!(whole(&f, 4).unwrap_err().contains("DELTA_BYTE_ARRAY"));
+        // PLAIN (0), RLE_DICTIONARY (8), DELTA_BINARY_PACKED (5), DELTA_LENGTH_BYTE_ARRAY (6) read on.
+        for encoding in [0, 8, 5, 6] {
+            let f = encoded_page(4, 2, encoding, &[]);
+            assert_eq!(whole(&f, 4), Ok(4 * BYTES_PER_VALUE + 2), "{encoding}");
         }
     }
 
