@@ -571,6 +571,45 @@ fn parquet_delta_byte_array_is_refused_before_polars_allocates() {
     }
 }
 
+/// Fixed-size binaries and lists, at any depth, are refused from the schema before polars decodes them: it
+/// fills a buffer of the declared size per row, nulls included, and `alloc-8gib.parquet` (193 bytes,
+/// fixtures/data/parquet/make.py) made it reserve 8 GiB for four nulls (larger sizes abort the process).
+/// The refusal names the column and the type.
+#[test]
+fn parquet_fixed_size_columns_are_refused_from_the_schema() {
+    let dir = fixtures().join("parquet/fixed-size");
+    let cases = [
+        (
+            "alloc-8gib.parquet",
+            "`B` is a fixed-size binary of 2147483647 bytes",
+        ),
+        (
+            "binary16.parquet",
+            "`UID` is a fixed-size binary of 16 bytes",
+        ),
+        (
+            "list-of-binary4.parquet",
+            "`L` is a list of a fixed-size binary of 4 bytes",
+        ),
+        (
+            "struct-with-binary4.parquet",
+            "`S` is a struct whose field `B` is a fixed-size binary of 4 bytes",
+        ),
+        (
+            "fixed-list3.parquet",
+            "`F` is a fixed-size list of 3 values",
+        ),
+    ];
+    for (name, want) in cases {
+        let e = match read_file(&dir.join(name), &[]) {
+            Ok(l) => panic!("{name}: read {} fields", l.fields.len()),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains(want), "{name}: {e}");
+        assert!(e.contains("which qsa does not read"), "{name}: {e}");
+    }
+}
+
 /// Files polars itself writes, in every compression it offers and with small data pages (many pages per
 /// chunk), with and without statistics, read back whole.
 #[test]

@@ -51,7 +51,10 @@ fn check_footer(mut file: &std::fs::File) -> Result<(), String> {
 /// and its type. polars is built without the features for decimals, 8- and 16-bit integers and 16-bit
 /// floats: on a decimal or a float16 column it panics (on its own threads, where the panic prints before
 /// qsa's catch turns it into a refusal), on a small integer it fails with a message about the file, not
-/// the type. `Err`: the reason.
+/// the type. A fixed-size binary or fixed-size list, at any depth, polars decodes into a buffer of its
+/// declared size per row, nulls included: a 193-byte file declaring four null values of 2^31 - 1 bytes
+/// made it reserve 8 GiB, and larger sizes or more rows abort the process, which `catch_unwind` cannot
+/// stop (qsa refused those columns anyway, but only once decoded). `Err`: the reason.
 fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
     check_arrow_schema(metadata)?;
     let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -60,24 +63,43 @@ fn refuse_unread_types(metadata: &FileMetadata) -> Result<(), String> {
     .map_err(|p| unreadable(&*p))?
     .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     for field in schema.iter_values() {
-        let what = match field.dtype() {
-            ArrowDataType::Decimal(p, s)
-            | ArrowDataType::Decimal32(p, s)
-            | ArrowDataType::Decimal64(p, s)
-            | ArrowDataType::Decimal256(p, s) => format!("a decimal({p}, {s})"),
-            ArrowDataType::Int8 => "an 8-bit integer".into(),
-            ArrowDataType::Int16 => "a 16-bit integer".into(),
-            ArrowDataType::UInt8 => "an unsigned 8-bit integer".into(),
-            ArrowDataType::UInt16 => "an unsigned 16-bit integer".into(),
-            ArrowDataType::Float16 => "a 16-bit float".into(),
-            _ => continue,
-        };
-        return Err(format!(
-            "column `{}` is {what}, which qsa does not read; write it as a string, a 32- or 64-bit integer or a double",
-            field.name
-        ));
+        if let Some(what) = unread_type(field.dtype()) {
+            return Err(format!(
+                "column `{}` is {what}, which qsa does not read; write it as a string, a 32- or 64-bit integer or a double",
+                field.name
+            ));
+        }
     }
     Ok(())
+}
+
+/// What `dtype` is, when it or a type inside it is one [`refuse_unread_types`] refuses.
+fn unread_type(dtype: &ArrowDataType) -> Option<String> {
+    Some(match dtype {
+        ArrowDataType::Decimal(p, s)
+        | ArrowDataType::Decimal32(p, s)
+        | ArrowDataType::Decimal64(p, s)
+        | ArrowDataType::Decimal256(p, s) => format!("a decimal({p}, {s})"),
+        ArrowDataType::Int8 => "an 8-bit integer".into(),
+        ArrowDataType::Int16 => "a 16-bit integer".into(),
+        ArrowDataType::UInt8 => "an unsigned 8-bit integer".into(),
+        ArrowDataType::UInt16 => "an unsigned 16-bit integer".into(),
+        ArrowDataType::Float16 => "a 16-bit float".into(),
+        ArrowDataType::FixedSizeBinary(n) => format!("a fixed-size binary of {n} bytes"),
+        ArrowDataType::FixedSizeList(_, n) => format!("a fixed-size list of {n} values"),
+        ArrowDataType::List(f) | ArrowDataType::LargeList(f) | ArrowDataType::Map(f, _) => {
+            return unread_type(f.dtype()).map(|t| format!("a list of {t}"))
+        }
+        ArrowDataType::Struct(fields) => {
+            let (name, t) = fields
+                .iter()
+                .find_map(|f| unread_type(f.dtype()).map(|t| (&f.name, t)))?;
+            format!("a struct whose field `{name}` is {t}")
+        }
+        ArrowDataType::Dictionary(_, values, _) => return unread_type(values),
+        ArrowDataType::Extension(e) => return unread_type(&e.inner),
+        _ => return None,
+    })
 }
 
 /// The reason for a refusal when polars panicked (caught), quoting its message.
