@@ -7,10 +7,18 @@
 //! for 155 GB and abort the process (an allocation failure cannot be caught). [`check`] walks the footer
 //! the way polars reads it, without allocating, and refuses: a known field declared with another type
 //! than polars reads it as, a declared length larger than the bytes left (every element takes at least
-//! one), nesting deeper than [`MAX_DEPTH`].
+//! one), nesting deeper than [`MAX_DEPTH`], and a schema whose columns nest deeper than
+//! [`MAX_SCHEMA_DEPTH`].
 
 /// Thrift structures nest a few levels deep in real footers (schema elements are a flat list).
 const MAX_DEPTH: u32 = 64;
+
+/// Groups inside groups in the schema (the flat list of schema elements, each declaring its children).
+/// polars turns the schema into a tree of Arrow types and clones and drops it level by level: a column
+/// nested 100,000 deep (an 800 kB footer) kept it busy for more than ten minutes, quadratic in the depth.
+/// qsa reads only flat columns (a list or struct is refused by name), so 32 leaves room for any nesting a
+/// real file has around the columns qsa reads.
+const MAX_SCHEMA_DEPTH: usize = 32;
 
 /// Check the footer that `file_tail`, the end of a Parquet file, holds (`… metadata, length (u32 LE),
 /// "PAR1"`). `Ok` also when there is no well-formed footer to walk: polars then refuses the file itself.
@@ -27,7 +35,35 @@ pub(super) fn check(file_tail: &[u8]) -> Result<(), String> {
     };
     let mut w = Walk::new(&file_tail[start..n - 8]);
     w.structure(Shape::FileMetaData, 0)
-        .map_err(|e| format!("its footer (file metadata) is malformed: {e}"))
+        .map_err(|e| format!("its footer (file metadata) is malformed: {e}"))?;
+    let depth = schema_depth(&w.children);
+    if depth > MAX_SCHEMA_DEPTH {
+        return Err(format!(
+            "its schema nests columns {depth} groups deep; qsa reads flat columns and refuses schemas nested more than {MAX_SCHEMA_DEPTH} deep"
+        ));
+    }
+    Ok(())
+}
+
+/// How deep the schema's groups nest, from its elements' `num_children` in order (the first is the
+/// root, whose children are the columns; an element with none is a leaf).
+fn schema_depth(children: &[i64]) -> usize {
+    // The children each open group has yet to see.
+    let mut open: Vec<i64> = Vec::new();
+    let mut deepest = 0;
+    for &c in children {
+        if let Some(left) = open.last_mut() {
+            *left -= 1;
+        }
+        if c > 0 {
+            open.push(c);
+            deepest = deepest.max(open.len());
+        }
+        while open.last() == Some(&0) {
+            open.pop();
+        }
+    }
+    deepest
 }
 
 /// How many bytes of the file [`check`] needs: the footer length and magic, then the footer.
@@ -190,6 +226,8 @@ pub(super) struct Walk<'a> {
     /// footer decoder skips one as if it took none (and so reads the bytes that follow as the next
     /// value), and a list of 2·10^9 such booleans then takes it seconds of doing nothing.
     byte_bools: bool,
+    /// Each schema element's `num_children` (0 when it has none), in order.
+    children: Vec<i64>,
 }
 
 impl<'a> Walk<'a> {
@@ -200,6 +238,7 @@ impl<'a> Walk<'a> {
             at: 0,
             captured: Vec::new(),
             byte_bools: false,
+            children: Vec::new(),
         }
     }
 
@@ -356,9 +395,13 @@ impl<'a> Walk<'a> {
 
     pub(super) fn structure(&mut self, shape: Shape, depth: u32) -> Result<(), String> {
         let mut id = 0i64;
+        let mut children = 0i64;
         loop {
             let h = self.byte()?;
             if h == 0 {
+                if shape == Shape::SchemaElement {
+                    self.children.push(children);
+                }
                 return Ok(());
             }
             id = match h >> 4 {
@@ -374,6 +417,10 @@ impl<'a> Walk<'a> {
                 let z = self.varint()?;
                 let v = (z >> 1) as i64 ^ -((z & 1) as i64);
                 self.captured.push((shape, id, v));
+            } else if shape == Shape::SchemaElement && id == 5 && declared_as(ty, Kind::Varint) {
+                // num_children (polars keeps the last of a repeated field).
+                let z = self.varint()?;
+                children = (z >> 1) as i64 ^ -((z & 1) as i64);
             } else {
                 self.value(ty, kind, depth, false)?;
             }
@@ -424,5 +471,48 @@ mod tests {
         // Field 2 (schema) declared an i64: polars would read a list header from its bytes.
         let e = check(&footer(&[0x26, 0xfb, 0x00, 0x00])).unwrap_err();
         assert!(e.contains("Thrift type 6"), "{e}");
+    }
+
+    /// A footer whose schema is `groups` elements of one child each, then a leaf.
+    fn nested_schema(groups: usize) -> Vec<u8> {
+        let n = groups + 1;
+        // Field 2 (schema), a list of structs: its size as a varint after the 0xfc header.
+        let mut meta = vec![0x29, 0xfc];
+        let mut v = n;
+        while v >= 0x80 {
+            meta.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        meta.push(v as u8);
+        for _ in 0..groups {
+            // Field 5 (num_children), an i32 of zigzag 2 = 1, then the end of the struct.
+            meta.extend([0x55, 0x02, 0x00]);
+        }
+        meta.extend([0x00, 0x00]); // the leaf (no fields), the end of FileMetaData
+        footer(&meta)
+    }
+
+    #[test]
+    fn schemas_nested_past_the_limit_are_refused() {
+        // The root and 31 groups: 32 deep.
+        assert_eq!(check(&nested_schema(MAX_SCHEMA_DEPTH)), Ok(()));
+        let e = check(&nested_schema(MAX_SCHEMA_DEPTH + 1)).unwrap_err();
+        assert!(e.contains("33 groups deep"), "{e}");
+        // 100,000 deep (800 kB of footer was more than ten minutes of polars).
+        let e = check(&nested_schema(100_000)).unwrap_err();
+        assert!(e.contains("100000 groups deep"), "{e}");
+    }
+
+    #[test]
+    fn schema_depth_follows_the_children() {
+        // root(2) → a(leaf), b(1) → c(leaf): 2 groups deep.
+        assert_eq!(schema_depth(&[2, 0, 1, 0]), 2);
+        // Flat: the root only.
+        assert_eq!(schema_depth(&[3, 0, 0, 0]), 1);
+        // A list column: root → LIST group → repeated group → element.
+        assert_eq!(schema_depth(&[2, 0, 1, 1, 0]), 3);
+        // Counts that run out or lie do not panic.
+        assert_eq!(schema_depth(&[]), 0);
+        assert_eq!(schema_depth(&[-4, 5, 0]), 1);
     }
 }
