@@ -552,6 +552,14 @@ fn parquet_written_by_pyarrow_reads_cell_by_cell() {
     }
 }
 
+/// Why `path` is refused (the test fails if it is read).
+fn refusal(path: &Path) -> String {
+    match read_file(path, &[]) {
+        Ok(l) => panic!("{}: read {} fields", path.display(), l.fields.len()),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// DELTA_BYTE_ARRAY pages are refused by the page-header check, before polars decodes them: its decoder
 /// reserves each value's length, read from the page, before checking it, and `alloc-280gb.parquet` (495
 /// bytes, fixtures/data/parquet/make.py) made qsa abort ("memory allocation of 280267669925 bytes
@@ -561,10 +569,7 @@ fn parquet_written_by_pyarrow_reads_cell_by_cell() {
 fn parquet_delta_byte_array_is_refused_before_polars_allocates() {
     let dir = fixtures().join("parquet/delta-byte-array");
     for name in ["alloc-280gb.parquet", "valid.parquet"] {
-        let e = match read_file(&dir.join(name), &[]) {
-            Ok(l) => panic!("{name}: read {} fields", l.fields.len()),
-            Err(e) => e.to_string(),
-        };
+        let e = refusal(&dir.join(name));
         assert!(e.contains("DELTA_BYTE_ARRAY-encoded"), "{name}: {e}");
         assert!(e.contains("PLAIN or dictionary encoding"), "{name}: {e}");
         assert!(e.contains(name), "{name}: {e}");
@@ -601,12 +606,32 @@ fn parquet_fixed_size_columns_are_refused_from_the_schema() {
         ),
     ];
     for (name, want) in cases {
-        let e = match read_file(&dir.join(name), &[]) {
-            Ok(l) => panic!("{name}: read {} fields", l.fields.len()),
-            Err(e) => e.to_string(),
-        };
+        let e = refusal(&dir.join(name));
         assert!(e.contains(want), "{name}: {e}");
         assert!(e.contains("which qsa does not read"), "{name}: {e}");
+    }
+}
+
+/// Schemas nested more than 32 deep are refused before polars reads them: the Parquet schema (polars
+/// clones its tree of types level by level: 100,000 levels took it more than ten minutes) and the Arrow
+/// schema a writer keeps in the footer (`ARROW:schema`, which polars reads recursively: 100,000 levels
+/// overflowed the stack). Both files come from fixtures/data/parquet/make.py.
+#[test]
+fn parquet_schemas_nested_too_deep_are_refused_before_polars_reads_them() {
+    let dir = fixtures().join("parquet/nesting");
+    let cases = [
+        (
+            "parquet-schema-40-deep.parquet",
+            "its schema nests columns 41 groups deep",
+        ),
+        (
+            "arrow-schema-40-deep.parquet",
+            "(`ARROW:schema`) nests types more than 32 deep",
+        ),
+    ];
+    for (name, want) in cases {
+        let e = refusal(&dir.join(name));
+        assert!(e.contains(want), "{name}: {e}");
     }
 }
 

@@ -110,10 +110,17 @@ fn unreadable(panic: &(dyn std::any::Any + Send)) -> String {
     )
 }
 
+/// Types nested in a Parquet file's Arrow schema (`ARROW:schema`) that qsa lets polars read. polars
+/// reads that schema recursively, a few stack frames a level: 100,000 levels (a 4 MB footer) overflowed an
+/// 8 MiB stack (debug build; a release build on qsa's large stack took more levels). qsa reads flat
+/// columns, as with [`super::parquet_footer`]'s limit on the Parquet schema's nesting.
+const MAX_ARROW_DEPTH: usize = 32;
+
 /// The Arrow schema writers keep in the footer's key-value metadata (`ARROW:schema`, base64 of an Arrow
 /// IPC message, optionally after an 8-byte continuation prefix): polars slices its first 4 bytes, and the 4
-/// after the prefix, without checking the length, and panics on a shorter one. Refused here, with the
-/// length, before polars reads it. `Err`: the reason.
+/// after the prefix, without checking the length, and panics on a shorter one; it then reads the schema
+/// recursively ([`MAX_ARROW_DEPTH`]). Refused here, with the length or the depth, before polars reads
+/// it. `Err`: the reason.
 fn check_arrow_schema(metadata: &FileMetadata) -> Result<(), String> {
     use base64::Engine as _;
     let values = (metadata.key_value_metadata.iter().flatten())
@@ -130,8 +137,70 @@ fn check_arrow_schema(metadata: &FileMetadata) -> Result<(), String> {
                 bytes.len()
             ));
         }
+        // What polars reads: after the prefix if there is one, else the whole.
+        let message = if need == 8 { &bytes[8..] } else { &bytes[..] };
+        match arrow_schema_depth(message) {
+            ArrowDepth::Within => {}
+            ArrowDepth::Deeper => {
+                return Err(format!(
+                    "not a readable Parquet file: the Arrow schema in its footer (`ARROW:schema`) nests types more than {MAX_ARROW_DEPTH} deep; qsa reads flat columns"
+                ))
+            }
+            ArrowDepth::Shared => {
+                return Err(
+                    "not a readable Parquet file: the Arrow schema in its footer (`ARROW:schema`) lists more fields than it has bytes for (its fields share children)"
+                        .into(),
+                )
+            }
+        }
     }
     Ok(())
+}
+
+/// What [`arrow_schema_depth`] found.
+#[derive(Debug, PartialEq)]
+enum ArrowDepth {
+    /// At most [`MAX_ARROW_DEPTH`] deep, or not a schema message (polars refuses that itself).
+    Within,
+    Deeper,
+    /// More fields than the message has bytes for: children vectors pointing at the same fields, a tree
+    /// that unfolds exponentially (polars would build every copy).
+    Shared,
+}
+
+/// How deep the fields of an Arrow IPC schema message nest, walked with a stack of its own (not by
+/// recursion) and stopped at the first field past [`MAX_ARROW_DEPTH`].
+fn arrow_schema_depth(message: &[u8]) -> ArrowDepth {
+    use polars_arrow_format::ipc::{planus::ReadAsRoot, MessageHeaderRef, MessageRef};
+    let Ok(msg) = MessageRef::read_as_root(message) else {
+        return ArrowDepth::Within;
+    };
+    let Ok(Some(MessageHeaderRef::Schema(schema))) = msg.header() else {
+        return ArrowDepth::Within;
+    };
+    let Ok(Some(fields)) = schema.fields() else {
+        return ArrowDepth::Within;
+    };
+    // Every field of a tree is its own 4-byte entry in a vector: fields are counted as they are put on
+    // the stack, so the stack never holds more than that.
+    let mut budget = message.len() / 4 + 1;
+    let mut fits = |n: usize| budget.checked_sub(n).map(|b| budget = b).is_some();
+    if !fits(fields.len()) {
+        return ArrowDepth::Shared;
+    }
+    let mut open: Vec<_> = fields.iter().flatten().map(|f| (f, 1usize)).collect();
+    while let Some((field, depth)) = open.pop() {
+        if depth > MAX_ARROW_DEPTH {
+            return ArrowDepth::Deeper;
+        }
+        if let Ok(Some(children)) = field.children() {
+            if !fits(children.len()) {
+                return ArrowDepth::Shared;
+            }
+            open.extend(children.iter().flatten().map(|c| (c, depth + 1)));
+        }
+    }
+    ArrowDepth::Within
 }
 
 /// [`super::parquet_pages::check`] on every column chunk polars' metadata lists: `Ok` with the bytes
@@ -281,8 +350,23 @@ fn push_column(col: &Column, b: &mut ColumnBuilder, shown: &str) -> Result<(), S
         path: shown.to_string(),
         reason: format!("column `{name}`: {e}"),
     };
+    // The type first: polars materializes a column of nulls (a file without rows reads as one) type by
+    // type, and for a struct nested 2,000 deep that took minutes; qsa refuses such a column anyway.
+    let dt = col.dtype().clone();
+    let readable = matches!(
+        dt,
+        DataType::String | DataType::Date | DataType::Datetime(..)
+    ) || dt.is_integer()
+        || dt.is_float();
+    let unsupported = || {
+        SourceError::Unsupported(format!(
+            "Parquet column `{name}` of type {dt} in `{shown}` (qsa reads text, numbers, dates and timestamps)"
+        ))
+    };
+    if !readable {
+        return Err(unsupported());
+    }
     let s = col.as_materialized_series();
-    let dt = s.dtype().clone();
     match &dt {
         DataType::String => each(b, s.str().map_err(fmt_err)?.iter(), |b, t| {
             b.push_text(t, |t| Value::str(t))
@@ -314,11 +398,7 @@ fn push_column(col: &Column, b: &mut ColumnBuilder, shown: &str) -> Result<(), S
                 })
             })
         }
-        other => {
-            return Err(SourceError::Unsupported(format!(
-                "Parquet column `{name}` of type {other} in `{shown}` (qsa reads text, numbers, dates and timestamps)"
-            )))
-        }
+        _ => return Err(unsupported()),
     }
     Ok(())
 }
@@ -334,5 +414,82 @@ fn each<T>(
             Some(v) => push(b, v),
             None => b.push_null(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars_arrow_format::ipc::{self as fb, planus::Builder};
+
+    /// A schema message of `fields`.
+    fn message(fields: Vec<fb::Field>) -> Vec<u8> {
+        let m = fb::Message {
+            version: fb::MetadataVersion::V5,
+            header: Some(fb::MessageHeader::Schema(Box::new(fb::Schema {
+                fields: Some(fields),
+                ..Default::default()
+            }))),
+            body_length: 0,
+            custom_metadata: None,
+        };
+        Builder::new().finish(&m, None).to_vec()
+    }
+
+    /// One column of structs nested so that the path to its int64 leaf is `depth` fields long.
+    fn nested(depth: usize) -> Vec<u8> {
+        let mut f = fb::Field {
+            name: Some("leaf".into()),
+            nullable: true,
+            type_: Some(fb::Type::Int(Box::new(fb::Int {
+                bit_width: 64,
+                is_signed: true,
+            }))),
+            ..Default::default()
+        };
+        for _ in 1..depth {
+            f = fb::Field {
+                name: Some("a".into()),
+                nullable: true,
+                type_: Some(fb::Type::Struct(Box::default())),
+                children: Some(vec![f]),
+                ..Default::default()
+            };
+        }
+        message(vec![f])
+    }
+
+    #[test]
+    fn arrow_schemas_nested_past_the_limit_are_refused() {
+        assert_eq!(arrow_schema_depth(&nested(1)), ArrowDepth::Within);
+        assert_eq!(
+            arrow_schema_depth(&nested(MAX_ARROW_DEPTH)),
+            ArrowDepth::Within
+        );
+        assert_eq!(
+            arrow_schema_depth(&nested(MAX_ARROW_DEPTH + 1)),
+            ArrowDepth::Deeper
+        );
+        // Not a schema message: polars refuses it itself.
+        assert_eq!(arrow_schema_depth(b"not flatbuffers"), ArrowDepth::Within);
+        assert_eq!(arrow_schema_depth(&[]), ArrowDepth::Within);
+    }
+
+    #[test]
+    fn arrow_fields_sharing_children_are_refused() {
+        // Each level's children are the level below twice: 24 levels in a few hundred bytes are 2^24
+        // fields once unfolded (polars would build them all).
+        let mut b = Builder::new();
+        let mut f = fb::Field::create(&mut b, "leaf", true, (), (), (), ());
+        for _ in 0..24 {
+            let kids = [f, f];
+            f = fb::Field::create(&mut b, "a", true, (), (), kids.as_slice(), ());
+        }
+        let schema = fb::Schema::create(&mut b, fb::Endianness::Little, [f].as_slice(), (), ());
+        let header = fb::MessageHeader::create_schema(&mut b, schema);
+        let msg = fb::Message::create(&mut b, fb::MetadataVersion::V5, header, 0i64, ());
+        let bytes = b.finish(msg, None).to_vec();
+        assert!(bytes.len() < 2000, "{}", bytes.len());
+        assert_eq!(arrow_schema_depth(&bytes), ArrowDepth::Shared);
     }
 }
