@@ -728,6 +728,25 @@ fn run_with_opts(tag: &str, text: &str, opts: RunOptions) -> RunResult {
     run_file(&path, &opts).expect("readable")
 }
 
+/// QUALIFY and UNQUALIFY repeated in a loop: the last pattern that matches a field decides, however
+/// often the statements ran (qsa keeps one copy of each pattern, the newest, so the list does not grow
+/// with the loop: a fuzzer's loop of them took seconds).
+#[test]
+fn qualify_in_a_loop_keeps_the_last_pattern_that_matches() {
+    let script = "FOR i = 1 TO 300\n  QUALIFY *;\n  UNQUALIFY K;\nNEXT i\n\
+                  T: LOAD * INLINE [\nK, V\n1, 2\n];\n\
+                  QUALIFY K;\n\
+                  U: LOAD * INLINE [\nK, W\n1, 3\n];\n\
+                  UNQUALIFY *;\n\
+                  X: LOAD * INLINE [\nK, Y\n1, 4\n];\n";
+    let r = run_with_opts("qualify-loop", script, RunOptions::default());
+    assert_eq!(table(&r.app, "T").fields, vec!["K", "T.V"], "{}", dump(&r));
+    // `QUALIFY K` after the loop's `UNQUALIFY K`: the newer pattern decides.
+    assert_eq!(table(&r.app, "U").fields, vec!["U.K", "U.W"]);
+    // `UNQUALIFY *` resets everything.
+    assert_eq!(table(&r.app, "X").fields, vec!["K", "Y"]);
+}
+
 #[test]
 fn must_include_unknown_sub_and_undefined_variables() {
     let r = run_inline_script(

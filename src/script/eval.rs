@@ -1127,22 +1127,51 @@ pub(crate) fn like(s: &str, pat: &str) -> bool {
     wildcard(&s, &p)
 }
 
-/// Case-sensitive wildcard match (QUALIFY patterns).
+/// Case-sensitive wildcard match (QUALIFY patterns, `NullAsValue` fields): run for every field of every
+/// load against every pattern, so without allocating when it can (a pattern without wildcards is a
+/// comparison; ASCII texts match byte by byte).
 pub(crate) fn wildcard_cs(s: &str, pat: &str) -> bool {
+    if pat.bytes().all(|b| b == b'*') && !pat.is_empty() {
+        // `QUALIFY *`: every field, however long its name (names qualified again and again in a loop
+        // grow with each round).
+        return true;
+    }
+    if !pat.contains(['*', '?']) {
+        return s == pat;
+    }
+    if s.is_ascii() && pat.is_ascii() {
+        return wildcard(s.as_bytes(), pat.as_bytes());
+    }
     let s: Vec<char> = s.chars().collect();
     let p: Vec<char> = pat.chars().collect();
     wildcard(&s, &p)
 }
 
-fn wildcard(s: &[char], p: &[char]) -> bool {
+/// A character of a text being matched: `char`, or a byte of an ASCII text.
+trait Symbol: Copy + PartialEq {
+    const ANY: Self;
+    const RUN: Self;
+}
+
+impl Symbol for char {
+    const ANY: Self = '?';
+    const RUN: Self = '*';
+}
+
+impl Symbol for u8 {
+    const ANY: Self = b'?';
+    const RUN: Self = b'*';
+}
+
+fn wildcard<T: Symbol>(s: &[T], p: &[T]) -> bool {
     // Iterative matcher with backtracking on the last `*`: linear-ish, no recursion.
     let (mut si, mut pi) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+        if pi < p.len() && (p[pi] == T::ANY || p[pi] == s[si]) {
             si += 1;
             pi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == T::RUN {
             star = Some((pi, si));
             pi += 1;
         } else if let Some((sp, ss)) = star {
@@ -1153,7 +1182,7 @@ fn wildcard(s: &[char], p: &[char]) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == T::RUN {
         pi += 1;
     }
     pi == p.len()
@@ -1197,6 +1226,33 @@ mod tests {
             }),
             ""
         );
+    }
+
+    #[test]
+    fn case_sensitive_wildcards_match_the_same_on_every_path() {
+        // (text, pattern, match): no wildcard (a comparison), ASCII (bytes), non-ASCII (chars).
+        let cases = [
+            ("Region", "Region", true),
+            ("Region", "region", false),
+            ("Region", "Reg*", true),
+            ("Region", "R?gion", true),
+            ("Region", "*o?", true),
+            ("Region", "*x*", false),
+            ("Région", "R?gion", true),
+            ("Région", "Ré*", true),
+            ("Région", "Re*", false),
+            ("", "*", true),
+            ("a", "", false),
+            ("a*b", "a*b", true),
+            ("T-3.T-2.T-1.V", "*", true),
+            ("", "**", true),
+        ];
+        for (s, p, want) in cases {
+            assert_eq!(wildcard_cs(s, p), want, "{s} ~ {p}");
+            let (s_chars, p_chars): (Vec<char>, Vec<char>) =
+                (s.chars().collect(), p.chars().collect());
+            assert_eq!(wildcard(&s_chars, &p_chars), want, "{s} ~ {p} (chars)");
+        }
     }
 
     #[test]

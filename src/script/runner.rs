@@ -2073,6 +2073,10 @@ impl Runner {
                         // `UNQUALIFY *` resets everything.
                         self.st.qualify.clear();
                     }
+                    // The last pattern that matches a field decides, so an earlier copy of this one
+                    // can never decide again: dropped, which keeps a QUALIFY in a loop from growing the
+                    // list (and every load's work) each time round.
+                    self.st.qualify.retain(|(p, _)| p != &n.text);
                     self.st.qualify.push((n.text.clone(), !*unqualify));
                 }
             }
