@@ -395,6 +395,34 @@ fn limits_a_loop_rereading_its_table_stops_at_max_rows_processed() {
 }
 
 #[test]
+fn limits_loops_that_widen_a_table_or_grow_its_names_stop_at_max_rows_processed() {
+    // One row, so rows alone would let these run to --max-iterations (a million rounds): each round
+    // re-reads a table whose field names grow (QUALIFY * prefixes the label again: `U.U.U.F1`, the
+    // fuzzer's `names-grow-in-loop`) or that has one field more. A load's input fields count 8 rows
+    // each and one per 8 bytes of name: ~70 and ~500 rounds here.
+    let fields: Vec<String> = (1..=100).map(|i| format!("1 AS F{i}")).collect();
+    let script = format!(
+        "{ACCESS}T: LOAD {} AUTOGENERATE 1;\nQUALIFY *;\nSET x = 1;\nDO WHILE x = 1\n  Qualified_again_by_a_long_label:\n  NoConcatenate LOAD * RESIDENT T;\n  DROP TABLE T;\n  RENAME TABLE Qualified_again_by_a_long_label TO T;\nLOOP\n",
+        fields.join(", ")
+    );
+    script_refused(
+        "rows-processed-names",
+        &script,
+        &["--max-rows-processed", "1000000"],
+        &["QSA104", "the script processed more than 1000000 rows", "--max-rows-processed"],
+    );
+    let script = format!(
+        "{ACCESS}T: LOAD 1 AS F0 AUTOGENERATE 1;\nFOR i = 1 TO 1000000\n  U: NoConcatenate LOAD *, 1 AS F$(i) RESIDENT T;\n  DROP TABLE T;\n  RENAME TABLE U TO T;\nNEXT i\n"
+    );
+    script_refused(
+        "rows-processed-fields",
+        &script,
+        &["--max-rows-processed", "1000000"],
+        &["QSA104", "the script processed more than 1000000 rows", "--max-rows-processed"],
+    );
+}
+
+#[test]
 fn limits_an_included_file_counts_against_max_memory() {
     // The text of an included file is kept for the run (diagnostics point into it), so it counts; an
     // include inside a loop counts once (it is kept once).

@@ -36,6 +36,19 @@ struct Placement {
 }
 
 /// What a load part reads: rows, or a source's columns as read (dictionary-encoded, nothing evaluated).
+/// What a load's input fields count towards `--max-rows-processed`: 8 rows a field and one more for
+/// every 8 bytes of its name. Every field costs the runner work per load (a column, its name matched
+/// against QUALIFY patterns, aliases and the other tables' fields) whatever the rows, so a loop that
+/// re-reads a table it widens, or whose names grow each round (`QUALIFY *` with a RESIDENT load of the
+/// table qualified last round: `U.U.U.A`), does work quadratic in its rounds that its rows alone do not
+/// show. A real table's fields are a few hundred rows' worth, nothing beside the default of a billion.
+fn fields_work(fields: &[String]) -> usize {
+    fields
+        .iter()
+        .map(|f| 8usize.saturating_add(f.len() / 8))
+        .fold(0, usize::saturating_add)
+}
+
 enum Input {
     Rows(Frame),
     Cols(Loaded),
@@ -54,6 +67,12 @@ impl Input {
                     origins: l.origins,
                 }
             }
+        }
+    }
+    fn fields(&self) -> &[String] {
+        match self {
+            Input::Rows(f) => &f.fields,
+            Input::Cols(l) => &l.fields,
         }
     }
     fn fields_mut(&mut self) -> &mut Vec<String> {
@@ -233,11 +252,13 @@ impl Runner {
             }
             _ => None,
         };
-        // The rows read (or generated) once; each part then counts the rows it makes.
+        // The rows read (or generated) once; each part then counts the rows it makes. The input's fields
+        // count too ([`fields_work`]).
         self.processed(match &frame {
             Input::Rows(f) => f.rows.len(),
             Input::Cols(l) => l.row_count(),
         });
+        self.processed(fields_work(frame.fields()));
         if let (Some(plan), Input::Cols(cols)) = (&plan, &mut frame) {
             *cols = pick_columns(std::mem::take(cols), plan, cx, span);
         } else {
@@ -1352,7 +1373,10 @@ impl Runner {
             let Some(left) = model.table_mut(&target_name) else {
                 return;
             };
-            let sides = left.row_count().saturating_add(table.row_count());
+            // The table joined into counts its fields too ([`fields_work`]): a loop that widens a
+            // table by joining into it re-reads every field each round.
+            let sides = (left.row_count().saturating_add(table.row_count()))
+                .saturating_add(fields_work(&left.fields));
             if keep {
                 let (l, r) = keep_tables(left, &table, kind);
                 let incomplete_l = left.incomplete.clone();

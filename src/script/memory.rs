@@ -75,7 +75,9 @@ fn table_bytes(t: &Table, before: Option<&Vec<Measured>>) -> (Vec<Measured>, u64
         .collect();
     let ids: u64 = t.columns.iter().map(|c| 4 * c.len() as u64).sum();
     let dicts: u64 = cols.iter().map(|m| m.bytes).sum();
-    (cols, ids.saturating_add(dicts))
+    // Field names are held too (a loop of `QUALIFY *` loads can grow them to megabytes).
+    let names: u64 = t.fields.iter().map(|f| f.len() as u64).sum();
+    (cols, ids.saturating_add(dicts).saturating_add(names))
 }
 
 impl Runner {
