@@ -390,7 +390,7 @@ fn limits_a_loop_rereading_its_table_stops_at_max_rows_processed() {
         "rows-processed-one-load",
         &script,
         &["--max-rows-processed", "1000"],
-        &["QSA104", "processed more than 1000 rows (loads in and out, joins and stores, all together: 1001 so far)"],
+        &["QSA104", "processed more than 1000 rows (loads in and out, their fields, joins and stores, all together: 1001 so far)"],
     );
 }
 

@@ -732,7 +732,7 @@ impl Runner {
                 Diagnostic::error(
                     codes::ITERATION_LIMIT,
                     format!(
-                        "the script processed more than {max} rows (loads in and out, joins and stores, all together: {} so far); stopped",
+                        "the script processed more than {max} rows (loads in and out, their fields, joins and stores, all together: {} so far); stopped",
                         self.rows_processed
                     ),
                 )
