@@ -395,11 +395,11 @@ fn limits_a_loop_rereading_its_table_stops_at_max_rows_processed() {
 }
 
 #[test]
-fn limits_loops_that_widen_a_table_or_grow_its_names_stop_at_max_rows_processed() {
+fn limits_loops_that_widen_a_table_grow_its_names_or_add_tables_stop_at_max_rows_processed() {
     // One row, so rows alone would let these run to --max-iterations (a million rounds): each round
     // re-reads a table whose field names grow (QUALIFY * prefixes the label again: `U.U.U.F1`, the
     // fuzzer's `names-grow-in-loop`) or that has one field more. A load's input fields count 8 rows
-    // each and one per 8 bytes of name: ~70 and ~500 rounds here.
+    // each and one per 8 bytes of name (and the tables held, below): ~70 and ~500 rounds here.
     let fields: Vec<String> = (1..=100).map(|i| format!("1 AS F{i}")).collect();
     let script = format!(
         "{ACCESS}T: LOAD {} AUTOGENERATE 1;\nQUALIFY *;\nSET x = 1;\nDO WHILE x = 1\n  Qualified_again_by_a_long_label:\n  NoConcatenate LOAD * RESIDENT T;\n  DROP TABLE T;\n  RENAME TABLE Qualified_again_by_a_long_label TO T;\nLOOP\n",
@@ -416,6 +416,17 @@ fn limits_loops_that_widen_a_table_or_grow_its_names_stop_at_max_rows_processed(
     );
     script_refused(
         "rows-processed-fields",
+        &script,
+        &["--max-rows-processed", "1000000"],
+        &["QSA104", "the script processed more than 1000000 rows", "--max-rows-processed"],
+    );
+    // A new one-row table every round: each load looks at every table held (automatic concatenation,
+    // naming, memory accounting), 8 rows a table and one a field: ~470 rounds.
+    let script = format!(
+        "{ACCESS}FOR i = 1 TO 1000000\n  T$(i): LOAD 1 AS A$(i) AUTOGENERATE 1;\nNEXT i\n"
+    );
+    script_refused(
+        "rows-processed-tables",
         &script,
         &["--max-rows-processed", "1000000"],
         &["QSA104", "the script processed more than 1000000 rows", "--max-rows-processed"],
