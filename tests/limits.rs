@@ -409,7 +409,11 @@ fn limits_loops_that_widen_a_table_grow_its_names_or_add_tables_stop_at_max_rows
         "rows-processed-names",
         &script,
         &["--max-rows-processed", "1000000"],
-        &["QSA104", "the script processed more than 1000000 rows", "--max-rows-processed"],
+        &[
+            "QSA104",
+            "the script processed more than 1000000 rows",
+            "--max-rows-processed",
+        ],
     );
     let script = format!(
         "{ACCESS}T: LOAD 1 AS F0 AUTOGENERATE 1;\nFOR i = 1 TO 1000000\n  U: NoConcatenate LOAD *, 1 AS F$(i) RESIDENT T;\n  DROP TABLE T;\n  RENAME TABLE U TO T;\nNEXT i\n"
@@ -418,18 +422,25 @@ fn limits_loops_that_widen_a_table_grow_its_names_or_add_tables_stop_at_max_rows
         "rows-processed-fields",
         &script,
         &["--max-rows-processed", "1000000"],
-        &["QSA104", "the script processed more than 1000000 rows", "--max-rows-processed"],
+        &[
+            "QSA104",
+            "the script processed more than 1000000 rows",
+            "--max-rows-processed",
+        ],
     );
     // A new one-row table every round: each load looks at every table held (automatic concatenation,
     // naming, memory accounting), 8 rows a table and one a field: ~470 rounds.
-    let script = format!(
-        "{ACCESS}FOR i = 1 TO 1000000\n  T$(i): LOAD 1 AS A$(i) AUTOGENERATE 1;\nNEXT i\n"
-    );
+    let script =
+        format!("{ACCESS}FOR i = 1 TO 1000000\n  T$(i): LOAD 1 AS A$(i) AUTOGENERATE 1;\nNEXT i\n");
     script_refused(
         "rows-processed-tables",
         &script,
         &["--max-rows-processed", "1000000"],
-        &["QSA104", "the script processed more than 1000000 rows", "--max-rows-processed"],
+        &[
+            "QSA104",
+            "the script processed more than 1000000 rows",
+            "--max-rows-processed",
+        ],
     );
 }
 
