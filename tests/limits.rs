@@ -365,6 +365,13 @@ fn limits_a_while_load_stops_at_max_generated_rows() {
     );
 }
 
+/// What a run stopped at `--max-rows-processed 1000000` says.
+const ROWS_PROCESSED_1M: &[&str] = &[
+    "QSA104",
+    "the script processed more than 1000000 rows",
+    "--max-rows-processed",
+];
+
 #[test]
 fn limits_a_loop_rereading_its_table_stops_at_max_rows_processed() {
     // Every iteration reads all of T (RESIDENT) and adds one row to it: work quadratic in the
@@ -377,11 +384,7 @@ fn limits_a_loop_rereading_its_table_stops_at_max_rows_processed() {
         "rows-processed",
         &script,
         &["--max-rows-processed", "1000000"],
-        &[
-            "QSA104",
-            "the script processed more than 1000000 rows",
-            "--max-rows-processed",
-        ],
+        ROWS_PROCESSED_1M,
     );
     // A load that makes more rows than are left stops as it makes them, not after the load.
     let script =
@@ -409,11 +412,7 @@ fn limits_loops_that_widen_a_table_grow_its_names_or_add_tables_stop_at_max_rows
         "rows-processed-names",
         &script,
         &["--max-rows-processed", "1000000"],
-        &[
-            "QSA104",
-            "the script processed more than 1000000 rows",
-            "--max-rows-processed",
-        ],
+        ROWS_PROCESSED_1M,
     );
     let script = format!(
         "{ACCESS}T: LOAD 1 AS F0 AUTOGENERATE 1;\nFOR i = 1 TO 1000000\n  U: NoConcatenate LOAD *, 1 AS F$(i) RESIDENT T;\n  DROP TABLE T;\n  RENAME TABLE U TO T;\nNEXT i\n"
@@ -422,11 +421,7 @@ fn limits_loops_that_widen_a_table_grow_its_names_or_add_tables_stop_at_max_rows
         "rows-processed-fields",
         &script,
         &["--max-rows-processed", "1000000"],
-        &[
-            "QSA104",
-            "the script processed more than 1000000 rows",
-            "--max-rows-processed",
-        ],
+        ROWS_PROCESSED_1M,
     );
     // A new one-row table every round: each load looks at every table held (automatic concatenation,
     // naming, memory accounting), 8 rows a table and one a field: ~470 rounds.
@@ -436,11 +431,7 @@ fn limits_loops_that_widen_a_table_grow_its_names_or_add_tables_stop_at_max_rows
         "rows-processed-tables",
         &script,
         &["--max-rows-processed", "1000000"],
-        &[
-            "QSA104",
-            "the script processed more than 1000000 rows",
-            "--max-rows-processed",
-        ],
+        ROWS_PROCESSED_1M,
     );
 }
 

@@ -35,7 +35,6 @@ struct Placement {
     first: Option<usize>,
 }
 
-/// What a load part reads: rows, or a source's columns as read (dictionary-encoded, nothing evaluated).
 /// What a load's input fields count towards `--max-rows-processed`: 8 rows a field and one more for
 /// every 8 bytes of its name. Every field costs the runner work per load (a column, its name matched
 /// against QUALIFY patterns, aliases and the other tables' fields) whatever the rows, so a loop that
@@ -63,6 +62,7 @@ impl Runner {
     }
 }
 
+/// What a load part reads: rows, or a source's columns as read (dictionary-encoded, nothing evaluated).
 enum Input {
     Rows(Frame),
     Cols(Loaded),

@@ -393,6 +393,12 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// A zigzag varint (Thrift's compact i16/i32/i64, and long field ids), as a signed number.
+    fn zigzag(&mut self) -> Result<i64, String> {
+        let z = self.varint()?;
+        Ok((z >> 1) as i64 ^ -((z & 1) as i64))
+    }
+
     pub(super) fn structure(&mut self, shape: Shape, depth: u32) -> Result<(), String> {
         let mut id = 0i64;
         let mut children = 0i64;
@@ -406,21 +412,16 @@ impl<'a> Walk<'a> {
             }
             id = match h >> 4 {
                 // The field id follows as a zigzag varint.
-                0 => {
-                    let z = self.varint()?;
-                    (z >> 1) as i64 ^ -((z & 1) as i64)
-                }
+                0 => self.zigzag()?,
                 delta => id + i64::from(delta),
             };
             let (ty, kind) = (h & 0x0f, field(shape, id));
             if shape.captures() && kind == Some(Kind::Varint) && declared_as(ty, Kind::Varint) {
-                let z = self.varint()?;
-                let v = (z >> 1) as i64 ^ -((z & 1) as i64);
+                let v = self.zigzag()?;
                 self.captured.push((shape, id, v));
             } else if shape == Shape::SchemaElement && id == 5 && declared_as(ty, Kind::Varint) {
                 // num_children (polars keeps the last of a repeated field).
-                let z = self.varint()?;
-                children = (z >> 1) as i64 ^ -((z & 1) as i64);
+                children = self.zigzag()?;
             } else {
                 self.value(ty, kind, depth, false)?;
             }
